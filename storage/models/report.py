@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, TimestampMixin, utcnow
+
+
+class Report(TimestampMixin, Base):
+    """A citizen's report. Status, classification and privacy hold the values of the enums in
+    ``bot.domain`` (storage does not import the domain; the strings are the contract).
+
+    Deadlines are local calendar dates (end of that working day in the configured time zone).
+    """
+
+    __tablename__ = "report"
+    __table_args__ = (Index("ix_report_status_agency", "status", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_id: Mapped[str] = mapped_column(String(16), unique=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
+    classification: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    incident_date: Mapped[date | None]
+    location_text: Mapped[str | None] = mapped_column(String(500))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    # The agency the citizen picked (None: "Tidak tahu"), and the one it is assigned to now.
+    requested_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
+    privacy: Mapped[str] = mapped_column(String(16))
+    # Complaints with supervisory content (berkadar pengawasan) get the 60-working-day ceiling.
+    supervisory: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="id")
+
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verify_due: Mapped[date | None]
+    assigned_at: Mapped[datetime | None]
+    followup_due: Mapped[date | None]
+    first_response_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    reply_due: Mapped[date | None]
+    completion_due: Mapped[date | None]
+    closed_at: Mapped[datetime | None]
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    reopened_count: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="report", order_by="Attachment.id", lazy="raise"
+    )
+    events: Mapped[list[ReportEvent]] = relationship(
+        back_populates="report", order_by="ReportEvent.id", lazy="raise"
+    )
+
+
+class Attachment(TimestampMixin, Base):
+    """A file kept on Telegram's servers; we store its ids, never the bytes."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), index=True)
+    # Files sent later in the dialogue (an answer to an officer's question) point at their event.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("report_event.id"))
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    mime_type: Mapped[str | None] = mapped_column(String(128))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+
+    report: Mapped[Report] = relationship(back_populates="attachments", lazy="raise")
+
+
+class ReportEvent(Base):
+    """Append-only timeline of a report: nothing here is ever updated or deleted."""
+
+    __tablename__ = "report_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # citizen | admin | officer | system
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id"))
+    # The agency an officer acted for, or the agency a report was assigned to.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    report: Mapped[Report] = relationship(back_populates="events", lazy="raise")
