@@ -1,0 +1,69 @@
+"""Enumerations whose values are the strings stored in the database columns."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ReportStatus(StrEnum):
+    SUBMITTED = "submitted"
+    POSTPONED = "postponed"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    AWAITING_REPORTER = "awaiting_reporter"
+    ANSWERED = "answered"
+    # An officer marked it "bukan wewenang": back in the admin's queue for re-routing.
+    RETURNED = "returned"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    ARCHIVED = "archived"
+
+
+class Classification(StrEnum):
+    COMPLAINT = "complaint"  # pengaduan
+    ASPIRATION = "aspiration"  # aspirasi
+    INFORMATION = "information"  # permintaan informasi
+
+
+class Privacy(StrEnum):
+    PUBLIC = "public"  # biasa
+    # Anonim: identity hidden from the agency; only coordinating admins may see it.
+    ANONYMOUS = "anonymous"
+    # Rahasia: content never public (no listing, no open-data export).
+    CONFIDENTIAL = "confidential"
+
+
+class AgencyKind(StrEnum):
+    OPD = "opd"
+    BUMD = "bumd"
+    KECAMATAN = "kecamatan"
+    KELURAHAN = "kelurahan"
+    DESA = "desa"
+
+
+class ActorRole(StrEnum):
+    CITIZEN = "citizen"
+    ADMIN = "admin"
+    OFFICER = "officer"
+    SYSTEM = "system"
+
+
+class EventKind(StrEnum):
+    """Kinds of entries on a report's timeline."""
+
+    SUBMITTED = "submitted"
+    ASSIGNED = "assigned"
+    REROUTED = "rerouted"
+    REJECTED = "rejected"
+    POSTPONED = "postponed"
+    ARCHIVED = "archived"
+    TAKEN = "taken"
+    INFO_REQUESTED = "info_requested"
+    REPORTER_REPLIED = "reporter_replied"
+    ANSWERED = "answered"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"  # the reporter rated the answer
+    DISPUTED = "disputed"  # the reporter reopened it
+    AUTO_CLOSED = "auto_closed"
+    CHECKIN_REOPENED = "checkin_reopened"
+    NOTE = "note"
