@@ -1,0 +1,194 @@
+"""Typed settings: a TOML file with ``LAPOR_`` environment overrides (``__`` between section and
+key, e.g. ``LAPOR_TELEGRAM__TOKEN``). Built once by the CLI and passed down; never imported as a
+global.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_API_BASE = "https://api.telegram.org"
+# A bot token is "<bot id>:<35 characters>" (BotFather); checking the shape catches a pasted
+# placeholder or a stray quote before the first request does.
+TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,80}$")
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr
+    api_base: str = DEFAULT_API_BASE
+    # Webhook mode is what several processes need (one getUpdates consumer per token).
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8081
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, v: SecretStr) -> SecretStr:
+        if not TOKEN_RE.match(v.get_secret_value().strip()):
+            raise ValueError("does not look like a bot token from @BotFather (123456:ABC...)")
+        return SecretStr(v.get_secret_value().strip())
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return v.rstrip("/")
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite+aiosqlite:///lapor.db"
+
+    @field_validator("url")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return v
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class RedisSettings(BaseModel):
+    # Empty: FSM state lives in the database and one process is assumed.
+    url: str | None = None
+
+
+class RolesSettings(BaseModel):
+    admin_ids: list[int] = Field(default_factory=list)
+
+
+class AppSettings(BaseModel):
+    timezone: str = "Asia/Makassar"
+    default_language: Literal["id", "en"] = "id"
+    # Cuti bersama and local holidays that the `holidays` package does not know.
+    extra_holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+class IntakeSettings(BaseModel):
+    max_attachments: int = Field(default=5, ge=0, le=10)
+    # Telegram's Bot API lets a bot download files up to 20 MB.
+    max_attachment_mb: int = Field(default=20, ge=1, le=20)
+
+
+class WorkflowSettings(BaseModel):
+    auto_assign: bool = False
+
+
+class DeliverySettings(BaseModel):
+    global_rate: float = Field(default=25.0, gt=0, le=1000)
+    per_chat_interval: float = Field(default=1.0, ge=0)
+
+
+class NotificationSettings(BaseModel):
+    citizen_mode: Literal["immediate", "digest"] = "immediate"
+    digest_times: list[time] = Field(default_factory=lambda: [time(9), time(16)])
+    quiet_start: time = time(21)
+    quiet_end: time = time(7)
+    officer_reminder_time: time = time(8)
+    escalation_time: time = time(8, 30)
+    weekly_summary_weekday: int = Field(default=0, ge=0, le=6)
+    checkin_after_days: int = Field(default=0, ge=0)
+    quiet_hours_for_broadcasts: bool = False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LAPOR_", env_nested_delimiter="__", extra="forbid", toml_file=None
+    )
+
+    telegram: TelegramSettings
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    roles: RolesSettings = RolesSettings()
+    app: AppSettings = AppSettings()
+    intake: IntakeSettings = IntakeSettings()
+    workflow: WorkflowSettings = WorkflowSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    notifications: NotificationSettings = NotificationSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, the file over the defaults.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = settings_cls.model_config.get("toml_file")
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; ``str()`` is one line that names the key."""
+
+
+def resolve_config_path(cli_path: str | None) -> Path | None:
+    if cli_path:
+        return Path(cli_path)
+    if env := os.environ.get("LAPOR_CONFIG"):
+        return Path(env)
+    default = Path("config.toml")
+    return default if default.exists() else None
+
+
+def load_settings(config_path: str | Path | None = None) -> Settings:
+    """Read and validate the settings, or raise ConfigError naming the first bad key."""
+    path = Path(config_path) if config_path else None
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+
+    class _FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return _FileSettings()
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc.errors()[0])) from None
+    except (ValueError, OSError) as exc:  # malformed TOML and friends
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+
+
+def _describe(err: dict) -> str:
+    loc = [str(p) for p in err.get("loc", ()) if not str(p).isdigit()]
+    if loc == ["telegram"]:  # the whole section is missing: name the key that matters
+        loc = ["telegram", "token"]
+    key = ".".join(loc) or "settings"
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if err.get("type") == "missing":
+        msg = "is required"
+    if len(loc) < 2:
+        return f"{key}: {msg}"
+    env = "LAPOR_" + "__".join(p.upper() for p in loc[:2])
+    return f"{key} {msg} (set [{loc[0]}] {'.'.join(loc[1:])} in the config file, or {env})"
