@@ -1,0 +1,40 @@
+"""Choose where FSM state lives and how each chat's updates are serialised.
+
+aiogram handles updates concurrently, so two quick taps on one button would both pass the FSM
+state check; event isolation makes them run one after the other. In one process a lock in memory
+is enough; several processes (webhook behind a load balancer) need Redis for both the state and
+the lock.
+"""
+
+from __future__ import annotations
+
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisStorage
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.fsm import SqlAlchemyStorage
+
+
+def build_fsm(
+    redis_url: str | None,
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    key_prefix: str = "lapor:fsm",
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Return ``(storage, events_isolation)`` for ``Dispatcher(storage=..., events_isolation=...)``.
+
+    The Dispatcher closes both on shutdown; closing the Redis storage closes its connection pool,
+    which the isolation shares, so nothing else needs closing.
+    """
+    if redis_url:
+        # Bot id and destiny in the key: several bots (or a test bot) may share one Redis.
+        key_builder = DefaultKeyBuilder(
+            prefix=key_prefix,
+            with_bot_id=True,
+            with_business_connection_id=True,
+            with_destiny=True,
+        )
+        storage = RedisStorage.from_url(redis_url, key_builder=key_builder)
+        return storage, storage.create_isolation()
+    return SqlAlchemyStorage(session_factory), SimpleEventIsolation()
