@@ -1,13 +1,12 @@
 """Translations: aiogram's gettext I18n, fed from the ``.po`` catalogs directly.
 
-The catalogs are compiled in memory when the bot starts, so no ``.mo`` file can go stale beside
+The catalogs are compiled when the bot starts, so no ``.mo`` file can go stale beside
 its ``.po``; ``tests/unit/test_catalogs.py`` keeps both languages complete.
 """
 
 from __future__ import annotations
 
-import gettext
-from io import BytesIO
+import tempfile
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
@@ -19,27 +18,21 @@ DOMAIN = "messages"
 LANGUAGES = ("id", "en")
 
 
-def _compile(po_path: Path) -> gettext.GNUTranslations:
-    with po_path.open("rb") as fp:
-        catalog = read_po(fp)
-    buf = BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    return gettext.GNUTranslations(buf)
+def build_i18n(default_locale: str = "id") -> I18n:
+    """aiogram's I18n loaded from our ``.po`` files, compiled into a scratch directory.
 
-
-class PoI18n(I18n):
-    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        found = {}
-        for lang_dir in sorted(self.path.iterdir()):
-            po = lang_dir / "LC_MESSAGES" / f"{self.domain}.po"
-            if po.is_file():
-                found[lang_dir.name] = _compile(po)
-        return found
-
-
-def build_i18n(default_locale: str = "id") -> PoI18n:
-    return PoI18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
+    aiogram reads only ``.mo`` files, and only once (at construction); subclassing I18n to
+    read ``.po`` would break its context lookups (each subclass gets its own ContextVar).
+    """
+    with tempfile.TemporaryDirectory(prefix="lapor-i18n-") as scratch:
+        for po_path in sorted(LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+            with po_path.open("rb") as fp:
+                catalog = read_po(fp)
+            mo_path = Path(scratch) / po_path.relative_to(LOCALES_DIR).with_suffix(".mo")
+            mo_path.parent.mkdir(parents=True, exist_ok=True)
+            with mo_path.open("wb") as out:
+                write_mo(out, catalog)
+        return I18n(path=scratch, default_locale=default_locale, domain=DOMAIN)
 
 
 class Translator:

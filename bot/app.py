@@ -1,0 +1,144 @@
+"""One place builds everything: settings in, a wired application out.
+
+The CLI, the tests and the sandbox all call ``build_app``; only the settings differ (a local Bot
+API server is just another ``telegram.api_base``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.commands import set_default_commands
+from bot.config import DEFAULT_API_BASE, Settings
+from bot.domain.workdays import WorkCalendar
+from bot.fsm import build_fsm
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import build_i18n
+from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware, DbSessionMiddleware
+from bot.services.delivery import DeliveryWorker
+from handlers import get_routers
+from storage.db import create_engine, create_session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dp: Dispatcher
+    i18n: I18n
+    calendar: WorkCalendar
+    fsm_storage: BaseStorage
+    events_isolation: BaseEventIsolation
+    delivery: DeliveryWorker
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start_background(self) -> None:
+        """The delivery loop (and, later, the scheduler) beside update handling."""
+        self._stop.clear()
+        self._tasks.append(asyncio.create_task(self.delivery.run_forever(self._stop), name="delivery"))
+
+    async def stop_background(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(task, timeout=10)
+        self._tasks.clear()
+
+    async def close(self) -> None:
+        """Release everything in reverse order of building; safe to call twice."""
+        await self.stop_background()
+        await self.fsm_storage.close()
+        await self.events_isolation.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def build_bot(settings: Settings) -> Bot:
+    session = None
+    if settings.telegram.api_base != DEFAULT_API_BASE:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
+    return Bot(
+        token=settings.telegram.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_app(settings: Settings) -> App:
+    engine = create_engine(settings.database.url)
+    session_factory = create_session_factory(engine)
+    bot = build_bot(settings)
+    i18n = build_i18n(settings.app.default_language)
+    calendar = WorkCalendar(settings.app.timezone, settings.app.extra_holidays)
+    fsm_storage, isolation = build_fsm(settings.redis.url, session_factory)
+    delivery = DeliveryWorker(
+        bot,
+        session_factory,
+        global_rate=settings.delivery.global_rate,
+        per_chat_interval=settings.delivery.per_chat_interval,
+    )
+
+    dp = Dispatcher(
+        storage=fsm_storage,
+        events_isolation=isolation,
+        settings=settings,
+        session_factory=session_factory,
+        calendar=calendar,
+        i18n=i18n,
+        delivery=delivery,
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dp.update.outer_middleware(CitizenMiddleware(settings.roles.admin_ids))
+    CitizenI18nMiddleware(i18n, settings.app.default_language).setup(dp)
+    dp.include_routers(*get_routers())
+
+    app = App(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        bot=bot,
+        dp=dp,
+        i18n=i18n,
+        calendar=calendar,
+        fsm_storage=fsm_storage,
+        events_isolation=isolation,
+        delivery=delivery,
+    )
+
+    async def on_startup(bot: Bot) -> None:
+        await set_default_commands(bot, i18n)
+        await app.start_background()
+
+    async def on_shutdown() -> None:
+        await app.stop_background()
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return app
+
+
+async def run_polling(app: App) -> None:
+    try:
+        # aiogram installs the SIGINT/SIGTERM handlers and stops polling gracefully.
+        await app.dp.start_polling(
+            app.bot, allowed_updates=app.dp.resolve_used_update_types(), close_bot_session=False
+        )
+    finally:
+        await app.close()

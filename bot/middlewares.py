@@ -1,0 +1,75 @@
+"""Per-update injection: a database session, the sender's citizen row and roles, the locale.
+
+Handlers receive them as keyword arguments (see ``HandlerData``). Business work stays in the
+services; the only write here is the citizen upsert every later step depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypedDict
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.i18n import pick_language
+from bot.services.citizens import touch_citizen
+from bot.services.roles import Roles, resolve_roles
+from storage.models import Citizen
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class HandlerData(TypedDict, total=False):
+    """What a handler may ask for by argument name."""
+
+    settings: Settings
+    session_factory: async_sessionmaker[AsyncSession]
+    session: AsyncSession
+    citizen: Citizen
+    roles: Roles
+    locale: str
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.session_factory() as session:
+            data["session"] = session
+            return await handler(event, data)
+
+
+class CitizenMiddleware(BaseMiddleware):
+    """Loads (or creates) the sender's row and their roles."""
+
+    def __init__(self, admin_ids: list[int]) -> None:
+        self.admin_ids = admin_ids
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        session: AsyncSession = data["session"]
+        citizen = await touch_citizen(session, user)
+        data["citizen"] = citizen
+        data["roles"] = await resolve_roles(session, citizen, self.admin_ids)
+        return await handler(event, data)
+
+
+class CitizenI18nMiddleware(I18nMiddleware):
+    """The citizen's chosen language, else the configured default."""
+
+    def __init__(self, i18n: I18n, default_language: str) -> None:
+        super().__init__(i18n)
+        self.default_language = default_language
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        citizen: Citizen | None = data.get("citizen")
+        locale = pick_language(citizen.language if citizen else None, self.default_language)
+        data["locale"] = locale
+        return locale

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Citizen
+
+
+class CitizenRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_telegram_id(self, telegram_id: int) -> Citizen | None:
+        return await self.session.scalar(select(Citizen).where(Citizen.telegram_id == telegram_id))
+
+    async def get(self, citizen_id: int) -> Citizen | None:
+        return await self.session.get(Citizen, citizen_id)
+
+    async def add(self, citizen: Citizen) -> Citizen:
+        self.session.add(citizen)
+        await self.session.flush()
+        return citizen

@@ -1,0 +1,281 @@
+"""Drive the real dispatcher like a user, with a Bot whose session records every request.
+
+``Harness`` builds the application with ``build_app`` (the production wiring) on a temporary
+SQLite database, swaps the bot's HTTP session for ``RecordingSession`` and feeds updates through
+``dp.feed_update``. Nothing leaves the process; every Bot API call is kept in ``requests``.
+
+    async with Harness.create(tmp_path) as h:
+        alice = h.user(1001, "Alice")
+        await h.send(alice, "/start")
+        assert "Selamat datang" in h.last_text(alice)
+        await h.press(alice, h.last_message(alice), "some:callback")
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageCaption,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    Document,
+    InlineKeyboardMarkup,
+    Location,
+    Message,
+    PhotoSize,
+    Sticker,
+    Update,
+    User,
+    Voice,
+)
+
+from bot.app import App, build_app
+from bot.config import Settings
+from storage.base import Base
+
+TEST_TOKEN = "123456789:AAHarnessTokenForTestsOnly_abcdefghij"
+BOT_USER = User(id=123456789, is_bot=True, first_name="LAPOR!", username="lapor_test_bot")
+
+
+@dataclass
+class Sent:
+    """One message the bot sent (or edited into), as a chat would show it."""
+
+    chat_id: int
+    message_id: int
+    method: str
+    text: str | None
+    reply_markup: Any
+    request: TelegramMethod
+
+    @property
+    def buttons(self) -> list[tuple[str, str | None]]:
+        """(label, callback_data) of every inline button, row by row."""
+        if not isinstance(self.reply_markup, InlineKeyboardMarkup):
+            return []
+        return [(b.text, b.callback_data) for row in self.reply_markup.inline_keyboard for b in row]
+
+    def button(self, label_part: str) -> str:
+        """callback_data of the first inline button whose label contains ``label_part``."""
+        for text, data in self.buttons:
+            if label_part.lower() in text.lower() and data:
+                return data
+        raise AssertionError(f"no button {label_part!r} in {[t for t, _ in self.buttons]}")
+
+
+class RecordingSession(BaseSession):
+    """A Bot API session that answers like Telegram would and remembers every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[TelegramMethod] = []
+        # What each request returned, index for index with ``requests``.
+        self.results: list[Any] = []
+        self._message_ids = itertools.count(1000)
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(self, *args, **kwargs):  # pragma: no cover - no downloads here
+        raise NotImplementedError
+        yield b""
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout=None):
+        self.requests.append(method)
+        result = self._answer(method)
+        self.results.append(result)
+        return result
+
+    def _answer(self, method: TelegramMethod) -> Any:
+        returning = method.__returning__
+        if isinstance(method, GetMe):
+            return BOT_USER
+        if isinstance(method, AnswerCallbackQuery):
+            return True
+        if returning is Message or (
+            isinstance(method, (EditMessageText, EditMessageCaption, EditMessageReplyMarkup))
+        ):
+            return self._message_for(method)
+        if returning is list[Message]:
+            media = getattr(method, "media", [])
+            return [self._message_for(method) for _ in media]
+        if returning is bool:
+            return True
+        return None
+
+    def _message_for(self, method: TelegramMethod) -> Message:
+        chat_id = getattr(method, "chat_id", None) or 0
+        message_id = getattr(method, "message_id", None) or next(self._message_ids)
+        return Message(
+            message_id=message_id,
+            date=datetime.now(UTC),
+            chat=Chat(id=int(chat_id), type="private"),
+            from_user=BOT_USER,
+            text=getattr(method, "text", None),
+            caption=getattr(method, "caption", None),
+        )
+
+
+@dataclass
+class Harness:
+    app: App
+    session: RecordingSession
+    _update_ids: Any = field(default_factory=lambda: itertools.count(1))
+    _user_message_ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    @classmethod
+    @asynccontextmanager
+    async def create(cls, tmp_path: Path, **overrides: Any) -> AsyncIterator[Harness]:
+        """The real app on a fresh SQLite file; ``overrides`` are Settings sections as dicts."""
+        config: dict[str, Any] = {
+            "telegram": {"token": TEST_TOKEN},
+            "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'harness.db'}"},
+            "roles": {"admin_ids": [9000]},
+        }
+        for key, value in overrides.items():
+            config[key] = {**config.get(key, {}), **value}
+        app = build_app(Settings(**config))
+        async with app.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        session = RecordingSession()
+        app.bot.session = session
+        harness = cls(app=app, session=session)
+        try:
+            yield harness
+        finally:
+            await app.close()
+
+    # -- users -----------------------------------------------------------------------------
+    @staticmethod
+    def user(user_id: int, first_name: str = "Warga", **kw: Any) -> User:
+        return User(id=user_id, is_bot=False, first_name=first_name, **kw)
+
+    @property
+    def requests(self) -> list[TelegramMethod]:
+        return self.session.requests
+
+    async def feed(self, update: Update) -> None:
+        await self.app.dp.feed_update(self.app.bot, update)
+
+    def _message(self, user: User, **content: Any) -> Message:
+        return Message(
+            message_id=next(self._user_message_ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=user.id, type="private"),
+            from_user=user,
+            **content,
+        )
+
+    async def send_message(self, user: User, **content: Any) -> Message:
+        msg = self._message(user, **content)
+        await self.feed(Update(update_id=next(self._update_ids), message=msg))
+        return msg
+
+    async def send(self, user: User, text: str) -> Message:
+        entities = None
+        if text.startswith("/"):
+            from aiogram.types import MessageEntity
+
+            cmd_len = len(text.split()[0])
+            entities = [MessageEntity(type="bot_command", offset=0, length=cmd_len)]
+        return await self.send_message(user, text=text, entities=entities)
+
+    async def send_photo(self, user: User, *, file_size: int = 50_000, media_group_id: str | None = None,
+                         caption: str | None = None) -> Message:
+        n = next(self._user_message_ids)
+        sizes = [
+            PhotoSize(file_id=f"photo-{n}-s", file_unique_id=f"ph{n}s", width=90, height=90, file_size=1_000),
+            PhotoSize(file_id=f"photo-{n}", file_unique_id=f"ph{n}", width=1280, height=960, file_size=file_size),
+        ]
+        return await self.send_message(user, photo=sizes, media_group_id=media_group_id, caption=caption)
+
+    async def send_document(self, user: User, file_name: str = "surat.pdf", *, mime_type: str = "application/pdf",
+                            file_size: int = 120_000) -> Message:
+        n = next(self._user_message_ids)
+        doc = Document(file_id=f"doc-{n}", file_unique_id=f"dc{n}", file_name=file_name,
+                       mime_type=mime_type, file_size=file_size)
+        return await self.send_message(user, document=doc)
+
+    async def send_location(self, user: User, latitude: float = -1.2550, longitude: float = 116.8300) -> Message:
+        return await self.send_message(user, location=Location(latitude=latitude, longitude=longitude))
+
+    async def send_sticker(self, user: User) -> Message:
+        sticker = Sticker(file_id="stk", file_unique_id="stku", type="regular", width=512, height=512,
+                          is_animated=False, is_video=False)
+        return await self.send_message(user, sticker=sticker)
+
+    async def send_voice(self, user: User) -> Message:
+        return await self.send_message(user, voice=Voice(file_id="voc", file_unique_id="vocu", duration=3))
+
+    async def press(self, user: User, message: Sent | Message | int, data: str) -> str:
+        """Press an inline button; returns the callback query id (see ``answered``)."""
+        message_id = message if isinstance(message, int) else message.message_id
+        cq_id = f"cq-{next(self._update_ids)}"
+        cq = CallbackQuery(
+            id=cq_id,
+            from_user=user,
+            chat_instance=str(user.id),
+            data=data,
+            message=Message(
+                message_id=message_id,
+                date=datetime.now(UTC),
+                chat=Chat(id=user.id, type="private"),
+                from_user=BOT_USER,
+                text="(button message)",
+            ),
+        )
+        await self.feed(Update(update_id=next(self._update_ids), callback_query=cq))
+        return cq_id
+
+    # -- what the bot did ------------------------------------------------------------------
+    def answered(self, callback_query_id: str) -> AnswerCallbackQuery | None:
+        for r in self.requests:
+            if isinstance(r, AnswerCallbackQuery) and r.callback_query_id == callback_query_id:
+                return r
+        return None
+
+    def sent_to(self, user: User | int) -> list[Sent]:
+        """Messages sent or edited in the user's chat, in order."""
+        chat_id = user if isinstance(user, int) else user.id
+        out: list[Sent] = []
+        for r, result in zip(self.session.requests, self.session.results, strict=True):
+            if str(getattr(r, "chat_id", "")) != str(chat_id):
+                continue
+            text = getattr(r, "text", None) or getattr(r, "caption", None)
+            message_id = result.message_id if isinstance(result, Message) else 0
+            out.append(Sent(chat_id=chat_id, message_id=message_id,
+                            method=type(r).__name__, text=text,
+                            reply_markup=getattr(r, "reply_markup", None), request=r))
+        return out
+
+    def last(self, user: User | int) -> Sent:
+        sent = self.sent_to(user)
+        assert sent, "the bot sent nothing to this chat"
+        return sent[-1]
+
+    def last_text(self, user: User | int) -> str:
+        return self.last(user).text or ""
+
+    def mark(self) -> int:
+        """A position in ``requests``; ``since(mark)`` gives what came after it."""
+        return len(self.requests)
+
+    def since(self, mark: int) -> list[TelegramMethod]:
+        return self.requests[mark:]
