@@ -1,0 +1,44 @@
+"""Callback data of the citizen's own screens (start, language, consent, my reports).
+
+Every value here can be forged by a client: handlers re-check ownership on the server.
+Prefixes are short because callback_data is limited to 64 bytes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class ConsentAction(StrEnum):
+    ACCEPT = "ok"
+    DECLINE = "no"
+    SHOW = "show"  # read the notice again after declining
+
+
+class MenuAction(StrEnum):
+    MY_REPORTS = "mine"
+    HELP = "help"
+
+
+class LanguageCb(CallbackData, prefix="lang"):
+    code: str
+
+
+class ConsentCb(CallbackData, prefix="consent"):
+    action: ConsentAction
+
+
+class CitizenMenuCb(CallbackData, prefix="cmenu"):
+    action: MenuAction
+
+
+class MyReportsPageCb(CallbackData, prefix="mine"):
+    page: int
+
+
+class OpenMyReportCb(CallbackData, prefix="myrep"):
+    report_id: int
+    # The list page to go back to.
+    page: int = 0

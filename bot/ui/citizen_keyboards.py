@@ -1,0 +1,92 @@
+"""Inline keyboards of the citizen's own screens: language, consent, menu, my reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.ui.citizen_callbacks import (
+    CitizenMenuCb,
+    ConsentAction,
+    ConsentCb,
+    LanguageCb,
+    MenuAction,
+    MyReportsPageCb,
+    OpenMyReportCb,
+)
+
+# Each language is named in itself, so whoever cannot read the current one still finds theirs.
+LANGUAGE_LABELS = (("id", "🇮🇩 Bahasa Indonesia"), ("en", "🇬🇧 English"))
+
+
+def language_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for code, label in LANGUAGE_LABELS:
+        mark = "✓ " if code == current else ""
+        kb.button(text=f"{mark}{label}", callback_data=LanguageCb(code=code))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def consent_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ I agree"), callback_data=ConsentCb(action=ConsentAction.ACCEPT))
+    kb.button(text=_("✖️ I do not agree"), callback_data=ConsentCb(action=ConsentAction.DECLINE))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def consent_again_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("📄 Read the notice again"), callback_data=ConsentCb(action=ConsentAction.SHOW)
+    )
+    return kb.as_markup()
+
+
+def citizen_menu_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("📋 My reports"), callback_data=CitizenMenuCb(action=MenuAction.MY_REPORTS))
+    kb.button(text=_("❓ Help"), callback_data=CitizenMenuCb(action=MenuAction.HELP))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def my_reports_keyboard(
+    reports: Sequence[tuple[int, str]], page: int, pages: int
+) -> InlineKeyboardMarkup:
+    """One button per (report id, tracking id) on the page, then previous/next."""
+    rows: list[list[InlineKeyboardButton]] = [
+        [
+            InlineKeyboardButton(
+                text=f"🔎 {tracking_id}",
+                callback_data=OpenMyReportCb(report_id=report_id, page=page).pack(),
+            )
+        ]
+        for report_id, tracking_id in reports
+    ]
+    nav: list[InlineKeyboardButton] = []
+    if page > 0:
+        nav.append(
+            InlineKeyboardButton(
+                text=_("◀️ Newer"), callback_data=MyReportsPageCb(page=page - 1).pack()
+            )
+        )
+    if page + 1 < pages:
+        nav.append(
+            InlineKeyboardButton(
+                text=_("Older ▶️"), callback_data=MyReportsPageCb(page=page + 1).pack()
+            )
+        )
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def back_to_my_reports_keyboard(page: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("⬅️ Back to my reports"), callback_data=MyReportsPageCb(page=page))
+    return kb.as_markup()

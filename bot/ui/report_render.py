@@ -1,0 +1,270 @@
+"""Rendering a report for its reporter: the list line, the card and the timeline.
+
+Everything a citizen sees about an officer is the agency's name: officers' personal names are
+never shown (they are staff acting for the agency), and internal notes stay internal. Officer and
+admin renderers live beside this one and may show more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date, format_datetime
+
+from bot.domain.deadlines import REPLY_DAYS
+from bot.domain.enums import ActorRole, Classification, EventKind, Privacy, ReportStatus
+from bot.services.my_reports import (
+    PAGE_SIZE,
+    DeadlineKind,
+    MyReportsPage,
+    MyReportView,
+    next_deadline,
+)
+from bot.ui.render import esc, esc_truncate, split_html
+from storage.models import Report, ReportEvent
+
+LIST_TITLE_LIMIT = 80
+# Kinds whose note is written for the reporter (a question, an answer, a reason). Other notes,
+# e.g. an officer's "not our authority" explanation or an admin's internal note, stay internal.
+CITIZEN_VISIBLE_NOTES = frozenset(
+    {
+        EventKind.INFO_REQUESTED,
+        EventKind.REPORTER_REPLIED,
+        EventKind.ANSWERED,
+        EventKind.REJECTED,
+        EventKind.POSTPONED,
+        EventKind.ACCEPTED,
+        EventKind.DISPUTED,
+    }
+)
+HIDDEN_KINDS = frozenset({EventKind.NOTE})
+# Indonesian zone names people actually use; other zones fall back to the UTC offset.
+_ZONE_ABBREVIATIONS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+# -- words -------------------------------------------------------------------------------------
+def status_label(status: str) -> str:
+    labels = {
+        ReportStatus.SUBMITTED: _("Waiting for verification"),
+        ReportStatus.POSTPONED: _("Postponed by the admin"),
+        ReportStatus.ASSIGNED: _("Forwarded to the agency"),
+        ReportStatus.IN_PROGRESS: _("Being followed up"),
+        ReportStatus.AWAITING_REPORTER: _("Waiting for your reply"),
+        ReportStatus.ANSWERED: _("Answered"),
+        ReportStatus.RETURNED: _("Being forwarded to another agency"),
+        ReportStatus.CLOSED: _("Completed"),
+        ReportStatus.REJECTED: _("Rejected"),
+        ReportStatus.ARCHIVED: _("Archived"),
+    }
+    return labels.get(status, status)  # type: ignore[call-overload]
+
+
+def classification_label(classification: str) -> str:
+    labels = {
+        Classification.COMPLAINT: _("Complaint"),
+        Classification.ASPIRATION: _("Aspiration"),
+        Classification.INFORMATION: _("Information request"),
+    }
+    return labels.get(classification, classification)  # type: ignore[call-overload]
+
+
+def privacy_label(privacy: str) -> str:
+    labels = {
+        Privacy.PUBLIC: _("Regular: the agency sees your name"),
+        Privacy.ANONYMOUS: _("Anonymous: your identity is hidden from the agency"),
+        Privacy.CONFIDENTIAL: _("Confidential: the content is never made public"),
+    }
+    return labels.get(privacy, privacy)  # type: ignore[call-overload]
+
+
+def deadline_line(kind: DeadlineKind, due: date, locale: str) -> str:
+    when = format_local_date(due, locale)
+    match kind:
+        case DeadlineKind.VERIFY:
+            return _("Verification by {date}").format(date=when)
+        case DeadlineKind.FOLLOWUP:
+            return _("Agency answer due by {date}").format(date=when)
+        case DeadlineKind.REPLY:
+            return _("You may reply until {date}").format(date=when)
+
+
+def format_local_date(d: date, locale: str) -> str:
+    return format_date(d, "d MMMM y", locale=locale)
+
+
+def format_local_datetime(dt: datetime, tz: ZoneInfo, locale: str) -> str:
+    local = dt.astimezone(tz)
+    zone = _ZONE_ABBREVIATIONS.get(str(tz.key)) or local.strftime("UTC%z")
+    return f"{format_datetime(local, 'd MMM y, HH:mm', locale=locale)} {zone}"
+
+
+def _actor(event: ReportEvent, agency_names: dict[int, str]) -> str:
+    match event.actor_role:
+        case ActorRole.CITIZEN:
+            return _("You")
+        case ActorRole.ADMIN:
+            return _("Admin LAPOR!")
+        case ActorRole.OFFICER:
+            name = agency_names.get(event.agency_id) if event.agency_id else None
+            return esc(name) if name else _("The agency")
+        case _:
+            return _("LAPOR! system")
+
+
+def _what(event: ReportEvent, agency_names: dict[int, str]) -> str:
+    agency = esc(agency_names.get(event.agency_id, "")) if event.agency_id else ""
+    match event.kind:
+        case EventKind.SUBMITTED:
+            return _("Report submitted")
+        case EventKind.ASSIGNED:
+            return (
+                _("Forwarded to {agency}").format(agency=agency)
+                if agency
+                else _("Forwarded to the agency")
+            )
+        case EventKind.REROUTED:
+            return (
+                _("Forwarded to another agency: {agency}").format(agency=agency)
+                if agency
+                else _("Forwarded to another agency")
+            )
+        case EventKind.REJECTED:
+            return _("Report rejected")
+        case EventKind.POSTPONED:
+            return _("Report postponed")
+        case EventKind.ARCHIVED:
+            return _("Report archived")
+        case EventKind.TAKEN:
+            return _("Follow-up started")
+        case EventKind.INFO_REQUESTED:
+            return _("Asked you for more information")
+        case EventKind.REPORTER_REPLIED:
+            return _("Sent more information")
+        case EventKind.ANSWERED:
+            return _("Answered the report")
+        case EventKind.RETURNED:
+            return _("Returned to the admin to be forwarded elsewhere")
+        case EventKind.ACCEPTED:
+            return _("Accepted the answer")
+        case EventKind.DISPUTED:
+            return _("Disputed the answer; the report was reopened")
+        case EventKind.AUTO_CLOSED:
+            return _("Completed: no reply within {days} working days").format(days=REPLY_DAYS)
+        case EventKind.CHECKIN_REOPENED:
+            return _("Reopened: the problem is not solved yet")
+    if event.to_status:
+        return _("Status changed: {status}").format(status=status_label(event.to_status))
+    return _("Updated")
+
+
+# -- the list ----------------------------------------------------------------------------------
+def render_my_reports_page(page: MyReportsPage, locale: str) -> str:
+    """One message (5 short entries fit easily within 4096 characters)."""
+    if page.total == 0:
+        return _("You have not filed any reports yet. Send /lapor to file one.")
+    lines = [
+        _("<b>My reports</b> ({total}) · page {page} of {pages}").format(
+            total=page.total, page=page.page + 1, pages=page.pages
+        )
+    ]
+    for n, report in enumerate(page.reports, start=page.page * PAGE_SIZE + 1):
+        lines.append("")
+        lines.append(render_report_line(report, n, locale))
+    lines.append("")
+    lines.append(_("Tap a report to see its details and timeline."))
+    return "\n".join(lines)
+
+
+def render_report_line(report: Report, n: int, locale: str) -> str:
+    lines = [
+        f"<b>{n}.</b> <code>{esc(report.tracking_id)}</code> · "
+        f"{classification_label(report.classification)}",
+        f"<b>{esc_truncate(report.title, LIST_TITLE_LIMIT)}</b>",
+        _("Status: {status}").format(status=status_label(report.status)),
+    ]
+    if (due := next_deadline(report)) is not None:
+        lines.append(deadline_line(*due, locale))
+    return "\n".join(lines)
+
+
+# -- one report --------------------------------------------------------------------------------
+def render_citizen_report(view: MyReportView, tz: ZoneInfo, locale: str) -> list[str]:
+    """The card and the timeline, as few messages as fit Telegram's limit."""
+    return split_html(
+        citizen_card_parts(view, tz, locale) + citizen_timeline_parts(view, tz, locale)
+    )
+
+
+def citizen_card_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[str]:
+    r = view.report
+    agency = view.agency_names.get(r.agency_id) if r.agency_id else None
+    head = [
+        f"<b>{esc(r.tracking_id)}</b> · {classification_label(r.classification)}",
+        _("<b>Status:</b> {status}").format(status=status_label(r.status)),
+    ]
+    if (due := next_deadline(r)) is not None:
+        head.append(deadline_line(*due, locale))
+    head.append(
+        _("<b>Agency:</b> {agency}").format(agency=esc(agency) if agency else _("not yet assigned"))
+    )
+    if r.category:
+        head.append(_("<b>Category:</b> {category}").format(category=esc(r.category)))
+    head.append(_("<b>Privacy:</b> {privacy}").format(privacy=privacy_label(r.privacy)))
+    if r.incident_date:
+        head.append(
+            _("<b>Incident date:</b> {date}").format(
+                date=format_local_date(r.incident_date, locale)
+            )
+        )
+    location = _location(r)
+    if location:
+        head.append(_("<b>Location:</b> {location}").format(location=location))
+    if view.attachments:
+        head.append(_("<b>Attachments:</b> {count}").format(count=len(view.attachments)))
+    head.append(
+        _("<b>Submitted:</b> {when}").format(when=format_local_datetime(r.submitted_at, tz, locale))
+    )
+    # Title and body are separate parts: split_html may cut a long plain part at line breaks.
+    return [
+        "\n".join(head),
+        "",
+        _("<b>Title:</b>"),
+        esc(r.title),
+        "",
+        _("<b>Description:</b>"),
+        esc(r.body),
+    ]
+
+
+def _location(r: Report) -> str:
+    parts = []
+    if r.location_text:
+        parts.append(esc(r.location_text))
+    if r.latitude is not None and r.longitude is not None:
+        parts.append(f"({r.latitude:.5f}, {r.longitude:.5f})")
+    return " ".join(parts)
+
+
+def citizen_timeline_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[str]:
+    parts = ["", _("<b>Timeline</b>")]
+    for event in _visible(view.events):
+        when = format_local_datetime(event.created_at, tz, locale)
+        who, what = _actor(event, view.agency_names), _what(event, view.agency_names)
+        parts.append(f"• {when} · <b>{who}</b>: {what}")
+        if event.note and event.kind in CITIZEN_VISIBLE_NOTES:
+            parts.append(esc(event.note))
+    if len(parts) == 2:
+        parts.append(_("No entries yet."))
+    return parts
+
+
+def _visible(events: Iterable[ReportEvent]) -> list[ReportEvent]:
+    return [e for e in events if e.kind not in HIDDEN_KINDS]

@@ -1,0 +1,75 @@
+"""/bantuan: what the bot is, the kinds of report, privacy, deadlines and commands.
+
+Works from anywhere, including the middle of a form, and never touches the FSM state: help
+must not cost the citizen what they have typed so far.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.domain.deadlines import FOLLOWUP_DAYS, REPLY_DAYS, VERIFY_DAYS
+from bot.ui.citizen_callbacks import CitizenMenuCb, MenuAction
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+def continue_hint(in_form: bool) -> str:
+    """The closing line of help and greetings: how to go on from where the citizen is."""
+    if in_form:
+        return _(
+            "You are in the middle of a report form: answer its last question to continue, "
+            "or send /batal to cancel it."
+        )
+    return _("To begin, send /lapor.")
+
+
+def help_text(in_form: bool) -> str:
+    body = _(
+        "<b>Help</b>\n"
+        "This bot is a Telegram channel of <b>SP4N-LAPOR!</b>, Indonesia's national system for "
+        "complaints about public services. Your report goes to the district coordinators "
+        "(LAPOR! admins), who forward it to the agency responsible for it.\n"
+        "\n"
+        "<b>What you can send</b>\n"
+        "• <b>Complaint</b>: a problem with a public service.\n"
+        "• <b>Aspiration</b>: a suggestion or an idea for a public service.\n"
+        "• <b>Information request</b>: a question to a government agency.\n"
+        "\n"
+        "<b>Privacy</b>\n"
+        "• <b>Regular</b>: the agency handling the report sees your name.\n"
+        "• <b>Anonymous</b>: your identity is hidden from the agency; "
+        "only the coordinators see it.\n"
+        "• <b>Confidential</b>: the content of your report is never made public.\n"
+        "\n"
+        "<b>Deadlines</b> (working days, public holidays not counted)\n"
+        "• Verification and forwarding by the admin: {verify} working days.\n"
+        "• Follow-up and answer by the agency: {followup} working days.\n"
+        "• Your reply to the answer: {reply} working days; without a reply the report is "
+        "completed.\n"
+        "\n"
+        "<b>Commands</b>\n"
+        "/lapor: file a report\n"
+        "/laporan: my reports and their status\n"
+        "/status: check one report by its tracking ID\n"
+        "/bahasa: change language\n"
+        "/batal: cancel the form you are filling in\n"
+        "/bantuan: this help"
+    ).format(verify=VERIFY_DAYS, followup=FOLLOWUP_DAYS, reply=REPLY_DAYS)
+    return f"{body}\n\n{continue_hint(in_form)}"
+
+
+@router.message(Command("bantuan", "help"))
+async def show_help(message: Message, state: FSMContext) -> None:
+    await message.answer(help_text(await state.get_state() is not None))
+
+
+@router.callback_query(CitizenMenuCb.filter(F.action == MenuAction.HELP))
+async def show_help_button(callback: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    await callback.answer()
+    await bot.send_message(callback.from_user.id, help_text(await state.get_state() is not None))

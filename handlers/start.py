@@ -1,0 +1,191 @@
+"""/start, /bahasa and the personal-data notice.
+
+First contact: greeting and language choice, then the notice, accepted once with a button.
+Afterwards /start greets and shows the menu. /start with an officer invite payload (``inv_...``)
+is not ours: the invite router, placed before this one, takes it.
+Nothing here touches the FSM state, so /start and /bahasa never cost a form in progress.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import LANGUAGES
+from bot.services.citizens import give_consent, set_language
+from bot.ui.citizen_callbacks import ConsentAction, ConsentCb, LanguageCb
+from bot.ui.citizen_keyboards import (
+    citizen_menu_keyboard,
+    consent_again_keyboard,
+    consent_keyboard,
+    language_keyboard,
+)
+from bot.ui.render import esc
+from handlers.help import continue_hint
+from storage.models import Citizen
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+INVITE_PREFIX = "inv_"
+
+
+def _not_invite(message: Message, command: CommandObject) -> bool:
+    return not (command.args or "").strip().startswith(INVITE_PREFIX)
+
+
+# -- texts ---------------------------------------------------------------------------------------
+def consent_notice_text() -> str:
+    return _(
+        "<b>Personal data notice</b>\n"
+        "\n"
+        "To handle your reports, this bot stores:\n"
+        "• your Telegram name, username and user ID;\n"
+        "• what you write in your reports and the files you attach.\n"
+        "\n"
+        "<b>Who sees it:</b> the district coordinators (LAPOR! admins) and the agency your report "
+        "is forwarded to. If you choose <b>anonymous</b> for a report, the agency never learns "
+        "who you are; only the coordinators do.\n"
+        "\n"
+        "Your data is used only to handle your reports and to tell you how they progress.\n"
+        "\n"
+        "Do you agree?"
+    )
+
+
+def menu_text() -> str:
+    return _(
+        "<b>What I can do</b>\n"
+        "/lapor: file a complaint, an aspiration or an information request; you get a tracking "
+        "ID to follow it\n"
+        "/laporan: your reports, their status and deadlines\n"
+        "/status: check one report by its tracking ID\n"
+        "/bantuan: help · /bahasa: change language"
+    )
+
+
+async def ask_consent(bot: Bot, chat_id: int) -> None:
+    """Show the notice with its accept/decline buttons (also for other features that need it)."""
+    await bot.send_message(chat_id, consent_notice_text(), reply_markup=consent_keyboard())
+
+
+async def send_menu(bot: Bot, chat_id: int, greeting: str, in_form: bool) -> None:
+    text = f"{greeting}\n\n{menu_text()}"
+    if in_form:
+        text += f"\n\n{continue_hint(True)}"
+    await bot.send_message(chat_id, text, reply_markup=citizen_menu_keyboard())
+
+
+# -- /start --------------------------------------------------------------------------------------
+@router.message(CommandStart(), _not_invite)
+async def start(message: Message, citizen: Citizen, state: FSMContext, bot: Bot) -> None:
+    name = esc(citizen.first_name) or _("there")
+    if citizen.consent_at is not None:
+        await send_menu(
+            bot,
+            message.chat.id,
+            _("👋 Welcome back, {name}!").format(name=name),
+            await state.get_state() is not None,
+        )
+        return
+    await message.answer(
+        _(
+            "👋 Hello, {name}! This is the Telegram channel of <b>SP4N-LAPOR!</b>, the national "
+            "system for complaints about public services.\n"
+            "\n"
+            "Choose your language:"
+        ).format(name=name),
+        reply_markup=language_keyboard(citizen.language),
+    )
+
+
+@router.message(Command("bahasa", "language"))
+async def choose_language(message: Message, locale: str) -> None:
+    await message.answer(_("Choose your language:"), reply_markup=language_keyboard(locale))
+
+
+@router.callback_query(LanguageCb.filter())
+async def language_chosen(
+    callback: CallbackQuery,
+    callback_data: LanguageCb,
+    session: AsyncSession,
+    citizen: Citizen,
+    state: FSMContext,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    if callback_data.code not in LANGUAGES:
+        await callback.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await set_language(session, citizen, callback_data.code)
+    # The middleware picked this update's locale before the change; answer in the new one.
+    with i18n.use_locale(callback_data.code):
+        await callback.answer(_("Language: English"))
+        if isinstance(callback.message, Message):
+            await callback.message.edit_text(_("Language: English ✓"), reply_markup=None)
+        if citizen.consent_at is None:
+            await ask_consent(bot, callback.from_user.id)
+        elif await state.get_state() is not None:
+            await bot.send_message(callback.from_user.id, continue_hint(True))
+
+
+# -- consent -------------------------------------------------------------------------------------
+@router.callback_query(ConsentCb.filter(F.action == ConsentAction.ACCEPT))
+async def consent_accepted(
+    callback: CallbackQuery, session: AsyncSession, citizen: Citizen, state: FSMContext, bot: Bot
+) -> None:
+    if citizen.consent_at is not None:
+        await callback.answer(_("You have already agreed."))
+        await _drop_buttons(callback)
+        return
+    await give_consent(session, citizen)
+    await callback.answer(_("Thank you!"))
+    await _drop_buttons(callback)
+    await send_menu(
+        bot,
+        callback.from_user.id,
+        _("✅ Thank you. You can now file reports and follow them here."),
+        await state.get_state() is not None,
+    )
+
+
+@router.callback_query(ConsentCb.filter(F.action == ConsentAction.DECLINE))
+async def consent_declined(callback: CallbackQuery, citizen: Citizen, bot: Bot) -> None:
+    if citizen.consent_at is not None:
+        # An old notice pressed after agreeing; withdrawing consent is a request to the admin.
+        await callback.answer(_("You have already agreed."))
+        await _drop_buttons(callback)
+        return
+    await callback.answer()
+    await _drop_buttons(callback)
+    await bot.send_message(
+        callback.from_user.id,
+        _(
+            "Without your agreement no report can be filed here: we cannot handle a report "
+            "without storing the data the notice describes.\n"
+            "\n"
+            "You can read the notice again and agree at any time."
+        ),
+        reply_markup=consent_again_keyboard(),
+    )
+
+
+@router.callback_query(ConsentCb.filter(F.action == ConsentAction.SHOW))
+async def consent_shown_again(callback: CallbackQuery, citizen: Citizen, bot: Bot) -> None:
+    await _drop_buttons(callback)
+    if citizen.consent_at is not None:
+        await callback.answer(_("You have already agreed."))
+        return
+    await callback.answer()
+    await ask_consent(bot, callback.from_user.id)
+
+
+async def _drop_buttons(callback: CallbackQuery) -> None:
+    # Pressed buttons go, so an old notice cannot be answered twice.
+    if isinstance(callback.message, Message) and callback.message.reply_markup is not None:
+        await callback.message.edit_reply_markup(reply_markup=None)
