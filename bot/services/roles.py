@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Citizen
+from storage.repositories.officers import OfficerRepo
 
 
 @dataclass(frozen=True)
@@ -21,4 +22,6 @@ class Roles:
 
 
 async def resolve_roles(session: AsyncSession, citizen: Citizen, admin_ids: list[int]) -> Roles:
-    return Roles(is_admin=citizen.telegram_id in admin_ids, agency_ids=frozenset())
+    # Read on every update, so a revoked officer loses access with their very next tap.
+    agency_ids = await OfficerRepo(session).active_agency_ids(citizen.id)
+    return Roles(is_admin=citizen.telegram_id in admin_ids, agency_ids=frozenset(agency_ids))

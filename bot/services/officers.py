@@ -1,0 +1,306 @@
+"""Liaison officers: invites, binding through a deep link, listing and revoking.
+
+Only admins invite, list and revoke; every function re-checks ``roles`` itself because callback
+data can be forged and a router filter is one line away from being forgotten. The command line
+counts as an admin (whoever runs it already holds the server).
+
+Invite codes are 192 random bits, shown once and stored only as their SHA-256: guessing is
+hopeless and a copy of the database opens nothing. Failed attempts are counted per Telegram user
+in the database, so a restart does not reset the budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.audit import AuditAction, record
+from bot.services.outbox import enqueue_message
+from bot.services.roles import Roles
+from bot.ui.render import esc
+from storage.base import utcnow
+from storage.models import Agency, Citizen, Officer, OfficerInvite
+from storage.repositories.agencies import AgencyRepo
+from storage.repositories.citizens import CitizenRepo
+from storage.repositories.officers import OfficerRepo
+
+log = logging.getLogger(__name__)
+
+INVITE_PREFIX = "inv_"
+INVITE_TTL = timedelta(hours=72)
+FAILURE_WINDOW = timedelta(hours=1)
+MAX_FAILURES = 5
+# token_urlsafe(24): 24 random bytes = 192 bits, 32 characters of [A-Za-z0-9_-], which is
+# exactly the alphabet a /start payload allows (https://core.telegram.org/bots/features#deep-linking).
+_CODE_BYTES = 24
+_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+class NotAllowed(PermissionError):
+    """The caller is not an admin."""
+
+
+class AgencyNotFound(LookupError):
+    pass
+
+
+def _require_admin(roles: Roles) -> None:
+    if not roles.is_admin:
+        raise NotAllowed("admins only")
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={INVITE_PREFIX}{code}"
+
+
+# -- creating --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CreatedInvite:
+    invite: OfficerInvite
+    agency: Agency
+    code: str  # the only copy of the secret: show it once, never log it
+
+    def link(self, bot_username: str) -> str:
+        return invite_link(bot_username, self.code)
+
+
+async def create_invite(
+    session: AsyncSession,
+    agency_id: int,
+    *,
+    roles: Roles,
+    created_by: Citizen | None,
+    ttl: timedelta = INVITE_TTL,
+    now: datetime | None = None,
+) -> CreatedInvite:
+    _require_admin(roles)
+    now = now or utcnow()
+    agency = await AgencyRepo(session).get_active(agency_id)
+    if agency is None:
+        raise AgencyNotFound(agency_id)
+    code = secrets.token_urlsafe(_CODE_BYTES)
+    invite = await OfficerRepo(session).add_invite(
+        OfficerInvite(
+            agency_id=agency.id,
+            code_hash=hash_code(code),
+            created_by_id=created_by.id if created_by else None,
+            expires_at=now + ttl,
+            created_at=now,
+        )
+    )
+    await record(session, created_by, AuditAction.INVITE, f"agency:{agency.id}",
+                 {"invite_id": invite.id, "agency": agency.name,
+                  "expires_at": invite.expires_at.isoformat()})
+    await session.commit()
+    log.info("invite #%s for agency #%s (%s) by %s", invite.id, agency.id, agency.name,
+             _who(created_by))
+    return CreatedInvite(invite=invite, agency=agency, code=code)
+
+
+PICKER_PAGE = 8
+
+
+async def agency_choices(
+    session: AsyncSession, *, roles: Roles, page: int = 0, per_page: int = PICKER_PAGE
+) -> tuple[list[Agency], int, int]:
+    """One page of active agencies for the invite picker: ``(agencies, page, pages)``; the page
+    is clamped, since a stale button may point past the end of a shrunken directory."""
+    _require_admin(roles)
+    repo = AgencyRepo(session)
+    pages = max(1, -(-await repo.count_active() // per_page))
+    page = min(max(page, 0), pages - 1)
+    return list(await repo.list_active(offset=page * per_page, limit=per_page)), page, pages
+
+
+async def find_agencies(session: AsyncSession, query: str, *, roles: Roles) -> list[Agency]:
+    _require_admin(roles)
+    return await AgencyRepo(session).search(query, limit=PICKER_PAGE)
+
+
+# -- redeeming -------------------------------------------------------------------------------
+class RedeemOutcome(StrEnum):
+    BOUND = "bound"
+    ALREADY_OFFICER = "already_officer"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+    RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    outcome: RedeemOutcome
+    agency: Agency | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (RedeemOutcome.BOUND, RedeemOutcome.ALREADY_OFFICER)
+
+
+async def redeem_invite(
+    session: AsyncSession, citizen: Citizen, payload: str, *, now: datetime | None = None
+) -> RedeemResult:
+    """Bind ``citizen`` as an officer of the invite's agency, or say why not.
+
+    ``payload`` is the /start argument (``inv_<code>``) or the bare code.
+    """
+    now = now or utcnow()
+    repo = OfficerRepo(session)
+    if await repo.count_failures(citizen.telegram_id, now - FAILURE_WINDOW) >= MAX_FAILURES:
+        # Not counted as another failure: the window then frees up an hour after the fifth.
+        return RedeemResult(RedeemOutcome.RATE_LIMITED)
+
+    code = payload.removeprefix(INVITE_PREFIX)
+    invite = await repo.invite_by_hash(hash_code(code)) if _CODE_RE.match(code) else None
+    if invite is None:
+        return await _fail(session, citizen, RedeemOutcome.INVALID, now)
+    agency = await AgencyRepo(session).get(invite.agency_id)
+    if invite.used_at is not None:
+        binding = await repo.binding(invite.agency_id, citizen.id)
+        if invite.used_by_id == citizen.id and binding and binding.revoked_at is None:
+            # Their own link opened twice (a second tap, another device): no harm, no failure.
+            return RedeemResult(RedeemOutcome.ALREADY_OFFICER, agency)
+        return await _fail(session, citizen, RedeemOutcome.USED, now)
+    if invite.expires_at <= now or agency is None or not agency.active:
+        return await _fail(session, citizen, RedeemOutcome.EXPIRED, now)
+    if not await repo.claim_invite(invite.id, citizen.id, now):
+        return await _fail(session, citizen, RedeemOutcome.USED, now)
+
+    binding = await repo.binding(agency.id, citizen.id)
+    outcome = RedeemOutcome.BOUND
+    if binding is None:
+        await repo.add(Officer(agency_id=agency.id, citizen_id=citizen.id, invite_id=invite.id,
+                               bound_at=now))
+    elif binding.revoked_at is not None:
+        binding.revoked_at = None
+        binding.revoked_by_id = None
+        binding.invite_id = invite.id
+        binding.bound_at = now
+    else:
+        outcome = RedeemOutcome.ALREADY_OFFICER
+    await session.commit()
+    log.info("citizen #%s bound as officer of agency #%s (%s) by invite #%s",
+             citizen.id, agency.id, agency.name, invite.id)
+    return RedeemResult(outcome, agency)
+
+
+async def _fail(
+    session: AsyncSession, citizen: Citizen, outcome: RedeemOutcome, now: datetime
+) -> RedeemResult:
+    # Nothing was written before a refusal (a lost claim changes no row), so no rollback: that
+    # would also expire the caller's citizen row.
+    await OfficerRepo(session).add_failure(citizen.telegram_id, now, outcome.value)
+    await session.commit()
+    log.warning("invite refused for telegram user %s: %s", citizen.telegram_id, outcome.value)
+    return RedeemResult(outcome)
+
+
+# -- listing and revoking --------------------------------------------------------------------
+@dataclass(frozen=True)
+class OfficerView:
+    officer_id: int
+    agency_id: int
+    agency_name: str
+    telegram_id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    bound_at: datetime
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
+
+
+async def list_officers(
+    session: AsyncSession, *, roles: Roles, agency_id: int | None = None
+) -> list[OfficerView]:
+    """Active officers with their Telegram identity: admins may see it, no one else."""
+    _require_admin(roles)
+    rows = await OfficerRepo(session).active_with_people(agency_id)
+    return [
+        OfficerView(o.id, a.id, a.name, c.telegram_id, c.first_name, c.last_name, c.username,
+                    o.bound_at)
+        for o, c, a in rows
+    ]
+
+
+async def get_officer(session: AsyncSession, officer_id: int, *, roles: Roles) -> OfficerView | None:
+    _require_admin(roles)
+    for view in await list_officers(session, roles=roles):
+        if view.officer_id == officer_id:
+            return view
+    return None
+
+
+@dataclass(frozen=True)
+class RevokeResult:
+    officer_id: int
+    agency_name: str
+    telegram_id: int
+    language: str | None
+    already_revoked: bool
+    # Still an officer of another agency: their menu keeps the officer commands.
+    still_officer: bool
+
+
+async def revoke_officer(
+    session: AsyncSession,
+    officer_id: int,
+    *,
+    roles: Roles,
+    actor: Citizen | None,
+    i18n: I18n | None = None,
+    now: datetime | None = None,
+) -> RevokeResult | None:
+    """End one binding at once (roles are read from the database on every update).
+
+    With ``i18n`` the former officer is told, through the outbox in the same transaction.
+    Returns None when there is no such officer.
+    """
+    _require_admin(roles)
+    repo = OfficerRepo(session)
+    officer = await repo.get(officer_id)
+    if officer is None:
+        return None
+    agency = await AgencyRepo(session).get(officer.agency_id)
+    person = await CitizenRepo(session).get(officer.citizen_id)
+    assert agency is not None and person is not None
+    already = officer.revoked_at is not None
+    if not already:
+        officer.revoked_at = now or utcnow()
+        officer.revoked_by_id = actor.id if actor else None
+        await session.flush()
+        if i18n is not None:
+            locale = person.language or i18n.default_locale
+            text = i18n.gettext(
+                "You are no longer a liaison officer of {agency}. Thank you for your work.",
+                locale=locale,
+            ).format(agency=f"<b>{esc(agency.name)}</b>")
+            await enqueue_message(session, person.telegram_id, text, citizen_id=person.id)
+        await record(session, actor, AuditAction.REVOKE, f"agency:{agency.id}",
+                     {"officer_id": officer.id, "agency": agency.name,
+                      "officer_telegram_id": person.telegram_id})
+    still = bool(await repo.active_agency_ids(person.id))
+    await session.commit()
+    if not already:
+        log.info("officer #%s (citizen #%s) of agency #%s (%s) revoked by %s", officer.id,
+                 person.id, agency.id, agency.name, _who(actor))
+    return RevokeResult(officer.id, agency.name, person.telegram_id, person.language, already,
+                        still)
+
+
+def _who(citizen: Citizen | None) -> str:
+    return f"citizen #{citizen.id}" if citizen else "the command line"

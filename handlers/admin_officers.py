@@ -1,0 +1,148 @@
+"""/petugas: the admin's list of liaison officers, with revoking (button, then confirm)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import set_role_commands
+from bot.config import Settings
+from bot.filters import IsAdmin
+from bot.services.officers import NotAllowed, OfficerView, get_officer, list_officers, revoke_officer
+from bot.services.roles import Roles
+from bot.ui.officer_admin import (
+    OfficerAction,
+    OfficerCb,
+    OfficerPageCb,
+    officer_list_keyboard,
+    revoke_confirm_keyboard,
+)
+from bot.ui.render import esc
+from storage.models import Citizen
+
+log = logging.getLogger(__name__)
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private", IsAdmin())
+router.callback_query.filter(IsAdmin())
+
+PAGE = 10
+
+
+def _identity(view: OfficerView) -> str:
+    # Admins may see identities (domain.md, privacy); agencies never get this screen.
+    handle = f" (@{esc(view.username)})" if view.username else ""
+    return f"{esc(view.display_name)}{handle} · <code>{view.telegram_id}</code>"
+
+
+def _page_text(views: list[OfficerView], total: int, page: int, pages: int) -> str:
+    lines = [_("<b>Liaison officers</b> ({total})").format(total=total)]
+    agency = None
+    for view in views:
+        if view.agency_name != agency:
+            agency = view.agency_name
+            lines.append(f"\n<b>{esc(agency)}</b>")
+        lines.append(f"• {_identity(view)}")
+    if pages > 1:
+        lines.append("\n" + _("Page {page} of {pages}").format(page=page + 1, pages=pages))
+    return "\n".join(lines)
+
+
+async def _render(session: AsyncSession, roles: Roles, page: int):
+    views = await list_officers(session, roles=roles)
+    pages = max(1, -(-len(views) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    chunk = views[page * PAGE:(page + 1) * PAGE]
+    if not views:
+        return _("No liaison officers yet. Invite one with /undang."), None
+    return _page_text(chunk, len(views), page, pages), officer_list_keyboard(chunk, page, pages)
+
+
+@router.message(Command("petugas"))
+async def officers_command(message: Message, session: AsyncSession, roles: Roles) -> None:
+    text, markup = await _render(session, roles, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(OfficerPageCb.filter())
+async def officers_page(
+    callback: CallbackQuery, callback_data: OfficerPageCb, session: AsyncSession, roles: Roles
+) -> None:
+    text, markup = await _render(session, roles, callback_data.page)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(OfficerCb.filter(F.action == OfficerAction.ASK))
+async def revoke_asked(
+    callback: CallbackQuery, callback_data: OfficerCb, session: AsyncSession, roles: Roles
+) -> None:
+    view = await get_officer(session, callback_data.officer_id, roles=roles)
+    if view is None:
+        await callback.answer(_("This officer has already been revoked."), show_alert=True)
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(
+            _("Revoke {who} as liaison officer of <b>{agency}</b>? They lose access at once.").format(
+                who=_identity(view), agency=esc(view.agency_name)
+            ),
+            reply_markup=revoke_confirm_keyboard(view.officer_id),
+        )
+
+
+@router.callback_query(OfficerCb.filter(F.action == OfficerAction.NO))
+async def revoke_cancelled(
+    callback: CallbackQuery, session: AsyncSession, roles: Roles
+) -> None:
+    text, markup = await _render(session, roles, 0)
+    await callback.answer(_("Cancelled."))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(OfficerCb.filter(F.action == OfficerAction.YES))
+async def revoke_confirmed(
+    callback: CallbackQuery,
+    callback_data: OfficerCb,
+    session: AsyncSession,
+    citizen: Citizen,
+    roles: Roles,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    try:
+        result = await revoke_officer(session, callback_data.officer_id, roles=roles, actor=citizen,
+                                      i18n=i18n)
+    except NotAllowed:
+        await callback.answer(_("Only LAPOR! admins can do this."), show_alert=True)
+        return
+    if result is None:
+        await callback.answer(_("This officer no longer exists."), show_alert=True)
+        return
+    if result.already_revoked:
+        await callback.answer(_("This officer has already been revoked."), show_alert=True)
+    else:
+        await callback.answer(_("Revoked."))
+        try:
+            await set_role_commands(
+                bot, i18n, result.telegram_id, result.language or i18n.default_locale,
+                officer=result.still_officer, admin=result.telegram_id in settings.roles.admin_ids,
+            )
+        except TelegramAPIError:
+            log.warning("could not reset the command menu of chat %s", result.telegram_id,
+                        exc_info=True)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(
+            _("Liaison officer of <b>{agency}</b> revoked.").format(agency=esc(result.agency_name)),
+            reply_markup=None,
+        )

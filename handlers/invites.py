@@ -1,0 +1,190 @@
+"""Officer invites: the deep link that binds an officer, and the admin's /undang.
+
+Two routers: ``router`` (the /start inv_... deep link, open to everyone; it must come before
+handlers.start) and ``admin_router`` (/undang and its buttons, admins only).
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import set_role_commands
+from bot.config import Settings
+from bot.filters import IsAdmin
+from bot.services.officers import (
+    INVITE_PREFIX,
+    AgencyNotFound,
+    NotAllowed,
+    RedeemOutcome,
+    agency_choices,
+    create_invite,
+    find_agencies,
+    redeem_invite,
+)
+from bot.services.roles import Roles
+from bot.ui.officer_admin import InvitePageCb, InvitePickCb, agency_picker
+from bot.ui.render import esc
+from storage.models import Citizen
+
+log = logging.getLogger(__name__)
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+admin_router = Router(name=f"{__name__}.admin")
+admin_router.message.filter(F.chat.type == "private", IsAdmin())
+admin_router.callback_query.filter(IsAdmin())
+
+
+class InviteForm(StatesGroup):
+    agency = State()  # waiting for the admin to type (part of) an agency name
+
+
+# -- the deep link ---------------------------------------------------------------------------
+@router.message(CommandStart(deep_link=True, magic=F.args.startswith(INVITE_PREFIX)))
+async def open_invite(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    citizen: Citizen,
+    roles: Roles,
+    bot: Bot,
+    i18n: I18n,
+    locale: str,
+) -> None:
+    result = await redeem_invite(session, citizen, command.args or "")
+    if not result.ok:
+        await message.answer(_refusal(result.outcome))
+        return
+    assert result.agency is not None
+    await message.answer(
+        _(
+            "✅ You are now a liaison officer of <b>{agency}</b>.\n"
+            "\n"
+            "Reports assigned to your agency will reach you here, with buttons to follow them "
+            "up, ask the reporter for details, answer, or return them as not your authority.\n"
+            "/kotak: your agency's open reports, overdue first."
+        ).format(agency=esc(result.agency.name))
+    )
+    await _set_menu(bot, i18n, message.chat.id, locale, officer=True, admin=roles.is_admin)
+
+
+def _refusal(outcome: RedeemOutcome) -> str:
+    if outcome is RedeemOutcome.RATE_LIMITED:
+        return _("Too many attempts with invalid invite links. Please try again in an hour.")
+    if outcome is RedeemOutcome.EXPIRED:
+        return _("This invite link has expired. Ask the LAPOR! admin for a new one.")
+    if outcome is RedeemOutcome.USED:
+        return _("This invite link has already been used. Ask the LAPOR! admin for a new one.")
+    return _("This invite link is not valid. Check that you opened the whole link, or ask the "
+             "LAPOR! admin for a new one.")
+
+
+async def _set_menu(bot: Bot, i18n: I18n, chat_id: int, locale: str, *, officer: bool,
+                    admin: bool) -> None:
+    # The binding is already committed; a failed menu update must not turn it into an error.
+    try:
+        await set_role_commands(bot, i18n, chat_id, locale, officer=officer, admin=admin)
+    except TelegramAPIError:
+        log.warning("could not update the command menu of chat %s", chat_id, exc_info=True)
+
+
+# -- /undang (admins) ------------------------------------------------------------------------
+@admin_router.message(Command("undang"))
+async def invite_command(
+    message: Message, command: CommandObject, session: AsyncSession, roles: Roles,
+    state: FSMContext,
+) -> None:
+    await state.set_state(InviteForm.agency)
+    if query := (command.args or "").strip():
+        await _offer_matches(message, session, roles, query)
+        return
+    agencies, page, pages = await agency_choices(session, roles=roles)
+    if not agencies:
+        await state.clear()
+        await message.answer(_("The agency directory is empty. Import it first with "
+                               "<code>lapor-bot agencies import FILE</code>."))
+        return
+    await message.answer(_picker_text(), reply_markup=agency_picker(agencies, page, pages))
+
+
+def _picker_text() -> str:
+    return _("<b>Invite a liaison officer</b>\nWhich agency? Pick it below or type (part of) its "
+             "name, e.g. <i>PUPR</i> or <i>Kesehatan</i>.")
+
+
+@admin_router.message(InviteForm.agency, F.text, ~F.text.startswith("/"))
+async def agency_typed(message: Message, session: AsyncSession, roles: Roles) -> None:
+    await _offer_matches(message, session, roles, message.text or "")
+
+
+async def _offer_matches(message: Message, session: AsyncSession, roles: Roles, query: str) -> None:
+    agencies = await find_agencies(session, query, roles=roles)
+    if not agencies:
+        await message.answer(
+            _("No agency matches “{query}”. Type another part of its name.").format(query=esc(query))
+        )
+        return
+    await message.answer(_("Which agency?"), reply_markup=agency_picker(agencies))
+
+
+@admin_router.callback_query(InvitePageCb.filter())
+async def picker_page(
+    callback: CallbackQuery, callback_data: InvitePageCb, session: AsyncSession, roles: Roles
+) -> None:
+    agencies, page, pages = await agency_choices(session, roles=roles, page=callback_data.page)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(_picker_text(), reply_markup=agency_picker(agencies, page, pages))
+
+
+@admin_router.callback_query(InvitePickCb.filter())
+async def agency_picked(
+    callback: CallbackQuery,
+    callback_data: InvitePickCb,
+    session: AsyncSession,
+    citizen: Citizen,
+    roles: Roles,
+    state: FSMContext,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    try:
+        created = await create_invite(session, callback_data.agency_id, roles=roles, created_by=citizen)
+    except NotAllowed:
+        await callback.answer(_("Only LAPOR! admins can do this."), show_alert=True)
+        return
+    except AgencyNotFound:
+        await callback.answer(_("That agency no longer exists or is inactive."), show_alert=True)
+        return
+    await state.clear()
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    me = await bot.me()
+    expires = created.invite.expires_at.astimezone(ZoneInfo(settings.app.timezone))
+    await bot.send_message(
+        callback.from_user.id,
+        _(
+            "🔗 Invite link for a liaison officer of <b>{agency}</b>:\n"
+            "{link}\n"
+            "\n"
+            "It works once, for one person, until {expires}. Send it privately to the officer; "
+            "whoever opens it first becomes an officer of this agency."
+        ).format(
+            agency=esc(created.agency.name),
+            link=esc(created.link(me.username or "")),
+            expires=expires.strftime("%d-%m-%Y %H:%M %Z"),
+        ),
+    )
