@@ -25,6 +25,7 @@ OFFICER_COMMANDS = [
 ADMIN_COMMANDS = [
     ("verifikasi", __("Reports waiting for verification")),
     ("undang", __("Invite a liaison officer")),
+    ("petugas", __("Liaison officers: list and revoke")),
     ("instansi", __("Agency directory")),
     ("statistik", __("Statistics")),
     ("umumkan", __("Send an announcement")),
