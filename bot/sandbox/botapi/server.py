@@ -1,0 +1,230 @@
+"""The fake Bot API HTTP server: routing, token check, faults, blocking, and the request log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from aiohttp import web
+
+from bot.sandbox.botapi.control import add_control_routes
+from bot.sandbox.botapi.limits import Faults, RateLimiter
+from bot.sandbox.botapi.methods import METHODS, SEND_METHODS
+from bot.sandbox.botapi.models import ApiError, Limits, SentRequest, SimUser, Violation
+from bot.sandbox.botapi.params import Params, read_params
+from bot.sandbox.botapi.state import BotApiState
+from bot.sandbox.botapi.users import UserSimulation
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOKEN = "123456789:AAFakeTokenForTheLocalBotApiServer00"
+
+
+class BotApiServer(UserSimulation):
+    """A local stand-in for api.telegram.org that a real aiogram ``Bot`` can talk to.
+
+    Point the bot at it with ``TelegramAPIServer.from_base(server.base_url)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = DEFAULT_TOKEN,
+        bot_username: str = "lapor_bot",
+        bot_first_name: str = "LAPOR! Bot",
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token = token
+        self.limits = limits or Limits()
+        bot_id = int(token.split(":", 1)[0])
+        self.state = BotApiState(
+            {"id": bot_id, "is_bot": True, "first_name": bot_first_name, "username": bot_username}
+        )
+        self.faults = Faults()
+        self.rate_limiter = RateLimiter(self.limits, clock)
+        self.app = web.Application(client_max_size=60 * 1024 * 1024)
+        self.app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        self.app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        add_control_routes(self.app, self)
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self._closed = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        self._runner = web.AppRunner(self.app, shutdown_timeout=1.0, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound = int(self._runner.addresses[0][1])
+        self._base_url = f"http://{host}:{bound}"
+        return bound
+
+    async def stop(self) -> None:
+        self.state.closing = True
+        self._closed.set()
+        self.state.bump()  # releases long polls so shutdown does not wait for their timeout
+        for cq in self.state.callbacks.values():
+            if cq.timer is not None:
+                cq.timer.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> BotApiServer:
+        if self._runner is None:
+            await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("the server is not started")
+        return self._base_url
+
+    # -- what tests read ---------------------------------------------------------------------
+
+    @property
+    def violations(self) -> list[Violation]:
+        return self.state.violations
+
+    @property
+    def sent_requests(self) -> list[SentRequest]:
+        return self.state.sent_requests
+
+    def requests(self, method: str) -> list[SentRequest]:
+        return [r for r in self.state.sent_requests if r.method.lower() == method.lower()]
+
+    def add_user(self, user: SimUser) -> SimUser:
+        """Make a private chat exist without the user writing first (as if they had /start-ed)."""
+        self.state.add_user(user)
+        return user
+
+    def add_group(self, chat_id: int, title: str, members: list[SimUser]) -> None:
+        self.state.add_group(chat_id, title, members)
+
+    def block_user(self, user_id: int) -> None:
+        self.state.blocked.add(user_id)
+        self._my_chat_member(user_id, "kicked")
+
+    def unblock_user(self, user_id: int) -> None:
+        self.state.blocked.discard(user_id)
+        self._my_chat_member(user_id, "member")
+
+    def _my_chat_member(self, user_id: int, status: str) -> None:
+        chat = self.state.chats.get(user_id)
+        if chat is None or chat.user is None:
+            return
+        old = "member" if status == "kicked" else "kicked"
+        bot = dict(self.state.bot_user)
+        member = {"user": bot, "status": status}
+        if status == "kicked":
+            member["until_date"] = 0
+        self.state.push_update(
+            "my_chat_member",
+            {
+                "chat": chat.to_api(),
+                "from": chat.user.to_api(),
+                "date": int(time.time()),
+                "old_chat_member": {"user": bot, "status": old, **({"until_date": 0} if old == "kicked" else {})},
+                "new_chat_member": member,
+            },
+        )
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return self._refuse(request, name, None, ApiError(401, "Unauthorized"), None)
+        handler = METHODS.get(name.lower())
+        if handler is None:
+            return self._refuse(request, name, None, ApiError(404, "Not Found: method not found"), None)
+        try:
+            params = await read_params(request)
+        except ApiError as e:
+            return self._refuse(request, name, None, e, None)
+        chat_id = params.chat_id_or_none()
+
+        fault = self.faults.take(name, chat_id)
+        if fault is not None and fault.kind in ("timeout", "network"):
+            return await self._misbehave(request, name, params, fault.kind, fault.deliver, fault.hang)
+        if fault is not None:
+            return self._answer_error(name, params, fault.error(), violation=False, note="injected fault")
+        if chat_id in self.state.blocked and name.lower() in SEND_METHODS:
+            # The user's doing, not the bot's: logged but not a violation.
+            error = ApiError(403, "Forbidden: bot was blocked by the user")
+            return self._answer_error(name, params, error, violation=False)
+
+        try:
+            result = await handler(self, params)
+        except ApiError as e:
+            return self._refuse(request, name, chat_id, e, params)
+        except Exception:
+            log.exception("fake Bot API failed on %s", name)
+            error = ApiError(500, "Internal Server Error: the fake Bot API server crashed; see its log")
+            return self._answer_error(name, params, error, violation=True)
+        self.state.record_request(SentRequest(name, params.for_log(), True, time.time()))
+        return web.json_response({"ok": True, "result": result})
+
+    def _refuse(
+        self, request: web.Request, name: str, chat_id: int | None, error: ApiError, params: Params | None
+    ) -> web.Response:
+        # A poll the client already gave up on (a stopped bot) is not the bot's mistake.
+        gone = request.transport is None or request.transport.is_closing()
+        return self._answer_error(name, params, error, violation=not gone, chat_id=chat_id)
+
+    def _answer_error(
+        self,
+        name: str,
+        params: Params | None,
+        error: ApiError,
+        *,
+        violation: bool,
+        chat_id: int | None = None,
+        note: str | None = None,
+    ) -> web.Response:
+        if chat_id is None and params is not None:
+            chat_id = params.chat_id_or_none()
+        if violation:
+            self.state.record_violation(name, chat_id, error.description)
+        description = f"{error.description} ({note})" if note else error.description
+        self.state.record_request(
+            SentRequest(name, params.for_log() if params else {}, False, time.time(), error.code, description)
+        )
+        return web.json_response(error.payload(), status=error.code)
+
+    async def _misbehave(
+        self, request: web.Request, name: str, params: Params, kind: str, deliver: bool, hang: float
+    ) -> web.StreamResponse:
+        """Fail the way a network does: optionally after the message went out (the dangerous case)."""
+        if deliver:
+            try:
+                await METHODS[name.lower()](self, params)
+            except ApiError as e:
+                return self._refuse(request, name, params.chat_id_or_none(), e, params)
+        self.state.record_request(
+            SentRequest(name, params.for_log(), False, time.time(), 0, f"injected {kind} (delivered={deliver})")
+        )
+        if kind == "timeout":
+            try:
+                await asyncio.wait_for(self._closed.wait(), hang)
+            except TimeoutError:
+                pass
+            return web.json_response(ApiError(500, "Internal Server Error").payload(), status=500)
+        assert request.transport is not None
+        request.transport.abort()
+        return web.Response()
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
+        stored = self.state.file_by_path(request.match_info["path"])
+        if stored is None:
+            return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+        return web.Response(body=stored.content, content_type=stored.mime_type or "application/octet-stream")

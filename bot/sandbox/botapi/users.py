@@ -1,0 +1,197 @@
+"""Simulated users: what a person does in the Telegram app, turned into updates for the bot.
+
+Used by the end-to-end tests and by the sandbox web page (through the control API).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.sandbox.botapi.markup import utf16_len
+from bot.sandbox.botapi.models import Limits, SimUser, StoredMessage
+from bot.sandbox.botapi.state import CallbackQueryState, file_json
+
+if TYPE_CHECKING:
+    from bot.sandbox.botapi.state import BotApiState
+
+_LEADING_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
+
+
+def _fake_bytes(size: int, header: bytes = b"") -> bytes:
+    return (header + b"\0" * max(0, size - len(header)))[: max(size, len(header))]
+
+
+class UserSimulation:
+    state: BotApiState
+    limits: Limits
+
+    def _chat_for(self, user: SimUser, chat_id: int | None) -> int:
+        self.state.add_user(user)
+        if chat_id is None:
+            return user.id
+        self.state.get_chat(chat_id)
+        return chat_id
+
+    def _user_message(
+        self, user: SimUser, chat_id: int | None, kind: str, **fields: Any
+    ) -> StoredMessage:
+        target = self._chat_for(user, chat_id)
+        msg = self.state.add_message(target, from_bot=False, sender_id=user.id, kind=kind, **fields)
+        self.state.push_update("message", self.state.message_json(msg))
+        return msg
+
+    async def user_sends_text(
+        self, user: SimUser, text: str, *, chat_id: int | None = None, reply_to: int | None = None
+    ) -> StoredMessage:
+        entities = []
+        m = _LEADING_COMMAND.match(text)
+        if m:
+            entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(m.group(0))})
+        return self._user_message(
+            user, chat_id, "text", text=text, entities=entities, reply_to_message_id=reply_to
+        )
+
+    async def user_sends_command(
+        self, user: SimUser, command: str, args: str = "", *, chat_id: int | None = None
+    ) -> StoredMessage:
+        text = "/" + command.lstrip("/") + (f" {args}" if args else "")
+        return await self.user_sends_text(user, text, chat_id=chat_id)
+
+    async def user_sends_photo(
+        self,
+        user: SimUser,
+        caption: str | None = None,
+        size: tuple[int, int] = (1280, 960),
+        *,
+        chat_id: int | None = None,
+        media_group_id: str | None = None,
+        file_size: int = 120_000,
+    ) -> StoredMessage:
+        photo = self.state.store_photo(_fake_bytes(file_size, b"\xff\xd8\xff\xe0"), *size)
+        return self._user_message(
+            user, chat_id, "photo", caption=caption, media={"photo": photo}, media_group_id=media_group_id
+        )
+
+    async def user_sends_document(
+        self,
+        user: SimUser,
+        file_name: str = "dokumen.pdf",
+        mime_type: str = "application/pdf",
+        size: int = 50_000,
+        *,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        content: bytes | None = None,
+    ) -> StoredMessage:
+        stored = self.state.store_file(
+            "document", content if content is not None else _fake_bytes(size), file_name=file_name, mime_type=mime_type
+        )
+        return self._user_message(user, chat_id, "document", caption=caption, media={"document": file_json(stored)})
+
+    async def user_sends_album(
+        self, user: SimUser, n_photos: int = 3, caption: str | None = None, *, chat_id: int | None = None
+    ) -> list[StoredMessage]:
+        """Telegram delivers an album as separate messages sharing a media_group_id."""
+        group_id = str(secrets.randbelow(10**17) + 10**17)
+        return [
+            await self.user_sends_photo(
+                user, caption if i == 0 else None, chat_id=chat_id, media_group_id=group_id
+            )
+            for i in range(n_photos)
+        ]
+
+    async def user_sends_location(
+        self, user: SimUser, lat: float, lon: float, *, chat_id: int | None = None
+    ) -> StoredMessage:
+        return self._user_message(user, chat_id, "location", media={"location": {"latitude": lat, "longitude": lon}})
+
+    async def user_sends_sticker(self, user: SimUser, emoji: str = "👍", *, chat_id: int | None = None) -> StoredMessage:
+        stored = self.state.store_file("sticker", _fake_bytes(2_000, b"RIFF"), mime_type="image/webp")
+        sticker = file_json(
+            stored, type="regular", width=512, height=512, is_animated=False, is_video=False, emoji=emoji
+        )
+        sticker.pop("mime_type", None)
+        return self._user_message(user, chat_id, "sticker", media={"sticker": sticker})
+
+    async def user_sends_voice(self, user: SimUser, duration: int = 3, *, chat_id: int | None = None) -> StoredMessage:
+        stored = self.state.store_file("voice", _fake_bytes(duration * 4_000, b"OggS"), mime_type="audio/ogg")
+        return self._user_message(user, chat_id, "voice", media={"voice": file_json(stored, duration=duration)})
+
+    async def user_presses(
+        self,
+        user: SimUser,
+        message_id: int,
+        callback_data: str,
+        *,
+        chat_id: int | None = None,
+        check_button: bool = True,
+    ) -> str:
+        """Press an inline button; returns the callback query id.
+
+        ``check_button=False`` sends data the keyboard does not offer, as a forged client could.
+        """
+        target = self._chat_for(user, chat_id)
+        msg = self.state.find_message(target, message_id)
+        if msg is None:
+            raise LookupError(f"no message {message_id} in chat {target}")
+        if check_button and callback_data not in msg.callback_data():
+            raise LookupError(f"message {message_id} has no button {callback_data!r}; it has {msg.callback_data()}")
+        cq_id = str(secrets.randbits(62))
+        cq = CallbackQueryState(cq_id, user, target, message_id, callback_data, time.time())
+        self.state.callbacks[cq_id] = cq
+        cq.timer = asyncio.get_running_loop().call_later(
+            self.limits.callback_answer_timeout, self._callback_expired, cq_id
+        )
+        self.state.push_update(
+            "callback_query",
+            {
+                "id": cq_id,
+                "from": user.to_api(),
+                "message": self.state.message_json(msg),
+                "chat_instance": str(abs(hash((self.state.bot_user["id"], target)))),
+                "data": callback_data,
+            },
+        )
+        return cq_id
+
+    def _callback_expired(self, cq_id: str) -> None:
+        cq = self.state.callbacks[cq_id]
+        if cq.answer is None:
+            cq.expired = True
+            self.state.record_violation(
+                "answerCallbackQuery",
+                cq.chat_id,
+                f"callback query {cq_id} (data {cq.data!r}) was not answered within "
+                f"{self.limits.callback_answer_timeout:g} s; the user's button keeps spinning",
+            )
+
+    async def wait_callback_answer(self, cq_id: str, timeout: float = 10) -> dict[str, Any]:
+        """The bot's answerCallbackQuery arguments (text, show_alert, url, cache_time)."""
+        cq = self.state.callbacks[cq_id]
+        return await self.state.wait_until(lambda: cq.answer, timeout)
+
+    def chat(self, chat_id: int) -> list[StoredMessage]:
+        """Every message of the chat in order, as it stands now (deleted ones flagged)."""
+        return list(self.state.messages.get(chat_id, ()))
+
+    def bot_messages(self, chat_id: int, *, include_deleted: bool = False) -> list[StoredMessage]:
+        return [m for m in self.chat(chat_id) if m.from_bot and (include_deleted or not m.deleted)]
+
+    async def wait_for_bot_message(
+        self, chat_id: int, predicate: Callable[[StoredMessage], bool] | None = None, timeout: float = 10
+    ) -> StoredMessage:
+        """The next bot message in the chat not yet returned by this method (matching ``predicate``).
+
+        Counting from the last one handed out, not from the call, so a reply that arrived before
+        the test started waiting is not missed.
+        """
+        return await self.state.wait_until(lambda: self.state.next_bot_message(chat_id, predicate), timeout)
+
+    async def wait_until(self, condition: Callable[[], Any], timeout: float = 10) -> Any:
+        """Wait until ``condition()`` returns something truthy; re-checked after every change."""
+        return await self.state.wait_until(lambda: condition() or None, timeout)
