@@ -1,0 +1,287 @@
+"""The complaint form as data (the draft kept in FSM storage) and the use case that files it.
+
+The draft travels through aiogram's FSM storage between updates, so it is plain JSON: dates are
+ISO strings, attachments are dicts. Handlers ask this module which step comes next and whether
+a file may be attached; ``submit_report`` turns a finished draft into a report.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.deadlines import completion_due, verify_due
+from bot.domain.enums import ActorRole, Classification, EventKind, Privacy, ReportStatus
+from bot.domain.tracking import new_tracking_id
+from bot.domain.workdays import WorkCalendar
+from storage.models import Attachment, Citizen, Report, ReportEvent
+from storage.repositories.reports import ReportRepo
+
+TRACKING_ID_ATTEMPTS = 8
+# Called with the session and the new report before the commit.
+SubmittedHook = Callable[[AsyncSession, Report], Awaitable[None]]
+
+
+class Step(StrEnum):
+    """Form steps in order; the values are short because they ride in callback_data."""
+
+    CLASSIFICATION = "cl"
+    AGENCY = "ag"
+    TITLE = "ti"
+    BODY = "bo"
+    DATE = "dt"
+    LOCATION = "lo"
+    ATTACHMENTS = "at"
+    PRIVACY = "pr"
+    CONFIRM = "cf"
+
+
+ORDER: tuple[Step, ...] = tuple(Step)
+
+
+@dataclass
+class DraftAttachment:
+    file_id: str
+    file_unique_id: str
+    kind: str  # photo | document | video
+    file_size: int | None = None
+    mime_type: str | None = None
+    file_name: str | None = None
+
+
+@dataclass
+class Draft:
+    classification: str | None = None
+    # agency_chosen with agency_id None means "Tidak tahu": the admin routes it.
+    agency_chosen: bool = False
+    agency_id: int | None = None
+    agency_name: str | None = None
+    title: str | None = None
+    body: str | None = None
+    incident_date: str | None = None  # ISO date
+    date_skipped: bool = False
+    location_text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    location_skipped: bool = False
+    attachments: list[DraftAttachment] = field(default_factory=list)
+    attachments_done: bool = False
+    privacy: str | None = None
+    language: str = "id"
+
+    # -- FSM round trip --------------------------------------------------------------------
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> Draft:
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        data["attachments"] = [DraftAttachment(**a) for a in data.get("attachments", [])]
+        return cls(**data)
+
+    # -- rules -----------------------------------------------------------------------------
+    @property
+    def is_complaint(self) -> bool:
+        return self.classification == Classification.COMPLAINT
+
+    @property
+    def incident(self) -> date | None:
+        return date.fromisoformat(self.incident_date) if self.incident_date else None
+
+    @property
+    def has_location(self) -> bool:
+        return bool(self.location_text) or self.latitude is not None
+
+    def is_filled(self, step: Step) -> bool:
+        """Whether a step has an acceptable answer (a skip counts where skipping is allowed)."""
+        match step:
+            case Step.CLASSIFICATION:
+                return self.classification in set(Classification)
+            case Step.AGENCY:
+                return self.agency_chosen
+            case Step.TITLE:
+                return bool(self.title)
+            case Step.BODY:
+                return bool(self.body)
+            case Step.DATE:
+                return self.incident_date is not None or (self.date_skipped and not self.is_complaint)
+            case Step.LOCATION:
+                return self.has_location or (self.location_skipped and not self.is_complaint)
+            case Step.ATTACHMENTS:
+                return self.attachments_done
+            case Step.PRIVACY:
+                return self.privacy in set(Privacy)
+            case Step.CONFIRM:
+                return False
+
+    def may_skip(self, step: Step) -> bool:
+        return step in (Step.DATE, Step.LOCATION) and not self.is_complaint
+
+    def first_missing(self) -> Step | None:
+        for step in ORDER[:-1]:
+            if not self.is_filled(step):
+                return step
+        return None
+
+    def is_complete(self) -> bool:
+        return self.first_missing() is None
+
+
+def new_form_id() -> str:
+    """A short random id that ties every button to one run of the form (6 url-safe chars)."""
+    return secrets.token_urlsafe(4)[:6]
+
+
+def next_step(draft: Draft, done: Step, *, editing: bool) -> Step:
+    """Where to go after ``done`` was answered.
+
+    While editing from the summary, go back to it unless the change made another step
+    required (an aspiration turned into a complaint needs a date and a location).
+    """
+    if editing:
+        return draft.first_missing() or Step.CONFIRM
+    index = ORDER.index(done)
+    return ORDER[min(index + 1, len(ORDER) - 1)]
+
+
+def previous_step(step: Step) -> Step | None:
+    index = ORDER.index(step)
+    return ORDER[index - 1] if index > 0 else None
+
+
+class AttachmentRefusal(StrEnum):
+    TOO_MANY = "too_many"
+    TOO_BIG = "too_big"
+    DUPLICATE = "duplicate"
+
+
+def check_attachment(
+    draft: Draft, item: DraftAttachment, *, max_count: int, max_mb: int
+) -> AttachmentRefusal | None:
+    if any(a.file_unique_id == item.file_unique_id for a in draft.attachments):
+        return AttachmentRefusal.DUPLICATE
+    if len(draft.attachments) >= max_count:
+        return AttachmentRefusal.TOO_MANY
+    if item.file_size is not None and item.file_size > max_mb * 1024 * 1024:
+        return AttachmentRefusal.TOO_BIG
+    return None
+
+
+class DraftIncomplete(ValueError):
+    def __init__(self, step: Step) -> None:
+        super().__init__(f"draft is missing step {step}")
+        self.step = step
+
+
+async def submit_report(
+    session: AsyncSession,
+    citizen: Citizen,
+    draft: Draft,
+    calendar: WorkCalendar,
+    now: datetime,
+    *,
+    on_submitted: SubmittedHook | None = None,
+) -> Report:
+    """File the draft: a report in status submitted, its attachments and a ``submitted`` event.
+
+    Commits. Raises ``DraftIncomplete`` (nothing written) if a required step has no answer.
+    ``on_submitted`` runs in the same transaction (casework: ``bot.services.casework
+    .submission_hook`` notifies the admins or auto-assigns).
+    """
+    if (missing := draft.first_missing()) is not None:
+        raise DraftIncomplete(missing)
+    repo = ReportRepo(session)
+    citizen_id = citizen.id  # read before any rollback expires the instance
+    language = citizen.language or draft.language
+    for attempt in range(TRACKING_ID_ATTEMPTS):
+        tracking_id = new_tracking_id()
+        if await repo.tracking_id_taken(tracking_id):
+            continue
+        report = _build_report(draft, citizen_id, language, tracking_id, calendar, now)
+        try:
+            await repo.add(report)
+        except IntegrityError:
+            # A parallel submission took the same id between the check and the insert.
+            await session.rollback()
+            if attempt == TRACKING_ID_ATTEMPTS - 1:
+                raise
+            continue
+        for item in draft.attachments:
+            await repo.add_attachment(
+                Attachment(
+                    report_id=report.id,
+                    file_id=item.file_id,
+                    file_unique_id=item.file_unique_id,
+                    kind=item.kind,
+                    file_size=item.file_size,
+                    mime_type=item.mime_type,
+                    file_name=item.file_name,
+                )
+            )
+        await repo.add_event(
+            ReportEvent(
+                report_id=report.id,
+                created_at=now,
+                actor_role=ActorRole.CITIZEN,
+                actor_citizen_id=citizen_id,
+                kind=EventKind.SUBMITTED,
+                to_status=ReportStatus.SUBMITTED,
+            )
+        )
+        await after_report_submitted(session, report, on_submitted)
+        await session.commit()
+        return report
+    raise RuntimeError("could not find a free tracking id")
+
+
+async def after_report_submitted(
+    session: AsyncSession, report: Report, on_submitted: SubmittedHook | None = None
+) -> None:
+    """Hook point, inside the submission transaction: casework adds "notify the admins" (via
+    the outbox) and auto-assignment here, so they commit or fail together with the report.
+    Passed in rather than imported: it needs the app's settings, translations and calendar."""
+    if on_submitted is not None:
+        await on_submitted(session, report)
+
+
+def _build_report(
+    draft: Draft,
+    citizen_id: int,
+    language: str,
+    tracking_id: str,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> Report:
+    classification = Classification(draft.classification)
+    supervisory = False  # decided by the admin at verification, never by the citizen
+    return Report(
+        tracking_id=tracking_id,
+        citizen_id=citizen_id,
+        classification=classification.value,
+        title=draft.title,
+        body=draft.body,
+        incident_date=draft.incident,
+        location_text=draft.location_text,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        requested_agency_id=draft.agency_id,
+        agency_id=None,
+        privacy=Privacy(draft.privacy).value,
+        supervisory=supervisory,
+        status=ReportStatus.SUBMITTED.value,
+        language=language,
+        submitted_at=now,
+        created_at=now,
+        updated_at=now,
+        verify_due=verify_due(now, calendar),
+        completion_due=completion_due(now, classification, supervisory, calendar),
+    )

@@ -1,0 +1,39 @@
+"""callback_data of the /lapor form.
+
+Every button carries the form id (random, per run of the form) and the step it belongs to, so a
+press from a finished form, an earlier step or a forged payload can be recognised and refused.
+Packed, the longest payload is well under Telegram's 64 bytes (``rf:<6>:ag:page:k<id>.<page>``).
+"""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class IntakeCb(CallbackData, prefix="rf"):
+    form: str
+    step: str
+    action: str
+    value: str = ""
+
+
+# Actions (kept short: they ride in callback_data).
+SET = "set"  # choose a value (classification, privacy)
+BACK = "back"
+CANCEL = "cancel"
+SKIP = "skip"
+DONE = "done"
+CLEAR = "clear"  # remove the attachments collected so far
+TODAY = "today"
+YESTERDAY = "yday"
+KINDS = "kinds"  # agency: back to the groups
+KIND = "kind"  # agency: open a group
+PAGE = "page"  # agency: another page of a list; value "<list>.<page>"
+KEC = "kec"  # agency: open the kelurahan/desa of one kecamatan
+PICK = "pick"  # agency: choose one
+UNKNOWN = "unk"  # agency: "Tidak tahu", the admin routes it
+EDIT = "edit"  # summary: edit one field; value is the step
+SUBMIT = "submit"
+
+# The agency group "Kelurahan/Desa" lists kecamatans first.
+VILLAGES = "village"

@@ -1,0 +1,302 @@
+"""Texts of the /lapor form: step prompts, refusals, the summary and the receipt.
+
+All HTML; everything the citizen typed goes through ``esc``/``esc_truncate``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
+
+from bot.domain.dates import earliest_incident_date
+from bot.domain.enums import Classification, Privacy
+from bot.domain.text_rules import BODY_MAX, BODY_MIN, LOCATION_MAX, TITLE_MAX, TITLE_MIN, TextRuleError
+from bot.services.intake import ORDER, AttachmentRefusal, Draft, Step
+from bot.ui.render import esc, esc_truncate, split_html
+
+# Steps the citizen sees numbered (the summary is not one of them).
+_NUMBERED = ORDER[:-1]
+# Echoing what the citizen typed in a refusal: enough to recognise it, never a wall of text.
+ECHO_MAX = 60
+
+
+def fmt_date(d: date, locale: str) -> str:
+    return format_date(d, format="full", locale=locale)
+
+
+def classification_name(value: str | None) -> str:
+    return {
+        Classification.COMPLAINT: _("Complaint"),
+        Classification.ASPIRATION: _("Aspiration"),
+        Classification.INFORMATION: _("Information request"),
+    }.get(value, "—")
+
+
+def privacy_name(value: str | None) -> str:
+    return {
+        Privacy.PUBLIC: _("Regular"),
+        Privacy.ANONYMOUS: _("Anonymous"),
+        Privacy.CONFIDENTIAL: _("Confidential"),
+    }.get(value, "—")
+
+
+def _header(step: Step) -> str:
+    return "<b>" + _("New report, step {n} of {total}").format(
+        n=_NUMBERED.index(step) + 1, total=len(_NUMBERED)
+    ) + "</b>"
+
+
+def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) -> str:
+    """The question of one step (not the summary: see ``summary_messages``)."""
+    body = {
+        Step.CLASSIFICATION: lambda: "\n".join(
+            [
+                _("What kind of report is it?"),
+                "",
+                _("📢 <b>Complaint</b>: a public service failed you or was done wrongly."),
+                _("💡 <b>Aspiration</b>: a suggestion or idea to improve a service."),
+                _("❓ <b>Information request</b>: ask an agency for public information."),
+            ]
+        ),
+        Step.AGENCY: lambda: _(
+            "Which agency is it for? Choose a group below, or type part of the name "
+            "(for example <i>Dinas Kesehatan</i> or <i>PDAM</i>).\n"
+            "Not sure? Tap <b>I don't know</b> and the coordinator will route it."
+        ),
+        Step.TITLE: lambda: _("Type a short title for your report, in one line ({min}–{max} characters).").format(
+            min=TITLE_MIN, max=TITLE_MAX
+        ),
+        Step.BODY: lambda: _(
+            "Describe what happened: what, where, since when, who is affected ({min}–{max} characters)."
+        ).format(min=BODY_MIN, max=BODY_MAX),
+        Step.DATE: lambda: (
+            _("When did it happen? Type a date such as <i>21/5/2024</i> or <i>21 Mei 2024</i>, or tap a button.")
+            + ("" if not draft.may_skip(Step.DATE) else "\n" + _("You may skip this step."))
+        ),
+        Step.LOCATION: lambda: (
+            _("Where did it happen? Tap <b>📍 Send my location</b> or type the address (up to {max} characters).")
+            .format(max=LOCATION_MAX)
+            + ("" if not draft.may_skip(Step.LOCATION) else "\n" + _("You may skip this step."))
+        ),
+        Step.ATTACHMENTS: lambda: (
+            _("Send photos, documents or videos as evidence: up to {n} files, {mb} MB each.").format(
+                n=max_files, mb=max_mb
+            )
+            + "\n"
+            + (
+                _("Attached so far: {count}. Tap <b>Done</b> when finished.").format(count=len(draft.attachments))
+                if draft.attachments
+                else _("No files? Tap <b>Skip</b>.")
+            )
+        ),
+        Step.PRIVACY: lambda: "\n".join(
+            [
+                _("Who may see your report?"),
+                "",
+                _("👤 <b>Regular</b>: the agency handling it sees your name with the report."),
+                _("🕶 <b>Anonymous</b>: your name is hidden from the agency; only the coordinating admins see it."),
+                _("🔒 <b>Confidential</b>: the content is never published; only the admins and the agency read it."),
+            ]
+        ),
+    }[step]()
+    return f"{_header(step)}\n{body}"
+
+
+def with_note(note: str | None, text: str) -> str:
+    return f"{note}\n\n{text}" if note else text
+
+
+# -- refusals -------------------------------------------------------------------------------
+def text_rule_refusal(error: TextRuleError, sent_length: int) -> str:
+    if error.reason == "empty":
+        return _("⚠️ That message is empty: spaces alone do not count.")
+    if error.reason == "too_short":
+        return _("⚠️ Too short: please write at least {limit} characters.").format(limit=error.limit)
+    return _("⚠️ Too long: at most {limit} characters, you sent {n}.").format(limit=error.limit, n=sent_length)
+
+
+def wrong_kind_refusal(step: Step) -> str:
+    return {
+        Step.CLASSIFICATION: lambda: _("⚠️ Please choose one of the buttons below."),
+        Step.AGENCY: lambda: _("⚠️ Type part of the agency's name as text, or use the buttons below."),
+        Step.TITLE: lambda: _("⚠️ Please send the title as a text message ({min}–{max} characters).").format(
+            min=TITLE_MIN, max=TITLE_MAX
+        ),
+        Step.BODY: lambda: _("⚠️ Please send the description as a text message ({min}–{max} characters).").format(
+            min=BODY_MIN, max=BODY_MAX
+        ),
+        Step.DATE: lambda: _("⚠️ Please type a date such as 21/5/2024, or use the buttons below."),
+        Step.LOCATION: lambda: _(
+            "⚠️ Please tap 📍 Send my location, or type the address as text (up to {max} characters)."
+        ).format(max=LOCATION_MAX),
+        Step.ATTACHMENTS: lambda: _("⚠️ Here I accept photos, documents and videos. Tap Done when finished."),
+        Step.PRIVACY: lambda: _("⚠️ Please choose one of the buttons below."),
+        Step.CONFIRM: lambda: _("⚠️ Please check your report and use the buttons below it."),
+    }[step]()
+
+
+def date_refusal(reason: str, today: date, locale: str) -> str:
+    if reason == "future":
+        return _("⚠️ That date is in the future. When did it happen?")
+    if reason == "too_old":
+        return _("⚠️ That is too long ago: the earliest date accepted is {date}.").format(
+            date=fmt_date(earliest_incident_date(today), locale)
+        )
+    if reason == "invalid":
+        return _("⚠️ That date does not exist. Please check the day and the month.")
+    return _("⚠️ I could not read that date. Please write it like 21/5/2024 or 21 Mei 2024.")
+
+
+def search_refusal_too_short() -> str:
+    return _("⚠️ Type at least 2 letters of the agency's name.")
+
+
+def search_refusal_too_long(limit: int) -> str:
+    return _("⚠️ That is too long for a name: at most {limit} characters.").format(limit=limit)
+
+
+def search_no_match(query: str) -> str:
+    return _(
+        "No agency matches “{query}”. Try another word, browse the groups, or tap <b>I don't know</b>."
+    ).format(query=esc_truncate(query, ECHO_MAX))
+
+
+def search_results(query: str) -> str:
+    return _("Agencies matching “{query}”:").format(query=esc_truncate(query, ECHO_MAX))
+
+
+def attachment_refusal(refusal: AttachmentRefusal, *, max_files: int, max_mb: int, size: int | None) -> str:
+    if refusal == AttachmentRefusal.TOO_MANY:
+        return _("⚠️ You can attach at most {n} files. Tap Done to continue.").format(n=max_files)
+    if refusal == AttachmentRefusal.TOO_BIG:
+        return _("⚠️ This file is {size} MB; the limit is {mb} MB per file. It was not attached.").format(
+            size=f"{(size or 0) / (1024 * 1024):.1f}", mb=max_mb
+        )
+    return _("This file is already attached.")
+
+
+def attachment_received(count: int, max_files: int) -> str:
+    if count >= max_files:
+        return _("📎 Attached {count} of {n}: that is the limit. Tap Done to continue.").format(
+            count=count, n=max_files
+        )
+    return _("📎 Attached {count} of {n}. Send more, or tap Done.").format(count=count, n=max_files)
+
+
+def files_removed() -> str:
+    return _("The attached files were removed.")
+
+
+def album_received(max_files: int) -> str:
+    return _("📎 Album received (up to {n} files are kept). Send more, or tap Done.").format(n=max_files)
+
+
+# -- agency lists ----------------------------------------------------------------------------
+def agency_list_title(group: str, page: int, pages: int) -> str:
+    text = _("Choose the agency ({group}):").format(group=esc(group))
+    if pages > 1:
+        text += "\n" + _("Page {page} of {pages}").format(page=page + 1, pages=pages)
+    return text
+
+
+def agency_list_empty(group: str) -> str:
+    return _("No agency is listed under {group} yet. Choose another group, or tap <b>I don't know</b>.").format(
+        group=esc(group)
+    )
+
+
+def agency_chosen(name: str | None) -> str:
+    if name is None:
+        return _("✔️ Agency: not sure, the coordinator will route it.")
+    return _("✔️ Agency: {name}").format(name=esc(name))
+
+
+# -- summary and receipt ---------------------------------------------------------------------
+def _location(draft: Draft) -> str:
+    if draft.location_text:
+        return esc(draft.location_text)
+    if draft.latitude is not None and draft.longitude is not None:
+        return _("📍 Shared location ({lat}, {lon})").format(
+            lat=f"{draft.latitude:.5f}", lon=f"{draft.longitude:.5f}"
+        )
+    return "—"
+
+
+def _attachments(draft: Draft) -> str:
+    if not draft.attachments:
+        return "—"
+    kinds = {"photo": 0, "document": 0, "video": 0}
+    for a in draft.attachments:
+        kinds[a.kind] = kinds.get(a.kind, 0) + 1
+    parts = []
+    if kinds["photo"]:
+        parts.append(_("{n} photo(s)").format(n=kinds["photo"]))
+    if kinds["document"]:
+        parts.append(_("{n} document(s)").format(n=kinds["document"]))
+    if kinds["video"]:
+        parts.append(_("{n} video(s)").format(n=kinds["video"]))
+    return ", ".join(parts)
+
+
+def summary_messages(draft: Draft, locale: str) -> list[str]:
+    """The summary as one or more messages, each within Telegram's limit."""
+    agency = esc(draft.agency_name) if draft.agency_id else _("Not sure: the coordinator will route it")
+    incident = fmt_date(draft.incident, locale) if draft.incident else "—"
+    parts = [
+        "<b>" + _("Please check your report before sending it.") + "</b>",
+        "",
+        "<b>" + _("Kind") + ":</b> " + classification_name(draft.classification),
+        "<b>" + _("Agency") + ":</b> " + agency,
+        "<b>" + _("Title") + ":</b> " + esc(draft.title),
+        "<b>" + _("Date") + ":</b> " + incident,
+        "<b>" + _("Location") + ":</b> " + _location(draft),
+        "<b>" + _("Attachments") + ":</b> " + _attachments(draft),
+        "<b>" + _("Privacy") + ":</b> " + privacy_name(draft.privacy),
+        "<b>" + _("Description") + ":</b>",
+        # Plain escaped text on its own: split_html may cut it across messages.
+        esc(draft.body),
+        "",
+        _("Tap ✏️ to change a field, or <b>Submit</b> to send it."),
+    ]
+    return split_html(parts)
+
+
+def receipt(tracking_id: str, verify_due: date, privacy: str, locale: str) -> str:
+    lines = [
+        "✅ <b>" + _("Your report has been filed.") + "</b>",
+        "",
+        _("Tracking ID: <code>{tracking_id}</code>").format(tracking_id=esc(tracking_id)),
+        "",
+        _(
+            "What happens next: the coordinator checks your report and forwards it to the agency "
+            "in charge by <b>{date}</b> (3 working days). You will get a message here at every step."
+        ).format(date=fmt_date(verify_due, locale)),
+    ]
+    if privacy == Privacy.ANONYMOUS:
+        lines.append(_("Your name is hidden from the agency."))
+    elif privacy == Privacy.CONFIDENTIAL:
+        lines.append(_("The content of your report will not be published."))
+    lines += ["", _("Check it any time with /laporan or /status {tracking_id}.").format(tracking_id=esc(tracking_id))]
+    return "\n".join(lines)
+
+
+def cancelled() -> str:
+    return _("The form was cancelled and nothing was filed. Send /lapor to start again.")
+
+
+def nothing_to_cancel() -> str:
+    return _("There is no form in progress. Send /lapor to file a report.")
+
+
+def stale_button() -> str:
+    return _("This button belongs to a finished form.")
+
+
+def already_in_form() -> str:
+    return _("You are already filling in a report. Continue here, or send /batal to cancel it.")
+
+
+def consent_needed() -> str:
+    return _("Before filing a report, please read and accept the personal-data notice.")

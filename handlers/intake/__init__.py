@@ -1,0 +1,19 @@
+"""/lapor: the citizen's report form, one step per state (see ``states.ReportForm``).
+
+Order inside: commands (/batal, /bantuan, /lapor) first, then the steps, then the shared guard
+that refuses stale buttons and answers input a step cannot use.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from handlers.intake import choices, commands, files, guard, summary, texts
+from handlers.intake.flow import remind_step
+from handlers.intake.states import ReportForm
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.include_routers(commands.router, choices.router, texts.router, files.router, summary.router, guard.router)
+
+__all__ = ["ReportForm", "remind_step", "router"]

@@ -1,0 +1,198 @@
+"""Steps answered with buttons: classification, agency (browse or search) and privacy."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.domain.enums import AgencyKind, Classification, Privacy
+from bot.services.intake import Step
+from bot.ui import intake_callbacks as cb
+from bot.ui import intake_keyboards as kb
+from bot.ui import intake_render as r
+from bot.ui.intake_callbacks import IntakeCb
+from bot.ui.render import esc
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, show_in_place
+from handlers.intake.states import ReportForm
+from storage.repositories.agencies import AgencyRepo
+
+router = Router(name=__name__)
+router.callback_query.filter(CurrentFormButton())
+
+PAGE_SIZE = 8
+SEARCH_RESULTS = 8
+SEARCH_MIN = 2
+SEARCH_MAX = 100
+_SELECTABLE = {AgencyKind.OPD, AgencyKind.BUMD, AgencyKind.KECAMATAN, AgencyKind.KELURAHAN, AgencyKind.DESA}
+
+
+def _group_name(key: str) -> str:
+    return {
+        AgencyKind.OPD.value: _("OPD (dinas, badan)"),
+        AgencyKind.BUMD.value: _("BUMD"),
+        AgencyKind.KECAMATAN.value: _("Kecamatan"),
+        cb.VILLAGES: _("Kelurahan/Desa"),
+    }.get(key, key)
+
+
+def _is_kecamatan_key(list_key: str) -> bool:
+    """``k<id>``: the kelurahan/desa list of one kecamatan (not the kind "kecamatan")."""
+    return list_key.startswith("k") and list_key[1:].isdigit()
+
+
+async def _refuse(callback: CallbackQuery) -> None:
+    # A payload this form never produced (forged, or from a directory that changed meanwhile).
+    await callback.answer(r.stale_button(), show_alert=True)
+
+
+# -- classification ----------------------------------------------------------------------------
+@router.callback_query(IntakeCb.filter((F.step == Step.CLASSIFICATION) & (F.action == cb.SET)))
+async def classification_chosen(
+    callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
+    settings: Settings, locale: str,
+) -> None:
+    if callback_data.value not in set(Classification):
+        await _refuse(callback)
+        return
+    form.draft.classification = callback_data.value
+    await callback.answer()
+    note = _("✔️ Kind: {kind}").format(kind=r.classification_name(callback_data.value))
+    await advance(bot, callback.from_user.id, state, form, Step.CLASSIFICATION, settings, locale, note)
+
+
+# -- agency ------------------------------------------------------------------------------------
+async def _choose_agency(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str,
+    agency_id: int | None, name: str | None,
+) -> None:
+    form.draft.agency_chosen = True
+    form.draft.agency_id = agency_id
+    form.draft.agency_name = name
+    await callback.answer()
+    await advance(bot, callback.from_user.id, state, form, Step.AGENCY, settings, locale, r.agency_chosen(name))
+
+
+async def _show_list(callback: CallbackQuery, form: Form, session: AsyncSession, list_key: str, page: int) -> None:
+    repo = AgencyRepo(session)
+    up = None
+    open_action = cb.PICK
+    if _is_kecamatan_key(list_key):  # kelurahan/desa of one kecamatan
+        kecamatan = await repo.get_active(int(list_key[1:]))
+        if kecamatan is None or kecamatan.kind != AgencyKind.KECAMATAN:
+            await _refuse(callback)
+            return
+        group = kecamatan.name
+        total = await repo.count_children(kecamatan.id)
+        rows = await repo.children(kecamatan.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        up = (cb.PAGE, f"{cb.VILLAGES}.0")
+    else:
+        kind = AgencyKind.KECAMATAN.value if list_key == cb.VILLAGES else list_key
+        group = _group_name(list_key)
+        total = await repo.count_by_kind(kind)
+        rows = await repo.list_by_kind(kind, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        if list_key == cb.VILLAGES:
+            open_action = cb.KEC
+    pages = max(1, -(-total // PAGE_SIZE))
+    await callback.answer()
+    if not rows:
+        text = r.agency_list_empty(group)
+    else:
+        text = r.agency_list_title(group, page, pages)
+    markup = kb.agency_list_kb(
+        form.form_id, [(a.id, a.name) for a in rows], list_key=list_key, page=page, pages=pages,
+        open_action=open_action, up=up,
+    )
+    await show_in_place(callback, text, markup)
+
+
+@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KIND)))
+async def agency_kind(callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession) -> None:
+    if callback_data.value not in {AgencyKind.OPD, AgencyKind.BUMD, AgencyKind.KECAMATAN, cb.VILLAGES}:
+        await _refuse(callback)
+        return
+    await _show_list(callback, form, session, callback_data.value, 0)
+
+
+@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.PAGE)))
+async def agency_page(callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession) -> None:
+    key, _sep, page = callback_data.value.rpartition(".")
+    valid_key = key in {AgencyKind.OPD, AgencyKind.BUMD, AgencyKind.KECAMATAN, cb.VILLAGES} or _is_kecamatan_key(key)
+    if not valid_key or not page.isdigit() or int(page) > 10_000:
+        await _refuse(callback)
+        return
+    await _show_list(callback, form, session, key, int(page))
+
+
+@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KEC)))
+async def agency_kecamatan(callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession) -> None:
+    if not callback_data.value.isdigit():
+        await _refuse(callback)
+        return
+    await _show_list(callback, form, session, f"k{callback_data.value}", 0)
+
+
+@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KINDS)))
+async def agency_groups(callback: CallbackQuery, form: Form) -> None:
+    await callback.answer()
+    text = r.prompt(Step.AGENCY, form.draft)
+    await show_in_place(callback, text, kb.agency_kinds_kb(form.form_id))
+
+
+@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.PICK)))
+async def agency_picked(
+    callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
+    settings: Settings, locale: str, session: AsyncSession,
+) -> None:
+    agency = await AgencyRepo(session).get_active(int(callback_data.value)) if callback_data.value.isdigit() else None
+    if agency is None or agency.kind not in _SELECTABLE:
+        await _refuse(callback)
+        return
+    await _choose_agency(callback, form, state, bot, settings, locale, agency.id, agency.name)
+
+
+@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.UNKNOWN)))
+async def agency_unknown(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
+) -> None:
+    await _choose_agency(callback, form, state, bot, settings, locale, None, None)
+
+
+@router.message(ReportForm.agency, F.text, ~F.text.startswith("/"))
+async def agency_search(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    found = await current(state)
+    if found is None:
+        return
+    form = found[0]
+    query = " ".join((message.text or "").split())
+    if len(query) < SEARCH_MIN:
+        await message.answer(r.search_refusal_too_short(), reply_markup=kb.agency_kinds_kb(form.form_id))
+        return
+    if len(query) > SEARCH_MAX:
+        await message.answer(r.search_refusal_too_long(SEARCH_MAX), reply_markup=kb.agency_kinds_kb(form.form_id))
+        return
+    rows = await AgencyRepo(session).search(query, limit=SEARCH_RESULTS)
+    if not rows:
+        await message.answer(r.search_no_match(query), reply_markup=kb.agency_kinds_kb(form.form_id))
+        return
+    await message.answer(
+        r.search_results(query), reply_markup=kb.agency_search_kb(form.form_id, [(a.id, a.name) for a in rows])
+    )
+
+
+# -- privacy -----------------------------------------------------------------------------------
+@router.callback_query(IntakeCb.filter((F.step == Step.PRIVACY) & (F.action == cb.SET)))
+async def privacy_chosen(
+    callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
+    settings: Settings, locale: str,
+) -> None:
+    if callback_data.value not in set(Privacy):
+        await _refuse(callback)
+        return
+    form.draft.privacy = callback_data.value
+    await callback.answer()
+    note = _("✔️ Privacy: {privacy}").format(privacy=esc(r.privacy_name(callback_data.value)))
+    await advance(bot, callback.from_user.id, state, form, Step.PRIVACY, settings, locale, note)

@@ -1,0 +1,70 @@
+"""/lapor, /batal, and /bantuan in the middle of the form."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+
+from bot.config import Settings
+from bot.services.intake import Draft, Step, new_form_id
+from bot.ui import intake_callbacks as cb
+from bot.ui import intake_render as r
+from bot.ui.intake_callbacks import IntakeCb
+from handlers.help import help_text
+from handlers.intake.flow import CurrentFormButton, Form, current, go_to, send_prompt
+from handlers.intake.states import ReportForm
+from handlers.start import ask_consent
+from storage.models import Citizen
+
+router = Router(name=__name__)
+
+
+@router.message(Command("batal", "cancel"), StateFilter(ReportForm))
+async def cancel_form(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(r.cancelled(), reply_markup=ReplyKeyboardRemove())
+
+
+@router.message(Command("batal", "cancel"), StateFilter(None))
+async def nothing_to_cancel(message: Message) -> None:
+    await message.answer(r.nothing_to_cancel(), reply_markup=ReplyKeyboardRemove())
+
+
+@router.callback_query(CurrentFormButton(), IntakeCb.filter(F.action == cb.CANCEL))
+async def cancel_button(callback: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    await state.clear()
+    await callback.answer()
+    await bot.send_message(callback.from_user.id, r.cancelled(), reply_markup=ReplyKeyboardRemove())
+
+
+@router.message(Command("bantuan", "help"), StateFilter(ReportForm))
+async def help_in_form(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
+    # The same help as anywhere else, then the question the citizen was answering.
+    await message.answer(help_text(True))
+    found = await current(state)
+    if found is not None:
+        await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale)
+
+
+@router.message(Command("lapor"), StateFilter(ReportForm))
+async def lapor_again(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
+    found = await current(state)
+    if found is None:  # state without data (storage lost it): start afresh
+        await state.clear()
+        await start_form(message, state, bot, settings, locale, None)
+        return
+    await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale, note=r.already_in_form())
+
+
+@router.message(Command("lapor"))
+async def start_form(
+    message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, citizen: Citizen | None
+) -> None:
+    if citizen is not None and citizen.consent_at is None:
+        await message.answer(r.consent_needed())
+        await ask_consent(bot, message.chat.id)
+        return
+    form = Form(form_id=new_form_id(), draft=Draft(language=locale))
+    await go_to(bot, message.chat.id, state, form, Step.CLASSIFICATION, settings, locale)

@@ -1,0 +1,88 @@
+"""The attachments step: photos, documents and videos, albums acknowledged once."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.config import Settings
+from bot.services.intake import AttachmentRefusal, DraftAttachment, Step, check_attachment
+from bot.ui import intake_callbacks as cb
+from bot.ui import intake_keyboards as kb
+from bot.ui import intake_render as r
+from bot.ui.intake_callbacks import IntakeCb
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, save, send_prompt
+from handlers.intake.states import ReportForm
+
+router = Router(name=__name__)
+
+
+def _attachment(message: Message) -> DraftAttachment | None:
+    if message.photo:
+        best = message.photo[-1]  # Telegram lists sizes smallest first
+        return DraftAttachment(best.file_id, best.file_unique_id, "photo", best.file_size, "image/jpeg")
+    if message.video:
+        v = message.video
+        return DraftAttachment(v.file_id, v.file_unique_id, "video", v.file_size, v.mime_type, v.file_name)
+    if message.document:
+        d = message.document
+        return DraftAttachment(d.file_id, d.file_unique_id, "document", d.file_size, d.mime_type, d.file_name)
+    return None
+
+
+@router.message(ReportForm.attachments, F.photo | F.video | F.document)
+async def file_sent(message: Message, state: FSMContext, settings: Settings) -> None:
+    found = await current(state)
+    assert found is not None
+    form = found[0]
+    item = _attachment(message)
+    assert item is not None
+    limits = settings.intake
+    album = message.media_group_id
+    refusal = check_attachment(form.draft, item, max_count=limits.max_attachments, max_mb=limits.max_attachment_mb)
+    markup = kb.attachments_kb(form.form_id, count=len(form.draft.attachments))
+    if refusal is not None:
+        if album is not None and refusal == AttachmentRefusal.TOO_MANY:
+            # Telegram delivers an album as one message per file; say "full" once per album.
+            if album in form.albums_full:
+                return
+            form.albums_full.append(album)
+            await save(state, form)
+        text = r.attachment_refusal(
+            refusal, max_files=limits.max_attachments, max_mb=limits.max_attachment_mb, size=item.file_size
+        )
+        await message.answer(text, reply_markup=markup)
+        return
+    form.draft.attachments.append(item)
+    markup = kb.attachments_kb(form.form_id, count=len(form.draft.attachments))
+    if album is not None:
+        first_of_album = album not in form.albums
+        if first_of_album:
+            form.albums.append(album)
+        await save(state, form)
+        if first_of_album:
+            await message.answer(r.album_received(limits.max_attachments), reply_markup=markup)
+        return
+    await save(state, form)
+    await message.answer(r.attachment_received(len(form.draft.attachments), limits.max_attachments), reply_markup=markup)
+
+
+@router.callback_query(CurrentFormButton(), IntakeCb.filter((F.step == Step.ATTACHMENTS) & (F.action == cb.DONE)))
+async def files_done(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
+) -> None:
+    form.draft.attachments_done = True
+    await callback.answer()
+    await advance(bot, callback.from_user.id, state, form, Step.ATTACHMENTS, settings, locale)
+
+
+@router.callback_query(CurrentFormButton(), IntakeCb.filter((F.step == Step.ATTACHMENTS) & (F.action == cb.CLEAR)))
+async def files_cleared(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
+) -> None:
+    form.draft.attachments = []
+    form.albums_full = []
+    await save(state, form)
+    await callback.answer(r.files_removed())
+    await send_prompt(bot, callback.from_user.id, form, Step.ATTACHMENTS, settings, locale)

@@ -1,0 +1,178 @@
+"""Moving through the form: the FSM data, showing a step, and the filter that refuses buttons of
+other forms or other steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from bot.services.intake import Draft, Step, next_step
+from bot.ui import intake_keyboards as kb
+from bot.ui import intake_render as r
+from bot.ui.intake_callbacks import IntakeCb
+from handlers.intake.states import STATE_OF, STEP_OF
+
+# Album ids remembered per form, so each album is acknowledged once; older ones are forgotten.
+ALBUMS_KEPT = 20
+
+
+@dataclass
+class Form:
+    form_id: str
+    draft: Draft
+    editing: bool = False
+    albums: list[str] = field(default_factory=list)
+    albums_full: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "form_id": self.form_id,
+            "draft": self.draft.to_data(),
+            "editing": self.editing,
+            "albums": self.albums[-ALBUMS_KEPT:],
+            "albums_full": self.albums_full[-ALBUMS_KEPT:],
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Form | None:
+        if not data.get("form_id"):
+            return None
+        return cls(
+            form_id=data["form_id"],
+            draft=Draft.from_data(data.get("draft")),
+            editing=bool(data.get("editing")),
+            albums=list(data.get("albums", [])),
+            albums_full=list(data.get("albums_full", [])),
+        )
+
+
+async def current(state: FSMContext) -> tuple[Form, Step] | None:
+    step = STEP_OF.get(await state.get_state() or "")
+    if step is None:
+        return None
+    form = Form.from_data(await state.get_data())
+    return (form, step) if form else None
+
+
+async def save(state: FSMContext, form: Form) -> None:
+    await state.set_data(form.to_data())
+
+
+class CurrentFormButton(Filter):
+    """Passes an intake button only if it belongs to the form and step the chat is in now.
+
+    Gives the handler ``form`` and ``step``; anything else falls through to ``stale_button``.
+    """
+
+    async def __call__(self, callback: CallbackQuery, state: FSMContext) -> bool | dict[str, Any]:
+        try:
+            data = IntakeCb.unpack(callback.data or "")
+        except (TypeError, ValueError):
+            return False
+        found = await current(state)
+        if found is None:
+            return False
+        form, step = found
+        if data.form != form.form_id or data.step != step.value:
+            return False
+        return {"form": form, "step": step}
+
+
+def markup_for(step: Step, form: Form) -> Any:
+    draft, fid = form.draft, form.form_id
+    match step:
+        case Step.CLASSIFICATION:
+            return kb.classification_kb(fid)
+        case Step.AGENCY:
+            return kb.agency_kinds_kb(fid)
+        case Step.TITLE | Step.BODY:
+            return kb.back_only_kb(fid, step)
+        case Step.DATE:
+            return kb.date_kb(fid, may_skip=draft.may_skip(Step.DATE))
+        case Step.LOCATION:
+            return kb.location_kb(may_skip=draft.may_skip(Step.LOCATION))
+        case Step.ATTACHMENTS:
+            return kb.attachments_kb(fid, count=len(draft.attachments))
+        case Step.PRIVACY:
+            return kb.privacy_kb(fid)
+        case Step.CONFIRM:
+            return kb.confirm_kb(fid)
+
+
+async def send_prompt(
+    bot: Bot, chat_id: int, form: Form, step: Step, settings: Settings, locale: str, note: str | None = None
+) -> None:
+    """(Re-)show a step: its question with its buttons, after ``note`` (a refusal or an ack)."""
+    markup = markup_for(step, form)
+    if step == Step.CONFIRM:
+        if note:
+            await bot.send_message(chat_id, note)
+        messages = r.summary_messages(form.draft, locale)
+        for i, text in enumerate(messages):
+            await bot.send_message(chat_id, text, reply_markup=markup if i == len(messages) - 1 else None)
+        return
+    text = r.prompt(
+        step, form.draft, max_files=settings.intake.max_attachments, max_mb=settings.intake.max_attachment_mb
+    )
+    await bot.send_message(chat_id, r.with_note(note, text), reply_markup=markup)
+
+
+async def go_to(
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    form: Form,
+    step: Step,
+    settings: Settings,
+    locale: str,
+    note: str | None = None,
+) -> None:
+    if step == Step.CONFIRM:
+        form.editing = False
+    leaving_location = await state.get_state() == STATE_OF[Step.LOCATION].state and step != Step.LOCATION
+    await state.set_state(STATE_OF[step])
+    await save(state, form)
+    if leaving_location:
+        # The location step's reply keyboard stays on screen until a message removes it.
+        await bot.send_message(chat_id, note or _("✔️ Saved."), reply_markup=ReplyKeyboardRemove())
+        note = None
+    await send_prompt(bot, chat_id, form, step, settings, locale, note)
+
+
+async def advance(
+    bot: Bot, chat_id: int, state: FSMContext, form: Form, done: Step, settings: Settings, locale: str,
+    note: str | None = None,
+) -> None:
+    await go_to(bot, chat_id, state, form, next_step(form.draft, done, editing=form.editing), settings, locale, note)
+
+
+async def show_in_place(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Replace the pressed message (browsing lists), or send anew if it cannot be edited."""
+    if isinstance(callback.message, Message):
+        try:
+            await callback.message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest as exc:
+            if "not modified" in str(exc):
+                return
+    assert callback.bot is not None
+    await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+
+
+async def remind_step(bot: Bot, chat_id: int, state: FSMContext, settings: Settings, locale: str) -> bool:
+    """Re-show the current step's question, if the chat is in the form. For other features'
+    commands that answer in the middle of a form."""
+    found = await current(state)
+    if found is None:
+        return False
+    form, step = found
+    await send_prompt(bot, chat_id, form, step, settings, locale)
+    return True

@@ -1,0 +1,84 @@
+"""The summary: edit a field, or submit (once) and get the receipt."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from datetime import UTC, datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.domain.workdays import WorkCalendar
+from bot.services.casework import submission_hook
+from bot.services.delivery import DeliveryWorker
+from bot.services.intake import DraftIncomplete, Step, submit_report
+from bot.ui import intake_callbacks as cb
+from bot.ui import intake_render as r
+from bot.ui.intake_callbacks import IntakeCb
+from handlers.intake.flow import CurrentFormButton, Form, go_to
+from storage.models import Citizen
+
+log = logging.getLogger(__name__)
+router = Router(name=__name__)
+router.callback_query.filter(CurrentFormButton())
+
+_EDITABLE = {s.value: s for s in Step if s != Step.CONFIRM}
+
+
+@router.callback_query(IntakeCb.filter((F.step == Step.CONFIRM) & (F.action == cb.EDIT)))
+async def edit_field(
+    callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
+    settings: Settings, locale: str,
+) -> None:
+    step = _EDITABLE.get(callback_data.value)
+    if step is None:
+        await callback.answer(r.stale_button(), show_alert=True)
+        return
+    form.editing = True
+    await callback.answer()
+    await go_to(bot, callback.from_user.id, state, form, step, settings, locale)
+
+
+@router.callback_query(IntakeCb.filter((F.step == Step.CONFIRM) & (F.action == cb.SUBMIT)))
+async def submit(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, session: AsyncSession,
+    citizen: Citizen, calendar: WorkCalendar, settings: Settings, locale: str, i18n: I18n,
+    delivery: DeliveryWorker,
+) -> None:
+    # Leave the form before filing: a second tap on "Kirim" (serialised after this one by the
+    # event isolation) then finds no form and is refused as a stale button.
+    saved_state, saved_data = await state.get_state(), await state.get_data()
+    await state.clear()
+    try:
+        report = await submit_report(
+            session, citizen, form.draft, calendar, datetime.now(UTC),
+            on_submitted=submission_hook(settings, i18n, calendar),
+        )
+    except DraftIncomplete as e:
+        await state.set_state(saved_state)
+        await state.set_data(saved_data)
+        await callback.answer()
+        await go_to(bot, callback.from_user.id, state, form, e.step, settings, locale, _("⚠️ This step is missing."))
+        return
+    except Exception:
+        # Keep what the citizen typed; the error handler tells them to try again.
+        await state.set_state(saved_state)
+        await state.set_data(saved_data)
+        raise
+    # The admins' notification (or the officers', with auto_assign) is in the outbox now.
+    delivery.wake()
+    await callback.answer(_("Sent!"))
+    if isinstance(callback.message, Message):
+        with suppress(TelegramBadRequest):
+            await callback.message.edit_reply_markup(reply_markup=None)
+    assert report.verify_due is not None
+    await bot.send_message(
+        callback.from_user.id, r.receipt(report.tracking_id, report.verify_due, report.privacy, locale)
+    )

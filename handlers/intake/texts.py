@@ -1,0 +1,162 @@
+"""Steps answered by typing: title, description, incident date, location."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from bot.domain.dates import IncidentDateError, parse_incident_date
+from bot.domain.text_rules import TextRuleError, validate_body, validate_location_text, validate_title
+from bot.domain.workdays import WorkCalendar
+from bot.services.intake import Step, previous_step
+from bot.ui import intake_callbacks as cb
+from bot.ui import intake_render as r
+from bot.ui.intake_callbacks import IntakeCb
+from bot.ui.render import esc_truncate
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, send_prompt
+from handlers.intake.states import ReportForm
+
+router = Router(name=__name__)
+not_command = ~F.text.startswith("/")
+# Echo of a title in the acknowledgement: the summary shows it in full.
+ACK_ECHO = 80
+
+
+async def _form(state: FSMContext) -> Form:
+    found = await current(state)
+    assert found is not None  # the state filter put us here
+    return found[0]
+
+
+async def _refuse(message: Message, form: Form, step: Step, note: str, bot: Bot, settings: Settings, locale: str) -> None:
+    # The refusal and the question again, in one message; state and draft stay as they were.
+    await send_prompt(bot, message.chat.id, form, step, settings, locale, note)
+
+
+@router.message(ReportForm.title, F.text, not_command)
+async def title_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
+    form = await _form(state)
+    try:
+        form.draft.title = validate_title(message.text)
+    except TextRuleError as e:
+        await _refuse(message, form, Step.TITLE, r.text_rule_refusal(e, len(message.text)), bot, settings, locale)
+        return
+    note = _("✔️ Title: {title}").format(title=esc_truncate(form.draft.title, ACK_ECHO))
+    await advance(bot, message.chat.id, state, form, Step.TITLE, settings, locale, note)
+
+
+@router.message(ReportForm.body, F.text, not_command)
+async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
+    form = await _form(state)
+    try:
+        form.draft.body = validate_body(message.text)
+    except TextRuleError as e:
+        await _refuse(message, form, Step.BODY, r.text_rule_refusal(e, len(message.text)), bot, settings, locale)
+        return
+    await advance(bot, message.chat.id, state, form, Step.BODY, settings, locale, _("✔️ Description saved."))
+
+
+# -- incident date -----------------------------------------------------------------------------
+async def _set_date(
+    chat_id: int, form: Form, iso: str | None, state: FSMContext, bot: Bot, settings: Settings, locale: str
+) -> None:
+    form.draft.incident_date = iso
+    form.draft.date_skipped = iso is None
+    note = (
+        _("✔️ Date: {date}").format(date=r.fmt_date(date.fromisoformat(iso), locale))
+        if iso
+        else _("✔️ Date skipped.")
+    )
+    await advance(bot, chat_id, state, form, Step.DATE, settings, locale, note)
+
+
+@router.message(ReportForm.incident_date, F.text, not_command)
+async def date_typed(
+    message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, calendar: WorkCalendar
+) -> None:
+    form = await _form(state)
+    today = calendar.today()
+    try:
+        day = parse_incident_date(message.text, today)
+    except IncidentDateError as e:
+        await _refuse(message, form, Step.DATE, r.date_refusal(e.reason, today, locale), bot, settings, locale)
+        return
+    await _set_date(message.chat.id, form, day.isoformat(), state, bot, settings, locale)
+
+
+@router.callback_query(
+    CurrentFormButton(), IntakeCb.filter((F.step == Step.DATE) & F.action.in_({cb.TODAY, cb.YESTERDAY, cb.SKIP}))
+)
+async def date_button(
+    callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
+    settings: Settings, locale: str, calendar: WorkCalendar,
+) -> None:
+    if callback_data.action == cb.SKIP:
+        if not form.draft.may_skip(Step.DATE):
+            await callback.answer(_("A complaint needs the date it happened."), show_alert=True)
+            return
+        iso = None
+    else:
+        today = calendar.today()
+        iso = (today if callback_data.action == cb.TODAY else today - timedelta(days=1)).isoformat()
+    await callback.answer()
+    await _set_date(callback.from_user.id, form, iso, state, bot, settings, locale)
+
+
+# -- location ----------------------------------------------------------------------------------
+def _labels(i18n: I18n, label: str) -> set[str]:
+    # Reply-keyboard buttons come back as plain text in whatever language they were shown in.
+    return {i18n.gettext(label, locale=lang) for lang in i18n.available_locales}
+
+
+@router.message(ReportForm.location, F.location)
+async def location_shared(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
+    form = await _form(state)
+    loc = message.location
+    form.draft.latitude, form.draft.longitude = loc.latitude, loc.longitude
+    form.draft.location_text = None
+    if message.venue is not None:  # a place picked from the map carries its name and address
+        venue = ", ".join(p for p in (message.venue.title, message.venue.address) if p)
+        try:
+            form.draft.location_text = validate_location_text(venue)
+        except TextRuleError:
+            pass
+    form.draft.location_skipped = False
+    await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
+
+
+@router.message(ReportForm.location, F.text, not_command)
+async def location_typed(
+    message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, i18n: I18n
+) -> None:
+    form = await _form(state)
+    text = message.text.strip()
+    if text in _labels(i18n, "⬅️ Back"):
+        target = Step.CONFIRM if form.editing else previous_step(Step.LOCATION)
+        await go_to(bot, message.chat.id, state, form, target, settings, locale, _("⬅️ Back."))
+        return
+    if text in _labels(i18n, "Skip"):
+        if not form.draft.may_skip(Step.LOCATION):
+            note = _("⚠️ A complaint needs the place where it happened.")
+            await _refuse(message, form, Step.LOCATION, note, bot, settings, locale)
+            return
+        form.draft.location_text = None
+        form.draft.latitude = form.draft.longitude = None
+        form.draft.location_skipped = True
+        await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location skipped."))
+        return
+    try:
+        form.draft.location_text = validate_location_text(message.text)
+    except TextRuleError as e:
+        await _refuse(message, form, Step.LOCATION, r.text_rule_refusal(e, len(message.text)), bot, settings, locale)
+        return
+    form.draft.latitude = form.draft.longitude = None
+    form.draft.location_skipped = False
+    await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
+

@@ -1,0 +1,84 @@
+"""Reports, their attachments and timeline events.
+
+Adds, flushes and queries; never commits (the caller owns the transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models.report import Attachment, Report, ReportEvent
+
+
+class ReportRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, report: Report) -> Report:
+        self.session.add(report)
+        await self.session.flush()
+        return report
+
+    async def add_attachment(self, attachment: Attachment) -> Attachment:
+        self.session.add(attachment)
+        await self.session.flush()
+        return attachment
+
+    async def add_event(self, event: ReportEvent) -> ReportEvent:
+        self.session.add(event)
+        await self.session.flush()
+        return event
+
+    async def get(self, report_id: int) -> Report | None:
+        return await self.session.get(Report, report_id)
+
+    async def tracking_id_taken(self, tracking_id: str) -> bool:
+        stmt = select(Report.id).where(Report.tracking_id == tracking_id).limit(1)
+        return await self.session.scalar(stmt) is not None
+
+    async def by_tracking_id(self, tracking_id: str, *, with_details: bool = False) -> Report | None:
+        """``with_details`` loads attachments and events too (they are ``lazy="raise"``)."""
+        stmt = select(Report).where(Report.tracking_id == tracking_id)
+        if with_details:
+            stmt = stmt.options(selectinload(Report.attachments), selectinload(Report.events))
+        return await self.session.scalar(stmt)
+
+    async def list_by_citizen(self, citizen_id: int, *, offset: int = 0, limit: int = 10) -> Sequence[Report]:
+        """Newest first."""
+        stmt = (
+            select(Report)
+            .where(Report.citizen_id == citizen_id)
+            .order_by(Report.submitted_at.desc(), Report.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def count_by_citizen(self, citizen_id: int) -> int:
+        stmt = select(func.count()).select_from(Report).where(Report.citizen_id == citizen_id)
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def get_for_citizen(
+        self, citizen_id: int, *, report_id: int | None = None, tracking_id: str | None = None
+    ) -> Report | None:
+        """The citizen's own report by id or tracking id, with attachments and events loaded.
+
+        The owner is part of the query, so someone else's report and a missing one both give
+        None: the caller cannot tell them apart, and neither can whoever forged the id.
+        """
+        if (report_id is None) == (tracking_id is None):
+            raise ValueError("pass exactly one of report_id and tracking_id")
+        stmt = (
+            select(Report)
+            .where(Report.citizen_id == citizen_id)
+            .options(selectinload(Report.attachments), selectinload(Report.events))
+        )
+        if report_id is not None:
+            stmt = stmt.where(Report.id == report_id)
+        else:
+            stmt = stmt.where(Report.tracking_id == tracking_id)
+        return await self.session.scalar(stmt)
