@@ -1,0 +1,65 @@
+"""callback_data of casework buttons (admin queue, officer actions, the reporter's replies).
+
+Every field can be forged by a client: services re-check the role, the agency and the status on
+the server. Prefixes and action codes are short because callback_data is limited to 64 bytes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class VerifyAction(StrEnum):
+    LIST = "ls"  # the queue, page ``p``
+    OPEN = "op"
+    ASSIGN = "as"  # assign to agency ``v``
+    PICK = "pk"  # choose another agency: the kinds
+    KIND = "kd"  # agencies of kind ``v``, page ``p``
+    SEARCH = "sr"  # type part of a name
+    REJECT = "rj"  # the reason templates
+    REASON = "rr"  # reject with reason ``v``
+    SKIP_NOTE = "sn"  # reject without free text
+    POSTPONE = "pp"
+
+
+class VerifyCb(CallbackData, prefix="vq"):
+    a: VerifyAction
+    r: int = 0
+    v: str = ""
+    p: int = 0
+
+
+class OfficerAction(StrEnum):
+    TAKE = "tk"
+    ASK = "ask"
+    ANSWER = "ans"
+    RETURN = "ret"  # bukan wewenang
+    OPEN = "op"
+    LIST = "ls"
+
+
+class OfficerCb(CallbackData, prefix="oc"):
+    a: OfficerAction
+    r: int = 0
+    p: int = 0
+
+
+class TemplateCb(CallbackData, prefix="tpl"):
+    t: int
+
+
+class ReporterAction(StrEnum):
+    REPLY = "re"  # Jawab: answer the officer's question
+    SATISFIED = "ok"  # Puas: show the rating buttons
+    RATE = "rt"  # rating ``v``
+    NOT_SOLVED = "no"  # Belum selesai
+    SKIP_COMMENT = "sk"
+    CHOOSE = "ch"  # which report the text just sent answers
+
+
+class ReporterCb(CallbackData, prefix="rp"):
+    a: ReporterAction
+    r: int
+    v: int = 0

@@ -1,0 +1,157 @@
+"""Report cards for officers and admins: the queue lines, the card and the internal timeline.
+
+The reporter is named only through ``bot.services.privacy`` (anonymous reporters never by name).
+Callers render inside the recipient's locale (``i18n.use_locale``), so ``_`` picks their language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.domain.deadlines import is_overdue
+from bot.domain.enums import ActorRole, Privacy
+from bot.ui.render import esc, esc_truncate
+from bot.ui.report_render import (
+    _what,
+    classification_label,
+    format_local_date,
+    format_local_datetime,
+    status_label,
+)
+from storage.models import Report, ReportEvent
+
+LINE_TITLE_LIMIT = 40
+
+
+def due_text(due: date | None, today: date, locale: str) -> str:
+    if due is None:
+        return "—"
+    text = format_local_date(due, locale)
+    if is_overdue(due, today):
+        return _("⚠️ {date} (overdue)").format(date=text)
+    return text
+
+
+def queue_button_label(report: Report, today: date) -> str:
+    """Plain text (a button label): overdue first mark, tracking id, title."""
+    mark = "⚠️ " if report.verify_due and is_overdue(report.verify_due, today) else ""
+    return f"{mark}{report.tracking_id} · {report.title[:LINE_TITLE_LIMIT]}"
+
+
+def inbox_button_label(report: Report, today: date) -> str:
+    mark = "⚠️ " if report.followup_due and is_overdue(report.followup_due, today) else ""
+    return f"{mark}{report.tracking_id} · {report.title[:LINE_TITLE_LIMIT]}"
+
+
+def queue_header(total: int, overdue: int, page: int, pages: int) -> str:
+    return _(
+        "<b>Verification queue</b>: {total} report(s), {overdue} overdue · page {page} of {pages}"
+    ).format(total=total, overdue=overdue, page=page + 1, pages=pages)
+
+
+def inbox_header(total: int, page: int, pages: int) -> str:
+    return _("<b>Open reports of your agency</b>: {total} · page {page} of {pages}").format(
+        total=total, page=page + 1, pages=pages
+    )
+
+
+def case_card_parts(
+    report: Report,
+    *,
+    reporter_html: str,
+    agency_name: str | None,
+    attachment_count: int,
+    due: date | None,
+    today: date,
+    tz: ZoneInfo,
+    locale: str,
+    extra: Iterable[str] = (),
+) -> list[str]:
+    """The card; ``reporter_html`` comes from ``bot.services.privacy``; ``extra`` are rendered
+    lines shown before the title (e.g. an officer's "not our authority" reason)."""
+    r = report
+    head = [f"<b>{esc(r.tracking_id)}</b> · {classification_label(r.classification)}"]
+    if r.privacy == Privacy.CONFIDENTIAL:
+        head.append(_("🔒 <b>CONFIDENTIAL</b>: never publish or share the content"))
+    elif r.privacy == Privacy.ANONYMOUS:
+        head.append(_("🕶 <b>ANONYMOUS</b>: the reporter's identity is withheld"))
+    head.append(_("<b>Status:</b> {status}").format(status=status_label(r.status)))
+    head.append(_("<b>Deadline:</b> {date}").format(date=due_text(due, today, locale)))
+    if agency_name:
+        head.append(_("<b>Agency:</b> {agency}").format(agency=esc(agency_name)))
+    head.append(_("<b>Reporter:</b> {reporter}").format(reporter=reporter_html))
+    if r.incident_date:
+        head.append(
+            _("<b>Incident date:</b> {date}").format(date=format_local_date(r.incident_date, locale))
+        )
+    location = []
+    if r.location_text:
+        location.append(esc(r.location_text))
+    if r.latitude is not None and r.longitude is not None:
+        location.append(f"({r.latitude:.5f}, {r.longitude:.5f})")
+    if location:
+        head.append(_("<b>Location:</b> {location}").format(location=" ".join(location)))
+    if attachment_count:
+        head.append(_("<b>Attachments:</b> {count}").format(count=attachment_count))
+    head.append(
+        _("<b>Submitted:</b> {when}").format(when=format_local_datetime(r.submitted_at, tz, locale))
+    )
+    head.extend(extra)
+    return [
+        "\n".join(head),
+        "",
+        _("<b>Title:</b>"),
+        esc(r.title),
+        "",
+        _("<b>Description:</b>"),
+        esc(r.body),
+    ]
+
+
+def _actor(event: ReportEvent, agency_names: dict[int, str]) -> str:
+    match event.actor_role:
+        case ActorRole.CITIZEN:
+            # Never the person: the timeline goes to agencies too.
+            return _("Reporter")
+        case ActorRole.ADMIN:
+            return _("Admin LAPOR!")
+        case ActorRole.OFFICER:
+            name = agency_names.get(event.agency_id) if event.agency_id else None
+            return esc(name) if name else _("The agency")
+        case _:
+            return _("LAPOR! system")
+
+
+def case_timeline_parts(
+    events: Iterable[ReportEvent], agency_names: dict[int, str], tz: ZoneInfo, locale: str
+) -> list[str]:
+    """Staff see every note (reasons for returning, rejections), escaped."""
+    parts = ["", _("<b>Timeline</b>")]
+    for event in events:
+        when = format_local_datetime(event.created_at, tz, locale)
+        parts.append(f"• {when} · <b>{_actor(event, agency_names)}</b>: {_what(event, agency_names)}")
+        if event.note:
+            parts.append(esc_truncate(event.note, 1000))
+    return parts
+
+
+def refusal_text(refusal: str) -> str:
+    """What a refused action answers (on the callback, as an alert)."""
+    texts = {
+        "forbidden": _("You cannot act on this report."),
+        "not_now": _("This action is not possible in the report's current status."),
+        "conflict": _("Someone else acted on this report just now. Open it again to see its status."),
+        "too_late": _("The time to reply to this answer has passed."),
+        "invalid": _("That choice is not valid."),
+    }
+    return texts.get(refusal, texts["forbidden"])
+
+
+def text_rule_error(reason: str, limit: int) -> str:
+    if reason == "too_long":
+        return _("That text is too long (at most {limit} characters). Please shorten it.").format(limit=limit)
+    return _("Please write a few words.")

@@ -1,0 +1,153 @@
+"""Casework queries and the guarded status change. Adds, flushes and queries; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models.report import Attachment, Report, ReportEvent
+from storage.models.template import ResponseTemplate
+
+
+class CaseRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_with_details(self, report_id: int) -> Report | None:
+        """The report with attachments and events loaded, read fresh from the database."""
+        stmt = (
+            select(Report)
+            .where(Report.id == report_id)
+            .options(selectinload(Report.attachments), selectinload(Report.events))
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(stmt)
+
+    async def change_status(
+        self,
+        report_id: int,
+        *,
+        expected_status: str,
+        agency_ids: Collection[int] | None = None,
+        values: dict[str, Any],
+    ) -> bool:
+        """Set ``values`` only if the report is still in ``expected_status`` (and, for officers,
+        still with one of ``agency_ids``). A conditional UPDATE instead of read-then-write: of
+        two officers pressing the same button at once exactly one sees a row changed, on SQLite
+        and PostgreSQL alike."""
+        stmt = update(Report).where(Report.id == report_id, Report.status == expected_status)
+        if agency_ids is not None:
+            stmt = stmt.where(Report.agency_id.in_(list(agency_ids)))
+        result = await self.session.execute(
+            stmt.values(**values).execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    # -- queues ----------------------------------------------------------------------------
+    async def verification_queue(
+        self, statuses: Collection[str], *, offset: int, limit: int
+    ) -> Sequence[Report]:
+        """Oldest deadline first; reports without one last."""
+        stmt = (
+            select(Report)
+            .where(Report.status.in_(list(statuses)))
+            .order_by(case((Report.verify_due.is_(None), 1), else_=0), Report.verify_due, Report.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def count_status(self, statuses: Collection[str]) -> int:
+        stmt = select(func.count()).select_from(Report).where(Report.status.in_(list(statuses)))
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def agency_open(
+        self, agency_ids: Collection[int], statuses: Collection[str], *, offset: int, limit: int
+    ) -> Sequence[Report]:
+        """The agencies' open reports by follow-up deadline (overdue ones come first that way)."""
+        stmt = (
+            select(Report)
+            .where(Report.agency_id.in_(list(agency_ids)), Report.status.in_(list(statuses)))
+            .order_by(
+                case((Report.followup_due.is_(None), 1), else_=0), Report.followup_due, Report.id
+            )
+            .offset(offset)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def count_agency_open(self, agency_ids: Collection[int], statuses: Collection[str]) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(Report)
+            .where(Report.agency_id.in_(list(agency_ids)), Report.status.in_(list(statuses)))
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def overdue_verification(self, statuses: Collection[str], today: date) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(Report)
+            .where(Report.status.in_(list(statuses)), Report.verify_due < today)
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def citizen_reports_in(self, citizen_id: int, status: str) -> Sequence[Report]:
+        stmt = (
+            select(Report)
+            .where(Report.citizen_id == citizen_id, Report.status == status)
+            .order_by(Report.id)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def last_event(self, report_id: int, kinds: Collection[str]) -> ReportEvent | None:
+        stmt = (
+            select(ReportEvent)
+            .where(ReportEvent.report_id == report_id, ReportEvent.kind.in_(list(kinds)))
+            .order_by(ReportEvent.id.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(stmt)
+
+    async def last_status_event(self, report_id: int) -> ReportEvent | None:
+        stmt = (
+            select(ReportEvent)
+            .where(ReportEvent.report_id == report_id, ReportEvent.to_status.is_not(None))
+            .order_by(ReportEvent.id.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(stmt)
+
+    async def attachments_of_event(self, event_id: int) -> Sequence[Attachment]:
+        stmt = select(Attachment).where(Attachment.event_id == event_id).order_by(Attachment.id)
+        return (await self.session.scalars(stmt)).all()
+
+    # -- templates -------------------------------------------------------------------------
+    async def add_template(self, template: ResponseTemplate) -> ResponseTemplate:
+        self.session.add(template)
+        await self.session.flush()
+        return template
+
+    async def templates_for(self, agency_ids: Collection[int], *, limit: int = 20) -> Sequence[ResponseTemplate]:
+        """The agencies' own templates first, then the global ones."""
+        stmt = (
+            select(ResponseTemplate)
+            .where(
+                ResponseTemplate.active.is_(True),
+                or_(
+                    ResponseTemplate.agency_id.is_(None),
+                    ResponseTemplate.agency_id.in_(list(agency_ids)),
+                ),
+            )
+            .order_by(case((ResponseTemplate.agency_id.is_(None), 1), else_=0), ResponseTemplate.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def get_template(self, template_id: int) -> ResponseTemplate | None:
+        return await self.session.get(ResponseTemplate, template_id)

@@ -1,0 +1,44 @@
+"""Forged callback data from every role is refused on the callback and changes nothing."""
+
+from __future__ import annotations
+
+from bot.ui.case_callbacks import OfficerAction, OfficerCb, ReporterAction, ReporterCb, VerifyAction, VerifyCb
+from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, report, seed, tap
+from tests.handlers.harness import Harness
+
+REPORTER, OA, OB, STRANGER = 5551, 6661, 6663, 7771
+
+
+async def test_forged_presses_are_refused(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A", OB: "B"})
+        rid = (await file_report(h, REPORTER, agency_id=ids["A"])).id
+        await drain(h)
+        citizen, officer_b, stranger = h.user(REPORTER, "Z"), h.user(OB, "B"), h.user(STRANGER, "S")
+
+        # A non-admin (the reporter, an officer) presses admin buttons.
+        for who in (citizen, officer_b):
+            for data in (VerifyCb(a=VerifyAction.ASSIGN, r=rid, v=str(ids["B"])),
+                         VerifyCb(a=VerifyAction.POSTPONE, r=rid), VerifyCb(a=VerifyAction.OPEN, r=rid)):
+                cq = await h.press(who, 50, data.pack())
+                assert h.answered(cq).show_alert
+        assert (await report(h, rid)).status == "submitted"
+
+        await tap(h, h.user(ADMIN, "Admin"), "Buka")
+        await tap(h, h.user(ADMIN, "Admin"), "Dinas Alpha")
+        await drain(h)
+
+        # The citizen presses officer buttons; agency B's officer acts on agency A's report.
+        for who in (citizen, officer_b):
+            for action in (OfficerAction.TAKE, OfficerAction.ANSWER, OfficerAction.RETURN, OfficerAction.OPEN):
+                cq = await h.press(who, 51, OfficerCb(a=action, r=rid).pack())
+                assert h.answered(cq).show_alert
+        assert (await report(h, rid)).status == "assigned"
+
+        # Someone else presses the reporter's buttons.
+        for data in (ReporterCb(a=ReporterAction.RATE, r=rid, v=5), ReporterCb(a=ReporterAction.REPLY, r=rid),
+                     ReporterCb(a=ReporterAction.NOT_SOLVED, r=rid)):
+            cq = await h.press(stranger, 52, data.pack())
+            assert h.answered(cq).show_alert
+        r = await report(h, rid)
+        assert r.status == "assigned" and r.rating is None and r.agency_id == ids["A"]

@@ -1,0 +1,85 @@
+"""The conditional status change on both databases: of two officers pressing at once, one wins."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from bot.i18n import build_i18n
+from sqlalchemy import func, select
+
+from bot.domain.workdays import WorkCalendar
+from bot.services import casework
+from bot.services.casework import CaseRefused, Refusal
+from bot.services.notify import Notifier
+from bot.services.roles import Roles
+from storage.models import Agency, Citizen, Report, ReportEvent
+from storage.repositories.cases import CaseRepo
+
+NOW = datetime(2024, 5, 6, 2, 0, tzinfo=UTC)
+
+
+async def _assigned(session) -> tuple[int, int, int]:
+    a = Agency(name="Dinas Alpha", kind="opd")
+    c = Citizen(telegram_id=1, first_name="R")
+    session.add_all([a, c])
+    await session.flush()
+    r = Report(tracking_id="LPR-AAAA-BBBB", citizen_id=c.id, classification="complaint", title="Judul",
+               body="Isi laporan yang cukup panjang", privacy="public", status="assigned", agency_id=a.id,
+               submitted_at=NOW, assigned_at=NOW)
+    session.add(r)
+    await session.commit()
+    return r.id, a.id, c.id
+
+
+def _notifier() -> Notifier:
+    return Notifier(i18n=build_i18n("id"), calendar=WorkCalendar())
+
+
+async def test_conditional_change_lets_one_of_two_sessions_win(session_factory):
+    async with session_factory() as s:
+        rid, agency_id, _ = await _assigned(s)
+    async with session_factory() as s1, session_factory() as s2:
+        first = await CaseRepo(s1).change_status(rid, expected_status="assigned", agency_ids=[agency_id],
+                                                 values={"status": "in_progress"})
+        await s1.commit()
+        second = await CaseRepo(s2).change_status(rid, expected_status="assigned", agency_ids=[agency_id],
+                                                  values={"status": "in_progress"})
+        await s2.commit()
+    assert (first, second) == (True, False)
+
+
+async def test_two_officers_take_at_once_only_one_acts(session_factory):
+    async with session_factory() as s:
+        rid, agency_id, citizen_id = await _assigned(s)
+    roles = Roles(agency_ids=frozenset({agency_id}))
+    n = _notifier()
+
+    async def take() -> str:
+        async with session_factory() as s:
+            try:
+                await casework.take_report(s, n, roles, citizen_id, rid, NOW)
+                return "ok"
+            except CaseRefused as exc:
+                return exc.refusal.value
+
+    results = sorted(await asyncio.gather(take(), take()))
+    assert results[0] in (Refusal.CONFLICT.value, Refusal.NOT_NOW.value) and results[1] == "ok"
+    async with session_factory() as s:
+        assert (await s.get(Report, rid)).status == "in_progress"
+        taken = await s.scalar(select(func.count()).select_from(ReportEvent).where(ReportEvent.kind == "taken"))
+    assert taken == 1
+
+
+async def test_officer_of_another_agency_is_refused(session_factory):
+    async with session_factory() as s:
+        rid, agency_id, citizen_id = await _assigned(s)
+    async with session_factory() as s:
+        try:
+            await casework.take_report(s, _notifier(), Roles(agency_ids=frozenset({agency_id + 100})),
+                                       citizen_id, rid, NOW)
+        except CaseRefused as exc:
+            assert exc.refusal == Refusal.FORBIDDEN
+        else:
+            raise AssertionError("an officer of another agency took the report")
+        assert (await s.get(Report, rid)).status == "assigned"
