@@ -1,0 +1,87 @@
+"""The real ``lapor-bot run`` process against the local Bot API server.
+
+``BotProcess`` starts the installed console entry point (``python -m bot run``) with only the
+environment a deployment would give it (token, api_base, database url, admin ids), can stop it
+with SIGTERM (and reports the exit code) and start it again on the same database, which is how
+the tests prove that nothing is lost across a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bot.sandbox.botapi import BotApiServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BotProcess:
+    def __init__(self, server: BotApiServer, db_url: str, workdir: Path, *, admin_ids=(9000,),
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.server = server
+        self.db_url = db_url
+        self.workdir = workdir
+        self.admin_ids = list(admin_ids)
+        self.extra_env = extra_env or {}
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log_path = workdir / "bot.log"
+        self.starts = 0
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
+        env.update(
+            LAPOR_TELEGRAM__TOKEN=self.server.token,
+            LAPOR_TELEGRAM__API_BASE=self.server.base_url,
+            LAPOR_DATABASE__URL=self.db_url,
+            LAPOR_ROLES__ADMIN_IDS=str(self.admin_ids),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    async def start(self) -> None:
+        assert self.proc is None or self.proc.returncode is not None
+        self.starts += 1
+        log = self.log_path.open("ab")
+        log.write(f"\n=== start #{self.starts} ===\n".encode())
+        log.flush()
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run",
+            cwd=self.workdir, env=self.env(), stdout=log, stderr=log,
+        )
+        log.close()
+        # Ready when it polls: the first getUpdates after this start.
+        polls_before = len(self.server.requests("getUpdates"))
+        await self.server.wait_until(
+            lambda: len(self.server.requests("getUpdates")) > polls_before or self._died(), timeout=60
+        )
+        if self._died():
+            raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.log()}")
+
+    def _died(self) -> bool:
+        return self.proc is not None and self.proc.returncode is not None
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+                raise AssertionError(f"bot did not stop within {timeout}s:\n{self.log()}") from None
+        return self.proc.returncode
+
+    async def kill(self) -> None:
+        """A crash: no shutdown code runs."""
+        assert self.proc is not None
+        self.proc.kill()
+        await self.proc.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
