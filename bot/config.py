@@ -116,6 +116,12 @@ class NotificationSettings(BaseModel):
     weekly_summary_weekday: int = Field(default=0, ge=0, le=6)
     checkin_after_days: int = Field(default=0, ge=0)
     quiet_hours_for_broadcasts: bool = False
+    # Local times of the other daily jobs; quiet hours still hold back what reaches citizens.
+    auto_close_time: time = time(7)
+    checkin_time: time = time(10)
+    weekly_summary_time: time = time(8)
+    # A job run left unfinished this long (its process died) may be finished by another one.
+    job_lease_minutes: int = Field(default=30, ge=1)
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,161 @@
+"""Officer reminders: on working days, each liaison officer gets one message with their
+agencies' reports due within one working day and those already overdue, with buttons into
+/kotak. Officers treat the work as an extra duty (domain.md); a daily nudge is the remedy."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.domain.lifecycle import WITH_AGENCY
+from bot.domain.workdays import WorkCalendar
+from bot.jobs.base import (
+    SessionFactory,
+    language_of,
+    lease_of,
+    rendering,
+    report_line,
+    run_leased,
+    slot_passed,
+)
+from bot.services.outbox import enqueue_message
+from bot.ui.case_callbacks import OfficerAction, OfficerCb
+from bot.ui.render import esc, split_html
+from bot.ui.report_render import format_local_date
+from storage.models.citizen import Citizen
+from storage.models.report import Report
+from storage.repositories.jobs import JobRepo
+from storage.repositories.officers import OfficerRepo
+
+JOB_NAME = "officer_reminder"
+# Buttons beyond these would bury the message; the rest are one tap away in /kotak.
+MAX_REPORT_BUTTONS = 8
+
+
+async def remind_officers(
+    session_factory: SessionFactory,
+    settings: Settings,
+    calendar: WorkCalendar,
+    i18n: I18n,
+    now: datetime,
+) -> int | None:
+    """Messages written (one per officer with something due), or None when not a working day,
+    not yet time, or another process has today's run."""
+    if not slot_passed(now, calendar, settings.notifications.officer_reminder_time):
+        return None
+    today = calendar.local_date(now)
+    if not calendar.is_working_day(today):
+        return None
+
+    async def body() -> int:
+        return await send_reminders(session_factory, settings, calendar, i18n, now, today)
+
+    return await run_leased(session_factory, JOB_NAME, today.isoformat(), now, lease_of(settings), body)
+
+
+async def send_reminders(
+    session_factory: SessionFactory,
+    settings: Settings,
+    calendar: WorkCalendar,
+    i18n: I18n,
+    now: datetime,
+    today: date,
+) -> int:
+    horizon = calendar.next_working_day(today)
+    async with session_factory() as session:
+        officers = await OfficerRepo(session).active_with_people()
+        agency_ids = {agency.id for _o, _c, agency in officers}
+        reports = list(
+            await session.scalars(
+                select(Report)
+                .where(
+                    Report.status.in_(list(WITH_AGENCY)),
+                    Report.agency_id.in_(agency_ids),
+                    Report.followup_due <= horizon,
+                )
+                .order_by(Report.followup_due, Report.id)
+            )
+        )
+    by_agency: dict[int, list[Report]] = defaultdict(list)
+    for report in reports:
+        by_agency[report.agency_id].append(report)
+    # One message per person, even when they serve several agencies.
+    people: dict[int, Citizen] = {}
+    agencies_of: dict[int, list] = defaultdict(list)
+    for _officer, citizen, agency in officers:
+        if by_agency.get(agency.id):
+            people[citizen.id] = citizen
+            agencies_of[citizen.id].append(agency)
+
+    written = 0
+    for citizen_id, citizen in people.items():
+        async with session_factory() as session:
+            if not await JobRepo(session).record_effect(JOB_NAME, f"{today}:{citizen_id}", now):
+                continue  # a run taken over after a crash: this one already went out
+            with rendering(i18n, language_of(citizen.language, settings)):
+                locale = language_of(citizen.language, settings)
+                parts, buttons = _render(agencies_of[citizen_id], by_agency, today, locale)
+                messages = split_html(parts)
+                markup = InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons])
+            for n, text in enumerate(messages):
+                await enqueue_message(
+                    session,
+                    citizen.telegram_id,
+                    text,
+                    markup if n == len(messages) - 1 else None,
+                    group_key=f"{JOB_NAME}:{today}",
+                )
+            await session.commit()
+            written += 1
+    return written
+
+
+def _render(agencies, by_agency, today: date, locale: str):
+    parts = [_("<b>Daily reminder</b>: reports that need your answer.")]
+    buttons: list[InlineKeyboardButton] = []
+    for agency in agencies:
+        reports = by_agency[agency.id]
+        overdue = [r for r in reports if r.followup_due < today]
+        soon = [r for r in reports if r.followup_due >= today]
+        lines = [f"\n<b>{esc(agency.name)}</b>"]
+        if overdue:
+            lines.append(_("Overdue:"))
+            lines += [
+                report_line(
+                    r.tracking_id,
+                    r.title,
+                    _("due {date}").format(date=format_local_date(r.followup_due, locale)),
+                )
+                for r in overdue
+            ]
+        if soon:
+            lines.append(_("Due within one working day:"))
+            lines += [
+                report_line(
+                    r.tracking_id,
+                    r.title,
+                    _("due {date}").format(date=format_local_date(r.followup_due, locale)),
+                )
+                for r in soon
+            ]
+        parts.append("\n".join(lines))
+        for r in overdue + soon:
+            if len(buttons) < MAX_REPORT_BUTTONS:
+                buttons.append(
+                    InlineKeyboardButton(
+                        text=r.tracking_id,
+                        callback_data=OfficerCb(a=OfficerAction.OPEN, r=r.id).pack(),
+                    )
+                )
+    buttons.append(
+        InlineKeyboardButton(
+            text=_("Open /kotak"), callback_data=OfficerCb(a=OfficerAction.LIST).pack()
+        )
+    )
+    return parts, buttons

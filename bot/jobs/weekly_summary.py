@@ -1,0 +1,189 @@
+"""Weekly summary to the admins: per agency, what came in, what was completed and what is
+overdue, with the average working days to a first response and to completion.
+
+The numbers are computed here over one week (bot/services/statistics.py works by year); the
+definitions follow it: working days, local dates, overdue = open past the step's deadline.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from statistics import fmean
+
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import or_, select
+
+from bot.config import Settings
+from bot.domain.enums import ReportStatus
+from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
+from bot.domain.workdays import WorkCalendar
+from bot.jobs.base import SessionFactory, language_of, lease_of, rendering, run_leased
+from bot.services.outbox import enqueue_message
+from bot.ui.render import esc, split_html
+from bot.ui.report_render import format_local_date
+from storage.models.agency import Agency
+from storage.models.report import Report
+from storage.repositories.citizens import CitizenRepo
+from storage.repositories.jobs import JobRepo
+
+JOB_NAME = "weekly_summary"
+
+
+@dataclass
+class WeekFigures:
+    received: int = 0
+    completed: int = 0
+    overdue: int = 0
+    response_days: list[int] = field(default_factory=list)
+    completion_days: list[int] = field(default_factory=list)
+
+    @property
+    def avg_response_days(self) -> float | None:
+        return fmean(self.response_days) if self.response_days else None
+
+    @property
+    def avg_completion_days(self) -> float | None:
+        return fmean(self.completion_days) if self.completion_days else None
+
+
+def summary_day(now: datetime, settings: Settings, calendar: WorkCalendar) -> date:
+    """This week's summary day (local), whether or not it has come yet."""
+    today = calendar.local_date(now)
+    monday = today - timedelta(days=today.weekday())
+    return monday + timedelta(days=settings.notifications.weekly_summary_weekday)
+
+
+async def send_weekly_summary(
+    session_factory: SessionFactory,
+    settings: Settings,
+    calendar: WorkCalendar,
+    i18n: I18n,
+    now: datetime,
+) -> int | None:
+    """Messages written (one per admin), or None before this week's summary time or when
+    another process has this week's run."""
+    day = summary_day(now, settings, calendar)
+    at = datetime.combine(day, settings.notifications.weekly_summary_time, tzinfo=calendar.tz)
+    if now < at:
+        return None
+    year, week, _wd = day.isocalendar()
+
+    async def body() -> int:
+        return await _send(session_factory, settings, calendar, i18n, now, day)
+
+    return await run_leased(
+        session_factory, JOB_NAME, f"{year}-W{week:02d}", now, lease_of(settings), body
+    )
+
+
+async def week_figures(
+    session, calendar: WorkCalendar, start: date, end: date
+) -> tuple[dict[int | None, WeekFigures], dict[int, str]]:
+    """Figures for the local days [start, end) per agency (None: not yet assigned), and the
+    agency names. Overdue is counted as of the last day of the week."""
+    lo = datetime.combine(start, time(), calendar.tz)
+    hi = datetime.combine(end, time(), calendar.tz)
+    last_day = end - timedelta(days=1)
+    reports = await session.scalars(
+        select(Report).where(
+            or_(
+                Report.submitted_at.between(lo, hi),
+                Report.closed_at.between(lo, hi),
+                Report.first_response_at.between(lo, hi),
+                Report.status.in_(list(WITH_AGENCY | VERIFICATION_QUEUE)),
+            )
+        )
+    )
+    figures: dict[int | None, WeekFigures] = defaultdict(WeekFigures)
+    for r in reports:
+        f = figures[r.agency_id]
+        submitted = calendar.local_date(r.submitted_at)
+        if lo <= r.submitted_at < hi:
+            f.received += 1
+        if r.first_response_at and lo <= r.first_response_at < hi:
+            f.response_days.append(
+                calendar.working_days_between(submitted, calendar.local_date(r.first_response_at))
+            )
+        if r.status == ReportStatus.CLOSED and r.closed_at and lo <= r.closed_at < hi:
+            f.completed += 1
+            f.completion_days.append(
+                calendar.working_days_between(submitted, calendar.local_date(r.closed_at))
+            )
+        due = (
+            r.followup_due
+            if r.status in WITH_AGENCY
+            else r.verify_due
+            if r.status in VERIFICATION_QUEUE
+            else None
+        )
+        if due is not None and last_day > due:
+            f.overdue += 1
+    names = dict((await session.execute(select(Agency.id, Agency.name))).all())
+    return dict(figures), names
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _block(title: str, f: WeekFigures) -> str:
+    return "\n".join(
+        [
+            f"<b>{title}</b>",
+            _("Received: {n}").format(n=f.received),
+            _("Completed: {n}").format(n=f.completed),
+            _("Overdue: {n}").format(n=f.overdue),
+            _("Average to first response: {d} working days").format(d=_num(f.avg_response_days)),
+            _("Average to completion: {d} working days").format(d=_num(f.avg_completion_days)),
+        ]
+    )
+
+
+def render_summary(
+    figures: dict[int | None, WeekFigures], names: dict[int, str], start: date, end: date, locale: str
+) -> list[str]:
+    total = WeekFigures()
+    for f in figures.values():
+        total.received += f.received
+        total.completed += f.completed
+        total.overdue += f.overdue
+        total.response_days += f.response_days
+        total.completion_days += f.completion_days
+    parts = [
+        _("<b>Weekly summary</b> {start} – {end}").format(
+            start=format_local_date(start, locale),
+            end=format_local_date(end - timedelta(days=1), locale),
+        ),
+        _block(_("All agencies"), total),
+    ]
+    ordered = sorted(
+        (k for k in figures if k is not None), key=lambda k: names.get(k, "").casefold()
+    )
+    for agency_id in ordered:
+        parts.append("\n" + _block(esc(names.get(agency_id, "?")), figures[agency_id]))
+    if None in figures:
+        parts.append("\n" + _block(_("Not yet assigned"), figures[None]))
+    return parts
+
+
+async def _send(session_factory, settings, calendar, i18n, now, day: date) -> int:
+    start, end = day - timedelta(days=7), day
+    async with session_factory() as session:
+        figures, names = await week_figures(session, calendar, start, end)
+    written = 0
+    for admin_tid in settings.roles.admin_ids:
+        async with session_factory() as session:
+            if not await JobRepo(session).record_effect(JOB_NAME, f"{day}:{admin_tid}", now):
+                continue
+            admin = await CitizenRepo(session).by_telegram_id(admin_tid)
+            locale = language_of(admin.language if admin else None, settings)
+            with rendering(i18n, locale):
+                parts = render_summary(figures, names, start, end, locale)
+            for text in split_html(parts):
+                await enqueue_message(session, admin_tid, text, group_key=f"{JOB_NAME}:{day}")
+            await session.commit()
+            written += 1
+    return written

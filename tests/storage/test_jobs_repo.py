@@ -1,0 +1,109 @@
+"""Job leases, recorded effects and the digest queue on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.jobs.base import run_leased
+from storage.repositories.jobs import JobRepo
+from tests.schedule_fixtures import D_MON, add_citizen, wita
+
+LEASE = timedelta(minutes=30)
+
+
+async def test_a_run_is_claimed_once(session_factory):
+    now = wita(D_MON, 8)
+    async with session_factory() as s:
+        assert await JobRepo(s).try_insert_run("officer_reminder", "2024-05-20", "a", now) is True
+        await s.commit()
+    async with session_factory() as s:
+        repo = JobRepo(s)
+        assert await repo.try_insert_run("officer_reminder", "2024-05-20", "b", now) is False
+        # A different day is a different run.
+        assert await repo.try_insert_run("officer_reminder", "2024-05-21", "b", now) is True
+        await s.commit()
+        assert [(r.run_key, r.owner) for r in await repo.runs("officer_reminder")] == [
+            ("2024-05-20", "a"),
+            ("2024-05-21", "b"),
+        ]
+
+
+async def test_an_unfinished_run_is_taken_over_only_after_its_lease(session_factory):
+    start = wita(D_MON, 8)
+    async with session_factory() as s:
+        repo = JobRepo(s)
+        await repo.try_insert_run("escalation", "2024-05-20", "dead", start)
+        await s.commit()
+        assert await repo.take_over_stale_run("escalation", "2024-05-20", "b", start + LEASE / 2, LEASE) is False
+        assert await repo.take_over_stale_run("escalation", "2024-05-20", "b", start + LEASE, LEASE) is True
+        # Only one of two late-comers wins the same stale row.
+        assert await repo.take_over_stale_run("escalation", "2024-05-20", "c", start + LEASE, LEASE) is False
+        await s.commit()
+        run = await repo.get_run("escalation", "2024-05-20")
+        assert (run.owner, run.attempts) == ("b", 2)
+        # The dead owner can no longer mark it finished; the new one can.
+        assert await repo.finish_run("escalation", "2024-05-20", "dead", start + LEASE, None) is False
+        assert await repo.finish_run("escalation", "2024-05-20", "b", start + LEASE, "3 effects") is True
+        await s.commit()
+        assert await repo.take_over_stale_run("escalation", "2024-05-20", "d", start + 10 * LEASE, LEASE) is False
+
+
+async def test_run_leased_runs_the_body_once_and_recovers_from_a_crash(session_factory):
+    calls: list[str] = []
+    now = wita(D_MON, 7)
+
+    async def body() -> int:
+        calls.append("ran")
+        return 1
+
+    async def crashing() -> int:
+        raise RuntimeError("process died")
+
+    try:
+        await run_leased(session_factory, "auto_close", "2024-05-20", now, LEASE, crashing)
+    except RuntimeError:
+        pass
+    # Within the lease another process keeps off; afterwards it finishes the run.
+    assert await run_leased(session_factory, "auto_close", "2024-05-20", now + LEASE / 3, LEASE, body) is None
+    assert await run_leased(session_factory, "auto_close", "2024-05-20", now + LEASE, LEASE, body) == 1
+    assert await run_leased(session_factory, "auto_close", "2024-05-20", now + 3 * LEASE, LEASE, body) is None
+    assert calls == ["ran"]
+    async with session_factory() as s:
+        run = await JobRepo(s).get_run("auto_close", "2024-05-20")
+        assert run.finished_at == now + LEASE and run.attempts == 2
+
+
+async def test_an_effect_is_recorded_once_and_rolls_back_with_its_transaction(session_factory):
+    now = wita(D_MON, 8)
+    async with session_factory() as s:
+        repo = JobRepo(s)
+        assert await repo.record_effect("checkin", "report:1", now) is True
+        assert await repo.record_effect("checkin", "report:1", now) is False
+        assert await repo.record_effect("checkin_answer", "report:1", now) is True
+        await s.commit()
+    async with session_factory() as s:
+        assert await JobRepo(s).record_effect("checkin", "report:2", now) is True
+        await s.rollback()
+    async with session_factory() as s:
+        repo = JobRepo(s)
+        assert await repo.has_effect("checkin", "report:1") is True
+        assert await repo.has_effect("checkin", "report:2") is False
+        assert await repo.effect_keys("checkin") == ["report:1"]
+
+
+async def test_digest_items_are_stamped_once(session_factory):
+    now = wita(D_MON, 10)
+    async with session_factory() as s:
+        repo = JobRepo(s)
+        c = await add_citizen(s, 501)
+        first = await repo.add_digest_item(citizen_id=c.id, chat_id=501, report_id=None, text="a", now=now)
+        later = await repo.add_digest_item(
+            citizen_id=c.id, chat_id=501, report_id=None, text="b", now=now + timedelta(hours=7)
+        )
+        await s.commit()
+        pending = await repo.pending_digest_items(now + timedelta(hours=6))
+        assert [i.id for i in pending] == [first.id]
+        assert await repo.mark_digested([first.id], now) == 1
+        assert await repo.mark_digested([first.id, later.id], now) == 1
+        await s.commit()
+        assert await repo.pending_digest_items(now + timedelta(days=1)) == []
