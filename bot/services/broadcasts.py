@@ -1,0 +1,358 @@
+"""Announcements to many chats (/umumkan): audience, one outbox row per recipient, progress.
+
+The broadcast row and every recipient's outbox row are written in one transaction, so the
+delivery loop either has the whole list or nothing. Each row is claimed and sent once (the
+outbox lease), which is what lets a restart resume without duplicates or gaps: progress is
+simply the outbox counts of ``group_key = "broadcast:<id>"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services import audit
+from bot.services.outbox import enqueue
+from bot.services.roles import Roles
+from storage.base import utcnow
+from storage.models import Broadcast, Citizen
+from storage.models.outbox import OutboxStatus
+from storage.repositories.agencies import AgencyRepo
+from storage.repositories.broadcasts import BroadcastRepo
+from storage.repositories.outbox import OutboxRepo
+
+log = logging.getLogger(__name__)
+
+
+class NotAllowed(PermissionError):
+    pass
+
+
+class EmptyAudience(ValueError):
+    pass
+
+
+class AudienceKind(StrEnum):
+    CITIZENS = "citizens"
+    OFFICERS = "officers"
+    AGENCY = "agency"  # the officers of one agency
+
+
+class BroadcastStatus(StrEnum):
+    SENDING = "sending"
+    DONE = "done"
+    STOPPED = "stopped"
+
+
+class MediaKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True)
+class Audience:
+    kind: AudienceKind
+    agency_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind is AudienceKind.AGENCY) != (self.agency_id is not None):
+            raise ValueError("an agency audience needs an agency id, and only it")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the admin composed: Telegram HTML (their own formatting) and at most one file."""
+
+    text: str
+    media_kind: MediaKind | None = None
+    file_id: str | None = None
+
+    def call(self) -> tuple[str, dict[str, Any]]:
+        """The Bot API method and parameters (without chat_id) every recipient gets; the
+        preview uses the very same call, so the admin sees exactly what recipients will."""
+        if self.media_kind is MediaKind.PHOTO:
+            return "sendPhoto", {"photo": self.file_id, "caption": self.text,
+                                 "parse_mode": ParseMode.HTML.value}
+        if self.media_kind is MediaKind.DOCUMENT:
+            return "sendDocument", {"document": self.file_id, "caption": self.text,
+                                    "parse_mode": ParseMode.HTML.value}
+        return "sendMessage", {"text": self.text, "parse_mode": ParseMode.HTML.value}
+
+
+def group_key(broadcast_id: int) -> str:
+    return f"broadcast:{broadcast_id}"
+
+
+def _require_admin(roles: Roles) -> None:
+    if not roles.is_admin:
+        raise NotAllowed("admins only")
+
+
+async def recipients(session: AsyncSession, audience: Audience) -> list[tuple[int, int]]:
+    """``(citizen_id, telegram_id)`` of everyone the announcement would reach now."""
+    repo = BroadcastRepo(session)
+    if audience.kind is AudienceKind.CITIZENS:
+        return await repo.consenting_citizens()
+    if audience.kind is AudienceKind.OFFICERS:
+        return await repo.active_officers()
+    return await repo.active_officers(audience.agency_id)
+
+
+async def count_recipients(session: AsyncSession, audience: Audience, *, roles: Roles) -> int:
+    _require_admin(roles)
+    return len(await recipients(session, audience))
+
+
+# -- quiet hours ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QuietHours:
+    tz: str
+    start: time
+    end: time
+
+    def release_at(self, now: datetime) -> datetime | None:
+        """When a message written at ``now`` may go out: None if now is outside quiet hours."""
+        zone = ZoneInfo(self.tz)
+        local = now.astimezone(zone)
+        t = local.time()
+        if self.start <= self.end:
+            quiet = self.start <= t < self.end
+        else:  # over midnight, e.g. 21:00-07:00
+            quiet = t >= self.start or t < self.end
+        if not quiet:
+            return None
+        day = local.date() if t < self.end else local.date() + timedelta(days=1)
+        return datetime.combine(day, self.end, zone)
+
+
+# -- starting and stopping --------------------------------------------------------------------
+async def start_broadcast(
+    session: AsyncSession,
+    draft: Draft,
+    audience: Audience,
+    *,
+    roles: Roles,
+    actor: Citizen | None,
+    progress_chat_id: int | None = None,
+    language: str | None = None,
+    quiet_hours: QuietHours | None = None,
+    now: datetime | None = None,
+) -> Broadcast:
+    """Write the broadcast and one outbox row per recipient, and commit them together.
+
+    ``quiet_hours`` is given only when the configuration applies them to announcements.
+    """
+    _require_admin(roles)
+    now = now or utcnow()
+    if audience.agency_id is not None and await AgencyRepo(session).get(audience.agency_id) is None:
+        raise EmptyAudience("no such agency")
+    people = await recipients(session, audience)
+    if not people:
+        raise EmptyAudience("nobody to send to")
+    broadcast = await BroadcastRepo(session).add(
+        Broadcast(
+            created_by_id=actor.id if actor else None,
+            audience=audience.kind.value,
+            agency_id=audience.agency_id,
+            text=draft.text,
+            media_kind=draft.media_kind.value if draft.media_kind else None,
+            file_id=draft.file_id,
+            total=len(people),
+            status=BroadcastStatus.SENDING.value,
+            progress_chat_id=progress_chat_id,
+            language=language,
+            created_at=now,
+        )
+    )
+    method, payload = draft.call()
+    not_before = quiet_hours.release_at(now) if quiet_hours else None
+    key = group_key(broadcast.id)
+    for citizen_id, telegram_id in people:
+        await enqueue(session, chat_id=telegram_id, method=method, payload=payload,
+                      citizen_id=citizen_id, group_key=key, not_before=not_before)
+    await audit.record(session, actor, audit.AuditAction.BROADCAST, key,
+                       {"audience": audience.kind.value, "agency_id": audience.agency_id,
+                        "recipients": len(people), "media": broadcast.media_kind})
+    await session.commit()
+    return broadcast
+
+
+async def stop_broadcast(
+    session: AsyncSession, broadcast_id: int, *, roles: Roles, actor: Citizen | None,
+    now: datetime | None = None,
+) -> int | None:
+    """Cancel what is not sent yet; returns how many rows were cancelled, None if the
+    broadcast does not exist or had already ended. Rows already handed to Telegram finish."""
+    _require_admin(roles)
+    now = now or utcnow()
+    repo = BroadcastRepo(session)
+    if await repo.get(broadcast_id) is None:
+        return None
+    if not await repo.finish(broadcast_id, BroadcastStatus.STOPPED.value, now):
+        return None  # already done or stopped: the update changed nothing
+    cancelled = await OutboxRepo(session).cancel_group(group_key(broadcast_id),
+                                                       reason="broadcast stopped")
+    await audit.record(session, actor, audit.AuditAction.BROADCAST_STOP, group_key(broadcast_id),
+                       {"cancelled": cancelled})
+    await session.commit()
+    return cancelled
+
+
+async def history(session: AsyncSession, *, roles: Roles, limit: int = 10
+                  ) -> list[tuple[Broadcast, Progress]]:
+    _require_admin(roles)
+    out = []
+    for b in await BroadcastRepo(session).recent(limit):
+        out.append((b, await progress(session, b)))
+    return out
+
+
+# -- progress ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    sent: int
+    failed: int
+    blocked: int
+    cancelled: int
+    remaining: int
+    eta_seconds: float | None
+
+    @property
+    def finished(self) -> bool:
+        return self.remaining == 0
+
+
+def compute_progress(
+    counts: dict[str, int], *, started_at: datetime, now: datetime, rate: float
+) -> Progress:
+    """Progress from outbox counts by status. The ETA uses the speed seen so far (flood waits
+    included), or the configured rate before anything went out."""
+    sent = counts.get(OutboxStatus.SENT.value, 0)
+    failed = counts.get(OutboxStatus.FAILED.value, 0)
+    blocked = counts.get(OutboxStatus.UNREACHABLE.value, 0)
+    cancelled = counts.get(OutboxStatus.CANCELLED.value, 0)
+    remaining = counts.get(OutboxStatus.PENDING.value, 0) + counts.get(OutboxStatus.SENDING.value, 0)
+    processed = sent + failed + blocked
+    elapsed = (now - started_at).total_seconds()
+    speed = processed / elapsed if processed and elapsed > 0 else rate
+    speed = min(speed, rate) if rate > 0 else speed
+    eta = remaining / speed if remaining and speed > 0 else (0.0 if not remaining else None)
+    return Progress(total=sum(counts.values()), sent=sent, failed=failed, blocked=blocked,
+                    cancelled=cancelled, remaining=remaining, eta_seconds=eta)
+
+
+async def progress(session: AsyncSession, broadcast: Broadcast, *, now: datetime | None = None,
+                   rate: float = 25.0) -> Progress:
+    counts = await OutboxRepo(session).counts_by_status(group_key(broadcast.id))
+    return compute_progress(counts, started_at=broadcast.created_at, now=now or utcnow(), rate=rate)
+
+
+class BroadcastMonitor:
+    """Keeps one edited progress message per running broadcast.
+
+    After a restart ``resume`` restarts the updater of every broadcast still "sending"; the
+    outbox rows themselves need nothing, the delivery loop just claims what is left.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        session_factory: async_sessionmaker[AsyncSession],
+        i18n: I18n,
+        *,
+        rate: float = 25.0,
+        interval: float = 3.0,
+    ) -> None:
+        self._bot = bot
+        self._session_factory = session_factory
+        self._i18n = i18n
+        self._rate = rate
+        self._interval = interval
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    def watch(self, broadcast_id: int) -> asyncio.Task[None]:
+        task = self._tasks.get(broadcast_id)
+        if task is None or task.done():
+            task = asyncio.create_task(self._run(broadcast_id), name=f"broadcast-{broadcast_id}")
+            self._tasks[broadcast_id] = task
+        return task
+
+    async def resume(self) -> list[int]:
+        async with self._session_factory() as session:
+            ids = [b.id for b in await BroadcastRepo(session).still_sending()]
+        for broadcast_id in ids:
+            self.watch(broadcast_id)
+        return ids
+
+    async def close(self) -> None:
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def refresh(self, broadcast_id: int) -> Progress | None:
+        """One update of the progress message; returns None once there is nothing to watch."""
+        from bot.ui.admin_keyboards import broadcast_progress_text, broadcast_stop_keyboard
+
+        now = utcnow()
+        async with self._session_factory() as session:
+            repo = BroadcastRepo(session)
+            broadcast = await repo.get(broadcast_id)
+            if broadcast is None:
+                return None
+            state = await progress(session, broadcast, now=now, rate=self._rate)
+            if state.finished and broadcast.status == BroadcastStatus.SENDING:
+                await repo.finish(broadcast_id, BroadcastStatus.DONE.value, now)
+                await session.commit()
+                broadcast = await repo.get(broadcast_id)
+                assert broadcast is not None
+            running = broadcast.status == BroadcastStatus.SENDING
+            locale = broadcast.language or self._i18n.default_locale
+            with self._i18n.context(), self._i18n.use_locale(locale):
+                text = broadcast_progress_text(broadcast, state)
+                markup = broadcast_stop_keyboard(broadcast_id) if running else None
+            chat_id, message_id = broadcast.progress_chat_id, broadcast.progress_message_id
+            if chat_id is not None and message_id is None:
+                # Crashed between committing the broadcast and showing its progress message.
+                sent = await self._bot.send_message(chat_id, text, reply_markup=markup)
+                await repo.set_progress_message(broadcast_id, chat_id, sent.message_id)
+                await session.commit()
+            elif chat_id is not None and message_id is not None:
+                try:
+                    await self._bot.edit_message_text(text=text, chat_id=chat_id,
+                                                      message_id=message_id, reply_markup=markup)
+                except TelegramBadRequest as exc:
+                    if "not modified" not in exc.message:
+                        log.warning("broadcast %s: progress edit refused: %s", broadcast_id, exc.message)
+                except TelegramAPIError:
+                    log.warning("broadcast %s: progress edit failed", broadcast_id, exc_info=True)
+        return state if running else None
+
+    async def _run(self, broadcast_id: int) -> None:
+        while True:
+            try:
+                state = await self.refresh(broadcast_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("broadcast %s: progress update failed", broadcast_id)
+                state = Progress(0, 0, 0, 0, 0, 1, None)
+            if state is None:
+                return
+            await asyncio.sleep(self._interval)

@@ -1,0 +1,53 @@
+"""Callback data of the admin console (broadcasts, directory, exports).
+
+Every value can be forged by a client: the routers are gated on ``roles.is_admin`` and the
+services check again. Prefixes are short because callback_data is limited to 64 bytes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+from bot.services.broadcasts import AudienceKind
+from bot.services.export import ExportFormat
+
+
+class BcAudienceCb(CallbackData, prefix="bca"):
+    kind: AudienceKind
+
+
+class BcAgencyCb(CallbackData, prefix="bcag"):
+    agency_id: int
+
+
+class BcAgencyPageCb(CallbackData, prefix="bcagp"):
+    page: int
+
+
+class BcConfirm(StrEnum):
+    SEND = "send"
+    CANCEL = "cancel"
+
+
+class BcConfirmCb(CallbackData, prefix="bcc"):
+    action: BcConfirm
+
+
+class BcStopCb(CallbackData, prefix="bcs"):
+    broadcast_id: int
+
+
+class DirPageCb(CallbackData, prefix="dirp"):
+    page: int
+
+
+class DirAgencyCb(CallbackData, prefix="dira"):
+    agency_id: int
+    page: int  # the list page to go back to
+
+
+class ExportCb(CallbackData, prefix="expf"):
+    year: int
+    fmt: ExportFormat

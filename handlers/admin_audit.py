@@ -1,0 +1,63 @@
+"""/audit: the latest admin actions, who and when, in local time. Admins only."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import IsAdmin
+from bot.services.audit import latest
+from bot.services.roles import Roles
+from bot.ui.render import esc, split_html
+from storage.models import AuditLog, Citizen
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private", IsAdmin())
+
+LIMIT = 20
+
+
+def action_label(action: str) -> str:
+    return {
+        "assign": _("assigned"),
+        "reject": _("rejected"),
+        "broadcast": _("sent an announcement"),
+        "broadcast_stop": _("stopped an announcement"),
+        "invite": _("invited an officer"),
+        "revoke": _("revoked an officer"),
+        "export": _("exported"),
+    }.get(action, action)
+
+
+def _who(entry: AuditLog, person: Citizen | None) -> str:
+    if person is not None:
+        name = " ".join(p for p in (person.first_name, person.last_name) if p)
+        handle = f" @{person.username}" if person.username else ""
+        return esc(f"{name}{handle}".strip() or str(person.telegram_id))
+    if entry.actor_telegram_id is not None:
+        return str(entry.actor_telegram_id)
+    return _("command line")
+
+
+@router.message(Command("audit"))
+async def audit_log(message: Message, session: AsyncSession, roles: Roles, settings: Settings) -> None:
+    if not roles.is_admin:  # the router filter routes; this guards against a missing filter
+        return
+    entries = await latest(session, LIMIT)
+    if not entries:
+        await message.answer(_("The audit trail is empty."))
+        return
+    tz = ZoneInfo(settings.app.timezone)
+    parts = [_("🧾 <b>Latest admin actions</b>")]
+    for entry, person in entries:
+        when = entry.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")
+        target = f" <code>{esc(entry.target)}</code>" if entry.target else ""
+        parts.append(f"{when} · {_who(entry, person)} · {esc(action_label(entry.action))}{target}")
+    for chunk in split_html(parts):
+        await message.answer(chunk)

@@ -1,0 +1,256 @@
+"""Announcements: /umumkan (compose, audience, preview, confirm, live progress with a stop
+button) and /umumkan_riwayat (history). Admins only, checked again in the service."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import IsAdmin
+from bot.services import broadcasts as svc
+from bot.services.delivery import DeliveryWorker
+from bot.services.officers import agency_choices
+from bot.services.outbox import build_method
+from bot.services.roles import Roles
+from bot.ui.admin_callbacks import (
+    BcAgencyCb,
+    BcAgencyPageCb,
+    BcAudienceCb,
+    BcConfirm,
+    BcConfirmCb,
+    BcStopCb,
+)
+from bot.ui.admin_keyboards import (
+    audience_keyboard,
+    audience_label,
+    broadcast_agency_picker,
+    broadcast_progress_text,
+    broadcast_state_label,
+    broadcast_stop_keyboard,
+    confirm_keyboard,
+)
+from bot.ui.render import esc, split_html
+from storage.models import Citizen
+from storage.repositories.agencies import AgencyRepo
+from storage.repositories.broadcasts import BroadcastRepo
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private", IsAdmin())
+router.callback_query.filter(IsAdmin())
+
+
+class BroadcastForm(StatesGroup):
+    compose = State()
+    audience = State()
+    agency = State()
+    confirm = State()
+
+
+@router.message(Command("umumkan"))
+async def start_compose(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(BroadcastForm.compose)
+    await message.answer(_(
+        "📣 <b>New announcement</b>\nSend the announcement as it should arrive: text with your "
+        "own formatting, or one photo or document with a caption. /batal cancels."
+    ))
+
+
+@router.message(BroadcastForm.compose, ~F.text.startswith("/"))
+async def composed(message: Message, state: FSMContext) -> None:
+    if message.photo:
+        kind, file_id = svc.MediaKind.PHOTO, message.photo[-1].file_id
+    elif message.document:
+        kind, file_id = svc.MediaKind.DOCUMENT, message.document.file_id
+    elif message.text:
+        kind, file_id = None, None
+    else:
+        await message.answer(_("Send text, one photo or one document."))
+        return
+    if message.media_group_id:
+        await message.answer(_("Only one photo or document per announcement; send it alone."))
+        return
+    text = message.html_text if (message.text or message.caption) else ""
+    await state.update_data(text=text, media_kind=kind.value if kind else None, file_id=file_id)
+    await state.set_state(BroadcastForm.audience)
+    await message.answer(_("Who should receive it?"), reply_markup=audience_keyboard())
+
+
+def _draft(data: dict) -> svc.Draft:
+    kind = data.get("media_kind")
+    return svc.Draft(text=data.get("text", ""), media_kind=svc.MediaKind(kind) if kind else None,
+                     file_id=data.get("file_id"))
+
+
+async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, roles: Roles,
+                   state: FSMContext, audience: svc.Audience) -> None:
+    data = await state.get_data()
+    count = await svc.count_recipients(session, audience, roles=roles)
+    await callback.answer()
+    chat_id = callback.from_user.id
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    if not count:
+        await state.set_state(BroadcastForm.audience)
+        await bot.send_message(chat_id, _("Nobody in this audience can receive messages now. "
+                                          "Pick another."), reply_markup=audience_keyboard())
+        return
+    await state.update_data(audience=audience.kind.value, agency_id=audience.agency_id)
+    await state.set_state(BroadcastForm.confirm)
+    method, payload = _draft(data).call()
+    # The very call every recipient will get, so the admin sees exactly what they will.
+    await bot(build_method(method, payload, chat_id))
+    name = audience_label(audience.kind)
+    if audience.agency_id is not None:
+        agency = await AgencyRepo(session).get(audience.agency_id)
+        name = f"{name}: {esc(agency.name) if agency else audience.agency_id}"
+    await bot.send_message(
+        chat_id,
+        _("☝️ Preview. Audience: <b>{audience}</b>, {n} recipients. Send it?").format(
+            audience=name, n=count),
+        reply_markup=confirm_keyboard(count),
+    )
+
+
+@router.callback_query(BroadcastForm.audience, BcAudienceCb.filter())
+async def audience_picked(callback: CallbackQuery, callback_data: BcAudienceCb, bot: Bot,
+                          session: AsyncSession, roles: Roles, state: FSMContext) -> None:
+    if callback_data.kind is svc.AudienceKind.AGENCY:
+        agencies, page, pages = await agency_choices(session, roles=roles)
+        await state.set_state(BroadcastForm.agency)
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.edit_text(_("Which agency's officers?"),
+                                             reply_markup=broadcast_agency_picker(agencies, page, pages))
+        return
+    await _preview(callback, bot, session, roles, state, svc.Audience(callback_data.kind))
+
+
+@router.callback_query(BroadcastForm.agency, BcAgencyPageCb.filter())
+async def agency_page(callback: CallbackQuery, callback_data: BcAgencyPageCb,
+                      session: AsyncSession, roles: Roles) -> None:
+    agencies, page, pages = await agency_choices(session, roles=roles, page=callback_data.page)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(
+            reply_markup=broadcast_agency_picker(agencies, page, pages))
+
+
+@router.callback_query(BroadcastForm.agency, BcAgencyCb.filter())
+async def agency_picked(callback: CallbackQuery, callback_data: BcAgencyCb, bot: Bot,
+                        session: AsyncSession, roles: Roles, state: FSMContext) -> None:
+    if await AgencyRepo(session).get(callback_data.agency_id) is None:
+        await callback.answer(_("That agency no longer exists."), show_alert=True)
+        return
+    audience = svc.Audience(svc.AudienceKind.AGENCY, callback_data.agency_id)
+    await _preview(callback, bot, session, roles, state, audience)
+
+
+@router.callback_query(BcConfirmCb.filter(F.action == BcConfirm.CANCEL))
+async def cancelled(callback: CallbackQuery, state: FSMContext) -> None:
+    current = await state.get_state()
+    if current is not None and current.startswith(BroadcastForm.__name__):
+        await state.clear()
+    await callback.answer(_("Announcement cancelled."))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+
+
+@router.callback_query(BroadcastForm.confirm, BcConfirmCb.filter(F.action == BcConfirm.SEND))
+async def confirmed(
+    callback: CallbackQuery, bot: Bot, session: AsyncSession, roles: Roles, citizen: Citizen,
+    state: FSMContext, settings: Settings, locale: str | None = None,
+    delivery: DeliveryWorker | None = None, broadcasts: svc.BroadcastMonitor | None = None,
+) -> None:
+    data = await state.get_data()
+    # Cleared first: a second tap finds no state and is turned away (see ``stale_confirm``).
+    await state.clear()
+    kind = svc.AudienceKind(data["audience"])
+    audience = svc.Audience(kind, data.get("agency_id"))
+    notifications = settings.notifications
+    quiet = (svc.QuietHours(settings.app.timezone, notifications.quiet_start, notifications.quiet_end)
+             if notifications.quiet_hours_for_broadcasts else None)
+    try:
+        broadcast = await svc.start_broadcast(
+            session, _draft(data), audience, roles=roles, actor=citizen,
+            progress_chat_id=callback.from_user.id, language=locale, quiet_hours=quiet,
+        )
+    except svc.EmptyAudience:
+        await callback.answer(_("Nobody in this audience can receive messages now."), show_alert=True)
+        return
+    await callback.answer(_("Sending…"))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    state_now = await svc.progress(session, broadcast, rate=settings.delivery.global_rate)
+    sent = await bot.send_message(callback.from_user.id, broadcast_progress_text(broadcast, state_now),
+                                  reply_markup=broadcast_stop_keyboard(broadcast.id))
+    await BroadcastRepo(session).set_progress_message(broadcast.id, sent.chat.id, sent.message_id)
+    await session.commit()
+    if delivery is not None:
+        delivery.wake()
+    if broadcasts is not None:
+        broadcasts.watch(broadcast.id)
+
+
+@router.callback_query(BcConfirmCb.filter(F.action == BcConfirm.SEND))
+async def stale_confirm(callback: CallbackQuery) -> None:
+    await callback.answer(_("This announcement was already sent or cancelled."), show_alert=True)
+
+
+@router.callback_query(BcAudienceCb.filter())
+@router.callback_query(BcAgencyCb.filter())
+@router.callback_query(BcAgencyPageCb.filter())
+async def stale_step(callback: CallbackQuery) -> None:
+    await callback.answer(_("This announcement form is no longer open. Start again with /umumkan."),
+                          show_alert=True)
+
+
+@router.callback_query(BcStopCb.filter())
+async def stop(callback: CallbackQuery, callback_data: BcStopCb, session: AsyncSession,
+               roles: Roles, citizen: Citizen,
+               broadcasts: svc.BroadcastMonitor | None = None) -> None:
+    cancelled = await svc.stop_broadcast(session, callback_data.broadcast_id, roles=roles, actor=citizen)
+    if cancelled is None:
+        await callback.answer(_("This announcement has already ended."), show_alert=True)
+    else:
+        await callback.answer(_("Stopped. {n} messages will not be sent.").format(n=cancelled))
+    if broadcasts is not None:
+        await broadcasts.refresh(callback_data.broadcast_id)
+    elif isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+
+
+@router.message(Command("umumkan_riwayat"))
+async def history(message: Message, session: AsyncSession, roles: Roles, settings: Settings) -> None:
+    rows = await svc.history(session, roles=roles, limit=15)
+    if not rows:
+        await message.answer(_("No announcements yet."))
+        return
+    tz = ZoneInfo(settings.app.timezone)
+    parts = [_("📣 <b>Announcements</b> (newest first)")]
+    for b, p in rows:
+        preview = esc(" ".join(_plain(b.text).split())[:60]) or "—"
+        parts.append("\n" + _(
+            "#{id} · {when} · {audience} · {state}\n{preview}\n"
+            "Sent {sent}, failed {failed}, blocked {blocked}, not sent {cancelled}, "
+            "remaining {remaining} (of {total})"
+        ).format(id=b.id, when=b.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M"),
+                 audience=audience_label(b.audience), state=broadcast_state_label(b.status),
+                 preview=preview, sent=p.sent, failed=p.failed, blocked=p.blocked,
+                 cancelled=p.cancelled, remaining=p.remaining, total=b.total))
+    for chunk in split_html(parts):
+        await message.answer(chunk)
+
+
+def _plain(html_text: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html_text or ""))

@@ -1,0 +1,107 @@
+"""/statistik [year] (text and chart) and /ekspor [year] [csv|xlsx] (a file). Admins only."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.workdays import WorkCalendar
+from bot.filters import IsAdmin
+from bot.services.charts import statistics_chart
+from bot.services.export import ExportFormat, NotAllowed, export_year
+from bot.services.roles import Roles
+from bot.services.statistics import render_statistics, year_statistics
+from bot.ui.admin_callbacks import ExportCb
+from bot.ui.admin_keyboards import export_keyboard
+from bot.ui.render import split_html
+from storage.models import Citizen
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private", IsAdmin())
+router.callback_query.filter(IsAdmin())
+
+FIRST_YEAR = 2000
+
+
+def parse_year(arg: str | None, today: date) -> int | None:
+    """The year asked for, this year when none; None when it is not a sensible year."""
+    if not arg:
+        return today.year
+    try:
+        year = int(arg)
+    except ValueError:
+        return None
+    return year if FIRST_YEAR <= year <= today.year else None
+
+
+def _bad_year(today: date) -> str:
+    return _("Give a year between {first} and {last}, e.g. <code>/statistik {last}</code>.").format(
+        first=FIRST_YEAR, last=today.year)
+
+
+@router.message(Command("statistik"))
+async def statistics(message: Message, command: CommandObject, session: AsyncSession,
+                     roles: Roles, calendar: WorkCalendar) -> None:
+    today = calendar.today()
+    year = parse_year((command.args or "").strip(), today)
+    if year is None:
+        await message.answer(_bad_year(today))
+        return
+    stats = await year_statistics(session, year, calendar, today)
+    for chunk in split_html(render_statistics(stats)):
+        await message.answer(chunk)
+    # CPU work off the event loop; to_thread carries the gettext locale along.
+    png = await asyncio.to_thread(statistics_chart, stats)
+    await message.answer_photo(BufferedInputFile(png, f"statistik-{year}.png"),
+                               caption=_("Statistics {year}").format(year=year))
+
+
+@router.message(Command("ekspor"))
+async def export_command(message: Message, command: CommandObject, session: AsyncSession,
+                         roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
+    today = calendar.today()
+    args = (command.args or "").split()
+    fmt = None
+    if args and args[-1].lower() in {f.value for f in ExportFormat}:
+        fmt = ExportFormat(args.pop().lower())
+    year = parse_year(args[0] if args else None, today)
+    if year is None or len(args) > 1:
+        await message.answer(_bad_year(today))
+        return
+    if fmt is None:
+        await message.answer(_("Export of the reports received in {year}: which format?").format(year=year),
+                             reply_markup=export_keyboard(year))
+        return
+    await _send_export(message.chat.id, message.bot, session, year, fmt, roles, citizen, calendar)
+
+
+@router.callback_query(ExportCb.filter())
+async def export_picked(callback: CallbackQuery, callback_data: ExportCb, session: AsyncSession,
+                        roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
+    try:
+        await _send_export(callback.from_user.id, callback.bot, session, callback_data.year,
+                           callback_data.fmt, roles, citizen, calendar)
+    except NotAllowed:
+        await callback.answer(_("Only LAPOR! admins can do this."), show_alert=True)
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+
+
+async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt: ExportFormat,
+                       roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
+    exported = await export_year(session, year, fmt, calendar, roles=roles, actor=citizen)
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(exported.content, exported.filename),
+        caption=_("{n} reports received in {year}. Contains reporters' identities (never of "
+                  "anonymous reports): keep it within the coordinating team.").format(
+                      n=exported.rows, year=year),
+    )

@@ -1,0 +1,77 @@
+"""Broadcast rows and their audiences. Adds, flushes and queries; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Broadcast, Citizen, Officer
+
+SENDING = "sending"
+
+
+class BroadcastRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, broadcast: Broadcast) -> Broadcast:
+        self.session.add(broadcast)
+        await self.session.flush()
+        return broadcast
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return await self.session.get(Broadcast, broadcast_id, populate_existing=True)
+
+    async def recent(self, limit: int = 10) -> Sequence[Broadcast]:
+        return (
+            await self.session.scalars(
+                select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)
+            )
+        ).all()
+
+    async def still_sending(self) -> Sequence[Broadcast]:
+        return (
+            await self.session.scalars(
+                select(Broadcast).where(Broadcast.status == SENDING).order_by(Broadcast.id)
+            )
+        ).all()
+
+    async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        await self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id)
+            .values(progress_chat_id=chat_id, progress_message_id=message_id)
+        )
+
+    async def finish(self, broadcast_id: int, status: str, now: datetime) -> bool:
+        """Move a still-sending broadcast to ``status``; False when it had already ended."""
+        result = await self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.status == SENDING)
+            .values(status=status, finished_at=now)
+        )
+        return bool(result.rowcount)
+
+    # -- audiences: (citizen_id, telegram_id), people who blocked the bot left out ------------
+    async def consenting_citizens(self) -> list[tuple[int, int]]:
+        rows = await self.session.execute(
+            select(Citizen.id, Citizen.telegram_id)
+            .where(Citizen.consent_at.is_not(None), Citizen.unreachable_at.is_(None))
+            .order_by(Citizen.id)
+        )
+        return [(cid, tid) for cid, tid in rows.all()]
+
+    async def active_officers(self, agency_id: int | None = None) -> list[tuple[int, int]]:
+        query = (
+            select(Citizen.id, Citizen.telegram_id)
+            .join(Officer, Officer.citizen_id == Citizen.id)
+            .where(Officer.revoked_at.is_(None), Citizen.unreachable_at.is_(None))
+            .distinct()
+            .order_by(Citizen.id)
+        )
+        if agency_id is not None:
+            query = query.where(Officer.agency_id == agency_id)
+        return [(cid, tid) for cid, tid in (await self.session.execute(query)).all()]
