@@ -17,6 +17,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_commands
@@ -27,6 +28,8 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import build_i18n
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware, DbSessionMiddleware
+from bot.scheduler import build_scheduler
+from bot.services.broadcasts import BroadcastMonitor
 from bot.services.delivery import DeliveryWorker
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
@@ -46,15 +49,35 @@ class App:
     fsm_storage: BaseStorage
     events_isolation: BaseEventIsolation
     delivery: DeliveryWorker
+    # Built in start_background: AsyncIOScheduler binds to the running event loop.
+    scheduler: AsyncIOScheduler | None = None
+    # Progress messages of running announcements; resumed on start (bot/services/broadcasts.py).
+    broadcasts: BroadcastMonitor | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start_background(self) -> None:
-        """The delivery loop (and, later, the scheduler) beside update handling."""
+        """The delivery loop and the scheduler beside update handling."""
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self.delivery.run_forever(self._stop), name="delivery"))
+        if self.scheduler is None:
+            self.scheduler = build_scheduler(
+                session_factory=self.session_factory,
+                settings=self.settings,
+                calendar=self.calendar,
+                i18n=self.i18n,
+            )
+            self.scheduler.start()
+        if self.broadcasts is not None:
+            await self.broadcasts.resume()
 
     async def stop_background(self) -> None:
+        if self.scheduler is not None:
+            # Not waiting for a running job: its lease lets the next run finish the work.
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        if self.broadcasts is not None:
+            await self.broadcasts.close()
         self._stop.set()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
@@ -94,6 +117,7 @@ def build_app(settings: Settings) -> App:
         global_rate=settings.delivery.global_rate,
         per_chat_interval=settings.delivery.per_chat_interval,
     )
+    broadcasts = BroadcastMonitor(bot, session_factory, i18n, rate=settings.delivery.global_rate)
 
     dp = Dispatcher(
         storage=fsm_storage,
@@ -103,6 +127,7 @@ def build_app(settings: Settings) -> App:
         calendar=calendar,
         i18n=i18n,
         delivery=delivery,
+        broadcasts=broadcasts,
     )
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(CitizenMiddleware(settings.roles.admin_ids))
@@ -120,6 +145,7 @@ def build_app(settings: Settings) -> App:
         fsm_storage=fsm_storage,
         events_isolation=isolation,
         delivery=delivery,
+        broadcasts=broadcasts,
     )
 
     async def on_startup(bot: Bot) -> None:

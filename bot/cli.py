@@ -110,6 +110,183 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- agencies / officers ---------------------------------------------------------------------
+async def _with_session(settings: Settings, work):
+    from storage.db import create_engine, create_session_factory
+
+    await _prepare_database(settings)
+    engine = create_engine(settings.database.url)
+    try:
+        async with create_session_factory(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def cmd_agencies_import(args: argparse.Namespace) -> int:
+    from bot.services.agency_import import AgencyImportError, import_agencies, parse_file
+
+    settings = _settings(args)
+    try:
+        entries = parse_file(args.file)
+        summary = asyncio.run(
+            _with_session(settings, lambda s: import_agencies(s, entries, dry_run=args.dry_run))
+        )
+    except AgencyImportError as exc:
+        for problem in exc.problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        raise CliError(f"nothing imported ({len(exc.problems)} problem(s))") from None
+    prefix = "dry run, nothing written: " if args.dry_run else ""
+    print(f"{prefix}{len(entries)} agencies: {summary}")
+    for name in summary.created_names:
+        print(f"  + {name}")
+    for name in summary.updated_names:
+        print(f"  ~ {name}")
+    return 0
+
+
+async def _find_agency(session, ref: str):
+    from storage.repositories.agencies import AgencyRepo
+
+    repo = AgencyRepo(session)
+    if (agency := await repo.by_code_or_name(ref)) is not None:
+        return agency
+    matches = await repo.search(ref)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise CliError(f"no agency matches {ref!r} (give its code or name)")
+    names = "; ".join(f"{a.name} [{a.code or '-'}]" for a in matches)
+    raise CliError(f"{ref!r} matches several agencies: {names}")
+
+
+def cmd_officers_invite(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.services.officers import create_invite
+    from bot.services.roles import Roles
+
+    settings = _settings(args)
+
+    async def work(session):
+        agency = await _find_agency(session, args.agency)
+        # Whoever runs the command line holds the server and its config: an admin.
+        return await create_invite(session, agency.id, roles=Roles(is_admin=True), created_by=None,
+                                   ttl=timedelta(hours=args.hours))
+
+    username = args.bot_username or _bot_username(settings)
+    created = asyncio.run(_with_session(settings, work))
+    expires = created.invite.expires_at.astimezone(ZoneInfo(settings.app.timezone))
+    print(f"invite for {created.agency.name} (single use, until {expires:%Y-%m-%d %H:%M %Z}):")
+    print(created.link(username.lstrip("@")))
+    return 0
+
+
+def _bot_username(settings: Settings) -> str:
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+
+    from bot.app import build_bot
+
+    async def go() -> str:
+        bot = build_bot(settings)
+        try:
+            return (await bot.get_me()).username or ""
+        finally:
+            await bot.session.close()
+
+    try:
+        return asyncio.run(go())
+    except (TelegramAPIError, TelegramNetworkError) as exc:
+        raise CliError(f"cannot ask Telegram for the bot's username ({exc}); "
+                       "pass --bot-username") from None
+
+
+def cmd_officers_list(args: argparse.Namespace) -> int:
+    from bot.services.officers import list_officers
+    from bot.services.roles import Roles
+
+    settings = _settings(args)
+
+    async def work(session):
+        agency_id = (await _find_agency(session, args.agency)).id if args.agency else None
+        return await list_officers(session, roles=Roles(is_admin=True), agency_id=agency_id)
+
+    views = asyncio.run(_with_session(settings, work))
+    if not views:
+        print("no active liaison officers")
+    agency = None
+    for view in views:
+        if view.agency_name != agency:
+            agency = view.agency_name
+            print(agency)
+        handle = f" @{view.username}" if view.username else ""
+        print(f"  #{view.officer_id} {view.display_name}{handle} (telegram id {view.telegram_id}, "
+              f"since {view.bound_at:%Y-%m-%d})")
+    return 0
+
+
+def _register_casework_directory(sub: argparse._SubParsersAction) -> None:
+    agencies = sub.add_parser("agencies", help="the agency directory").add_subparsers(
+        dest="agencies_command", required=True, metavar="ACTION"
+    )
+    imp = agencies.add_parser("import", help="create or update agencies from a TOML or CSV file")
+    imp.add_argument("file", help="e.g. examples/agencies-ppu.toml")
+    imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    imp.set_defaults(func=cmd_agencies_import)
+
+    officers = sub.add_parser("officers", help="liaison officers").add_subparsers(
+        dest="officers_command", required=True, metavar="ACTION"
+    )
+    inv = officers.add_parser("invite", help="print a single-use invite link for an agency")
+    inv.add_argument("agency", help="the agency's code or name")
+    inv.add_argument("--hours", type=int, default=72, help="validity (default 72)")
+    inv.add_argument("--bot-username", help="skip asking Telegram (getMe) for it")
+    inv.set_defaults(func=cmd_officers_invite)
+    lst = officers.add_parser("list", help="active liaison officers by agency")
+    lst.add_argument("--agency", help="only this agency (code or name)")
+    lst.set_defaults(func=cmd_officers_list)
+
+
+# -- export -----------------------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.domain.workdays import WorkCalendar
+    from bot.i18n import build_i18n
+    from bot.services.export import ExportFormat, export_year
+    from bot.services.roles import Roles
+
+    settings = _settings(args)
+    fmt = ExportFormat(args.format)
+    cal = WorkCalendar(settings.app.timezone, settings.app.extra_holidays)
+    i18n = build_i18n(settings.app.default_language)
+
+    async def work(session):
+        # Headers and words in the configured default language; the operator holding the
+        # server counts as an admin (recorded in the audit trail as "command line").
+        with i18n.context(), i18n.use_locale(settings.app.default_language):
+            return await export_year(session, args.year, fmt, cal,
+                                     roles=Roles(is_admin=True), actor=None)
+
+    exported = asyncio.run(_with_session(settings, work))
+    out = Path(args.out) if args.out else Path(exported.filename)
+    try:
+        out.write_bytes(exported.content)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc}") from None
+    print(f"{exported.rows} reports of {args.year} written to {out}")
+    return 0
+
+
+def _register_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export one year's reports (CSV or XLSX) for the evaluation")
+    p.add_argument("--year", type=int, required=True, help="reports received in this year")
+    p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    p.add_argument("--out", help="output file (default: lapor-YEAR.FORMAT)")
+    p.set_defaults(func=cmd_export)
+
+
 # -- wiring -----------------------------------------------------------------------------------
 Command = Callable[[argparse.Namespace], int]
 
@@ -132,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _feature_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    return []
+    return [_register_casework_directory, _register_export]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,11 +11,39 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import errors, fallback
+    from handlers import admin_officers, errors, fallback, help, intake, invites, my_reports, start
+    from handlers import admin_verify, officer, reporter
+    from handlers import checkin
+    from handlers import admin_audit, admin_broadcast, admin_directory, admin_stats
 
     routers = [
         errors.router,
         # -- feature routers are added here, in order --
+        # Officer invite deep links (/start inv_...) before the plain /start.
+        invites.router,
+        # Admin routers before the citizen ones; their form step ignores /commands.
+        invites.admin_router,
+        admin_officers.router,
+        # Casework: the admin queue and the officer's follow-up (their text steps ignore /commands).
+        admin_verify.router,
+        officer.router,
+        # The admin console (gated on roles.is_admin on each router).
+        admin_broadcast.router,
+        admin_stats.router,
+        admin_directory.router,
+        admin_audit.router,
+        # Citizen commands that work from anywhere, before the form steps would take their text.
+        start.router,
+        # The report form before help: /bantuan in the form answers, then re-asks the step.
+        # Its steps let every other /command through to the routers below.
+        intake.router,
+        help.router,
+        my_reports.router,
+        # The reporter's answer to an officer's question: free text outside any form, so after
+        # the form and the commands, before the fallback would take it.
+        reporter.router,
+        # Buttons only (the check-in question), so its place among the citizen routers is free.
+        checkin.router,
         fallback.router,
     ]
     for router in routers:

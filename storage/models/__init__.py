@@ -5,7 +5,33 @@ One module per aggregate so features can grow their own tables without touching 
 
 from storage.base import Base
 from storage.models.agency import Agency
+from storage.models.audit import AuditLog
+from storage.models.broadcast import Broadcast
 from storage.models.citizen import Citizen
+from storage.models.fsm import FsmState
+from storage.models.job import DigestItem, JobEffect, JobRun
+from storage.models.officer import InviteFailure, Officer, OfficerInvite
+from storage.models.outbox import Outbox, OutboxStatus
 from storage.models.report import Attachment, Report, ReportEvent
+from storage.models.template import ResponseTemplate
 
-__all__ = ["Agency", "Attachment", "Base", "Citizen", "Report", "ReportEvent"]
+__all__ = [
+    "Agency",
+    "AuditLog",
+    "Attachment",
+    "Base",
+    "Broadcast",
+    "Citizen",
+    "DigestItem",
+    "FsmState",
+    "InviteFailure",
+    "JobEffect",
+    "JobRun",
+    "Officer",
+    "OfficerInvite",
+    "Outbox",
+    "OutboxStatus",
+    "Report",
+    "ReportEvent",
+    "ResponseTemplate",
+]

@@ -61,6 +61,91 @@ def upgrade() -> None:
     with op.batch_alter_table('fsm_state', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fsm_state_updated_at'), ['updated_at'], unique=False)
 
+    op.create_table('invite_failure',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('telegram_id', sa.BigInteger(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.String(length=16), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invite_failure'))
+    )
+    with op.batch_alter_table('invite_failure', schema=None) as batch_op:
+        batch_op.create_index('ix_invite_failure_telegram_id_at', ['telegram_id', 'at'], unique=False)
+
+    op.create_table('job_effect',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_name', sa.String(length=64), nullable=False),
+    sa.Column('effect_key', sa.String(length=128), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_effect')),
+    sa.UniqueConstraint('job_name', 'effect_key', name=op.f('uq_job_effect_job_name_effect_key'))
+    )
+    op.create_table('job_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_name', sa.String(length=64), nullable=False),
+    sa.Column('run_key', sa.String(length=64), nullable=False),
+    sa.Column('owner', sa.String(length=128), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('summary', sa.String(length=255), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_run')),
+    sa.UniqueConstraint('job_name', 'run_key', name=op.f('uq_job_run_job_name_run_key'))
+    )
+    op.create_table('audit_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_telegram_id', sa.BigInteger(), nullable=True),
+    sa.Column('actor_citizen_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('target', sa.String(length=128), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_citizen_id'], ['citizen.id'], name=op.f('fk_audit_log_actor_citizen_id_citizen'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_created_at'), ['created_at'], unique=False)
+
+    op.create_table('broadcast',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('audience', sa.String(length=16), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('media_kind', sa.String(length=16), nullable=True),
+    sa.Column('file_id', sa.String(length=255), nullable=True),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('progress_chat_id', sa.BigInteger(), nullable=True),
+    sa.Column('progress_message_id', sa.BigInteger(), nullable=True),
+    sa.Column('language', sa.String(length=8), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_broadcast_agency_id_agency')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['citizen.id'], name=op.f('fk_broadcast_created_by_id_citizen'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcast'))
+    )
+    with op.batch_alter_table('broadcast', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_broadcast_status'), ['status'], unique=False)
+
+    op.create_table('officer_invite',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('used_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_officer_invite_agency_id_agency')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['citizen.id'], name=op.f('fk_officer_invite_created_by_id_citizen')),
+    sa.ForeignKeyConstraint(['used_by_id'], ['citizen.id'], name=op.f('fk_officer_invite_used_by_id_citizen')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_officer_invite')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_officer_invite_code_hash'))
+    )
+    with op.batch_alter_table('officer_invite', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_officer_invite_agency_id'), ['agency_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('chat_id', sa.BigInteger(), nullable=False),
@@ -129,6 +214,56 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_report_status'), ['status'], unique=False)
         batch_op.create_index('ix_report_status_agency', ['status', 'agency_id'], unique=False)
 
+    op.create_table('response_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=64), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_response_template_agency_id_agency')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['citizen.id'], name=op.f('fk_response_template_created_by_id_citizen')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_response_template'))
+    )
+    with op.batch_alter_table('response_template', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_response_template_agency_id'), ['agency_id'], unique=False)
+
+    op.create_table('digest_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('digested_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_digest_item_citizen_id_citizen'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_digest_item_report_id_report'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_item'))
+    )
+    with op.batch_alter_table('digest_item', schema=None) as batch_op:
+        batch_op.create_index('ix_digest_item_digested_at_citizen_id', ['digested_at', 'citizen_id'], unique=False)
+
+    op.create_table('officer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('invite_id', sa.Integer(), nullable=True),
+    sa.Column('bound_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_officer_agency_id_agency')),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_officer_citizen_id_citizen')),
+    sa.ForeignKeyConstraint(['invite_id'], ['officer_invite.id'], name=op.f('fk_officer_invite_id_officer_invite')),
+    sa.ForeignKeyConstraint(['revoked_by_id'], ['citizen.id'], name=op.f('fk_officer_revoked_by_id_citizen')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_officer')),
+    sa.UniqueConstraint('agency_id', 'citizen_id', name=op.f('uq_officer_agency_id_citizen_id'))
+    )
+    with op.batch_alter_table('officer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_officer_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_officer_citizen_id'), ['citizen_id'], unique=False)
+
     op.create_table('report_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -179,6 +314,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_event_report_id'))
 
     op.drop_table('report_event')
+    with op.batch_alter_table('officer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_officer_citizen_id'))
+        batch_op.drop_index(batch_op.f('ix_officer_agency_id'))
+
+    op.drop_table('officer')
+    with op.batch_alter_table('digest_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_digest_item_digested_at_citizen_id')
+
+    op.drop_table('digest_item')
+    with op.batch_alter_table('response_template', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_response_template_agency_id'))
+
+    op.drop_table('response_template')
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_index('ix_report_status_agency')
         batch_op.drop_index(batch_op.f('ix_report_status'))
@@ -192,6 +340,25 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_chat_id_id')
 
     op.drop_table('outbox')
+    with op.batch_alter_table('officer_invite', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_officer_invite_agency_id'))
+
+    op.drop_table('officer_invite')
+    with op.batch_alter_table('broadcast', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_broadcast_status'))
+
+    op.drop_table('broadcast')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_created_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_action'))
+
+    op.drop_table('audit_log')
+    op.drop_table('job_run')
+    op.drop_table('job_effect')
+    with op.batch_alter_table('invite_failure', schema=None) as batch_op:
+        batch_op.drop_index('ix_invite_failure_telegram_id_at')
+
+    op.drop_table('invite_failure')
     with op.batch_alter_table('fsm_state', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fsm_state_updated_at'))
 
