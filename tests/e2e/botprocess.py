@@ -44,6 +44,17 @@ class BotProcess:
         return env
 
     async def start(self) -> None:
+        """Start and wait until it polls (its first getUpdates)."""
+        polls_before = len(self.server.requests("getUpdates"))
+        await self.start_without_polling()
+        await self.server.wait_until(
+            lambda: len(self.server.requests("getUpdates")) > polls_before or self._died(), timeout=60
+        )
+        if self._died():
+            raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.log()}")
+
+    async def start_without_polling(self) -> None:
+        """Start the process and return at once (webhook mode never polls)."""
         assert self.proc is None or self.proc.returncode is not None
         self.starts += 1
         log = self.log_path.open("ab")
@@ -54,13 +65,6 @@ class BotProcess:
             cwd=self.workdir, env=self.env(), stdout=log, stderr=log,
         )
         log.close()
-        # Ready when it polls: the first getUpdates after this start.
-        polls_before = len(self.server.requests("getUpdates"))
-        await self.server.wait_until(
-            lambda: len(self.server.requests("getUpdates")) > polls_before or self._died(), timeout=60
-        )
-        if self._died():
-            raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.log()}")
 
     def _died(self) -> bool:
         return self.proc is not None and self.proc.returncode is not None

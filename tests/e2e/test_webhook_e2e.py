@@ -1,0 +1,72 @@
+"""Webhook mode: the real process registers its webhook, answers only Telegram's secret, and
+handles an update before it says 200 (so Telegram would retry an update a crash interrupted)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import aiohttp
+import pytest
+
+from bot.sandbox.botapi import SimUser
+from tests.e2e.botprocess import BotProcess
+
+pytestmark = pytest.mark.e2e
+SECRET = "s3cret-token_for-tests"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _wait_port(port: int, timeout: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        try:
+            _r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.2)
+    raise AssertionError("webhook port never opened")
+
+
+async def test_webhook_mode_serves_updates_with_the_secret(api_server, tmp_path):
+    port = _free_port()
+    proc = BotProcess(api_server, f"sqlite+aiosqlite:///{tmp_path / 'wh.db'}", tmp_path, extra_env={
+        "LAPOR_TELEGRAM__MODE": "webhook",
+        "LAPOR_TELEGRAM__WEBHOOK_URL": f"https://lapor.example/telegram",
+        "LAPOR_TELEGRAM__WEBHOOK_SECRET": SECRET,
+        "LAPOR_TELEGRAM__WEBHOOK_PORT": str(port),
+    })
+    api_server.add_user(SimUser(id=9000, first_name="Admin"))
+    user = api_server.add_user(SimUser(id=5101, first_name="Rina"))
+    await proc.start_without_polling()
+    try:
+        await _wait_port(port)
+        await api_server.wait_until(lambda: api_server.requests("setWebhook"), timeout=30)
+        hook = api_server.requests("setWebhook")[-1].params
+        assert hook["url"] == "https://lapor.example/telegram" and hook["secret_token"] == SECRET
+
+        update = {"update_id": 1, "message": {
+            "message_id": 1, "date": 1, "chat": {"id": user.id, "type": "private"},
+            "from": user.to_api(), "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        }}
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}/telegram"
+            async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as r:
+                assert r.status == 401
+            before = len(api_server.requests("sendMessage"))
+            async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+                assert r.status == 200
+            # Handled before the answer: the reply was already sent when the 200 came back.
+            replies = [q for q in api_server.requests("sendMessage")[before:] if q.params.get("chat_id") in (user.id, str(user.id))]
+            assert replies
+        assert not api_server.requests("getUpdates")
+    finally:
+        assert await proc.stop() == 0
+    assert api_server.violations == []
