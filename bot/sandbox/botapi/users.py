@@ -71,8 +71,11 @@ class UserSimulation:
         chat_id: int | None = None,
         media_group_id: str | None = None,
         file_size: int = 120_000,
+        content: bytes | None = None,
     ) -> StoredMessage:
-        photo = self.state.store_photo(_fake_bytes(file_size, b"\xff\xd8\xff\xe0"), *size)
+        """``content``: the picture's real bytes (the sandbox page uploads one); else fabricated."""
+        data = content if content is not None else _fake_bytes(file_size, b"\xff\xd8\xff\xe0")
+        photo = self.state.store_photo(data, *size)
         return self._user_message(
             user, chat_id, "photo", caption=caption, media={"photo": photo}, media_group_id=media_group_id
         )

@@ -1,0 +1,214 @@
+"""The issue's acceptance test, in headless Chromium: on the sandbox page a citizen files a
+report, an officer takes and answers it, the citizen rates it and the admin sees it in the
+statistics; without a token or network, and with no Bot API violation recorded.
+
+Uses Debian's chromium (/usr/bin/chromium); Playwright never downloads a browser here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.app import Sandbox, SandboxOptions
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                       "(apt-get install chromium; .ci/run installs it)"),
+]
+
+playwright_api = pytest.importorskip("playwright.async_api")
+expect = playwright_api.expect
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+# A person reads each reply before tapping on; Telegram (and the fake server) allow about one
+# message per second per chat, so a robot clicking at full speed would be refused with 429.
+HUMAN_PAUSE = 1.1
+WAIT_MS = 15_000
+
+
+def png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x30\x90\xd0" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    sb = Sandbox(SandboxOptions(port=0))
+    await sb.start()
+    yield sb
+    await sb.stop()
+
+
+@pytest.fixture
+async def page(sandbox: Sandbox):
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.errors = errors
+            await page.goto(sandbox.url + "/")
+            await expect(page.locator("body[data-ready]")).to_have_count(1, timeout=WAIT_MS)
+            yield page
+        finally:
+            await browser.close()
+
+
+class Chat:
+    """One column of the page, used the way a person would."""
+
+    def __init__(self, page, role: str) -> None:
+        self.page = page
+        self.root = page.locator(f'section.chat[data-role="{role}"]')
+        self.bot_messages = self.root.locator("li.message.from-bot")
+
+    async def say(self, text: str) -> None:
+        box = self.root.get_by_role("textbox")
+        await box.fill(text)
+        await box.press("Enter")
+
+    async def press(self, name: str) -> None:
+        # The newest message carrying the button, as a person taps the one they just got.
+        button = self.root.locator("li.message").get_by_role("button", name=name).last
+        await expect(button).to_be_visible(timeout=WAIT_MS)
+        await button.click()
+
+    async def sees(self, text: str | re.Pattern[str]):
+        message = self.bot_messages.filter(has_text=text).last
+        await expect(message).to_be_visible(timeout=WAIT_MS)
+        await asyncio.sleep(HUMAN_PAUSE)
+        return message
+
+
+async def test_report_from_filing_to_rating_to_statistics(sandbox: Sandbox, page, tmp_path: Path) -> None:
+    citizen, officer, admin = Chat(page, "citizen"), Chat(page, "officer"), Chat(page, "admin")
+    assert sandbox.people is not None
+    pupr = sandbox.people.officer_for("PUPR")
+    # The officer column starts as the first agency's officer; switching is what a trainer does.
+    await officer.root.get_by_label("Anda sebagai").select_option(str(pupr.user.id))
+    await expect(officer.root).to_have_attribute("data-user-id", str(pupr.user.id))
+
+    # -- the citizen files a report ----------------------------------------------------------
+    await citizen.say("/start")
+    await citizen.sees("Pilih bahasa")
+    await citizen.press("Bahasa Indonesia")
+    await citizen.sees("Pemberitahuan data pribadi")
+    await citizen.press("Saya setuju")
+    await citizen.sees("Sekarang Anda dapat mengirim laporan")
+    await citizen.root.get_by_role("button", name="Menu").click()
+    await citizen.root.locator(".menu").get_by_role("button", name=re.compile(r"^\/lapor\b")).click()
+    step1 = await citizen.sees("langkah 1 dari 8")
+    await expect(step1.locator("b").first).to_have_text(re.compile("Laporan baru"))  # HTML bold kept
+    await citizen.press("Pengaduan")
+    await citizen.sees("langkah 2 dari 8")
+    await citizen.press("OPD (dinas, badan)")
+    await citizen.sees("Pilih instansi")
+    await citizen.press("Dinas Pekerjaan Umum dan Penataan Ruang")
+    await citizen.sees("langkah 3 dari 8")
+    await citizen.say("Jalan rusak <di depan> sekolah")
+    await citizen.sees("langkah 4 dari 8")
+    await citizen.say("Jalan di depan SD 1 Penajam berlubang besar sejak sebulan, membahayakan anak-anak.")
+    await citizen.sees("langkah 5 dari 8")
+    await citizen.press("Kemarin")
+    await citizen.sees("langkah 6 dari 8")
+    # The reply keyboard's request_location button shares the preset location.
+    await citizen.root.locator(".reply-keyboard").get_by_role("button", name="Kirim lokasi saya").click()
+    await expect(citizen.root.locator("li.from-user .location").last).to_contain_text("-1.25270, 116.83110")
+    await citizen.sees("langkah 7 dari 8")
+    await expect(citizen.root.locator(".reply-keyboard")).to_be_hidden()
+    photo = tmp_path / "jalan.png"
+    photo.write_bytes(png(64, 48))
+    await citizen.root.locator("input[type=file]").set_input_files(str(photo))
+    await expect(citizen.root.locator("li.from-user img.photo").last).to_be_visible(timeout=WAIT_MS)
+    await citizen.sees("Terlampir 1")
+    await citizen.press("Selesai")
+    await citizen.sees("langkah 8 dari 8")
+    await citizen.press("Biasa")
+    await citizen.sees("Periksa laporan Anda")
+    await citizen.press("Kirim")
+    # The callback answer appears as a toast, as Telegram shows it.
+    await expect(page.locator("#toasts")).to_contain_text("Terkirim!", timeout=WAIT_MS)
+    receipt = await citizen.sees("Nomor pelacakan")
+    tracking_id = await receipt.locator("code").first.inner_text()
+    assert re.fullmatch(r"LPR-[0-9A-Z]{4}-[0-9A-Z]{4}", tracking_id)
+
+    # -- the admin assigns it to the agency the citizen chose --------------------------------
+    await admin.sees(f"Laporan baru {tracking_id}")
+    await admin.press(f"Buka {tracking_id}")
+    card = await admin.sees("Menunggu verifikasi")
+    # The citizen's "<di depan>" is shown as text, never as markup.
+    await expect(card).to_contain_text("Jalan rusak <di depan> sekolah")
+    await admin.press("Disposisi ke Dinas Pekerjaan Umum dan Penataan Ruang")
+    await admin.sees("didisposisikan ke Dinas Pekerjaan Umum dan Penataan Ruang")
+
+    # -- the officer takes and answers it ---------------------------------------------------
+    await officer.sees("Laporan baru untuk Dinas Pekerjaan Umum dan Penataan Ruang")
+    # The citizen's attachment reaches the officer as a real picture.
+    await expect(officer.root.locator("li.from-bot img.photo").last).to_be_visible(timeout=WAIT_MS)
+    assert await officer.root.locator("li.from-bot img.photo").last.evaluate("img => img.naturalWidth") == 64
+    await officer.press("Tindak lanjuti")
+    await officer.sees("sedang ditindaklanjuti")
+    await citizen.sees("mulai menindaklanjuti")
+    await officer.press("Tanggapi")
+    await officer.sees("Tulis tanggapan")
+    await officer.say("Lubang sudah kami tambal hari ini. Terima kasih atas laporannya.")
+    await officer.sees("Tanggapan Anda sudah dikirim")
+
+    # -- the citizen rates the answer ---------------------------------------------------------
+    await citizen.sees("Lubang sudah kami tambal hari ini")
+    await citizen.press("Puas")
+    await citizen.sees("Seberapa puas")
+    await citizen.press("⭐⭐⭐⭐⭐")
+    await citizen.sees(f"Terima kasih atas penilaian Anda: {tracking_id} selesai")
+
+    # -- the admin's statistics count it ------------------------------------------------------
+    await admin.say("/statistik")
+    stats = await admin.sees(re.compile(r"Statistik \d{4}.*Diterima:", re.S))
+    await expect(stats).to_contain_text("Diterima: 1")
+    await expect(stats).to_contain_text("Selesai: 1 (100%)")
+    await expect(stats).to_contain_text("5.0")  # the average rating
+    chart = admin.root.locator("li.from-bot img.photo").last
+    await expect(chart).to_be_visible(timeout=WAIT_MS)
+    assert await chart.evaluate("img => img.naturalWidth") > 100
+
+    # Nothing the bot did would have been refused by Telegram, and the page never crashed.
+    await expect(page.locator("#violation-count")).to_have_text("0")
+    assert sandbox.server.violations == []
+    assert page.errors == []
+
+
+async def test_switching_people_and_adding_a_citizen(sandbox: Sandbox, page) -> None:
+    citizen = Chat(page, "citizen")
+    await citizen.say("/start")
+    await citizen.sees("Pilih bahasa")
+
+    await page.get_by_role("button", name="+ Warga baru").click()
+    # The new citizen takes over the citizen column, with an empty chat of their own.
+    await expect(citizen.root.get_by_label("Anda sebagai")).to_have_value(str(sandbox.people.citizens[-1].id))
+    assert sandbox.people.citizens[-1].first_name == "Warga 4"
+    await expect(citizen.root.locator("li.message")).to_have_count(0)
+    await citizen.say("/start")
+    await citizen.sees("Halo, Warga 4")
+
+    # Back to Warga 1: their conversation is still there.
+    await citizen.root.get_by_label("Anda sebagai").select_option(str(sandbox.people.citizens[0].id))
+    await expect(citizen.bot_messages.filter(has_text="Halo, Warga 1")).to_have_count(1, timeout=WAIT_MS)
+    assert page.errors == []
