@@ -1,4 +1,5 @@
-# Two commands on a fresh machine: `make run` (the bot) and `make test` (the tests).
+# Two commands on a fresh machine: `make run` (the bot) and `make test` (the tests);
+# `make sandbox` tries the bot in the browser without Telegram.
 # Both create the virtual environment in .venv on first use.
 PYTHON ?= python3
 VENV := .venv
@@ -18,6 +19,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+sandbox: $(STAMP)
+	$(BIN)/lapor-bot sandbox
 
 migrate: $(STAMP)
 	$(BIN)/lapor-bot migrate
