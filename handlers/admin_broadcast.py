@@ -39,7 +39,7 @@ from bot.ui.admin_keyboards import (
     broadcast_stop_keyboard,
     confirm_keyboard,
 )
-from bot.ui.render import esc, split_html
+from bot.ui.render import CAPTION_LIMIT, TEXT_LIMIT, esc, split_html, utf16_len
 from storage.models import Citizen
 from storage.repositories.agencies import AgencyRepo
 from storage.repositories.broadcasts import BroadcastRepo
@@ -79,6 +79,16 @@ async def composed(message: Message, state: FSMContext) -> None:
         return
     if message.media_group_id:
         await message.answer(_("Only one photo or document per announcement; send it alone."))
+        return
+    if kind is None and not (message.text or "").strip():
+        await message.answer(_("The announcement is empty. Send its text, or /batal."))
+        return
+    # Telegram takes at most 4096 characters of text or 1024 of caption, counted after the HTML is
+    # parsed; a longer announcement would fail for every recipient.
+    limit = CAPTION_LIMIT if kind else TEXT_LIMIT
+    if utf16_len(message.text or message.caption or "") > limit:
+        await message.answer(_("The announcement is too long (at most {limit} characters). Please "
+                               "shorten it.").format(limit=limit))
         return
     text = message.html_text if (message.text or message.caption) else ""
     await state.update_data(text=text, media_kind=kind.value if kind else None, file_id=file_id)
@@ -192,14 +202,15 @@ async def confirmed(
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
     state_now = await svc.progress(session, broadcast, rate=settings.delivery.global_rate)
-    sent = await bot.send_message(callback.from_user.id, broadcast_progress_text(broadcast, state_now),
+    shown = broadcast_progress_text(broadcast, state_now)
+    sent = await bot.send_message(callback.from_user.id, shown,
                                   reply_markup=broadcast_stop_keyboard(broadcast.id))
     await BroadcastRepo(session).set_progress_message(broadcast.id, sent.chat.id, sent.message_id)
     await session.commit()
     if delivery is not None:
         delivery.wake()
     if broadcasts is not None:
-        broadcasts.watch(broadcast.id)
+        broadcasts.watch(broadcast.id, shown=shown)
 
 
 @router.callback_query(BcConfirmCb.filter(F.action == BcConfirm.SEND))

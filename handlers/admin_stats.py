@@ -84,6 +84,10 @@ async def export_command(message: Message, command: CommandObject, session: Asyn
 @router.callback_query(ExportCb.filter())
 async def export_picked(callback: CallbackQuery, callback_data: ExportCb, session: AsyncSession,
                         roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
+    # A forged year outside what /ekspor offers would not even make a valid date range.
+    if parse_year(str(callback_data.year), calendar.today()) is None:
+        await callback.answer(_bad_year(calendar.today()), show_alert=True)
+        return
     try:
         await _send_export(callback.from_user.id, callback.bot, session, callback_data.year,
                            callback_data.fmt, roles, citizen, calendar)

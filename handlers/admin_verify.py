@@ -27,6 +27,7 @@ from bot.services.delivery import DeliveryWorker
 from bot.services.privacy import reporter_for_admin
 from bot.services.roles import Roles
 from bot.ui import case_keyboards as kb
+from bot.ui.callback_types import parse_row_id
 from bot.ui.case_callbacks import VerifyAction, VerifyCb
 from bot.ui.case_render import (
     case_card_parts,
@@ -190,9 +191,8 @@ async def search_agencies(message: Message, session: AsyncSession, state: FSMCon
 async def assign(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, roles: Roles,
                  citizen: Citizen, settings: Settings, i18n: I18n, calendar: WorkCalendar,
                  delivery: DeliveryWorker, bot: Bot) -> None:
-    try:
-        agency_id = int(callback_data.v)
-    except ValueError:
+    agency_id = parse_row_id(callback_data.v)
+    if agency_id is None:
         await callback.answer(refusal_text("invalid"), show_alert=True)
         return
     try:
@@ -285,6 +285,11 @@ async def reject_with_note(message: Message, session: AsyncSession, roles: Roles
                            settings: Settings, i18n: I18n, calendar: WorkCalendar, state: FSMContext,
                            delivery: DeliveryWorker) -> None:
     data = await state.get_data()
+    if not (message.text or "").strip():
+        # Spaces are not a note; rejecting with one would send the reporter an empty reason.
+        await message.answer(_("Add a note for the reporter (optional), or reject without one. /batal cancels."),
+                             reply_markup=kb.skip_note_kb(int(data.get("report_id", 0))))
+        return
     try:
         tracking_id = await _reject(session, settings, i18n, calendar, roles, citizen,
                                     int(data.get("report_id", 0)), str(data.get("reason")), message.text)

@@ -34,10 +34,12 @@ from bot.services.officers import (
 )
 from bot.services.roles import Roles
 from bot.ui.officer_admin import InvitePageCb, InvitePickCb, agency_picker
-from bot.ui.render import esc
+from bot.ui.render import esc, esc_truncate
 from storage.models import Citizen
 
 log = logging.getLogger(__name__)
+# How much of a search is echoed back: enough to spot a typo, never past Telegram's 4096.
+QUERY_ECHO = 100
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -133,7 +135,8 @@ async def _offer_matches(message: Message, session: AsyncSession, roles: Roles, 
     agencies = await find_agencies(session, query, roles=roles)
     if not agencies:
         await message.answer(
-            _("No agency matches “{query}”. Type another part of its name.").format(query=esc(query))
+            _("No agency matches “{query}”. Type another part of its name.").format(
+                query=esc_truncate(query, QUERY_ECHO))
         )
         return
     await message.answer(_("Which agency?"), reply_markup=agency_picker(agencies))
@@ -168,7 +171,9 @@ async def agency_picked(
     except AgencyNotFound:
         await callback.answer(_("That agency no longer exists or is inactive."), show_alert=True)
         return
-    await state.clear()
+    # Only the invite's own search step ends here; a picker pressed later leaves other steps be.
+    if await state.get_state() == InviteForm.agency.state:
+        await state.clear()
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)

@@ -128,6 +128,10 @@ async def answer_given(message: Message, session: AsyncSession, citizen: Citizen
                        i18n: I18n, calendar: WorkCalendar, state: FSMContext, delivery: DeliveryWorker) -> None:
     report_id = int((await state.get_data()).get("report_id", 0))
     text, files = _content(message)
+    if not files and not (text or "").strip():
+        # Nothing to pass on: ask again rather than drop the question the citizen is answering.
+        await message.answer(text_rule_error("too_short", 1))
+        return
     await _send_reply(message, session, citizen, notifier(settings, i18n, calendar), report_id, text,
                       files, state, delivery)
 
@@ -236,8 +240,12 @@ async def comment_given(message: Message, session: AsyncSession, citizen: Citize
 
 
 @router.callback_query(ReporterCb.filter(F.a == ReporterAction.SKIP_COMMENT))
-async def comment_skipped(callback: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
+async def comment_skipped(callback: CallbackQuery, callback_data: ReporterCb, state: FSMContext) -> None:
+    # Only the comment step of this very report ends here: an old or forged Skip must not cost
+    # a form (or another step) the citizen is in the middle of.
+    data = await state.get_data()
+    if await state.get_state() == ReporterForm.comment.state and data.get("report_id") == callback_data.r:
+        await state.clear()
     await callback.answer(_("Thank you!"))
 
 

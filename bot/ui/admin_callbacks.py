@@ -12,6 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 
 from bot.services.broadcasts import AudienceKind
 from bot.services.export import ExportFormat
+from bot.ui.callback_types import Page, RowId, Year
 
 
 class BcAudienceCb(CallbackData, prefix="bca"):
@@ -19,11 +20,11 @@ class BcAudienceCb(CallbackData, prefix="bca"):
 
 
 class BcAgencyCb(CallbackData, prefix="bcag"):
-    agency_id: int
+    agency_id: RowId
 
 
 class BcAgencyPageCb(CallbackData, prefix="bcagp"):
-    page: int
+    page: Page
 
 
 class BcConfirm(StrEnum):
@@ -36,18 +37,18 @@ class BcConfirmCb(CallbackData, prefix="bcc"):
 
 
 class BcStopCb(CallbackData, prefix="bcs"):
-    broadcast_id: int
+    broadcast_id: RowId
 
 
 class DirPageCb(CallbackData, prefix="dirp"):
-    page: int
+    page: Page
 
 
 class DirAgencyCb(CallbackData, prefix="dira"):
-    agency_id: int
-    page: int  # the list page to go back to
+    agency_id: RowId
+    page: Page  # the list page to go back to
 
 
 class ExportCb(CallbackData, prefix="expf"):
-    year: int
+    year: Year
     fmt: ExportFormat

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
+from bot.ui.callback_types import Page, RowId, SmallInt
 
 
 class VerifyAction(StrEnum):
@@ -26,9 +27,9 @@ class VerifyAction(StrEnum):
 
 class VerifyCb(CallbackData, prefix="vq"):
     a: VerifyAction
-    r: int = 0
+    r: RowId = 0
     v: str = ""
-    p: int = 0
+    p: Page = 0
 
 
 class OfficerAction(StrEnum):
@@ -42,12 +43,12 @@ class OfficerAction(StrEnum):
 
 class OfficerCb(CallbackData, prefix="oc"):
     a: OfficerAction
-    r: int = 0
-    p: int = 0
+    r: RowId = 0
+    p: Page = 0
 
 
 class TemplateCb(CallbackData, prefix="tpl"):
-    t: int
+    t: RowId
 
 
 class ReporterAction(StrEnum):
@@ -61,5 +62,5 @@ class ReporterAction(StrEnum):
 
 class ReporterCb(CallbackData, prefix="rp"):
     a: ReporterAction
-    r: int
-    v: int = 0
+    r: RowId
+    v: SmallInt = 0

@@ -6,12 +6,13 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from bot.ui.callback_types import RowId, SmallInt
 
 
 class CheckinCb(CallbackData, prefix="ci"):
-    r: int
+    r: RowId
     # 1: solved, 0: not solved (reopen)
-    ok: int
+    ok: SmallInt
 
 
 def checkin_kb(report_id: int) -> InlineKeyboardMarkup:

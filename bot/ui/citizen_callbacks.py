@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
+from bot.ui.callback_types import Page, RowId
 
 
 class ConsentAction(StrEnum):
@@ -35,10 +36,10 @@ class CitizenMenuCb(CallbackData, prefix="cmenu"):
 
 
 class MyReportsPageCb(CallbackData, prefix="mine"):
-    page: int
+    page: Page
 
 
 class OpenMyReportCb(CallbackData, prefix="myrep"):
-    report_id: int
+    report_id: RowId
     # The list page to go back to.
-    page: int = 0
+    page: Page = 0

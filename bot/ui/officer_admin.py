@@ -18,17 +18,18 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.services.officers import OfficerView
 from bot.ui.render import truncate
 from storage.models import Agency
+from bot.ui.callback_types import Page, RowId
 
 # Inline button labels show about 30-40 characters on a phone before Telegram cuts them.
 _LABEL = 48
 
 
 class InvitePickCb(CallbackData, prefix="invp"):
-    agency_id: int
+    agency_id: RowId
 
 
 class InvitePageCb(CallbackData, prefix="invpg"):
-    page: int
+    page: Page
 
 
 class OfficerAction(StrEnum):
@@ -39,11 +40,11 @@ class OfficerAction(StrEnum):
 
 class OfficerCb(CallbackData, prefix="offr"):
     action: OfficerAction
-    officer_id: int
+    officer_id: RowId
 
 
 class OfficerPageCb(CallbackData, prefix="offpg"):
-    page: int
+    page: Page
 
 
 def _pager(kb: InlineKeyboardBuilder, page: int, pages: int, make) -> int:

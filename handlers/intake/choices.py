@@ -14,6 +14,7 @@ from bot.services.intake import Step
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_keyboards as kb
 from bot.ui import intake_render as r
+from bot.ui.callback_types import parse_row_id
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc
 from handlers.intake.flow import CurrentFormButton, Form, advance, current, show_in_place
@@ -41,7 +42,7 @@ def _group_name(key: str) -> str:
 
 def _is_kecamatan_key(list_key: str) -> bool:
     """``k<id>``: the kelurahan/desa list of one kecamatan (not the kind "kecamatan")."""
-    return list_key.startswith("k") and list_key[1:].isdigit()
+    return list_key.startswith("k") and parse_row_id(list_key[1:]) is not None
 
 
 async def _refuse(callback: CallbackQuery) -> None:
@@ -121,7 +122,7 @@ async def agency_kind(callback: CallbackQuery, callback_data: IntakeCb, form: Fo
 async def agency_page(callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession) -> None:
     key, _sep, page = callback_data.value.rpartition(".")
     valid_key = key in {AgencyKind.OPD, AgencyKind.BUMD, AgencyKind.KECAMATAN, cb.VILLAGES} or _is_kecamatan_key(key)
-    if not valid_key or not page.isdigit() or int(page) > 10_000:
+    if not valid_key or not (page.isascii() and page.isdigit()) or int(page) > 10_000:
         await _refuse(callback)
         return
     await _show_list(callback, form, session, key, int(page))
@@ -129,7 +130,7 @@ async def agency_page(callback: CallbackQuery, callback_data: IntakeCb, form: Fo
 
 @router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KEC)))
 async def agency_kecamatan(callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession) -> None:
-    if not callback_data.value.isdigit():
+    if parse_row_id(callback_data.value) is None:
         await _refuse(callback)
         return
     await _show_list(callback, form, session, f"k{callback_data.value}", 0)
@@ -147,7 +148,8 @@ async def agency_picked(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
     settings: Settings, locale: str, session: AsyncSession,
 ) -> None:
-    agency = await AgencyRepo(session).get_active(int(callback_data.value)) if callback_data.value.isdigit() else None
+    agency_id = parse_row_id(callback_data.value)
+    agency = await AgencyRepo(session).get_active(agency_id) if agency_id is not None else None
     if agency is None or agency.kind not in _SELECTABLE:
         await _refuse(callback)
         return
