@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -27,6 +29,7 @@ from bot.fsm import build_fsm
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import build_i18n
+from bot.retry import RetryAfterMiddleware
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware, DbSessionMiddleware
 from bot.scheduler import build_scheduler
 from bot.services.broadcasts import BroadcastMonitor
@@ -90,13 +93,18 @@ class App:
         await self.fsm_storage.close()
         await self.events_isolation.close()
         await self.bot.session.close()
+        await self.delivery.bot.session.close()
         await self.engine.dispose()
 
 
 def build_bot(settings: Settings) -> Bot:
-    session = None
     if settings.telegram.api_base != DEFAULT_API_BASE:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram.api_base),
+            timeout=settings.telegram.request_timeout,
+        )
+    else:
+        session = AiohttpSession(timeout=settings.telegram.request_timeout)
     return Bot(
         token=settings.telegram.token.get_secret_value(),
         session=session,
@@ -108,14 +116,21 @@ def build_app(settings: Settings) -> App:
     engine = create_engine(settings.database.url)
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
+    bot.session.middleware(RetryAfterMiddleware())
+    # The delivery loop has a session of its own, without that retry: it must see a 429 to
+    # pause every send, and its slow sends never hold up a handler's reply.
+    delivery_bot = build_bot(settings)
     i18n = build_i18n(settings.app.default_language)
     calendar = WorkCalendar(settings.app.timezone, settings.app.extra_holidays)
     fsm_storage, isolation = build_fsm(settings.redis.url, session_factory)
     delivery = DeliveryWorker(
-        bot,
+        delivery_bot,
         session_factory,
         global_rate=settings.delivery.global_rate,
         per_chat_interval=settings.delivery.per_chat_interval,
+        lease=timedelta(seconds=settings.delivery.lease_seconds),
+        max_attempts=settings.delivery.max_attempts,
+        backoff_base=timedelta(seconds=settings.delivery.backoff_base_seconds),
     )
     broadcasts = BroadcastMonitor(bot, session_factory, i18n, rate=settings.delivery.global_rate)
 
@@ -168,3 +183,45 @@ async def run_polling(app: App) -> None:
         )
     finally:
         await app.close()
+
+
+async def run_webhook(app: App) -> None:
+    """Serve Telegram's webhook: what several processes behind one token need.
+
+    Updates are handled before the HTTP answer (``handle_in_background=False``), so a process
+    that dies mid-update leaves Telegram without a 2xx and Telegram delivers it again.
+    """
+    from aiohttp import web
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+    tg = app.settings.telegram
+    secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret else None
+    web_app = web.Application()
+    SimpleRequestHandler(
+        dispatcher=app.dp, bot=app.bot, handle_in_background=False, secret_token=secret
+    ).register(web_app, path=WEBHOOK_PATH)
+    setup_application(web_app, app.dp, bot=app.bot)
+
+    runner = web.AppRunner(web_app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, tg.webhook_host, tg.webhook_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await site.start()
+        await app.bot.set_webhook(
+            tg.webhook_url,
+            secret_token=secret,
+            allowed_updates=app.dp.resolve_used_update_types(),
+        )
+        log.info("webhook listening on %s:%s", tg.webhook_host, tg.webhook_port)
+        await stop.wait()
+    finally:
+        # The webhook stays registered: the other processes behind it keep serving.
+        await runner.cleanup()  # runs the dispatcher's shutdown hooks
+        await app.close()
+
+
+WEBHOOK_PATH = "/telegram"

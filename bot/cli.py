@@ -59,7 +59,7 @@ async def _prepare_database(settings: Settings) -> None:
 async def _run(settings: Settings) -> None:
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
-    from bot.app import build_app, run_polling
+    from bot.app import build_app, run_polling, run_webhook
 
     await _prepare_database(settings)
     app = build_app(settings)
@@ -72,8 +72,11 @@ async def _run(settings: Settings) -> None:
     except TelegramNetworkError as exc:
         await app.close()
         raise CliError(f"cannot reach the Bot API at {settings.telegram.api_base}: {exc}") from None
-    log.info("running as @%s (id %s)", me.username, me.id)
-    await run_polling(app)
+    log.info("running as @%s (id %s), %s mode", me.username, me.id, settings.telegram.mode)
+    if settings.telegram.mode == "webhook":
+        await run_webhook(app)
+    else:
+        await run_polling(app)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -297,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+    sub.add_parser("run", help="run the bot (long polling, or webhook per [telegram] mode)").set_defaults(func=cmd_run)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("check-config", help="validate the configuration and print it").set_defaults(
         func=cmd_check_config
@@ -308,8 +311,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# -- sandbox ----------------------------------------------------------------------------------
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    import contextlib
+    import signal
+    from pathlib import Path
+
+    from bot.sandbox.app import Sandbox, SandboxOptions
+
+    options = SandboxOptions(
+        host=args.host, port=args.port, citizens=args.citizens, seed_demo=args.seed_demo,
+        **({"directory": Path(args.directory)} if args.directory else {}),
+    )
+    if not options.directory.is_file():
+        raise CliError(f"agency directory not found: {options.directory} (pass --directory)")
+    sandbox = Sandbox(options)
+    # The scheduler logs every job run at INFO: noise next to the one line that matters here.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+    async def go() -> None:
+        try:
+            url = await sandbox.start()
+        except OSError as exc:
+            raise CliError(f"cannot listen on {args.host}:{args.port}: {exc} (try --port)") from None
+        print(f"LAPOR! sandbox: open {url}/ in a browser (Ctrl+C stops; nothing is kept)", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # SIGTERM too, so a stopped sandbox still removes its throw-away database.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await sandbox.stop()
+
+    asyncio.run(go())
+    return 0
+
+
+def _register_sandbox(sub: argparse._SubParsersAction) -> None:
+    sb = sub.add_parser(
+        "sandbox", help="try the bot in the browser: local Bot API server, the bot and a chat page"
+    )
+    # 127.0.0.1 by default: the page lets anyone act as any admin or officer.
+    sb.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sb.add_argument("--port", type=int, default=8080, help="port of the page and the Bot API (default 8080)")
+    sb.add_argument("--seed-demo", action="store_true", help="add a few dozen reports in every status")
+    sb.add_argument("--citizens", type=int, default=3, help="simulated citizens Warga 1..N (default 3)")
+    sb.add_argument("--directory", help="agency directory to import (default examples/agencies-ppu.toml)")
+    sb.set_defaults(func=cmd_sandbox)
+
+
 def _feature_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    return [_register_casework_directory, _register_export]
+    return [_register_casework_directory, _register_export, _register_sandbox]
 
 
 def main(argv: list[str] | None = None) -> int:

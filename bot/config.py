@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -35,6 +35,9 @@ class TelegramSettings(BaseModel):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8081
+    # Seconds before a Bot API call is given up as a network error (long polls get their poll
+    # timeout on top). A hung call holds its outbox row until then.
+    request_timeout: float = Field(default=60.0, gt=0)
 
     @field_validator("token")
     @classmethod
@@ -42,6 +45,12 @@ class TelegramSettings(BaseModel):
         if not TOKEN_RE.match(v.get_secret_value().strip()):
             raise ValueError("does not look like a bot token from @BotFather (123456:ABC...)")
         return SecretStr(v.get_secret_value().strip())
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> TelegramSettings:
+        if self.mode == "webhook" and not self.webhook_url:
+            raise ValueError("webhook_url is required when mode is webhook")
+        return self
 
     @field_validator("api_base")
     @classmethod
@@ -104,6 +113,13 @@ class WorkflowSettings(BaseModel):
 class DeliverySettings(BaseModel):
     global_rate: float = Field(default=25.0, gt=0, le=1000)
     per_chat_interval: float = Field(default=1.0, ge=0)
+    # Retries after network errors and 5xx: the first waits about this long, each next one
+    # twice as long; after max_attempts the row is recorded as failed.
+    backoff_base_seconds: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    # How long a claimed row is held before another try (or process) may send it again: the
+    # time a crash mid-send delays a message.
+    lease_seconds: float = Field(default=60.0, gt=0)
 
 
 class NotificationSettings(BaseModel):

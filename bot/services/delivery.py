@@ -82,7 +82,7 @@ class DeliveryWorker:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        self._bot = bot
+        self.bot = bot
         self._session_factory = session_factory
         self._batch = batch
         self._lease = lease
@@ -198,7 +198,7 @@ class DeliveryWorker:
             await self._write(lambda repo: repo.mark_failed(job.id, error, count_attempt=False))
             return
         try:
-            result = await self._bot(call)
+            result = await self.bot(call)
         except TelegramRetryAfter as exc:
             # Flood control is per bot, not per chat: hold everything, then retry this row
             # without counting it as a failure.

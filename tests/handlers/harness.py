@@ -156,6 +156,7 @@ class Harness:
             await conn.run_sync(Base.metadata.create_all)
         session = RecordingSession()
         app.bot.session = session
+        app.delivery.bot.session = session  # outbox deliveries are recorded the same way
         harness = cls(app=app, session=session)
         try:
             yield harness
