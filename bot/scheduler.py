@@ -8,6 +8,8 @@ left unfinished by one that died, is done as soon as a process is (back) up.
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -114,6 +116,10 @@ def build_scheduler(
         async def run() -> None:
             try:
                 await job(session_factory, settings, calendar, i18n, clock())
+            except asyncio.CancelledError:
+                # Shutting down mid-job: its lease lets the next run finish the work, so this
+                # is not an error worth a traceback.
+                log.info("job %s interrupted by shutdown", job.__name__)
             except Exception:
                 log.exception("job %s failed", job.__name__)
 
@@ -134,11 +140,8 @@ def build_scheduler(
                 name=schedule.job.__name__,
             )
 
-    async def sweep() -> None:
-        await run_all_jobs(session_factory, settings, calendar, i18n, clock())
-
     scheduler.add_job(
-        sweep,
+        runner(run_all_jobs),
         IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds(), timezone=calendar.tz),
         id="catch_up",
         name="catch_up",
