@@ -37,7 +37,7 @@ class TelegramSettings(BaseModel):
     webhook_port: int = 8081
     # Seconds before a Bot API call is given up as a network error (long polls get their poll
     # timeout on top). A hung call holds its outbox row until then.
-    request_timeout: float = Field(default=60.0, gt=0)
+    request_timeout: float = Field(default=25.0, gt=0)
 
     @field_validator("token")
     @classmethod
@@ -154,6 +154,16 @@ class Settings(BaseSettings):
     workflow: WorkflowSettings = WorkflowSettings()
     delivery: DeliverySettings = DeliverySettings()
     notifications: NotificationSettings = NotificationSettings()
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_request(self) -> Settings:
+        # A row whose send is still in flight when its lease runs out is claimed and sent again:
+        # a duplicate. The lease must outlast the slowest request.
+        if self.delivery.lease_seconds <= self.telegram.request_timeout:
+            raise ValueError(
+                "delivery.lease_seconds must be longer than telegram.request_timeout"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

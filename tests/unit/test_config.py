@@ -86,3 +86,19 @@ def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path):
 def test_missing_config_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_lease_must_outlast_a_request(monkeypatch):
+    monkeypatch.setenv("LAPOR_TELEGRAM__TOKEN", TOKEN)
+    monkeypatch.setenv("LAPOR_DELIVERY__LEASE_SECONDS", "20")
+    with pytest.raises(ConfigError, match="lease_seconds"):
+        load_settings()
+    monkeypatch.setenv("LAPOR_TELEGRAM__REQUEST_TIMEOUT", "5")
+    assert load_settings().delivery.lease_seconds == 20
+
+
+def test_webhook_mode_needs_a_url(monkeypatch):
+    monkeypatch.setenv("LAPOR_TELEGRAM__TOKEN", TOKEN)
+    monkeypatch.setenv("LAPOR_TELEGRAM__MODE", "webhook")
+    with pytest.raises(ConfigError, match="webhook_url"):
+        load_settings()
