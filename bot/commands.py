@@ -29,6 +29,7 @@ ADMIN_COMMANDS = [
     ("instansi", __("Agency directory")),
     ("statistik", __("Statistics")),
     ("umumkan", __("Send an announcement")),
+    ("umumkan_riwayat", __("Past announcements and their totals")),
     ("ekspor", __("Export reports")),
     ("audit", __("Recent admin actions")),
 ]

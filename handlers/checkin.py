@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.checkin import CheckinAnswer, answer_checkin
+from bot.services.casework import notifier
 from bot.ui.checkin import CheckinCb
 from storage.models import Citizen
 
@@ -35,9 +36,7 @@ async def on_checkin(
         citizen=citizen,
         report_id=callback_data.r,
         solved=bool(callback_data.ok),
-        calendar=calendar,
-        i18n=i18n,
-        default_language=settings.app.default_language,
+        n=notifier(settings, i18n, calendar),
         now=datetime.now(UTC),
     )
     await session.commit()

@@ -13,20 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.domain.deadlines import followup_due
-from bot.domain.enums import ActorRole, EventKind, ReportStatus
+from bot.domain.enums import EventKind, ReportStatus
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import SessionFactory, language_of, lease_of, rendering, run_leased, slot_passed
+from bot.services import casework
 from bot.services.notification_policy import Recipient, not_before
+from bot.services.notify import Notifier
 from bot.services.outbox import enqueue_message
 from bot.ui.checkin import checkin_kb
 from bot.ui.render import esc, esc_truncate
-from bot.ui.report_render import format_local_date
 from storage.models.citizen import Citizen
-from storage.models.report import Report, ReportEvent
-from storage.repositories.cases import CaseRepo
+from storage.models.report import Report
 from storage.repositories.jobs import JobRepo
-from storage.repositories.officers import OfficerRepo
 
 JOB_NAME = "checkin"
 ANSWER_JOB = "checkin_answer"
@@ -129,15 +127,13 @@ async def answer_checkin(
     citizen: Citizen,
     report_id: int,
     solved: bool,
-    calendar: WorkCalendar,
-    i18n: I18n,
-    default_language: str,
+    n: Notifier,
     now: datetime,
 ) -> CheckinAnswer:
     """The reporter's answer to a check-in. Commits nothing; the caller does.
 
     callback_data can be forged, so the owner, the question having been asked, the status and
-    "only one answer" are all checked here.
+    "only one answer" are all checked here. "No" reopens through casework, as a dispute does.
     """
     report = await session.get(Report, report_id, populate_existing=True)
     if report is None or report.citizen_id != citizen.id:
@@ -151,46 +147,9 @@ async def answer_checkin(
         return CheckinAnswer.STALE
     if solved:
         return CheckinAnswer.THANKED
-    due = followup_due(now, calendar)
-    reopened = await CaseRepo(session).change_status(
-        report_id,
-        expected_status=ReportStatus.CLOSED,
-        values={
-            "status": ReportStatus.IN_PROGRESS.value,
-            "closed_at": None,
-            "followup_due": due,
-            "reply_due": None,
-            "reopened_count": Report.reopened_count + 1,
-            "updated_at": now,
-        },
-    )
-    if not reopened:
-        return CheckinAnswer.STALE
-    session.add(
-        ReportEvent(
-            report_id=report_id,
-            created_at=now,
-            actor_role=ActorRole.CITIZEN,
-            actor_citizen_id=citizen.id,
-            agency_id=report.agency_id,
-            kind=EventKind.CHECKIN_REOPENED,
-            from_status=ReportStatus.CLOSED,
-            to_status=ReportStatus.IN_PROGRESS,
-        )
-    )
-    if report.agency_id is not None:
-        rows = await OfficerRepo(session).active_with_people(report.agency_id)
-        for _officer, person, _agency in rows:
-            locale = language_of_person(person.language, default_language, i18n)
-            with rendering(i18n, locale):
-                text = _(
-                    "↩️ The reporter says <code>{tracking_id}</code> is <b>not solved</b> after "
-                    "all; it is open again. Answer due by the end of {date}."
-                ).format(tracking_id=esc(report.tracking_id), date=format_local_date(due, locale))
-            await enqueue_message(session, person.telegram_id, text, group_key=f"report:{report_id}")
-    await session.flush()
+    try:
+        await casework.reopen_report(session, n, report, reason_kind=EventKind.CHECKIN_REOPENED,
+                                     actor_id=citizen.id, now=now)
+    except casework.CaseRefused:
+        return CheckinAnswer.STALE  # changed by someone else meanwhile
     return CheckinAnswer.REOPENED
-
-
-def language_of_person(stored: str | None, default: str, i18n: I18n) -> str:
-    return stored if stored in i18n.available_locales else default

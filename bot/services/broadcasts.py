@@ -282,8 +282,14 @@ class BroadcastMonitor:
         self._rate = rate
         self._interval = interval
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        # What each progress message shows now: an edit to the same text is a 400 from
+        # Telegram ("message is not modified"), so unchanged progress is not sent.
+        self._shown: dict[int, tuple[str, bool]] = {}
 
-    def watch(self, broadcast_id: int) -> asyncio.Task[None]:
+    def watch(self, broadcast_id: int, *, shown: str | None = None) -> asyncio.Task[None]:
+        """Keep the progress message current; ``shown`` is the text it was sent with."""
+        if shown is not None:
+            self._shown[broadcast_id] = (shown, True)
         task = self._tasks.get(broadcast_id)
         if task is None or task.done():
             task = asyncio.create_task(self._run(broadcast_id), name=f"broadcast-{broadcast_id}")
@@ -333,10 +339,13 @@ class BroadcastMonitor:
                 sent = await self._bot.send_message(chat_id, text, reply_markup=markup)
                 await repo.set_progress_message(broadcast_id, chat_id, sent.message_id)
                 await session.commit()
-            elif chat_id is not None and message_id is not None:
+                self._shown[broadcast_id] = (text, running)
+            elif (chat_id is not None and message_id is not None
+                  and self._shown.get(broadcast_id) != (text, running)):
                 try:
                     await self._bot.edit_message_text(text=text, chat_id=chat_id,
                                                       message_id=message_id, reply_markup=markup)
+                    self._shown[broadcast_id] = (text, running)
                 except TelegramBadRequest as exc:
                     if "not modified" not in exc.message:
                         log.warning("broadcast %s: progress edit refused: %s", broadcast_id, exc.message)

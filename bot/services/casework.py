@@ -26,7 +26,7 @@ from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY, can_transition
 from bot.domain.text_rules import validate_reason
 from bot.domain.workdays import WorkCalendar
-from bot.services import notify
+from bot.services import audit, notify
 from bot.services.notify import Notifier
 from bot.services.roles import Roles
 from storage.models import Agency, Attachment, Citizen, Report, ReportEvent, ResponseTemplate
@@ -210,7 +210,11 @@ async def assign_report(
     agency = await AgencyRepo(session).get_active(agency_id)
     if agency is None:
         raise CaseRefused(Refusal.INVALID)
+    previous = report.status
     report = await _assign(session, n, report, agency, role=ActorRole.ADMIN, actor_id=actor_id, now=now)
+    await audit.record(session, await session.get(Citizen, actor_id), audit.AuditAction.ASSIGN,
+                       report.tracking_id, {"report_id": report.id, "agency_id": agency.id,
+                                            "agency": agency.name, "from_status": previous})
     await session.commit()
     return report
 
@@ -230,6 +234,8 @@ async def reject_report(
                  agency_id=None, from_status=previous, to_status=S.REJECTED, note=reason, now=now)
     if (reporter := await _reporter(session, report)) is not None:
         await notify.tell_citizen(session, n, report, reporter, EventKind.REJECTED, note=reason)
+    await audit.record(session, await session.get(Citizen, actor_id), audit.AuditAction.REJECT,
+                       report.tracking_id, {"report_id": report.id, "from_status": previous})
     await session.commit()
     return report
 
@@ -582,6 +588,46 @@ async def add_rating_comment(
     return report
 
 
+REOPEN_KINDS = (EventKind.DISPUTED, EventKind.CHECKIN_REOPENED)
+
+
+async def reopen_report(
+    session: AsyncSession,
+    n: Notifier,
+    report: Report,
+    *,
+    reason_kind: EventKind,
+    actor_id: int,
+    note: str | None = None,
+    now: datetime,
+) -> Report:
+    """Send a report back to its agency on the reporter's word: a dispute of the answer
+    (``DISPUTED``, from "answered") or "not solved" at the check-in (``CHECKIN_REOPENED``, from
+    "completed"). Counts the reopening, restarts the follow-up deadline, adds the event and
+    tells the agency's officers; the caller checks ownership and commits. Raises
+    ``CaseRefused(CONFLICT)`` when someone changed the report first."""
+    if reason_kind not in REOPEN_KINDS:
+        raise ValueError(f"not a reopening: {reason_kind}")
+    agency_id = report.agency_id
+    previous = report.status
+    report = await _change(
+        session, report, S.IN_PROGRESS,
+        values={
+            # An SQL expression, not the value read earlier: two reopenings both count.
+            "reopened_count": Report.reopened_count + 1,
+            "followup_due": deadlines.followup_due(now, n.calendar),
+            "reply_due": None,
+            "closed_at": None,
+        },
+        now=now,
+    )
+    await _event(session, report, reason_kind, role=ActorRole.CITIZEN, actor_id=actor_id,
+                 agency_id=agency_id, from_status=previous, to_status=S.IN_PROGRESS, note=note, now=now)
+    if agency_id is not None:
+        await notify.notify_officers_event(session, n, report, agency_id, reason_kind, note=note)
+    return report
+
+
 async def dispute_answer(
     session: AsyncSession, n: Notifier, citizen: Citizen, report_id: int, reason: str, now: datetime
 ) -> Report:
@@ -593,18 +639,8 @@ async def dispute_answer(
     if report.reply_due is not None and deadlines.is_overdue(report.reply_due, n.calendar.local_date(now)):
         raise CaseRefused(Refusal.TOO_LATE)
     agency_id = report.agency_id
-    report = await _change(
-        session, report, S.IN_PROGRESS,
-        values={
-            "reopened_count": report.reopened_count + 1,
-            "followup_due": deadlines.followup_due(now, n.calendar),
-            "reply_due": None,
-        },
-        now=now,
-    )
-    await _event(session, report, EventKind.DISPUTED, role=ActorRole.CITIZEN, actor_id=citizen.id,
-                 agency_id=agency_id, from_status=S.ANSWERED, to_status=S.IN_PROGRESS, note=reason, now=now)
-    await notify.notify_officers_event(session, n, report, agency_id, EventKind.DISPUTED, note=reason)
+    report = await reopen_report(session, n, report, reason_kind=EventKind.DISPUTED,
+                                 actor_id=citizen.id, note=reason, now=now)
     await _tell_reporter(session, n, report, EventKind.DISPUTED, agency_id, None)
     await session.commit()
     return report

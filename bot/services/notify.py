@@ -191,7 +191,13 @@ async def tell_citizen(
 # -- officers ------------------------------------------------------------------------------
 async def _officers(session: AsyncSession, agency_id: int) -> list[Recipient]:
     rows = await OfficerRepo(session).active_with_people(agency_id)
-    return [Recipient(person.telegram_id, person.language) for _o, person, _a in rows]
+    # An officer who blocked the bot (403) gets nothing more until they write to it again
+    # (which clears unreachable_at); with nobody reachable the admins are told instead.
+    return [
+        Recipient(person.telegram_id, person.language)
+        for _o, person, _a in rows
+        if person.unreachable_at is None
+    ]
 
 
 async def _send_files(
@@ -274,17 +280,22 @@ async def notify_officers_event(
     note: str | None = None,
     attachments: Sequence[Attachment] = (),
 ) -> int:
-    """A reporter's reply, dispute or rating, to every officer of the agency. The reporter's
-    words are re-sent as text, never forwarded."""
+    """A reporter's reply, dispute, check-in "not solved" or rating, to every officer of the
+    agency. The reporter's words are re-sent as text, never forwarded."""
     recipients = await _officers(session, agency_id)
     for who in recipients:
-        with n.locale(who.language):
+        with n.locale(who.language) as locale:
             ref = f"<code>{esc(report.tracking_id)}</code>"
             match kind:
                 case EventKind.REPORTER_REPLIED:
                     head = _("💬 The reporter answered your question on {ref}:").format(ref=ref)
                 case EventKind.DISPUTED:
                     head = _("↩️ The reporter says {ref} is <b>not solved</b>; it is open again:").format(ref=ref)
+                case EventKind.CHECKIN_REOPENED:
+                    head = _(
+                        "↩️ The reporter says {ref} is <b>not solved</b> after all; it is open again. "
+                        "Answer due by the end of {date}."
+                    ).format(ref=ref, date=format_local_date(report.followup_due, locale))
                 case EventKind.ACCEPTED:
                     head = _("⭐ The reporter rated your answer on {ref}: {rating}/5. The report is completed.").format(
                         ref=ref, rating=report.rating or 0

@@ -14,7 +14,7 @@ from bot.i18n import build_i18n
 from bot.jobs.checkin import CheckinAnswer, answer_checkin, send_checkins
 from bot.jobs.digest import send_digests
 from bot.services.notification_policy import queue_citizen_update
-from bot.services.notify import enqueue_citizen_update
+from bot.services.notify import Notifier, enqueue_citizen_update
 from storage.models import DigestItem, Outbox, Report, ReportEvent
 from tests.schedule_fixtures import (
     WITA,
@@ -133,7 +133,7 @@ async def test_checkin_asks_once_n_working_days_after_closing_and_no_reopens(ses
     assert asked[0].payload["reply_markup"]["inline_keyboard"][0][1]["callback_data"] == f"ci:{unsolved.id}:0"
 
     now = wita(MAY(27), 11)
-    kw = dict(calendar=cal, i18n=i18n, default_language="id", now=now)
+    kw = dict(n=Notifier(i18n=i18n, calendar=cal), now=now)
     async with session_factory() as s:
         assert await answer_checkin(s, citizen=other, report_id=unsolved.id, solved=False, **kw) == CheckinAnswer.STALE
         assert await answer_checkin(s, citizen=ani, report_id=unsolved.id, solved=False, **kw) == CheckinAnswer.REOPENED
