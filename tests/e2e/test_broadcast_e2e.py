@@ -60,6 +60,8 @@ async def bot(fast_server, tmp_path):
             "LAPOR_DELIVERY__GLOBAL_RATE": "200",
             # A crashed process's claims come back after 5 s instead of a minute.
             "LAPOR_DELIVERY__LEASE_SECONDS": "5",
+            # ...which must outlast a request (the settings refuse a shorter lease).
+            "LAPOR_TELEGRAM__REQUEST_TIMEOUT": "4",
         },
     )
     try:
