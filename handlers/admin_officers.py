@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import set_role_commands
 from bot.config import Settings
+from bot.domain.paging import clamp_page
 from bot.filters import IsAdmin
 from bot.services.officers import NotAllowed, OfficerView, get_officer, list_officers, revoke_officer
 from bot.services.roles import Roles
@@ -57,8 +58,7 @@ def _page_text(views: list[OfficerView], total: int, page: int, pages: int) -> s
 
 async def _render(session: AsyncSession, roles: Roles, page: int):
     views = await list_officers(session, roles=roles)
-    pages = max(1, -(-len(views) // PAGE))
-    page = min(max(page, 0), pages - 1)
+    page, pages = clamp_page(page, len(views), PAGE)
     chunk = views[page * PAGE:(page + 1) * PAGE]
     if not views:
         return _("No liaison officers yet. Invite one with /undang."), None

@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.domain.text_rules import TextRuleError
+from bot.domain.paging import clamp_page
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
 from bot.filters import IsAdmin
@@ -35,9 +35,9 @@ from bot.ui.case_render import (
     queue_button_label,
     queue_header,
     refusal_text,
-    text_rule_error,
 )
 from bot.ui.render import esc, split_html
+from bot.ui.form_step import run_button_step, run_text_step
 from storage.base import utcnow
 from storage.models import Citizen
 from storage.repositories.agencies import AgencyRepo
@@ -60,6 +60,15 @@ def _not_command(message: Message) -> bool:
 
 async def _refuse(callback: CallbackQuery, exc: CaseRefused) -> None:
     await callback.answer(refusal_text(exc.refusal), show_alert=True)
+
+
+async def _refused_non_admin(callback: CallbackQuery, roles: Roles) -> bool:
+    """Refuse a button that only shows a menu or prompt; the service checks the role again
+    when the action itself comes."""
+    if roles.is_admin:
+        return False
+    await callback.answer(refusal_text("forbidden"), show_alert=True)
+    return True
 
 
 async def _queue(session: AsyncSession, roles: Roles, calendar: WorkCalendar, page: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -135,8 +144,7 @@ async def open_case(callback: CallbackQuery, callback_data: VerifyCb, session: A
 
 @router.callback_query(VerifyCb.filter(F.a == VerifyAction.PICK))
 async def pick_kind(callback: CallbackQuery, callback_data: VerifyCb, roles: Roles, bot: Bot) -> None:
-    if not roles.is_admin:
-        await callback.answer(refusal_text("forbidden"), show_alert=True)
+    if await _refused_non_admin(callback, roles):
         return
     await callback.answer()
     await bot.send_message(callback.from_user.id, _("Which kind of agency?"),
@@ -146,13 +154,11 @@ async def pick_kind(callback: CallbackQuery, callback_data: VerifyCb, roles: Rol
 @router.callback_query(VerifyCb.filter(F.a == VerifyAction.KIND))
 async def pick_from_kind(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
                          roles: Roles, bot: Bot) -> None:
-    if not roles.is_admin:
-        await callback.answer(refusal_text("forbidden"), show_alert=True)
+    if await _refused_non_admin(callback, roles):
         return
     repo = AgencyRepo(session)
     total = await repo.count_by_kind(callback_data.v)
-    pages = max(1, -(-total // KIND_PAGE))
-    page = min(max(callback_data.p, 0), pages - 1)
+    page, pages = clamp_page(callback_data.p, total, KIND_PAGE)
     agencies = await repo.list_by_kind(callback_data.v, offset=page * KIND_PAGE, limit=KIND_PAGE)
     await callback.answer()
     text = kb.agency_kind_label(callback_data.v) if agencies else _("No agencies of this kind.")
@@ -166,8 +172,7 @@ async def pick_from_kind(callback: CallbackQuery, callback_data: VerifyCb, sessi
 @router.callback_query(VerifyCb.filter(F.a == VerifyAction.SEARCH))
 async def search_prompt(callback: CallbackQuery, callback_data: VerifyCb, roles: Roles,
                         state: FSMContext, bot: Bot) -> None:
-    if not roles.is_admin:
-        await callback.answer(refusal_text("forbidden"), show_alert=True)
+    if await _refused_non_admin(callback, roles):
         return
     await state.set_state(VerifyForm.search)
     await state.set_data({"report_id": callback_data.r})
@@ -195,13 +200,11 @@ async def assign(callback: CallbackQuery, callback_data: VerifyCb, session: Asyn
     if agency_id is None:
         await callback.answer(refusal_text("invalid"), show_alert=True)
         return
-    try:
-        report = await casework.assign_report(session, notifier(settings, i18n, calendar), roles,
-                                              citizen.id, callback_data.r, agency_id, utcnow())
-    except CaseRefused as exc:
-        await _refuse(callback, exc)
+    report = await run_button_step(callback, delivery, casework.assign_report(
+        session, notifier(settings, i18n, calendar), roles, citizen.id, callback_data.r, agency_id, utcnow()
+    ))
+    if report is None:
         return
-    delivery.wake()
     await callback.answer(_("Assigned."))
     agency = await AgencyRepo(session).get(agency_id)
     await bot.send_message(
@@ -214,8 +217,7 @@ async def assign(callback: CallbackQuery, callback_data: VerifyCb, session: Asyn
 
 @router.callback_query(VerifyCb.filter(F.a == VerifyAction.REJECT))
 async def reject_menu(callback: CallbackQuery, callback_data: VerifyCb, roles: Roles, bot: Bot) -> None:
-    if not roles.is_admin:
-        await callback.answer(refusal_text("forbidden"), show_alert=True)
+    if await _refused_non_admin(callback, roles):
         return
     await callback.answer()
     await bot.send_message(callback.from_user.id, _("Why is the report rejected?"),
@@ -259,6 +261,10 @@ async def _reject(session: AsyncSession, settings: Settings, i18n: I18n, calenda
     return report.tracking_id
 
 
+def _rejected_text(tracking_id: str) -> str:
+    return _("❌ <code>{tracking_id}</code> was rejected; the reporter is told why.").format(tracking_id=esc(tracking_id))
+
+
 @router.callback_query(VerifyCb.filter(F.a == VerifyAction.SKIP_NOTE), VerifyForm.reject_note)
 async def reject_without_note(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
                               roles: Roles, citizen: Citizen, settings: Settings, i18n: I18n,
@@ -277,7 +283,7 @@ async def reject_without_note(callback: CallbackQuery, callback_data: VerifyCb, 
     await state.clear()
     delivery.wake()
     await callback.answer(_("Rejected."))
-    await bot.send_message(callback.from_user.id, _("❌ <code>{tracking_id}</code> was rejected; the reporter is told why.").format(tracking_id=esc(tracking_id)))
+    await bot.send_message(callback.from_user.id, _rejected_text(tracking_id))
 
 
 @router.message(VerifyForm.reject_note, F.text, _not_command, IsAdmin())
@@ -290,19 +296,12 @@ async def reject_with_note(message: Message, session: AsyncSession, roles: Roles
         await message.answer(_("Add a note for the reporter (optional), or reject without one. /batal cancels."),
                              reply_markup=kb.skip_note_kb(int(data.get("report_id", 0))))
         return
-    try:
-        tracking_id = await _reject(session, settings, i18n, calendar, roles, citizen,
-                                    int(data.get("report_id", 0)), str(data.get("reason")), message.text)
-    except TextRuleError as exc:
-        await message.answer(text_rule_error(exc.reason, exc.limit))
-        return
-    except CaseRefused as exc:
-        await state.clear()
-        await message.answer(refusal_text(exc.refusal))
-        return
-    await state.clear()
-    delivery.wake()
-    await message.answer(_("❌ <code>{tracking_id}</code> was rejected; the reporter is told why.").format(tracking_id=esc(tracking_id)))
+    tracking_id = await run_text_step(message, state, delivery, _reject(
+        session, settings, i18n, calendar, roles, citizen, int(data.get("report_id", 0)),
+        str(data.get("reason")), message.text,
+    ))
+    if tracking_id is not None:
+        await message.answer(_rejected_text(tracking_id))
 
 
 @router.message(VerifyForm.duplicate, F.text, _not_command, IsAdmin())
@@ -324,21 +323,17 @@ async def reject_duplicate(message: Message, session: AsyncSession, roles: Roles
         return
     await state.clear()
     delivery.wake()
-    await message.answer(_("❌ <code>{tracking_id}</code> was rejected; the reporter is told why.").format(tracking_id=esc(rejected)))
+    await message.answer(_rejected_text(rejected))
 
 
 @router.callback_query(VerifyCb.filter(F.a == VerifyAction.POSTPONE))
 async def postpone(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, roles: Roles,
                    citizen: Citizen, settings: Settings, i18n: I18n, calendar: WorkCalendar,
                    delivery: DeliveryWorker) -> None:
-    try:
-        await casework.postpone_report(session, notifier(settings, i18n, calendar), roles, citizen.id,
-                                       callback_data.r, utcnow())
-    except CaseRefused as exc:
-        await _refuse(callback, exc)
-        return
-    delivery.wake()
-    await callback.answer(_("Postponed. It stays in the queue."), show_alert=True)
+    if await run_button_step(callback, delivery, casework.postpone_report(
+        session, notifier(settings, i18n, calendar), roles, citizen.id, callback_data.r, utcnow()
+    )) is not None:
+        await callback.answer(_("Postponed. It stays in the queue."), show_alert=True)
 
 
 @router.message(Command("batal", "cancel"), StateFilter(VerifyForm))

@@ -38,6 +38,7 @@ from bot.ui.case_render import (
     text_rule_error,
 )
 from bot.ui.render import esc, split_html
+from bot.ui.form_step import run_button_step, run_text_step
 from storage.base import utcnow
 from storage.models import Citizen
 
@@ -118,13 +119,11 @@ async def open_case(callback: CallbackQuery, callback_data: OfficerCb, session: 
 async def take(callback: CallbackQuery, callback_data: OfficerCb, session: AsyncSession, roles: Roles,
                citizen: Citizen, settings: Settings, i18n: I18n, calendar: WorkCalendar,
                delivery: DeliveryWorker, bot: Bot) -> None:
-    try:
-        report = await casework.take_report(session, notifier(settings, i18n, calendar), roles,
-                                            citizen.id, callback_data.r, utcnow())
-    except CaseRefused as exc:
-        await callback.answer(refusal_text(exc.refusal), show_alert=True)
+    report = await run_button_step(callback, delivery, casework.take_report(
+        session, notifier(settings, i18n, calendar), roles, citizen.id, callback_data.r, utcnow()
+    ))
+    if report is None:
         return
-    delivery.wake()
     await callback.answer(_("You took it up."))
     await bot.send_message(
         callback.from_user.id,
@@ -185,18 +184,13 @@ async def text_given(message: Message, session: AsyncSession, roles: Roles, citi
                      settings: Settings, i18n: I18n, calendar: WorkCalendar, state: FSMContext,
                      delivery: DeliveryWorker) -> None:
     data = await state.get_data()
-    try:
-        done = await _act(session, settings, i18n, calendar, roles, citizen, data, message.text or "")
-    except TextRuleError as exc:
-        await message.answer(text_rule_error(exc.reason, exc.limit))
-        return
-    except (CaseRefused, ValueError) as exc:
-        await state.clear()
-        await message.answer(refusal_text(exc.refusal if isinstance(exc, CaseRefused) else "invalid"))
-        return
-    await state.clear()
-    delivery.wake()
-    await message.answer(done)
+    done = await run_text_step(
+        message, state, delivery,
+        _act(session, settings, i18n, calendar, roles, citizen, data, message.text or ""),
+        invalid=(ValueError,),  # form data that does not parse (an unknown action)
+    )
+    if done is not None:
+        await message.answer(done)
 
 
 @router.callback_query(TemplateCb.filter(), OfficerForm.text)

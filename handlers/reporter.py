@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.enums import ReportStatus
-from bot.domain.text_rules import TextRuleError
 from bot.domain.workdays import WorkCalendar
 from bot.services import casework
 from bot.services.casework import CaseRefused, FileRef, Refusal, notifier
@@ -31,6 +30,7 @@ from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import ReporterAction, ReporterCb
 from bot.ui.case_render import refusal_text, text_rule_error
 from bot.ui.render import esc
+from bot.ui.form_step import run_button_step, run_text_step
 from storage.base import utcnow
 from storage.models import Citizen
 from storage.repositories.cases import CaseRepo
@@ -84,17 +84,13 @@ async def _own(session: AsyncSession, citizen: Citizen, report_id: int, status: 
 async def _send_reply(message: Message, session: AsyncSession, citizen: Citizen, n, report_id: int,
                       text: str | None, files: list[FileRef], state: FSMContext,
                       delivery: DeliveryWorker, *, continuing: bool = False) -> bool:
-    try:
-        report = await casework.reporter_reply(session, n, citizen, report_id, text, files, utcnow(),
-                                               continuing=continuing)
-    except TextRuleError as exc:
-        await message.answer(text_rule_error(exc.reason, exc.limit))
+    report = await run_text_step(
+        message, state, delivery,
+        casework.reporter_reply(session, n, citizen, report_id, text, files, utcnow(), continuing=continuing),
+        keep_state=True,  # the files of an album follow, one message each
+    )
+    if report is None:
         return False
-    except CaseRefused as exc:
-        await state.clear()
-        await message.answer(refusal_text(exc.refusal))
-        return False
-    delivery.wake()
     await state.set_state(ReporterForm.more)
     await state.set_data({"report_id": report.id})
     if not continuing:
@@ -202,13 +198,11 @@ async def satisfied(callback: CallbackQuery, callback_data: ReporterCb, session:
 async def rated(callback: CallbackQuery, callback_data: ReporterCb, session: AsyncSession, citizen: Citizen,
                 settings: Settings, i18n: I18n, calendar: WorkCalendar, state: FSMContext,
                 delivery: DeliveryWorker, bot: Bot) -> None:
-    try:
-        report = await casework.accept_answer(session, notifier(settings, i18n, calendar), citizen,
-                                              callback_data.r, callback_data.v, utcnow())
-    except CaseRefused as exc:
-        await callback.answer(refusal_text(exc.refusal), show_alert=True)
+    report = await run_button_step(callback, delivery, casework.accept_answer(
+        session, notifier(settings, i18n, calendar), citizen, callback_data.r, callback_data.v, utcnow()
+    ))
+    if report is None:
         return
-    delivery.wake()
     await callback.answer(_("Thank you!"))
     await state.set_state(ReporterForm.comment)
     await state.set_data({"report_id": report.id})
@@ -224,19 +218,10 @@ async def rated(callback: CallbackQuery, callback_data: ReporterCb, session: Asy
 async def comment_given(message: Message, session: AsyncSession, citizen: Citizen, settings: Settings,
                         i18n: I18n, calendar: WorkCalendar, state: FSMContext, delivery: DeliveryWorker) -> None:
     report_id = int((await state.get_data()).get("report_id", 0))
-    try:
-        await casework.add_rating_comment(session, notifier(settings, i18n, calendar), citizen, report_id,
-                                          message.text or "", utcnow())
-    except TextRuleError as exc:
-        await message.answer(text_rule_error(exc.reason, exc.limit))
-        return
-    except CaseRefused as exc:
-        await state.clear()
-        await message.answer(refusal_text(exc.refusal))
-        return
-    await state.clear()
-    delivery.wake()
-    await message.answer(_("Thank you, your comment was passed on to the agency."))
+    if await run_text_step(message, state, delivery, casework.add_rating_comment(
+        session, notifier(settings, i18n, calendar), citizen, report_id, message.text or "", utcnow()
+    )) is not None:
+        await message.answer(_("Thank you, your comment was passed on to the agency."))
 
 
 @router.callback_query(ReporterCb.filter(F.a == ReporterAction.SKIP_COMMENT))
@@ -273,18 +258,9 @@ async def not_solved(callback: CallbackQuery, callback_data: ReporterCb, session
 async def dispute_given(message: Message, session: AsyncSession, citizen: Citizen, settings: Settings,
                         i18n: I18n, calendar: WorkCalendar, state: FSMContext, delivery: DeliveryWorker) -> None:
     report_id = int((await state.get_data()).get("report_id", 0))
-    try:
-        await casework.dispute_answer(session, notifier(settings, i18n, calendar), citizen, report_id,
-                                      message.text or "", utcnow())
-    except TextRuleError as exc:
-        await message.answer(text_rule_error(exc.reason, exc.limit))
-        return
-    except CaseRefused as exc:
-        await state.clear()
-        await message.answer(refusal_text(exc.refusal))
-        return
-    await state.clear()
-    delivery.wake()
+    await run_text_step(message, state, delivery, casework.dispute_answer(
+        session, notifier(settings, i18n, calendar), citizen, report_id, message.text or "", utcnow()
+    ))
 
 
 @router.message(Command("batal", "cancel"), StateFilter(ReporterForm))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.workdays import WorkCalendar
-from bot.jobs.base import SessionFactory, language_of, lease_of, rendering, run_leased, slot_passed
+from bot.jobs.base import SessionFactory, language_of, rendering, run_daily
 from bot.services.notification_policy import queue_citizen_update
 from bot.ui.render import esc
 from storage.models.citizen import Citizen
@@ -31,14 +31,9 @@ async def auto_close(
 ) -> int | None:
     """Close every answered report past its reply deadline; the number closed, or None when
     it is not time yet or another process has today's run."""
-    if not slot_passed(now, calendar, settings.notifications.auto_close_time):
-        return None
-    today = calendar.local_date(now)
-
-    async def body() -> int:
-        return await close_overdue_answers(session_factory, settings, calendar, i18n, now, today)
-
-    return await run_leased(session_factory, JOB_NAME, today.isoformat(), now, lease_of(settings), body)
+    # Every day: reply_due already counts working days, so a weekend run closes nothing early.
+    return await run_daily(JOB_NAME, settings.notifications.auto_close_time, close_overdue_answers,
+                           session_factory, settings, calendar, i18n, now, working_days_only=False)
 
 
 async def close_overdue_answers(

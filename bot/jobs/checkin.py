@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.enums import EventKind, ReportStatus
 from bot.domain.workdays import WorkCalendar
-from bot.jobs.base import SessionFactory, language_of, lease_of, rendering, run_leased, slot_passed
+from bot.jobs.base import SessionFactory, language_of, rendering, run_daily, write_once
 from bot.services import casework
 from bot.services.notification_policy import Recipient, not_before
 from bot.services.notify import Notifier
@@ -46,17 +47,10 @@ async def send_checkins(
 ) -> int | None:
     """Questions written, or None when switched off, not a working day, not yet time, or
     another process has today's run."""
-    days = settings.notifications.checkin_after_days
-    if days <= 0 or not slot_passed(now, calendar, settings.notifications.checkin_time):
+    if settings.notifications.checkin_after_days <= 0:
         return None
-    today = calendar.local_date(now)
-    if not calendar.is_working_day(today):
-        return None
-
-    async def body() -> int:
-        return await ask_due(session_factory, settings, calendar, i18n, now, today)
-
-    return await run_leased(session_factory, JOB_NAME, today.isoformat(), now, lease_of(settings), body)
+    return await run_daily(JOB_NAME, settings.notifications.checkin_time, ask_due,
+                           session_factory, settings, calendar, i18n, now)
 
 
 def checkin_day(closed_at: datetime, days: int, calendar: WorkCalendar) -> date:
@@ -83,33 +77,34 @@ async def ask_due(
                 .order_by(Report.closed_at, Report.id)
             )
         )
+
+    async def ask(session: AsyncSession, report: Report) -> None:
+        citizen = await session.get(Citizen, report.citizen_id)
+        with rendering(i18n, language_of(citizen.language, settings)):
+            text = _(
+                "Your report <code>{tracking_id}</code> <b>{title}</b> was completed a few "
+                "days ago. Is the problem really solved?"
+            ).format(
+                tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200)
+            )
+            markup = checkin_kb(report.id)
+        await enqueue_message(
+            session,
+            citizen.telegram_id,
+            text,
+            markup,
+            citizen_id=citizen.id,
+            group_key=f"report:{report.id}",
+            not_before=not_before(now, Recipient.CITIZEN, settings.notifications, calendar.tz),
+        )
+
     asked = 0
     for report in closed:
         due = checkin_day(report.closed_at, days, calendar)
         if not (due <= today and today - due <= LATE_LIMIT):
             continue
-        async with session_factory() as session:
-            if not await JobRepo(session).record_effect(JOB_NAME, _key(report.id), now):
-                continue  # asked already: once per report, ever
-            citizen = await session.get(Citizen, report.citizen_id)
-            with rendering(i18n, language_of(citizen.language, settings)):
-                text = _(
-                    "Your report <code>{tracking_id}</code> <b>{title}</b> was completed a few "
-                    "days ago. Is the problem really solved?"
-                ).format(
-                    tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200)
-                )
-                markup = checkin_kb(report.id)
-            await enqueue_message(
-                session,
-                citizen.telegram_id,
-                text,
-                markup,
-                citizen_id=citizen.id,
-                group_key=f"report:{report.id}",
-                not_before=not_before(now, Recipient.CITIZEN, settings.notifications, calendar.tz),
-            )
-            await session.commit()
+        # The effect key has no date: once per report, ever.
+        if await write_once(session_factory, JOB_NAME, _key(report.id), now, partial(ask, report=report)):
             asked += 1
     return asked
 

@@ -16,22 +16,11 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
-from bot.jobs.base import (
-    SessionFactory,
-    language_of,
-    lease_of,
-    rendering,
-    report_line,
-    run_leased,
-    slot_passed,
-)
-from bot.services.outbox import enqueue_message
-from bot.ui.render import esc, split_html
+from bot.jobs.base import SessionFactory, report_line, run_daily, send_to_admins
+from bot.ui.render import esc
 from bot.ui.report_render import format_local_date
 from storage.models.agency import Agency
 from storage.models.report import Report
-from storage.repositories.citizens import CitizenRepo
-from storage.repositories.jobs import JobRepo
 
 JOB_NAME = "escalation"
 
@@ -44,16 +33,8 @@ async def escalate_overdue(
     now: datetime,
 ) -> int | None:
     """Messages written (one per admin when anything is overdue), or None when skipped."""
-    if not slot_passed(now, calendar, settings.notifications.escalation_time):
-        return None
-    today = calendar.local_date(now)
-    if not calendar.is_working_day(today):
-        return None
-
-    async def body() -> int:
-        return await send_escalations(session_factory, settings, calendar, i18n, now, today)
-
-    return await run_leased(session_factory, JOB_NAME, today.isoformat(), now, lease_of(settings), body)
+    return await run_daily(JOB_NAME, settings.notifications.escalation_time, send_escalations,
+                           session_factory, settings, calendar, i18n, now)
 
 
 async def overdue_lists(session, today: date) -> tuple[list[tuple[Agency, list[Report]]], list[Report]]:
@@ -95,20 +76,10 @@ async def send_escalations(
         followups, verification = await overdue_lists(session, today)
     if not followups and not verification:
         return 0
-    written = 0
-    for admin_tid in settings.roles.admin_ids:
-        async with session_factory() as session:
-            if not await JobRepo(session).record_effect(JOB_NAME, f"{today}:{admin_tid}", now):
-                continue
-            admin = await CitizenRepo(session).by_telegram_id(admin_tid)
-            locale = language_of(admin.language if admin else None, settings)
-            with rendering(i18n, locale):
-                parts = _render(followups, verification, today, calendar, locale)
-            for text in split_html(parts):
-                await enqueue_message(session, admin_tid, text, group_key=f"{JOB_NAME}:{today}")
-            await session.commit()
-            written += 1
-    return written
+    return await send_to_admins(
+        session_factory, settings, i18n, JOB_NAME, today, now,
+        lambda locale: _render(followups, verification, today, calendar, locale),
+    )
 
 
 def _render(followups, verification, today: date, calendar: WorkCalendar, locale: str) -> list[str]:

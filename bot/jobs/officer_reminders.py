@@ -6,31 +6,31 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from functools import partial
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.lifecycle import WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import (
     SessionFactory,
+    enqueue_parts,
     language_of,
-    lease_of,
     rendering,
     report_line,
-    run_leased,
-    slot_passed,
+    run_daily,
+    write_once,
 )
-from bot.services.outbox import enqueue_message
 from bot.ui.case_callbacks import OfficerAction, OfficerCb
-from bot.ui.render import esc, split_html
+from bot.ui.render import esc
 from bot.ui.report_render import format_local_date
 from storage.models.citizen import Citizen
 from storage.models.report import Report
-from storage.repositories.jobs import JobRepo
 from storage.repositories.officers import OfficerRepo
 
 JOB_NAME = "officer_reminder"
@@ -47,16 +47,8 @@ async def remind_officers(
 ) -> int | None:
     """Messages written (one per officer with something due), or None when not a working day,
     not yet time, or another process has today's run."""
-    if not slot_passed(now, calendar, settings.notifications.officer_reminder_time):
-        return None
-    today = calendar.local_date(now)
-    if not calendar.is_working_day(today):
-        return None
-
-    async def body() -> int:
-        return await send_reminders(session_factory, settings, calendar, i18n, now, today)
-
-    return await run_leased(session_factory, JOB_NAME, today.isoformat(), now, lease_of(settings), body)
+    return await run_daily(JOB_NAME, settings.notifications.officer_reminder_time, send_reminders,
+                           session_factory, settings, calendar, i18n, now)
 
 
 async def send_reminders(
@@ -93,25 +85,17 @@ async def send_reminders(
             people[citizen.id] = citizen
             agencies_of[citizen.id].append(agency)
 
+    async def write(session: AsyncSession, citizen: Citizen) -> None:
+        locale = language_of(citizen.language, settings)
+        with rendering(i18n, locale):
+            parts, buttons = _render(agencies_of[citizen.id], by_agency, today, locale)
+        markup = InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons])
+        await enqueue_parts(session, citizen.telegram_id, parts, markup, group_key=f"{JOB_NAME}:{today}")
+
     written = 0
     for citizen_id, citizen in people.items():
-        async with session_factory() as session:
-            if not await JobRepo(session).record_effect(JOB_NAME, f"{today}:{citizen_id}", now):
-                continue  # a run taken over after a crash: this one already went out
-            with rendering(i18n, language_of(citizen.language, settings)):
-                locale = language_of(citizen.language, settings)
-                parts, buttons = _render(agencies_of[citizen_id], by_agency, today, locale)
-                messages = split_html(parts)
-                markup = InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons])
-            for n, text in enumerate(messages):
-                await enqueue_message(
-                    session,
-                    citizen.telegram_id,
-                    text,
-                    markup if n == len(messages) - 1 else None,
-                    group_key=f"{JOB_NAME}:{today}",
-                )
-            await session.commit()
+        if await write_once(session_factory, JOB_NAME, f"{today}:{citizen_id}", now,
+                            partial(write, citizen=citizen)):
             written += 1
     return written
 

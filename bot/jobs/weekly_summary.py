@@ -20,14 +20,11 @@ from bot.config import Settings
 from bot.domain.enums import ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
-from bot.jobs.base import SessionFactory, language_of, lease_of, rendering, run_leased
-from bot.services.outbox import enqueue_message
-from bot.ui.render import esc, split_html
+from bot.jobs.base import SessionFactory, lease_of, run_leased, send_to_admins
+from bot.ui.render import esc
 from bot.ui.report_render import format_local_date
 from storage.models.agency import Agency
 from storage.models.report import Report
-from storage.repositories.citizens import CitizenRepo
-from storage.repositories.jobs import JobRepo
 
 JOB_NAME = "weekly_summary"
 
@@ -173,17 +170,7 @@ async def _send(session_factory, settings, calendar, i18n, now, day: date) -> in
     start, end = day - timedelta(days=7), day
     async with session_factory() as session:
         figures, names = await week_figures(session, calendar, start, end)
-    written = 0
-    for admin_tid in settings.roles.admin_ids:
-        async with session_factory() as session:
-            if not await JobRepo(session).record_effect(JOB_NAME, f"{day}:{admin_tid}", now):
-                continue
-            admin = await CitizenRepo(session).by_telegram_id(admin_tid)
-            locale = language_of(admin.language if admin else None, settings)
-            with rendering(i18n, locale):
-                parts = render_summary(figures, names, start, end, locale)
-            for text in split_html(parts):
-                await enqueue_message(session, admin_tid, text, group_key=f"{JOB_NAME}:{day}")
-            await session.commit()
-            written += 1
-    return written
+    return await send_to_admins(
+        session_factory, settings, i18n, JOB_NAME, day, now,
+        lambda locale: render_summary(figures, names, start, end, locale),
+    )

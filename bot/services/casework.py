@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import deadlines
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY, can_transition
+from bot.domain.paging import clamp_page
 from bot.domain.text_rules import validate_reason
 from bot.domain.workdays import WorkCalendar
 from bot.services import audit, notify
@@ -275,8 +276,7 @@ async def verification_queue(
     _require_admin(roles)
     repo = CaseRepo(session)
     total = await repo.count_status(VERIFICATION_QUEUE)
-    pages = max(1, -(-total // page_size))
-    page = min(max(page, 0), pages - 1)
+    page, pages = clamp_page(page, total, page_size)
     reports = await repo.verification_queue(VERIFICATION_QUEUE, offset=page * page_size, limit=page_size)
     overdue = await repo.overdue_verification(VERIFICATION_QUEUE, today)
     return QueuePage(list(reports), page, pages, total, overdue)
@@ -347,7 +347,10 @@ async def _officer_act(
     note: str | None,
     values: dict[str, Any],
     now: datetime,
+    tell_reporter: bool = False,
 ) -> tuple[Report, int]:
+    """The checks, the status change and the event of an officer's action; with
+    ``tell_reporter`` the reporter hears of it too, with ``note`` (the officer's words)."""
     report = await _officer_report(session, roles, report_id)
     if report.status not in allowed_from or not can_transition(report.status, target):
         raise CaseRefused(Refusal.NOT_NOW)
@@ -359,6 +362,8 @@ async def _officer_act(
     report = await _change(session, report, target, agency_ids=[agency_id], values=values, now=now)
     await _event(session, report, kind, role=ActorRole.OFFICER, actor_id=actor_id, agency_id=agency_id,
                  from_status=previous, to_status=target, note=note, now=now)
+    if tell_reporter:
+        await _tell_reporter(session, n, report, kind, agency_id, note)
     return report, agency_id
 
 
@@ -376,11 +381,10 @@ async def _tell_reporter(
 async def take_report(
     session: AsyncSession, n: Notifier, roles: Roles, actor_id: int, report_id: int, now: datetime
 ) -> Report:
-    report, agency_id = await _officer_act(
+    report, _agency_id = await _officer_act(
         session, n, roles, actor_id, report_id, S.IN_PROGRESS, EventKind.TAKEN,
-        allowed_from=frozenset({S.ASSIGNED}), note=None, values={}, now=now,
+        allowed_from=frozenset({S.ASSIGNED}), note=None, values={}, now=now, tell_reporter=True,
     )
-    await _tell_reporter(session, n, report, EventKind.TAKEN, agency_id, None)
     await session.commit()
     return report
 
@@ -389,12 +393,11 @@ async def request_info(
     session: AsyncSession, n: Notifier, roles: Roles, actor_id: int, report_id: int,
     question: str, now: datetime,
 ) -> Report:
-    question = validate_reason(question)
-    report, agency_id = await _officer_act(
+    report, _agency_id = await _officer_act(
         session, n, roles, actor_id, report_id, S.AWAITING_REPORTER, EventKind.INFO_REQUESTED,
-        allowed_from=frozenset({S.ASSIGNED, S.IN_PROGRESS}), note=question, values={}, now=now,
+        allowed_from=frozenset({S.ASSIGNED, S.IN_PROGRESS}), note=validate_reason(question),
+        values={}, now=now, tell_reporter=True,
     )
-    await _tell_reporter(session, n, report, EventKind.INFO_REQUESTED, agency_id, question)
     await session.commit()
     return report
 
@@ -403,13 +406,12 @@ async def answer_report(
     session: AsyncSession, n: Notifier, roles: Roles, actor_id: int, report_id: int,
     answer: str, now: datetime,
 ) -> Report:
-    answer = validate_reason(answer)
-    report, agency_id = await _officer_act(
+    report, _agency_id = await _officer_act(
         session, n, roles, actor_id, report_id, S.ANSWERED, EventKind.ANSWERED,
-        allowed_from=WITH_AGENCY, note=answer,
+        allowed_from=WITH_AGENCY, note=validate_reason(answer),
         values={"answered_at": now, "reply_due": deadlines.reply_due(now, n.calendar)}, now=now,
+        tell_reporter=True,
     )
-    await _tell_reporter(session, n, report, EventKind.ANSWERED, agency_id, answer)
     await session.commit()
     return report
 
@@ -448,8 +450,7 @@ async def agency_inbox(
         raise CaseRefused(Refusal.FORBIDDEN)
     repo = CaseRepo(session)
     total = await repo.count_agency_open(roles.agency_ids, WITH_AGENCY)
-    pages = max(1, -(-total // page_size))
-    page = min(max(page, 0), pages - 1)
+    page, pages = clamp_page(page, total, page_size)
     reports = await repo.agency_open(roles.agency_ids, WITH_AGENCY, offset=page * page_size, limit=page_size)
     return InboxPage(list(reports), page, pages, total)
 

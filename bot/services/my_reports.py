@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.enums import ReportStatus
+from bot.domain.paging import clamp_page
 from storage.models import Attachment, Report, ReportEvent
 from storage.repositories.agencies import AgencyRepo
 from storage.repositories.reports import ReportRepo
@@ -64,9 +65,7 @@ async def list_my_reports(
 ) -> MyReportsPage:
     repo = ReportRepo(session)
     total = await repo.count_by_citizen(citizen_id)
-    pages = max(1, -(-total // page_size))
-    # A stale "next" button after reports changed lands on the last page, not an empty one.
-    page = min(max(page, 0), pages - 1)
+    page, pages = clamp_page(page, total, page_size)
     reports = await repo.list_by_citizen(citizen_id, offset=page * page_size, limit=page_size)
     return MyReportsPage(reports=list(reports), page=page, pages=pages, total=total)
 

@@ -22,6 +22,7 @@ from enum import StrEnum
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.paging import clamp_page
 from bot.services.audit import AuditAction, record
 from bot.services.outbox import enqueue_message
 from bot.services.roles import Roles
@@ -119,8 +120,7 @@ async def agency_choices(
     is clamped, since a stale button may point past the end of a shrunken directory."""
     _require_admin(roles)
     repo = AgencyRepo(session)
-    pages = max(1, -(-await repo.count_active() // per_page))
-    page = min(max(page, 0), pages - 1)
+    page, pages = clamp_page(page, await repo.count_active(), per_page)
     return list(await repo.list_active(offset=page * per_page, limit=per_page)), page, pages
 
 

@@ -23,21 +23,11 @@ from bot.ui.admin_callbacks import (
     ExportCb,
 )
 from bot.ui.officer_admin import InvitePickCb, OfficerAction, OfficerCb
+from bot.ui.pager import add_pager
 from bot.ui.render import esc, truncate
 from storage.models import Agency, Broadcast
 
 _LABEL = 48
-
-
-def _pager(kb: InlineKeyboardBuilder, page: int, pages: int, make) -> int:
-    added = 0
-    if page > 0:
-        kb.button(text="◀", callback_data=make(page - 1))
-        added += 1
-    if page + 1 < pages:
-        kb.button(text="▶", callback_data=make(page + 1))
-        added += 1
-    return added
 
 
 # -- broadcasts -------------------------------------------------------------------------------
@@ -62,7 +52,7 @@ def broadcast_agency_picker(agencies: Sequence[Agency], page: int, pages: int) -
     kb = InlineKeyboardBuilder()
     for agency in agencies:
         kb.button(text=truncate(agency.name, _LABEL), callback_data=BcAgencyCb(agency_id=agency.id))
-    nav = _pager(kb, page, pages, lambda p: BcAgencyPageCb(page=p))
+    nav = add_pager(kb, page, pages, lambda p: BcAgencyPageCb(page=p))
     kb.button(text=_("Cancel"), callback_data=BcConfirmCb(action=BcConfirm.CANCEL))
     kb.adjust(*([1] * len(agencies)), *([nav] if nav else []), 1)
     return kb.as_markup()
@@ -122,7 +112,7 @@ def directory_keyboard(agencies: Sequence[Agency], page: int, pages: int) -> Inl
     for agency in agencies:
         kb.button(text=truncate(agency.name, _LABEL),
                   callback_data=DirAgencyCb(agency_id=agency.id, page=page))
-    nav = _pager(kb, page, pages, lambda p: DirPageCb(page=p))
+    nav = add_pager(kb, page, pages, lambda p: DirPageCb(page=p))
     kb.adjust(*([1] * len(agencies)), *([nav] if nav else []))
     return kb.as_markup()
 

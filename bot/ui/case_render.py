@@ -13,13 +13,16 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.deadlines import is_overdue
-from bot.domain.enums import ActorRole, Privacy
+from bot.domain.enums import Privacy
 from bot.ui.render import esc, esc_truncate
 from bot.ui.report_render import (
     _what,
+    card_parts,
     classification_label,
+    event_actor,
     format_local_date,
     format_local_datetime,
+    location_text,
     status_label,
 )
 from storage.models import Report, ReportEvent
@@ -88,42 +91,15 @@ def case_card_parts(
         head.append(
             _("<b>Incident date:</b> {date}").format(date=format_local_date(r.incident_date, locale))
         )
-    location = []
-    if r.location_text:
-        location.append(esc(r.location_text))
-    if r.latitude is not None and r.longitude is not None:
-        location.append(f"({r.latitude:.5f}, {r.longitude:.5f})")
-    if location:
-        head.append(_("<b>Location:</b> {location}").format(location=" ".join(location)))
+    if location := location_text(r):
+        head.append(_("<b>Location:</b> {location}").format(location=location))
     if attachment_count:
         head.append(_("<b>Attachments:</b> {count}").format(count=attachment_count))
     head.append(
         _("<b>Submitted:</b> {when}").format(when=format_local_datetime(r.submitted_at, tz, locale))
     )
     head.extend(extra)
-    return [
-        "\n".join(head),
-        "",
-        _("<b>Title:</b>"),
-        esc(r.title),
-        "",
-        _("<b>Description:</b>"),
-        esc(r.body),
-    ]
-
-
-def _actor(event: ReportEvent, agency_names: dict[int, str]) -> str:
-    match event.actor_role:
-        case ActorRole.CITIZEN:
-            # Never the person: the timeline goes to agencies too.
-            return _("Reporter")
-        case ActorRole.ADMIN:
-            return _("Admin LAPOR!")
-        case ActorRole.OFFICER:
-            name = agency_names.get(event.agency_id) if event.agency_id else None
-            return esc(name) if name else _("The agency")
-        case _:
-            return _("LAPOR! system")
+    return card_parts(head, r)
 
 
 def case_timeline_parts(
@@ -133,7 +109,9 @@ def case_timeline_parts(
     parts = ["", _("<b>Timeline</b>")]
     for event in events:
         when = format_local_datetime(event.created_at, tz, locale)
-        parts.append(f"• {when} · <b>{_actor(event, agency_names)}</b>: {_what(event, agency_names)}")
+        # Never the reporter's name: the timeline goes to agencies too.
+        who = event_actor(event, agency_names, citizen=_("Reporter"))
+        parts.append(f"• {when} · <b>{who}</b>: {_what(event, agency_names)}")
         if event.note:
             parts.append(esc_truncate(event.note, 1000))
     return parts

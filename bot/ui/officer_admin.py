@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.officers import OfficerView
+from bot.ui.pager import add_pager
 from bot.ui.render import truncate
 from storage.models import Agency
 from bot.ui.callback_types import Page, RowId
@@ -47,23 +48,11 @@ class OfficerPageCb(CallbackData, prefix="offpg"):
     page: Page
 
 
-def _pager(kb: InlineKeyboardBuilder, page: int, pages: int, make) -> int:
-    """Adds ◀/▶ buttons; returns how many it added (for ``adjust``)."""
-    added = 0
-    if page > 0:
-        kb.button(text="◀", callback_data=make(page - 1))
-        added += 1
-    if page + 1 < pages:
-        kb.button(text="▶", callback_data=make(page + 1))
-        added += 1
-    return added
-
-
 def agency_picker(agencies: Sequence[Agency], page: int = 0, pages: int = 1) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for agency in agencies:
         kb.button(text=truncate(agency.name, _LABEL), callback_data=InvitePickCb(agency_id=agency.id))
-    nav = _pager(kb, page, pages, lambda p: InvitePageCb(page=p))
+    nav = add_pager(kb, page, pages, lambda p: InvitePageCb(page=p))
     kb.adjust(*([1] * len(agencies)), *([nav] if nav else []))
     return kb.as_markup()
 
@@ -76,7 +65,7 @@ def officer_list_keyboard(
         label = _("✖ Revoke {name} · {agency}").format(name=view.display_name, agency=view.agency_name)
         kb.button(text=truncate(label, _LABEL),
                   callback_data=OfficerCb(action=OfficerAction.ASK, officer_id=view.officer_id))
-    nav = _pager(kb, page, pages, lambda p: OfficerPageCb(page=p))
+    nav = add_pager(kb, page, pages, lambda p: OfficerPageCb(page=p))
     kb.adjust(*([1] * len(officers)), *([nav] if nav else []))
     return kb.as_markup()
 

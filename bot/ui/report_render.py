@@ -106,10 +106,11 @@ def format_local_datetime(dt: datetime, tz: ZoneInfo, locale: str) -> str:
     return f"{format_datetime(local, 'd MMM y, HH:mm', locale=locale)} {zone}"
 
 
-def _actor(event: ReportEvent, agency_names: dict[int, str]) -> str:
+def event_actor(event: ReportEvent, agency_names: dict[int, str], *, citizen: str) -> str:
+    """Who did it; ``citizen`` names the reporter (the card's reader, or "Reporter" for staff)."""
     match event.actor_role:
         case ActorRole.CITIZEN:
-            return _("You")
+            return citizen
         case ActorRole.ADMIN:
             return _("Admin LAPOR!")
         case ActorRole.OFFICER:
@@ -224,7 +225,7 @@ def citizen_card_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[st
                 date=format_local_date(r.incident_date, locale)
             )
         )
-    location = _location(r)
+    location = location_text(r)
     if location:
         head.append(_("<b>Location:</b> {location}").format(location=location))
     if view.attachments:
@@ -232,6 +233,11 @@ def citizen_card_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[st
     head.append(
         _("<b>Submitted:</b> {when}").format(when=format_local_datetime(r.submitted_at, tz, locale))
     )
+    return card_parts(head, r)
+
+
+def card_parts(head: list[str], r: Report) -> list[str]:
+    """A card: the ``head`` lines, then the report's title and description."""
     # Title and body are separate parts: split_html may cut a long plain part at line breaks.
     return [
         "\n".join(head),
@@ -244,7 +250,8 @@ def citizen_card_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[st
     ]
 
 
-def _location(r: Report) -> str:
+def location_text(r: Report) -> str:
+    """The place as the reporter gave it (escaped) and the coordinates; "" when neither."""
     parts = []
     if r.location_text:
         parts.append(esc(r.location_text))
@@ -257,7 +264,8 @@ def citizen_timeline_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> lis
     parts = ["", _("<b>Timeline</b>")]
     for event in _visible(view.events):
         when = format_local_datetime(event.created_at, tz, locale)
-        who, what = _actor(event, view.agency_names), _what(event, view.agency_names)
+        who = event_actor(event, view.agency_names, citizen=_("You"))
+        what = _what(event, view.agency_names)
         parts.append(f"• {when} · <b>{who}</b>: {what}")
         if event.note and event.kind in CITIZEN_VISIBLE_NOTES:
             parts.append(esc(event.note))

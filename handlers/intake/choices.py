@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.enums import AgencyKind, Classification, Privacy
+from bot.domain.paging import page_count
 from bot.services.intake import Step
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_keyboards as kb
@@ -97,7 +98,7 @@ async def _show_list(callback: CallbackQuery, form: Form, session: AsyncSession,
         rows = await repo.list_by_kind(kind, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
         if list_key == cb.VILLAGES:
             open_action = cb.KEC
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = page_count(total, PAGE_SIZE)
     await callback.answer()
     if not rows:
         text = r.agency_list_empty(group)

@@ -1,0 +1,62 @@
+"""A casework call from a form's text step (a comment, a reason, an answer) or from a button,
+answered alike everywhere.
+
+A text that breaks a rule keeps the form open and says why, so the user can send it again; a
+refusal ends the form, since the same text sent again cannot succeed; a success ends it too
+(unless the caller moves on to another step) and wakes the delivery loop for the messages the
+service wrote to the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.domain.text_rules import TextRuleError
+from bot.services.casework import CaseRefused
+from bot.services.delivery import DeliveryWorker
+from bot.ui.case_render import refusal_text, text_rule_error
+
+T = TypeVar("T")
+
+
+async def run_text_step(
+    message: Message,
+    state: FSMContext,
+    delivery: DeliveryWorker,
+    call: Awaitable[T],
+    *,
+    keep_state: bool = False,
+    invalid: tuple[type[Exception], ...] = (),
+) -> T | None:
+    """Await ``call`` (a casework service; its result is never None) and answer a failure;
+    None when it failed. ``invalid``: further errors that mean stale or forged form data,
+    answered as the "invalid" refusal."""
+    try:
+        result = await call
+    except TextRuleError as exc:  # before ``invalid``: a TextRuleError is a ValueError too
+        await message.answer(text_rule_error(exc.reason, exc.limit))
+        return None
+    except (CaseRefused, *invalid) as exc:
+        await state.clear()
+        await message.answer(refusal_text(exc.refusal if isinstance(exc, CaseRefused) else "invalid"))
+        return None
+    if not keep_state:
+        await state.clear()
+    delivery.wake()
+    return result
+
+
+async def run_button_step(callback: CallbackQuery, delivery: DeliveryWorker, call: Awaitable[T]) -> T | None:
+    """The same for a button pressed outside a form: a refusal is an alert on the button; on
+    success the delivery loop is woken and the caller answers the callback."""
+    try:
+        result = await call
+    except CaseRefused as exc:
+        await callback.answer(refusal_text(exc.refusal), show_alert=True)
+        return None
+    delivery.wake()
+    return result
