@@ -19,6 +19,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -26,11 +27,9 @@ from bot.commands import set_default_commands
 from bot.config import DEFAULT_API_BASE, Settings
 from bot.domain.workdays import WorkCalendar
 from bot.fsm import build_fsm
-from aiogram.utils.i18n import I18n
-
 from bot.i18n import build_i18n
-from bot.retry import RetryAfterMiddleware
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware, DbSessionMiddleware
+from bot.retry import RetryAfterMiddleware
 from bot.scheduler import build_scheduler
 from bot.services.broadcasts import BroadcastMonitor
 from bot.services.delivery import DeliveryWorker
@@ -191,8 +190,8 @@ async def run_webhook(app: App) -> None:
     Updates are handled before the HTTP answer (``handle_in_background=False``), so a process
     that dies mid-update leaves Telegram without a 2xx and Telegram delivers it again.
     """
-    from aiohttp import web
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
 
     tg = app.settings.telegram
     secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret else None

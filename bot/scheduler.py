@@ -9,7 +9,6 @@ left unfinished by one that died, is done as soon as a process is (back) up.
 from __future__ import annotations
 
 import asyncio
-
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

@@ -11,10 +11,24 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import admin_officers, errors, fallback, help, intake, invites, my_reports, start
-    from handlers import admin_verify, officer, reporter
-    from handlers import checkin
-    from handlers import admin_audit, admin_broadcast, admin_directory, admin_stats
+    from handlers import (
+        admin_audit,
+        admin_broadcast,
+        admin_directory,
+        admin_officers,
+        admin_stats,
+        admin_verify,
+        checkin,
+        errors,
+        fallback,
+        help,
+        intake,
+        invites,
+        my_reports,
+        officer,
+        reporter,
+        start,
+    )
 
     routers = [
         errors.router,

@@ -16,7 +16,13 @@ from bot.commands import set_role_commands
 from bot.config import Settings
 from bot.domain.paging import clamp_page
 from bot.filters import IsAdmin
-from bot.services.officers import NotAllowed, OfficerView, get_officer, list_officers, revoke_officer
+from bot.services.officers import (
+    NotAllowed,
+    OfficerView,
+    get_officer,
+    list_officers,
+    revoke_officer,
+)
 from bot.services.roles import Roles
 from bot.ui.officer_admin import (
     OfficerAction,

@@ -14,8 +14,8 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Protocol
 
 from aiogram.types import InlineKeyboardMarkup

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+
 from bot.config import Settings
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import SessionFactory, language_of, lease_of, rendering, run_leased

@@ -8,13 +8,13 @@ safe to call from a worker thread.
 from __future__ import annotations
 
 import io
+
 from aiogram.utils.i18n import gettext as _
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.services.statistics import YearStats
 from bot.ui.render import truncate
-
 
 
 def _months() -> list[str]:

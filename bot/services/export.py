@@ -25,7 +25,7 @@ from bot.services import audit
 from bot.services.roles import Roles
 from bot.services.statistics import ENDED_KINDS, ended_at, local_bounds
 from storage.models import Citizen
-from storage.repositories.stats import ReportFact, Reporter, StatsRepo
+from storage.repositories.stats import Reporter, ReportFact, StatsRepo
 
 
 class NotAllowed(PermissionError):

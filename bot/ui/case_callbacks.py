@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
+
 from bot.ui.callback_types import Page, RowId, SmallInt
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+
 from bot.ui.callback_types import RowId, SmallInt
 
 

@@ -12,7 +12,14 @@ from babel.dates import format_date
 
 from bot.domain.dates import earliest_incident_date
 from bot.domain.enums import Classification, Privacy
-from bot.domain.text_rules import BODY_MAX, BODY_MIN, LOCATION_MAX, TITLE_MAX, TITLE_MIN, TextRuleError
+from bot.domain.text_rules import (
+    BODY_MAX,
+    BODY_MIN,
+    LOCATION_MAX,
+    TITLE_MAX,
+    TITLE_MIN,
+    TextRuleError,
+)
 from bot.services.intake import ORDER, AttachmentRefusal, Draft, Step
 from bot.ui.render import esc, esc_truncate, split_html
 

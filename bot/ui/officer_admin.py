@@ -16,10 +16,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.officers import OfficerView
+from bot.ui.callback_types import Page, RowId
 from bot.ui.pager import add_pager
 from bot.ui.render import truncate
 from storage.models import Agency
-from bot.ui.callback_types import Page, RowId
 
 # Inline button labels show about 30-40 characters on a phone before Telegram cuts them.
 _LABEL = 48

@@ -12,7 +12,12 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.domain.dates import IncidentDateError, parse_incident_date
-from bot.domain.text_rules import TextRuleError, validate_body, validate_location_text, validate_title
+from bot.domain.text_rules import (
+    TextRuleError,
+    validate_body,
+    validate_location_text,
+    validate_title,
+)
 from bot.domain.workdays import WorkCalendar
 from bot.services.intake import Step, previous_step
 from bot.ui import intake_callbacks as cb

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+
 from aiohttp import web
 
 from bot.sandbox.botapi.control import add_control_routes
