@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.paging import clamp_page
+from bot.domain.text_rules import REASON_MAX
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
 from bot.filters import IsAdmin
@@ -35,6 +36,7 @@ from bot.ui.case_render import (
     queue_button_label,
     queue_header,
     refusal_text,
+    wrong_kind_text,
 )
 from bot.ui.render import esc, split_html
 from bot.ui.form_step import run_button_step, run_text_step
@@ -340,3 +342,22 @@ async def postpone(callback: CallbackQuery, callback_data: VerifyCb, session: As
 async def cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Cancelled."))
+
+
+# Registered last: what the text steps above cannot use (a sticker, a voice note, a photo...) is
+# answered with what they expect; the step and its data stay. Commands pass through.
+_EXPECTS = {
+    VerifyForm.reject_note.state: "reject_note",
+    VerifyForm.duplicate.state: "duplicate",
+    VerifyForm.search.state: "search",
+}
+
+
+@router.message(StateFilter(VerifyForm), _not_command, IsAdmin())
+async def wrong_kind(message: Message, state: FSMContext) -> None:
+    expects = _EXPECTS.get(await state.get_state() or "", "search")
+    markup = None
+    if expects == "reject_note":
+        # The "reject without a note" button again, as the whitespace answer above does.
+        markup = kb.skip_note_kb(int((await state.get_data()).get("report_id", 0)))
+    await message.answer(wrong_kind_text(expects, REASON_MAX), reply_markup=markup)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.enums import ReportStatus
 from bot.domain.lifecycle import can_transition
-from bot.domain.text_rules import TextRuleError
+from bot.domain.text_rules import REASON_MAX, TextRuleError
 from bot.domain.workdays import WorkCalendar
 from bot.filters import IsOfficer
 from bot.services import casework
@@ -36,6 +36,7 @@ from bot.ui.case_render import (
     inbox_header,
     refusal_text,
     text_rule_error,
+    wrong_kind_text,
 )
 from bot.ui.render import esc, split_html
 from bot.ui.form_step import run_button_step, run_text_step
@@ -246,3 +247,20 @@ async def templates(message: Message, command: CommandObject, session: AsyncSess
         await message.answer(refusal_text(exc.refusal))
         return
     await message.answer(_("Template <b>{title}</b> saved.").format(title=esc(template.title)))
+
+
+# Registered last: anything the text step above cannot use (a sticker, a voice note, a photo, a
+# location...) is answered with what the step expects; the step and its data stay. Commands
+# pass through to the routers below.
+@router.message(OfficerForm.text, _not_command)
+async def wrong_kind(message: Message, session: AsyncSession, roles: Roles, state: FSMContext) -> None:
+    action = (await state.get_data()).get("action")
+    expects = {
+        OfficerAction.ASK.value: "question",
+        OfficerAction.ANSWER.value: "answer",
+        OfficerAction.RETURN.value: "return",
+    }.get(action, "answer")
+    text = wrong_kind_text(expects, REASON_MAX)
+    if await casework.templates_for(session, roles):
+        text += "\n" + _("Or pick a template above.")
+    await message.answer(text)

@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.enums import ReportStatus
+from bot.domain.text_rules import REASON_MAX
 from bot.domain.workdays import WorkCalendar
 from bot.services import casework
 from bot.services.casework import CaseRefused, FileRef, Refusal, notifier
 from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import ReporterAction, ReporterCb
-from bot.ui.case_render import refusal_text, text_rule_error
+from bot.ui.case_render import refusal_text, text_rule_error, wrong_kind_text
 from bot.ui.render import esc
 from bot.ui.form_step import run_button_step, run_text_step
 from storage.base import utcnow
@@ -267,3 +268,21 @@ async def dispute_given(message: Message, session: AsyncSession, citizen: Citize
 async def cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Cancelled."))
+
+
+# Registered last: what the steps above cannot use (a sticker, a voice note, a location; a photo
+# where only text goes) is answered with what they expect; the step and its data stay.
+_EXPECTS = {
+    ReporterForm.answer.state: "reply",
+    ReporterForm.comment.state: "comment",
+    ReporterForm.dispute.state: "dispute",
+}
+
+
+@router.message(StateFilter(ReporterForm.answer, ReporterForm.comment, ReporterForm.dispute), _not_command)
+async def wrong_kind(message: Message, state: FSMContext) -> None:
+    expects = _EXPECTS.get(await state.get_state() or "", "reply")
+    markup = None
+    if expects == "comment":
+        markup = kb.skip_comment_kb(int((await state.get_data()).get("report_id", 0)))
+    await message.answer(wrong_kind_text(expects, REASON_MAX), reply_markup=markup)

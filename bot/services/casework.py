@@ -381,10 +381,12 @@ async def _tell_reporter(
 async def take_report(
     session: AsyncSession, n: Notifier, roles: Roles, actor_id: int, report_id: int, now: datetime
 ) -> Report:
-    report, _agency_id = await _officer_act(
+    report, agency_id = await _officer_act(
         session, n, roles, actor_id, report_id, S.IN_PROGRESS, EventKind.TAKEN,
         allowed_from=frozenset({S.ASSIGNED}), note=None, values={}, now=now, tell_reporter=True,
     )
+    # Only the winner gets here: a simultaneous second press was refused (CONFLICT) above.
+    await notify.notify_officers_taken(session, n, report, agency_id, await session.get(Citizen, actor_id))
     await session.commit()
     return report
 

@@ -200,23 +200,47 @@ async def _officers(session: AsyncSession, agency_id: int) -> list[Recipient]:
     ]
 
 
+ALBUM_MAX = 10  # Telegram: an album holds 2–10 items
+
+
+def _albums(attachments: Sequence[Attachment]) -> list[list[Attachment]]:
+    """Attachments in sendable groups: photos and videos may share an album, documents only go
+    with documents (https://core.telegram.org/bots/api#sendmediagroup). More than ten are split
+    evenly, so no group is left with a single file when it need not be."""
+    visual = [a for a in attachments if a.kind in ("photo", "video")]
+    other = [a for a in attachments if a.kind not in ("photo", "video")]
+    groups: list[list[Attachment]] = []
+    for files in (visual, other):
+        count = -(-len(files) // ALBUM_MAX)  # ceil
+        for i in range(count):
+            groups.append(files[i * len(files) // count:(i + 1) * len(files) // count])
+    return groups
+
+
 async def _send_files(
     session: AsyncSession, chat_id: int, report: Report, attachments: Sequence[Attachment]
 ) -> None:
     """Re-sent by file_id with OUR caption: a forward or copyMessage would carry the reporter's
-    name (forward header) or their own caption."""
+    name (forward header) or their own caption. Two or more go as one album (one outbox row, so
+    the album is delivered, or retried, whole)."""
     total = len(attachments)
-    for i, att in enumerate(attachments, start=1):
-        caption = esc_truncate(f"📎 {report.tracking_id} · {i}/{total}", CAPTION_LIMIT)
-        field = {"photo": "photo", "video": "video"}.get(att.kind, "document")
-        method = {"photo": "sendPhoto", "video": "sendVideo"}.get(att.kind, "sendDocument")
-        await enqueue(
-            session,
-            chat_id=chat_id,
-            method=method,
-            payload={field: att.file_id, "caption": caption, "parse_mode": "HTML"},
-            group_key=_group(report),
-        )
+    numbered = 0
+    for group in _albums(attachments):
+        items = []
+        for att in group:
+            numbered += 1
+            caption = esc_truncate(f"📎 {report.tracking_id} · {numbered}/{total}", CAPTION_LIMIT)
+            kind = att.kind if att.kind in ("photo", "video") else "document"
+            items.append((kind, att.file_id, caption))
+        if len(items) == 1:
+            kind, file_id, caption = items[0]
+            method = {"photo": "sendPhoto", "video": "sendVideo"}.get(kind, "sendDocument")
+            payload = {kind: file_id, "caption": caption, "parse_mode": "HTML"}
+        else:
+            method = "sendMediaGroup"
+            payload = {"media": [{"type": kind, "media": file_id, "caption": caption, "parse_mode": "HTML"}
+                                 for kind, file_id, caption in items]}
+        await enqueue(session, chat_id=chat_id, method=method, payload=payload, group_key=_group(report))
 
 
 async def _send_long(
@@ -267,6 +291,37 @@ async def notify_officers_assigned(
         await _send_files(session, who.chat_id, report, attachments)
     if not recipients:
         await notify_admins_no_officers(session, n, report, agency)
+    return len(recipients)
+
+
+async def notify_officers_taken(
+    session: AsyncSession, n: Notifier, report: Report, agency_id: int, taker: Citizen | None
+) -> int:
+    """The agency's other officers hear that a colleague took the report up, so nobody starts on
+    it twice. Officers of one agency may know each other: the colleague is named by first name
+    (the reporter never is)."""
+    rows = await OfficerRepo(session).active_with_people(agency_id)
+    taker_id = taker.id if taker is not None else None
+    recipients = [
+        Recipient(person.telegram_id, person.language)
+        for _o, person, _a in rows
+        if person.id != taker_id and person.unreachable_at is None
+    ]
+    name = (taker.first_name or "").strip() if taker is not None else ""
+    for who in recipients:
+        with n.locale(who.language) as locale:
+            ref = f"<code>{esc(report.tracking_id)}</code>"
+            colleague = f"<b>{esc_truncate(name, 64)}</b>" if name else _("A colleague")
+            text = _(
+                "👥 {colleague} of your agency took up {ref} (<b>{title}</b>); it is now in progress. "
+                "The answer is due by {date}."
+            ).format(
+                colleague=colleague,
+                ref=ref,
+                title=esc_truncate(report.title, 200),
+                date=format_local_date(report.followup_due, locale) if report.followup_due else "—",
+            )
+        await enqueue_message(session, who.chat_id, text, group_key=_group(report))
     return len(recipients)
 
 

@@ -133,3 +133,28 @@ def text_rule_error(reason: str, limit: int) -> str:
     if reason == "too_long":
         return _("That text is too long (at most {limit} characters). Please shorten it.").format(limit=limit)
     return _("Please write a few words.")
+
+
+def wrong_kind_text(expects: str, limit: int) -> str:
+    """What a casework text step answers to a message it cannot use (a sticker, a voice note, a
+    photo where only text goes): what it expects instead. The step and its data stay."""
+    texts = {
+        "question": lambda: _("⚠️ Please type your question for the reporter as text (at most {limit} "
+                              "characters), or /batal to cancel."),
+        "answer": lambda: _("⚠️ Please type the agency's answer as text (at most {limit} characters), "
+                            "or /batal to cancel."),
+        "return": lambda: _("⚠️ Please type as text why the report is not your agency's authority (at "
+                            "most {limit} characters), or /batal to cancel."),
+        "reply": lambda: _("⚠️ Please send your answer as text (at most {limit} characters), a photo, "
+                           "a video or a document, or /batal to cancel."),
+        "comment": lambda: _("⚠️ Please type your comment as text (at most {limit} characters), or "
+                             "press Skip."),
+        "dispute": lambda: _("⚠️ Please type as text what is not solved yet (at most {limit} "
+                             "characters), or /batal to cancel."),
+        "reject_note": lambda: _("⚠️ Please type the note for the reporter as text (at most {limit} "
+                                 "characters), or reject without one. /batal cancels."),
+        "duplicate": lambda: _("⚠️ Please type the tracking ID of the report this one duplicates as "
+                               "text, or /batal to cancel."),
+        "search": lambda: _("⚠️ Please type part of the agency's name as text, or /batal to cancel."),
+    }
+    return texts[expects]().format(limit=limit)

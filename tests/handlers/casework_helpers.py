@@ -39,15 +39,18 @@ async def seed(h: Harness, *, reporter_id: int, officers: dict[int, str]) -> dic
 
 
 async def file_report(h: Harness, reporter_id: int, *, agency_id: int | None, privacy: str = "anonymous",
-                      title: str = "Jalan berlubang besar", with_files: bool = True) -> Report:
-    """The intake use case with the casework hook, as the /lapor summary calls it."""
+                      title: str = "Jalan berlubang besar", with_files: bool = True,
+                      attachments: list[DraftAttachment] | None = None) -> Report:
+    """The intake use case with the casework hook, as the /lapor summary calls it; without
+    ``attachments``, one photo and one document (none when not ``with_files``)."""
     draft = Draft(
         classification="complaint", agency_chosen=True, agency_id=agency_id, title=title,
         body="Lubang di jalan depan pasar sudah sebulan tidak diperbaiki <dan> berbahaya.",
         incident_date="2024-05-02", location_text="Jl. Propinsi km 3",
         latitude=-1.25, longitude=116.83, attachments_done=True, privacy=privacy,
-        attachments=[DraftAttachment("photo-file-1", "u1", "photo"),
-                     DraftAttachment("doc-file-2", "u2", "document", file_name="bukti.pdf")] if with_files else [],
+        attachments=attachments if attachments is not None else
+        [DraftAttachment("photo-file-1", "u1", "photo"),
+         DraftAttachment("doc-file-2", "u2", "document", file_name="bukti.pdf")] if with_files else [],
     )
     async with h.app.session_factory() as s:
         citizen = await s.scalar(select(Citizen).where(Citizen.telegram_id == reporter_id))

@@ -51,6 +51,9 @@ OTHER_TEXT = (
 )
 COMMANDS = ("/start", "/lapor", "/batal")
 ERROR_TEXTS = ("Sorry, something went wrong", "Maaf, terjadi kesalahan")
+# The catch-all's reply: a casework text step answers what it expects instead.
+GENERIC_TEXTS = ("I did not understand", "tidak saya pahami")
+SAYS_WHAT_IT_EXPECTS = ("officer:", "reporter:", "admin:reject_note", "admin:duplicate", "admin:search")
 
 
 @dataclass(frozen=True)
@@ -350,6 +353,10 @@ async def test_hostile_messages_in_every_casework_and_admin_state(tmp_path, capl
                 now = await fsm(h, user)
                 if refused(inp, accepts) and now != snap:
                     problems.append(f"{where}: state or data changed to {now[0]}")
+                if (refused(inp, accepts) and inp.kind != "text" and name.startswith(SAYS_WHAT_IT_EXPECTS)
+                        and any(g in (getattr(r, "text", None) or "") for r in h.since(mark)
+                                if str(getattr(r, "chat_id", "")) == str(user.id) for g in GENERIC_TEXTS)):
+                    problems.append(f"{where}: the generic reply instead of what the step expects")
                 if now != snap:  # accepted (or left): the next input starts from a fresh state
                     await h.app.fsm_storage.set_state(key(user), None)
                     await enter()

@@ -83,3 +83,37 @@ async def test_officer_of_another_agency_is_refused(session_factory):
         else:
             raise AssertionError("an officer of another agency took the report")
         assert (await s.get(Report, rid)).status == "assigned"
+
+
+async def test_of_two_officers_racing_only_the_loser_hears_the_winner_took_it(session_factory):
+    from storage.models import Officer, Outbox
+
+    async with session_factory() as s:
+        rid, agency_id, _ = await _assigned(s)
+        officers = []
+        for tid, name in ((601, "Ani"), (602, "Budi")):
+            person = Citizen(telegram_id=tid, first_name=name, language="en")
+            s.add(person)
+            await s.flush()
+            s.add(Officer(agency_id=agency_id, citizen_id=person.id, bound_at=NOW))
+            officers.append((person.id, tid, name))
+        await s.commit()
+    roles = Roles(agency_ids=frozenset({agency_id}))
+    n = _notifier()
+
+    async def take(citizen_id: int) -> str:
+        async with session_factory() as s:
+            try:
+                await casework.take_report(s, n, roles, citizen_id, rid, NOW)
+                return "ok"
+            except CaseRefused as exc:
+                return exc.refusal.value
+
+    results = await asyncio.gather(*(take(cid) for cid, _tid, _name in officers))
+    assert results.count("ok") == 1 and min(results) in (Refusal.CONFLICT.value, Refusal.NOT_NOW.value)
+    winner = next(name for (_cid, _tid, name), r in zip(officers, results, strict=True) if r == "ok")
+    loser_tid = next(tid for (_cid, tid, _name), r in zip(officers, results, strict=True) if r != "ok")
+    async with session_factory() as s:
+        rows = (await s.scalars(select(Outbox).where(Outbox.chat_id.in_([601, 602])))).all()
+    assert [r.chat_id for r in rows] == [loser_tid]
+    assert f"<b>{winner}</b> of your agency took up" in rows[0].payload["text"]
