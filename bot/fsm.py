@@ -16,6 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.fsm import SqlAlchemyStorage
 
 
+def redis_key_builder(key_prefix: str = "lapor:fsm") -> DefaultKeyBuilder:
+    """How FSM keys are named in Redis (tests and operators read them with it)."""
+    # Bot id and destiny in the key: several bots (or a test bot) may share one Redis.
+    return DefaultKeyBuilder(
+        prefix=key_prefix,
+        with_bot_id=True,
+        with_business_connection_id=True,
+        with_destiny=True,
+    )
+
+
 def build_fsm(
     redis_url: str | None,
     session_factory: async_sessionmaker[AsyncSession],
@@ -28,13 +39,6 @@ def build_fsm(
     which the isolation shares, so nothing else needs closing.
     """
     if redis_url:
-        # Bot id and destiny in the key: several bots (or a test bot) may share one Redis.
-        key_builder = DefaultKeyBuilder(
-            prefix=key_prefix,
-            with_bot_id=True,
-            with_business_connection_id=True,
-            with_destiny=True,
-        )
-        storage = RedisStorage.from_url(redis_url, key_builder=key_builder)
+        storage = RedisStorage.from_url(redis_url, key_builder=redis_key_builder(key_prefix))
         return storage, storage.create_isolation()
     return SqlAlchemyStorage(session_factory), SimpleEventIsolation()

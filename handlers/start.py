@@ -3,7 +3,8 @@
 First contact: greeting and language choice, then the notice, accepted once with a button.
 Afterwards /start greets and shows the menu. /start with an officer invite payload (``inv_...``)
 is not ours: the invite router, placed before this one, takes it.
-Nothing here touches the FSM state, so /start and /bahasa never cost a form in progress.
+Nothing here touches a form in progress, so /start and /bahasa never cost one; agreeing to the
+notice that /lapor showed starts the form (only when none is open).
 """
 
 from __future__ import annotations
@@ -16,9 +17,15 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.i18n import LANGUAGES
 from bot.services.citizens import give_consent, set_language
-from bot.ui.citizen_callbacks import ConsentAction, ConsentCb, LanguageCb
+from bot.ui.citizen_callbacks import (
+    ConsentAction,
+    ConsentCb,
+    ConsentForReportCb,
+    LanguageCb,
+)
 from bot.ui.citizen_keyboards import (
     citizen_menu_keyboard,
     consent_again_keyboard,
@@ -69,9 +76,12 @@ def menu_text() -> str:
     )
 
 
-async def ask_consent(bot: Bot, chat_id: int) -> None:
-    """Show the notice with its accept/decline buttons (also for other features that need it)."""
-    await bot.send_message(chat_id, consent_notice_text(), reply_markup=consent_keyboard())
+async def ask_consent(bot: Bot, chat_id: int, *, for_report: bool = False) -> None:
+    """Show the notice with its accept/decline buttons (also for other features that need it).
+
+    ``for_report``: /lapor asked; agreeing then starts the form right away.
+    """
+    await bot.send_message(chat_id, consent_notice_text(), reply_markup=consent_keyboard(for_report))
 
 
 async def send_menu(bot: Bot, chat_id: int, greeting: str, in_form: bool) -> None:
@@ -135,9 +145,23 @@ async def language_chosen(
 
 
 # -- consent -------------------------------------------------------------------------------------
+# The notice /lapor showed carries ConsentForReportCb: the same answers, and agreeing goes straight
+# on to the form. The callback data is only a wish; consent and form state are checked here.
+def _for_report(callback_data: ConsentCb | ConsentForReportCb) -> bool:
+    return isinstance(callback_data, ConsentForReportCb)
+
+
 @router.callback_query(ConsentCb.filter(F.action == ConsentAction.ACCEPT))
+@router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.ACCEPT))
 async def consent_accepted(
-    callback: CallbackQuery, session: AsyncSession, citizen: Citizen, state: FSMContext, bot: Bot
+    callback: CallbackQuery,
+    callback_data: ConsentCb | ConsentForReportCb,
+    session: AsyncSession,
+    citizen: Citizen,
+    state: FSMContext,
+    bot: Bot,
+    settings: Settings,
+    locale: str,
 ) -> None:
     if citizen.consent_at is not None:
         await callback.answer(_("You have already agreed."))
@@ -146,16 +170,29 @@ async def consent_accepted(
     await give_consent(session, citizen)
     await callback.answer(_("Thank you!"))
     await _drop_buttons(callback)
+    in_form = await state.get_state() is not None
+    if _for_report(callback_data) and not in_form:
+        # Imported here: the form's commands import this module for ask_consent.
+        from handlers.intake.flow import begin_form
+
+        await begin_form(
+            bot, callback.from_user.id, state, settings, locale,
+            note=_("✅ Thank you. Let us start your report."),
+        )
+        return
     await send_menu(
         bot,
         callback.from_user.id,
         _("✅ Thank you. You can now file reports and follow them here."),
-        await state.get_state() is not None,
+        in_form,
     )
 
 
 @router.callback_query(ConsentCb.filter(F.action == ConsentAction.DECLINE))
-async def consent_declined(callback: CallbackQuery, citizen: Citizen, bot: Bot) -> None:
+@router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.DECLINE))
+async def consent_declined(
+    callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot
+) -> None:
     if citizen.consent_at is not None:
         # An old notice pressed after agreeing; withdrawing consent is a request to the admin.
         await callback.answer(_("You have already agreed."))
@@ -171,18 +208,21 @@ async def consent_declined(callback: CallbackQuery, citizen: Citizen, bot: Bot) 
             "\n"
             "You can read the notice again and agree at any time."
         ),
-        reply_markup=consent_again_keyboard(),
+        reply_markup=consent_again_keyboard(_for_report(callback_data)),
     )
 
 
 @router.callback_query(ConsentCb.filter(F.action == ConsentAction.SHOW))
-async def consent_shown_again(callback: CallbackQuery, citizen: Citizen, bot: Bot) -> None:
+@router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.SHOW))
+async def consent_shown_again(
+    callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot
+) -> None:
     await _drop_buttons(callback)
     if citizen.consent_at is not None:
         await callback.answer(_("You have already agreed."))
         return
     await callback.answer()
-    await ask_consent(bot, callback.from_user.id)
+    await ask_consent(bot, callback.from_user.id, for_report=_for_report(callback_data))
 
 
 async def _drop_buttons(callback: CallbackQuery) -> None:

@@ -32,6 +32,16 @@ class ConsentCb(CallbackData, prefix="consent"):
     action: ConsentAction
 
 
+class ConsentForReportCb(CallbackData, prefix="rconsent"):
+    """The notice's buttons when /lapor asked for it: agreeing starts the form at once.
+
+    The intent rides in the button (not in the FSM), so it belongs to that notice only; a forged
+    one can do no more than /lapor itself.
+    """
+
+    action: ConsentAction
+
+
 class CitizenMenuCb(CallbackData, prefix="cmenu"):
     action: MenuAction
 

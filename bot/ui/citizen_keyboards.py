@@ -12,6 +12,7 @@ from bot.ui.citizen_callbacks import (
     CitizenMenuCb,
     ConsentAction,
     ConsentCb,
+    ConsentForReportCb,
     LanguageCb,
     MenuAction,
     MyReportsPageCb,
@@ -31,19 +32,22 @@ def language_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def consent_keyboard() -> InlineKeyboardMarkup:
+def _consent_cb(action: ConsentAction, for_report: bool) -> ConsentCb | ConsentForReportCb:
+    return ConsentForReportCb(action=action) if for_report else ConsentCb(action=action)
+
+
+def consent_keyboard(for_report: bool = False) -> InlineKeyboardMarkup:
+    """``for_report``: the notice came from /lapor, and agreeing starts the form."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("✅ I agree"), callback_data=ConsentCb(action=ConsentAction.ACCEPT))
-    kb.button(text=_("✖️ I do not agree"), callback_data=ConsentCb(action=ConsentAction.DECLINE))
+    kb.button(text=_("✅ I agree"), callback_data=_consent_cb(ConsentAction.ACCEPT, for_report))
+    kb.button(text=_("✖️ I do not agree"), callback_data=_consent_cb(ConsentAction.DECLINE, for_report))
     kb.adjust(1)
     return kb.as_markup()
 
 
-def consent_again_keyboard() -> InlineKeyboardMarkup:
+def consent_again_keyboard(for_report: bool = False) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("📄 Read the notice again"), callback_data=ConsentCb(action=ConsentAction.SHOW)
-    )
+    kb.button(text=_("📄 Read the notice again"), callback_data=_consent_cb(ConsentAction.SHOW, for_report))
     return kb.as_markup()
 
 

@@ -8,12 +8,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot.config import Settings
-from bot.services.intake import Draft, Step, new_form_id
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
 from handlers.help import help_text
-from handlers.intake.flow import CurrentFormButton, Form, current, go_to, send_prompt
+from handlers.intake.flow import CurrentFormButton, begin_form, current, send_prompt
 from handlers.intake.states import ReportForm
 from handlers.start import ask_consent
 from storage.models import Citizen
@@ -64,7 +63,7 @@ async def start_form(
 ) -> None:
     if citizen is not None and citizen.consent_at is None:
         await message.answer(r.consent_needed())
-        await ask_consent(bot, message.chat.id)
+        # Agreeing to this notice starts the form: no second /lapor needed.
+        await ask_consent(bot, message.chat.id, for_report=True)
         return
-    form = Form(form_id=new_form_id(), draft=Draft(language=locale))
-    await go_to(bot, message.chat.id, state, form, Step.CLASSIFICATION, settings, locale)
+    await begin_form(bot, message.chat.id, state, settings, locale)

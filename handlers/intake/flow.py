@@ -10,11 +10,16 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardRemove,
+)
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
-from bot.services.intake import Draft, Step, next_step
+from bot.services.intake import Draft, Step, new_form_id, next_step
 from bot.ui import intake_keyboards as kb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
@@ -145,6 +150,14 @@ async def go_to(
         await bot.send_message(chat_id, note or _("✔️ Saved."), reply_markup=ReplyKeyboardRemove())
         note = None
     await send_prompt(bot, chat_id, form, step, settings, locale, note)
+
+
+async def begin_form(
+    bot: Bot, chat_id: int, state: FSMContext, settings: Settings, locale: str, note: str | None = None
+) -> None:
+    """A fresh form at its first step (/lapor, or agreeing to the notice /lapor showed)."""
+    form = Form(form_id=new_form_id(), draft=Draft(language=locale))
+    await go_to(bot, chat_id, state, form, Step.CLASSIFICATION, settings, locale, note)
 
 
 async def advance(

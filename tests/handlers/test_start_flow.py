@@ -6,7 +6,12 @@ from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage
 from sqlalchemy import select
 
-from bot.ui.citizen_callbacks import ConsentAction, ConsentCb, LanguageCb
+from bot.ui.citizen_callbacks import (
+    ConsentAction,
+    ConsentCb,
+    ConsentForReportCb,
+    LanguageCb,
+)
 from handlers.start import _not_invite
 from storage.models import Citizen
 from tests.handlers.harness import Harness
@@ -203,3 +208,87 @@ async def test_menu_buttons_open_my_reports_and_help(tmp_path):
         cq = await h.press(alice, menu, menu.button("Bantuan"))
         assert h.answered(cq) is not None
         assert "<b>Bantuan</b>" in h.last_text(alice)
+
+
+async def _lapor_without_consent(h: Harness, user) -> None:
+    async with h.app.session_factory() as s:
+        s.add(Citizen(telegram_id=user.id, first_name=user.first_name, language="id"))
+        await s.commit()
+    await h.send(user, "/lapor")
+
+
+async def test_agreeing_to_the_notice_from_lapor_starts_the_form_at_once(tmp_path):
+    async with Harness.create(tmp_path) as h:
+        alice = h.user(1001, "Alice")
+        await _lapor_without_consent(h, alice)
+        notice = h.last(alice)
+        assert "Pemberitahuan data pribadi" in notice.text
+        # The notice remembers, in its own buttons, that it came from /lapor.
+        data = [d for _, d in notice.buttons]
+        assert ConsentForReportCb(action=ConsentAction.ACCEPT).pack() in data
+        assert all(len(d.encode()) <= 64 for d in data)
+        fsm = h.app.dp.fsm.get_context(bot=h.app.bot, chat_id=1001, user_id=1001)
+        assert await fsm.get_state() is None  # nothing kept in the FSM while waiting
+
+        mark = h.mark()
+        cq = await h.press(alice, notice, notice.button("Saya setuju"))
+        assert h.answered(cq) is not None
+        assert (await _citizen(h, 1001)).consent_at is not None
+        first_step = h.last(alice)
+        assert "Terima kasih. Mari mulai laporan Anda." in first_step.text
+        assert any("Pengaduan" in label for label, _ in first_step.buttons)
+        assert await fsm.get_state() == "ReportForm:classification"
+        # No second /lapor asked for, and no menu in between.
+        assert not any("Yang bisa saya bantu" in t for t in _texts(h, mark, 1001))
+
+        # Pressing the old notice again neither re-consents nor restarts the form.
+        form_id = (await fsm.get_data())["form_id"]
+        cq = await h.press(alice, notice, ConsentForReportCb(action=ConsentAction.ACCEPT).pack())
+        assert h.answered(cq) is not None and "sudah menyetujui" in (h.answered(cq).text or "")
+        assert (await fsm.get_data())["form_id"] == form_id
+
+
+async def test_declining_then_agreeing_from_lapor_still_starts_the_form(tmp_path):
+    async with Harness.create(tmp_path) as h:
+        bob = h.user(1002, "Bob")
+        await _lapor_without_consent(h, bob)
+        await h.press(bob, h.last(bob), ConsentForReportCb(action=ConsentAction.DECLINE).pack())
+        refusal = h.last(bob)
+        assert "Tanpa persetujuan Anda" in refusal.text
+        assert (await _citizen(h, 1002)).consent_at is None
+        await h.press(bob, refusal, refusal.button("Baca pemberitahuan"))
+        again = h.last(bob)
+        assert ConsentForReportCb(action=ConsentAction.ACCEPT).pack() in [d for _, d in again.buttons]
+        await h.press(bob, again, again.button("Saya setuju"))
+        fsm = h.app.dp.fsm.get_context(bot=h.app.bot, chat_id=1002, user_id=1002)
+        assert await fsm.get_state() == "ReportForm:classification"
+
+
+async def test_agreeing_from_start_shows_the_menu_not_the_form(tmp_path):
+    async with Harness.create(tmp_path) as h:
+        carol = h.user(1003, "Carol")
+        await h.send(carol, "/start")
+        await h.press(carol, h.last(carol), LanguageCb(code="id").pack())
+        notice = h.last(carol)
+        assert ConsentCb(action=ConsentAction.ACCEPT).pack() in [d for _, d in notice.buttons]
+        await h.press(carol, notice, notice.button("Saya setuju"))
+        assert "/lapor" in h.last_text(carol)
+        fsm = h.app.dp.fsm.get_context(bot=h.app.bot, chat_id=1003, user_id=1003)
+        assert await fsm.get_state() is None
+
+
+async def test_forged_report_consent_in_a_form_keeps_the_form(tmp_path):
+    async with Harness.create(tmp_path) as h:
+        dave = h.user(1004, "Dave")
+        await _lapor_without_consent(h, dave)
+        notice = h.last(dave)
+        fsm = h.app.dp.fsm.get_context(bot=h.app.bot, chat_id=1004, user_id=1004)
+        await fsm.set_state("ReportForm:title")
+        await fsm.set_data({"title": "Jalan rusak"})
+        cq = await h.press(dave, notice, ConsentForReportCb(action=ConsentAction.ACCEPT).pack())
+        assert h.answered(cq) is not None
+        assert (await _citizen(h, 1004)).consent_at is not None
+        # A form already open is not replaced: the greeting says how to go on with it.
+        assert "sedang mengisi formulir" in h.last_text(dave)
+        assert await fsm.get_state() == "ReportForm:title"
+        assert await fsm.get_data() == {"title": "Jalan rusak"}

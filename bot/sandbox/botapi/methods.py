@@ -132,8 +132,14 @@ async def set_webhook(server: BotApiServer, p: Params) -> Any:
     url = p.str("url")
     if url and not url.startswith("https://"):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-    # Recorded only: the fake never calls out; getUpdates then answers 409 as Telegram does.
-    server.state.webhook = {"url": url, "allowed_updates": p.json("allowed_updates")} if url else {}
+    # Recorded; the fake calls out only when a test gave it targets (server.forward_webhook), as
+    # the load balancer behind the public URL would. getUpdates then answers 409 as Telegram does.
+    server.state.webhook = {
+        "url": url,
+        "allowed_updates": p.json("allowed_updates"),
+        "secret_token": p.str("secret_token"),
+        "max_connections": p.int("max_connections"),
+    } if url else {}
     return True
 
 

@@ -16,6 +16,7 @@ from bot.sandbox.botapi.models import ApiError, Limits, SentRequest, SimUser, Vi
 from bot.sandbox.botapi.params import Params, read_params
 from bot.sandbox.botapi.state import BotApiState
 from bot.sandbox.botapi.users import UserSimulation
+from bot.sandbox.botapi.webhook import WebhookForwarder
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class BotApiServer(UserSimulation):
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
         self._closed = asyncio.Event()
+        self.webhook_forwarder: WebhookForwarder | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -64,6 +66,9 @@ class BotApiServer(UserSimulation):
         return bound
 
     async def stop(self) -> None:
+        if self.webhook_forwarder is not None:
+            await self.webhook_forwarder.stop()
+            self.webhook_forwarder = None
         self.state.closing = True
         self._closed.set()
         self.state.bump()  # releases long polls so shutdown does not wait for their timeout
@@ -87,6 +92,16 @@ class BotApiServer(UserSimulation):
         if self._base_url is None:
             raise RuntimeError("the server is not started")
         return self._base_url
+
+    def forward_webhook(self, targets: list[str], **options: object) -> WebhookForwarder:
+        """Call the bot's webhook as Telegram does, once one is set: each update POSTed to the
+        next of ``targets`` (the processes behind the registered HTTPS URL's load balancer) until
+        one answers 2xx. ``options`` go to ``WebhookForwarder`` (retry_delay, per_chat_order)."""
+        if self.webhook_forwarder is not None:
+            raise RuntimeError("webhook forwarding is already on")
+        self.webhook_forwarder = WebhookForwarder(self.state, targets, **options)  # type: ignore[arg-type]
+        self.webhook_forwarder.start()
+        return self.webhook_forwarder
 
     # -- what tests read ---------------------------------------------------------------------
 
