@@ -140,6 +140,90 @@ class NotificationSettings(BaseModel):
     job_lease_minutes: int = Field(default=30, ge=1)
 
 
+WEBHOOK_EVENTS = ("report.created", "report.assigned", "report.answered", "report.closed")
+
+
+class WebhookTargetSettings(BaseModel):
+    """One integrator (OpenSID, a district dashboard) told of report events by signed POSTs."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    url: str
+    # Shared with the receiver, which checks the X-Lapor-Signature header with it.
+    secret: SecretStr
+    events: list[Literal["report.created", "report.assigned", "report.answered", "report.closed"]] = Field(
+        default_factory=lambda: list(WEBHOOK_EVENTS)
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL")
+        return v
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: SecretStr) -> SecretStr:
+        if len(v.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (a long random string)")
+        return v
+
+
+class WebhookSettings(BaseModel):
+    targets: list[WebhookTargetSettings] = Field(default_factory=list)
+    # Seconds a receiver has to answer; then the delivery is retried.
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Retries with exponential backoff (about base, 2x base, ... capped), then recorded as failed.
+    max_attempts: int = Field(default=10, ge=1)
+    backoff_base_seconds: float = Field(default=30.0, gt=0)
+    backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+
+    @field_validator("targets")
+    @classmethod
+    def _unique(cls, v: list[WebhookTargetSettings]) -> list[WebhookTargetSettings]:
+        names = [t.name for t in v]
+        if len(names) != len(set(names)):
+            raise ValueError("target names must be unique")
+        return v
+
+
+class WebSettings(BaseModel):
+    """The public status page, the transparency page and the Open311 API."""
+
+    # Serve them from ``lapor-bot run`` too: beside the webhook in webhook mode, on host:port
+    # otherwise. ``lapor-bot web`` serves them on host:port whatever this says.
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8082, ge=1, le=65535)
+    # The address citizens reach the pages at (behind the reverse proxy), for the links in
+    # receipts and in the API; empty: no links are given.
+    public_base_url: str | None = None
+    # Open311 discovery's contact line (an e-mail address or a web page).
+    contact: str = ""
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL such as https://lapor.example.go.id")
+        return v.rstrip("/")
+
+
+class LaporSettings(BaseModel):
+    """SP4N-LAPOR! itself: where a report's page is, by its LAPOR! tracking number."""
+
+    report_url: str = "https://www.lapor.go.id/pengaduan/{number}"
+
+    @field_validator("report_url")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        if "{number}" not in v or not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL containing {number}")
+        return v
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LAPOR_", env_nested_delimiter="__", extra="forbid", toml_file=None
@@ -154,6 +238,9 @@ class Settings(BaseSettings):
     workflow: WorkflowSettings = WorkflowSettings()
     delivery: DeliverySettings = DeliverySettings()
     notifications: NotificationSettings = NotificationSettings()
+    web: WebSettings = WebSettings()
+    lapor: LaporSettings = LaporSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @model_validator(mode="after")
     def _lease_outlasts_a_request(self) -> Settings:
