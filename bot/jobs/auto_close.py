@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import SessionFactory, language_of, rendering, run_daily
+from bot.services import webhooks
 from bot.services.notification_policy import queue_citizen_update
 from bot.ui.render import esc
 from storage.models.citizen import Citizen
@@ -84,6 +85,9 @@ async def _close_one(session, report_id, settings, calendar, i18n, now) -> bool:
             to_status=ReportStatus.CLOSED,
         )
     )
+    await webhooks.status_changed(session, report, ReportStatus.ANSWERED, now)
+    if report.citizen_id is None:  # filed through the Open311 API: nobody to tell in Telegram
+        return True
     citizen = await session.get(Citizen, report.citizen_id)
     with rendering(i18n, language_of(citizen.language, settings)):
         text = _(

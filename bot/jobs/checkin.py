@@ -73,7 +73,9 @@ async def ask_due(
         closed = list(
             await session.scalars(
                 select(Report)
-                .where(Report.status == ReportStatus.CLOSED, Report.closed_at >= since)
+                # Reports filed through the Open311 API have nobody to ask in Telegram.
+                .where(Report.status == ReportStatus.CLOSED, Report.closed_at >= since,
+                       Report.citizen_id.is_not(None))
                 .order_by(Report.closed_at, Report.id)
             )
         )

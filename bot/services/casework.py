@@ -27,7 +27,7 @@ from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY, can_transition
 from bot.domain.paging import clamp_page
 from bot.domain.text_rules import validate_reason
 from bot.domain.workdays import WorkCalendar
-from bot.services import audit, notify
+from bot.services import audit, notify, webhooks
 from bot.services.notify import Notifier
 from bot.services.roles import Roles
 from storage.models import Agency, Attachment, Citizen, Report, ReportEvent, ResponseTemplate
@@ -100,7 +100,7 @@ async def _change(
     """Move ``report`` from the status it was read in to ``target``, or refuse if someone got
     there first. Returns the report re-read with its details."""
     repo = CaseRepo(session)
-    report_id = report.id
+    report_id, previous = report.id, report.status
     ok = await repo.change_status(
         report_id,
         expected_status=report.status,
@@ -112,6 +112,7 @@ async def _change(
         raise CaseRefused(Refusal.CONFLICT)
     fresh = await repo.get_with_details(report_id)
     assert fresh is not None
+    await webhooks.status_changed(session, fresh, previous, now)
     return fresh
 
 
@@ -144,7 +145,8 @@ async def _event(
 
 
 async def _reporter(session: AsyncSession, report: Report) -> Citizen | None:
-    return await CitizenRepo(session).get(report.citizen_id)
+    # None for a report filed through the Open311 API: nobody to message in Telegram.
+    return await CitizenRepo(session).get(report.citizen_id) if report.citizen_id else None
 
 
 async def _report_attachments(session: AsyncSession, report_id: int) -> Sequence[Attachment]:
@@ -290,7 +292,8 @@ class CaseView:
     # The officer's reason when the report came back as "not our authority".
     returned_reason: str | None = None
     returned_by: str | None = None
-    # The agency to offer first when assigning: the citizen's choice, unless it just refused it.
+    # The agency to offer first when assigning: the citizen's choice or the category's default,
+    # unless that agency returned it.
     suggested: tuple[int, str] | None = None
     events: list[ReportEvent] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
@@ -301,10 +304,12 @@ async def _view(session: AsyncSession, report: Report) -> CaseView:
     returned = next((e for e in reversed(report.events) if e.kind == EventKind.RETURNED), None)
     suggested = None
     refused = {e.agency_id for e in report.events if e.kind == EventKind.RETURNED}
-    if report.requested_agency_id and report.requested_agency_id not in refused:
-        agency = await AgencyRepo(session).get_active(report.requested_agency_id)
-        if agency is not None:
+    # The citizen's choice first, else the category's default agency.
+    default = report.category.default_agency_id if report.category else None
+    for choice in (report.requested_agency_id, default):
+        if choice and choice not in refused and (agency := await AgencyRepo(session).get_active(choice)):
             suggested = (agency.id, agency.name)
+            break
     return CaseView(
         report=report,
         reporter=await _reporter(session, report),
