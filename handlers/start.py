@@ -173,11 +173,13 @@ async def consent_accepted(
     in_form = await state.get_state() is not None
     if _for_report(callback_data) and not in_form:
         # Imported here: the form's commands import this module for ask_consent.
+        from bot.services import categories
         from handlers.intake.flow import begin_form
 
         await begin_form(
             bot, callback.from_user.id, state, settings, locale,
             note=_("✅ Thank you. Let us start your report."),
+            categories=await categories.choices(session, locale),
         )
         return
     await send_menu(

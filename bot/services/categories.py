@@ -1,0 +1,95 @@
+"""The category tree in use: what the form offers, and the admin setting a report's category.
+
+Two levels at most (the import enforces it): the form shows the top level; a topic with
+children opens them, so any category is two taps away, and "Lainnya / Tidak tahu" is always
+there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.categories import display_name
+from bot.services import audit
+from bot.services.casework import CaseRefused, Refusal
+from bot.services.roles import Roles
+from storage.models import Category, Citizen
+from storage.repositories.cases import CaseRepo
+from storage.repositories.categories import CategoryRepo
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    id: int
+    label: str
+    has_children: bool
+
+
+async def choices(session: AsyncSession, locale: str, parent_id: int | None = None) -> list[CategoryChoice]:
+    """Active categories under ``parent_id`` (None: the top level), labelled for ``locale``."""
+    rows = await CategoryRepo(session).all_active()
+    parents = {c.parent_id for c in rows}
+    return [
+        CategoryChoice(c.id, display_name(c.name, c.name_en, locale), c.id in parents)
+        for c in rows
+        if c.parent_id == parent_id
+    ]
+
+
+async def parent_with_children(session: AsyncSession, category_id: int) -> Category | None:
+    """An active top-level category that has children, or None (a forged or stale button)."""
+    category = await CategoryRepo(session).get_active(category_id)
+    if category is None or category.parent_id is not None:
+        return None
+    return category
+
+
+async def choosable(session: AsyncSession, category_id: int) -> Category | None:
+    """An active category a report may be filed under."""
+    return await CategoryRepo(session).get_active(category_id)
+
+
+def label(category: Category | None, locale: str) -> str | None:
+    return display_name(category.name, category.name_en, locale) if category is not None else None
+
+
+async def report_category(
+    session: AsyncSession, roles: Roles, report_id: int, locale: str
+) -> tuple[str, str | None]:
+    """A report's tracking id and its category's name, for an admin."""
+    if not roles.is_admin:
+        raise CaseRefused(Refusal.FORBIDDEN)
+    report = await CaseRepo(session).get_with_details(report_id)
+    if report is None:
+        raise CaseRefused(Refusal.FORBIDDEN)
+    return report.tracking_id, label(report.category, locale)
+
+
+async def set_report_category(
+    session: AsyncSession, roles: Roles, actor_id: int, report_id: int, category_id: int | None,
+    now: datetime,
+) -> tuple[str, Category | None]:
+    """The admin sets or corrects a report's category (None: "Lainnya / Tidak tahu"), in any
+    status: statistics count the corrected one. Audited; commits."""
+    if not roles.is_admin:
+        raise CaseRefused(Refusal.FORBIDDEN)
+    report = await CaseRepo(session).get_with_details(report_id)
+    if report is None:
+        raise CaseRefused(Refusal.FORBIDDEN)
+    category = None
+    if category_id is not None:
+        category = await CategoryRepo(session).get_active(category_id)
+        if category is None:
+            raise CaseRefused(Refusal.INVALID)
+    previous = report.category.code if report.category else None
+    report.category = category
+    report.updated_at = now
+    await audit.record(session, await session.get(Citizen, actor_id), audit.AuditAction.CATEGORIZE,
+                       report.tracking_id, {"report_id": report.id, "from": previous,
+                                            "to": category.code if category else None})
+    tracking_id = report.tracking_id
+    await session.commit()
+    return tracking_id, category

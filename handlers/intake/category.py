@@ -1,0 +1,75 @@
+"""The category step: a topic, then (when it has any) the closest subtopic; two taps at most.
+"Other / not sure" is always one tap away."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.services import categories
+from bot.services.intake import Step
+from bot.ui import intake_callbacks as cb
+from bot.ui import intake_keyboards as kb
+from bot.ui import intake_render as r
+from bot.ui.callback_types import parse_row_id
+from bot.ui.intake_callbacks import IntakeCb
+from handlers.intake.flow import CurrentFormButton, Form, advance, show_in_place
+
+router = Router(name=__name__)
+router.callback_query.filter(CurrentFormButton(), IntakeCb.filter(F.step == Step.CATEGORY))
+
+
+async def _choose(callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings,
+                  locale: str, category_id: int | None, label: str | None) -> None:
+    draft = form.draft
+    draft.category_chosen, draft.category_id, draft.category_name = True, category_id, label
+    await callback.answer()
+    await advance(bot, callback.from_user.id, state, form, Step.CATEGORY, settings, locale,
+                  r.category_chosen(label))
+
+
+@router.callback_query(IntakeCb.filter(F.action == cb.SET))
+async def category_picked(
+    callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
+    settings: Settings, locale: str, session: AsyncSession,
+) -> None:
+    category_id = parse_row_id(callback_data.value)
+    category = await categories.choosable(session, category_id) if category_id is not None else None
+    if category is None:
+        # Forged, or withdrawn from the tree since the form started.
+        await callback.answer(r.stale_button(), show_alert=True)
+        return
+    await _choose(callback, form, state, bot, settings, locale, category.id, categories.label(category, locale))
+
+
+@router.callback_query(IntakeCb.filter(F.action == cb.UNKNOWN))
+async def category_unknown(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
+) -> None:
+    await _choose(callback, form, state, bot, settings, locale, None, None)
+
+
+@router.callback_query(IntakeCb.filter(F.action == cb.OPEN))
+async def topic_opened(
+    callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession, locale: str
+) -> None:
+    topic_id = parse_row_id(callback_data.value)
+    topic = await categories.parent_with_children(session, topic_id) if topic_id is not None else None
+    children = await categories.choices(session, locale, topic.id) if topic is not None else []
+    if topic is None or not children:
+        await callback.answer(r.stale_button(), show_alert=True)
+        return
+    await callback.answer()
+    label = categories.label(topic, locale) or ""
+    await show_in_place(callback, r.subcategory_title(label),
+                        kb.subcategory_kb(form.form_id, (topic.id, label), [(c.id, c.label) for c in children]))
+
+
+@router.callback_query(IntakeCb.filter(F.action == cb.TOP))
+async def back_to_topics(callback: CallbackQuery, form: Form) -> None:
+    await callback.answer()
+    await show_in_place(callback, r.prompt(Step.CATEGORY, form.draft),
+                        kb.category_kb(form.form_id, [tuple(item) for item in form.categories]))
