@@ -13,6 +13,7 @@ from aiogram import Router
 def get_routers() -> list[Router]:
     from handlers import (
         admin_audit,
+        admin_case_extras,
         admin_broadcast,
         admin_directory,
         admin_officers,
@@ -40,6 +41,8 @@ def get_routers() -> list[Router]:
         admin_officers.router,
         # Casework: the admin queue and the officer's follow-up (their text steps ignore /commands).
         admin_verify.router,
+        # The admin card's category and SP4N-LAPOR! number (its text step ignores /commands).
+        admin_case_extras.router,
         officer.router,
         # The admin console (gated on roles.is_admin on each router).
         admin_broadcast.router,

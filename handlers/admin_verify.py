@@ -22,13 +22,14 @@ from bot.domain.text_rules import REASON_MAX
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
 from bot.filters import IsAdmin
-from bot.services import casework
+from bot.services import casework, open311_intake
 from bot.services.casework import CaseRefused, notifier
 from bot.services.delivery import DeliveryWorker
 from bot.services.privacy import reporter_for_admin
 from bot.services.roles import Roles
 from bot.ui import case_keyboards as kb
 from bot.ui.callback_types import parse_row_id
+from bot.ui.case_extras import api_filer_line, with_card_extras
 from bot.ui.case_callbacks import VerifyAction, VerifyCb
 from bot.ui.case_render import (
     case_card_parts,
@@ -112,6 +113,9 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, roles: Roles
                 agency=esc(view.returned_by or "?"), reason=esc(view.returned_reason)
             )
         )
+    if view.reporter is None and (filed := await open311_intake.filer(session, roles, r.id)):
+        sub, key_name = filed
+        extra.append(api_filer_line(sub.first_name, sub.last_name, sub.email, sub.phone, key_name))
     if r.requested_agency_id:
         extra.append(
             _("<b>Citizen's choice:</b> {agency}").format(
@@ -128,6 +132,7 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, roles: Roles
     from bot.domain.lifecycle import VERIFICATION_QUEUE
 
     markup = kb.verify_actions_kb(r.id, view.suggested) if r.status in VERIFICATION_QUEUE else None
+    markup = with_card_extras(markup, r.id)  # category and SP4N-LAPOR! number, in any status
     for i, text in enumerate(messages):
         await bot.send_message(chat_id, text, reply_markup=markup if i == len(messages) - 1 else None)
 

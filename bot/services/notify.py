@@ -107,7 +107,7 @@ async def enqueue_citizen_update(
 
 
 def _citizen_text(
-    report: Report, kind: str, agency: str, note: str | None, locale: str
+    report: Report, kind: str, agency: str, note: str | None, locale: str, link: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     head = _("📣 <b>Update on your report</b> <code>{tracking_id}</code>\n<b>{title}</b>").format(
         tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200)
@@ -161,6 +161,11 @@ def _citizen_text(
         case EventKind.DISPUTED:
             what = _("Your report was reopened and sent back to {agency}.").format(agency=agency_html)
             nxt = _("Its answer is due by {date}.").format(date=when(report.followup_due))
+        case EventKind.LAPOR_RECORDED:
+            what = _("Your report was entered into SP4N-LAPOR!, the national complaint system, with "
+                     "the tracking number <b>{number}</b>.").format(number=note_html)
+            nxt = (_('You can follow it on lapor.go.id too: <a href="{link}">{link_text}</a>').format(
+                link=esc(link), link_text=esc(link)) if link else _("See the details with /laporan."))
         case EventKind.ACCEPTED:
             what = _("Thank you for rating the answer. Your report is completed.")
             nxt = _("You can file another report any time with /lapor.")
@@ -179,10 +184,11 @@ async def tell_citizen(
     *,
     agency_name: str | None = None,
     note: str | None = None,
+    link: str | None = None,
 ) -> Outbox:
     """What changed, which agency (never an officer), what happens next and by when."""
     with n.locale(citizen.language or report.language) as locale:
-        text, markup = _citizen_text(report, kind, agency_name or "", note, locale)
+        text, markup = _citizen_text(report, kind, agency_name or "", note, locale, link)
     return await enqueue_citizen_update(
         session, citizen, report, text, markup, notifications=n.notifications, tz=n.calendar.tz
     )
