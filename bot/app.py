@@ -33,6 +33,11 @@ from bot.retry import RetryAfterMiddleware
 from bot.scheduler import build_scheduler
 from bot.services.broadcasts import BroadcastMonitor
 from bot.services.delivery import DeliveryWorker
+from bot.services.lapor import LaporConnector, ManualConnector
+from bot.services.webhook_delivery import WebhookWorker
+from bot.services.webhooks import sync_targets
+from bot.web import WebContext, build_web_app
+from bot.web import install as install_web
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
 
@@ -55,6 +60,8 @@ class App:
     scheduler: AsyncIOScheduler | None = None
     # Progress messages of running announcements; resumed on start (bot/services/broadcasts.py).
     broadcasts: BroadcastMonitor | None = None
+    # Where an automatic SP4N-LAPOR! integration plugs in (bot/services/lapor.py).
+    lapor_connector: LaporConnector = field(default_factory=ManualConnector)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -62,6 +69,11 @@ class App:
         """The delivery loop and the scheduler beside update handling."""
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self.delivery.run_forever(self._stop), name="delivery"))
+        # Webhook targets into the database, so services can queue deliveries without settings.
+        await sync_targets(self.session_factory, self.settings.webhooks.targets)
+        if self.settings.webhooks.targets:
+            worker = WebhookWorker(self.session_factory, self.settings.webhooks)
+            self._tasks.append(asyncio.create_task(worker.run_forever(self._stop), name="webhooks"))
         if self.scheduler is None:
             self.scheduler = build_scheduler(
                 session_factory=self.session_factory,
@@ -111,7 +123,7 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
-def build_app(settings: Settings) -> App:
+def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = None) -> App:
     engine = create_engine(settings.database.url)
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
@@ -142,6 +154,7 @@ def build_app(settings: Settings) -> App:
         i18n=i18n,
         delivery=delivery,
         broadcasts=broadcasts,
+        lapor_connector=lapor_connector or ManualConnector(),
     )
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(CitizenMiddleware(settings.roles.admin_ids))
@@ -160,6 +173,7 @@ def build_app(settings: Settings) -> App:
         events_isolation=isolation,
         delivery=delivery,
         broadcasts=broadcasts,
+        lapor_connector=dp["lapor_connector"],
     )
 
     async def on_startup(bot: Bot) -> None:
@@ -174,13 +188,29 @@ def build_app(settings: Settings) -> App:
     return app
 
 
+def web_context(app: App) -> WebContext:
+    return WebContext(settings=app.settings, session_factory=app.session_factory, calendar=app.calendar,
+                      i18n=app.i18n)
+
+
 async def run_polling(app: App) -> None:
+    from aiohttp import web
+
+    runner = None
+    if app.settings.web.enabled:
+        # The public pages and the API on a port of their own (no webhook server to share).
+        runner = web.AppRunner(build_web_app(web_context(app)), handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, app.settings.web.host, app.settings.web.port).start()
+        log.info("public pages on %s:%s", app.settings.web.host, app.settings.web.port)
     try:
         # aiogram installs the SIGINT/SIGTERM handlers and stops polling gracefully.
         await app.dp.start_polling(
             app.bot, allowed_updates=app.dp.resolve_used_update_types(), close_bot_session=False
         )
     finally:
+        if runner is not None:
+            await runner.cleanup()
         await app.close()
 
 
@@ -200,6 +230,8 @@ async def run_webhook(app: App) -> None:
         dispatcher=app.dp, bot=app.bot, handle_in_background=False, secret_token=secret
     ).register(web_app, path=WEBHOOK_PATH)
     setup_application(web_app, app.dp, bot=app.bot)
+    if app.settings.web.enabled:
+        install_web(web_app, web_context(app))
 
     runner = web.AppRunner(web_app, handle_signals=False)
     await runner.setup()

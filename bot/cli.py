@@ -283,9 +283,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _register_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export one year's reports (CSV or XLSX) for the evaluation")
+    p = sub.add_parser("export", help="export one year's reports (CSV or XLSX) for the evaluation, "
+                                      "or in SP4N-LAPOR!'s form (lapor) for entering them there")
     p.add_argument("--year", type=int, required=True, help="reports received in this year")
-    p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    p.add_argument("--format", choices=["csv", "xlsx", "lapor"], default="csv")
     p.add_argument("--out", help="output file (default: lapor-YEAR.FORMAT)")
     p.set_defaults(func=cmd_export)
 
@@ -364,7 +365,9 @@ def _register_sandbox(sub: argparse._SubParsersAction) -> None:
 
 
 def _feature_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    return [_register_casework_directory, _register_export, _register_sandbox]
+    from bot.cli_integrations import register as register_integrations
+
+    return [_register_casework_directory, _register_export, _register_sandbox, register_integrations]
 
 
 def main(argv: list[str] | None = None) -> int:
