@@ -126,26 +126,32 @@ async def _with_session(settings: Settings, work):
         await engine.dispose()
 
 
-def cmd_agencies_import(args: argparse.Namespace) -> int:
-    from bot.services.agency_import import AgencyImportError, import_agencies, parse_file
+def run_import(args: argparse.Namespace, parse_file, apply, noun: str) -> int:
+    """An import subcommand: parse ``args.file``, apply it (or only check it, ``--dry-run``),
+    and print what changed; every problem is printed and nothing is written."""
+    from bot.services.import_file import ImportFileError
 
     settings = _settings(args)
     try:
         entries = parse_file(args.file)
-        summary = asyncio.run(
-            _with_session(settings, lambda s: import_agencies(s, entries, dry_run=args.dry_run))
-        )
-    except AgencyImportError as exc:
+        summary = asyncio.run(_with_session(settings, lambda s: apply(s, entries, dry_run=args.dry_run)))
+    except ImportFileError as exc:
         for problem in exc.problems:
             print(f"{args.file}: {problem}", file=sys.stderr)
         raise CliError(f"nothing imported ({len(exc.problems)} problem(s))") from None
     prefix = "dry run, nothing written: " if args.dry_run else ""
-    print(f"{prefix}{len(entries)} agencies: {summary}")
+    print(f"{prefix}{len(entries)} {noun}: {summary}")
     for name in summary.created_names:
         print(f"  + {name}")
     for name in summary.updated_names:
         print(f"  ~ {name}")
     return 0
+
+
+def cmd_agencies_import(args: argparse.Namespace) -> int:
+    from bot.services.agency_import import import_agencies, parse_file
+
+    return run_import(args, parse_file, import_agencies, "agencies")
 
 
 async def _find_agency(session, ref: str):
@@ -313,9 +319,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- sandbox ----------------------------------------------------------------------------------
-def cmd_sandbox(args: argparse.Namespace) -> int:
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, for a server that stops cleanly on either."""
     import contextlib
     import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.sandbox.app import Sandbox, SandboxOptions
@@ -336,12 +353,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CliError(f"cannot listen on {args.host}:{args.port}: {exc} (try --port)") from None
         print(f"LAPOR! sandbox: open {url}/ in a browser (Ctrl+C stops; nothing is kept)", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
         # SIGTERM too, so a stopped sandbox still removes its throw-away database.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         try:
             await stop.wait()
         finally:

@@ -9,32 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
-import sys
 
-from bot.cli import CliError, _settings, _with_session, log
+from bot.cli import CliError, _settings, _with_session, log, run_import, stop_on_signals
 
 
 # -- categories ---------------------------------------------------------------------------------
 def cmd_categories_import(args: argparse.Namespace) -> int:
-    from bot.services.category_import import CategoryImportError, import_categories, parse_file
+    from bot.services.category_import import import_categories, parse_file
 
-    settings = _settings(args)
-    try:
-        entries = parse_file(args.file)
-        summary = asyncio.run(_with_session(settings, lambda s: import_categories(s, entries, dry_run=args.dry_run)))
-    except CategoryImportError as exc:
-        for problem in exc.problems:
-            print(f"{args.file}: {problem}", file=sys.stderr)
-        raise CliError(f"nothing imported ({len(exc.problems)} problem(s))") from None
-    prefix = "dry run, nothing written: " if args.dry_run else ""
-    print(f"{prefix}{len(entries)} categories: {summary}")
-    for code in summary.created_codes:
-        print(f"  + {code}")
-    for code in summary.updated_codes:
-        print(f"  ~ {code}")
-    return 0
+    return run_import(args, parse_file, import_categories, "categories")
 
 
 # -- API keys -----------------------------------------------------------------------------------
@@ -118,11 +101,7 @@ def cmd_web(args: argparse.Namespace) -> int:
                          i18n=build_i18n(settings.app.default_language))
         runner = web.AppRunner(build_web_app(ctx), handle_signals=False)
         await runner.setup()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         try:
             try:
                 await web.TCPSite(runner, host, port).start()

@@ -26,6 +26,12 @@ DEFAULT_API_BASE = "https://api.telegram.org"
 TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,80}$")
 
 
+def _http_url(value: str, example: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"must be an http(s) URL such as {example}")
+    return value.rstrip("/")
+
+
 class TelegramSettings(BaseModel):
     token: SecretStr
     api_base: str = DEFAULT_API_BASE
@@ -55,9 +61,7 @@ class TelegramSettings(BaseModel):
     @field_validator("api_base")
     @classmethod
     def _api_base(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
-        return v.rstrip("/")
+        return _http_url(v, "https://api.telegram.org")
 
 
 class DatabaseSettings(BaseModel):
@@ -157,8 +161,8 @@ class WebhookTargetSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http(s) URL")
+        # Kept as given: the receiver may expect its trailing slash.
+        _http_url(v, "https://desa.example/lapor-webhook")
         return v
 
     @field_validator("secret")
@@ -204,11 +208,7 @@ class WebSettings(BaseModel):
     @field_validator("public_base_url")
     @classmethod
     def _base(cls, v: str | None) -> str | None:
-        if v in (None, ""):
-            return None
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http(s) URL such as https://lapor.example.go.id")
-        return v.rstrip("/")
+        return _http_url(v, "https://lapor.example.go.id") if v else None
 
 
 class LaporSettings(BaseModel):
@@ -219,9 +219,9 @@ class LaporSettings(BaseModel):
     @field_validator("report_url")
     @classmethod
     def _template(cls, v: str) -> str:
-        if "{number}" not in v or not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http(s) URL containing {number}")
-        return v
+        if "{number}" not in v:
+            raise ValueError("must contain {number}, where the tracking number goes")
+        return _http_url(v, "https://www.lapor.go.id/pengaduan/{number}")
 
 
 class Settings(BaseSettings):

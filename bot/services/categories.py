@@ -13,11 +13,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.categories import display_name
-from bot.services import audit
+from bot.services import audit, casework
 from bot.services.casework import CaseRefused, Refusal
 from bot.services.roles import Roles
 from storage.models import Category, Citizen
-from storage.repositories.cases import CaseRepo
 from storage.repositories.categories import CategoryRepo
 
 
@@ -60,11 +59,7 @@ async def report_category(
     session: AsyncSession, roles: Roles, report_id: int, locale: str
 ) -> tuple[str, str | None]:
     """A report's tracking id and its category's name, for an admin."""
-    if not roles.is_admin:
-        raise CaseRefused(Refusal.FORBIDDEN)
-    report = await CaseRepo(session).get_with_details(report_id)
-    if report is None:
-        raise CaseRefused(Refusal.FORBIDDEN)
+    report = (await casework.admin_case(session, roles, report_id)).report  # admins only
     return report.tracking_id, label(report.category, locale)
 
 
@@ -74,11 +69,7 @@ async def set_report_category(
 ) -> tuple[str, Category | None]:
     """The admin sets or corrects a report's category (None: "Lainnya / Tidak tahu"), in any
     status: statistics count the corrected one. Audited; commits."""
-    if not roles.is_admin:
-        raise CaseRefused(Refusal.FORBIDDEN)
-    report = await CaseRepo(session).get_with_details(report_id)
-    if report is None:
-        raise CaseRefused(Refusal.FORBIDDEN)
+    report = (await casework.admin_case(session, roles, report_id)).report  # admins only
     category = None
     if category_id is not None:
         category = await CategoryRepo(session).get_active(category_id)

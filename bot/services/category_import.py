@@ -12,17 +12,17 @@ Open311 service attributes (extra questions for API clients) can be given in TOM
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.categories import CODE_MAX, NAME_MAX, OTHER_CODE, valid_code
+from bot.services.import_file import ImportFileError, ImportSummary, csv_rows, read_text, toml_entry_places
+from bot.services.import_file import clean as _clean
 from storage.models import Category
 from storage.repositories.agencies import AgencyRepo
 from storage.repositories.categories import CategoryRepo
@@ -35,7 +35,6 @@ _CSV_KEYS = _KEYS - {"attribute"}
 # GeoReport v2 attribute datatypes.
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 _LIST_TYPES = {"singlevaluelist", "multivaluelist"}
-_TOML_ENTRY_RE = re.compile(r"^[ \t]*\[\[[ \t]*category[ \t]*\]\]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -52,43 +51,14 @@ class CategoryEntry:
     attributes: tuple[dict[str, Any], ...] = ()
 
 
-@dataclass
-class ImportSummary:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    created_codes: list[str] = field(default_factory=list)
-    updated_codes: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}"
-
-
-class CategoryImportError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def _clean(value: Any) -> str:
-    return " ".join(str(value).split()) if value is not None else ""
+class CategoryImportError(ImportFileError):
+    pass
 
 
 # -- parsing ---------------------------------------------------------------------------------
 def parse_file(path: str | Path) -> list[CategoryEntry]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CategoryImportError([f"cannot read {path}: {exc.strerror or exc}"]) from None
-    except UnicodeDecodeError:
-        raise CategoryImportError([f"{path} is not UTF-8 text"]) from None
-    match path.suffix.lower():
-        case ".toml":
-            return parse_toml(text)
-        case ".csv":
-            return parse_csv(text)
-    raise CategoryImportError([f"{path}: unknown file type {path.suffix or '(none)'}; use .toml or .csv"])
+    text, suffix = read_text(path, CategoryImportError)
+    return parse_toml(text) if suffix == ".toml" else parse_csv(text)
 
 
 def parse_toml(text: str) -> list[CategoryEntry]:
@@ -99,11 +69,9 @@ def parse_toml(text: str) -> list[CategoryEntry]:
     items = data.get("category")
     if not isinstance(items, list) or not items:
         raise CategoryImportError(["no [[category]] entries found"])
-    lines = [text.count("\n", 0, m.start()) + 1 for m in _TOML_ENTRY_RE.finditer(text)]
     entries: list[CategoryEntry] = []
     problems: list[str] = []
-    for n, item in enumerate(items, start=1):
-        where = f"entry {n}" + (f" (line {lines[n - 1]})" if len(lines) == len(items) else "")
+    for where, item in zip(toml_entry_places(text, "category", len(items)), items, strict=True):
         if unknown := set(item) - _KEYS:
             problems.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
             continue
@@ -114,26 +82,21 @@ def parse_toml(text: str) -> list[CategoryEntry]:
 
 
 def parse_csv(text: str) -> list[CategoryEntry]:
-    # "#" lines are comments, blanked so that line numbers still match the file.
-    lines = ["" if line.lstrip().startswith("#") else line for line in text.splitlines()]
-    reader = csv.reader(io.StringIO("\n".join(lines)))
     header: list[str] | None = None
     entries: list[CategoryEntry] = []
     problems: list[str] = []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
+    for line_num, row in csv_rows(text):
         if header is None:
             header = [cell.strip().lower() for cell in row]
             unknown = set(header) - _CSV_KEYS
             if {"code", "name"} - set(header) or unknown:
-                msg = f"line {reader.line_num}: the header needs code and name (optional: "
+                msg = f"line {line_num}: the header needs code and name (optional: "
                 msg += ", ".join(sorted(_CSV_KEYS - {"code", "name"})) + ")"
                 if unknown:
                     msg += f"; unknown column(s) {', '.join(sorted(unknown))}"
                 raise CategoryImportError([msg])
             continue
-        where = f"line {reader.line_num}"
+        where = f"line {line_num}"
         if len(row) > len(header):
             problems.append(f"{where}: {len(row)} columns, the header has {len(header)}")
             continue
@@ -299,10 +262,10 @@ async def import_categories(
     for e in entries:
         if before[e.code] is None:
             summary.created += 1
-            summary.created_codes.append(e.code)
+            summary.created_names.append(e.code)
         elif before[e.code] != _snapshot(rows[e.code]):
             summary.updated += 1
-            summary.updated_codes.append(e.code)
+            summary.updated_names.append(e.code)
         else:
             summary.unchanged += 1
     if dry_run:

@@ -23,13 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.enums import ActorRole, Classification, EventKind, Privacy
 from bot.domain.lapor import lapor_report_url, normalize_lapor_id
-from bot.services import audit, notify
+from bot.services import audit, casework, notify
 from bot.services.casework import CaseRefused, Refusal
 from bot.services.notify import Notifier
 from bot.services.roles import Roles
 from storage.models import Citizen, Report, ReportEvent
 from storage.repositories.agencies import AgencyRepo
-from storage.repositories.cases import CaseRepo
 from storage.repositories.reports import ReportRepo
 
 # LAPOR!'s own field names, in the order of its form (lapor.go.id, "Sampaikan Laporan Anda").
@@ -116,11 +115,7 @@ class ManualConnector:
 # -- use cases ----------------------------------------------------------------------------------
 async def lapor_form(session: AsyncSession, roles: Roles, report_id: int) -> LaporForm:
     """The form for one report, for an admin to enter into LAPOR!."""
-    if not roles.is_admin:
-        raise CaseRefused(Refusal.FORBIDDEN)
-    report = await CaseRepo(session).get_with_details(report_id)
-    if report is None:
-        raise CaseRefused(Refusal.FORBIDDEN)
+    report = (await casework.admin_case(session, roles, report_id)).report  # admins only
     agency_id = report.agency_id or report.requested_agency_id
     agency = await AgencyRepo(session).get(agency_id) if agency_id else None
     return form_of(report, agency.name if agency else None, report.category.name if report.category else None)
@@ -151,15 +146,10 @@ async def record_lapor_id(
 
     Raises ``ValueError`` for a number that is not one, ``LaporIdTaken`` when another report
     has it, ``CaseRefused`` for a non-admin or an unknown report."""
-    if not roles.is_admin:
-        raise CaseRefused(Refusal.FORBIDDEN)
+    report = (await casework.admin_case(session, roles, report_id)).report  # admins only
     lapor_id = normalize_lapor_id(number)
     if lapor_id is None:
         raise ValueError("not a LAPOR! tracking number")
-    repo = CaseRepo(session)
-    report = await repo.get_with_details(report_id)
-    if report is None:
-        raise CaseRefused(Refusal.FORBIDDEN)
     if report.lapor_id == lapor_id:
         return report
     holder = await ReportRepo(session).by_lapor_id(lapor_id)

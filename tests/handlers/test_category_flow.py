@@ -24,22 +24,32 @@ from tests.handlers.intake_helpers import (
 REPORTER = 5551
 
 
-async def _to_category_step(h: Harness, user) -> None:
+async def _at_category_step(h: Harness):
+    """Agencies, categories, and a citizen at the form's category step: (user, category ids)."""
+    await seed_agencies(h)
+    cats = await seed_categories(h)
+    user = h.user(1001)
     await consenting_citizen(h, user)
     await h.send(user, "/lapor")
     await tap(h, user, "Pengaduan")
     state, _data = await fsm(h, user)
     assert state.endswith("category")
+    return user, cats
 
 
-async def _finish(h: Harness, user) -> Report:
-    await tap(h, user, "Tidak tahu")  # agency
+async def _to_summary(h: Harness, user) -> None:
+    """From the agency step to the summary."""
+    await tap(h, user, "Tidak tahu")
     await h.send(user, "Jalan berlubang di depan pasar")
     await h.send(user, "Jalan di depan pasar berlubang besar, sudah tiga minggu belum diperbaiki.")
     await tap(h, user, "Kemarin")
     await h.send(user, "Jl. Propinsi km 3, Penajam")
     await tap(h, user, "Lewati")
     await tap(h, user, "Biasa")
+
+
+async def _finish(h: Harness, user) -> Report:
+    await _to_summary(h, user)
     await tap(h, user, "Kirim")
     async with h.app.session_factory() as s:
         return await s.scalar(select(Report).order_by(Report.id.desc()))
@@ -47,10 +57,7 @@ async def _finish(h: Harness, user) -> Report:
 
 async def test_a_subtopic_in_two_taps_is_filed_with_the_report(tmp_path):
     async with Harness.create(tmp_path) as h:
-        await seed_agencies(h)
-        cats = await seed_categories(h)
-        user = h.user(1001)
-        await _to_category_step(h, user)
+        user, cats = await _at_category_step(h)
         topics = [label for label, _ in last_with_buttons(h, user).buttons]
         assert topics[:2] == ["Infrastruktur", "Kesehatan"] and any("Lainnya" in t for t in topics)
         await tap(h, user, "Infrastruktur")  # tap 1 opens the subtopics, in place
@@ -64,10 +71,7 @@ async def test_a_subtopic_in_two_taps_is_filed_with_the_report(tmp_path):
 
 async def test_a_topic_without_subtopics_is_one_tap_and_other_is_allowed(tmp_path):
     async with Harness.create(tmp_path) as h:
-        await seed_agencies(h)
-        cats = await seed_categories(h)
-        user = h.user(1001)
-        await _to_category_step(h, user)
+        user, cats = await _at_category_step(h)
         await tap(h, user, "Kesehatan")
         assert (await fsm(h, user))[1]["draft"]["category_id"] == cats["kesehatan"]
         # Back from the agency step returns to the category step, where "Lainnya" is fine.
@@ -80,19 +84,10 @@ async def test_a_topic_without_subtopics_is_one_tap_and_other_is_allowed(tmp_pat
 
 async def test_the_summary_shows_and_edits_the_category(tmp_path):
     async with Harness.create(tmp_path) as h:
-        await seed_agencies(h)
-        await seed_categories(h)
-        user = h.user(1001)
-        await _to_category_step(h, user)
+        user, _cats = await _at_category_step(h)
         await tap(h, user, "Kesehatan")
-        await tap(h, user, "Tidak tahu")
-        await h.send(user, "Jalan berlubang di depan pasar")
-        await h.send(user, "Jalan di depan pasar berlubang besar, sudah tiga minggu belum diperbaiki.")
-        await tap(h, user, "Kemarin")
-        await h.send(user, "Jl. Propinsi km 3, Penajam")
-        await tap(h, user, "Lewati")
         mark = h.mark()
-        await tap(h, user, "Biasa")
+        await _to_summary(h, user)
         assert any("Kategori:</b> Kesehatan" in t for t in texts_since(h, mark))
         await tap(h, user, "✏️ Kategori")
         await tap(h, user, "Infrastruktur")
@@ -104,10 +99,7 @@ async def test_the_summary_shows_and_edits_the_category(tmp_path):
 
 async def test_a_withdrawn_or_forged_category_is_refused_and_the_form_stays(tmp_path):
     async with Harness.create(tmp_path) as h:
-        await seed_agencies(h)
-        cats = await seed_categories(h)
-        user = h.user(1001)
-        await _to_category_step(h, user)
+        user, cats = await _at_category_step(h)
         async with h.app.session_factory() as s:
             from storage.models import Category
 
