@@ -54,7 +54,8 @@ COMMANDS = ("/start", "/lapor", "/batal")
 ERROR_TEXTS = ("Sorry, something went wrong", "Maaf, terjadi kesalahan")
 # The catch-all's reply: a casework text step answers what it expects instead.
 GENERIC_TEXTS = ("I did not understand", "tidak saya pahami")
-SAYS_WHAT_IT_EXPECTS = ("officer:", "reporter:", "admin:reject_note", "admin:duplicate", "admin:search")
+SAYS_WHAT_IT_EXPECTS = ("officer:", "reporter:", "admin:reject_note", "admin:duplicate", "admin:search",
+                        "admin:lapor_number")
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,10 @@ def casework_states(h: Harness, ids: dict[str, int]) -> dict[str, tuple[User, fr
         rid = await queued_report(h, ids)
         await h.press(admin, 1, VerifyCb(a=VerifyAction.SEARCH, r=rid).pack())
 
+    async def lapor_number() -> None:
+        rid = await queued_report(h, ids)
+        await h.press(admin, 1, LaporCb(report_id=rid).pack())
+
     async def broadcast() -> None:
         await h.send(admin, "/umumkan")
 
@@ -282,6 +287,7 @@ def casework_states(h: Harness, ids: dict[str, int]) -> dict[str, tuple[User, fr
         "admin:reject_note": (admin, text_only, reject("general")),
         "admin:duplicate": (admin, text_only, reject("duplicate")),
         "admin:search": (admin, searching, verify_search),
+        "admin:lapor_number": (admin, text_only, lapor_number),
         "admin:broadcast": (admin, text_only | {"photo", "empty_caption_photo", "document"}, broadcast),
         "admin:invite": (admin, searching, invite),
     }
