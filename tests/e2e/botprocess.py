@@ -47,8 +47,12 @@ class BotProcess:
         """Start and wait until it polls (its first getUpdates)."""
         polls_before = len(self.server.requests("getUpdates"))
         await self.start_without_polling()
+        # Both: the fake server records a request when it completes, so the long poll of a
+        # process stopped a moment ago can land after ``polls_before`` was counted; this
+        # process's own "Start polling" line says its signal handlers are in place.
         await self.server.wait_until(
-            lambda: len(self.server.requests("getUpdates")) > polls_before or self._died(), timeout=60
+            lambda: (len(self.server.requests("getUpdates")) > polls_before and self._polling())
+            or self._died(), timeout=60
         )
         if self._died():
             raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.log()}")
@@ -65,6 +69,10 @@ class BotProcess:
             cwd=self.workdir, env=self.env(), stdout=log, stderr=log,
         )
         log.close()
+
+    def _polling(self) -> bool:
+        text = self.log_path.read_text(errors="replace")
+        return "Start polling" in text.rsplit(f"=== start #{self.starts} ===", 1)[-1]
 
     def _died(self) -> bool:
         return self.proc is not None and self.proc.returncode is not None
