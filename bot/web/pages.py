@@ -141,5 +141,5 @@ class Helpers:
     def percent(self, value: float | None) -> str:
         return "–" if value is None else f"{value * 100:.0f}%"
 
-    def number(self, value: float | None) -> str:
-        return "–" if value is None else f"{value:.1f}"
+    def days(self, value: float | None) -> str:
+        return "–" if value is None else _("{days} working days").format(days=f"{value:.1f}")
