@@ -97,6 +97,8 @@ class App:
 
 
 def build_bot(settings: Settings) -> Bot:
+    if settings.telegram.token is None:  # load_settings(need_token=True) rules this out
+        raise ValueError("telegram.token is required to talk to Telegram")
     if settings.telegram.api_base != DEFAULT_API_BASE:
         session = AiohttpSession(
             api=TelegramAPIServer.from_base(settings.telegram.api_base),
@@ -194,7 +196,9 @@ async def run_webhook(app: App) -> None:
     from aiohttp import web
 
     tg = app.settings.telegram
-    secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret else None
+    if tg.webhook_secret is None:  # the settings refuse this; never serve updates from anyone
+        raise ValueError("telegram.webhook_secret is required in webhook mode")
+    secret = tg.webhook_secret.get_secret_value()
     web_app = web.Application()
     SimpleRequestHandler(
         dispatcher=app.dp, bot=app.bot, handle_in_background=False, secret_token=secret
