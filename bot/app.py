@@ -31,6 +31,7 @@ from bot.i18n import build_i18n
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware, DbSessionMiddleware
 from bot.retry import RetryAfterMiddleware
 from bot.scheduler import build_scheduler
+from bot.services.bot_identity import remember_username
 from bot.services.broadcasts import BroadcastMonitor
 from bot.services.delivery import DeliveryWorker
 from handlers import get_routers
@@ -165,6 +166,9 @@ def build_app(settings: Settings) -> App:
     )
 
     async def on_startup(bot: Bot) -> None:
+        me = await bot.me()
+        # For `lapor-bot officers invite` on a machine that cannot reach Telegram.
+        await remember_username(session_factory, me.id, me.username)
         await set_default_commands(bot, i18n)
         await app.start_background()
 
