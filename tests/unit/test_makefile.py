@@ -3,6 +3,7 @@ tools (Playwright alone is a third of the environment)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,8 +17,10 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 def _plan(target: str) -> str:
     """What `make` would run for ``target`` on a fresh machine (-B: as if nothing were built)."""
-    proc = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, check=True)
+    # Not the flags of a `make test` this may be running under ("Entering directory ...").
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    proc = subprocess.run(["make", "--no-print-directory", "-n", "-B", target], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60, check=True)
     return proc.stdout
 
 
