@@ -17,7 +17,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/lapor-bot run
 
+# Lint and import contracts first (seconds), so a wrong-way import fails CI before the tests run.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 sandbox: $(STAMP)
