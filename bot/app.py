@@ -34,6 +34,7 @@ from bot.scheduler import build_scheduler
 from bot.services.bot_identity import remember_username
 from bot.services.broadcasts import BroadcastMonitor
 from bot.services.delivery import DeliveryWorker
+from bot.unchanged_edits import UnchangedEditMiddleware
 from handlers import get_routers
 from storage.db import create_engine, create_session_factory
 
@@ -119,6 +120,7 @@ def build_app(settings: Settings) -> App:
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
     bot.session.middleware(RetryAfterMiddleware())
+    bot.session.middleware(UnchangedEditMiddleware())
     # The delivery loop has a session of its own, without that retry: it must see a 429 to
     # pause every send, and its slow sends never hold up a handler's reply.
     delivery_bot = build_bot(settings)

@@ -372,7 +372,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     import signal
     from pathlib import Path
 
-    from bot.sandbox.app import Sandbox, SandboxOptions
+    from sandbox.app import Sandbox, SandboxOptions
 
     options = SandboxOptions(
         host=args.host, port=args.port, citizens=args.citizens, seed_demo=args.seed_demo,

@@ -38,8 +38,8 @@ from bot.ui.case_render import (
     refusal_text,
     wrong_kind_text,
 )
-from bot.ui.render import esc, split_html
 from bot.ui.form_step import run_button_step, run_text_step
+from bot.ui.render import esc, split_html
 from storage.base import utcnow
 from storage.models import Citizen
 from storage.repositories.agencies import AgencyRepo
@@ -73,7 +73,9 @@ async def _refused_non_admin(callback: CallbackQuery, roles: Roles) -> bool:
     return True
 
 
-async def _queue(session: AsyncSession, roles: Roles, calendar: WorkCalendar, page: int) -> tuple[str, InlineKeyboardMarkup]:
+async def _queue(
+    session: AsyncSession, roles: Roles, calendar: WorkCalendar, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
     today = calendar.today()
     q = await casework.verification_queue(session, roles, page, today)
     text = queue_header(q.total, q.overdue, q.page, q.pages)
@@ -211,7 +213,10 @@ async def assign(callback: CallbackQuery, callback_data: VerifyCb, session: Asyn
     agency = await AgencyRepo(session).get(agency_id)
     await bot.send_message(
         callback.from_user.id,
-        _("✅ <code>{tracking_id}</code> was assigned to <b>{agency}</b>. Its officers and the reporter are notified.").format(
+        _(
+            "✅ <code>{tracking_id}</code> was assigned to <b>{agency}</b>. "
+            "Its officers and the reporter are notified."
+        ).format(
             tracking_id=esc(report.tracking_id), agency=esc(agency.name if agency else "?")
         ),
     )
@@ -236,7 +241,9 @@ async def reject_reason(callback: CallbackQuery, callback_data: VerifyCb, roles:
     await state.set_data({"report_id": callback_data.r, "reason": callback_data.v})
     if callback_data.v == "duplicate":
         await state.set_state(VerifyForm.duplicate)
-        await bot.send_message(callback.from_user.id, _("Send the tracking ID of the report this one duplicates (or /batal)."))
+        await bot.send_message(
+            callback.from_user.id, _("Send the tracking ID of the report this one duplicates (or /batal).")
+        )
         return
     await state.set_state(VerifyForm.reject_note)
     await bot.send_message(
@@ -264,7 +271,8 @@ async def _reject(session: AsyncSession, settings: Settings, i18n: I18n, calenda
 
 
 def _rejected_text(tracking_id: str) -> str:
-    return _("❌ <code>{tracking_id}</code> was rejected; the reporter is told why.").format(tracking_id=esc(tracking_id))
+    text = _("❌ <code>{tracking_id}</code> was rejected; the reporter is told why.")
+    return text.format(tracking_id=esc(tracking_id))
 
 
 @router.callback_query(VerifyCb.filter(F.a == VerifyAction.SKIP_NOTE), VerifyForm.reject_note)

@@ -38,8 +38,8 @@ from bot.ui.case_render import (
     text_rule_error,
     wrong_kind_text,
 )
-from bot.ui.render import esc, split_html
 from bot.ui.form_step import run_button_step, run_text_step
+from bot.ui.render import esc, split_html
 from storage.base import utcnow
 from storage.models import Citizen
 

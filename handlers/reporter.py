@@ -30,8 +30,8 @@ from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import ReporterAction, ReporterCb
 from bot.ui.case_render import refusal_text, text_rule_error, wrong_kind_text
-from bot.ui.render import esc
 from bot.ui.form_step import run_button_step, run_text_step
+from bot.ui.render import esc
 from storage.base import utcnow
 from storage.models import Citizen
 from storage.repositories.cases import CaseRepo

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import astuple, dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from aiogram.utils.i18n import gettext as _
@@ -93,7 +93,9 @@ def deadline_outcome(done_at: date | None, due: date | None, still_open: bool, t
 
 def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str],
               cal: WorkCalendar, today: date) -> ExportRow:
-    local = (lambda dt: cal.local_date(dt) if dt is not None else None)
+    def local(dt: datetime | None) -> date | None:
+        return cal.local_date(dt) if dt is not None else None
+
     still_open = fact.status not in TERMINAL
     decided = fact.assigned_at
     if decided is None and fact.status in (ReportStatus.REJECTED, ReportStatus.ARCHIVED):

@@ -65,7 +65,8 @@ async def file_sent(message: Message, state: FSMContext, settings: Settings) -> 
             await message.answer(r.album_received(limits.max_attachments), reply_markup=markup)
         return
     await save(state, form)
-    await message.answer(r.attachment_received(len(form.draft.attachments), limits.max_attachments), reply_markup=markup)
+    received = r.attachment_received(len(form.draft.attachments), limits.max_attachments)
+    await message.answer(received, reply_markup=markup)
 
 
 @router.callback_query(CurrentFormButton(), IntakeCb.filter((F.step == Step.ATTACHMENTS) & (F.action == cb.DONE)))

@@ -39,7 +39,9 @@ async def _form(state: FSMContext) -> Form:
     return found[0]
 
 
-async def _refuse(message: Message, form: Form, step: Step, note: str, bot: Bot, settings: Settings, locale: str) -> None:
+async def _refuse(
+    message: Message, form: Form, step: Step, note: str, bot: Bot, settings: Settings, locale: str
+) -> None:
     # The refusal and the question again, in one message; state and draft stay as they were.
     await send_prompt(bot, message.chat.id, form, step, settings, locale, note)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot.i18n import build_i18n
 from sqlalchemy import func, select
 
 from bot.domain.workdays import WorkCalendar
+from bot.i18n import build_i18n
 from bot.services import casework
 from bot.services.casework import CaseRefused, Refusal
 from bot.services.notify import Notifier

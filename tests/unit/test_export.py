@@ -94,7 +94,7 @@ async def test_xlsx_opens_with_the_same_rows(session, i18n):
     values = list(ws.values)
     header, body = values[0], values[1:]
     assert header[0] == "Tracking ID" and len(body) == 4
-    by_id = {row[0]: dict(zip(header, row)) for row in body}
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in body}
     assert by_id["LPR-B"]["Reporter name"] in (None, "")
     assert by_id["LPR-A"]["Reporter username"] == "budis"
     assert by_id["LPR-A"]["Working days to completion"] == 6
