@@ -168,14 +168,14 @@ def cmd_officers_invite(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from bot.services.officers import create_invite
-    from bot.services.roles import Roles
+    from bot.domain.access import COMMAND_LINE
 
     settings = _settings(args)
 
     async def work(session):
         agency = await _find_agency(session, args.agency)
         # Whoever runs the command line holds the server and its config: an admin.
-        return await create_invite(session, agency.id, roles=Roles(is_admin=True), created_by=None,
+        return await create_invite(session, agency.id, actor=COMMAND_LINE,
                                    ttl=timedelta(hours=args.hours))
 
     username = args.bot_username or _bot_username(settings)
@@ -207,13 +207,13 @@ def _bot_username(settings: Settings) -> str:
 
 def cmd_officers_list(args: argparse.Namespace) -> int:
     from bot.services.officers import list_officers
-    from bot.services.roles import Roles
+    from bot.domain.access import COMMAND_LINE
 
     settings = _settings(args)
 
     async def work(session):
         agency_id = (await _find_agency(session, args.agency)).id if args.agency else None
-        return await list_officers(session, roles=Roles(is_admin=True), agency_id=agency_id)
+        return await list_officers(session, actor=COMMAND_LINE, agency_id=agency_id)
 
     views = asyncio.run(_with_session(settings, work))
     if not views:
@@ -258,7 +258,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.domain.workdays import WorkCalendar
     from bot.i18n import build_i18n
     from bot.services.export import ExportFormat, export_year
-    from bot.services.roles import Roles
+    from bot.domain.access import COMMAND_LINE
 
     settings = _settings(args)
     fmt = ExportFormat(args.format)
@@ -270,7 +270,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         # server counts as an admin (recorded in the audit trail as "command line").
         with i18n.context(), i18n.use_locale(settings.app.default_language):
             return await export_year(session, args.year, fmt, cal,
-                                     roles=Roles(is_admin=True), actor=None)
+                                     actor=COMMAND_LINE)
 
     exported = asyncio.run(_with_session(settings, work))
     out = Path(args.out) if args.out else Path(exported.filename)

@@ -6,16 +6,13 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name=__name__)
 
 
-@router.callback_query()
 async def stale_button(callback: CallbackQuery) -> None:
     # Buttons of finished or abandoned forms stay in the chat; pressing one must not spin forever.
     await callback.answer(_("This button is no longer active."), show_alert=True)
 
 
-@router.message(F.chat.type == "private")
 async def unknown_message(message: Message) -> None:
     await message.answer(
         _(
@@ -23,3 +20,10 @@ async def unknown_message(message: Message) -> None:
             "reports, or /bantuan for help."
         )
     )
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(stale_button)
+    r.message.register(unknown_message, F.chat.type == "private")
+    return r

@@ -90,7 +90,7 @@ class Action(StrEnum):
     # Without a report.
     ADMINISTER = "administer"  # the admin console: queue, directory, officers, broadcasts, statistics
     WORK_INBOX = "work_inbox"  # an officer's /kotak
-    WRITE_TEMPLATE = "write_template"  # response templates (admins: global; officers: their agency's)
+    USE_TEMPLATES = "use_templates"  # response templates (admins write global ones; officers their agency's)
     # The coordinating admins, on a report.
     VIEW_AS_ADMIN = "view_as_admin"
     ASSIGN = "assign"  # also re-routes a report an agency returned
@@ -173,7 +173,7 @@ def check(actor: Actor, action: Action, case: Case | None = None, *, today: date
             return None if actor.is_admin else Reason.ADMINS_ONLY
         case Action.WORK_INBOX:
             return None if actor.is_officer else Reason.FORBIDDEN
-        case Action.WRITE_TEMPLATE:
+        case Action.USE_TEMPLATES:
             return None if actor.is_admin or actor.is_officer else Reason.FORBIDDEN
     rule = _RULES[action]
     if case is None or not _is(actor, rule.who, case):

@@ -27,7 +27,6 @@ from bot.ui.render import esc_truncate
 from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, send_prompt
 from handlers.intake.states import ReportForm
 
-router = Router(name=__name__)
 not_command = ~F.text.startswith("/")
 # Echo of a title in the acknowledgement: the summary shows it in full.
 ACK_ECHO = 80
@@ -44,7 +43,6 @@ async def _refuse(message: Message, form: Form, step: Step, note: str, bot: Bot,
     await send_prompt(bot, message.chat.id, form, step, settings, locale, note)
 
 
-@router.message(ReportForm.title, F.text, not_command)
 async def title_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     try:
@@ -56,7 +54,6 @@ async def title_typed(message: Message, state: FSMContext, bot: Bot, settings: S
     await advance(bot, message.chat.id, state, form, Step.TITLE, settings, locale, note)
 
 
-@router.message(ReportForm.body, F.text, not_command)
 async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     try:
@@ -81,7 +78,6 @@ async def _set_date(
     await advance(bot, chat_id, state, form, Step.DATE, settings, locale, note)
 
 
-@router.message(ReportForm.incident_date, F.text, not_command)
 async def date_typed(
     message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, calendar: WorkCalendar
 ) -> None:
@@ -95,9 +91,6 @@ async def date_typed(
     await _set_date(message.chat.id, form, day.isoformat(), state, bot, settings, locale)
 
 
-@router.callback_query(
-    CurrentFormButton(), IntakeCb.filter((F.step == Step.DATE) & F.action.in_({cb.TODAY, cb.YESTERDAY, cb.SKIP}))
-)
 async def date_button(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
     settings: Settings, locale: str, calendar: WorkCalendar,
@@ -120,7 +113,6 @@ def _labels(i18n: I18n, label: str) -> set[str]:
     return {i18n.gettext(label, locale=lang) for lang in i18n.available_locales}
 
 
-@router.message(ReportForm.location, F.location)
 async def location_shared(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     loc = message.location
@@ -136,7 +128,6 @@ async def location_shared(message: Message, state: FSMContext, bot: Bot, setting
     await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
 
 
-@router.message(ReportForm.location, F.text, not_command)
 async def location_typed(
     message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, i18n: I18n
 ) -> None:
@@ -165,3 +156,13 @@ async def location_typed(
     form.draft.location_skipped = False
     await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
 
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(title_typed, ReportForm.title, F.text, not_command)
+    r.message.register(body_typed, ReportForm.body, F.text, not_command)
+    r.message.register(date_typed, ReportForm.incident_date, F.text, not_command)
+    r.callback_query.register(date_button, CurrentFormButton(), IntakeCb.filter((F.step == Step.DATE) & F.action.in_({cb.TODAY, cb.YESTERDAY, cb.SKIP})))
+    r.message.register(location_shared, ReportForm.location, F.location)
+    r.message.register(location_typed, ReportForm.location, F.text, not_command)
+    return r

@@ -7,20 +7,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.domain.workdays import WorkCalendar
-from bot.i18n import build_i18n
-from bot.services import casework
-from bot.services.casework import CaseRefused, Refusal
-from bot.services.notify import Notifier
+from bot.domain.access import Reason, Refused
+from bot.services.casework import reporter
 from storage.models import Agency, Citizen, Report, ReportEvent
+from tests.actors import as_citizen, make_casework
 
 # Monday 6 May 2024, 10:00 WITA.
 NOW = datetime(2024, 5, 6, 2, 0, tzinfo=UTC)
 TODAY = date(2024, 5, 6)
-
-
-def _notifier() -> Notifier:
-    return Notifier(i18n=build_i18n("id"), calendar=WorkCalendar())
 
 
 async def _answered(session_factory, *, reply_due: date) -> tuple[int, Citizen, Citizen]:
@@ -50,18 +44,27 @@ async def _unchanged(session_factory, report_id: int) -> None:
 async def test_a_stranger_cannot_rate_someone_elses_answer(session_factory):
     rid, _owner, stranger = await _answered(session_factory, reply_due=date(2024, 5, 20))
     async with session_factory() as s:
-        with pytest.raises(CaseRefused) as refused:
-            await casework.accept_answer(s, _notifier(), stranger, rid, 1, NOW)
-    assert refused.value.refusal == Refusal.FORBIDDEN
+        with pytest.raises(Refused) as refused:
+            await reporter.accept_answer(s, make_casework(), as_citizen(stranger), rid, 1, NOW)
+    assert refused.value.reason == Reason.FORBIDDEN
     await _unchanged(session_factory, rid)
 
 
 async def test_a_stranger_cannot_dispute_someone_elses_answer(session_factory):
     rid, _owner, stranger = await _answered(session_factory, reply_due=date(2024, 5, 20))
     async with session_factory() as s:
-        with pytest.raises(CaseRefused) as refused:
-            await casework.dispute_answer(s, _notifier(), stranger, rid, "Belum diperbaiki", NOW)
-    assert refused.value.refusal == Refusal.FORBIDDEN
+        with pytest.raises(Refused) as refused:
+            await reporter.dispute_answer(s, make_casework(), as_citizen(stranger), rid, "Belum diperbaiki", NOW)
+    assert refused.value.reason == Reason.FORBIDDEN
+    await _unchanged(session_factory, rid)
+
+
+async def test_a_rating_after_the_reply_window_is_refused(session_factory):
+    rid, owner, _stranger = await _answered(session_factory, reply_due=date(2024, 5, 3))
+    async with session_factory() as s:
+        with pytest.raises(Refused) as refused:
+            await reporter.accept_answer(s, make_casework(), as_citizen(owner), rid, 5, NOW)
+    assert refused.value.reason == Reason.TOO_LATE
     await _unchanged(session_factory, rid)
 
 
@@ -69,14 +72,14 @@ async def test_a_dispute_after_the_reply_window_is_refused(session_factory):
     # The window ended on Friday 3 May; on Monday the answer stands (auto-close will close it).
     rid, owner, _stranger = await _answered(session_factory, reply_due=date(2024, 5, 3))
     async with session_factory() as s:
-        with pytest.raises(CaseRefused) as refused:
-            await casework.dispute_answer(s, _notifier(), owner, rid, "Belum diperbaiki", NOW)
-    assert refused.value.refusal == Refusal.TOO_LATE
+        with pytest.raises(Refused) as refused:
+            await reporter.dispute_answer(s, make_casework(), as_citizen(owner), rid, "Belum diperbaiki", NOW)
+    assert refused.value.reason == Reason.TOO_LATE
     await _unchanged(session_factory, rid)
 
 
 async def test_a_dispute_on_the_last_day_of_the_window_reopens(session_factory):
     rid, owner, _stranger = await _answered(session_factory, reply_due=TODAY)
     async with session_factory() as s:
-        report = await casework.dispute_answer(s, _notifier(), owner, rid, "Belum diperbaiki", NOW)
+        report = await reporter.dispute_answer(s, make_casework(), as_citizen(owner), rid, "Belum diperbaiki", NOW)
     assert report.status == "in_progress" and report.reopened_count == 1

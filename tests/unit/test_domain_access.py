@@ -57,7 +57,7 @@ EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
     Action.DISPUTE: (REPORTER, {S.ANSWERED}, True),
     Action.CHECKIN: (REPORTER, {S.CLOSED}, False),
 }
-CASELESS = {Action.ADMINISTER, Action.WORK_INBOX, Action.WRITE_TEMPLATE}
+CASELESS = {Action.ADMINISTER, Action.WORK_INBOX, Action.USE_TEMPLATES}
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ def test_matrix(actor_name, action, status, window):
         ("reporter", Action.ADMINISTER, False),
         ("admin", Action.WORK_INBOX, False), ("officer", Action.WORK_INBOX, True),
         ("other_officer", Action.WORK_INBOX, True), ("reporter", Action.WORK_INBOX, False),
-        ("admin", Action.WRITE_TEMPLATE, True), ("officer", Action.WRITE_TEMPLATE, True),
-        ("stranger", Action.WRITE_TEMPLATE, False),
+        ("admin", Action.USE_TEMPLATES, True), ("officer", Action.USE_TEMPLATES, True),
+        ("stranger", Action.USE_TEMPLATES, False),
     ],
 )  # fmt: skip
 def test_actions_without_a_report(actor_name, action, allowed):
