@@ -1,4 +1,5 @@
-"""Per-update injection: a database session, the sender's citizen row and roles, the locale.
+"""Per-update injection: a database session, the sender's citizen row, who they are as an
+``Actor`` (admin? officer of which agencies?), the locale.
 
 Handlers receive them as keyword arguments (see ``HandlerData``). Business work stays in the
 services; the only write here is the citizen upsert every later step depends on.

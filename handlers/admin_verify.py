@@ -314,7 +314,8 @@ def router() -> Router:
     r.callback_query.register(assign, VerifyCb.filter(F.a == VerifyAction.ASSIGN))
     r.callback_query.register(reject_menu, VerifyCb.filter(F.a == VerifyAction.REJECT))
     r.callback_query.register(reject_reason, VerifyCb.filter(F.a == VerifyAction.REASON))
-    r.callback_query.register(reject_without_note, VerifyCb.filter(F.a == VerifyAction.SKIP_NOTE), VerifyForm.reject_note)
+    r.callback_query.register(reject_without_note, VerifyCb.filter(F.a == VerifyAction.SKIP_NOTE),
+                              VerifyForm.reject_note)
     r.message.register(reject_with_note, VerifyForm.reject_note, F.text, _not_command)
     r.message.register(reject_duplicate, VerifyForm.duplicate, F.text, _not_command)
     r.callback_query.register(postpone, VerifyCb.filter(F.a == VerifyAction.POSTPONE))

@@ -273,5 +273,6 @@ def router() -> Router:
     r.callback_query.register(not_solved, ReporterCb.filter(F.a == ReporterAction.NOT_SOLVED))
     r.message.register(dispute_given, ReporterForm.dispute, F.text, _not_command)
     r.message.register(cancel, Command("batal", "cancel"), StateFilter(ReporterForm))
-    r.message.register(wrong_kind, StateFilter(ReporterForm.answer, ReporterForm.comment, ReporterForm.dispute), _not_command)
+    r.message.register(wrong_kind, StateFilter(ReporterForm.answer, ReporterForm.comment, ReporterForm.dispute),
+                       _not_command)
     return r

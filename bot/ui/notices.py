@@ -177,7 +177,9 @@ def _new_case(notice: NewCase, ctx: Context) -> Rendered:
         tz=ctx.calendar.tz,
         locale=ctx.locale,
     )
-    location = (report.latitude, report.longitude) if report.latitude is not None and report.longitude is not None else None
+    location = None
+    if report.latitude is not None and report.longitude is not None:
+        location = (report.latitude, report.longitude)
     return Rendered(parts, officer_actions_kb(report.id, report.status), location, notice.attachments)
 
 

@@ -19,7 +19,7 @@ from bot.ui import intake_render as r
 from bot.ui.callback_types import parse_row_id
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc
-from handlers.intake.flow import CurrentFormButton, Form, advance, current, show_in_place
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, pressed, show_in_place
 from handlers.intake.states import ReportForm
 
 
@@ -190,13 +190,13 @@ async def privacy_chosen(
 def router() -> Router:
     r = Router(name=__name__)
     r.callback_query.filter(CurrentFormButton())
-    r.callback_query.register(classification_chosen, IntakeCb.filter((F.step == Step.CLASSIFICATION) & (F.action == cb.SET)))
-    r.callback_query.register(agency_kind, IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KIND)))
-    r.callback_query.register(agency_page, IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.PAGE)))
-    r.callback_query.register(agency_kecamatan, IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KEC)))
-    r.callback_query.register(agency_groups, IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KINDS)))
-    r.callback_query.register(agency_picked, IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.PICK)))
-    r.callback_query.register(agency_unknown, IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.UNKNOWN)))
+    r.callback_query.register(classification_chosen, pressed(Step.CLASSIFICATION, cb.SET))
+    r.callback_query.register(agency_kind, pressed(Step.AGENCY, cb.KIND))
+    r.callback_query.register(agency_page, pressed(Step.AGENCY, cb.PAGE))
+    r.callback_query.register(agency_kecamatan, pressed(Step.AGENCY, cb.KEC))
+    r.callback_query.register(agency_groups, pressed(Step.AGENCY, cb.KINDS))
+    r.callback_query.register(agency_picked, pressed(Step.AGENCY, cb.PICK))
+    r.callback_query.register(agency_unknown, pressed(Step.AGENCY, cb.UNKNOWN))
     r.message.register(agency_search, ReportForm.agency, F.text, ~F.text.startswith("/"))
-    r.callback_query.register(privacy_chosen, IntakeCb.filter((F.step == Step.PRIVACY) & (F.action == cb.SET)))
+    r.callback_query.register(privacy_chosen, pressed(Step.PRIVACY, cb.SET))
     return r

@@ -11,8 +11,7 @@ from bot.services.intake import AttachmentRefusal, DraftAttachment, Step, check_
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_keyboards as kb
 from bot.ui import intake_render as r
-from bot.ui.intake_callbacks import IntakeCb
-from handlers.intake.flow import CurrentFormButton, Form, advance, current, save, send_prompt
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, pressed, save, send_prompt
 from handlers.intake.states import ReportForm
 
 
@@ -87,6 +86,6 @@ async def files_cleared(
 def router() -> Router:
     r = Router(name=__name__)
     r.message.register(file_sent, ReportForm.attachments, F.photo | F.video | F.document)
-    r.callback_query.register(files_done, CurrentFormButton(), IntakeCb.filter((F.step == Step.ATTACHMENTS) & (F.action == cb.DONE)))
-    r.callback_query.register(files_cleared, CurrentFormButton(), IntakeCb.filter((F.step == Step.ATTACHMENTS) & (F.action == cb.CLEAR)))
+    r.callback_query.register(files_done, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.DONE))
+    r.callback_query.register(files_cleared, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.CLEAR))
     return r

@@ -6,7 +6,7 @@ import logging
 from contextlib import suppress
 from datetime import UTC, datetime
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -22,7 +22,7 @@ from bot.services.intake import DraftIncomplete, Step, submit_report
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
-from handlers.intake.flow import CurrentFormButton, Form, go_to
+from handlers.intake.flow import CurrentFormButton, Form, go_to, pressed
 from storage.models import Citizen
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,6 @@ async def submit(
 def router() -> Router:
     r = Router(name=__name__)
     r.callback_query.filter(CurrentFormButton())
-    r.callback_query.register(edit_field, IntakeCb.filter((F.step == Step.CONFIRM) & (F.action == cb.EDIT)))
-    r.callback_query.register(submit, IntakeCb.filter((F.step == Step.CONFIRM) & (F.action == cb.SUBMIT)))
+    r.callback_query.register(edit_field, pressed(Step.CONFIRM, cb.EDIT))
+    r.callback_query.register(submit, pressed(Step.CONFIRM, cb.SUBMIT))
     return r

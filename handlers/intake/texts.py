@@ -24,7 +24,7 @@ from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc_truncate
-from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, send_prompt
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, pressed, send_prompt
 from handlers.intake.states import ReportForm
 
 not_command = ~F.text.startswith("/")
@@ -162,7 +162,7 @@ def router() -> Router:
     r.message.register(title_typed, ReportForm.title, F.text, not_command)
     r.message.register(body_typed, ReportForm.body, F.text, not_command)
     r.message.register(date_typed, ReportForm.incident_date, F.text, not_command)
-    r.callback_query.register(date_button, CurrentFormButton(), IntakeCb.filter((F.step == Step.DATE) & F.action.in_({cb.TODAY, cb.YESTERDAY, cb.SKIP})))
+    r.callback_query.register(date_button, CurrentFormButton(), pressed(Step.DATE, cb.TODAY, cb.YESTERDAY, cb.SKIP))
     r.message.register(location_shared, ReportForm.location, F.location)
     r.message.register(location_typed, ReportForm.location, F.text, not_command)
     return r

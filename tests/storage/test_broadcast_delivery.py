@@ -113,7 +113,8 @@ async def test_every_reachable_user_gets_exactly_one_copy_across_a_restart(sessi
     async with session_factory() as s:
         admin = await make_citizens(s)
         b = await svc.start_broadcast(s, svc.Draft("<b>Pengumuman</b> &amp; info"),
-                                      svc.Audience(svc.AudienceKind.CITIZENS), actor=as_admin(admin), progress_chat_id=9000, language="en")
+                                      svc.Audience(svc.AudienceKind.CITIZENS), actor=as_admin(admin),
+                                      progress_chat_id=9000, language="en")
     key = svc.group_key(b.id)
     assert b.total == N + 1  # the admin consented too
 
