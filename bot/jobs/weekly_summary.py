@@ -15,7 +15,8 @@ from bot.domain.enums import ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import JobContext, run_leased, send_to_admins
-from bot.services.notices import WeekFigures, WeeklySummary
+from bot.services.notices import WeeklySummary
+from bot.services.statistics import Figures
 from storage.models.report import Report
 from storage.repositories.cases import CaseRepo
 from storage.repositories.stats import StatsRepo
@@ -57,12 +58,12 @@ def _bounds(calendar: WorkCalendar, start: date, end: date) -> tuple[datetime, d
 
 def week_figures(
     reports: list[Report], calendar: WorkCalendar, start: date, end: date
-) -> dict[int | None, WeekFigures]:
+) -> dict[int | None, Figures]:
     """Figures for the local days [start, end) per agency (None: not yet assigned). Overdue is
     counted as of the last day of the week."""
     lo, hi = _bounds(calendar, start, end)
     last_day = end - timedelta(days=1)
-    figures: dict[int | None, WeekFigures] = defaultdict(WeekFigures)
+    figures: dict[int | None, Figures] = defaultdict(Figures)
     for r in reports:
         f = figures[r.agency_id]
         submitted = calendar.local_date(r.submitted_at)

@@ -8,10 +8,10 @@ A new message is a new notice here and a renderer there.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from statistics import fmean
 
+from bot.services.statistics import Figures
 from storage.models import Agency, Attachment, Citizen, Report
 
 
@@ -124,31 +124,11 @@ class Escalation(Notice):
     today: date
 
 
-@dataclass
-class WeekFigures:
-    """Counted by bot/jobs/weekly_summary.py: working days, local dates, overdue = open past the
-    step's deadline (the definitions of bot/services/statistics.py, over one week)."""
-
-    received: int = 0
-    completed: int = 0
-    overdue: int = 0
-    response_days: list[int] = field(default_factory=list)
-    completion_days: list[int] = field(default_factory=list)
-
-    @property
-    def avg_response_days(self) -> float | None:
-        return fmean(self.response_days) if self.response_days else None
-
-    @property
-    def avg_completion_days(self) -> float | None:
-        return fmean(self.completion_days) if self.completion_days else None
-
-
 @dataclass(frozen=True)
 class WeeklySummary(Notice):
     """Per agency (None: not yet assigned) over the local days [start, end)."""
 
-    figures: dict[int | None, WeekFigures]
+    figures: dict[int | None, Figures]  # only received, completed, overdue and the days
     agency_names: dict[int, str]
     start: date
     end: date

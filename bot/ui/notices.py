@@ -32,15 +32,16 @@ from bot.services.notices import (
     ReporterSaid,
     ReportUpdate,
     Returned,
-    WeekFigures,
     WeeklySummary,
 )
+from bot.services.statistics import Figures
 from bot.ui.admin_keyboards import broadcast_progress_text, broadcast_stop_keyboard
 from bot.ui.case_callbacks import OfficerAction, OfficerCb, VerifyAction, VerifyCb
 from bot.ui.case_keyboards import after_answer_kb, answer_question_kb, officer_actions_kb
 from bot.ui.case_render import case_card_parts, reporter_for_admin, reporter_for_officer
 from bot.ui.checkin import checkin_kb
 from bot.ui.render import esc, esc_truncate
+from bot.ui.stats_render import number
 from bot.ui.report_render import format_local_date
 from storage.models import Attachment, Report
 
@@ -325,25 +326,21 @@ def _escalation(notice: Escalation, ctx: Context) -> Rendered:
     return Rendered(parts)
 
 
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
-
-
-def _week_block(title: str, f: WeekFigures) -> str:
+def _week_block(title: str, f: Figures) -> str:
     return "\n".join([
         f"<b>{title}</b>",
         _("Received: {n}").format(n=f.received),
         _("Completed: {n}").format(n=f.completed),
         _("Overdue: {n}").format(n=f.overdue),
-        _("Average to first response: {d} working days").format(d=_num(f.avg_response_days)),
-        _("Average to completion: {d} working days").format(d=_num(f.avg_completion_days)),
+        _("Average to first response: {d} working days").format(d=number(f.avg_response_days)),
+        _("Average to completion: {d} working days").format(d=number(f.avg_completion_days)),
     ])
 
 
 @render.register
 def _weekly_summary(notice: WeeklySummary, ctx: Context) -> Rendered:
     figures, names = notice.figures, notice.agency_names
-    total = WeekFigures()
+    total = Figures()
     for f in figures.values():
         total.received += f.received
         total.completed += f.completed

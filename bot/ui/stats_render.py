@@ -8,7 +8,7 @@ from bot.services.statistics import Figures, YearStats
 from bot.ui.render import esc
 
 
-def _num(value: float | None, digits: int = 1) -> str:
+def number(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
@@ -32,9 +32,9 @@ def figures_lines(f: Figures) -> list[str]:
         _("Backlog (tunggakan): <b>{n}</b>, of which carried over from earlier years: {c}").format(
             n=f.backlog, c=f.backlog_carried),
         _("Overdue: <b>{n}</b>, of which carried over: {c}").format(n=f.overdue, c=f.overdue_carried),
-        _("Average to first response: {d} working days").format(d=_num(f.avg_response_days)),
-        _("Average to completion: {d} working days").format(d=_num(f.avg_completion_days)),
-        _("Average rating: {r} (of {n} rated)").format(r=_num(f.avg_rating), n=len(f.ratings)),
+        _("Average to first response: {d} working days").format(d=number(f.avg_response_days)),
+        _("Average to completion: {d} working days").format(d=number(f.avg_completion_days)),
+        _("Average rating: {r} (of {n} rated)").format(r=number(f.avg_rating), n=len(f.ratings)),
         _("Reopened: {n}").format(n=f.reopened),
     ]
     return lines

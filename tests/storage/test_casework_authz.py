@@ -1,5 +1,6 @@
 """The reporter's rules at the service level, on both databases: a handler is one forged
-callback away, so the use case itself must refuse a stranger and a late dispute."""
+callback away, so the use case itself must refuse a stranger, and a rating or a dispute after
+the 10-working-day reply window."""
 
 from __future__ import annotations
 
@@ -41,40 +42,31 @@ async def _unchanged(session_factory, report_id: int) -> None:
         assert await s.scalar(ReportEvent.__table__.select().where(ReportEvent.report_id == report_id)) is None
 
 
-async def test_a_stranger_cannot_rate_someone_elses_answer(session_factory):
-    rid, _owner, stranger = await _answered(session_factory, reply_due=date(2024, 5, 20))
+# The window ended on Friday 3 May; on Monday the answer stands (the auto-close will close it).
+WINDOW_OPEN, WINDOW_PASSED = date(2024, 5, 20), date(2024, 5, 3)
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "reply_due", "reason"),
+    [
+        ("stranger", "rate", WINDOW_OPEN, Reason.FORBIDDEN),
+        ("stranger", "dispute", WINDOW_OPEN, Reason.FORBIDDEN),
+        ("owner", "rate", WINDOW_PASSED, Reason.TOO_LATE),
+        ("owner", "dispute", WINDOW_PASSED, Reason.TOO_LATE),
+    ],
+)
+async def test_the_answer_is_the_owners_to_rate_or_dispute_within_the_window(
+    session_factory, who, action, reply_due, reason
+):
+    rid, owner, stranger = await _answered(session_factory, reply_due=reply_due)
+    actor = as_citizen(owner if who == "owner" else stranger)
     async with session_factory() as s:
         with pytest.raises(Refused) as refused:
-            await reporter.accept_answer(s, make_casework(), as_citizen(stranger), rid, 1, NOW)
-    assert refused.value.reason == Reason.FORBIDDEN
-    await _unchanged(session_factory, rid)
-
-
-async def test_a_stranger_cannot_dispute_someone_elses_answer(session_factory):
-    rid, _owner, stranger = await _answered(session_factory, reply_due=date(2024, 5, 20))
-    async with session_factory() as s:
-        with pytest.raises(Refused) as refused:
-            await reporter.dispute_answer(s, make_casework(), as_citizen(stranger), rid, "Belum diperbaiki", NOW)
-    assert refused.value.reason == Reason.FORBIDDEN
-    await _unchanged(session_factory, rid)
-
-
-async def test_a_rating_after_the_reply_window_is_refused(session_factory):
-    rid, owner, _stranger = await _answered(session_factory, reply_due=date(2024, 5, 3))
-    async with session_factory() as s:
-        with pytest.raises(Refused) as refused:
-            await reporter.accept_answer(s, make_casework(), as_citizen(owner), rid, 5, NOW)
-    assert refused.value.reason == Reason.TOO_LATE
-    await _unchanged(session_factory, rid)
-
-
-async def test_a_dispute_after_the_reply_window_is_refused(session_factory):
-    # The window ended on Friday 3 May; on Monday the answer stands (auto-close will close it).
-    rid, owner, _stranger = await _answered(session_factory, reply_due=date(2024, 5, 3))
-    async with session_factory() as s:
-        with pytest.raises(Refused) as refused:
-            await reporter.dispute_answer(s, make_casework(), as_citizen(owner), rid, "Belum diperbaiki", NOW)
-    assert refused.value.reason == Reason.TOO_LATE
+            if action == "rate":
+                await reporter.accept_answer(s, make_casework(), actor, rid, 1, NOW)
+            else:
+                await reporter.dispute_answer(s, make_casework(), actor, rid, "Belum diperbaiki", NOW)
+    assert refused.value.reason == reason
     await _unchanged(session_factory, rid)
 
 

@@ -111,6 +111,29 @@ async def add_event(
     )
 
 
+async def move(
+    session: AsyncSession,
+    report: Report,
+    target: ReportStatus,
+    kind: EventKind,
+    *,
+    role: ActorRole,
+    actor_id: int | None,
+    agency_id: int | None,
+    note: str | None = None,
+    values: dict[str, Any] | None = None,
+    agency_ids: Collection[int] | None = None,
+    now: datetime,
+) -> Report:
+    """``change_status`` and the timeline event that records it, from the status the report
+    was read in."""
+    previous = report.status
+    report = await change_status(session, report, target, agency_ids=agency_ids, values=values, now=now)
+    await add_event(session, report, kind, role=role, actor_id=actor_id, agency_id=agency_id,
+                    from_status=previous, to_status=target, note=note, now=now)
+    return report
+
+
 async def agency_name(session: AsyncSession, agency_id: int | None) -> str | None:
     agency = await AgencyRepo(session).get(agency_id) if agency_id is not None else None
     return agency.name if agency is not None else None

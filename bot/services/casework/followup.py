@@ -54,27 +54,28 @@ _MOVES: dict[Action, tuple[ReportStatus, EventKind]] = {
 
 async def _act(
     session: AsyncSession, cw: Casework, actor: Actor, action: Action, report_id: int, *,
-    note: str | None, values: dict[str, Any] | None = None, now: datetime,
+    note: str | None = None, values: dict[str, Any] | None = None, tell_reporter: bool = True,
+    now: datetime,
 ) -> tuple[Report, int]:
     """The check, the status change (only while the report is still with the agency) and the
-    event of an officer's action; returns the report and its agency."""
+    event of an officer's action; the reporter hears of it with ``note`` (the officer's words)
+    unless not ``tell_reporter``. Returns the report and its agency."""
     report = await core.report_for(session, actor, action, report_id)
     target, kind = _MOVES[action]
     agency_id = report.agency_id
     assert agency_id is not None
-    previous = report.status
     values = dict(values or {})
     if report.first_response_at is None:
         values["first_response_at"] = now
-    report = await core.change_status(session, report, target, agency_ids=[agency_id], values=values, now=now)
-    await core.add_event(session, report, kind, role=ActorRole.OFFICER, actor_id=actor.citizen_id,
-                         agency_id=agency_id, from_status=previous, to_status=target, note=note, now=now)
+    report = await core.move(session, report, target, kind, role=ActorRole.OFFICER, actor_id=actor.citizen_id,
+                             agency_id=agency_id, note=note, values=values, agency_ids=[agency_id], now=now)
+    if tell_reporter:
+        await core.tell_reporter(session, cw, report, kind, agency_id=agency_id, note=note, now=now)
     return report, agency_id
 
 
 async def take_report(session: AsyncSession, cw: Casework, actor: Actor, report_id: int, now: datetime) -> Report:
-    report, agency_id = await _act(session, cw, actor, Action.TAKE, report_id, note=None, now=now)
-    await core.tell_reporter(session, cw, report, EventKind.TAKEN, agency_id=agency_id, now=now)
+    report, agency_id = await _act(session, cw, actor, Action.TAKE, report_id, now=now)
     # Only the winner gets here: a simultaneous second press was refused (CONFLICT) above.
     # Officers of one agency may know each other: the colleague is named by first name.
     taker = await CitizenRepo(session).get(actor.citizen_id) if actor.citizen_id is not None else None
@@ -87,10 +88,8 @@ async def take_report(session: AsyncSession, cw: Casework, actor: Actor, report_
 async def request_info(
     session: AsyncSession, cw: Casework, actor: Actor, report_id: int, question: str, now: datetime
 ) -> Report:
-    question = validate_reason(question)
-    report, agency_id = await _act(session, cw, actor, Action.ASK, report_id, note=question, now=now)
-    await core.tell_reporter(session, cw, report, EventKind.INFO_REQUESTED, agency_id=agency_id,
-                             note=question, now=now)
+    report, _agency_id = await _act(session, cw, actor, Action.ASK, report_id, note=validate_reason(question),
+                                    now=now)
     await session.commit()
     return report
 
@@ -98,12 +97,10 @@ async def request_info(
 async def answer_report(
     session: AsyncSession, cw: Casework, actor: Actor, report_id: int, answer: str, now: datetime
 ) -> Report:
-    answer = validate_reason(answer)
-    report, agency_id = await _act(
-        session, cw, actor, Action.ANSWER, report_id, note=answer,
+    report, _agency_id = await _act(
+        session, cw, actor, Action.ANSWER, report_id, note=validate_reason(answer),
         values={"answered_at": now, "reply_due": deadlines.reply_due(now, cw.calendar)}, now=now,
     )
-    await core.tell_reporter(session, cw, report, EventKind.ANSWERED, agency_id=agency_id, note=answer, now=now)
     await session.commit()
     return report
 
@@ -114,7 +111,7 @@ async def return_report(
     """Bukan wewenang: back to the admin's queue with the reason; the agency lets go of it."""
     reason = validate_reason(reason)
     report, agency_id = await _act(session, cw, actor, Action.RETURN, report_id, note=reason,
-                                   values={"agency_id": None}, now=now)
+                                   values={"agency_id": None}, tell_reporter=False, now=now)
     name = await core.agency_name(session, agency_id) or ""
     await core.tell_admins(session, cw, Returned(report, name, reason), now=now)
     # The citizen hears that it moves on, not the agency's internal reason.

@@ -5,7 +5,6 @@ auto-close when the reporter does not reply in time."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -17,6 +16,7 @@ from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.text_rules import validate_reason
 from bot.services.casework import core
 from bot.services.casework.core import Casework
+from bot.services.intake import DraftAttachment
 from bot.services.notices import AutoClosed, ReporterSaid
 from bot.services.recipients import reporter_of
 from storage.models import Attachment, Report
@@ -36,16 +36,9 @@ def checkin_key(report_id: int) -> str:
     return f"report:{report_id}"
 
 
-@dataclass(frozen=True)
-class FileRef:
-    """A file the reporter sent with an answer (kept on Telegram's servers by file_id)."""
-
-    file_id: str
-    file_unique_id: str
-    kind: str  # photo | document | video
-    file_size: int | None = None
-    mime_type: str | None = None
-    file_name: str | None = None
+# A file the reporter sends with an answer: kept on Telegram's servers by file_id, described as a
+# report's own attachments are.
+FileRef = DraftAttachment
 
 
 async def report_for(
@@ -95,6 +88,7 @@ async def reporter_reply(
         report = await core.change_status(session, report, S.IN_PROGRESS, now=now)
     agency_id = report.agency_id
     assert agency_id is not None
+    # The event carries the files, so it is added here rather than by core.move.
     event = await core.add_event(session, report, EventKind.REPORTER_REPLIED, role=ActorRole.CITIZEN,
                                  actor_id=actor.citizen_id, agency_id=agency_id, from_status=from_status,
                                  to_status=to_status, note=note, now=now)
@@ -120,10 +114,9 @@ async def accept_answer(
         raise Refused(Reason.INVALID)
     report = await report_for(session, cw, actor, Action.RATE, report_id, now)
     agency_id = report.agency_id
-    report = await core.change_status(session, report, S.CLOSED, values={"closed_at": now, "rating": rating}, now=now)
-    await core.add_event(session, report, EventKind.ACCEPTED, role=ActorRole.CITIZEN, actor_id=actor.citizen_id,
-                         agency_id=agency_id, from_status=S.ANSWERED, to_status=S.CLOSED,
-                         note=f"{rating}/5", now=now)
+    report = await core.move(session, report, S.CLOSED, EventKind.ACCEPTED, role=ActorRole.CITIZEN,
+                             actor_id=actor.citizen_id, agency_id=agency_id, note=f"{rating}/5",
+                             values={"closed_at": now, "rating": rating}, now=now)
     if agency_id is not None:
         await core.tell_officers(session, cw, agency_id, ReporterSaid(report, EventKind.ACCEPTED), now=now)
     await session.commit()
@@ -150,9 +143,9 @@ async def _reopen(
     """Back to the agency on the reporter's word: a dispute of the answer, or "not solved" at
     the check-in. Counts the reopening, restarts the follow-up deadline, tells the officers."""
     agency_id = report.agency_id
-    previous = report.status
-    report = await core.change_status(
-        session, report, S.IN_PROGRESS,
+    report = await core.move(
+        session, report, S.IN_PROGRESS, kind, role=ActorRole.CITIZEN, actor_id=actor.citizen_id,
+        agency_id=agency_id, note=note,
         values={
             # An SQL expression, not the value read earlier: two reopenings both count.
             "reopened_count": Report.reopened_count + 1,
@@ -162,8 +155,6 @@ async def _reopen(
         },
         now=now,
     )
-    await core.add_event(session, report, kind, role=ActorRole.CITIZEN, actor_id=actor.citizen_id,
-                         agency_id=agency_id, from_status=previous, to_status=S.IN_PROGRESS, note=note, now=now)
     if agency_id is not None:
         await core.tell_officers(session, cw, agency_id, ReporterSaid(report, kind, note), now=now)
     return report
@@ -221,11 +212,10 @@ async def close_unanswered(session: AsyncSession, cw: Casework, report_id: int, 
     if report is None or report.status != S.ANSWERED:
         return False
     try:
-        report = await core.change_status(session, report, S.CLOSED, values={"closed_at": now}, now=now)
+        report = await core.move(session, report, S.CLOSED, EventKind.AUTO_CLOSED, role=ActorRole.SYSTEM,
+                                 actor_id=None, agency_id=None, values={"closed_at": now}, now=now)
     except Refused:
         return False
-    await core.add_event(session, report, EventKind.AUTO_CLOSED, role=ActorRole.SYSTEM, actor_id=None,
-                         agency_id=None, from_status=S.ANSWERED, to_status=S.CLOSED, now=now)
     if (to := await reporter_of(session, report)) is not None:
         await cw.notifier.send(session, to, AutoClosed(report), now=now)
     await session.commit()

@@ -78,17 +78,13 @@ async def _assign(
 ) -> Report:
     """Assign (or re-route, pelimpahan, a report an agency returned); the agency's officers get
     the full card, the reporter hears where it went. The caller checked who may."""
-    previous = report.status
-    rerouted = previous == S.RETURNED
-    report = await core.change_status(
-        session, report, S.ASSIGNED,
+    kind = EventKind.REROUTED if report.status == S.RETURNED else EventKind.ASSIGNED
+    report = await core.move(
+        session, report, S.ASSIGNED, kind, role=role, actor_id=actor_id, agency_id=agency.id,
         values={"agency_id": agency.id, "assigned_at": now,
                 "followup_due": deadlines.followup_due(now, cw.calendar)},
         now=now,
     )
-    kind = EventKind.REROUTED if rerouted else EventKind.ASSIGNED
-    await core.add_event(session, report, kind, role=role, actor_id=actor_id, agency_id=agency.id,
-                         from_status=previous, to_status=S.ASSIGNED, now=now)
     reporter = await CitizenRepo(session).get(report.citizen_id)
     card = NewCase(report, agency.name, reporter, list(report.attachments))
     if not await core.tell_officers(session, cw, agency.id, card, now=now):
@@ -121,9 +117,9 @@ async def reject_report(
     reason = validate_reason(reason)
     report = await core.report_for(session, actor, Action.REJECT, report_id)
     previous = report.status
-    report = await core.change_status(session, report, S.REJECTED, values={"closed_at": now}, now=now)
-    await core.add_event(session, report, EventKind.REJECTED, role=ActorRole.ADMIN, actor_id=actor.citizen_id,
-                         agency_id=None, from_status=previous, to_status=S.REJECTED, note=reason, now=now)
+    report = await core.move(session, report, S.REJECTED, EventKind.REJECTED, role=ActorRole.ADMIN,
+                             actor_id=actor.citizen_id, agency_id=None, note=reason,
+                             values={"closed_at": now}, now=now)
     await core.tell_reporter(session, cw, report, EventKind.REJECTED, note=reason, now=now)
     await audit.record(session, actor, audit.AuditAction.REJECT, report.tracking_id,
                        {"report_id": report.id, "from_status": previous})
@@ -135,10 +131,8 @@ async def postpone_report(
     session: AsyncSession, cw: Casework, actor: Actor, report_id: int, now: datetime
 ) -> Report:
     report = await core.report_for(session, actor, Action.POSTPONE, report_id)
-    previous = report.status
-    report = await core.change_status(session, report, S.POSTPONED, now=now)
-    await core.add_event(session, report, EventKind.POSTPONED, role=ActorRole.ADMIN, actor_id=actor.citizen_id,
-                         agency_id=None, from_status=previous, to_status=S.POSTPONED, now=now)
+    report = await core.move(session, report, S.POSTPONED, EventKind.POSTPONED, role=ActorRole.ADMIN,
+                             actor_id=actor.citizen_id, agency_id=None, now=now)
     await core.tell_reporter(session, cw, report, EventKind.POSTPONED, now=now)
     await session.commit()
     return report
