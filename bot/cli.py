@@ -167,8 +167,8 @@ def cmd_officers_invite(args: argparse.Namespace) -> int:
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from bot.services.officers import create_invite
     from bot.domain.access import COMMAND_LINE
+    from bot.services.officers import create_invite
 
     settings = _settings(args)
 
@@ -206,8 +206,8 @@ def _bot_username(settings: Settings) -> str:
 
 
 def cmd_officers_list(args: argparse.Namespace) -> int:
-    from bot.services.officers import list_officers
     from bot.domain.access import COMMAND_LINE
+    from bot.services.officers import list_officers
 
     settings = _settings(args)
 
@@ -255,10 +255,10 @@ def _register_casework_directory(sub: argparse._SubParsersAction) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from bot.domain.access import COMMAND_LINE
     from bot.domain.workdays import WorkCalendar
     from bot.i18n import build_i18n
     from bot.services.export import ExportFormat, export_year
-    from bot.domain.access import COMMAND_LINE
 
     settings = _settings(args)
     fmt = ExportFormat(args.format)

@@ -16,7 +16,6 @@ from bot.services.audit import latest
 from bot.ui.render import esc, split_html
 from storage.models import AuditLog, Citizen
 
-
 LIMIT = 20
 
 

@@ -41,7 +41,6 @@ from bot.ui.admin_keyboards import (
 from bot.ui.render import CAPTION_LIMIT, TEXT_LIMIT, esc, split_html, utf16_len
 
 
-
 class BroadcastForm(StatesGroup):
     compose = State()
     audience = State()

@@ -20,7 +20,6 @@ from bot.ui.admin_keyboards import agency_keyboard, directory_keyboard, officer_
 from bot.ui.render import esc
 
 
-
 async def _page(session: AsyncSession, actor: Actor, calendar: WorkCalendar, page: int):
     agencies, page, pages = await agency_choices(session, actor=actor, page=page)
     if not agencies:

@@ -21,7 +21,6 @@ from bot.ui.charts import statistics_chart
 from bot.ui.render import split_html
 from bot.ui.stats_render import render_statistics
 
-
 FIRST_YEAR = 2000
 
 

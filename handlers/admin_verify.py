@@ -41,7 +41,6 @@ from bot.ui.render import esc, split_html
 from storage.base import utcnow
 
 
-
 class VerifyForm(StatesGroup):
     search = State()  # typing part of an agency name
     reject_note = State()  # optional free text after a reason template

@@ -17,7 +17,6 @@ from bot.ui.checkin import CheckinCb
 from storage.base import utcnow
 
 
-
 async def on_checkin(
     callback: CallbackQuery,
     callback_data: CheckinCb,

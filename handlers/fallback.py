@@ -1,11 +1,12 @@
-"""What nobody else handled: a gentle pointer for messages, an answer for stale buttons."""
+"""What nobody else handled: a gentle pointer for messages, and an answer for every button no
+router took: a stale one, or a staff button pressed by someone without the role (the audience
+routers turned it away), so nothing is left spinning and nothing is done."""
 
 from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-
 
 
 async def stale_button(callback: CallbackQuery) -> None:

@@ -16,7 +16,6 @@ from bot.domain.deadlines import FOLLOWUP_DAYS, REPLY_DAYS, VERIFY_DAYS
 from bot.ui.citizen_callbacks import CitizenMenuCb, MenuAction
 
 
-
 def continue_hint(in_form: bool) -> str:
     """The closing line of help and greetings: how to go on from where the citizen is."""
     if in_form:

@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 QUERY_ECHO = 100
 
 
-
-
 class InviteForm(StatesGroup):
     agency = State()  # waiting for the admin to type (part of) an agency name
 

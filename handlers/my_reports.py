@@ -23,7 +23,6 @@ from bot.ui.render import esc
 from bot.ui.report_render import render_citizen_report, render_my_reports_page
 from storage.models import Citizen
 
-
 TRACKING_EXAMPLE = "LPR-7K3M-Q9XD"
 
 

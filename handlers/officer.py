@@ -36,7 +36,6 @@ from bot.ui.form_step import run_button_step, run_text_step
 from bot.ui.render import esc, split_html
 from storage.base import utcnow
 
-
 # The buttons that open a text step, and the action the text will do.
 _TEXT_ACTIONS = {
     OfficerAction.ASK: Action.ASK,

@@ -32,7 +32,6 @@ from bot.ui.form_step import run_button_step, run_text_step
 from bot.ui.render import esc
 from storage.base import utcnow
 
-
 _REPLY_CONTENT = F.text | F.photo | F.document | F.video
 
 

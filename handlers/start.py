@@ -36,7 +36,6 @@ from bot.ui.render import esc
 from handlers.help import continue_hint
 from storage.models import Citizen
 
-
 INVITE_PREFIX = "inv_"
 
 

@@ -41,8 +41,8 @@ from bot.ui.case_keyboards import after_answer_kb, answer_question_kb, officer_a
 from bot.ui.case_render import case_card_parts, reporter_for_admin, reporter_for_officer
 from bot.ui.checkin import checkin_kb
 from bot.ui.render import esc, esc_truncate
-from bot.ui.stats_render import number
 from bot.ui.report_render import format_local_date
+from bot.ui.stats_render import number
 from storage.models import Attachment, Report
 
 

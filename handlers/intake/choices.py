@@ -22,7 +22,6 @@ from bot.ui.render import esc
 from handlers.intake.flow import CurrentFormButton, Form, advance, current, pressed, show_in_place
 from handlers.intake.states import ReportForm
 
-
 PAGE_SIZE = 8
 SEARCH_RESULTS = 8
 SEARCH_MIN = 2

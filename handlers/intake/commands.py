@@ -18,7 +18,6 @@ from handlers.start import ask_consent
 from storage.models import Citizen
 
 
-
 async def cancel_form(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(r.cancelled(), reply_markup=ReplyKeyboardRemove())

@@ -15,7 +15,6 @@ from handlers.intake.flow import CurrentFormButton, Form, advance, current, pres
 from handlers.intake.states import ReportForm
 
 
-
 def _attachment(message: Message) -> DraftAttachment | None:
     if message.photo:
         best = message.photo[-1]  # Telegram lists sizes smallest first

@@ -17,7 +17,6 @@ from handlers.intake.flow import CurrentFormButton, Form, current, go_to, send_p
 from handlers.intake.states import ReportForm
 
 
-
 async def back(
     callback: CallbackQuery, form: Form, step: Step, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:

@@ -21,8 +21,8 @@ from bot.services.officers import (
     revoke_officer,
 )
 from bot.services.roles import resolve_actor
-from tests.actors import COMMAND_LINE, as_admin
 from storage.models import Agency, AuditLog, Citizen, InviteFailure, Officer, OfficerInvite, Outbox
+from tests.actors import COMMAND_LINE, as_admin
 
 T0 = datetime(2024, 5, 21, 2, 0, tzinfo=UTC)
 

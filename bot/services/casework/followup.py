@@ -15,7 +15,7 @@ from bot.domain.lifecycle import WITH_AGENCY
 from bot.domain.paging import clamp_page
 from bot.domain.text_rules import validate_reason
 from bot.services.casework import core
-from bot.services.casework.core import PAGE_SIZE, Casework, CaseView, Page
+from bot.services.casework.core import PAGE_SIZE, CaseView, Casework, Page
 from bot.services.notices import ColleagueTook, Returned
 from storage.models import Report
 from storage.repositories.cases import CaseRepo

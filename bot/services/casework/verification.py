@@ -17,7 +17,7 @@ from bot.domain.paging import clamp_page
 from bot.domain.text_rules import validate_reason
 from bot.services import audit
 from bot.services.casework import core
-from bot.services.casework.core import PAGE_SIZE, Casework, CaseView, Page
+from bot.services.casework.core import PAGE_SIZE, CaseView, Casework, Page
 from bot.services.notices import NewCase, NewReport, NobodyToTell
 from storage.models import Agency, Report
 from storage.repositories.agencies import AgencyRepo
