@@ -28,17 +28,23 @@ from bot.config import DEFAULT_API_BASE, Settings
 from bot.domain.workdays import WorkCalendar
 from bot.fsm import build_fsm
 from bot.i18n import build_i18n
+from bot.jobs.base import JobContext
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware, DbSessionMiddleware
 from bot.retry import RetryAfterMiddleware
 from bot.scheduler import build_scheduler
+from bot.services.bot_identity import remember_username
 from bot.services.broadcasts import BroadcastMonitor
+from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.services.lapor import LaporConnector, ManualConnector
 from bot.services.webhook_delivery import WebhookWorker
 from bot.services.webhooks import sync_targets
+from bot.ui.notifier import OutboxNotifier
+from bot.unchanged_edits import UnchangedEditMiddleware
 from bot.web import WebContext, build_web_app
 from bot.web import install as install_web
 from handlers import get_routers
+from storage.base import utcnow
 from storage.db import create_engine, create_session_factory
 
 log = logging.getLogger(__name__)
@@ -53,6 +59,8 @@ class App:
     dp: Dispatcher
     i18n: I18n
     calendar: WorkCalendar
+    # How every message to a citizen, officer or admin is rendered and queued (bot/ui/notifier.py).
+    notifier: OutboxNotifier
     fsm_storage: BaseStorage
     events_isolation: BaseEventIsolation
     delivery: DeliveryWorker
@@ -75,15 +83,13 @@ class App:
             worker = WebhookWorker(self.session_factory, self.settings.webhooks)
             self._tasks.append(asyncio.create_task(worker.run_forever(self._stop), name="webhooks"))
         if self.scheduler is None:
-            self.scheduler = build_scheduler(
-                session_factory=self.session_factory,
-                settings=self.settings,
-                calendar=self.calendar,
-                i18n=self.i18n,
-            )
+            self.scheduler = build_scheduler(self.job_context())
             self.scheduler.start()
         if self.broadcasts is not None:
             await self.broadcasts.resume()
+
+    def job_context(self) -> JobContext:
+        return JobContext(self.session_factory, self.settings, self.calendar, self.notifier, utcnow())
 
     async def stop_background(self) -> None:
         if self.scheduler is not None:
@@ -109,6 +115,8 @@ class App:
 
 
 def build_bot(settings: Settings) -> Bot:
+    if settings.telegram.token is None:  # load_settings(need_token=True) rules this out
+        raise ValueError("telegram.token is required to talk to Telegram")
     if settings.telegram.api_base != DEFAULT_API_BASE:
         session = AiohttpSession(
             api=TelegramAPIServer.from_base(settings.telegram.api_base),
@@ -123,11 +131,18 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
+def build_casework(settings: Settings, notifier: OutboxNotifier, calendar: WorkCalendar) -> Casework:
+    """What the casework use cases need besides a session: once per process (``build_app``, or
+    ``build_web_context`` for the pages served without the bot)."""
+    return Casework(notifier, calendar, tuple(settings.roles.admin_ids), settings.workflow.auto_assign)
+
+
 def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = None) -> App:
     engine = create_engine(settings.database.url)
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
     bot.session.middleware(RetryAfterMiddleware())
+    bot.session.middleware(UnchangedEditMiddleware())
     # The delivery loop has a session of its own, without that retry: it must see a 429 to
     # pause every send, and its slow sends never hold up a handler's reply.
     delivery_bot = build_bot(settings)
@@ -143,7 +158,10 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         max_attempts=settings.delivery.max_attempts,
         backoff_base=timedelta(seconds=settings.delivery.backoff_base_seconds),
     )
-    broadcasts = BroadcastMonitor(bot, session_factory, i18n, rate=settings.delivery.global_rate)
+    # Built once: services and jobs get these, never a copy made from settings.
+    notifier = OutboxNotifier(i18n, calendar, settings.notifications)
+    casework = build_casework(settings, notifier, calendar)
+    broadcasts = BroadcastMonitor(bot, session_factory, notifier, rate=settings.delivery.global_rate)
 
     dp = Dispatcher(
         storage=fsm_storage,
@@ -152,6 +170,8 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         session_factory=session_factory,
         calendar=calendar,
         i18n=i18n,
+        notifier=notifier,
+        casework=casework,
         delivery=delivery,
         broadcasts=broadcasts,
         lapor_connector=lapor_connector or ManualConnector(),
@@ -169,6 +189,7 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         dp=dp,
         i18n=i18n,
         calendar=calendar,
+        notifier=notifier,
         fsm_storage=fsm_storage,
         events_isolation=isolation,
         delivery=delivery,
@@ -177,6 +198,9 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     )
 
     async def on_startup(bot: Bot) -> None:
+        me = await bot.me()
+        # For `lapor-bot officers invite` on a machine that cannot reach Telegram.
+        await remember_username(session_factory, me.id, me.username)
         await set_default_commands(bot, i18n)
         await app.start_background()
 
@@ -190,7 +214,17 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
 
 def web_context(app: App) -> WebContext:
     return WebContext(settings=app.settings, session_factory=app.session_factory, calendar=app.calendar,
-                      i18n=app.i18n)
+                      i18n=app.i18n, casework=app.dp["casework"])
+
+
+def build_web_context(settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> WebContext:
+    """For ``lapor-bot web``: the public pages and the Open311 API without the bot (the bot
+    process sends what a report filed here queues)."""
+    i18n = build_i18n(settings.app.default_language)
+    calendar = WorkCalendar(settings.app.timezone, settings.app.extra_holidays)
+    casework = build_casework(settings, OutboxNotifier(i18n, calendar, settings.notifications), calendar)
+    return WebContext(settings=settings, session_factory=session_factory, calendar=calendar, i18n=i18n,
+                      casework=casework)
 
 
 async def run_polling(app: App) -> None:
@@ -224,7 +258,9 @@ async def run_webhook(app: App) -> None:
     from aiohttp import web
 
     tg = app.settings.telegram
-    secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret else None
+    if tg.webhook_secret is None:  # the settings refuse this; never serve updates from anyone
+        raise ValueError("telegram.webhook_secret is required in webhook mode")
+    secret = tg.webhook_secret.get_secret_value()
     web_app = web.Application()
     SimpleRequestHandler(
         dispatcher=app.dp, bot=app.bot, handle_in_background=False, secret_token=secret

@@ -11,10 +11,13 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings, resolve_config_path
+from bot.config import ConfigError, Settings, load_settings, redact_url, resolve_config_path
 
 EXIT_CONFIG = 2
+EXIT_USAGE = 2  # argparse's own
 log = logging.getLogger("lapor_bot")
 
 
@@ -26,9 +29,10 @@ class CliError(Exception):
         self.code = code
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, need_token: bool = True) -> Settings:
+    """The settings; ``need_token=False`` for commands that never talk to Telegram."""
     try:
-        return load_settings(resolve_config_path(args.config))
+        return load_settings(resolve_config_path(args.config), need_token=need_token)
     except ConfigError as exc:
         raise CliError(f"configuration error: {exc}", EXIT_CONFIG) from None
 
@@ -38,9 +42,11 @@ def _setup_logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # aiogram logs every handled update at INFO; that is noise in production.
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if not verbose:
+        # aiogram logs every handled update at INFO; that is noise in production. Alembic
+        # announces its context and every step; the commands say in one line what they did.
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 # -- run ------------------------------------------------------------------------------------
@@ -71,7 +77,8 @@ async def _run(settings: Settings) -> None:
                        EXIT_CONFIG) from None
     except TelegramNetworkError as exc:
         await app.close()
-        raise CliError(f"cannot reach the Bot API at {settings.telegram.api_base}: {exc}") from None
+        raise CliError(f"cannot reach the Bot API at {redact_url(settings.telegram.api_base)}: "
+                       f"{exc}") from None
     log.info("running as @%s (id %s), %s mode", me.username, me.id, settings.telegram.mode)
     if settings.telegram.mode == "webhook":
         await run_webhook(app)
@@ -89,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from storage.migrate import current_revision, head_revision, upgrade_head
 
-    settings = _settings(args)
+    settings = _settings(args, need_token=False)
 
     async def go() -> str | None:
         await upgrade_head(settings.database.url)
@@ -102,14 +109,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    redacted = settings.model_dump(mode="json")
-    redacted["telegram"]["token"] = "***"
-    if redacted["telegram"].get("webhook_secret"):
-        redacted["telegram"]["webhook_secret"] = "***"
     print("configuration OK")
-    for section, values in redacted.items():
+    for section, values in settings.redacted().items():
         for key, value in values.items():
             print(f"  {section}.{key} = {value}")
+    tg = settings.telegram
+    if tg.mode == "webhook":
+        print(f"webhook: Telegram posts to {redact_url(tg.webhook_url or '')}; requests without "
+              "the webhook_secret header are refused")
     return 0
 
 
@@ -131,7 +138,7 @@ def run_import(args: argparse.Namespace, parse_file, apply, noun: str) -> int:
     and print what changed; every problem is printed and nothing is written."""
     from bot.services.import_file import ImportFileError
 
-    settings = _settings(args)
+    settings = _settings(args, need_token=False)
     try:
         entries = parse_file(args.file)
         summary = asyncio.run(_with_session(settings, lambda s: apply(s, entries, dry_run=args.dry_run)))
@@ -173,53 +180,58 @@ def cmd_officers_invite(args: argparse.Namespace) -> int:
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
+    from bot.domain.access import COMMAND_LINE
+    from bot.services.bot_identity import known_username
     from bot.services.officers import create_invite
-    from bot.services.roles import Roles
 
-    settings = _settings(args)
+    settings = _settings(args, need_token=False)
+    tg = settings.telegram
 
     async def work(session):
+        # The agency first: a typo should not cost a trip to Telegram.
         agency = await _find_agency(session, args.agency)
+        username = (args.bot_username or tg.username
+                    or await known_username(session, tg.bot_id) or await _ask_telegram(settings))
         # Whoever runs the command line holds the server and its config: an admin.
-        return await create_invite(session, agency.id, roles=Roles(is_admin=True), created_by=None,
-                                   ttl=timedelta(hours=args.hours))
+        created = await create_invite(session, agency.id, actor=COMMAND_LINE,
+                                      ttl=timedelta(hours=args.hours))
+        return created, username
 
-    username = args.bot_username or _bot_username(settings)
-    created = asyncio.run(_with_session(settings, work))
+    created, username = asyncio.run(_with_session(settings, work))
     expires = created.invite.expires_at.astimezone(ZoneInfo(settings.app.timezone))
     print(f"invite for {created.agency.name} (single use, until {expires:%Y-%m-%d %H:%M %Z}):")
     print(created.link(username.lstrip("@")))
     return 0
 
 
-def _bot_username(settings: Settings) -> str:
+async def _ask_telegram(settings: Settings) -> str:
+    """The bot's username from getMe: the last resort, before the bot has ever run."""
     from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 
     from bot.app import build_bot
 
-    async def go() -> str:
-        bot = build_bot(settings)
-        try:
-            return (await bot.get_me()).username or ""
-        finally:
-            await bot.session.close()
-
+    if settings.telegram.token is None:
+        raise CliError("the bot's username is unknown: set [telegram] username, run the bot once "
+                       "(it remembers its username), or pass --bot-username", EXIT_CONFIG)
+    bot = build_bot(settings)
     try:
-        return asyncio.run(go())
+        return (await bot.get_me()).username or ""
     except (TelegramAPIError, TelegramNetworkError) as exc:
-        raise CliError(f"cannot ask Telegram for the bot's username ({exc}); "
-                       "pass --bot-username") from None
+        raise CliError(f"cannot ask Telegram for the bot's username ({exc}); set [telegram] "
+                       "username or pass --bot-username") from None
+    finally:
+        await bot.session.close()
 
 
 def cmd_officers_list(args: argparse.Namespace) -> int:
+    from bot.domain.access import COMMAND_LINE
     from bot.services.officers import list_officers
-    from bot.services.roles import Roles
 
-    settings = _settings(args)
+    settings = _settings(args, need_token=False)
 
     async def work(session):
         agency_id = (await _find_agency(session, args.agency)).id if args.agency else None
-        return await list_officers(session, roles=Roles(is_admin=True), agency_id=agency_id)
+        return await list_officers(session, actor=COMMAND_LINE, agency_id=agency_id)
 
     views = asyncio.run(_with_session(settings, work))
     if not views:
@@ -249,8 +261,9 @@ def _register_casework_directory(sub: argparse._SubParsersAction) -> None:
     )
     inv = officers.add_parser("invite", help="print a single-use invite link for an agency")
     inv.add_argument("agency", help="the agency's code or name")
-    inv.add_argument("--hours", type=int, default=72, help="validity (default 72)")
-    inv.add_argument("--bot-username", help="skip asking Telegram (getMe) for it")
+    inv.add_argument("--hours", type=_int_between(1, 24 * 30), default=72, help="validity (default 72)")
+    inv.add_argument("--bot-username", help="the bot's @username (default: [telegram] username, "
+                     "else the one the running bot last saw)")
     inv.set_defaults(func=cmd_officers_invite)
     lst = officers.add_parser("list", help="active liaison officers by agency")
     lst.add_argument("--agency", help="only this agency (code or name)")
@@ -261,13 +274,18 @@ def _register_casework_directory(sub: argparse._SubParsersAction) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from bot.domain.access import COMMAND_LINE
     from bot.domain.workdays import WorkCalendar
     from bot.i18n import build_i18n
     from bot.services.export import ExportFormat, export_year
-    from bot.services.roles import Roles
 
-    settings = _settings(args)
-    fmt = ExportFormat(args.format)
+    settings = _settings(args, need_token=False)
+    suffix = Path(args.out).suffix.lower().lstrip(".") if args.out else ""
+    fmt = ExportFormat(args.format or (suffix if suffix in ("csv", "xlsx") else "csv"))
+    if args.out and suffix != fmt.extension:
+        # Spreadsheet programs go by the extension: an XLSX named .csv opens as garbage.
+        print(f"lapor-bot: warning: {args.out} does not end in .{fmt.extension} but the file is "
+              f"{fmt.extension.upper()}", file=sys.stderr)
     cal = WorkCalendar(settings.app.timezone, settings.app.extra_holidays)
     i18n = build_i18n(settings.app.default_language)
 
@@ -276,11 +294,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         # server counts as an admin (recorded in the audit trail as "command line").
         with i18n.context(), i18n.use_locale(settings.app.default_language):
             return await export_year(session, args.year, fmt, cal,
-                                     roles=Roles(is_admin=True), actor=None)
+                                     actor=COMMAND_LINE)
 
     exported = asyncio.run(_with_session(settings, work))
-    out = Path(args.out) if args.out else Path(exported.filename)
+    out = Path(args.out) if args.out else _default_export_path(exported.filename, cal.today())
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(exported.content)
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc}") from None
@@ -288,12 +307,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+EXPORT_DIR = Path("exports")  # git-ignored: exports hold citizens' personal data
+
+
+def _default_export_path(filename: str, today: date) -> Path:
+    """exports/lapor-2026_2026-12-01.xlsx: a later export of the same year keeps the earlier."""
+    name = Path(filename)
+    return EXPORT_DIR / f"{name.stem}_{today.isoformat()}{name.suffix}"
+
+
 def _register_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export one year's reports (CSV or XLSX) for the evaluation, "
                                       "or in SP4N-LAPOR!'s form (lapor) for entering them there")
     p.add_argument("--year", type=int, required=True, help="reports received in this year")
-    p.add_argument("--format", choices=["csv", "xlsx", "lapor"], default="csv")
-    p.add_argument("--out", help="output file (default: lapor-YEAR.FORMAT)")
+    p.add_argument("--format", choices=["csv", "xlsx", "lapor"],
+                   help="default: from the --out extension, else csv; lapor is a CSV file")
+    p.add_argument("--out", help="output file (default: exports/lapor-YEAR_TODAY.csv or .xlsx)")
     p.set_defaults(func=cmd_export)
 
 
@@ -301,10 +330,38 @@ def _register_export(sub: argparse._SubParsersAction) -> None:
 Command = Callable[[argparse.Namespace], int]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every command and subcommand takes ``--config`` and ``-v``, so they work before or after
+    the command's name; a usage mistake is one line, like every other error of this CLI."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # SUPPRESS: a subcommand that was not given them keeps what the main parser read.
+        self.add_argument("--config", default=argparse.SUPPRESS,
+                          help="TOML config file (default: $LAPOR_CONFIG or ./config.toml)")
+        self.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                          help="debug logging")
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, not {value}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lapor-bot", description="SP4N-LAPOR! Telegram intake bot")
-    parser.add_argument("--config", help="TOML config file (default: $LAPOR_CONFIG or ./config.toml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser = _Parser(prog="lapor-bot", description="SP4N-LAPOR! Telegram intake bot")
+    parser.set_defaults(config=None, verbose=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("run", help="run the bot (long polling, or webhook per [telegram] mode)").set_defaults(func=cmd_run)
@@ -335,7 +392,7 @@ def stop_on_signals() -> asyncio.Event:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.sandbox.app import Sandbox, SandboxOptions
+    from sandbox.app import Sandbox, SandboxOptions
 
     options = SandboxOptions(
         host=args.host, port=args.port, citizens=args.citizens, seed_demo=args.seed_demo,
@@ -370,9 +427,11 @@ def _register_sandbox(sub: argparse._SubParsersAction) -> None:
     )
     # 127.0.0.1 by default: the page lets anyone act as any admin or officer.
     sb.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    sb.add_argument("--port", type=int, default=8080, help="port of the page and the Bot API (default 8080)")
+    sb.add_argument("--port", type=_int_between(0, 65535), default=8080,
+                    help="port of the page and the Bot API (default 8080; 0: any free port)")
     sb.add_argument("--seed-demo", action="store_true", help="add a few dozen reports in every status")
-    sb.add_argument("--citizens", type=int, default=3, help="simulated citizens Warga 1..N (default 3)")
+    sb.add_argument("--citizens", type=_int_between(1, 100), default=3,
+                    help="simulated citizens Warga 1..N, 1 to 100 (default 3)")
     sb.add_argument("--directory", help="agency directory to import (default examples/agencies-ppu.toml)")
     sb.set_defaults(func=cmd_sandbox)
 

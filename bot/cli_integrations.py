@@ -25,7 +25,7 @@ def cmd_apikeys_create(args: argparse.Namespace) -> int:
     from bot.services.apikeys import ApiKeyError, create_key
     from storage.base import utcnow
 
-    settings = _settings(args)
+    settings = _settings(args, need_token=False)
     try:
         row, key = asyncio.run(_with_session(settings, lambda s: create_key(s, args.name, utcnow())))
     except ApiKeyError as exc:
@@ -38,7 +38,7 @@ def cmd_apikeys_create(args: argparse.Namespace) -> int:
 def cmd_apikeys_list(args: argparse.Namespace) -> int:
     from bot.services.apikeys import list_keys
 
-    keys = asyncio.run(_with_session(_settings(args), list_keys))
+    keys = asyncio.run(_with_session(_settings(args, need_token=False), list_keys))
     if not keys:
         print("no API keys")
     for k in keys:
@@ -53,7 +53,8 @@ def cmd_apikeys_revoke(args: argparse.Namespace) -> int:
     from storage.base import utcnow
 
     try:
-        row = asyncio.run(_with_session(_settings(args), lambda s: revoke_key(s, args.name, utcnow())))
+        row = asyncio.run(_with_session(_settings(args, need_token=False),
+                                        lambda s: revoke_key(s, args.name, utcnow())))
     except ApiKeyError as exc:
         raise CliError(str(exc)) from None
     print(f"API key {row.name!r} revoked at {row.revoked_at:%Y-%m-%d %H:%M} UTC")
@@ -64,7 +65,8 @@ def cmd_apikeys_revoke(args: argparse.Namespace) -> int:
 def cmd_webhooks_log(args: argparse.Namespace) -> int:
     from storage.repositories.webhooks import WebhookRepo
 
-    rows = asyncio.run(_with_session(_settings(args), lambda s: WebhookRepo(s).latest(args.limit, args.target)))
+    rows = asyncio.run(_with_session(_settings(args, need_token=False),
+                                     lambda s: WebhookRepo(s).latest(args.limit, args.target)))
     if not rows:
         print("no webhook deliveries")
     for d in rows:
@@ -80,14 +82,13 @@ def cmd_web(args: argparse.Namespace) -> int:
     """The public pages and the Open311 API on their own port, without the bot."""
     from aiohttp import web
 
+    from bot.app import build_web_context
     from bot.cli import _prepare_database
-    from bot.domain.workdays import WorkCalendar
-    from bot.i18n import build_i18n
     from bot.services.webhooks import sync_targets
-    from bot.web import WebContext, build_web_app
+    from bot.web import build_web_app
     from storage.db import create_engine, create_session_factory
 
-    settings = _settings(args)
+    settings = _settings(args, need_token=False)
     host, port = args.host or settings.web.host, args.port or settings.web.port
 
     async def go() -> None:
@@ -96,9 +97,7 @@ def cmd_web(args: argparse.Namespace) -> int:
         session_factory = create_session_factory(engine)
         # Reports filed through the API queue webhooks; the bot process sends them.
         await sync_targets(session_factory, settings.webhooks.targets)
-        ctx = WebContext(settings=settings, session_factory=session_factory,
-                         calendar=WorkCalendar(settings.app.timezone, settings.app.extra_holidays),
-                         i18n=build_i18n(settings.app.default_language))
+        ctx = build_web_context(settings, session_factory)
         runner = web.AppRunner(build_web_app(ctx), handle_signals=False)
         await runner.setup()
         stop = stop_on_signals()

@@ -11,20 +11,15 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.access import Actor
 from bot.domain.workdays import WorkCalendar
-from bot.filters import IsAdmin
-from bot.services.charts import statistics_chart
-from bot.services.export import ExportFormat, NotAllowed, export_year
-from bot.services.roles import Roles
-from bot.services.statistics import render_statistics, year_statistics
+from bot.services.export import ExportFormat, export_year
+from bot.services.statistics import year_statistics
 from bot.ui.admin_callbacks import ExportCb
 from bot.ui.admin_keyboards import export_keyboard
+from bot.ui.charts import statistics_chart
 from bot.ui.render import split_html
-from storage.models import Citizen
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", IsAdmin())
-router.callback_query.filter(IsAdmin())
+from bot.ui.stats_render import render_statistics
 
 FIRST_YEAR = 2000
 
@@ -45,9 +40,8 @@ def _bad_year(today: date) -> str:
         first=FIRST_YEAR, last=today.year)
 
 
-@router.message(Command("statistik"))
 async def statistics(message: Message, command: CommandObject, session: AsyncSession,
-                     roles: Roles, calendar: WorkCalendar) -> None:
+                     actor: Actor, calendar: WorkCalendar) -> None:
     today = calendar.today()
     year = parse_year((command.args or "").strip(), today)
     if year is None:
@@ -62,9 +56,8 @@ async def statistics(message: Message, command: CommandObject, session: AsyncSes
                                caption=_("Statistics {year}").format(year=year))
 
 
-@router.message(Command("ekspor"))
 async def export_command(message: Message, command: CommandObject, session: AsyncSession,
-                         roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
+                         actor: Actor, calendar: WorkCalendar) -> None:
     today = calendar.today()
     args = (command.args or "").split()
     fmt = None
@@ -78,30 +71,25 @@ async def export_command(message: Message, command: CommandObject, session: Asyn
         await message.answer(_("Export of the reports received in {year}: which format?").format(year=year),
                              reply_markup=export_keyboard(year))
         return
-    await _send_export(message.chat.id, message.bot, session, year, fmt, roles, citizen, calendar)
+    await _send_export(message.chat.id, message.bot, session, year, fmt, actor, calendar)
 
 
-@router.callback_query(ExportCb.filter())
 async def export_picked(callback: CallbackQuery, callback_data: ExportCb, session: AsyncSession,
-                        roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
+                        actor: Actor, calendar: WorkCalendar) -> None:
     # A forged year outside what /ekspor offers would not even make a valid date range.
     if parse_year(str(callback_data.year), calendar.today()) is None:
         await callback.answer(_bad_year(calendar.today()), show_alert=True)
         return
-    try:
-        await _send_export(callback.from_user.id, callback.bot, session, callback_data.year,
-                           callback_data.fmt, roles, citizen, calendar)
-    except NotAllowed:
-        await callback.answer(_("Only LAPOR! admins can do this."), show_alert=True)
-        return
+    await _send_export(callback.from_user.id, callback.bot, session, callback_data.year,
+                       callback_data.fmt, actor, calendar)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
 async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt: ExportFormat,
-                       roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
-    exported = await export_year(session, year, fmt, calendar, roles=roles, actor=citizen)
+                       actor: Actor, calendar: WorkCalendar) -> None:
+    exported = await export_year(session, year, fmt, calendar, actor=actor)
     if fmt is ExportFormat.LAPOR:
         caption = _("{n} verified reports of {year} in SP4N-LAPOR!'s form, with their titles and "
                     "descriptions (confidential ones too): keep it within the coordinating team.")
@@ -110,3 +98,12 @@ async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt:
                     "anonymous reports): keep it within the coordinating team.")
     await bot.send_document(chat_id, BufferedInputFile(exported.content, exported.filename),
                             caption=caption.format(n=exported.rows, year=year))
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(statistics, Command("statistik"))
+    r.message.register(export_command, Command("ekspor"))
+    r.callback_query.register(export_picked, ExportCb.filter())
+    return r

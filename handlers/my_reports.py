@@ -24,9 +24,6 @@ from bot.ui.render import esc
 from bot.ui.report_render import render_citizen_report, render_my_reports_page
 from storage.models import Citizen
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-
 TRACKING_EXAMPLE = "LPR-7K3M-Q9XD"
 
 
@@ -55,7 +52,6 @@ async def _send_report(
         )
 
 
-@router.message(Command("laporan"))
 async def my_reports(
     message: Message, session: AsyncSession, citizen: Citizen, locale: str
 ) -> None:
@@ -63,7 +59,6 @@ async def my_reports(
     await message.answer(text, reply_markup=keyboard)
 
 
-@router.callback_query(CitizenMenuCb.filter(F.action == MenuAction.MY_REPORTS))
 async def my_reports_button(
     callback: CallbackQuery, session: AsyncSession, citizen: Citizen, locale: str, bot: Bot
 ) -> None:
@@ -72,7 +67,6 @@ async def my_reports_button(
     await bot.send_message(callback.from_user.id, text, reply_markup=keyboard)
 
 
-@router.callback_query(MyReportsPageCb.filter())
 async def my_reports_page(
     callback: CallbackQuery,
     callback_data: MyReportsPageCb,
@@ -94,7 +88,6 @@ async def my_reports_page(
     await bot.send_message(callback.from_user.id, text, reply_markup=keyboard)
 
 
-@router.callback_query(OpenMyReportCb.filter())
 async def open_report(
     callback: CallbackQuery,
     callback_data: OpenMyReportCb,
@@ -115,7 +108,6 @@ async def open_report(
     )
 
 
-@router.message(Command("status"))
 async def status(
     message: Message,
     command: CommandObject,
@@ -158,3 +150,14 @@ async def status(
         )
         return
     await _send_report(bot, message.chat.id, view, calendar, locale, 0, settings)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(my_reports, Command("laporan"))
+    r.callback_query.register(my_reports_button, CitizenMenuCb.filter(F.action == MenuAction.MY_REPORTS))
+    r.callback_query.register(my_reports_page, MyReportsPageCb.filter())
+    r.callback_query.register(open_report, OpenMyReportCb.filter())
+    r.message.register(status, Command("status"))
+    return r

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES
+from bot.services import categories
 from bot.services.citizens import give_consent, set_language
 from bot.ui.citizen_callbacks import (
     ConsentAction,
@@ -35,9 +36,6 @@ from bot.ui.citizen_keyboards import (
 from bot.ui.render import esc
 from handlers.help import continue_hint
 from storage.models import Citizen
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
 INVITE_PREFIX = "inv_"
 
@@ -92,7 +90,6 @@ async def send_menu(bot: Bot, chat_id: int, greeting: str, in_form: bool) -> Non
 
 
 # -- /start --------------------------------------------------------------------------------------
-@router.message(CommandStart(), _not_invite)
 async def start(message: Message, citizen: Citizen, state: FSMContext, bot: Bot) -> None:
     name = esc(citizen.first_name) or _("there")
     if citizen.consent_at is not None:
@@ -114,12 +111,10 @@ async def start(message: Message, citizen: Citizen, state: FSMContext, bot: Bot)
     )
 
 
-@router.message(Command("bahasa", "language"))
 async def choose_language(message: Message, locale: str) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_keyboard(locale))
 
 
-@router.callback_query(LanguageCb.filter())
 async def language_chosen(
     callback: CallbackQuery,
     callback_data: LanguageCb,
@@ -151,8 +146,6 @@ def _for_report(callback_data: ConsentCb | ConsentForReportCb) -> bool:
     return isinstance(callback_data, ConsentForReportCb)
 
 
-@router.callback_query(ConsentCb.filter(F.action == ConsentAction.ACCEPT))
-@router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.ACCEPT))
 async def consent_accepted(
     callback: CallbackQuery,
     callback_data: ConsentCb | ConsentForReportCb,
@@ -173,7 +166,6 @@ async def consent_accepted(
     in_form = await state.get_state() is not None
     if _for_report(callback_data) and not in_form:
         # Imported here: the form's commands import this module for ask_consent.
-        from bot.services import categories
         from handlers.intake.flow import begin_form
 
         await begin_form(
@@ -190,8 +182,6 @@ async def consent_accepted(
     )
 
 
-@router.callback_query(ConsentCb.filter(F.action == ConsentAction.DECLINE))
-@router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.DECLINE))
 async def consent_declined(
     callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot
 ) -> None:
@@ -214,8 +204,6 @@ async def consent_declined(
     )
 
 
-@router.callback_query(ConsentCb.filter(F.action == ConsentAction.SHOW))
-@router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.SHOW))
 async def consent_shown_again(
     callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot
 ) -> None:
@@ -231,3 +219,18 @@ async def _drop_buttons(callback: CallbackQuery) -> None:
     # Pressed buttons go, so an old notice cannot be answered twice.
     if isinstance(callback.message, Message) and callback.message.reply_markup is not None:
         await callback.message.edit_reply_markup(reply_markup=None)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(start, CommandStart(), _not_invite)
+    r.message.register(choose_language, Command("bahasa", "language"))
+    r.callback_query.register(language_chosen, LanguageCb.filter())
+    r.callback_query.register(consent_accepted, ConsentForReportCb.filter(F.action == ConsentAction.ACCEPT))
+    r.callback_query.register(consent_accepted, ConsentCb.filter(F.action == ConsentAction.ACCEPT))
+    r.callback_query.register(consent_declined, ConsentForReportCb.filter(F.action == ConsentAction.DECLINE))
+    r.callback_query.register(consent_declined, ConsentCb.filter(F.action == ConsentAction.DECLINE))
+    r.callback_query.register(consent_shown_again, ConsentForReportCb.filter(F.action == ConsentAction.SHOW))
+    r.callback_query.register(consent_shown_again, ConsentCb.filter(F.action == ConsentAction.SHOW))
+    return r

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.categories import display_name
-from bot.services import audit, casework
-from bot.services.casework import CaseRefused, Refusal
-from bot.services.roles import Roles
-from storage.models import Category, Citizen
+from bot.services import audit
+from bot.services.casework import core
+from storage.models import Category
 from storage.repositories.categories import CategoryRepo
 
 
@@ -56,31 +56,42 @@ def label(category: Category | None, locale: str) -> str | None:
 
 
 async def report_category(
-    session: AsyncSession, roles: Roles, report_id: int, locale: str
+    session: AsyncSession, actor: Actor, report_id: int, locale: str
 ) -> tuple[str, str | None]:
-    """A report's tracking id and its category's name, for an admin."""
-    report = (await casework.admin_case(session, roles, report_id)).report  # admins only
+    """A report's tracking id and its category's name, for whoever may set it."""
+    report = await core.report_for(session, actor, Action.CATEGORIZE, report_id)
     return report.tracking_id, label(report.category, locale)
 
 
+async def subtopics(
+    session: AsyncSession, actor: Actor, report_id: int, category_id: int, locale: str
+) -> tuple[Category, list[CategoryChoice]]:
+    """A topic and its subtopics, for whoever may set the report's category; ``Refused``
+    (INVALID) for a topic without children (a forged or stale button)."""
+    await core.report_for(session, actor, Action.CATEGORIZE, report_id)
+    topic = await parent_with_children(session, category_id)
+    children = await choices(session, locale, topic.id) if topic is not None else []
+    if topic is None or not children:
+        raise Refused(Reason.INVALID)
+    return topic, children
+
+
 async def set_report_category(
-    session: AsyncSession, roles: Roles, actor_id: int, report_id: int, category_id: int | None,
-    now: datetime,
+    session: AsyncSession, actor: Actor, report_id: int, category_id: int | None, now: datetime,
 ) -> tuple[str, Category | None]:
     """The admin sets or corrects a report's category (None: "Lainnya / Tidak tahu"), in any
     status: statistics count the corrected one. Audited; commits."""
-    report = (await casework.admin_case(session, roles, report_id)).report  # admins only
+    report = await core.report_for(session, actor, Action.CATEGORIZE, report_id)
     category = None
     if category_id is not None:
         category = await CategoryRepo(session).get_active(category_id)
         if category is None:
-            raise CaseRefused(Refusal.INVALID)
+            raise Refused(Reason.INVALID)
     previous = report.category.code if report.category else None
     report.category = category
     report.updated_at = now
-    await audit.record(session, await session.get(Citizen, actor_id), audit.AuditAction.CATEGORIZE,
-                       report.tracking_id, {"report_id": report.id, "from": previous,
-                                            "to": category.code if category else None})
+    await audit.record(session, actor, audit.AuditAction.CATEGORIZE, report.tracking_id,
+                       {"report_id": report.id, "from": previous, "to": category.code if category else None})
     tracking_id = report.tracking_id
     await session.commit()
     return tracking_id, category

@@ -1,9 +1,9 @@
 """Exports for the annual evaluation: one row per report received in a year, CSV or XLSX.
 
-Identity rule (domain.md, "Privacy"): the reporter's name and username appear only for reports
-that are not anonymous, and exports go to admins only (the chat command and the server's command
-line). Confidential reports are marked; no report's title or body is exported, except in the
-LAPOR! format, whose purpose is entering them into SP4N-LAPOR! (never with identity).
+Identity rule (``bot.domain.privacy``, Viewer.EXPORT): the reporter's name and username appear
+only for reports that are not anonymous, and exports go to admins only (the chat command and the
+server's command line). Confidential reports are marked; no report's title or body is exported,
+except in the LAPOR! format, whose purpose is entering them into SP4N-LAPOR! (never with identity).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import astuple, dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from aiogram.utils.i18n import gettext as _
@@ -19,18 +19,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import access
+from bot.domain.access import Action, Actor
 from bot.domain.enums import Privacy, ReportStatus
 from bot.domain.lifecycle import TERMINAL
+from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
 from bot.domain.workdays import WorkCalendar
 from bot.services import audit, lapor
-from bot.services.roles import Roles
 from bot.services.statistics import ENDED_KINDS, ended_at, local_bounds
-from storage.models import Citizen
 from storage.repositories.stats import Reporter, ReportFact, StatsRepo
-
-
-class NotAllowed(PermissionError):
-    pass
 
 
 class ExportFormat(StrEnum):
@@ -38,6 +35,11 @@ class ExportFormat(StrEnum):
     XLSX = "xlsx"
     # SP4N-LAPOR!'s form, field by field, for entering reports there (bot/services/lapor.py).
     LAPOR = "lapor"
+
+    @property
+    def extension(self) -> str:
+        """The file's extension: the LAPOR! form is a CSV file."""
+        return "csv" if self is ExportFormat.LAPOR else self.value
 
 
 class Outcome(StrEnum):
@@ -98,13 +100,15 @@ def deadline_outcome(done_at: date | None, due: date | None, still_open: bool, t
 
 def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str],
               cal: WorkCalendar, today: date, category_names: dict[int, str] | None = None) -> ExportRow:
-    local = (lambda dt: cal.local_date(dt) if dt is not None else None)
+    def local(dt: datetime | None) -> date | None:
+        return cal.local_date(dt) if dt is not None else None
+
     still_open = fact.status not in TERMINAL
     decided = fact.assigned_at
     if decided is None and fact.status in (ReportStatus.REJECTED, ReportStatus.ARCHIVED):
         decided = ended_at(fact)
     submitted = cal.local_date(fact.submitted_at)
-    anonymous = fact.privacy == Privacy.ANONYMOUS
+    shown = reporter_identity(Viewer.EXPORT, fact.privacy)
     name = " ".join(p for p in (reporter.first_name, reporter.last_name) if p)
     return ExportRow(
         tracking_id=fact.tracking_id,
@@ -124,17 +128,16 @@ def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str]
         privacy=fact.privacy,
         confidential=_("yes") if fact.privacy == Privacy.CONFIDENTIAL else _("no"),
         # The most sensitive data in the system: never for anonymous reports.
-        reporter_name="" if anonymous else name,
+        reporter_name=name if IdentityPart.NAME in shown else "",
         # Without "@": a leading "@" starts a formula in some spreadsheets.
-        reporter_username="" if anonymous or not reporter.username else reporter.username,
+        reporter_username=(reporter.username or "") if IdentityPart.USERNAME in shown else "",
         lapor_id=fact.lapor_id or "",
     )
 
 
-async def export_rows(session: AsyncSession, year: int, cal: WorkCalendar, *, roles: Roles,
+async def export_rows(session: AsyncSession, year: int, cal: WorkCalendar, *, actor: Actor,
                       today: date | None = None) -> list[ExportRow]:
-    if not roles.is_admin:
-        raise NotAllowed("admins only")
+    access.ensure(actor, Action.ADMINISTER)
     today = today or cal.today()
     start, end = local_bounds(year, cal)
     repo = StatsRepo(session)
@@ -188,15 +191,15 @@ class ExportFile:
 
 
 async def export_year(
-    session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, *, roles: Roles,
-    actor: Citizen | None, today: date | None = None,
+    session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, *, actor: Actor,
+    today: date | None = None,
 ) -> ExportFile:
     """The file, with the export recorded in the audit trail (committed here)."""
     if fmt is ExportFormat.LAPOR:
-        content, count = await _lapor_csv(session, year, cal, roles=roles)
+        content, count = await _lapor_csv(session, year, cal, actor=actor)
         filename = f"lapor-{year}-formulir.csv"
     else:
-        rows = await export_rows(session, year, cal, roles=roles, today=today)
+        rows = await export_rows(session, year, cal, actor=actor, today=today)
         content = to_csv(rows) if fmt is ExportFormat.CSV else to_xlsx(rows, f"LAPOR {year}")
         count, filename = len(rows), f"lapor-{year}.{fmt.value}"
     await audit.record(session, actor, audit.AuditAction.EXPORT, f"export:{year}",
@@ -205,12 +208,11 @@ async def export_year(
     return ExportFile(filename, content, count)
 
 
-async def _lapor_csv(session: AsyncSession, year: int, cal: WorkCalendar, *, roles: Roles) -> tuple[bytes, int]:
+async def _lapor_csv(session: AsyncSession, year: int, cal: WorkCalendar, *, actor: Actor) -> tuple[bytes, int]:
     """Verified reports of the year in SP4N-LAPOR!'s form order and wording. Unlike the other
     formats this one carries titles and descriptions (they are what gets entered), confidential
     ones marked "Rahasia: Ya"; still never the reporter's identity."""
-    if not roles.is_admin:
-        raise NotAllowed("admins only")
+    access.ensure(actor, Action.ADMINISTER)
     start, end = local_bounds(year, cal)
     forms = await lapor.lapor_forms_of_year(session, start, end, await StatsRepo(session).agency_names())
     out = io.StringIO(newline="")

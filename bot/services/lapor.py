@@ -21,13 +21,14 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.access import Action, Actor
 from bot.domain.enums import ActorRole, Classification, EventKind, Privacy
 from bot.domain.lapor import lapor_report_url, normalize_lapor_id
-from bot.services import audit, casework, notify
-from bot.services.casework import CaseRefused, Refusal
-from bot.services.notify import Notifier
-from bot.services.roles import Roles
-from storage.models import Citizen, Report, ReportEvent
+from bot.services import audit, recipients
+from bot.services.casework import core
+from bot.services.casework.core import Casework
+from bot.services.notices import LaporRecorded
+from storage.models import Report
 from storage.repositories.agencies import AgencyRepo
 from storage.repositories.reports import ReportRepo
 
@@ -113,20 +114,12 @@ class ManualConnector:
 
 
 # -- use cases ----------------------------------------------------------------------------------
-async def lapor_form(session: AsyncSession, roles: Roles, report_id: int) -> LaporForm:
+async def lapor_form(session: AsyncSession, actor: Actor, report_id: int) -> LaporForm:
     """The form for one report, for an admin to enter into LAPOR!."""
-    report = (await casework.admin_case(session, roles, report_id)).report  # admins only
+    report = await core.report_for(session, actor, Action.RECORD_LAPOR_ID, report_id)
     agency_id = report.agency_id or report.requested_agency_id
     agency = await AgencyRepo(session).get(agency_id) if agency_id else None
     return form_of(report, agency.name if agency else None, report.category.name if report.category else None)
-
-
-async def report_id_of(session: AsyncSession, roles: Roles, tracking_id: str) -> int | None:
-    """The report with our tracking id ``tracking_id``, for an admin (None: no such report)."""
-    if not roles.is_admin:
-        raise CaseRefused(Refusal.FORBIDDEN)
-    report = await ReportRepo(session).by_tracking_id(tracking_id)
-    return report.id if report is not None else None
 
 
 class LaporIdTaken(Exception):
@@ -138,15 +131,15 @@ class LaporIdTaken(Exception):
 
 
 async def record_lapor_id(
-    session: AsyncSession, n: Notifier, roles: Roles, actor_id: int | None, report_id: int,
-    number: str, now: datetime, *, report_url: str,
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, number: str, now: datetime, *,
+    report_url: str,
 ) -> Report:
     """Record LAPOR!'s tracking number on a report (correcting it is recording again). The
     reporter is told, with a link to the report's page on lapor.go.id; audited; commits.
 
     Raises ``ValueError`` for a number that is not one, ``LaporIdTaken`` when another report
-    has it, ``CaseRefused`` for a non-admin or an unknown report."""
-    report = (await casework.admin_case(session, roles, report_id)).report  # admins only
+    has it, ``Refused`` for someone who may not or an unknown report."""
+    report = await core.report_for(session, actor, Action.RECORD_LAPOR_ID, report_id)
     lapor_id = normalize_lapor_id(number)
     if lapor_id is None:
         raise ValueError("not a LAPOR! tracking number")
@@ -157,14 +150,13 @@ async def record_lapor_id(
         raise LaporIdTaken(holder.tracking_id)
     previous = report.lapor_id
     report.lapor_id, report.lapor_recorded_at, report.updated_at = lapor_id, now, now
-    await ReportRepo(session).add_event(ReportEvent(
-        report_id=report.id, created_at=now, actor_role=ActorRole.ADMIN, actor_citizen_id=actor_id,
-        kind=EventKind.LAPOR_RECORDED, note=lapor_id,
-    ))
-    if report.citizen_id is not None and (reporter := await session.get(Citizen, report.citizen_id)):
-        await notify.tell_citizen(session, n, report, reporter, EventKind.LAPOR_RECORDED, note=lapor_id,
-                                  link=lapor_report_url(report_url, lapor_id))
-    actor = await session.get(Citizen, actor_id) if actor_id is not None else None
+    await core.add_event(session, report, EventKind.LAPOR_RECORDED, role=ActorRole.ADMIN,
+                         actor_id=actor.citizen_id, agency_id=None, from_status=None, to_status=None,
+                         note=lapor_id, now=now)
+    # None for a report filed through the Open311 API: nobody to tell in Telegram.
+    if (to := await recipients.reporter_of(session, report)) is not None:
+        notice = LaporRecorded(report, lapor_id, lapor_report_url(report_url, lapor_id))
+        await cw.notifier.send(session, to, notice, now=now)
     await audit.record(session, actor, audit.AuditAction.LAPOR_ID, report.tracking_id,
                        {"report_id": report.id, "lapor_id": lapor_id, "previous": previous})
     try:

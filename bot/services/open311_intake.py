@@ -16,6 +16,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import access
+from bot.domain.access import Action, Actor
 from bot.domain.categories import OTHER_CODE
 from bot.domain.enums import Channel, Classification, Privacy
 from bot.domain.text_rules import (
@@ -28,8 +30,8 @@ from bot.domain.text_rules import (
     validate_body,
 )
 from bot.domain.workdays import WorkCalendar
+from bot.services.casework import core
 from bot.services.intake import Draft, SubmittedHook, submit_report
-from bot.services.roles import Roles
 from storage.models import ApiKey, ApiSubmission, Category, Report
 from storage.repositories.apikeys import ApiKeyRepo
 from storage.repositories.categories import CategoryRepo
@@ -183,9 +185,9 @@ async def file_request(
     return await submit_report(session, None, draft, calendar, now, on_submitted=hook, channel=Channel.OPEN311)
 
 
-async def filer(session: AsyncSession, roles: Roles, report_id: int) -> tuple[ApiSubmission, str] | None:
+async def filer(session: AsyncSession, actor: Actor, report_id: int) -> tuple[ApiSubmission, str] | None:
     """Who filed a report through the API and with which key's name: for admins only."""
-    if not roles.is_admin:
+    if access.check(actor, Action.VIEW_AS_ADMIN, await core.load(session, report_id)) is not None:
         return None
     found = await ApiKeyRepo(session).submission_of(report_id)
     return (found[0], found[1].name) if found else None

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.domain.workdays import WorkCalendar
+from bot.services.casework.core import Casework
 
 # Open311 POST bodies are a few fields; nothing larger is read.
 MAX_BODY = 64 * 1024
@@ -29,6 +30,8 @@ class WebContext:
     session_factory: async_sessionmaker[AsyncSession]
     calendar: WorkCalendar
     i18n: I18n
+    # For a report filed through the Open311 API: the admins hear of it (or it is auto-assigned).
+    casework: Casework
     clock: Callable[[], float] = time.monotonic
     # Small results worth keeping a few minutes (a year's statistics, its chart): a public page
     # must not let anyone make the server recompute them on every request.

@@ -21,7 +21,7 @@ from bot.domain.categories import OTHER_CODE
 from bot.domain.lifecycle import OPEN_STATUSES, TERMINAL
 from bot.domain.tracking import normalize_tracking_id
 from bot.services import apikeys, public_reports
-from bot.services.casework import submission_hook
+from bot.services.casework.verification import SubmissionHook
 from bot.services.open311_intake import Open311Error, ServiceRequest, file_request
 from bot.ui.report_render import status_label
 from bot.web import CONTEXT, WebContext, georeport
@@ -94,7 +94,8 @@ def _base_url(ctx: WebContext, request: web.Request) -> str:
 
 async def discovery(request: web.Request) -> web.Response:
     ctx, _lang = _ctx(request)
-    return respond(request, "discovery", georeport.discovery(_base_url(ctx, request), ctx.settings.web.contact, CHANGESET))
+    body = georeport.discovery(_base_url(ctx, request), ctx.settings.web.contact, CHANGESET)
+    return respond(request, "discovery", body)
 
 
 async def services(request: web.Request) -> web.Response:
@@ -225,7 +226,7 @@ async def post_request(request: web.Request) -> web.Response:
         if key is None:
             return error(request, 403, "api_key is missing, unknown or revoked")
         report = await file_request(session, key, req, ctx.calendar, now,
-                                    on_submitted=submission_hook(ctx.settings, ctx.i18n, ctx.calendar))
+                                    on_submitted=SubmissionHook(ctx.casework))
     assert report.verify_due is not None
     with ctx.i18n.context(), ctx.i18n.use_locale(lang):
         notice = _("Received. The coordinator verifies it by {date} (3 working days).").format(

@@ -14,8 +14,8 @@ from aiohttp import web
 from bot.domain.lapor import lapor_report_url
 from bot.domain.tracking import normalize_tracking_id
 from bot.services import public_reports
-from bot.services.charts import statistics_chart
 from bot.services.statistics import YearStats, year_statistics
+from bot.ui.charts import statistics_chart
 from bot.web import CONTEXT, WebContext
 from bot.web.pages import SECURITY_HEADERS, language, page
 

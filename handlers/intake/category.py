@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +16,7 @@ from bot.ui import intake_keyboards as kb
 from bot.ui import intake_render as r
 from bot.ui.callback_types import parse_row_id
 from bot.ui.intake_callbacks import IntakeCb
-from handlers.intake.flow import CurrentFormButton, Form, advance, show_in_place
-
-router = Router(name=__name__)
-router.callback_query.filter(CurrentFormButton(), IntakeCb.filter(F.step == Step.CATEGORY))
+from handlers.intake.flow import CurrentFormButton, Form, advance, pressed, show_in_place
 
 
 async def _choose(callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings,
@@ -31,7 +28,6 @@ async def _choose(callback: CallbackQuery, form: Form, state: FSMContext, bot: B
                   r.category_chosen(label))
 
 
-@router.callback_query(IntakeCb.filter(F.action == cb.SET))
 async def category_picked(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
     settings: Settings, locale: str, session: AsyncSession,
@@ -45,14 +41,12 @@ async def category_picked(
     await _choose(callback, form, state, bot, settings, locale, category.id, categories.label(category, locale))
 
 
-@router.callback_query(IntakeCb.filter(F.action == cb.UNKNOWN))
 async def category_unknown(
     callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:
     await _choose(callback, form, state, bot, settings, locale, None, None)
 
 
-@router.callback_query(IntakeCb.filter(F.action == cb.OPEN))
 async def topic_opened(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession, locale: str
 ) -> None:
@@ -68,8 +62,17 @@ async def topic_opened(
                         kb.subcategory_kb(form.form_id, (topic.id, label), [(c.id, c.label) for c in children]))
 
 
-@router.callback_query(IntakeCb.filter(F.action == cb.TOP))
 async def back_to_topics(callback: CallbackQuery, form: Form) -> None:
     await callback.answer()
     await show_in_place(callback, r.prompt(Step.CATEGORY, form.draft),
                         kb.category_kb(form.form_id, [tuple(item) for item in form.categories]))
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.filter(CurrentFormButton())
+    r.callback_query.register(category_picked, pressed(Step.CATEGORY, cb.SET))
+    r.callback_query.register(category_unknown, pressed(Step.CATEGORY, cb.UNKNOWN))
+    r.callback_query.register(topic_opened, pressed(Step.CATEGORY, cb.OPEN))
+    r.callback_query.register(back_to_topics, pressed(Step.CATEGORY, cb.TOP))
+    return r

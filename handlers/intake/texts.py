@@ -24,10 +24,9 @@ from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc_truncate
-from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, send_prompt
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, pressed, send_prompt
 from handlers.intake.states import ReportForm
 
-router = Router(name=__name__)
 not_command = ~F.text.startswith("/")
 # Echo of a title in the acknowledgement: the summary shows it in full.
 ACK_ECHO = 80
@@ -39,12 +38,13 @@ async def _form(state: FSMContext) -> Form:
     return found[0]
 
 
-async def _refuse(message: Message, form: Form, step: Step, note: str, bot: Bot, settings: Settings, locale: str) -> None:
+async def _refuse(
+    message: Message, form: Form, step: Step, note: str, bot: Bot, settings: Settings, locale: str
+) -> None:
     # The refusal and the question again, in one message; state and draft stay as they were.
     await send_prompt(bot, message.chat.id, form, step, settings, locale, note)
 
 
-@router.message(ReportForm.title, F.text, not_command)
 async def title_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     try:
@@ -56,7 +56,6 @@ async def title_typed(message: Message, state: FSMContext, bot: Bot, settings: S
     await advance(bot, message.chat.id, state, form, Step.TITLE, settings, locale, note)
 
 
-@router.message(ReportForm.body, F.text, not_command)
 async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     try:
@@ -81,7 +80,6 @@ async def _set_date(
     await advance(bot, chat_id, state, form, Step.DATE, settings, locale, note)
 
 
-@router.message(ReportForm.incident_date, F.text, not_command)
 async def date_typed(
     message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, calendar: WorkCalendar
 ) -> None:
@@ -95,9 +93,6 @@ async def date_typed(
     await _set_date(message.chat.id, form, day.isoformat(), state, bot, settings, locale)
 
 
-@router.callback_query(
-    CurrentFormButton(), IntakeCb.filter((F.step == Step.DATE) & F.action.in_({cb.TODAY, cb.YESTERDAY, cb.SKIP}))
-)
 async def date_button(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
     settings: Settings, locale: str, calendar: WorkCalendar,
@@ -120,7 +115,6 @@ def _labels(i18n: I18n, label: str) -> set[str]:
     return {i18n.gettext(label, locale=lang) for lang in i18n.available_locales}
 
 
-@router.message(ReportForm.location, F.location)
 async def location_shared(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     loc = message.location
@@ -136,7 +130,6 @@ async def location_shared(message: Message, state: FSMContext, bot: Bot, setting
     await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
 
 
-@router.message(ReportForm.location, F.text, not_command)
 async def location_typed(
     message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, i18n: I18n
 ) -> None:
@@ -165,3 +158,13 @@ async def location_typed(
     form.draft.location_skipped = False
     await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
 
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(title_typed, ReportForm.title, F.text, not_command)
+    r.message.register(body_typed, ReportForm.body, F.text, not_command)
+    r.message.register(date_typed, ReportForm.incident_date, F.text, not_command)
+    r.callback_query.register(date_button, CurrentFormButton(), pressed(Step.DATE, cb.TODAY, cb.YESTERDAY, cb.SKIP))
+    r.message.register(location_shared, ReportForm.location, F.location)
+    r.message.register(location_typed, ReportForm.location, F.text, not_command)
+    return r

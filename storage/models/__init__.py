@@ -6,6 +6,7 @@ One module per aggregate so features can grow their own tables without touching 
 from storage.base import Base
 from storage.models.agency import Agency
 from storage.models.audit import AuditLog
+from storage.models.bot_identity import BotIdentity
 from storage.models.broadcast import Broadcast
 from storage.models.category import Category
 from storage.models.citizen import Citizen
@@ -29,6 +30,7 @@ __all__ = [
     "AuditLog",
     "Attachment",
     "Base",
+    "BotIdentity",
     "Broadcast",
     "Category",
     "Citizen",

@@ -50,7 +50,8 @@ class PublicRepo:
             if None in category_ids:
                 conditions.append(Report.category_id.is_(None))
             stmt = stmt.where(or_(*conditions))
-        return (await self.session.scalars(stmt.order_by(Report.submitted_at.desc(), Report.id.desc()).limit(limit))).all()
+        stmt = stmt.order_by(Report.submitted_at.desc(), Report.id.desc()).limit(limit)
+        return (await self.session.scalars(stmt)).all()
 
     async def agencies(self, ids: Collection[int]) -> dict[int, Agency]:
         if not ids:

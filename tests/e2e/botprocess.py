@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.sandbox.botapi import BotApiServer
+from sandbox.botapi import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,12 +47,13 @@ class BotProcess:
         """Start and wait until it polls (its first getUpdates)."""
         polls_before = len(self.server.requests("getUpdates"))
         await self.start_without_polling()
-        # Both: the fake server records a request when it completes, so the long poll of a
-        # process stopped a moment ago can land after ``polls_before`` was counted; this
-        # process's own "Start polling" line says its signal handlers are in place.
+        # The server records a request when it answers it: the previous process's last long poll
+        # may be recorded only now, so also wait for this start's own "Start polling" line (logged
+        # after aiogram installs its signal handlers; a signal before that kills it mid-start-up).
         await self.server.wait_until(
-            lambda: (len(self.server.requests("getUpdates")) > polls_before and self._polling())
-            or self._died(), timeout=60
+            lambda: (len(self.server.requests("getUpdates")) > polls_before and "Start polling" in self._this_log())
+            or self._died(),
+            timeout=60,
         )
         if self._died():
             raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.log()}")
@@ -69,10 +70,6 @@ class BotProcess:
             cwd=self.workdir, env=self.env(), stdout=log, stderr=log,
         )
         log.close()
-
-    def _polling(self) -> bool:
-        text = self.log_path.read_text(errors="replace")
-        return "Start polling" in text.rsplit(f"=== start #{self.starts} ===", 1)[-1]
 
     def _died(self) -> bool:
         return self.proc is not None and self.proc.returncode is not None
@@ -97,3 +94,7 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
+
+    def _this_log(self) -> str:
+        """The log of the latest start only."""
+        return self.log_path.read_text(errors="replace").rpartition(f"=== start #{self.starts} ===")[2]

@@ -9,7 +9,7 @@ import socket
 import aiohttp
 import pytest
 
-from bot.sandbox.botapi import SimUser
+from sandbox.botapi import SimUser
 from tests.e2e.botprocess import BotProcess
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ async def test_webhook_mode_serves_updates_with_the_secret(api_server, tmp_path)
     port = _free_port()
     proc = BotProcess(api_server, f"sqlite+aiosqlite:///{tmp_path / 'wh.db'}", tmp_path, extra_env={
         "LAPOR_TELEGRAM__MODE": "webhook",
-        "LAPOR_TELEGRAM__WEBHOOK_URL": f"https://lapor.example/telegram",
+        "LAPOR_TELEGRAM__WEBHOOK_URL": "https://lapor.example/telegram",
         "LAPOR_TELEGRAM__WEBHOOK_SECRET": SECRET,
         "LAPOR_TELEGRAM__WEBHOOK_PORT": str(port),
         "LAPOR_WEB__ENABLED": "true",
@@ -65,7 +65,8 @@ async def test_webhook_mode_serves_updates_with_the_secret(api_server, tmp_path)
             async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
                 assert r.status == 200
             # Handled before the answer: the reply was already sent when the 200 came back.
-            replies = [q for q in api_server.requests("sendMessage")[before:] if q.params.get("chat_id") in (user.id, str(user.id))]
+            sent = api_server.requests("sendMessage")[before:]
+            replies = [q for q in sent if q.params.get("chat_id") in (user.id, str(user.id))]
             assert replies
             # The public pages and the Open311 API share the webhook's server.
             async with http.get(f"http://127.0.0.1:{port}/open311/v2/services.json") as r:
@@ -73,6 +74,65 @@ async def test_webhook_mode_serves_updates_with_the_secret(api_server, tmp_path)
             async with http.get(f"http://127.0.0.1:{port}/transparansi") as r:
                 assert r.status == 200 and "text/html" in r.content_type
         assert not api_server.requests("getUpdates")
+    finally:
+        assert await proc.stop() == 0
+    assert api_server.violations == []
+
+
+def _webhook_env(port: int, **extra: str) -> dict[str, str]:
+    return {
+        "LAPOR_TELEGRAM__MODE": "webhook",
+        "LAPOR_TELEGRAM__WEBHOOK_URL": "https://lapor.example/telegram",
+        "LAPOR_TELEGRAM__WEBHOOK_PORT": str(port),
+        **extra,
+    }
+
+
+async def test_webhook_mode_refuses_to_start_without_a_secret(api_server, tmp_path):
+    """Issue #10: without a secret anyone who finds the URL could post updates as an admin."""
+    proc = BotProcess(api_server, f"sqlite+aiosqlite:///{tmp_path / 'wh.db'}", tmp_path,
+                      extra_env=_webhook_env(_free_port()))
+    await proc.start_without_polling()
+    assert await asyncio.wait_for(proc.proc.wait(), 60) == 2
+    log = proc.log().split("===\n", 1)[1].strip()
+    assert "telegram.webhook_secret is required" in log and "\n" not in log, log
+    assert not api_server.requests("setWebhook") and not api_server.requests("getMe")
+
+
+async def test_forged_updates_without_the_secret_are_refused(api_server, tmp_path):
+    """A forged update "from" an admin asking for every report (/ekspor) is refused before any
+    handler runs, with no header and with a wrong one; the same update from Telegram works."""
+    port = _free_port()
+    admin = api_server.add_user(SimUser(id=9000, first_name="Admin"))
+    proc = BotProcess(api_server, f"sqlite+aiosqlite:///{tmp_path / 'wh.db'}", tmp_path,
+                      extra_env=_webhook_env(port, LAPOR_TELEGRAM__WEBHOOK_SECRET=SECRET))
+    await proc.start_without_polling()
+    try:
+        await _wait_port(port)
+        await api_server.wait_until(lambda: api_server.requests("setWebhook"), timeout=30)
+        forged = {"update_id": 7, "message": {
+            "message_id": 7, "date": 1, "chat": {"id": admin.id, "type": "private"},
+            "from": admin.to_api(), "text": "/ekspor 2026 xlsx",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+        }}
+
+        def to_admin() -> list:
+            sent = api_server.state.sent_requests
+            return [q for q in sent if str(q.params.get("chat_id")) == str(admin.id)]
+
+        before = len(to_admin())
+        url = f"http://127.0.0.1:{port}/telegram"
+        async with aiohttp.ClientSession() as http:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guessed"},
+                            {"X-Telegram-Bot-Api-Secret-Token": ""}):
+                async with http.post(url, json=forged, headers=headers) as r:
+                    assert r.status == 401, headers
+            # Updates are handled before the answer: a refused one has done nothing by now.
+            assert len(to_admin()) == before
+            async with http.post(url, json={**forged, "update_id": 8},
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+                assert r.status == 200
+            assert any(q.method == "sendDocument" for q in to_admin()[before:])
     finally:
         assert await proc.stop() == 0
     assert api_server.violations == []

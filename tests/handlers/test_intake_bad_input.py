@@ -160,6 +160,8 @@ async def test_double_submit_files_once(tmp_path):
         assert len(answers) == len({a.callback_query_id for a in answers})
 
 
+# The use case is made to fail: the error handler's apology is what the citizen must get.
+@pytest.mark.expects_error_handler("submit_report is made to raise; the error handler apologises")
 async def test_submit_failure_keeps_the_form(tmp_path, monkeypatch):
     import handlers.intake.summary as summary_module
 

@@ -17,11 +17,9 @@ from sqlalchemy import select
 from bot.config import WebhookSettings
 from bot.domain.enums import ReportStatus
 from bot.domain.workdays import WorkCalendar
-from bot.i18n import build_i18n
-from bot.services import casework
+from bot.services.casework import verification
+from bot.services.casework.core import Casework
 from bot.services.intake import Draft, submit_report
-from bot.services.notify import Notifier
-from bot.services.roles import Roles
 from bot.services.webhook_delivery import (
     EVENT_HEADER,
     EVENT_ID_HEADER,
@@ -32,6 +30,7 @@ from bot.services.webhook_delivery import (
 )
 from bot.services.webhooks import ANSWERED, ASSIGNED, CLOSED, CREATED, event_for, sync_targets
 from storage.models import Agency, Citizen, WebhookDelivery
+from tests.actors import as_admin, make_casework
 
 CAL = WorkCalendar("Asia/Makassar")
 SECRET = "s3cret-for-the-dashboard-0123"
@@ -89,14 +88,14 @@ class Clock:
         return self.now
 
 
-async def _world(session_factory, targets) -> tuple[int, Notifier, int]:
+async def _world(session_factory, targets) -> tuple[int, Casework, Citizen]:
     await sync_targets(session_factory, targets)
     async with session_factory() as s:
         agency = Agency(name="Dinas PUPR", kind="opd", code="PUPR")
         admin = Citizen(telegram_id=9000, first_name="Admin")
         s.add_all([Citizen(telegram_id=7001, first_name="Budi", last_name="Rahasia", username="budi_r"), agency, admin])
         await s.commit()
-        return agency.id, Notifier(i18n=build_i18n("id"), calendar=CAL, admin_ids=(9000,)), admin.id
+        return agency.id, make_casework(CAL), admin
 
 
 async def _file(session_factory, privacy: str) -> int:
@@ -129,10 +128,10 @@ def test_which_changes_are_events():
 async def test_signed_deliveries_retried_with_backoff_until_the_receiver_takes_them(session_factory, receiver):
     r, base = receiver
     cfg = settings(base)
-    agency_id, n, admin_id = await _world(session_factory, cfg.targets)
+    agency_id, cw, admin = await _world(session_factory, cfg.targets)
     rid = await _file(session_factory, "public")
     async with session_factory() as s:
-        await casework.assign_report(s, n, Roles(is_admin=True), admin_id, rid, agency_id, NOW)
+        await verification.assign_report(s, cw, as_admin(admin), rid, agency_id, NOW)
     rows = await _deliveries(session_factory)
     # Queued with the changes: created and assigned for the dashboard; the desa wants closed only.
     assert [(d.target, d.event) for d in rows] == [("dash", CREATED), ("dash", ASSIGNED)]

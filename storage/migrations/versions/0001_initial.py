@@ -45,6 +45,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('key_hash', name=op.f('uq_api_key_key_hash')),
     sa.UniqueConstraint('name', name=op.f('uq_api_key_name'))
     )
+    op.create_table('bot_identity',
+    sa.Column('bot_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('username', sa.String(length=32), nullable=False),
+    sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('bot_id', name=op.f('pk_bot_identity'))
+    )
     op.create_table('citizen',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('telegram_id', sa.BigInteger(), nullable=False),
@@ -467,6 +473,7 @@ def downgrade() -> None:
 
     op.drop_table('fsm_state')
     op.drop_table('citizen')
+    op.drop_table('bot_identity')
     op.drop_table('api_key')
     with op.batch_alter_table('agency', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agency_kind'))

@@ -1,0 +1,37 @@
+"""`lapor-bot officers invite` where Telegram cannot be reached: the running bot remembered its
+username in the database, and the command line uses it."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from tests.e2e.botprocess import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+async def _cli(env: dict[str, str], cwd, *argv: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *argv, cwd=cwd, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_invite_uses_the_username_the_running_bot_saw(api_server, bot_process, tmp_path):
+    env = bot_process.env()
+    code, _out, err = await _cli(env, tmp_path, "agencies", "import",
+                                 str(ROOT / "examples" / "agencies-ppu.toml"))
+    assert code == 0, err
+    await bot_process.start()
+    assert await bot_process.stop() == 0
+
+    # Telegram is gone now: nothing listens at the configured Bot API address.
+    await api_server.stop()
+    code, out, err = await _cli(env, tmp_path, "officers", "invite", "PUPR")
+    assert code == 0, err
+    assert "https://t.me/lapor_bot?start=inv_" in out  # what the server's getMe said
