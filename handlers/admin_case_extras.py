@@ -61,14 +61,14 @@ async def category_topics(callback: CallbackQuery, callback_data: CategoryCb, se
 async def category_subtopics(callback: CallbackQuery, callback_data: CategoryCb, session: AsyncSession, actor: Actor,
                              locale: str) -> None:
     try:
-        topic, children = await categories.subtopics(
-            session, actor, callback_data.report_id, callback_data.category_id, locale)
+        topic = await categories.report_topic(session, actor, callback_data.report_id, callback_data.category_id,
+                                              locale)
     except Refused as exc:
         await _refuse(callback, exc)
         return
     await callback.answer()
-    label = categories.label(topic, locale) or ""
-    markup = ui.subtopics_kb(callback_data.report_id, (topic.id, label), [(c.id, c.label) for c in children])
+    children = [(c.id, c.label) for c in topic.children]
+    markup = ui.subtopics_kb(callback_data.report_id, (topic.id, topic.label), children)
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=markup)
 

@@ -38,12 +38,23 @@ async def choices(session: AsyncSession, locale: str, parent_id: int | None = No
     ]
 
 
-async def parent_with_children(session: AsyncSession, category_id: int) -> Category | None:
-    """An active top-level category that has children, or None (a forged or stale button)."""
-    category = await CategoryRepo(session).get_active(category_id)
+@dataclass(frozen=True)
+class Topic:
+    """A top-level category opened to show its subtopics."""
+
+    id: int
+    label: str
+    children: list[CategoryChoice]
+
+
+async def topic(session: AsyncSession, category_id: int | None, locale: str) -> Topic | None:
+    """An active top-level category with its active children, or None: no such category, not a
+    topic, or nothing under it (a forged or stale button)."""
+    category = await CategoryRepo(session).get_active(category_id) if category_id is not None else None
     if category is None or category.parent_id is not None:
         return None
-    return category
+    children = await choices(session, locale, category.id)
+    return Topic(category.id, label(category, locale) or "", children) if children else None
 
 
 async def choosable(session: AsyncSession, category_id: int) -> Category | None:
@@ -63,17 +74,13 @@ async def report_category(
     return report.tracking_id, label(report.category, locale)
 
 
-async def subtopics(
-    session: AsyncSession, actor: Actor, report_id: int, category_id: int, locale: str
-) -> tuple[Category, list[CategoryChoice]]:
-    """A topic and its subtopics, for whoever may set the report's category; ``Refused``
-    (INVALID) for a topic without children (a forged or stale button)."""
+async def report_topic(session: AsyncSession, actor: Actor, report_id: int, category_id: int, locale: str) -> Topic:
+    """``topic``, for whoever may set the report's category; ``Refused`` (INVALID) for what is
+    not a topic with children."""
     await core.report_for(session, actor, Action.CATEGORIZE, report_id)
-    topic = await parent_with_children(session, category_id)
-    children = await choices(session, locale, topic.id) if topic is not None else []
-    if topic is None or not children:
+    if (found := await topic(session, category_id, locale)) is None:
         raise Refused(Reason.INVALID)
-    return topic, children
+    return found
 
 
 async def set_report_category(

@@ -50,16 +50,14 @@ async def category_unknown(
 async def topic_opened(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession, locale: str
 ) -> None:
-    topic_id = parse_row_id(callback_data.value)
-    topic = await categories.parent_with_children(session, topic_id) if topic_id is not None else None
-    children = await categories.choices(session, locale, topic.id) if topic is not None else []
-    if topic is None or not children:
+    topic = await categories.topic(session, parse_row_id(callback_data.value), locale)
+    if topic is None:
         await callback.answer(r.stale_button(), show_alert=True)
         return
     await callback.answer()
-    label = categories.label(topic, locale) or ""
-    await show_in_place(callback, r.subcategory_title(label),
-                        kb.subcategory_kb(form.form_id, (topic.id, label), [(c.id, c.label) for c in children]))
+    await show_in_place(callback, r.subcategory_title(topic.label),
+                        kb.subcategory_kb(form.form_id, (topic.id, topic.label),
+                                          [(c.id, c.label) for c in topic.children]))
 
 
 async def back_to_topics(callback: CallbackQuery, form: Form) -> None:

@@ -170,3 +170,18 @@ async def test_only_an_admin_may_set_a_category(tmp_path):
                 cq = await h.press(who, 1, data)
                 assert h.answered(cq).show_alert
         assert (await report(h, filed.id)).category_id is None
+
+
+async def test_the_admin_cannot_open_what_is_not_a_topic_with_subtopics(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={})
+        cats = await seed_categories(h)
+        filed = await file_report(h, REPORTER, agency_id=ids["A"])
+        admin = h.user(ADMIN, "Admin")
+        # A subtopic, a topic without subtopics, a category that does not exist: no menu opens.
+        for category_id in (cats["jalan-rusak"], cats["kesehatan"], 999_999):
+            mark = h.mark()
+            data = CategoryCb(action=CategoryAction.OPEN, report_id=filed.id, category_id=category_id).pack()
+            cq = await h.press(admin, 1, data)
+            assert h.answered(cq).show_alert and not h.since(mark)[1:]
+        assert (await report(h, filed.id)).category_id is None
