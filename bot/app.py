@@ -36,8 +36,13 @@ from bot.services.bot_identity import remember_username
 from bot.services.broadcasts import BroadcastMonitor
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
+from bot.services.lapor import LaporConnector, ManualConnector
+from bot.services.webhook_delivery import WebhookWorker
+from bot.services.webhooks import sync_targets
 from bot.ui.notifier import OutboxNotifier
 from bot.unchanged_edits import UnchangedEditMiddleware
+from bot.web import WebContext, build_web_app
+from bot.web import install as install_web
 from handlers import get_routers
 from storage.base import utcnow
 from storage.db import create_engine, create_session_factory
@@ -63,6 +68,8 @@ class App:
     scheduler: AsyncIOScheduler | None = None
     # Progress messages of running announcements; resumed on start (bot/services/broadcasts.py).
     broadcasts: BroadcastMonitor | None = None
+    # Where an automatic SP4N-LAPOR! integration plugs in (bot/services/lapor.py).
+    lapor_connector: LaporConnector = field(default_factory=ManualConnector)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -70,6 +77,11 @@ class App:
         """The delivery loop and the scheduler beside update handling."""
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self.delivery.run_forever(self._stop), name="delivery"))
+        # Webhook targets into the database, so services can queue deliveries without settings.
+        await sync_targets(self.session_factory, self.settings.webhooks.targets)
+        if self.settings.webhooks.targets:
+            worker = WebhookWorker(self.session_factory, self.settings.webhooks)
+            self._tasks.append(asyncio.create_task(worker.run_forever(self._stop), name="webhooks"))
         if self.scheduler is None:
             self.scheduler = build_scheduler(self.job_context())
             self.scheduler.start()
@@ -119,7 +131,13 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
-def build_app(settings: Settings) -> App:
+def build_casework(settings: Settings, notifier: OutboxNotifier, calendar: WorkCalendar) -> Casework:
+    """What the casework use cases need besides a session: once per process (``build_app``, or
+    ``build_web_context`` for the pages served without the bot)."""
+    return Casework(notifier, calendar, tuple(settings.roles.admin_ids), settings.workflow.auto_assign)
+
+
+def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = None) -> App:
     engine = create_engine(settings.database.url)
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
@@ -142,7 +160,7 @@ def build_app(settings: Settings) -> App:
     )
     # Built once: services and jobs get these, never a copy made from settings.
     notifier = OutboxNotifier(i18n, calendar, settings.notifications)
-    casework = Casework(notifier, calendar, tuple(settings.roles.admin_ids), settings.workflow.auto_assign)
+    casework = build_casework(settings, notifier, calendar)
     broadcasts = BroadcastMonitor(bot, session_factory, notifier, rate=settings.delivery.global_rate)
 
     dp = Dispatcher(
@@ -156,6 +174,7 @@ def build_app(settings: Settings) -> App:
         casework=casework,
         delivery=delivery,
         broadcasts=broadcasts,
+        lapor_connector=lapor_connector or ManualConnector(),
     )
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(CitizenMiddleware(settings.roles.admin_ids))
@@ -175,6 +194,7 @@ def build_app(settings: Settings) -> App:
         events_isolation=isolation,
         delivery=delivery,
         broadcasts=broadcasts,
+        lapor_connector=dp["lapor_connector"],
     )
 
     async def on_startup(bot: Bot) -> None:
@@ -192,13 +212,39 @@ def build_app(settings: Settings) -> App:
     return app
 
 
+def web_context(app: App) -> WebContext:
+    return WebContext(settings=app.settings, session_factory=app.session_factory, calendar=app.calendar,
+                      i18n=app.i18n, casework=app.dp["casework"])
+
+
+def build_web_context(settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> WebContext:
+    """For ``lapor-bot web``: the public pages and the Open311 API without the bot (the bot
+    process sends what a report filed here queues)."""
+    i18n = build_i18n(settings.app.default_language)
+    calendar = WorkCalendar(settings.app.timezone, settings.app.extra_holidays)
+    casework = build_casework(settings, OutboxNotifier(i18n, calendar, settings.notifications), calendar)
+    return WebContext(settings=settings, session_factory=session_factory, calendar=calendar, i18n=i18n,
+                      casework=casework)
+
+
 async def run_polling(app: App) -> None:
+    from aiohttp import web
+
+    runner = None
+    if app.settings.web.enabled:
+        # The public pages and the API on a port of their own (no webhook server to share).
+        runner = web.AppRunner(build_web_app(web_context(app)), handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, app.settings.web.host, app.settings.web.port).start()
+        log.info("public pages on %s:%s", app.settings.web.host, app.settings.web.port)
     try:
         # aiogram installs the SIGINT/SIGTERM handlers and stops polling gracefully.
         await app.dp.start_polling(
             app.bot, allowed_updates=app.dp.resolve_used_update_types(), close_bot_session=False
         )
     finally:
+        if runner is not None:
+            await runner.cleanup()
         await app.close()
 
 
@@ -220,6 +266,8 @@ async def run_webhook(app: App) -> None:
         dispatcher=app.dp, bot=app.bot, handle_in_background=False, secret_token=secret
     ).register(web_app, path=WEBHOOK_PATH)
     setup_application(web_app, app.dp, bot=app.bot)
+    if app.settings.web.enabled:
+        install_web(web_app, web_context(app))
 
     runner = web.AppRunner(web_app, handle_signals=False)
     await runner.setup()

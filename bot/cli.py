@@ -133,26 +133,32 @@ async def _with_session(settings: Settings, work):
         await engine.dispose()
 
 
-def cmd_agencies_import(args: argparse.Namespace) -> int:
-    from bot.services.agency_import import AgencyImportError, import_agencies, parse_file
+def run_import(args: argparse.Namespace, parse_file, apply, noun: str) -> int:
+    """An import subcommand: parse ``args.file``, apply it (or only check it, ``--dry-run``),
+    and print what changed; every problem is printed and nothing is written."""
+    from bot.services.import_file import ImportFileError
 
     settings = _settings(args, need_token=False)
     try:
         entries = parse_file(args.file)
-        summary = asyncio.run(
-            _with_session(settings, lambda s: import_agencies(s, entries, dry_run=args.dry_run))
-        )
-    except AgencyImportError as exc:
+        summary = asyncio.run(_with_session(settings, lambda s: apply(s, entries, dry_run=args.dry_run)))
+    except ImportFileError as exc:
         for problem in exc.problems:
             print(f"{args.file}: {problem}", file=sys.stderr)
         raise CliError(f"nothing imported ({len(exc.problems)} problem(s))") from None
     prefix = "dry run, nothing written: " if args.dry_run else ""
-    print(f"{prefix}{len(entries)} agencies: {summary}")
+    print(f"{prefix}{len(entries)} {noun}: {summary}")
     for name in summary.created_names:
         print(f"  + {name}")
     for name in summary.updated_names:
         print(f"  ~ {name}")
     return 0
+
+
+def cmd_agencies_import(args: argparse.Namespace) -> int:
+    from bot.services.agency_import import import_agencies, parse_file
+
+    return run_import(args, parse_file, import_agencies, "agencies")
 
 
 async def _find_agency(session, ref: str):
@@ -275,11 +281,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     settings = _settings(args, need_token=False)
     suffix = Path(args.out).suffix.lower().lstrip(".") if args.out else ""
-    fmt = ExportFormat(args.format or (suffix if suffix in set(ExportFormat) else "csv"))
-    if args.out and suffix != fmt.value:
+    fmt = ExportFormat(args.format or (suffix if suffix in ("csv", "xlsx") else "csv"))
+    if args.out and suffix != fmt.extension:
         # Spreadsheet programs go by the extension: an XLSX named .csv opens as garbage.
-        print(f"lapor-bot: warning: {args.out} does not end in .{fmt.value} but the file is "
-              f"{fmt.value.upper()}", file=sys.stderr)
+        print(f"lapor-bot: warning: {args.out} does not end in .{fmt.extension} but the file is "
+              f"{fmt.extension.upper()}", file=sys.stderr)
     cal = WorkCalendar(settings.app.timezone, settings.app.extra_holidays)
     i18n = build_i18n(settings.app.default_language)
 
@@ -311,11 +317,12 @@ def _default_export_path(filename: str, today: date) -> Path:
 
 
 def _register_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export one year's reports (CSV or XLSX) for the evaluation")
+    p = sub.add_parser("export", help="export one year's reports (CSV or XLSX) for the evaluation, "
+                                      "or in SP4N-LAPOR!'s form (lapor) for entering them there")
     p.add_argument("--year", type=int, required=True, help="reports received in this year")
-    p.add_argument("--format", choices=["csv", "xlsx"],
-                   help="default: from the --out extension, else csv")
-    p.add_argument("--out", help="output file (default: exports/lapor-YEAR_TODAY.FORMAT)")
+    p.add_argument("--format", choices=["csv", "xlsx", "lapor"],
+                   help="default: from the --out extension, else csv; lapor is a CSV file")
+    p.add_argument("--out", help="output file (default: exports/lapor-YEAR_TODAY.csv or .xlsx)")
     p.set_defaults(func=cmd_export)
 
 
@@ -369,9 +376,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- sandbox ----------------------------------------------------------------------------------
-def cmd_sandbox(args: argparse.Namespace) -> int:
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, for a server that stops cleanly on either."""
     import contextlib
     import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from sandbox.app import Sandbox, SandboxOptions
@@ -392,12 +410,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CliError(f"cannot listen on {args.host}:{args.port}: {exc} (try --port)") from None
         print(f"LAPOR! sandbox: open {url}/ in a browser (Ctrl+C stops; nothing is kept)", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
         # SIGTERM too, so a stopped sandbox still removes its throw-away database.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         try:
             await stop.wait()
         finally:
@@ -423,7 +437,9 @@ def _register_sandbox(sub: argparse._SubParsersAction) -> None:
 
 
 def _feature_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    return [_register_casework_directory, _register_export, _register_sandbox]
+    from bot.cli_integrations import register as register_integrations
+
+    return [_register_casework_directory, _register_export, _register_sandbox, register_integrations]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ ADMIN_COMMANDS = [
     ("umumkan", __("Send an announcement")),
     ("umumkan_riwayat", __("Past announcements and their totals")),
     ("ekspor", __("Export reports")),
+    ("lapor_id", __("Record a report's SP4N-LAPOR! number")),
     ("audit", __("Recent admin actions")),
 ]
 

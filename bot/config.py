@@ -46,6 +46,12 @@ WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 SECRET_HINT = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' makes one"
 
 
+def _http_url(value: str, example: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"must be an http(s) URL such as {example}")
+    return value.rstrip("/")
+
+
 class Section(BaseModel):
     # A misspelt key is refused, not ignored: `[roles] admins = [1]` used to start a bot without
     # a single coordinator.
@@ -125,9 +131,7 @@ class TelegramSettings(Section):
     @field_validator("api_base")
     @classmethod
     def _api_base(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
-        return v.rstrip("/")
+        return _http_url(v, "https://api.telegram.org")
 
 
 class DatabaseSettings(Section):
@@ -210,6 +214,86 @@ class NotificationSettings(Section):
     job_lease_minutes: int = Field(default=30, ge=1)
 
 
+WEBHOOK_EVENTS = ("report.created", "report.assigned", "report.answered", "report.closed")
+
+
+class WebhookTargetSettings(Section):
+    """One integrator (OpenSID, a district dashboard) told of report events by signed POSTs."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    url: str = Field(repr=False)
+    # Shared with the receiver, which checks the X-Lapor-Signature header with it.
+    secret: SecretStr
+    events: list[Literal["report.created", "report.assigned", "report.answered", "report.closed"]] = Field(
+        default_factory=lambda: list(WEBHOOK_EVENTS)
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        # Kept as given: the receiver may expect its trailing slash.
+        _http_url(v, "https://desa.example/lapor-webhook")
+        return v
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: SecretStr) -> SecretStr:
+        if len(v.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (a long random string)")
+        return v
+
+
+class WebhookSettings(Section):
+    targets: list[WebhookTargetSettings] = Field(default_factory=list)
+    # Seconds a receiver has to answer; then the delivery is retried.
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Retries with exponential backoff (about base, 2x base, ... capped), then recorded as failed.
+    max_attempts: int = Field(default=10, ge=1)
+    backoff_base_seconds: float = Field(default=30.0, gt=0)
+    backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+
+    @field_validator("targets")
+    @classmethod
+    def _unique(cls, v: list[WebhookTargetSettings]) -> list[WebhookTargetSettings]:
+        names = [t.name for t in v]
+        if len(names) != len(set(names)):
+            raise ValueError("target names must be unique")
+        return v
+
+
+class WebSettings(Section):
+    """The public status page, the transparency page and the Open311 API."""
+
+    # Serve them from ``lapor-bot run`` too: beside the webhook in webhook mode, on host:port
+    # otherwise. ``lapor-bot web`` serves them on host:port whatever this says.
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8082, ge=1, le=65535)
+    # The address citizens reach the pages at (behind the reverse proxy), for the links in
+    # receipts and in the API; empty: no links are given.
+    public_base_url: str | None = Field(default=None, repr=False)
+    # Open311 discovery's contact line (an e-mail address or a web page).
+    contact: str = ""
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base(cls, v: str | None) -> str | None:
+        return _http_url(v, "https://lapor.example.go.id") if v else None
+
+
+class LaporSettings(Section):
+    """SP4N-LAPOR! itself: where a report's page is, by its LAPOR! tracking number."""
+
+    report_url: str = "https://www.lapor.go.id/pengaduan/{number}"
+
+    @field_validator("report_url")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        if "{number}" not in v:
+            raise ValueError("must contain {number}, where the tracking number goes")
+        return _http_url(v, "https://www.lapor.go.id/pengaduan/{number}")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", toml_file=None
@@ -224,6 +308,9 @@ class Settings(BaseSettings):
     workflow: WorkflowSettings = WorkflowSettings()
     delivery: DeliverySettings = DeliverySettings()
     notifications: NotificationSettings = NotificationSettings()
+    web: WebSettings = WebSettings()
+    lapor: LaporSettings = LaporSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @model_validator(mode="after")
     def _lease_outlasts_a_request(self) -> Settings:

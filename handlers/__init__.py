@@ -26,6 +26,7 @@ from bot.filters import IsAdmin, IsOfficer
 from handlers import (
     admin_audit,
     admin_broadcast,
+    admin_case_extras,
     admin_directory,
     admin_officers,
     admin_stats,
@@ -60,6 +61,7 @@ def admins() -> Router:
         invites.admin_router(),
         admin_officers.router(),
         admin_verify.router(),
+        admin_case_extras.router(),  # the card's category and SP4N-LAPOR! number
         admin_broadcast.router(),
         admin_stats.router(),
         admin_directory.router(),

@@ -90,13 +90,14 @@ async def export_picked(callback: CallbackQuery, callback_data: ExportCb, sessio
 async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt: ExportFormat,
                        actor: Actor, calendar: WorkCalendar) -> None:
     exported = await export_year(session, year, fmt, calendar, actor=actor)
-    await bot.send_document(
-        chat_id,
-        BufferedInputFile(exported.content, exported.filename),
-        caption=_("{n} reports received in {year}. Contains reporters' identities (never of "
-                  "anonymous reports): keep it within the coordinating team.").format(
-                      n=exported.rows, year=year),
-    )
+    if fmt is ExportFormat.LAPOR:
+        caption = _("{n} verified reports of {year} in SP4N-LAPOR!'s form, with their titles and "
+                    "descriptions (confidential ones too): keep it within the coordinating team.")
+    else:
+        caption = _("{n} reports received in {year}. Contains reporters' identities (never of "
+                    "anonymous reports): keep it within the coordinating team.")
+    await bot.send_document(chat_id, BufferedInputFile(exported.content, exported.filename),
+                            caption=caption.format(n=exported.rows, year=year))
 
 
 def router() -> Router:

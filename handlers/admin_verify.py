@@ -20,12 +20,14 @@ from bot.domain.lifecycle import VERIFICATION_QUEUE
 from bot.domain.text_rules import REASON_MAX
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
+from bot.services import open311_intake
 from bot.services.casework import verification
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
 from bot.ui.callback_types import parse_row_id
 from bot.ui.case_callbacks import VerifyAction, VerifyCb
+from bot.ui.case_extras import api_filer_line, with_card_extras
 from bot.ui.case_render import (
     case_card_parts,
     case_timeline_parts,
@@ -94,6 +96,9 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, actor: Actor
                 agency=esc(view.returned_by or "?"), reason=esc(view.returned_reason)
             )
         )
+    if view.reporter is None and (filed := await open311_intake.filer(session, actor, r.id)):
+        sub, key_name = filed
+        extra.append(api_filer_line(sub.first_name, sub.last_name, sub.email, sub.phone, key_name))
     if r.requested_agency_id:
         extra.append(
             _("<b>Citizen's choice:</b> {agency}").format(
@@ -108,6 +113,7 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, actor: Actor
     ) + case_timeline_parts(view.events, view.agency_names, calendar.tz, locale)
     messages = split_html(parts)
     markup = kb.verify_actions_kb(r.id, view.suggested) if r.status in VERIFICATION_QUEUE else None
+    markup = with_card_extras(markup, r.id)  # category and SP4N-LAPOR! number, in any status
     for i, text in enumerate(messages):
         await bot.send_message(chat_id, text, reply_markup=markup if i == len(messages) - 1 else None)
 

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
 from bot.services.my_reports import MyReportView, find_my_report, list_my_reports, open_my_report
@@ -40,9 +41,10 @@ async def _page(
 
 
 async def _send_report(
-    bot: Bot, chat_id: int, view: MyReportView, calendar: WorkCalendar, locale: str, page: int
+    bot: Bot, chat_id: int, view: MyReportView, calendar: WorkCalendar, locale: str, page: int,
+    settings: Settings,
 ) -> None:
-    messages = render_citizen_report(view, calendar.tz, locale)
+    messages = render_citizen_report(view, calendar.tz, locale, lapor_url=settings.lapor.report_url)
     for i, text in enumerate(messages):
         last = i == len(messages) - 1
         await bot.send_message(
@@ -94,6 +96,7 @@ async def open_report(
     calendar: WorkCalendar,
     locale: str,
     bot: Bot,
+    settings: Settings,
 ) -> None:
     view = await open_my_report(session, citizen.id, callback_data.report_id)
     if view is None:
@@ -101,7 +104,7 @@ async def open_report(
         return
     await callback.answer()
     await _send_report(
-        bot, callback.from_user.id, view, calendar, locale, max(callback_data.page, 0)
+        bot, callback.from_user.id, view, calendar, locale, max(callback_data.page, 0), settings
     )
 
 
@@ -113,6 +116,7 @@ async def status(
     calendar: WorkCalendar,
     locale: str,
     bot: Bot,
+    settings: Settings,
 ) -> None:
     raw = (command.args or "").strip()
     if not raw:
@@ -145,7 +149,7 @@ async def status(
             ).format(tracking_id=esc(tracking_id))
         )
         return
-    await _send_report(bot, message.chat.id, view, calendar, locale, 0)
+    await _send_report(bot, message.chat.id, view, calendar, locale, 0, settings)
 
 
 def router() -> Router:

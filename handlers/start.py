@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES
+from bot.services import categories
 from bot.services.citizens import give_consent, set_language
 from bot.ui.citizen_callbacks import (
     ConsentAction,
@@ -170,6 +171,7 @@ async def consent_accepted(
         await begin_form(
             bot, callback.from_user.id, state, settings, locale,
             note=_("✅ Thank you. Let us start your report."),
+            categories=await categories.choices(session, locale),
         )
         return
     await send_menu(

@@ -7,7 +7,8 @@ never enough); handlers ask the services, and the role filters of the routers as
 
 The rules, by actor:
 - a coordinating **admin** runs the console and verifies: assign, reject or postpone reports
-  waiting in the verification queue;
+  waiting in the verification queue; sets a report's category and records its SP4N-LAPOR!
+  tracking number in any status;
 - an active **liaison officer** acts only on reports assigned to one of their agencies, in a
   status that allows the action;
 - the **reporter** acts only on their own report: answers a question, adds files to that
@@ -77,7 +78,7 @@ class Case(Protocol):
     @property
     def agency_id(self) -> int | None: ...
     @property
-    def citizen_id(self) -> int: ...
+    def citizen_id(self) -> int | None: ...  # None: filed through the Open311 API
     @property
     def reply_due(self) -> date | None: ...
     @property
@@ -96,6 +97,8 @@ class Action(StrEnum):
     ASSIGN = "assign"  # also re-routes a report an agency returned
     REJECT = "reject"
     POSTPONE = "postpone"
+    CATEGORIZE = "categorize"  # set or correct the category (statistics count the corrected one)
+    RECORD_LAPOR_ID = "record_lapor_id"  # SP4N-LAPOR!'s form for the report, and its tracking number
     # The liaison officers of the report's agency.
     VIEW_AS_OFFICER = "view_as_officer"
     TAKE = "take"
@@ -139,6 +142,9 @@ _RULES: dict[Action, _Rule] = {
     Action.ASSIGN: _Rule(_Who.ADMIN, _able(S.ASSIGNED, VERIFICATION_QUEUE)),
     Action.REJECT: _Rule(_Who.ADMIN, _able(S.REJECTED, VERIFICATION_QUEUE)),
     Action.POSTPONE: _Rule(_Who.ADMIN, _able(S.POSTPONED)),
+    # In any status: a category is corrected and a report entered into LAPOR! at any time.
+    Action.CATEGORIZE: _Rule(_Who.ADMIN, ANY_STATUS),
+    Action.RECORD_LAPOR_ID: _Rule(_Who.ADMIN, ANY_STATUS),
     # Officers may still read what their agency answered or closed.
     Action.VIEW_AS_OFFICER: _Rule(_Who.OFFICER, ANY_STATUS),
     Action.TAKE: _Rule(_Who.OFFICER, frozenset({S.ASSIGNED})),

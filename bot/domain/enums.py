@@ -66,4 +66,13 @@ class EventKind(StrEnum):
     DISPUTED = "disputed"  # the reporter reopened it
     AUTO_CLOSED = "auto_closed"
     CHECKIN_REOPENED = "checkin_reopened"
+    # A coordinator recorded the report's tracking number in SP4N-LAPOR! (the note holds it).
+    LAPOR_RECORDED = "lapor_recorded"
     NOTE = "note"
+
+
+class Channel(StrEnum):
+    """Where a report came in."""
+
+    TELEGRAM = "telegram"
+    OPEN311 = "open311"

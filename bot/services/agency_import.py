@@ -12,17 +12,15 @@ written: a file either imports whole or not at all.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.enums import AgencyKind
+from bot.services.import_file import ImportFileError, ImportSummary, csv_rows, read_text, toml_entry_places
+from bot.services.import_file import clean as _clean
 from storage.models import Agency
 from storage.repositories.agencies import AgencyRepo
 
@@ -30,7 +28,6 @@ NAME_MAX = 200
 CODE_MAX = 32
 # Kelurahan and desa sit under a kecamatan (domain.md, "People").
 _NEEDS_KECAMATAN = {AgencyKind.KELURAHAN, AgencyKind.DESA}
-_TOML_ENTRY_RE = re.compile(r"^[ \t]*\[\[[ \t]*agency[ \t]*\]\]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -43,47 +40,18 @@ class AgencyEntry:
     aliases: tuple[str, ...] | None = None
 
 
-@dataclass
-class ImportSummary:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    created_names: list[str] = field(default_factory=list)
-    updated_names: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}"
-
-
-class AgencyImportError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class AgencyImportError(ImportFileError):
+    pass
 
 
 def _key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _clean(text: Any) -> str:
-    return " ".join(str(text).split()) if text is not None else ""
-
-
 # -- parsing ---------------------------------------------------------------------------------
 def parse_file(path: str | Path) -> list[AgencyEntry]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise AgencyImportError([f"cannot read {path}: {exc.strerror or exc}"]) from None
-    except UnicodeDecodeError:
-        raise AgencyImportError([f"{path} is not UTF-8 text"]) from None
-    suffix = path.suffix.lower()
-    if suffix == ".toml":
-        return parse_toml(text)
-    if suffix == ".csv":
-        return parse_csv(text)
-    raise AgencyImportError([f"{path}: unknown file type {suffix or '(none)'}; use .toml or .csv"])
+    text, suffix = read_text(path, AgencyImportError)
+    return parse_toml(text) if suffix == ".toml" else parse_csv(text)
 
 
 def parse_toml(text: str) -> list[AgencyEntry]:
@@ -94,12 +62,9 @@ def parse_toml(text: str) -> list[AgencyEntry]:
     items = data.get("agency")
     if not isinstance(items, list) or not items:
         raise AgencyImportError(["no [[agency]] entries found"])
-    # tomllib keeps no positions; the n-th [[agency]] header is the n-th entry.
-    lines = [text.count("\n", 0, m.start()) + 1 for m in _TOML_ENTRY_RE.finditer(text)]
     entries: list[AgencyEntry] = []
     problems: list[str] = []
-    for n, item in enumerate(items, start=1):
-        where = f"entry {n}" + (f" (line {lines[n - 1]})" if len(lines) == len(items) else "")
+    for where, item in zip(toml_entry_places(text, "agency", len(items)), items, strict=True):
         aliases = item.get("aliases")
         if isinstance(aliases, str):
             aliases = aliases.split(";")
@@ -120,28 +85,22 @@ def parse_toml(text: str) -> list[AgencyEntry]:
 
 
 def parse_csv(text: str) -> list[AgencyEntry]:
-    # Lines starting with "#" are comments (the example file explains itself there); they are
-    # blanked rather than dropped so line numbers still match the file.
-    lines = ["" if line.lstrip().startswith("#") else line for line in text.splitlines()]
-    reader = csv.reader(io.StringIO("\n".join(lines)))
     header: list[str] | None = None
     entries: list[AgencyEntry] = []
     problems: list[str] = []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
+    for line_num, row in csv_rows(text):
         if header is None:
             header = [cell.strip().lower() for cell in row]
             missing = {"name", "kind"} - set(header)
             unknown = set(header) - {"name", "kind", "parent", "code", "aliases"}
             if missing or unknown:
-                msg = f"line {reader.line_num}: the header needs name and kind"
+                msg = f"line {line_num}: the header needs name and kind"
                 msg += " (optional: parent, code, aliases)"
                 if unknown:
                     msg += f"; unknown column(s) {', '.join(sorted(unknown))}"
                 raise AgencyImportError([msg])
             continue
-        where = f"line {reader.line_num}"
+        where = f"line {line_num}"
         if len(row) > len(header):
             problems.append(f"{where}: {len(row)} columns, the header has {len(header)}")
             continue

@@ -26,6 +26,10 @@ class AuditAction:
     INVITE = "invite"
     REVOKE = "revoke"
     EXPORT = "export"
+    CATEGORIZE = "categorize"
+    LAPOR_ID = "lapor_id"
+    APIKEY_CREATE = "apikey_create"
+    APIKEY_REVOKE = "apikey_revoke"
 
 
 async def record(

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.outbox import UnknownMethodError, build_method
-from bot.services.ratelimit import RateLimiter
+from bot.services.ratelimit import RateLimiter, jittered_backoff
 from storage.base import utcnow
 from storage.models.outbox import Outbox
 from storage.repositories.outbox import OutboxRepo
@@ -247,10 +247,7 @@ class DeliveryWorker:
         await self._write(lambda repo: repo.mark_retry(job.id, next_at, error))
 
     def backoff(self, attempts: int) -> float:
-        """Seconds before the next try after ``attempts`` failures: exponential, capped, and
-        jittered into [half, full] so rows that failed together do not retry together."""
-        full = min(self._backoff_cap, self._backoff_base * 2 ** (attempts - 1))
-        return full / 2 + self._rng.uniform(0, full / 2)
+        return jittered_backoff(attempts, self._backoff_base, self._backoff_cap, self._rng)
 
     async def _write(self, change: Callable[[OutboxRepo], Awaitable[object]]) -> None:
         async with self._session_factory() as session:

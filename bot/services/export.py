@@ -2,7 +2,8 @@
 
 Identity rule (``bot.domain.privacy``, Viewer.EXPORT): the reporter's name and username appear
 only for reports that are not anonymous, and exports go to admins only (the chat command and the
-server's command line). Confidential reports are marked; no report's title or body is exported.
+server's command line). Confidential reports are marked; no report's title or body is exported,
+except in the LAPOR! format, whose purpose is entering them into SP4N-LAPOR! (never with identity).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.domain.enums import Privacy, ReportStatus
 from bot.domain.lifecycle import TERMINAL
 from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
 from bot.domain.workdays import WorkCalendar
-from bot.services import audit
+from bot.services import audit, lapor
 from bot.services.statistics import ENDED_KINDS, ended_at, local_bounds
 from storage.repositories.stats import Reporter, ReportFact, StatsRepo
 
@@ -32,6 +33,13 @@ from storage.repositories.stats import Reporter, ReportFact, StatsRepo
 class ExportFormat(StrEnum):
     CSV = "csv"
     XLSX = "xlsx"
+    # SP4N-LAPOR!'s form, field by field, for entering reports there (bot/services/lapor.py).
+    LAPOR = "lapor"
+
+    @property
+    def extension(self) -> str:
+        """The file's extension: the LAPOR! form is a CSV file."""
+        return "csv" if self is ExportFormat.LAPOR else self.value
 
 
 class Outcome(StrEnum):
@@ -47,6 +55,7 @@ class ExportRow:
     submitted: str  # local "YYYY-MM-DD HH:MM"
     classification: str
     agency: str
+    category: str
     status: str
     verify_due: str
     verify: str
@@ -58,14 +67,15 @@ class ExportRow:
     confidential: str
     reporter_name: str
     reporter_username: str
+    lapor_id: str
 
 
 def headers() -> list[str]:
     return [
-        _("Tracking ID"), _("Submitted"), _("Classification"), _("Agency"), _("Status"),
+        _("Tracking ID"), _("Submitted"), _("Classification"), _("Agency"), _("Category"), _("Status"),
         _("Verification due"), _("Verification deadline"), _("Follow-up due"),
         _("Follow-up deadline"), _("Working days to completion"), _("Rating"), _("Privacy"),
-        _("Confidential"), _("Reporter name"), _("Reporter username"),
+        _("Confidential"), _("Reporter name"), _("Reporter username"), _("SP4N-LAPOR! number"),
     ]
 
 
@@ -89,7 +99,7 @@ def deadline_outcome(done_at: date | None, due: date | None, still_open: bool, t
 
 
 def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str],
-              cal: WorkCalendar, today: date) -> ExportRow:
+              cal: WorkCalendar, today: date, category_names: dict[int, str] | None = None) -> ExportRow:
     def local(dt: datetime | None) -> date | None:
         return cal.local_date(dt) if dt is not None else None
 
@@ -105,6 +115,7 @@ def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str]
         submitted=fact.submitted_at.astimezone(cal.tz).strftime("%Y-%m-%d %H:%M"),
         classification=fact.classification,
         agency=agency_names.get(fact.agency_id, "") if fact.agency_id is not None else "",
+        category=(category_names or {}).get(fact.category_id, "") if fact.category_id is not None else "",
         status=fact.status,
         verify_due=fact.verify_due.isoformat() if fact.verify_due else "",
         verify=_outcome_label(deadline_outcome(local(decided), fact.verify_due, still_open, today)),
@@ -120,6 +131,7 @@ def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str]
         reporter_name=name if IdentityPart.NAME in shown else "",
         # Without "@": a leading "@" starts a formula in some spreadsheets.
         reporter_username=(reporter.username or "") if IdentityPart.USERNAME in shown else "",
+        lapor_id=fact.lapor_id or "",
     )
 
 
@@ -130,9 +142,10 @@ async def export_rows(session: AsyncSession, year: int, cal: WorkCalendar, *, ac
     start, end = local_bounds(year, cal)
     repo = StatsRepo(session)
     names = await repo.agency_names()
+    categories = await repo.category_names()
     rows = await repo.facts_with_reporters(submitted_from=start, submitted_before=end,
                                            ended_kinds=ENDED_KINDS)
-    return [build_row(f, r, names, cal, today) for f, r in rows]
+    return [build_row(f, r, names, cal, today, categories) for f, r in rows]
 
 
 def _cell(value: object) -> object:
@@ -182,9 +195,29 @@ async def export_year(
     today: date | None = None,
 ) -> ExportFile:
     """The file, with the export recorded in the audit trail (committed here)."""
-    rows = await export_rows(session, year, cal, actor=actor, today=today)
-    content = to_csv(rows) if fmt is ExportFormat.CSV else to_xlsx(rows, f"LAPOR {year}")
+    if fmt is ExportFormat.LAPOR:
+        content, count = await _lapor_csv(session, year, cal, actor=actor)
+        filename = f"lapor-{year}-formulir.csv"
+    else:
+        rows = await export_rows(session, year, cal, actor=actor, today=today)
+        content = to_csv(rows) if fmt is ExportFormat.CSV else to_xlsx(rows, f"LAPOR {year}")
+        count, filename = len(rows), f"lapor-{year}.{fmt.value}"
     await audit.record(session, actor, audit.AuditAction.EXPORT, f"export:{year}",
-                       {"format": fmt.value, "rows": len(rows)})
+                       {"format": fmt.value, "rows": count})
     await session.commit()
-    return ExportFile(f"lapor-{year}.{fmt.value}", content, len(rows))
+    return ExportFile(filename, content, count)
+
+
+async def _lapor_csv(session: AsyncSession, year: int, cal: WorkCalendar, *, actor: Actor) -> tuple[bytes, int]:
+    """Verified reports of the year in SP4N-LAPOR!'s form order and wording. Unlike the other
+    formats this one carries titles and descriptions (they are what gets entered), confidential
+    ones marked "Rahasia: Ya"; still never the reporter's identity."""
+    access.ensure(actor, Action.ADMINISTER)
+    start, end = local_bounds(year, cal)
+    forms = await lapor.lapor_forms_of_year(session, start, end, await StatsRepo(session).agency_names())
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(lapor.HEADERS)
+    for form in forms:
+        writer.writerow([_cell(v) for v in form.cells()])
+    return out.getvalue().encode("utf-8-sig"), len(forms)

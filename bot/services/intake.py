@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.deadlines import completion_due, verify_due
-from bot.domain.enums import ActorRole, AgencyKind, Classification, EventKind, Privacy, ReportStatus
+from bot.domain.enums import ActorRole, AgencyKind, Channel, Classification, EventKind, Privacy, ReportStatus
 from bot.domain.tracking import new_tracking_id
 from bot.domain.workdays import WorkCalendar
+from bot.services import webhooks
 from storage.models import Agency, Attachment, Citizen, Report, ReportEvent
 from storage.repositories.agencies import AgencyRepo
 from storage.repositories.reports import ReportRepo
@@ -34,6 +35,7 @@ class Step(StrEnum):
     """Form steps in order; the values are short because they ride in callback_data."""
 
     CLASSIFICATION = "cl"
+    CATEGORY = "ct"
     AGENCY = "ag"
     TITLE = "ti"
     BODY = "bo"
@@ -60,6 +62,11 @@ class DraftAttachment:
 @dataclass
 class Draft:
     classification: str | None = None
+    # Asked only when the district imported a category tree; chosen with id None: "Lainnya".
+    category_offered: bool = False
+    category_chosen: bool = False
+    category_id: int | None = None
+    category_name: str | None = None
     # agency_chosen with agency_id None means "Tidak tahu": the admin routes it.
     agency_chosen: bool = False
     agency_id: int | None = None
@@ -107,6 +114,8 @@ class Draft:
         match step:
             case Step.CLASSIFICATION:
                 return self.classification in set(Classification)
+            case Step.CATEGORY:
+                return self.category_chosen or not self.category_offered
             case Step.AGENCY:
                 return self.agency_chosen
             case Step.TITLE:
@@ -123,6 +132,10 @@ class Draft:
                 return self.privacy in set(Privacy)
             case Step.CONFIRM:
                 return False
+
+    def asks(self, step: Step) -> bool:
+        """Whether the form shows this step at all (no category tree: no category step)."""
+        return step != Step.CATEGORY or self.category_offered
 
     def may_skip(self, step: Step) -> bool:
         return step in (Step.DATE, Step.LOCATION) and not self.is_complaint
@@ -150,13 +163,13 @@ def next_step(draft: Draft, done: Step, *, editing: bool) -> Step:
     """
     if editing:
         return draft.first_missing() or Step.CONFIRM
-    index = ORDER.index(done)
-    return ORDER[min(index + 1, len(ORDER) - 1)]
+    later = [s for s in ORDER[ORDER.index(done) + 1:] if draft.asks(s)]
+    return later[0] if later else Step.CONFIRM
 
 
-def previous_step(step: Step) -> Step | None:
-    index = ORDER.index(step)
-    return ORDER[index - 1] if index > 0 else None
+def previous_step(step: Step, draft: Draft | None = None) -> Step | None:
+    earlier = [s for s in ORDER[:ORDER.index(step)] if draft is None or draft.asks(s)]
+    return earlier[-1] if earlier else None
 
 
 class AttachmentRefusal(StrEnum):
@@ -185,12 +198,13 @@ class DraftIncomplete(ValueError):
 
 async def submit_report(
     session: AsyncSession,
-    citizen: Citizen,
+    citizen: Citizen | None,
     draft: Draft,
     calendar: WorkCalendar,
     now: datetime,
     *,
     on_submitted: SubmittedHook | None = None,
+    channel: Channel = Channel.TELEGRAM,
 ) -> Report:
     """File the draft: a report in status submitted, its attachments and a ``submitted`` event.
 
@@ -201,13 +215,15 @@ async def submit_report(
     if (missing := draft.first_missing()) is not None:
         raise DraftIncomplete(missing)
     repo = ReportRepo(session)
-    citizen_id = citizen.id  # read before any rollback expires the instance
-    language = citizen.language or draft.language
+    # Read before any rollback expires the instance. No citizen: filed through the Open311 API.
+    citizen_id = citizen.id if citizen is not None else None
+    language = (citizen.language if citizen is not None else None) or draft.language
     for attempt in range(TRACKING_ID_ATTEMPTS):
         tracking_id = new_tracking_id()
         if await repo.tracking_id_taken(tracking_id):
             continue
         report = _build_report(draft, citizen_id, language, tracking_id, calendar, now)
+        report.channel = channel.value
         try:
             await repo.add(report)
         except IntegrityError:
@@ -238,6 +254,7 @@ async def submit_report(
                 to_status=ReportStatus.SUBMITTED,
             )
         )
+        await webhooks.status_changed(session, report, None, now)
         await after_report_submitted(session, report, on_submitted)
         await session.commit()
         return report
@@ -256,7 +273,7 @@ async def after_report_submitted(
 
 def _build_report(
     draft: Draft,
-    citizen_id: int,
+    citizen_id: int | None,
     language: str,
     tracking_id: str,
     calendar: WorkCalendar,
@@ -276,6 +293,7 @@ def _build_report(
         longitude=draft.longitude,
         requested_agency_id=draft.agency_id,
         agency_id=None,
+        category_id=draft.category_id,
         privacy=Privacy(draft.privacy).value,
         supervisory=supervisory,
         status=ReportStatus.SUBMITTED.value,

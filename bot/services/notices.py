@@ -31,6 +31,15 @@ class ReportUpdate(Notice):
 
 
 @dataclass(frozen=True)
+class LaporRecorded(Notice):
+    """The coordinator entered the report into SP4N-LAPOR!, which gave it ``number``."""
+
+    report: Report
+    number: str
+    link: str | None = None  # the report's page on lapor.go.id
+
+
+@dataclass(frozen=True)
 class AutoClosed(Notice):
     """No reply to the answer within the reply window: the report closed by itself."""
 

@@ -8,9 +8,17 @@ injected so tests run on a fake clock.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable, Hashable
 
 _PRUNE_AT = 4096
+
+
+def jittered_backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds before the next try after ``attempts`` failures: exponential, capped, and
+    jittered into [half, full] so things that failed together do not retry together."""
+    full = min(cap, base * 2 ** (attempts - 1))
+    return full / 2 + rng.uniform(0, full / 2)
 
 
 class RateLimiter:

@@ -45,6 +45,8 @@ class Figures:
     rejected: int = 0
     archived: int = 0
     reopened: int = 0
+    # Entered into SP4N-LAPOR! by a coordinator (the national tracking number is recorded).
+    forwarded: int = 0
     # At the reference date; ``*_carried`` is the part received before the year.
     backlog: int = 0
     backlog_carried: int = 0
@@ -82,6 +84,18 @@ class YearStats:
     received_by_month: list[int]
     # Of the reports received in each month, how many are completed: sums to total.completed.
     completed_by_month: list[int]
+    # Keyed by category; None: "Lainnya / Tidak tahu" (no category).
+    by_category: dict[int | None, Figures] = field(default_factory=dict)
+    category_names: dict[int, str] = field(default_factory=dict)
+
+    def category_name(self, category_id: int | None) -> str:
+        if category_id is None:
+            return _("Other / not sure")
+        return self.category_names.get(category_id, f"#{category_id}")
+
+    def categories_by_received(self) -> list[tuple[int | None, Figures]]:
+        rows = [(c, f) for c, f in self.by_category.items() if f.received]
+        return sorted(rows, key=lambda r: (-r[1].received, self.category_name(r[0])))
 
     def agency_name(self, agency_id: int | None) -> str:
         if agency_id is None:
@@ -124,10 +138,12 @@ def compute(
     cal: WorkCalendar,
     today: date,
     agency_names: dict[int, str] | None = None,
+    category_names: dict[int, str] | None = None,
 ) -> YearStats:
     as_of = reference_date(year, today)
     total = Figures()
     by_agency: dict[int | None, Figures] = defaultdict(Figures)
+    by_category: dict[int | None, Figures] = defaultdict(Figures)
     received_by_month = [0] * 12
     completed_by_month = [0] * 12
 
@@ -135,7 +151,7 @@ def compute(
         submitted = cal.local_date(fact.submitted_at)
         if submitted > as_of:
             continue
-        groups = (total, by_agency[fact.agency_id])
+        groups = (total, by_agency[fact.agency_id], by_category[fact.category_id])
         if submitted.year == year:
             status = ReportStatus(fact.status)
             month = submitted.month - 1
@@ -163,6 +179,8 @@ def compute(
         agency_names=dict(agency_names or {}),
         received_by_month=received_by_month,
         completed_by_month=completed_by_month,
+        by_category=dict(by_category),
+        category_names=dict(category_names or {}),
     )
 
 
@@ -172,6 +190,7 @@ def _count_cohort(g: Figures, fact: ReportFact, status: ReportStatus, submitted:
     g.verified += fact.assigned_at is not None
     g.answered += fact.answered_at is not None
     g.reopened += fact.reopened_count > 0
+    g.forwarded += fact.lapor_id is not None
     if status in VERIFICATION_QUEUE:
         g.waiting += 1
     elif status in WITH_AGENCY:
@@ -209,7 +228,7 @@ async def year_statistics(
     before = datetime.combine(as_of + timedelta(days=1), time(), cal.tz)
     repo = StatsRepo(session)
     facts = await repo.facts(submitted_before=before, ended_kinds=ENDED_KINDS)
-    return compute(facts, year, cal, today, await repo.agency_names())
+    return compute(facts, year, cal, today, await repo.agency_names(), await repo.category_names())
 
 
 async def agency_load(

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.access import Reason
+from bot.domain.categories import display_name
 from bot.domain.deadlines import is_overdue
 from bot.domain.enums import Privacy
 from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
@@ -26,6 +27,7 @@ from bot.ui.report_render import (
     event_actor,
     format_local_date,
     format_local_datetime,
+    lapor_line,
     location_text,
     status_label,
 )
@@ -118,6 +120,10 @@ def case_card_parts(
     head.append(_("<b>Deadline:</b> {date}").format(date=due_text(due, today, locale)))
     if agency_name:
         head.append(_("<b>Agency:</b> {agency}").format(agency=esc(agency_name)))
+    head.append(_("<b>Category:</b> {category}").format(category=esc(
+        display_name(r.category.name, r.category.name_en, locale) if r.category else _("Other / not sure"))))
+    if r.lapor_id:
+        head.append(lapor_line(r.lapor_id, None))
     head.append(_("<b>Reporter:</b> {reporter}").format(reporter=reporter_html))
     if r.incident_date:
         head.append(

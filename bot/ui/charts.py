@@ -26,9 +26,9 @@ MAX_AGENCY_BARS = 12
 
 def statistics_chart(stats: YearStats) -> bytes:
     """Labels in the current gettext locale (``asyncio.to_thread`` carries the context)."""
-    fig = Figure(figsize=(10, 9), dpi=100)
+    fig = Figure(figsize=(10, 13), dpi=100)
     FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.1]})
+    top, bottom, categories = fig.subplots(3, 1, gridspec_kw={"height_ratios": [1, 1.1, 1.1]})
 
     x = range(12)
     width = 0.4
@@ -59,7 +59,28 @@ def statistics_chart(stats: YearStats) -> bytes:
         bottom.text(0.5, 0.5, _("No backlog"), ha="center", va="center", transform=bottom.transAxes)
         bottom.set_axis_off()
     bottom.set_title(_("Backlog per agency on {date}").format(date=stats.as_of.strftime("%d-%m-%Y")))
+    _category_panel(categories, stats)
     fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="png")
     return out.getvalue()
+
+
+def _category_panel(ax, stats: YearStats) -> None:
+    rows = stats.categories_by_received()[:MAX_AGENCY_BARS]
+    ax.set_title(_("Reports {year} per category: received and completed").format(year=stats.year))
+    if not rows:
+        ax.text(0.5, 0.5, _("No reports"), ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    names = [truncate(stats.category_name(c), 40) for c, _f in rows][::-1]
+    y = list(range(len(rows)))
+    received = ax.barh([i + 0.2 for i in y], [f.received for _c, f in rows][::-1], 0.4,
+                       color="#4c72b0", label=_("Received"))
+    completed = ax.barh([i - 0.2 for i in y], [f.completed for _c, f in rows][::-1], 0.4,
+                        color="#55a868", label=_("Completed"))
+    ax.bar_label(received, fontsize=8)
+    ax.bar_label(completed, fontsize=8)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.legend()
+    ax.xaxis.get_major_locator().set_params(integer=True)

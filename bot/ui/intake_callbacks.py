@@ -31,7 +31,9 @@ KIND = "kind"  # agency: open a group
 PAGE = "page"  # agency: another page of a list; value "<list>.<page>"
 KEC = "kec"  # agency: open the kelurahan/desa of one kecamatan
 PICK = "pick"  # agency: choose one
-UNKNOWN = "unk"  # agency: "Tidak tahu", the admin routes it
+UNKNOWN = "unk"  # agency: "Tidak tahu", the admin routes it; category: "Lainnya / Tidak tahu"
+OPEN = "open"  # category: the subtopics of topic ``value``
+TOP = "top"  # category: back to the topics
 EDIT = "edit"  # summary: edit one field; value is the step
 SUBMIT = "submit"
 

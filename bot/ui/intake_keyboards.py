@@ -55,6 +55,31 @@ def classification_kb(form: str) -> InlineKeyboardMarkup:
     )
 
 
+def category_kb(form: str, items: Sequence[tuple[int, str, bool]]) -> InlineKeyboardMarkup:
+    """The topics, two to a row; a topic with subtopics opens them (the second tap)."""
+    s = Step.CATEGORY
+    buttons = [
+        _b(truncate(label, BUTTON_TEXT_MAX), form, s, cb.OPEN if has_children else cb.SET, str(cid))
+        for cid, label, has_children in items
+    ]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([_b(_("🤷 Other / not sure"), form, s, cb.UNKNOWN)])
+    rows.append(_back(form, s))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def subcategory_kb(
+    form: str, parent: tuple[int, str], items: Sequence[tuple[int, str]]
+) -> InlineKeyboardMarkup:
+    s = Step.CATEGORY
+    parent_id, parent_label = parent
+    rows = [[_b(truncate(label, BUTTON_TEXT_MAX), form, s, cb.SET, str(cid))] for cid, label in items]
+    rows.append([_b(truncate(_("{topic} (other)").format(topic=parent_label), BUTTON_TEXT_MAX),
+                    form, s, cb.SET, str(parent_id))])
+    rows.append([_b(_("⬅️ Topics"), form, s, cb.TOP), _b(_("🤷 Other / not sure"), form, s, cb.UNKNOWN)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
 def agency_kinds_kb(form: str) -> InlineKeyboardMarkup:
     s = Step.AGENCY
     return InlineKeyboardMarkup(
@@ -151,15 +176,18 @@ def privacy_kb(form: str) -> InlineKeyboardMarkup:
     )
 
 
-def confirm_kb(form: str) -> InlineKeyboardMarkup:
+def confirm_kb(form: str, *, with_category: bool = False) -> InlineKeyboardMarkup:
     s = Step.CONFIRM
 
     def edit(label: str, step: Step) -> InlineKeyboardButton:
         return _b("✏️ " + label, form, s, cb.EDIT, step.value)
 
+    first = [edit(_("Kind"), Step.CLASSIFICATION), edit(_("Agency"), Step.AGENCY)]
+    if with_category:
+        first.insert(1, edit(_("Category"), Step.CATEGORY))
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [edit(_("Kind"), Step.CLASSIFICATION), edit(_("Agency"), Step.AGENCY)],
+            first,
             [edit(_("Title"), Step.TITLE), edit(_("Description"), Step.BODY)],
             [edit(_("Date"), Step.DATE), edit(_("Location"), Step.LOCATION)],
             [edit(_("Attachments"), Step.ATTACHMENTS), edit(_("Privacy"), Step.PRIVACY)],

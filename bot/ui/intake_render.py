@@ -25,6 +25,10 @@ from bot.ui.render import esc, esc_truncate, split_html
 
 # Steps the citizen sees numbered (the summary is not one of them).
 _NUMBERED = ORDER[:-1]
+
+
+def _numbered(draft: Draft) -> list[Step]:
+    return [s for s in _NUMBERED if draft.asks(s)]
 # Echoing what the citizen typed in a refusal: enough to recognise it, never a wall of text.
 ECHO_MAX = 60
 
@@ -49,9 +53,10 @@ def privacy_name(value: str | None) -> str:
     }.get(value, "—")
 
 
-def _header(step: Step) -> str:
+def _header(step: Step, draft: Draft) -> str:
+    steps = _numbered(draft)
     return "<b>" + _("New report, step {n} of {total}").format(
-        n=_NUMBERED.index(step) + 1, total=len(_NUMBERED)
+        n=steps.index(step) + 1, total=len(steps)
     ) + "</b>"
 
 
@@ -66,6 +71,10 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
                 _("💡 <b>Aspiration</b>: a suggestion or idea to improve a service."),
                 _("❓ <b>Information request</b>: ask an agency for public information."),
             ]
+        ),
+        Step.CATEGORY: lambda: _(
+            "What is it about? Choose a topic, then the closest subject. Not sure? Tap "
+            "<b>Other / not sure</b>: the coordinator sorts it."
         ),
         Step.AGENCY: lambda: _(
             "Which agency is it for? Choose a group below, or type part of the name "
@@ -108,7 +117,7 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
             ]
         ),
     }[step]()
-    return f"{_header(step)}\n{body}"
+    return f"{_header(step, draft)}\n{body}"
 
 
 def with_note(note: str | None, text: str) -> str:
@@ -127,6 +136,7 @@ def text_rule_refusal(error: TextRuleError, sent_length: int) -> str:
 def wrong_kind_refusal(step: Step) -> str:
     return {
         Step.CLASSIFICATION: lambda: _("⚠️ Please choose one of the buttons below."),
+        Step.CATEGORY: lambda: _("⚠️ Please choose one of the buttons below."),
         Step.AGENCY: lambda: _("⚠️ Type part of the agency's name as text, or use the buttons below."),
         Step.TITLE: lambda: _("⚠️ Please send the title as a text message ({min}–{max} characters).").format(
             min=TITLE_MIN, max=TITLE_MAX
@@ -214,6 +224,18 @@ def agency_list_empty(group: str) -> str:
     )
 
 
+def category_chosen_text(name: str | None) -> str:
+    return esc(name) if name else _("Other / not sure")
+
+
+def category_chosen(name: str | None) -> str:
+    return _("✔️ Category: {category}").format(category=category_chosen_text(name))
+
+
+def subcategory_title(topic: str) -> str:
+    return _("{topic}: which one is closest?").format(topic=esc(topic))
+
+
 def agency_chosen(name: str | None) -> str:
     if name is None:
         return _("✔️ Agency: not sure, the coordinator will route it.")
@@ -255,6 +277,8 @@ def summary_messages(draft: Draft, locale: str) -> list[str]:
         "<b>" + _("Please check your report before sending it.") + "</b>",
         "",
         "<b>" + _("Kind") + ":</b> " + classification_name(draft.classification),
+        *(["<b>" + _("Category") + ":</b> " + category_chosen_text(draft.category_name)]
+          if draft.category_offered else []),
         "<b>" + _("Agency") + ":</b> " + agency,
         "<b>" + _("Title") + ":</b> " + esc(draft.title),
         "<b>" + _("Date") + ":</b> " + incident,
@@ -270,7 +294,7 @@ def summary_messages(draft: Draft, locale: str) -> list[str]:
     return split_html(parts)
 
 
-def receipt(tracking_id: str, verify_due: date, privacy: str, locale: str) -> str:
+def receipt(tracking_id: str, verify_due: date, privacy: str, locale: str, page_url: str | None = None) -> str:
     lines = [
         "✅ <b>" + _("Your report has been filed.") + "</b>",
         "",
@@ -286,6 +310,9 @@ def receipt(tracking_id: str, verify_due: date, privacy: str, locale: str) -> st
     elif privacy == Privacy.CONFIDENTIAL:
         lines.append(_("The content of your report will not be published."))
     lines += ["", _("Check it any time with /laporan or /status {tracking_id}.").format(tracking_id=esc(tracking_id))]
+    if page_url:
+        lines.append(_('Its public status page: <a href="{url}">{url_text}</a>').format(
+            url=esc(page_url), url_text=esc(page_url)))
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from bot.services.notices import (
     ColleagueTook,
     Digest,
     Escalation,
+    LaporRecorded,
     NewCase,
     NewReport,
     NobodyToTell,
@@ -80,12 +81,16 @@ def _date(d: date | None, locale: str) -> str:
 
 
 # -- the reporter ----------------------------------------------------------------------------
+def _update_head(report: Report) -> str:
+    return _("📣 <b>Update on your report</b> <code>{tracking_id}</code>\n<b>{title}</b>").format(
+        tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200)
+    )
+
+
 @render.register
 def _report_update(notice: ReportUpdate, ctx: Context) -> Rendered:
     report, locale = notice.report, ctx.locale
-    head = _("📣 <b>Update on your report</b> <code>{tracking_id}</code>\n<b>{title}</b>").format(
-        tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200)
-    )
+    head = _update_head(report)
     agency_html = f"<b>{esc(notice.agency_name)}</b>" if notice.agency_name else _("the agency")
     note_html = esc_truncate(notice.note or "", 3000)
     markup: InlineKeyboardMarkup | None = None
@@ -138,6 +143,18 @@ def _report_update(notice: ReportUpdate, ctx: Context) -> Rendered:
             what = _("The status of your report changed.")
             nxt = _("See the details with /laporan.")
     return Rendered([f"{head}\n\n{what}\n\n{nxt}"], markup)
+
+
+@render.register
+def _lapor_recorded(notice: LaporRecorded, ctx: Context) -> Rendered:
+    what = _("Your report was entered into SP4N-LAPOR!, the national complaint system, with "
+             "the tracking number <b>{number}</b>.").format(number=esc(notice.number))
+    if notice.link:
+        nxt = _('You can follow it on lapor.go.id too: <a href="{link}">{link_text}</a>').format(
+            link=esc(notice.link), link_text=esc(notice.link))
+    else:
+        nxt = _("See the details with /laporan.")
+    return Rendered([f"{_update_head(notice.report)}\n\n{what}\n\n{nxt}"])
 
 
 @render.register

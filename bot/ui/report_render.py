@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date, format_datetime
 
+from bot.domain.categories import display_name
 from bot.domain.deadlines import REPLY_DAYS
 from bot.domain.enums import ActorRole, Classification, EventKind, Privacy, ReportStatus
+from bot.domain.lapor import lapor_report_url
 from bot.services.my_reports import (
     PAGE_SIZE,
     DeadlineKind,
@@ -161,6 +163,8 @@ def _what(event: ReportEvent, agency_names: dict[int, str]) -> str:
             return _("Completed: no reply within {days} working days").format(days=REPLY_DAYS)
         case EventKind.CHECKIN_REOPENED:
             return _("Reopened: the problem is not solved yet")
+        case EventKind.LAPOR_RECORDED:
+            return _("Entered into SP4N-LAPOR! as number {number}").format(number=esc(event.note or ""))
     if event.to_status:
         return _("Status changed: {status}").format(status=status_label(event.to_status))
     return _("Updated")
@@ -197,14 +201,26 @@ def render_report_line(report: Report, n: int, locale: str) -> str:
 
 
 # -- one report --------------------------------------------------------------------------------
-def render_citizen_report(view: MyReportView, tz: ZoneInfo, locale: str) -> list[str]:
-    """The card and the timeline, as few messages as fit Telegram's limit."""
+def render_citizen_report(
+    view: MyReportView, tz: ZoneInfo, locale: str, *, lapor_url: str | None = None
+) -> list[str]:
+    """The card and the timeline, as few messages as fit Telegram's limit. ``lapor_url``: the
+    template of a report's page on lapor.go.id (``[lapor] report_url``)."""
     return split_html(
-        citizen_card_parts(view, tz, locale) + citizen_timeline_parts(view, tz, locale)
+        citizen_card_parts(view, tz, locale, lapor_url=lapor_url) + citizen_timeline_parts(view, tz, locale)
     )
 
 
-def citizen_card_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[str]:
+def lapor_line(lapor_id: str, lapor_url: str | None) -> str:
+    number = esc(lapor_id)
+    if lapor_url:
+        number = f'<a href="{esc(lapor_report_url(lapor_url, lapor_id))}">{number}</a>'
+    return _("<b>SP4N-LAPOR! number:</b> {number}").format(number=number)
+
+
+def citizen_card_parts(
+    view: MyReportView, tz: ZoneInfo, locale: str, *, lapor_url: str | None = None
+) -> list[str]:
     r = view.report
     agency = view.agency_names.get(r.agency_id) if r.agency_id else None
     head = [
@@ -216,8 +232,11 @@ def citizen_card_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[st
     head.append(
         _("<b>Agency:</b> {agency}").format(agency=esc(agency) if agency else _("not yet assigned"))
     )
-    if r.category:
-        head.append(_("<b>Category:</b> {category}").format(category=esc(r.category)))
+    if r.category is not None:
+        head.append(_("<b>Category:</b> {category}").format(
+            category=esc(display_name(r.category.name, r.category.name_en, locale))))
+    if r.lapor_id:
+        head.append(lapor_line(r.lapor_id, lapor_url))
     head.append(_("<b>Privacy:</b> {privacy}").format(privacy=privacy_label(r.privacy)))
     if r.incident_date:
         head.append(

@@ -1,4 +1,4 @@
-"""/statistik as text: the totals, then one block per agency (HTML)."""
+"""/statistik as text: the totals, then one block per agency and a line per category (HTML)."""
 
 from __future__ import annotations
 
@@ -36,12 +36,13 @@ def figures_lines(f: Figures) -> list[str]:
         _("Average to completion: {d} working days").format(d=number(f.avg_completion_days)),
         _("Average rating: {r} (of {n} rated)").format(r=number(f.avg_rating), n=len(f.ratings)),
         _("Reopened: {n}").format(n=f.reopened),
+        _("Entered into SP4N-LAPOR!: {n}").format(n=f.forwarded),
     ]
     return lines
 
 
 def render_statistics(stats: YearStats) -> list[str]:
-    """Parts of the message (HTML): the totals, then one block per agency."""
+    """Parts of the message (HTML): the totals, then one block per agency, then the categories."""
     parts = [
         _("📊 <b>Statistics {year}</b>\nReports received in {year}; backlog as of {date}.").format(
             year=stats.year, date=stats.as_of.strftime("%d-%m-%Y"))
@@ -53,4 +54,10 @@ def render_statistics(stats: YearStats) -> list[str]:
         parts.append(_("<b>Per agency</b>"))
     for agency_id, f in agencies:
         parts.append(f"<b>{esc(stats.agency_name(agency_id))}</b>\n" + "\n".join(figures_lines(f)))
+    if categories := stats.categories_by_received():
+        parts.append(_("<b>Per category</b> (received · completed · backlog)"))
+        parts.append("\n".join(
+            f"• {esc(stats.category_name(c))}: {f.received} · {f.completed} · {f.backlog}"
+            for c, f in categories
+        ))
     return parts

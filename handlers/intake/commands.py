@@ -6,8 +6,10 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.services import categories
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
@@ -41,24 +43,28 @@ async def help_in_form(message: Message, state: FSMContext, bot: Bot, settings: 
         await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale)
 
 
-async def lapor_again(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
+async def lapor_again(
+    message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, session: AsyncSession
+) -> None:
     found = await current(state)
     if found is None:  # state without data (storage lost it): start afresh
         await state.clear()
-        await start_form(message, state, bot, settings, locale, None)
+        await start_form(message, state, bot, settings, locale, None, session)
         return
     await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale, note=r.already_in_form())
 
 
 async def start_form(
-    message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, citizen: Citizen | None
+    message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, citizen: Citizen | None,
+    session: AsyncSession,
 ) -> None:
     if citizen is not None and citizen.consent_at is None:
         await message.answer(r.consent_needed())
         # Agreeing to this notice starts the form: no second /lapor needed.
         await ask_consent(bot, message.chat.id, for_report=True)
         return
-    await begin_form(bot, message.chat.id, state, settings, locale)
+    await begin_form(bot, message.chat.id, state, settings, locale,
+                     categories=await categories.choices(session, locale))
 
 
 def router() -> Router:

@@ -3,6 +3,7 @@ other forms or other steps."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
+from bot.services.categories import CategoryChoice
 from bot.services.intake import Draft, Step, new_form_id, next_step
 from bot.ui import intake_keyboards as kb
 from bot.ui import intake_render as r
@@ -36,6 +38,8 @@ class Form:
     editing: bool = False
     albums: list[str] = field(default_factory=list)
     albums_full: list[str] = field(default_factory=list)
+    # The category topics as the form started: [id, label, has subtopics] (empty: no step).
+    categories: list[list[Any]] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -44,6 +48,7 @@ class Form:
             "editing": self.editing,
             "albums": self.albums[-ALBUMS_KEPT:],
             "albums_full": self.albums_full[-ALBUMS_KEPT:],
+            "categories": self.categories,
         }
 
     @classmethod
@@ -56,6 +61,7 @@ class Form:
             editing=bool(data.get("editing")),
             albums=list(data.get("albums", [])),
             albums_full=list(data.get("albums_full", [])),
+            categories=list(data.get("categories", [])),
         )
 
 
@@ -101,6 +107,8 @@ def markup_for(step: Step, form: Form) -> Any:
     match step:
         case Step.CLASSIFICATION:
             return kb.classification_kb(fid)
+        case Step.CATEGORY:
+            return kb.category_kb(fid, [tuple(item) for item in form.categories])
         case Step.AGENCY:
             return kb.agency_kinds_kb(fid)
         case Step.TITLE | Step.BODY:
@@ -114,7 +122,7 @@ def markup_for(step: Step, form: Form) -> Any:
         case Step.PRIVACY:
             return kb.privacy_kb(fid)
         case Step.CONFIRM:
-            return kb.confirm_kb(fid)
+            return kb.confirm_kb(fid, with_category=draft.category_offered)
 
 
 async def send_prompt(
@@ -158,10 +166,13 @@ async def go_to(
 
 
 async def begin_form(
-    bot: Bot, chat_id: int, state: FSMContext, settings: Settings, locale: str, note: str | None = None
+    bot: Bot, chat_id: int, state: FSMContext, settings: Settings, locale: str, note: str | None = None,
+    *, categories: Sequence[CategoryChoice] = (),
 ) -> None:
-    """A fresh form at its first step (/lapor, or agreeing to the notice /lapor showed)."""
-    form = Form(form_id=new_form_id(), draft=Draft(language=locale))
+    """A fresh form at its first step (/lapor, or agreeing to the notice /lapor showed).
+    ``categories``: the topics to offer (``bot.services.categories.choices``); none, no step."""
+    form = Form(form_id=new_form_id(), draft=Draft(language=locale, category_offered=bool(categories)),
+                categories=[[c.id, c.label, c.has_children] for c in categories])
     await go_to(bot, chat_id, state, form, Step.CLASSIFICATION, settings, locale, note)
 
 

@@ -21,7 +21,7 @@ async def back(
     callback: CallbackQuery, form: Form, step: Step, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:
     await callback.answer()
-    target = Step.CONFIRM if form.editing else previous_step(step)
+    target = Step.CONFIRM if form.editing else previous_step(step, form.draft)
     await go_to(bot, callback.from_user.id, state, form, target or Step.CLASSIFICATION, settings, locale)
 
 

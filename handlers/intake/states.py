@@ -9,6 +9,7 @@ from bot.services.intake import Step
 
 class ReportForm(StatesGroup):
     classification = State()
+    category = State()
     agency = State()
     title = State()
     body = State()
@@ -21,6 +22,7 @@ class ReportForm(StatesGroup):
 
 STATE_OF: dict[Step, State] = {
     Step.CLASSIFICATION: ReportForm.classification,
+    Step.CATEGORY: ReportForm.category,
     Step.AGENCY: ReportForm.agency,
     Step.TITLE: ReportForm.title,
     Step.BODY: ReportForm.body,

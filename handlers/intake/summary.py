@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.domain.publication import report_page_url
 from bot.domain.workdays import WorkCalendar
 from bot.services.casework.core import Casework
 from bot.services.casework.verification import SubmissionHook
@@ -35,7 +36,7 @@ async def edit_field(
     settings: Settings, locale: str,
 ) -> None:
     step = _EDITABLE.get(callback_data.value)
-    if step is None:
+    if step is None or not form.draft.asks(step):
         await callback.answer(r.stale_button(), show_alert=True)
         return
     form.editing = True
@@ -75,8 +76,9 @@ async def submit(
         with suppress(TelegramBadRequest):
             await callback.message.edit_reply_markup(reply_markup=None)
     assert report.verify_due is not None
+    page = report_page_url(settings.web.public_base_url, report.tracking_id, report.privacy)
     await bot.send_message(
-        callback.from_user.id, r.receipt(report.tracking_id, report.verify_due, report.privacy, locale)
+        callback.from_user.id, r.receipt(report.tracking_id, report.verify_due, report.privacy, locale, page)
     )
 
 

@@ -8,8 +8,15 @@ from storage.models.agency import Agency
 from storage.models.audit import AuditLog
 from storage.models.bot_identity import BotIdentity
 from storage.models.broadcast import Broadcast
+from storage.models.category import Category
 from storage.models.citizen import Citizen
 from storage.models.fsm import FsmState
+from storage.models.integration import (
+    ApiKey,
+    ApiSubmission,
+    WebhookDelivery,
+    WebhookTarget,
+)
 from storage.models.job import DigestItem, JobEffect, JobRun
 from storage.models.officer import InviteFailure, Officer, OfficerInvite
 from storage.models.outbox import Outbox, OutboxStatus
@@ -18,11 +25,14 @@ from storage.models.template import ResponseTemplate
 
 __all__ = [
     "Agency",
+    "ApiKey",
+    "ApiSubmission",
     "AuditLog",
     "Attachment",
     "Base",
     "BotIdentity",
     "Broadcast",
+    "Category",
     "Citizen",
     "DigestItem",
     "FsmState",
@@ -36,4 +46,6 @@ __all__ = [
     "Report",
     "ReportEvent",
     "ResponseTemplate",
+    "WebhookDelivery",
+    "WebhookTarget",
 ]

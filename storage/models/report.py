@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, TimestampMixin, utcnow
+from storage.models.category import Category
 
 
 class Report(TimestampMixin, Base):
@@ -20,7 +21,10 @@ class Report(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_id: Mapped[str] = mapped_column(String(16), unique=True)
-    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
+    # None for a report filed through the Open311 API on someone's behalf (see ApiSubmission).
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id"), index=True)
+    # telegram | open311: where the report came in.
+    channel: Mapped[str] = mapped_column(String(16), default="telegram")
     classification: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
@@ -31,7 +35,7 @@ class Report(TimestampMixin, Base):
     # The agency the citizen picked (None: "Tidak tahu"), and the one it is assigned to now.
     requested_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
-    category: Mapped[str | None] = mapped_column(String(64))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     privacy: Mapped[str] = mapped_column(String(16))
     # Complaints with supervisory content (berkadar pengawasan) get the 60-working-day ceiling.
     supervisory: Mapped[bool] = mapped_column(default=False)
@@ -50,8 +54,13 @@ class Report(TimestampMixin, Base):
     rating: Mapped[int | None]
     rating_comment: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(default=0)
+    # The report's tracking number in SP4N-LAPOR!, once a coordinator entered it there.
+    lapor_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    lapor_recorded_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # Joined: a small lookup every card, page and API answer shows.
+    category: Mapped[Category | None] = relationship(lazy="joined")
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="report", order_by="Attachment.id", lazy="raise"
     )

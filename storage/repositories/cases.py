@@ -139,9 +139,10 @@ class CaseRepo:
         return list(await self.session.scalars(stmt))
 
     async def closed_since(self, closed: str, since: datetime) -> list[Report]:
+        """Reports of a citizen in Telegram (not filed through the Open311 API) closed since."""
         stmt = (
             select(Report)
-            .where(Report.status == closed, Report.closed_at >= since)
+            .where(Report.status == closed, Report.closed_at >= since, Report.citizen_id.is_not(None))
             .order_by(Report.closed_at, Report.id)
         )
         return list(await self.session.scalars(stmt))

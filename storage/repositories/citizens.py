@@ -13,8 +13,9 @@ class CitizenRepo:
     async def by_telegram_id(self, telegram_id: int) -> Citizen | None:
         return await self.session.scalar(select(Citizen).where(Citizen.telegram_id == telegram_id))
 
-    async def get(self, citizen_id: int) -> Citizen | None:
-        return await self.session.get(Citizen, citizen_id)
+    async def get(self, citizen_id: int | None) -> Citizen | None:
+        """None for None: a report filed through the Open311 API has no citizen."""
+        return await self.session.get(Citizen, citizen_id) if citizen_id is not None else None
 
     async def add(self, citizen: Citizen) -> Citizen:
         self.session.add(citizen)

@@ -6,6 +6,7 @@ Adds, flushes and queries; never commits (the caller owns the transaction).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,19 @@ class ReportRepo:
         if with_details:
             stmt = stmt.options(selectinload(Report.attachments), selectinload(Report.events))
         return await self.session.scalar(stmt)
+
+    async def by_lapor_id(self, lapor_id: str) -> Report | None:
+        return await self.session.scalar(select(Report).where(Report.lapor_id == lapor_id))
+
+    async def verified_between(self, start: datetime, end: datetime) -> Sequence[Report]:
+        """Reports submitted in [start, end) that an admin verified (assigned at least once),
+        oldest first: what a coordinator enters into SP4N-LAPOR!."""
+        stmt = (
+            select(Report)
+            .where(Report.submitted_at >= start, Report.submitted_at < end, Report.assigned_at.is_not(None))
+            .order_by(Report.submitted_at, Report.id)
+        )
+        return (await self.session.scalars(stmt)).all()
 
     async def list_by_citizen(self, citizen_id: int, *, offset: int = 0, limit: int = 10) -> Sequence[Report]:
         """Newest first."""

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Agency, Citizen, Report, ReportEvent
+from storage.models import Agency, Category, Citizen, Report, ReportEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,8 @@ class ReportFact:
     ended_event_at: datetime | None
     rating: int | None
     reopened_count: int
+    category_id: int | None = None
+    lapor_id: str | None = None  # set once recorded in SP4N-LAPOR!
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,9 @@ _FACT_COLUMNS = (
     Report.followup_due, Report.first_response_at, Report.answered_at, Report.closed_at,
     Report.updated_at,
 )
+# After the ended-event time, in ReportFact's order.
+_FACT_TAIL = (Report.rating, Report.reopened_count, Report.category_id, Report.lapor_id)
+_FACT_WIDTH = len(_FACT_COLUMNS) + 1 + len(_FACT_TAIL)
 
 
 class StatsRepo:
@@ -72,7 +77,7 @@ class StatsRepo:
         """Every report submitted in ``[submitted_from, submitted_before)``, oldest first."""
         ended = self._ended(ended_kinds)
         query = (
-            select(*_FACT_COLUMNS, ended.c.at, Report.rating, Report.reopened_count)
+            select(*_FACT_COLUMNS, ended.c.at, *_FACT_TAIL)
             .outerjoin(ended, ended.c.report_id == Report.id)
             .where(Report.submitted_at < submitted_before)
             .order_by(Report.submitted_at, Report.id)
@@ -88,17 +93,22 @@ class StatsRepo:
         """As ``facts``, each with the reporter's name: for the admin's export only."""
         ended = self._ended(ended_kinds)
         query = (
-            select(*_FACT_COLUMNS, ended.c.at, Report.rating, Report.reopened_count,
+            select(*_FACT_COLUMNS, ended.c.at, *_FACT_TAIL,
                    Citizen.first_name, Citizen.last_name, Citizen.username)
-            .join(Citizen, Citizen.id == Report.citizen_id)
+            # Outer: a report filed through the Open311 API has no citizen row.
+            .outerjoin(Citizen, Citizen.id == Report.citizen_id)
             .outerjoin(ended, ended.c.report_id == Report.id)
             .where(Report.submitted_at >= submitted_from, Report.submitted_at < submitted_before)
             .order_by(Report.submitted_at, Report.id)
         )
         return [
-            (ReportFact(*row[:17]), Reporter(*row[17:]))
+            (ReportFact(*row[:_FACT_WIDTH]), Reporter(*row[_FACT_WIDTH:]))
             for row in (await self.session.execute(query)).all()
         ]
+
+    async def category_names(self) -> dict[int, str]:
+        rows = await self.session.execute(select(Category.id, Category.name))
+        return {cid: name for cid, name in rows.all()}
 
     async def agency_names(self) -> dict[int, str]:
         rows = await self.session.execute(select(Agency.id, Agency.name))

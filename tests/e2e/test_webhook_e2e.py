@@ -42,6 +42,7 @@ async def test_webhook_mode_serves_updates_with_the_secret(api_server, tmp_path)
         "LAPOR_TELEGRAM__WEBHOOK_URL": "https://lapor.example/telegram",
         "LAPOR_TELEGRAM__WEBHOOK_SECRET": SECRET,
         "LAPOR_TELEGRAM__WEBHOOK_PORT": str(port),
+        "LAPOR_WEB__ENABLED": "true",
     })
     api_server.add_user(SimUser(id=9000, first_name="Admin"))
     user = api_server.add_user(SimUser(id=5101, first_name="Rina"))
@@ -67,6 +68,11 @@ async def test_webhook_mode_serves_updates_with_the_secret(api_server, tmp_path)
             sent = api_server.requests("sendMessage")[before:]
             replies = [q for q in sent if q.params.get("chat_id") in (user.id, str(user.id))]
             assert replies
+            # The public pages and the Open311 API share the webhook's server.
+            async with http.get(f"http://127.0.0.1:{port}/open311/v2/services.json") as r:
+                assert r.status == 200 and (await r.json())[-1]["service_code"] == "lainnya"
+            async with http.get(f"http://127.0.0.1:{port}/transparansi") as r:
+                assert r.status == 200 and "text/html" in r.content_type
         assert not api_server.requests("getUpdates")
     finally:
         assert await proc.stop() == 0

@@ -10,7 +10,7 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import InlineKeyboardMarkup, User
 
-from storage.models import Agency, Citizen
+from storage.models import Agency, Category, Citizen
 from tests.handlers.harness import BOT_USER, Harness
 
 
@@ -33,6 +33,22 @@ async def seed_agencies(h: Harness) -> dict[str, int]:
         s.add(rows["nenang"])
         await s.commit()
         return {k: v.id for k, v in rows.items()}
+
+
+async def seed_categories(h: Harness, default_agency_id: int | None = None) -> dict[str, int]:
+    """A topic with two subtopics (jalan rusak defaults to ``default_agency_id``) and a topic
+    without any."""
+    async with h.app.session_factory() as s:
+        infra = Category(code="infrastruktur", name="Infrastruktur", name_en="Infrastructure", position=0)
+        health = Category(code="kesehatan", name="Kesehatan", name_en="Health", position=3)
+        s.add_all([infra, health])
+        await s.flush()
+        road = Category(code="jalan-rusak", name="Jalan rusak", name_en="Damaged road", parent_id=infra.id,
+                        default_agency_id=default_agency_id, position=1)
+        drain = Category(code="drainase", name="Drainase", parent_id=infra.id, position=2)
+        s.add_all([road, drain])
+        await s.commit()
+        return {c.code: c.id for c in (infra, health, road, drain)}
 
 
 def key(user: User) -> StorageKey:

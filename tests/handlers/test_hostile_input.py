@@ -32,12 +32,13 @@ from bot.ui.case_callbacks import (
     VerifyAction,
     VerifyCb,
 )
+from bot.ui.case_extras import LaporCb
 from bot.ui.intake_callbacks import EDIT, IntakeCb
 from handlers.intake.states import STEP_OF
 from storage.models import Report
 from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, seed
 from tests.handlers.harness import Harness
-from tests.handlers.intake_helpers import consenting_citizen, fsm, key, limit_violations, tap
+from tests.handlers.intake_helpers import consenting_citizen, fsm, key, limit_violations, seed_categories, tap
 
 CITIZEN, REPORTER, OTHER, OFFICER = 1001, 5551, 5552, 6661
 MEDIA = ("sticker", "voice", "photo", "empty_caption_photo", "document", "video", "location", "contact",
@@ -53,7 +54,8 @@ COMMANDS = ("/start", "/lapor", "/batal")
 ERROR_TEXTS = ("Sorry, something went wrong", "Maaf, terjadi kesalahan")
 # The catch-all's reply: a casework text step answers what it expects instead.
 GENERIC_TEXTS = ("I did not understand", "tidak saya pahami")
-SAYS_WHAT_IT_EXPECTS = ("officer:", "reporter:", "admin:reject_note", "admin:duplicate", "admin:search")
+SAYS_WHAT_IT_EXPECTS = ("officer:", "reporter:", "admin:reject_note", "admin:duplicate", "admin:search",
+                        "admin:lapor_number")
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ async def intake_states(h: Harness, user: User) -> dict[str, tuple[Any, Any]]:
     snaps["cl"] = await fsm(h, user)
     await tap(h, user, "Pengaduan")
     steps = [
+        ("ct", lambda: tap(h, user, "Lainnya")),
         ("ag", lambda: tap(h, user, "Tidak tahu")),
         ("ti", lambda: h.send(user, "Jalan berlubang di depan pasar")),
         ("bo", lambda: h.send(user, "Jalan di depan pasar berlubang besar, sudah tiga minggu.")),
@@ -260,6 +263,10 @@ def casework_states(h: Harness, ids: dict[str, int]) -> dict[str, tuple[User, fr
         rid = await queued_report(h, ids)
         await h.press(admin, 1, VerifyCb(a=VerifyAction.SEARCH, r=rid).pack())
 
+    async def lapor_number() -> None:
+        rid = await queued_report(h, ids)
+        await h.press(admin, 1, LaporCb(report_id=rid).pack())
+
     async def broadcast() -> None:
         await h.send(admin, "/umumkan")
 
@@ -280,6 +287,7 @@ def casework_states(h: Harness, ids: dict[str, int]) -> dict[str, tuple[User, fr
         "admin:reject_note": (admin, text_only, reject("general")),
         "admin:duplicate": (admin, text_only, reject("duplicate")),
         "admin:search": (admin, searching, verify_search),
+        "admin:lapor_number": (admin, text_only, lapor_number),
         "admin:broadcast": (admin, text_only | {"photo", "empty_caption_photo", "document"}, broadcast),
         "admin:invite": (admin, searching, invite),
     }
@@ -297,6 +305,7 @@ INTAKE_ACCEPTS = {
 
 async def _harness_world(h: Harness) -> dict[str, int]:
     ids = await seed(h, reporter_id=REPORTER, officers={OFFICER: "A"})
+    await seed_categories(h)  # so the form has its category step
     await consenting_citizen(h, h.user(CITIZEN))
     await consenting_citizen(h, h.user(OTHER))
     # A template, so the officer's text step also offers template buttons.
@@ -415,6 +424,8 @@ def legit_press(user_id: int, data: str, other_report: int) -> bool:
     template. Leaving the current step for those is the point of the button."""
     try:
         if user_id == ADMIN:
+            if data.startswith(LaporCb.__prefix__ + ":"):  # asks for the report's LAPOR! number
+                return LaporCb.unpack(data).report_id == other_report
             cb = VerifyCb.unpack(data)
             return cb.r == other_report and cb.a in {VerifyAction.OPEN, VerifyAction.SEARCH}
         if user_id == OFFICER:
@@ -472,11 +483,11 @@ async def test_forged_callbacks_of_every_family_in_every_role(tmp_path, caplog):
 
 
 INTAKE_ACTIONS = ("set", "kind", "page", "kec", "pick", "edit", "back", "cancel", "skip", "done", "clear",
-                  "today", "yday", "kinds", "unk", "submit", "zz", "")
+                  "today", "yday", "kinds", "unk", "submit", "open", "top", "zz", "")
 HOSTILE_VALUES = ("", "99999999999999999999", "2147483648", "-1", "²", "٣", "k99999999999999999999",
                   "k1.5", "opd.-1", "opd.99999999999999999999", "village.²", "x" * 30, ":", "<b>", "\u202e")
 # Actions whose value picks something: a hostile value must be refused with the form untouched.
-PICKING = {"set", "kind", "page", "kec", "pick", "edit"}
+PICKING = {"set", "kind", "page", "kec", "pick", "edit", "open"}
 
 
 async def test_forged_form_buttons_with_the_right_form_id_in_every_step(tmp_path, caplog):

@@ -23,12 +23,16 @@ KEYWORDS = {"_": None, "__": None, "gettext": None, "lazy_gettext": None,
             "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
 
 
+# As babel.cfg: the code, and the Jinja2 templates of the web pages.
+METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+
+
 def _code_msgids() -> set[str]:
     """The same extraction scripts/i18n-update runs, done in-process."""
     ids: set[str] = set()
     for package in ("bot", "handlers"):
         for _fn, _lineno, message, _comments, _ctx in extract_from_dir(
-            ROOT / package, keywords=KEYWORDS, comment_tags=()
+            ROOT / package, method_map=METHOD_MAP, keywords=KEYWORDS, comment_tags=()
         ):
             ids.add(message if isinstance(message, str) else message[0])
     return ids

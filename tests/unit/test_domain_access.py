@@ -45,6 +45,8 @@ EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
     Action.ASSIGN: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
     Action.REJECT: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
     Action.POSTPONE: (ADMIN, {S.SUBMITTED}, False),
+    Action.CATEGORIZE: (ADMIN, set(S), False),
+    Action.RECORD_LAPOR_ID: (ADMIN, set(S), False),
     Action.VIEW_AS_OFFICER: (OFFICER, set(S), False),
     Action.TAKE: (OFFICER, {S.ASSIGNED}, False),
     Action.ASK: (OFFICER, {S.ASSIGNED, S.IN_PROGRESS}, False),
@@ -64,7 +66,7 @@ CASELESS = {Action.ADMINISTER, Action.WORK_INBOX, Action.USE_TEMPLATES}
 class Case:
     status: str
     agency_id: int | None
-    citizen_id: int
+    citizen_id: int | None
     reply_due: date | None
     rating: int | None = None
     rating_comment: str | None = None
@@ -137,6 +139,15 @@ def test_an_admin_who_filed_a_report_acts_on_it_as_its_reporter():
     assert check(admin_reporter, Action.RATE, case_in(S.ANSWERED, TODAY), today=TODAY) is None
     # ...but is no officer of its agency.
     assert check(admin_reporter, Action.ANSWER, case_in(S.ASSIGNED, None)) == Reason.FORBIDDEN
+
+
+def test_nobody_is_the_reporter_of_a_report_filed_through_the_api():
+    # Open311 reports have no citizen; an actor without a citizen row (the command line) is not
+    # their reporter either.
+    filed = Case(status=S.ANSWERED, agency_id=AGENCY, citizen_id=None, reply_due=TODAY)
+    for actor in (*ACTORS.values(), Actor(), COMMAND_LINE):
+        for action in (Action.RATE, Action.DISPUTE):
+            assert check(actor, action, filed, today=TODAY) == Reason.FORBIDDEN
 
 
 def test_an_officer_of_several_agencies_acts_on_each():

@@ -85,6 +85,6 @@ def test_enum_values_are_the_stored_strings():
     assert {e.value for e in EventKind} == {
         "submitted", "assigned", "rerouted", "rejected", "postponed", "archived", "taken",
         "info_requested", "reporter_replied", "answered", "returned", "accepted", "disputed",
-        "auto_closed", "checkin_reopened", "note",
+        "auto_closed", "checkin_reopened", "lapor_recorded", "note",
     }  # fmt: skip
     assert S("in_progress") is S.IN_PROGRESS and str(S.IN_PROGRESS) == "in_progress"

@@ -14,7 +14,7 @@ from bot.domain.access import Actor, Refused
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
 from bot.services.export import ExportFormat, export_year
-from storage.models import Agency, AuditLog, Citizen, Report
+from storage.models import Agency, AuditLog, Category, Citizen, Report
 from tests.actors import COMMAND_LINE, as_admin
 
 CAL = WorkCalendar("Asia/Makassar")
@@ -143,3 +143,52 @@ def test_cli_export_writes_a_file(tmp_path, monkeypatch):
                  "--out", str(out)]) == 0
     ws = openpyxl.load_workbook(out).active
     assert ws.max_row == 5  # header + 4 reports of 2024
+
+
+async def test_category_and_lapor_number_columns_and_reports_without_a_citizen(session, i18n):
+    await seed(session)
+    cat = Category(code="jalan-rusak", name="Jalan rusak")
+    session.add(cat)
+    await session.flush()
+    a = await session.scalar(select(Report).where(Report.tracking_id == "LPR-A"))
+    a.category_id, a.lapor_id = cat.id, "1916449"
+    # Filed through the Open311 API: no citizen row, and it must still be counted.
+    session.add(Report(tracking_id="LPR-API", citizen_id=None, channel="open311", classification="complaint",
+                       title="t", body="b", privacy="public", status="submitted", submitted_at=at(2024, 5, 2)))
+    await session.commit()
+    exported = await export_year(session, 2024, ExportFormat.CSV, CAL, actor=COMMAND_LINE,
+                                 today=date(2024, 6, 20))
+    rows = {r["Tracking ID"]: r for r in csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")))}
+    assert rows["LPR-A"]["Category"] == "Jalan rusak" and rows["LPR-A"]["SP4N-LAPOR! number"] == "1916449"
+    assert rows["LPR-B"]["Category"] == "" and rows["LPR-B"]["SP4N-LAPOR! number"] == ""
+    assert rows["LPR-API"]["Reporter name"] == ""
+
+
+async def test_lapor_format_follows_the_form_and_never_names_the_reporter(session, i18n):
+    await seed(session)
+    cat = Category(code="jalan-rusak", name="Jalan rusak")
+    session.add(cat)
+    await session.flush()
+    for report in (await session.scalars(select(Report))).all():
+        report.category_id = cat.id
+        report.incident_date = date(2024, 3, 30)
+        report.location_text = "Jl. Propinsi km 3"
+    await session.commit()
+    exported = await export_year(session, 2024, ExportFormat.LAPOR, CAL, actor=COMMAND_LINE)
+    assert exported.filename == "lapor-2024-formulir.csv"
+    text = exported.content.decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    # LAPOR!'s own form, in its order and wording, framed by our id and its number.
+    assert header == ["Nomor pelacakan kanal", "Klasifikasi", "Judul", "Isi Laporan", "Tanggal Kejadian",
+                      "Lokasi", "Instansi Tujuan", "Kategori", "Anonim", "Rahasia", "Nomor LAPOR!"]
+    # Verified reports only (A and B were assigned); C (confidential) waits for verification.
+    by_id = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    assert set(by_id) == {"LPR-A", "LPR-B"}
+    a, b = by_id["LPR-A"], by_id["LPR-B"]
+    assert (a["Klasifikasi"], a["Isi Laporan"], a["Tanggal Kejadian"], a["Instansi Tujuan"], a["Kategori"]) == (
+        "Pengaduan", "rahasia isi", "30/03/2024", "Dinas PUPR", "Jalan rusak")
+    assert (a["Anonim"], b["Anonim"], b["Rahasia"]) == ("Tidak", "Ya", "Tidak")
+    for name in ("Budi", "Santoso", "budis", "Sari", "sari_x"):
+        assert name not in text
+    with pytest.raises(Refused):
+        await export_year(session, 2024, ExportFormat.LAPOR, CAL, actor=Actor(citizen_id=1))

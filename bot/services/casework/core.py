@@ -14,7 +14,7 @@ from bot.domain import access
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.workdays import WorkCalendar
-from bot.services import recipients
+from bot.services import recipients, webhooks
 from bot.services.notices import Notice, ReportUpdate
 from bot.services.ports import Notifier
 from storage.models import Attachment, Citizen, Report, ReportEvent
@@ -66,9 +66,10 @@ async def change_status(
     now: datetime,
 ) -> Report:
     """Move ``report`` from the status it was read in to ``target``, or refuse with CONFLICT if
-    someone got there first. Returns the report re-read with its details."""
+    someone got there first. Returns the report re-read with its details. Integrators hear of
+    the change (``bot.services.webhooks``) in the same transaction."""
     repo = CaseRepo(session)
-    report_id = report.id
+    report_id, previous = report.id, report.status
     ok = await repo.change_status(
         report_id,
         expected_status=report.status,
@@ -80,6 +81,7 @@ async def change_status(
         raise Refused(Reason.CONFLICT)
     fresh = await repo.get_with_details(report_id)
     assert fresh is not None
+    await webhooks.status_changed(session, fresh, previous, now)
     return fresh
 
 
@@ -175,7 +177,8 @@ class CaseView:
     # The officer's reason when the report came back as "not our authority".
     returned_reason: str | None = None
     returned_by: str | None = None
-    # The agency to offer first when assigning: the citizen's choice, unless it just refused it.
+    # The agency to offer first when assigning: the citizen's choice or the category's default,
+    # unless that agency returned it.
     suggested: tuple[int, str] | None = None
     events: list[ReportEvent] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
@@ -191,10 +194,12 @@ async def view(session: AsyncSession, report: Report) -> CaseView:
     returned = next((e for e in reversed(report.events) if e.kind == EventKind.RETURNED), None)
     suggested = None
     refused = {e.agency_id for e in report.events if e.kind == EventKind.RETURNED}
-    if report.requested_agency_id and report.requested_agency_id not in refused:
-        agency = await repo.get_active(report.requested_agency_id)
-        if agency is not None:
+    # The citizen's choice first, else the category's default agency.
+    default = report.category.default_agency_id if report.category else None
+    for choice in (report.requested_agency_id, default):
+        if choice and choice not in refused and (agency := await repo.get_active(choice)):
             suggested = (agency.id, agency.name)
+            break
     return CaseView(
         report=report,
         reporter=await CitizenRepo(session).get(report.citizen_id),

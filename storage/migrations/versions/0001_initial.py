@@ -33,6 +33,18 @@ def upgrade() -> None:
     with op.batch_alter_table('agency', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agency_kind'), ['kind'], unique=False)
 
+    op.create_table('api_key',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_key')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_api_key_key_hash')),
+    sa.UniqueConstraint('name', name=op.f('uq_api_key_name'))
+    )
     op.create_table('bot_identity',
     sa.Column('bot_id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('username', sa.String(length=32), nullable=False),
@@ -97,6 +109,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_run')),
     sa.UniqueConstraint('job_name', 'run_key', name=op.f('uq_job_run_job_name_run_key'))
     )
+    op.create_table('webhook_target',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('synced_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_webhook_target'))
+    )
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -133,6 +153,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('broadcast', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_broadcast_status'), ['status'], unique=False)
+
+    op.create_table('category',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name_en', sa.String(length=200), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('default_agency_id', sa.Integer(), nullable=True),
+    sa.Column('lapor_topic_id', sa.String(length=32), nullable=True),
+    sa.Column('attributes', sa.JSON(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['default_agency_id'], ['agency.id'], name=op.f('fk_category_default_agency_id_agency')),
+    sa.ForeignKeyConstraint(['parent_id'], ['category.id'], name=op.f('fk_category_parent_id_category')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_category')),
+    sa.UniqueConstraint('code', name=op.f('uq_category_code'))
+    )
+    with op.batch_alter_table('category', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_category_parent_id'), ['parent_id'], unique=False)
 
     op.create_table('officer_invite',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -176,50 +217,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_group_key'), ['group_key'], unique=False)
         batch_op.create_index('ix_outbox_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
 
-    op.create_table('report',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('tracking_id', sa.String(length=16), nullable=False),
-    sa.Column('citizen_id', sa.Integer(), nullable=False),
-    sa.Column('classification', sa.String(length=16), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('incident_date', sa.Date(), nullable=True),
-    sa.Column('location_text', sa.String(length=500), nullable=True),
-    sa.Column('latitude', sa.Double(), nullable=True),
-    sa.Column('longitude', sa.Double(), nullable=True),
-    sa.Column('requested_agency_id', sa.Integer(), nullable=True),
-    sa.Column('agency_id', sa.Integer(), nullable=True),
-    sa.Column('category', sa.String(length=64), nullable=True),
-    sa.Column('privacy', sa.String(length=16), nullable=False),
-    sa.Column('supervisory', sa.Boolean(), nullable=False),
-    sa.Column('status', sa.String(length=24), nullable=False),
-    sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('verify_due', sa.Date(), nullable=True),
-    sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('followup_due', sa.Date(), nullable=True),
-    sa.Column('first_response_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('reply_due', sa.Date(), nullable=True),
-    sa.Column('completion_due', sa.Date(), nullable=True),
-    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('rating', sa.Integer(), nullable=True),
-    sa.Column('rating_comment', sa.Text(), nullable=True),
-    sa.Column('reopened_count', sa.Integer(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_report_agency_id_agency')),
-    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_report_citizen_id_citizen')),
-    sa.ForeignKeyConstraint(['requested_agency_id'], ['agency.id'], name=op.f('fk_report_requested_agency_id_agency')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_report')),
-    sa.UniqueConstraint('tracking_id', name=op.f('uq_report_tracking_id'))
-    )
-    with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_report_agency_id'), ['agency_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_report_citizen_id'), ['citizen_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_report_status'), ['status'], unique=False)
-        batch_op.create_index('ix_report_status_agency', ['status', 'agency_id'], unique=False)
-
     op.create_table('response_template',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=True),
@@ -234,21 +231,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('response_template', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_response_template_agency_id'), ['agency_id'], unique=False)
-
-    op.create_table('digest_item',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('citizen_id', sa.Integer(), nullable=False),
-    sa.Column('chat_id', sa.BigInteger(), nullable=False),
-    sa.Column('report_id', sa.Integer(), nullable=True),
-    sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('digested_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_digest_item_citizen_id_citizen'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_digest_item_report_id_report'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_item'))
-    )
-    with op.batch_alter_table('digest_item', schema=None) as batch_op:
-        batch_op.create_index('ix_digest_item_digested_at_citizen_id', ['digested_at', 'citizen_id'], unique=False)
 
     op.create_table('officer',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -270,6 +252,87 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_officer_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_officer_citizen_id'), ['citizen_id'], unique=False)
 
+    op.create_table('report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tracking_id', sa.String(length=16), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('classification', sa.String(length=16), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('incident_date', sa.Date(), nullable=True),
+    sa.Column('location_text', sa.String(length=500), nullable=True),
+    sa.Column('latitude', sa.Double(), nullable=True),
+    sa.Column('longitude', sa.Double(), nullable=True),
+    sa.Column('requested_agency_id', sa.Integer(), nullable=True),
+    sa.Column('agency_id', sa.Integer(), nullable=True),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('privacy', sa.String(length=16), nullable=False),
+    sa.Column('supervisory', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('verify_due', sa.Date(), nullable=True),
+    sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('followup_due', sa.Date(), nullable=True),
+    sa.Column('first_response_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reply_due', sa.Date(), nullable=True),
+    sa.Column('completion_due', sa.Date(), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('rating', sa.Integer(), nullable=True),
+    sa.Column('rating_comment', sa.Text(), nullable=True),
+    sa.Column('reopened_count', sa.Integer(), nullable=False),
+    sa.Column('lapor_id', sa.String(length=32), nullable=True),
+    sa.Column('lapor_recorded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_report_agency_id_agency')),
+    sa.ForeignKeyConstraint(['category_id'], ['category.id'], name=op.f('fk_report_category_id_category')),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_report_citizen_id_citizen')),
+    sa.ForeignKeyConstraint(['requested_agency_id'], ['agency.id'], name=op.f('fk_report_requested_agency_id_agency')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report')),
+    sa.UniqueConstraint('lapor_id', name=op.f('uq_report_lapor_id')),
+    sa.UniqueConstraint('tracking_id', name=op.f('uq_report_tracking_id'))
+    )
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_category_id'), ['category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_status'), ['status'], unique=False)
+        batch_op.create_index('ix_report_status_agency', ['status', 'agency_id'], unique=False)
+
+    op.create_table('api_submission',
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('api_key_id', sa.Integer(), nullable=False),
+    sa.Column('first_name', sa.String(length=128), nullable=True),
+    sa.Column('last_name', sa.String(length=128), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('phone', sa.String(length=32), nullable=True),
+    sa.Column('device_id', sa.String(length=128), nullable=True),
+    sa.Column('account_id', sa.String(length=128), nullable=True),
+    sa.ForeignKeyConstraint(['api_key_id'], ['api_key.id'], name=op.f('fk_api_submission_api_key_id_api_key')),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_api_submission_report_id_report')),
+    sa.PrimaryKeyConstraint('report_id', name=op.f('pk_api_submission'))
+    )
+    with op.batch_alter_table('api_submission', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_submission_api_key_id'), ['api_key_id'], unique=False)
+
+    op.create_table('digest_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('digested_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_digest_item_citizen_id_citizen'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_digest_item_report_id_report'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_item'))
+    )
+    with op.batch_alter_table('digest_item', schema=None) as batch_op:
+        batch_op.create_index('ix_digest_item_digested_at_citizen_id', ['digested_at', 'citizen_id'], unique=False)
+
     op.create_table('report_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -288,6 +351,30 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('report_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_event_report_id'), ['report_id'], unique=False)
+
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('target', sa.String(length=64), nullable=False),
+    sa.Column('event', sa.String(length=32), nullable=False),
+    sa.Column('event_id', sa.String(length=32), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_webhook_delivery_report_id_report')),
+    sa.ForeignKeyConstraint(['target'], ['webhook_target.name'], name=op.f('fk_webhook_delivery_target_webhook_target')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery'))
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_report_id'), ['report_id'], unique=False)
+        batch_op.create_index('ix_webhook_delivery_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_target'), ['target'], unique=False)
 
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -316,30 +403,41 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attachment_report_id'))
 
     op.drop_table('attachment')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_target'))
+        batch_op.drop_index('ix_webhook_delivery_status_next_attempt_at')
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_report_id'))
+
+    op.drop_table('webhook_delivery')
     with op.batch_alter_table('report_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_event_report_id'))
 
     op.drop_table('report_event')
+    with op.batch_alter_table('digest_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_digest_item_digested_at_citizen_id')
+
+    op.drop_table('digest_item')
+    with op.batch_alter_table('api_submission', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_submission_api_key_id'))
+
+    op.drop_table('api_submission')
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_status_agency')
+        batch_op.drop_index(batch_op.f('ix_report_status'))
+        batch_op.drop_index(batch_op.f('ix_report_citizen_id'))
+        batch_op.drop_index(batch_op.f('ix_report_category_id'))
+        batch_op.drop_index(batch_op.f('ix_report_agency_id'))
+
+    op.drop_table('report')
     with op.batch_alter_table('officer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_officer_citizen_id'))
         batch_op.drop_index(batch_op.f('ix_officer_agency_id'))
 
     op.drop_table('officer')
-    with op.batch_alter_table('digest_item', schema=None) as batch_op:
-        batch_op.drop_index('ix_digest_item_digested_at_citizen_id')
-
-    op.drop_table('digest_item')
     with op.batch_alter_table('response_template', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_response_template_agency_id'))
 
     op.drop_table('response_template')
-    with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.drop_index('ix_report_status_agency')
-        batch_op.drop_index(batch_op.f('ix_report_status'))
-        batch_op.drop_index(batch_op.f('ix_report_citizen_id'))
-        batch_op.drop_index(batch_op.f('ix_report_agency_id'))
-
-    op.drop_table('report')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_next_attempt_at')
         batch_op.drop_index(batch_op.f('ix_outbox_group_key'))
@@ -350,6 +448,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_officer_invite_agency_id'))
 
     op.drop_table('officer_invite')
+    with op.batch_alter_table('category', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_category_parent_id'))
+
+    op.drop_table('category')
     with op.batch_alter_table('broadcast', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_broadcast_status'))
 
@@ -359,6 +461,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 
     op.drop_table('audit_log')
+    op.drop_table('webhook_target')
     op.drop_table('job_run')
     op.drop_table('job_effect')
     with op.batch_alter_table('invite_failure', schema=None) as batch_op:
@@ -371,6 +474,7 @@ def downgrade() -> None:
     op.drop_table('fsm_state')
     op.drop_table('citizen')
     op.drop_table('bot_identity')
+    op.drop_table('api_key')
     with op.batch_alter_table('agency', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agency_kind'))
 
