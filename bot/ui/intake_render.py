@@ -79,7 +79,10 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
             "Describe what happened: what, where, since when, who is affected ({min}–{max} characters)."
         ).format(min=BODY_MIN, max=BODY_MAX),
         Step.DATE: lambda: (
-            _("When did it happen? Type a date such as <i>21/5/2024</i> or <i>21 Mei 2024</i>, or tap a button.")
+            _(
+                "When did it happen? Type a date such as <i>21 May</i>, <i>yesterday evening</i>, "
+                "<i>last Monday</i> or <i>3 days ago</i>, or tap a button."
+            )
             + ("" if not draft.may_skip(Step.DATE) else "\n" + _("You may skip this step."))
         ),
         Step.LOCATION: lambda: (
@@ -134,7 +137,9 @@ def wrong_kind_refusal(step: Step) -> str:
         Step.BODY: lambda: _("⚠️ Please send the description as a text message ({min}–{max} characters).").format(
             min=BODY_MIN, max=BODY_MAX
         ),
-        Step.DATE: lambda: _("⚠️ Please type a date such as 21/5/2024, or use the buttons below."),
+        Step.DATE: lambda: _(
+            "⚠️ Please type a date such as 21 May or 3 days ago, or use the buttons below."
+        ),
         Step.LOCATION: lambda: _(
             "⚠️ Please tap 📍 Send my location, or type the address as text (up to {max} characters)."
         ).format(max=LOCATION_MAX),
@@ -153,7 +158,9 @@ def date_refusal(reason: str, today: date, locale: str) -> str:
         )
     if reason == "invalid":
         return _("⚠️ That date does not exist. Please check the day and the month.")
-    return _("⚠️ I could not read that date. Please write it like 21/5/2024 or 21 Mei 2024.")
+    return _(
+        "⚠️ I could not read that date. Please write it like 21/5/2024, 21 May, last Monday or 3 days ago."
+    )
 
 
 def search_refusal_too_short() -> str:

@@ -30,7 +30,7 @@ CASES = {
     "bo": [STICKER, ("photo", "isi laporan sebagai pesan teks"),
            ("text:" + "y" * 5000, "paling banyak 3000 karakter"), ("text:  \n  ", None),
            ("text:pendek", "paling sedikit 20")],
-    "dt": [STICKER, ("voice", None), ("text:besok lusa", "tidak terbaca"), ("text:31/2/2024", "tidak ada"),
+    "dt": [STICKER, ("voice", None), ("text:entah kapan", "tidak terbaca"), ("text:besok lusa", "belum terjadi"), ("text:31/2/2024", "tidak ada"),
            ("text:1/1/2999", "belum terjadi"), ("text:1/1/1990", "terlalu lama"), ("text:<b>&", "tidak terbaca")],
     "lo": [STICKER, ("voice", None), ("photo", "Kirim lokasi saya"), ("text:" + "z" * 5000, "paling banyak 300")],
     "at": [STICKER, ("voice", "foto, dokumen, dan video"), ("text:ini teks", "foto, dokumen, dan video")],
