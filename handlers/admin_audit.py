@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.filters import IsAdmin
 from bot.services.audit import latest
 from bot.services.roles import Roles
+from bot.ui.formatting import short_datetime
 from bot.ui.render import esc, split_html
 from storage.models import AuditLog, Citizen
 
@@ -56,7 +57,7 @@ async def audit_log(message: Message, session: AsyncSession, roles: Roles, setti
     tz = ZoneInfo(settings.app.timezone)
     parts = [_("🧾 <b>Latest admin actions</b>")]
     for entry, person in entries:
-        when = entry.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")
+        when = short_datetime(entry.created_at, tz)
         target = f" <code>{esc(entry.target)}</code>" if entry.target else ""
         parts.append(f"{when} · {_who(entry, person)} · {esc(action_label(entry.action))}{target}")
     for chunk in split_html(parts):

@@ -39,6 +39,7 @@ from bot.ui.admin_keyboards import (
     broadcast_stop_keyboard,
     confirm_keyboard,
 )
+from bot.ui.formatting import short_datetime
 from bot.ui.render import CAPTION_LIMIT, TEXT_LIMIT, esc, split_html, utf16_len
 from storage.models import Citizen
 from storage.repositories.agencies import AgencyRepo
@@ -255,7 +256,7 @@ async def history(message: Message, session: AsyncSession, roles: Roles, setting
             "#{id} · {when} · {audience} · {state}\n{preview}\n"
             "Sent {sent}, failed {failed}, blocked {blocked}, not sent {cancelled}, "
             "remaining {remaining} (of {total})"
-        ).format(id=b.id, when=b.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M"),
+        ).format(id=b.id, when=short_datetime(b.created_at, tz),
                  audience=audience_label(b.audience), state=broadcast_state_label(b.status),
                  preview=preview, sent=p.sent, failed=p.failed, blocked=p.blocked,
                  cancelled=p.cancelled, remaining=p.remaining, total=b.total))

@@ -16,9 +16,11 @@ from bot.filters import IsAdmin
 from bot.services.charts import statistics_chart
 from bot.services.export import ExportFormat, NotAllowed, export_year
 from bot.services.roles import Roles
-from bot.services.statistics import render_statistics, year_statistics
+from bot.services.statistics import year_statistics
+from bot.ui.stats_render import render_statistics
 from bot.ui.admin_callbacks import ExportCb
 from bot.ui.admin_keyboards import export_keyboard
+from bot.ui.formatting import number
 from bot.ui.render import split_html
 from storage.models import Citizen
 
@@ -107,5 +109,5 @@ async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt:
         BufferedInputFile(exported.content, exported.filename),
         caption=_("{n} reports received in {year}. Contains reporters' identities (never of "
                   "anonymous reports): keep it within the coordinating team.").format(
-                      n=exported.rows, year=year),
+                      n=number(exported.rows), year=year),
     )

@@ -18,7 +18,7 @@ from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import SessionFactory, report_line, run_daily, send_to_admins
 from bot.ui.render import esc
-from bot.ui.report_render import format_local_date
+from bot.ui.formatting import short_date
 from storage.models.agency import Agency
 from storage.models.report import Report
 
@@ -86,7 +86,7 @@ def _render(followups, verification, today: date, calendar: WorkCalendar, locale
     def late(due: date) -> str:
         days = calendar.working_days_between(due, today)
         return _("due {date}, {n} working days late").format(
-            date=format_local_date(due, locale), n=days
+            date=short_date(due, locale), n=days
         )
 
     parts = [_("<b>Overdue reports (tunggakan)</b>")]

@@ -28,7 +28,7 @@ from bot.jobs.base import (
 )
 from bot.ui.case_callbacks import OfficerAction, OfficerCb
 from bot.ui.render import esc
-from bot.ui.report_render import format_local_date
+from bot.ui.formatting import short_date
 from storage.models.citizen import Citizen
 from storage.models.report import Report
 from storage.repositories.officers import OfficerRepo
@@ -114,7 +114,7 @@ def _render(agencies, by_agency, today: date, locale: str):
                 report_line(
                     r.tracking_id,
                     r.title,
-                    _("due {date}").format(date=format_local_date(r.followup_due, locale)),
+                    _("due {date}").format(date=short_date(r.followup_due, locale)),
                 )
                 for r in overdue
             ]
@@ -124,7 +124,7 @@ def _render(agencies, by_agency, today: date, locale: str):
                 report_line(
                     r.tracking_id,
                     r.title,
-                    _("due {date}").format(date=format_local_date(r.followup_due, locale)),
+                    _("due {date}").format(date=short_date(r.followup_due, locale)),
                 )
                 for r in soon
             ]

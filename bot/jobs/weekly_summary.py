@@ -22,7 +22,7 @@ from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import SessionFactory, lease_of, run_leased, send_to_admins
 from bot.ui.render import esc
-from bot.ui.report_render import format_local_date
+from bot.ui.formatting import decimal, number, short_date
 from storage.models.agency import Agency
 from storage.models.report import Report
 
@@ -122,19 +122,15 @@ async def week_figures(
     return dict(figures), names
 
 
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
-
-
 def _block(title: str, f: WeekFigures) -> str:
     return "\n".join(
         [
             f"<b>{title}</b>",
-            _("Received: {n}").format(n=f.received),
-            _("Completed: {n}").format(n=f.completed),
-            _("Overdue: {n}").format(n=f.overdue),
-            _("Average to first response: {d} working days").format(d=_num(f.avg_response_days)),
-            _("Average to completion: {d} working days").format(d=_num(f.avg_completion_days)),
+            _("Received: {n}").format(n=number(f.received)),
+            _("Completed: {n}").format(n=number(f.completed)),
+            _("Overdue: {n}").format(n=number(f.overdue)),
+            _("Average to first response: {d} working days").format(d=decimal(f.avg_response_days)),
+            _("Average to completion: {d} working days").format(d=decimal(f.avg_completion_days)),
         ]
     )
 
@@ -151,8 +147,8 @@ def render_summary(
         total.completion_days += f.completion_days
     parts = [
         _("<b>Weekly summary</b> {start} – {end}").format(
-            start=format_local_date(start, locale),
-            end=format_local_date(end - timedelta(days=1), locale),
+            start=short_date(start, locale),
+            end=short_date(end - timedelta(days=1), locale),
         ),
         _block(_("All agencies"), total),
     ]

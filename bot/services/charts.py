@@ -14,6 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.services.statistics import YearStats
+from bot.ui.formatting import short_date
 from bot.ui.render import truncate
 
 
@@ -58,7 +59,7 @@ def statistics_chart(stats: YearStats) -> bytes:
     else:
         bottom.text(0.5, 0.5, _("No backlog"), ha="center", va="center", transform=bottom.transAxes)
         bottom.set_axis_off()
-    bottom.set_title(_("Backlog per agency on {date}").format(date=stats.as_of.strftime("%d-%m-%Y")))
+    bottom.set_title(_("Backlog per agency on {date}").format(date=short_date(stats.as_of)))
     fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="png")

@@ -32,7 +32,7 @@ from bot.ui.case_callbacks import VerifyAction, VerifyCb
 from bot.ui.case_keyboards import after_answer_kb, answer_question_kb, officer_actions_kb
 from bot.ui.case_render import case_card_parts
 from bot.ui.render import CAPTION_LIMIT, esc, esc_truncate, split_html
-from bot.ui.report_render import format_local_date
+from bot.ui.formatting import long_date, short_date
 from storage.base import utcnow
 from storage.models import Agency, Attachment, Citizen, DigestItem, Outbox, Report
 from storage.repositories.citizens import CitizenRepo
@@ -117,7 +117,7 @@ def _citizen_text(
     markup: InlineKeyboardMarkup | None = None
 
     def when(d: date | None) -> str:
-        return format_local_date(d, locale) if d else "—"
+        return long_date(d, locale) if d else "—"
 
     match kind:
         case EventKind.ASSIGNED:
@@ -319,7 +319,7 @@ async def notify_officers_taken(
                 colleague=colleague,
                 ref=ref,
                 title=esc_truncate(report.title, 200),
-                date=format_local_date(report.followup_due, locale) if report.followup_due else "—",
+                date=short_date(report.followup_due, locale) if report.followup_due else "—",
             )
         await enqueue_message(session, who.chat_id, text, group_key=_group(report))
     return len(recipients)
@@ -350,7 +350,7 @@ async def notify_officers_event(
                     head = _(
                         "↩️ The reporter says {ref} is <b>not solved</b> after all; it is open again. "
                         "Answer due by the end of {date}."
-                    ).format(ref=ref, date=format_local_date(report.followup_due, locale))
+                    ).format(ref=ref, date=short_date(report.followup_due, locale))
                 case EventKind.ACCEPTED:
                     head = _("⭐ The reporter rated your answer on {ref}: {rating}/5. The report is completed.").format(
                         ref=ref, rating=report.rating or 0
@@ -403,7 +403,7 @@ async def notify_admins_new_report(
                 tracking_id=esc(report.tracking_id),
                 title=esc_truncate(report.title, 200),
                 reporter=reporter_for_admin(reporter),
-                date=format_local_date(report.verify_due, locale) if report.verify_due else "—",
+                date=short_date(report.verify_due, locale) if report.verify_due else "—",
             )
             markup = _open_kb(report)
         await enqueue_message(session, who.chat_id, text, markup, group_key=_group(report))

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date
 
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
 
 from bot.domain.dates import earliest_incident_date
 from bot.domain.enums import Classification, Privacy
@@ -21,16 +20,13 @@ from bot.domain.text_rules import (
     TextRuleError,
 )
 from bot.services.intake import ORDER, AttachmentRefusal, Draft, Step
+from bot.ui.formatting import coordinate, decimal, long_date
 from bot.ui.render import esc, esc_truncate, split_html
 
 # Steps the citizen sees numbered (the summary is not one of them).
 _NUMBERED = ORDER[:-1]
 # Echoing what the citizen typed in a refusal: enough to recognise it, never a wall of text.
 ECHO_MAX = 60
-
-
-def fmt_date(d: date, locale: str) -> str:
-    return format_date(d, format="full", locale=locale)
 
 
 def classification_name(value: str | None) -> str:
@@ -154,7 +150,7 @@ def date_refusal(reason: str, today: date, locale: str) -> str:
         return _("⚠️ That date is in the future. When did it happen?")
     if reason == "too_old":
         return _("⚠️ That is too long ago: the earliest date accepted is {date}.").format(
-            date=fmt_date(earliest_incident_date(today), locale)
+            date=long_date(earliest_incident_date(today), locale)
         )
     if reason == "invalid":
         return _("⚠️ That date does not exist. Please check the day and the month.")
@@ -186,7 +182,7 @@ def attachment_refusal(refusal: AttachmentRefusal, *, max_files: int, max_mb: in
         return _("⚠️ You can attach at most {n} files. Tap Done to continue.").format(n=max_files)
     if refusal == AttachmentRefusal.TOO_BIG:
         return _("⚠️ This file is {size} MB; the limit is {mb} MB per file. It was not attached.").format(
-            size=f"{(size or 0) / (1024 * 1024):.1f}", mb=max_mb
+            size=decimal((size or 0) / (1024 * 1024)), mb=max_mb
         )
     return _("This file is already attached.")
 
@@ -233,7 +229,7 @@ def _location(draft: Draft) -> str:
         return esc(draft.location_text)
     if draft.latitude is not None and draft.longitude is not None:
         return _("📍 Shared location ({lat}, {lon})").format(
-            lat=f"{draft.latitude:.5f}", lon=f"{draft.longitude:.5f}"
+            lat=coordinate(draft.latitude), lon=coordinate(draft.longitude)
         )
     return "—"
 
@@ -257,7 +253,7 @@ def _attachments(draft: Draft) -> str:
 def summary_messages(draft: Draft, locale: str) -> list[str]:
     """The summary as one or more messages, each within Telegram's limit."""
     agency = esc(draft.agency_name) if draft.agency_id else _("Not sure: the coordinator will route it")
-    incident = fmt_date(draft.incident, locale) if draft.incident else "—"
+    incident = long_date(draft.incident, locale) if draft.incident else "—"
     parts = [
         "<b>" + _("Please check your report before sending it.") + "</b>",
         "",
@@ -286,7 +282,7 @@ def receipt(tracking_id: str, verify_due: date, privacy: str, locale: str) -> st
         _(
             "What happens next: the coordinator checks your report and forwards it to the agency "
             "in charge by <b>{date}</b> (3 working days). You will get a message here at every step."
-        ).format(date=fmt_date(verify_due, locale)),
+        ).format(date=long_date(verify_due, locale)),
     ]
     if privacy == Privacy.ANONYMOUS:
         lines.append(_("Your name is hidden from the agency."))

@@ -22,6 +22,7 @@ from bot.domain.workdays import WorkCalendar
 from bot.services.intake import Step, previous_step
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
+from bot.ui.formatting import long_date
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc_truncate
 from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, send_prompt
@@ -74,7 +75,7 @@ async def _set_date(
     form.draft.incident_date = iso
     form.draft.date_skipped = iso is None
     note = (
-        _("✔️ Date: {date}").format(date=r.fmt_date(date.fromisoformat(iso), locale))
+        _("✔️ Date: {date}").format(date=long_date(date.fromisoformat(iso), locale))
         if iso
         else _("✔️ Date skipped.")
     )

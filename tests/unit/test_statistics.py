@@ -11,7 +11,8 @@ from aiogram.utils.i18n import I18n
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
 from bot.services.charts import statistics_chart
-from bot.services.statistics import compute, render_statistics
+from bot.services.statistics import compute
+from bot.ui.stats_render import render_statistics
 from storage.repositories.stats import ReportFact
 
 CAL = WorkCalendar("Asia/Makassar")
