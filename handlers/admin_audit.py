@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.filters import IsAdmin
 from bot.services.audit import latest
 from bot.services.roles import Roles
+from bot.ui.audit_render import describe
 from bot.ui.formatting import short_datetime
 from bot.ui.render import esc, split_html
 from storage.models import AuditLog, Citizen
@@ -22,18 +23,6 @@ router = Router(name=__name__)
 router.message.filter(F.chat.type == "private", IsAdmin())
 
 LIMIT = 20
-
-
-def action_label(action: str) -> str:
-    return {
-        "assign": _("assigned"),
-        "reject": _("rejected"),
-        "broadcast": _("sent an announcement"),
-        "broadcast_stop": _("stopped an announcement"),
-        "invite": _("invited an officer"),
-        "revoke": _("revoked an officer"),
-        "export": _("exported"),
-    }.get(action, action)
 
 
 def _who(entry: AuditLog, person: Citizen | None) -> str:
@@ -58,7 +47,6 @@ async def audit_log(message: Message, session: AsyncSession, roles: Roles, setti
     parts = [_("🧾 <b>Latest admin actions</b>")]
     for entry, person in entries:
         when = short_datetime(entry.created_at, tz)
-        target = f" <code>{esc(entry.target)}</code>" if entry.target else ""
-        parts.append(f"{when} · {_who(entry, person)} · {esc(action_label(entry.action))}{target}")
+        parts.append(f"{when} · {_who(entry, person)} · {describe(entry, tz)}")
     for chunk in split_html(parts):
         await message.answer(chunk)
