@@ -142,7 +142,7 @@ def _citizen_text(
                 agency=agency_html, question=note_html
             )
             nxt = _(
-                "Press <b>Reply</b>, or simply send your answer (text, photos or documents) in "
+                "Tap <b>Reply</b>, or simply send your answer (text, photos or documents) in "
                 "this chat. The agency continues once it has your answer."
             )
             markup = answer_question_kb(report.id)

@@ -147,7 +147,7 @@ def wrong_kind_text(expects: str, limit: int) -> str:
         "reply": lambda: _("⚠️ Please send your answer as text (at most {limit} characters), a photo, "
                            "a video or a document, or /batal to cancel."),
         "comment": lambda: _("⚠️ Please type your comment as text (at most {limit} characters), or "
-                             "press Skip."),
+                             "tap Skip."),
         "dispute": lambda: _("⚠️ Please type as text what is not solved yet (at most {limit} "
                              "characters), or /batal to cancel."),
         "reject_note": lambda: _("⚠️ Please type the note for the reporter as text (at most {limit} "

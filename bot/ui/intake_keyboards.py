@@ -59,10 +59,9 @@ def agency_kinds_kb(form: str) -> InlineKeyboardMarkup:
     s = Step.AGENCY
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [
-                _b(_("OPD (dinas, badan)"), form, s, cb.KIND, AgencyKind.OPD.value),
-                _b(_("BUMD"), form, s, cb.KIND, AgencyKind.BUMD.value),
-            ],
+            # Plain words: a citizen need not know "OPD" or "BUMD" (the prompt gives examples).
+            [_b("🏛 " + _("Government offices (dinas, badan)"), form, s, cb.KIND, AgencyKind.OPD.value)],
+            [_b("💧 " + _("Regional companies (e.g. PDAM)"), form, s, cb.KIND, AgencyKind.BUMD.value)],
             [
                 _b(_("Kecamatan"), form, s, cb.KIND, AgencyKind.KECAMATAN.value),
                 _b(_("Kelurahan/Desa"), form, s, cb.KIND, cb.VILLAGES),

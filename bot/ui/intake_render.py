@@ -66,26 +66,34 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
         Step.AGENCY: lambda: _(
             "Which agency is it for? Choose a group below, or type part of the name "
             "(for example <i>Dinas Kesehatan</i> or <i>PDAM</i>).\n"
+            "• <b>Government offices</b>: the local government's dinas and badan, e.g. Dinas Kesehatan "
+            "(health) or Dinas PUPR (roads, drains).\n"
+            "• <b>Regional companies</b>: companies the local government owns, e.g. PDAM (piped water).\n"
             "Not sure? Tap <b>I don't know</b> and the coordinator will route it."
         ),
         Step.TITLE: lambda: _("Type a short title for your report, in one line ({min}–{max} characters).").format(
             min=TITLE_MIN, max=TITLE_MAX
         ),
-        Step.BODY: lambda: _(
-            "Describe what happened: what, where, since when, who is affected ({min}–{max} characters)."
-        ).format(min=BODY_MIN, max=BODY_MAX),
+        Step.BODY: lambda: _body_prompt(draft.classification).format(min=BODY_MIN, max=BODY_MAX),
         Step.DATE: lambda: (
             _(
                 "When did it happen? Type a date such as <i>21 May</i>, <i>yesterday evening</i>, "
                 "<i>last Monday</i> or <i>3 days ago</i>, or tap a button."
             )
-            + ("" if not draft.may_skip(Step.DATE) else "\n" + _("You may skip this step."))
+            if not draft.may_skip(Step.DATE)
+            else _(
+                "Is it about a particular date? Type it (e.g. <i>21 May</i> or <i>last Monday</i>) "
+                "or tap a button. You may skip this step."
+            )
         ),
         Step.LOCATION: lambda: (
             _("Where did it happen? Tap <b>📍 Send my location</b> or type the address (up to {max} characters).")
-            .format(max=LOCATION_MAX)
-            + ("" if not draft.may_skip(Step.LOCATION) else "\n" + _("You may skip this step."))
-        ),
+            if not draft.may_skip(Step.LOCATION)
+            else _(
+                "Is it about a particular place? Tap <b>📍 Send my location</b> or type the address "
+                "(up to {max} characters). You may skip this step."
+            )
+        ).format(max=LOCATION_MAX),
         Step.ATTACHMENTS: lambda: (
             _("Send photos, documents or videos as evidence: up to {n} files, {mb} MB each.").format(
                 n=max_files, mb=max_mb
@@ -108,6 +116,21 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
         ),
     }[step]()
     return f"{_header(step)}\n{body}"
+
+
+def _body_prompt(classification: str | None) -> str:
+    # What a complaint, a suggestion and a question each need to be acted on.
+    if classification == Classification.ASPIRATION:
+        return _(
+            "Describe your suggestion: what should change or improve, where, and why it would help "
+            "({min}–{max} characters)."
+        )
+    if classification == Classification.INFORMATION:
+        return _(
+            "What would you like to know? Say which information you are asking for, about what or "
+            "which period, and in what form you would like it ({min}–{max} characters)."
+        )
+    return _("Describe what happened: what, where, since when, who is affected ({min}–{max} characters).")
 
 
 def with_note(note: str | None, text: str) -> str:

@@ -119,7 +119,7 @@ async def test_report_from_filing_to_rating_to_statistics(sandbox: Sandbox, page
     await expect(step1.locator("b").first).to_have_text(re.compile("Laporan baru"))  # HTML bold kept
     await citizen.press("Pengaduan")
     await citizen.sees("langkah 2 dari 8")
-    await citizen.press("OPD (dinas, badan)")
+    await citizen.press("Dinas dan badan pemerintah")
     await citizen.sees("Pilih instansi")
     await citizen.press("Dinas Pekerjaan Umum dan Penataan Ruang")
     await citizen.sees("langkah 3 dari 8")

@@ -164,7 +164,7 @@ async def test_a_citizen_files_a_report_through_the_control_api(sandbox: Sandbox
     await page.wait_text(warga, "langkah 1 dari 8")
     await page.press(warga, "Pengaduan")
     await page.wait_text(warga, "langkah 2 dari 8")
-    await page.press(warga, "OPD")
+    await page.press(warga, "Dinas dan badan")
     await page.wait_text(warga, "Pilih instansi")
     await page.press(warga, "Dinas Pekerjaan Umum")
     await page.wait_text(warga, "langkah 3 dari 8")

@@ -27,7 +27,7 @@ async def test_full_complaint_with_every_field_and_an_album(tmp_path):
         await h.send(alice, "/lapor")
         assert "Pengaduan" in h.last_text(alice)
         await tap(h, alice, "Pengaduan")
-        await tap(h, alice, "OPD")
+        await tap(h, alice, "Dinas dan badan")
         assert "Halaman 1 dari 2" in h.last_text(alice)
         await tap(h, alice, "Berikutnya")
         await tap(h, alice, "Pekerjaan Umum")
