@@ -39,7 +39,7 @@ from bot.ui.admin_keyboards import (
     broadcast_stop_keyboard,
     confirm_keyboard,
 )
-from bot.ui.formatting import short_datetime
+from bot.ui.formatting import number, short_datetime
 from bot.ui.render import CAPTION_LIMIT, TEXT_LIMIT, esc, split_html, utf16_len
 from storage.models import Citizen
 from storage.repositories.agencies import AgencyRepo
@@ -104,9 +104,9 @@ def _draft(data: dict) -> svc.Draft:
 
 
 async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, roles: Roles,
-                   state: FSMContext, audience: svc.Audience) -> None:
+                   state: FSMContext, audience: svc.Audience, settings: Settings) -> None:
     data = await state.get_data()
-    count = await svc.count_recipients(session, audience, roles=roles)
+    count = await svc.count_recipients(session, audience, roles=roles, admin_ids=settings.roles.admin_ids)
     await callback.answer()
     chat_id = callback.from_user.id
     if isinstance(callback.message, Message):
@@ -128,14 +128,14 @@ async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, rol
     await bot.send_message(
         chat_id,
         _("☝️ Preview. Audience: <b>{audience}</b>, {n} recipients. Send it?").format(
-            audience=name, n=count),
+            audience=name, n=number(count)),
         reply_markup=confirm_keyboard(count),
     )
 
 
 @router.callback_query(BroadcastForm.audience, BcAudienceCb.filter())
 async def audience_picked(callback: CallbackQuery, callback_data: BcAudienceCb, bot: Bot,
-                          session: AsyncSession, roles: Roles, state: FSMContext) -> None:
+                          session: AsyncSession, roles: Roles, state: FSMContext, settings: Settings) -> None:
     if callback_data.kind is svc.AudienceKind.AGENCY:
         agencies, page, pages = await agency_choices(session, roles=roles)
         await state.set_state(BroadcastForm.agency)
@@ -144,7 +144,7 @@ async def audience_picked(callback: CallbackQuery, callback_data: BcAudienceCb, 
             await callback.message.edit_text(_("Which agency's officers?"),
                                              reply_markup=broadcast_agency_picker(agencies, page, pages))
         return
-    await _preview(callback, bot, session, roles, state, svc.Audience(callback_data.kind))
+    await _preview(callback, bot, session, roles, state, svc.Audience(callback_data.kind), settings)
 
 
 @router.callback_query(BroadcastForm.agency, BcAgencyPageCb.filter())
@@ -159,12 +159,12 @@ async def agency_page(callback: CallbackQuery, callback_data: BcAgencyPageCb,
 
 @router.callback_query(BroadcastForm.agency, BcAgencyCb.filter())
 async def agency_picked(callback: CallbackQuery, callback_data: BcAgencyCb, bot: Bot,
-                        session: AsyncSession, roles: Roles, state: FSMContext) -> None:
+                        session: AsyncSession, roles: Roles, state: FSMContext, settings: Settings) -> None:
     if await AgencyRepo(session).get(callback_data.agency_id) is None:
         await callback.answer(_("That agency no longer exists."), show_alert=True)
         return
     audience = svc.Audience(svc.AudienceKind.AGENCY, callback_data.agency_id)
-    await _preview(callback, bot, session, roles, state, audience)
+    await _preview(callback, bot, session, roles, state, audience, settings)
 
 
 @router.callback_query(BcConfirmCb.filter(F.action == BcConfirm.CANCEL))
@@ -193,7 +193,7 @@ async def confirmed(
              if notifications.quiet_hours_for_broadcasts else None)
     try:
         broadcast = await svc.start_broadcast(
-            session, _draft(data), audience, roles=roles, actor=citizen,
+            session, _draft(data), audience, roles=roles, actor=citizen, admin_ids=settings.roles.admin_ids,
             progress_chat_id=callback.from_user.id, language=locale, quiet_hours=quiet,
         )
     except svc.EmptyAudience:

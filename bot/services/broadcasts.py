@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -45,7 +46,7 @@ class EmptyAudience(ValueError):
 
 
 class AudienceKind(StrEnum):
-    CITIZENS = "citizens"
+    CITIZENS = "citizens"  # citizens only: not the active officers, not the admins
     OFFICERS = "officers"
     AGENCY = "agency"  # the officers of one agency
 
@@ -100,19 +101,25 @@ def _require_admin(roles: Roles) -> None:
         raise NotAllowed("admins only")
 
 
-async def recipients(session: AsyncSession, audience: Audience) -> list[tuple[int, int]]:
-    """``(citizen_id, telegram_id)`` of everyone the announcement would reach now."""
+async def recipients(
+    session: AsyncSession, audience: Audience, *, admin_ids: Collection[int]
+) -> list[tuple[int, int]]:
+    """``(citizen_id, telegram_id)`` of everyone the announcement would reach now. The preview's
+    count and the send both come from here, so they agree. ``admin_ids``: the configured
+    coordinators, who are no citizens' audience."""
     repo = BroadcastRepo(session)
     if audience.kind is AudienceKind.CITIZENS:
-        return await repo.consenting_citizens()
+        return await repo.citizens_only(admin_ids)
     if audience.kind is AudienceKind.OFFICERS:
         return await repo.active_officers()
     return await repo.active_officers(audience.agency_id)
 
 
-async def count_recipients(session: AsyncSession, audience: Audience, *, roles: Roles) -> int:
+async def count_recipients(
+    session: AsyncSession, audience: Audience, *, roles: Roles, admin_ids: Collection[int]
+) -> int:
     _require_admin(roles)
-    return len(await recipients(session, audience))
+    return len(await recipients(session, audience, admin_ids=admin_ids))
 
 
 # -- quiet hours ------------------------------------------------------------------------------
@@ -145,6 +152,7 @@ async def start_broadcast(
     *,
     roles: Roles,
     actor: Citizen | None,
+    admin_ids: Collection[int],
     progress_chat_id: int | None = None,
     language: str | None = None,
     quiet_hours: QuietHours | None = None,
@@ -158,7 +166,7 @@ async def start_broadcast(
     now = now or utcnow()
     if audience.agency_id is not None and await AgencyRepo(session).get(audience.agency_id) is None:
         raise EmptyAudience("no such agency")
-    people = await recipients(session, audience)
+    people = await recipients(session, audience, admin_ids=admin_ids)
     if not people:
         raise EmptyAudience("nobody to send to")
     broadcast = await BroadcastRepo(session).add(

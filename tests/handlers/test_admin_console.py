@@ -75,6 +75,34 @@ async def test_broadcast_compose_preview_confirm_and_stop(tmp_path):
         assert "#1" in h.last_text(admin)
 
 
+async def test_all_citizens_reaches_citizens_only_and_the_preview_says_how_many(tmp_path):
+    """Issue 14: the coordinator and the officers talk to the bot too (they have citizen rows,
+    with consent); "Semua warga" reaches neither, and the preview's count is what is sent."""
+    from storage.models import Officer
+
+    async with Harness.create(tmp_path) as h:
+        now = datetime.now(UTC)
+        async with h.app.session_factory() as s:
+            agency = Agency(name="Dinas PUPR", kind="opd")
+            people = [Citizen(telegram_id=ADMIN_ID, first_name="Admin", consent_at=now),
+                      Citizen(telegram_id=5000, first_name="Warga", consent_at=now)]
+            officers = [Citizen(telegram_id=6000 + i, first_name=f"P{i}", consent_at=now) for i in range(30)]
+            s.add_all([agency, *people, *officers])
+            await s.flush()
+            s.add_all([Officer(agency_id=agency.id, citizen_id=o.id, bound_at=now) for o in officers])
+            await s.commit()
+        admin = h.user(ADMIN_ID, "Admin")
+        await h.send(admin, "/umumkan")
+        await h.send(admin, "Posyandu buka hari Sabtu")
+        await h.press(admin, h.last(admin), data_with(h.last(admin), "bca:citizens"))
+        assert "1 penerima" in h.last_text(admin), h.last_text(admin)
+        await h.press(admin, h.last(admin), data_with(h.last(admin), "bcc:send"))
+        async with h.app.session_factory() as s:
+            rows = (await s.scalars(select(Outbox).where(Outbox.group_key == "broadcast:1"))).all()
+            assert [r.chat_id for r in rows] == [5000]
+            assert (await s.get(Broadcast, 1)).total == 1
+
+
 async def test_citizen_cannot_use_admin_commands(tmp_path):
     async with Harness.create(tmp_path) as h:
         mallory = h.user(6666, "Mallory")
