@@ -126,9 +126,9 @@ def _block(title: str, f: WeekFigures) -> str:
     return "\n".join(
         [
             f"<b>{title}</b>",
-            _("Received: {n}").format(n=number(f.received)),
-            _("Completed: {n}").format(n=number(f.completed)),
-            _("Overdue: {n}").format(n=number(f.overdue)),
+            _("Received this week: {n}").format(n=number(f.received)),
+            _("Completed this week: {n}").format(n=number(f.completed)),
+            _("Open and overdue: {n}").format(n=number(f.overdue)),
             _("Average to first response: {d} working days").format(d=decimal(f.avg_response_days)),
             _("Average to completion: {d} working days").format(d=decimal(f.avg_completion_days)),
         ]
@@ -159,7 +159,22 @@ def render_summary(
         parts.append("\n" + _block(esc(names.get(agency_id, "?")), figures[agency_id]))
     if None in figures:
         parts.append("\n" + _block(_("Not yet assigned"), figures[None]))
+    parts.append("\n" + how_to_read(end - timedelta(days=1), locale))
     return parts
+
+
+def how_to_read(last_day: date, locale: str) -> str:
+    """Why the columns do not add up: they count different sets of reports (see week_figures)."""
+    return _(
+        "ℹ️ <b>How to read this</b>\n"
+        "• <b>Received</b> and <b>completed</b> count what happened during these seven days; a "
+        "report completed this week may have come in weeks ago.\n"
+        "• <b>Open and overdue</b> counts every report still open on {date} and past the "
+        "deadline of its step (verification or the agency's answer), whichever week it came in. "
+        "That is why it can be higher than the reports received this week.\n"
+        "• Averages are working days from receipt, over the reports first answered or completed "
+        "this week; – means there was none."
+    ).format(date=short_date(last_day, locale))
 
 
 async def _send(session_factory, settings, calendar, i18n, now, day: date) -> int:
