@@ -181,13 +181,16 @@ async def test_report_from_filing_to_rating_to_statistics(sandbox: Sandbox, page
 
     # -- the admin's statistics count it ------------------------------------------------------
     await admin.say("/statistik")
-    stats = await admin.sees(re.compile(r"Statistik \d{4}.*Diterima:", re.S))
-    await expect(stats).to_contain_text("Diterima: 1")
-    await expect(stats).to_contain_text("Selesai: 1 (100%)")
-    await expect(stats).to_contain_text("5.0")  # the average rating
+    # One message: the chart, captioned with the summary; the agencies behind a button.
+    stats = await admin.sees(re.compile(r"Statistik \d{4}.*Diterima", re.S))
+    await expect(stats).to_contain_text("Diterima 1")
+    await expect(stats).to_contain_text("selesai 1 (100%)")
+    await expect(stats).to_contain_text("5,0 dari 5")  # the average rating, with a decimal comma
     chart = admin.root.locator("li.from-bot img.photo").last
     await expect(chart).to_be_visible(timeout=WAIT_MS)
     assert await chart.evaluate("img => img.naturalWidth") > 100
+    await admin.press("Per instansi")
+    await admin.sees("diterima 1 · selesai 1 (100%)")
 
     # Nothing the bot did would have been refused by Telegram, and the page never crashed.
     await expect(page.locator("#violation-count")).to_have_text("0")

@@ -233,7 +233,8 @@ async def test_demo_seed_has_reports_in_every_status_and_statistics_answer() -> 
         page = PageClient(http, sb.url)
         await page.say(ADMIN_ID, "/statistik")
         stats = await page.wait_text(ADMIN_ID, "Statistik")
-        assert "Diterima" in stats["text"]
+        # The chart, captioned with the summary (one message on a phone).
+        assert stats["kind"] == "photo" and "Diterima" in stats["caption"]
         assert await page.json("GET", "/_sandbox/violations") == []
 
 

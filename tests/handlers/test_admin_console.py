@@ -133,9 +133,23 @@ async def test_statistics_export_directory_and_audit(tmp_path):
 
         mark = h.mark()
         await h.send(admin, "/statistik 2024")
+        # On a phone: one message, the chart with a short summary as its caption; the agencies on
+        # demand behind a button.
+        sent = h.since(mark)
+        assert [type(r).__name__ for r in sent] == ["SendPhoto"]
+        assert "Statistik 2024" in sent[0].caption and "Diterima <b>1</b>" in sent[0].caption
+        assert "Dinas PUPR" not in sent[0].caption
+        per_agency = next(b.callback_data for row in sent[0].reply_markup.inline_keyboard for b in row)
+        assert per_agency == "stag:2024"
+        mark = h.mark()
+        cq = await h.press(admin, 1, per_agency)
+        assert h.answered(cq) is not None and not h.answered(cq).show_alert
         texts = [r.text for r in h.since(mark) if isinstance(r, SendMessage)]
-        assert texts and "2024" in texts[0] and "Dinas PUPR" in "\n".join(texts)
-        assert any(isinstance(r, SendPhoto) for r in h.since(mark))
+        assert len(texts) == 1 and "<b>Dinas PUPR</b>\nditerima 1 · selesai 0 (0%) · tunggakan 1" in texts[0]
+        # A forged year is refused with an alert, nothing computed or sent.
+        mark = h.mark()
+        cq = await h.press(admin, 1, "stag:1890")
+        assert h.answered(cq).show_alert and not [r for r in h.since(mark) if isinstance(r, SendMessage)]
 
         await h.send(admin, "/statistik 1890")
         assert "2000" in h.last_text(admin)
