@@ -17,8 +17,8 @@ from bot.config import Settings
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import SessionFactory, report_line, run_daily, send_to_admins
-from bot.ui.render import esc
 from bot.ui.formatting import short_date
+from bot.ui.render import esc
 from storage.models.agency import Agency
 from storage.models.report import Report
 

@@ -27,8 +27,8 @@ from bot.jobs.base import (
     write_once,
 )
 from bot.ui.case_callbacks import OfficerAction, OfficerCb
-from bot.ui.render import esc
 from bot.ui.formatting import short_date
+from bot.ui.render import esc
 from storage.models.citizen import Citizen
 from storage.models.report import Report
 from storage.repositories.officers import OfficerRepo

@@ -21,8 +21,8 @@ from bot.domain.enums import ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import SessionFactory, lease_of, run_leased, send_to_admins
-from bot.ui.render import esc
 from bot.ui.formatting import decimal, number, short_date
+from bot.ui.render import esc
 from storage.models.agency import Agency
 from storage.models.report import Report
 

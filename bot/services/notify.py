@@ -31,8 +31,8 @@ from bot.services.privacy import reporter_for_admin, reporter_for_officer
 from bot.ui.case_callbacks import VerifyAction, VerifyCb
 from bot.ui.case_keyboards import after_answer_kb, answer_question_kb, officer_actions_kb
 from bot.ui.case_render import case_card_parts
-from bot.ui.render import CAPTION_LIMIT, esc, esc_truncate, split_html
 from bot.ui.formatting import long_date, short_date
+from bot.ui.render import CAPTION_LIMIT, esc, esc_truncate, split_html
 from storage.base import utcnow
 from storage.models import Agency, Attachment, Citizen, DigestItem, Outbox, Report
 from storage.repositories.citizens import CitizenRepo
