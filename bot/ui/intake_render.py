@@ -273,11 +273,12 @@ def _attachments(draft: Draft) -> str:
     return ", ".join(parts)
 
 
-def summary_messages(draft: Draft, locale: str) -> list[str]:
-    """The summary as one or more messages, each within Telegram's limit."""
+def summary_messages(draft: Draft, locale: str, note: str | None = None) -> list[str]:
+    """The summary as one or more messages, each within Telegram's limit, after ``note`` (an
+    acknowledgement or a refusal) in the same message."""
     agency = esc(draft.agency_name) if draft.agency_id else _("Not sure: the coordinator will route it")
     incident = long_date(draft.incident, locale) if draft.incident else "—"
-    parts = [
+    parts = ([note, ""] if note else []) + [
         "<b>" + _("Please check your report before sending it.") + "</b>",
         "",
         "<b>" + _("Kind") + ":</b> " + classification_name(draft.classification),

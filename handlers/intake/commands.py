@@ -40,11 +40,12 @@ async def cancel_button(callback: CallbackQuery, state: FSMContext, bot: Bot) ->
 
 @router.message(Command("bantuan", "help"), StateFilter(ReportForm))
 async def help_in_form(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
-    # The same help as anywhere else, then the question the citizen was answering.
-    await message.answer(help_text(True))
+    # The same help as anywhere else, then the question the citizen was answering, in one message.
     found = await current(state)
-    if found is not None:
-        await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale)
+    if found is None:
+        await message.answer(help_text(True))
+        return
+    await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale, note=help_text(True))
 
 
 @router.message(Command("lapor"), StateFilter(ReportForm))

@@ -348,7 +348,9 @@ class Column {
     let current = null;
     let sentAfter = false;
     for (const msg of ordered) {
-      const markup = msg.reply_markup;
+      // A client acts on the keyboard a message arrived with; an edit can only change its
+      // inline buttons (the bot removes the reply keyboard and adds buttons by an edit).
+      const markup = msg.history && msg.history.length ? msg.history[0].reply_markup : msg.reply_markup;
       if (msg.from_bot && markup && (markup.keyboard || markup.remove_keyboard)) {
         current = markup.keyboard ? markup : null;
         sentAfter = false;
