@@ -191,13 +191,16 @@ async def consent_accepted(
 @router.callback_query(ConsentCb.filter(F.action == ConsentAction.DECLINE))
 @router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.DECLINE))
 async def consent_declined(
-    callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot
+    callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot,
+    state: FSMContext,
 ) -> None:
     if citizen.consent_at is not None:
         # An old notice pressed after agreeing; withdrawing consent is a request to the admin.
         await callback.answer(_("You have already agreed."))
         await _drop_buttons(callback)
         return
+    # Nothing of theirs is kept without consent: a message waiting to become a report goes too.
+    await state.set_data({})
     await callback.answer()
     await _drop_buttons(callback)
     await bot.send_message(

@@ -74,7 +74,8 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
         Step.TITLE: lambda: _("Type a short title for your report, in one line ({min}–{max} characters).").format(
             min=TITLE_MIN, max=TITLE_MAX
         ),
-        Step.BODY: lambda: _body_prompt(draft.classification).format(min=BODY_MIN, max=BODY_MAX),
+        Step.BODY: lambda: _body_prompt(draft.classification).format(min=BODY_MIN, max=BODY_MAX)
+        + (_body_draft(draft.body) if draft.body else ""),
         Step.DATE: lambda: (
             _(
                 "When did it happen? Type a date such as <i>21 May</i>, <i>yesterday evening</i>, "
@@ -131,6 +132,30 @@ def _body_prompt(classification: str | None) -> str:
             "which period, and in what form you would like it ({min}–{max} characters)."
         )
     return _("Describe what happened: what, where, since when, who is affected ({min}–{max} characters).")
+
+
+# A draft echoed in the description prompt: enough to recognise it within one message.
+DRAFT_ECHO = 1500
+
+
+def _body_draft(body: str) -> str:
+    return (
+        "\n\n" + _("Your message is ready as the description:")
+        + f"\n<blockquote>{esc_truncate(body, DRAFT_ECHO)}</blockquote>\n"
+        + _("Tap <b>✔️ Use this description</b>, or send a new one.")
+    )
+
+
+def offer_report_from_text() -> str:
+    return _(
+        "Your message is not a report yet. Would you like to make one from it? Tap "
+        "<b>📝 Make a report from this message</b>: it becomes the description, and I ask you for "
+        "the rest (the kind of report, the agency, a title…). Or send /bantuan for help."
+    )
+
+
+def text_no_longer_kept() -> str:
+    return _("I no longer have that message. Send it again, or start with /lapor.")
 
 
 def with_note(note: str | None, text: str) -> str:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from handlers.intake import choices, commands, files, guard, summary, texts
+from handlers.intake import choices, commands, files, from_text, guard, summary, texts
 from handlers.intake.flow import remind_step
 from handlers.intake.states import ReportForm
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
-router.include_routers(commands.router, choices.router, texts.router, files.router, summary.router, guard.router)
+router.include_routers(
+    commands.router, from_text.router, choices.router, texts.router, files.router, summary.router, guard.router
+)
 
 __all__ = ["ReportForm", "remind_step", "router"]

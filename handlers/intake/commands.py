@@ -12,9 +12,9 @@ from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
 from handlers.help import help_text
-from handlers.intake.flow import CurrentFormButton, begin_form, current, send_prompt
+from handlers.intake.flow import CurrentFormButton, current, send_prompt
+from handlers.intake.from_text import open_form
 from handlers.intake.states import ReportForm
-from handlers.start import ask_consent
 from storage.models import Citizen
 
 router = Router(name=__name__)
@@ -62,9 +62,5 @@ async def lapor_again(message: Message, state: FSMContext, bot: Bot, settings: S
 async def start_form(
     message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, citizen: Citizen | None
 ) -> None:
-    if citizen is not None and citizen.consent_at is None:
-        await message.answer(r.consent_needed())
-        # Agreeing to this notice starts the form: no second /lapor needed.
-        await ask_consent(bot, message.chat.id, for_report=True)
-        return
-    await begin_form(bot, message.chat.id, state, settings, locale)
+    # A newcomer gets the notice first; agreeing to it starts the form: no second /lapor needed.
+    await open_form(bot, message.chat.id, state, settings, locale, citizen)

@@ -98,8 +98,10 @@ def markup_for(step: Step, form: Form) -> Any:
             return kb.classification_kb(fid)
         case Step.AGENCY:
             return kb.agency_kinds_kb(fid)
-        case Step.TITLE | Step.BODY:
+        case Step.TITLE:
             return kb.back_only_kb(fid, step)
+        case Step.BODY:
+            return kb.body_kb(fid, has_draft=bool(draft.body))
         case Step.DATE:
             return kb.date_kb(fid, may_skip=draft.may_skip(Step.DATE))
         case Step.LOCATION:
@@ -165,11 +167,17 @@ async def go_to(
     await send_prompt(bot, chat_id, form, step, settings, locale, note, remove_reply_keyboard=leaving_location)
 
 
+# A message the citizen asked to turn into a report waits under this key of the FSM data until
+# the form begins (after the personal-data notice, for a newcomer); it becomes the description.
+PENDING_BODY = "body_from_text"
+
+
 async def begin_form(
     bot: Bot, chat_id: int, state: FSMContext, settings: Settings, locale: str, note: str | None = None
 ) -> None:
     """A fresh form at its first step (/lapor, or agreeing to the notice /lapor showed)."""
-    form = Form(form_id=new_form_id(), draft=Draft(language=locale))
+    body = (await state.get_data()).get(PENDING_BODY)
+    form = Form(form_id=new_form_id(), draft=Draft(language=locale, body=body if isinstance(body, str) else None))
     await go_to(bot, chat_id, state, form, Step.CLASSIFICATION, settings, locale, note)
 
 

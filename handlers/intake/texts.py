@@ -68,6 +68,21 @@ async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Se
     await advance(bot, message.chat.id, state, form, Step.BODY, settings, locale, _("✔️ Description saved."))
 
 
+@router.callback_query(CurrentFormButton(), IntakeCb.filter((F.step == Step.BODY) & (F.action == cb.KEEP)))
+async def body_kept(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
+) -> None:
+    # The draft came from a message written before the form (or an earlier answer): the same
+    # rules as a typed description.
+    try:
+        form.draft.body = validate_body(form.draft.body or "")
+    except TextRuleError:
+        await callback.answer(r.stale_button(), show_alert=True)
+        return
+    await callback.answer()
+    await advance(bot, callback.from_user.id, state, form, Step.BODY, settings, locale, _("✔️ Description saved."))
+
+
 # -- incident date -----------------------------------------------------------------------------
 async def _set_date(
     chat_id: int, form: Form, iso: str | None, state: FSMContext, bot: Bot, settings: Settings, locale: str
