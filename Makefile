@@ -23,7 +23,10 @@ $(STAMP): $(RUN_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/lapor-bot run
 
+# Lint and import contracts first (seconds), so a wrong-way import fails CI before the tests run.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 sandbox: $(RUN_STAMP)

@@ -23,18 +23,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiogram import Bot  # noqa: E402
-from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
-from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy import func, select
 
-import storage.models  # noqa: E402,F401
-from bot.sandbox.botapi import BotApiServer, Limits, SimUser  # noqa: E402
-from bot.services.delivery import DeliveryWorker  # noqa: E402
-from bot.services.outbox import enqueue_message  # noqa: E402
-from storage.base import Base  # noqa: E402
-from storage.db import create_engine, create_session_factory  # noqa: E402
-from storage.models import Outbox  # noqa: E402
+import storage.models  # noqa: F401
+from bot.services.delivery import DeliveryWorker
+from bot.services.outbox import enqueue_message
+from sandbox.botapi import BotApiServer, Limits, SimUser
+from storage.base import Base
+from storage.db import create_engine, create_session_factory
+from storage.models import Outbox
 
 
 async def main(n: int, rate: float, db_url: str | None) -> None:
@@ -75,7 +75,8 @@ async def main(n: int, rate: float, db_url: str | None) -> None:
     await engine.dispose()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"db={url.split(':')[0]} n={n} configured={rate}/s")
-    print(f"drained in {elapsed:.1f}s -> {n / elapsed:.1f} msg/s; 429s from server: {throttled}; peak RSS {rss_mb:.0f} MB")
+    print(f"drained in {elapsed:.1f}s -> {n / elapsed:.1f} msg/s; 429s from server: {throttled}; "
+          f"peak RSS {rss_mb:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -28,13 +28,18 @@ from bot.config import DEFAULT_API_BASE, Settings
 from bot.domain.workdays import WorkCalendar
 from bot.fsm import build_fsm
 from bot.i18n import build_i18n
+from bot.jobs.base import JobContext
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware, DbSessionMiddleware
 from bot.retry import RetryAfterMiddleware
 from bot.scheduler import build_scheduler
 from bot.services.bot_identity import remember_username
 from bot.services.broadcasts import BroadcastMonitor
+from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
+from bot.ui.notifier import OutboxNotifier
+from bot.unchanged_edits import UnchangedEditMiddleware
 from handlers import get_routers
+from storage.base import utcnow
 from storage.db import create_engine, create_session_factory
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,8 @@ class App:
     dp: Dispatcher
     i18n: I18n
     calendar: WorkCalendar
+    # How every message to a citizen, officer or admin is rendered and queued (bot/ui/notifier.py).
+    notifier: OutboxNotifier
     fsm_storage: BaseStorage
     events_isolation: BaseEventIsolation
     delivery: DeliveryWorker
@@ -64,15 +71,13 @@ class App:
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self.delivery.run_forever(self._stop), name="delivery"))
         if self.scheduler is None:
-            self.scheduler = build_scheduler(
-                session_factory=self.session_factory,
-                settings=self.settings,
-                calendar=self.calendar,
-                i18n=self.i18n,
-            )
+            self.scheduler = build_scheduler(self.job_context())
             self.scheduler.start()
         if self.broadcasts is not None:
             await self.broadcasts.resume()
+
+    def job_context(self) -> JobContext:
+        return JobContext(self.session_factory, self.settings, self.calendar, self.notifier, utcnow())
 
     async def stop_background(self) -> None:
         if self.scheduler is not None:
@@ -119,6 +124,7 @@ def build_app(settings: Settings) -> App:
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
     bot.session.middleware(RetryAfterMiddleware())
+    bot.session.middleware(UnchangedEditMiddleware())
     # The delivery loop has a session of its own, without that retry: it must see a 429 to
     # pause every send, and its slow sends never hold up a handler's reply.
     delivery_bot = build_bot(settings)
@@ -134,7 +140,10 @@ def build_app(settings: Settings) -> App:
         max_attempts=settings.delivery.max_attempts,
         backoff_base=timedelta(seconds=settings.delivery.backoff_base_seconds),
     )
-    broadcasts = BroadcastMonitor(bot, session_factory, i18n, rate=settings.delivery.global_rate)
+    # Built once: services and jobs get these, never a copy made from settings.
+    notifier = OutboxNotifier(i18n, calendar, settings.notifications)
+    casework = Casework(notifier, calendar, tuple(settings.roles.admin_ids), settings.workflow.auto_assign)
+    broadcasts = BroadcastMonitor(bot, session_factory, notifier, rate=settings.delivery.global_rate)
 
     dp = Dispatcher(
         storage=fsm_storage,
@@ -143,6 +152,8 @@ def build_app(settings: Settings) -> App:
         session_factory=session_factory,
         calendar=calendar,
         i18n=i18n,
+        notifier=notifier,
+        casework=casework,
         delivery=delivery,
         broadcasts=broadcasts,
     )
@@ -159,6 +170,7 @@ def build_app(settings: Settings) -> App:
         dp=dp,
         i18n=i18n,
         calendar=calendar,
+        notifier=notifier,
         fsm_storage=fsm_storage,
         events_isolation=isolation,
         delivery=delivery,

@@ -174,9 +174,9 @@ def cmd_officers_invite(args: argparse.Namespace) -> int:
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
+    from bot.domain.access import COMMAND_LINE
     from bot.services.bot_identity import known_username
     from bot.services.officers import create_invite
-    from bot.services.roles import Roles
 
     settings = _settings(args, need_token=False)
     tg = settings.telegram
@@ -187,8 +187,8 @@ def cmd_officers_invite(args: argparse.Namespace) -> int:
         username = (args.bot_username or tg.username
                     or await known_username(session, tg.bot_id) or await _ask_telegram(settings))
         # Whoever runs the command line holds the server and its config: an admin.
-        created = await create_invite(session, agency.id, roles=Roles(is_admin=True),
-                                      created_by=None, ttl=timedelta(hours=args.hours))
+        created = await create_invite(session, agency.id, actor=COMMAND_LINE,
+                                      ttl=timedelta(hours=args.hours))
         return created, username
 
     created, username = asyncio.run(_with_session(settings, work))
@@ -218,14 +218,14 @@ async def _ask_telegram(settings: Settings) -> str:
 
 
 def cmd_officers_list(args: argparse.Namespace) -> int:
+    from bot.domain.access import COMMAND_LINE
     from bot.services.officers import list_officers
-    from bot.services.roles import Roles
 
     settings = _settings(args, need_token=False)
 
     async def work(session):
         agency_id = (await _find_agency(session, args.agency)).id if args.agency else None
-        return await list_officers(session, roles=Roles(is_admin=True), agency_id=agency_id)
+        return await list_officers(session, actor=COMMAND_LINE, agency_id=agency_id)
 
     views = asyncio.run(_with_session(settings, work))
     if not views:
@@ -266,10 +266,12 @@ def _register_casework_directory(sub: argparse._SubParsersAction) -> None:
 
 # -- export -----------------------------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.domain.access import COMMAND_LINE
     from bot.domain.workdays import WorkCalendar
     from bot.i18n import build_i18n
     from bot.services.export import ExportFormat, export_year
-    from bot.services.roles import Roles
 
     settings = _settings(args, need_token=False)
     suffix = Path(args.out).suffix.lower().lstrip(".") if args.out else ""
@@ -286,7 +288,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         # server counts as an admin (recorded in the audit trail as "command line").
         with i18n.context(), i18n.use_locale(settings.app.default_language):
             return await export_year(session, args.year, fmt, cal,
-                                     roles=Roles(is_admin=True), actor=None)
+                                     actor=COMMAND_LINE)
 
     exported = asyncio.run(_with_session(settings, work))
     out = Path(args.out) if args.out else _default_export_path(exported.filename, cal.today())
@@ -372,7 +374,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     import signal
     from pathlib import Path
 
-    from bot.sandbox.app import Sandbox, SandboxOptions
+    from sandbox.app import Sandbox, SandboxOptions
 
     options = SandboxOptions(
         host=args.host, port=args.port, citizens=args.citizens, seed_demo=args.seed_demo,

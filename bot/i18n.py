@@ -7,6 +7,8 @@ its ``.po``; ``tests/unit/test_catalogs.py`` keeps both languages complete.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
@@ -59,3 +61,12 @@ def pick_language(stored: str | None, default: str) -> str:
     owners read Indonesian best, and /start offers the choice on the first screen anyway.
     """
     return stored if stored in LANGUAGES else default
+
+
+@contextmanager
+def in_language(i18n: I18n, language: str | None) -> Iterator[str]:
+    """aiogram's ``gettext`` speaking ``language`` (else the default), in a handler or outside
+    one (jobs, the outbox notifier). Yields the locale used."""
+    locale = pick_language(language, i18n.default_locale)
+    with i18n.context(), i18n.use_locale(locale):
+        yield locale

@@ -1,4 +1,5 @@
-"""Per-update injection: a database session, the sender's citizen row and roles, the locale.
+"""Per-update injection: a database session, the sender's citizen row, who they are as an
+``Actor`` (admin? officer of which agencies?), the locale.
 
 Handlers receive them as keyword arguments (see ``HandlerData``). Business work stays in the
 services; the only write here is the citizen upsert every later step depends on.
@@ -15,9 +16,12 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.domain.access import Actor
 from bot.i18n import pick_language
+from bot.services.casework.core import Casework
 from bot.services.citizens import touch_citizen
-from bot.services.roles import Roles, resolve_roles
+from bot.services.ports import Notifier
+from bot.services.roles import resolve_actor
 from storage.models import Citizen
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -28,9 +32,11 @@ class HandlerData(TypedDict, total=False):
 
     settings: Settings
     session_factory: async_sessionmaker[AsyncSession]
+    notifier: Notifier
+    casework: Casework
     session: AsyncSession
     citizen: Citizen
-    roles: Roles
+    actor: Actor  # who acts: their citizen row, admin or not, the agencies they serve
     locale: str
 
 
@@ -45,7 +51,7 @@ class DbSessionMiddleware(BaseMiddleware):
 
 
 class CitizenMiddleware(BaseMiddleware):
-    """Loads (or creates) the sender's row and their roles."""
+    """Loads (or creates) the sender's row, and who they are as an ``Actor``."""
 
     def __init__(self, admin_ids: list[int]) -> None:
         self.admin_ids = admin_ids
@@ -57,7 +63,7 @@ class CitizenMiddleware(BaseMiddleware):
         session: AsyncSession = data["session"]
         citizen = await touch_citizen(session, user)
         data["citizen"] = citizen
-        data["roles"] = await resolve_roles(session, citizen, self.admin_ids)
+        data["actor"] = await resolve_actor(session, citizen, self.admin_ids)
         return await handler(event, data)
 
 

@@ -14,16 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from aiogram.utils.i18n import I18n
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.domain.workdays import WorkCalendar
 from bot.jobs.auto_close import auto_close
-from bot.jobs.base import Job, SessionFactory
+from bot.jobs.base import Job, JobContext
 from bot.jobs.checkin import send_checkins
 from bot.jobs.digest import send_digests
 from bot.jobs.escalation import escalate_overdue
@@ -71,36 +69,24 @@ def schedules(settings: Settings) -> list[Schedule]:
     ]
 
 
-async def run_all_jobs(
-    session_factory: SessionFactory,
-    settings: Settings,
-    calendar: WorkCalendar,
-    i18n: I18n,
-    now: datetime,
-    jobs: Sequence[Job] = ALL_JOBS,
-) -> dict[str, int | None]:
-    """Call every job once at ``now`` (the catch-up sweep); each does only what is due and not
-    yet done by any process. One failing job does not stop the others."""
+async def run_all_jobs(ctx: JobContext, jobs: Sequence[Job] = ALL_JOBS) -> dict[str, int | None]:
+    """Call every job once at ``ctx.now`` (the catch-up sweep); each does only what is due and
+    not yet done by any process. One failing job does not stop the others."""
     results: dict[str, int | None] = {}
     for job in jobs:
         try:
-            results[job.__name__] = await job(session_factory, settings, calendar, i18n, now)
+            results[job.__name__] = await job(ctx)
         except Exception:
             log.exception("job %s failed", job.__name__)
             results[job.__name__] = None
     return results
 
 
-def build_scheduler(
-    *,
-    session_factory: SessionFactory,
-    settings: Settings,
-    calendar: WorkCalendar,
-    i18n: I18n,
-    clock: Callable[[], datetime] = utcnow,
-) -> AsyncIOScheduler:
+def build_scheduler(context: JobContext, *, clock: Callable[[], datetime] = utcnow) -> AsyncIOScheduler:
     """An AsyncIOScheduler, not started, with every job on a CronTrigger in the configured
-    time zone plus the catch-up sweep (first run right at start)."""
+    time zone plus the catch-up sweep (first run right at start). Each run gets ``context``
+    at the ``clock``'s time."""
+    calendar = context.calendar
     scheduler = AsyncIOScheduler(
         jobstores={"default": MemoryJobStore()},
         timezone=calendar.tz,
@@ -114,7 +100,7 @@ def build_scheduler(
     def runner(job: Job):
         async def run() -> None:
             try:
-                await job(session_factory, settings, calendar, i18n, clock())
+                await job(context.at(clock()))
             except asyncio.CancelledError:
                 # Shutting down mid-job: its lease lets the next run finish the work, so this
                 # is not an error worth a traceback.
@@ -124,7 +110,7 @@ def build_scheduler(
 
         return run
 
-    for schedule in schedules(settings):
+    for schedule in schedules(context.settings):
         for at in schedule.times:
             scheduler.add_job(
                 runner(schedule.job),

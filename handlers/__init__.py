@@ -1,68 +1,99 @@
-"""Every router, in the order they must see updates.
+"""Every router, in the order they see updates, one parent router per audience.
 
-Order matters: errors first; deep links (officer invites) before the plain /start; commands that
-work from anywhere (/batal, /bantuan) before the form steps that would otherwise take their text;
-role routers before citizen ones; the catch-all fallback last.
+Routers are built by functions, so each Dispatcher (one per process, one per test) gets fresh
+ones: aiogram attaches a router to one parent only.
+
+The order, top to bottom; the first handler whose filters match takes the update:
+1. errors: the last line of defence sees every failure first;
+2. officer invite deep links (``/start inv_...``), open to everyone and before the plain /start;
+3. the admin audience, then the officer audience: each parent router carries the role filter
+   (``bot/filters.py``) for messages and button presses alike, so nothing inside repeats it.
+   Their form steps let /commands through, and a person who is both takes the admin path;
+4. the citizen audience (everyone): the commands that work from anywhere (/start, /batal in the
+   form, /bantuan) before the form steps that would otherwise take their text; the reporter's
+   free-text answer after the form and the commands;
+5. the fallback, last: a pointer for unknown messages and an answer for every button nobody
+   took, so a stale button, or a staff button pressed by someone without the role (forged, or
+   an officer revoked since), is refused with an alert, never left spinning.
 """
 
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.filters import Filter
+
+from bot.filters import IsAdmin, IsOfficer
+from handlers import (
+    admin_audit,
+    admin_broadcast,
+    admin_directory,
+    admin_officers,
+    admin_stats,
+    admin_verify,
+    checkin,
+    errors,
+    fallback,
+    help,
+    intake,
+    invites,
+    my_reports,
+    officer,
+    reporter,
+    start,
+    templates,
+)
+
+
+def audience(name: str, role: Filter | None, *children: Router) -> Router:
+    """A parent router for one audience; ``role`` gates messages and callback queries."""
+    parent = Router(name=name)
+    if role is not None:
+        parent.message.filter(role)
+        parent.callback_query.filter(role)
+    parent.include_routers(*children)
+    return parent
+
+
+def admins() -> Router:
+    return audience(
+        "admin", IsAdmin(),
+        invites.admin_router(),
+        admin_officers.router(),
+        admin_verify.router(),
+        admin_broadcast.router(),
+        admin_stats.router(),
+        admin_directory.router(),
+        admin_audit.router(),
+        templates.router(),  # global templates
+    )
+
+
+def officers() -> Router:
+    return audience("officer", IsOfficer(), officer.router(), templates.router())
+
+
+def citizens() -> Router:
+    return audience(
+        "citizen", None,
+        start.router(),
+        # The report form before help: /bantuan in the form answers, then re-asks the step.
+        # Its steps let every other /command through to the routers below.
+        intake.router(),
+        help.router(),
+        my_reports.router(),
+        # The reporter's answer to an officer's question: free text outside any form, so after
+        # the form and the commands, before the fallback would take it.
+        reporter.router(),
+        checkin.router(),  # buttons only: its place among these is free
+    )
 
 
 def get_routers() -> list[Router]:
-    from handlers import (
-        admin_audit,
-        admin_broadcast,
-        admin_directory,
-        admin_officers,
-        admin_stats,
-        admin_verify,
-        checkin,
-        errors,
-        fallback,
-        help,
-        intake,
-        invites,
-        my_reports,
-        officer,
-        reporter,
-        start,
-    )
-
-    routers = [
-        errors.router,
-        # -- feature routers are added here, in order --
-        # Officer invite deep links (/start inv_...) before the plain /start.
-        invites.router,
-        # Admin routers before the citizen ones; their form step ignores /commands.
-        invites.admin_router,
-        admin_officers.router,
-        # Casework: the admin queue and the officer's follow-up (their text steps ignore /commands).
-        admin_verify.router,
-        officer.router,
-        # The admin console (gated on roles.is_admin on each router).
-        admin_broadcast.router,
-        admin_stats.router,
-        admin_directory.router,
-        admin_audit.router,
-        # Citizen commands that work from anywhere, before the form steps would take their text.
-        start.router,
-        # The report form before help: /bantuan in the form answers, then re-asks the step.
-        # Its steps let every other /command through to the routers below.
-        intake.router,
-        help.router,
-        my_reports.router,
-        # The reporter's answer to an officer's question: free text outside any form, so after
-        # the form and the commands, before the fallback would take it.
-        reporter.router,
-        # Buttons only (the check-in question), so its place among the citizen routers is free.
-        checkin.router,
-        fallback.router,
+    return [
+        errors.router(),
+        invites.deep_link_router(),
+        admins(),
+        officers(),
+        citizens(),
+        fallback.router(),
     ]
-    for router in routers:
-        # Module routers are singletons and aiogram attaches a router to one dispatcher only.
-        # A process runs one Dispatcher at a time, but tests build a fresh app per test, so the
-        # previous (closed) app's claim is released here.
-        router._parent_router = None
-    return routers

@@ -11,16 +11,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters import IsAdmin
+from bot.domain.access import Actor
 from bot.services.audit import latest
-from bot.services.roles import Roles
 from bot.ui.audit_render import describe
 from bot.ui.formatting import short_datetime
 from bot.ui.render import esc, split_html
 from storage.models import AuditLog, Citizen
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", IsAdmin())
 
 LIMIT = 20
 
@@ -35,11 +31,8 @@ def _who(entry: AuditLog, person: Citizen | None) -> str:
     return _("command line")
 
 
-@router.message(Command("audit"))
-async def audit_log(message: Message, session: AsyncSession, roles: Roles, settings: Settings) -> None:
-    if not roles.is_admin:  # the router filter routes; this guards against a missing filter
-        return
-    entries = await latest(session, LIMIT)
+async def audit_log(message: Message, session: AsyncSession, actor: Actor, settings: Settings) -> None:
+    entries = await latest(session, actor, LIMIT)
     if not entries:
         await message.answer(_("The audit trail is empty."))
         return
@@ -50,3 +43,10 @@ async def audit_log(message: Message, session: AsyncSession, roles: Roles, setti
         parts.append(f"{when} · {_who(entry, person)} · {describe(entry, tz)}")
     for chunk in split_html(parts):
         await message.answer(chunk)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(audit_log, Command("audit"))
+    return r

@@ -1,5 +1,6 @@
 """Announcements: /umumkan (compose, audience, preview, confirm, live progress with a stop
-button) and /umumkan_riwayat (history). Admins only, checked again in the service."""
+button) and /umumkan_riwayat (history). Admins only (the admin audience's router), asked
+again in the service."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters import IsAdmin
+from bot.domain.access import Actor
 from bot.services import broadcasts as svc
 from bot.services.delivery import DeliveryWorker
 from bot.services.officers import agency_choices
 from bot.services.outbox import build_method
-from bot.services.roles import Roles
+from bot.services.ports import Notifier
 from bot.ui.admin_callbacks import (
     BcAgencyCb,
     BcAgencyPageCb,
@@ -34,20 +35,11 @@ from bot.ui.admin_keyboards import (
     audience_keyboard,
     audience_label,
     broadcast_agency_picker,
-    broadcast_progress_text,
     broadcast_state_label,
-    broadcast_stop_keyboard,
     confirm_keyboard,
 )
 from bot.ui.formatting import number, short_datetime
 from bot.ui.render import CAPTION_LIMIT, TEXT_LIMIT, esc, split_html, utf16_len
-from storage.models import Citizen
-from storage.repositories.agencies import AgencyRepo
-from storage.repositories.broadcasts import BroadcastRepo
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", IsAdmin())
-router.callback_query.filter(IsAdmin())
 
 
 class BroadcastForm(StatesGroup):
@@ -57,7 +49,6 @@ class BroadcastForm(StatesGroup):
     confirm = State()
 
 
-@router.message(Command("umumkan"))
 async def start_compose(message: Message, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(BroadcastForm.compose)
@@ -67,7 +58,6 @@ async def start_compose(message: Message, state: FSMContext) -> None:
     ))
 
 
-@router.message(BroadcastForm.compose, ~F.text.startswith("/"))
 async def composed(message: Message, state: FSMContext) -> None:
     if message.photo:
         kind, file_id = svc.MediaKind.PHOTO, message.photo[-1].file_id
@@ -103,10 +93,10 @@ def _draft(data: dict) -> svc.Draft:
                      file_id=data.get("file_id"))
 
 
-async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, roles: Roles,
+async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, actor: Actor,
                    state: FSMContext, audience: svc.Audience, settings: Settings) -> None:
     data = await state.get_data()
-    count = await svc.count_recipients(session, audience, roles=roles, admin_ids=settings.roles.admin_ids)
+    count = await svc.count_recipients(session, audience, actor=actor, admin_ids=settings.roles.admin_ids)
     await callback.answer()
     chat_id = callback.from_user.id
     if isinstance(callback.message, Message):
@@ -123,7 +113,7 @@ async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, rol
     await bot(build_method(method, payload, chat_id))
     name = audience_label(audience.kind)
     if audience.agency_id is not None:
-        agency = await AgencyRepo(session).get(audience.agency_id)
+        agency = await svc.audience_agency(session, audience.agency_id, actor=actor)
         name = f"{name}: {esc(agency.name) if agency else audience.agency_id}"
     await bot.send_message(
         chat_id,
@@ -133,41 +123,37 @@ async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, rol
     )
 
 
-@router.callback_query(BroadcastForm.audience, BcAudienceCb.filter())
 async def audience_picked(callback: CallbackQuery, callback_data: BcAudienceCb, bot: Bot,
-                          session: AsyncSession, roles: Roles, state: FSMContext, settings: Settings) -> None:
+                          session: AsyncSession, actor: Actor, state: FSMContext, settings: Settings) -> None:
     if callback_data.kind is svc.AudienceKind.AGENCY:
-        agencies, page, pages = await agency_choices(session, roles=roles)
+        agencies, page, pages = await agency_choices(session, actor=actor)
         await state.set_state(BroadcastForm.agency)
         await callback.answer()
         if isinstance(callback.message, Message):
             await callback.message.edit_text(_("Which agency's officers?"),
                                              reply_markup=broadcast_agency_picker(agencies, page, pages))
         return
-    await _preview(callback, bot, session, roles, state, svc.Audience(callback_data.kind), settings)
+    await _preview(callback, bot, session, actor, state, svc.Audience(callback_data.kind), settings)
 
 
-@router.callback_query(BroadcastForm.agency, BcAgencyPageCb.filter())
 async def agency_page(callback: CallbackQuery, callback_data: BcAgencyPageCb,
-                      session: AsyncSession, roles: Roles) -> None:
-    agencies, page, pages = await agency_choices(session, roles=roles, page=callback_data.page)
+                      session: AsyncSession, actor: Actor) -> None:
+    agencies, page, pages = await agency_choices(session, actor=actor, page=callback_data.page)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
             reply_markup=broadcast_agency_picker(agencies, page, pages))
 
 
-@router.callback_query(BroadcastForm.agency, BcAgencyCb.filter())
 async def agency_picked(callback: CallbackQuery, callback_data: BcAgencyCb, bot: Bot,
-                        session: AsyncSession, roles: Roles, state: FSMContext, settings: Settings) -> None:
-    if await AgencyRepo(session).get(callback_data.agency_id) is None:
+                        session: AsyncSession, actor: Actor, state: FSMContext, settings: Settings) -> None:
+    if await svc.audience_agency(session, callback_data.agency_id, actor=actor) is None:
         await callback.answer(_("That agency no longer exists."), show_alert=True)
         return
     audience = svc.Audience(svc.AudienceKind.AGENCY, callback_data.agency_id)
-    await _preview(callback, bot, session, roles, state, audience, settings)
+    await _preview(callback, bot, session, actor, state, audience, settings)
 
 
-@router.callback_query(BcConfirmCb.filter(F.action == BcConfirm.CANCEL))
 async def cancelled(callback: CallbackQuery, state: FSMContext) -> None:
     current = await state.get_state()
     if current is not None and current.startswith(BroadcastForm.__name__):
@@ -177,9 +163,8 @@ async def cancelled(callback: CallbackQuery, state: FSMContext) -> None:
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
-@router.callback_query(BroadcastForm.confirm, BcConfirmCb.filter(F.action == BcConfirm.SEND))
 async def confirmed(
-    callback: CallbackQuery, bot: Bot, session: AsyncSession, roles: Roles, citizen: Citizen,
+    callback: CallbackQuery, bot: Bot, session: AsyncSession, actor: Actor, notifier: Notifier,
     state: FSMContext, settings: Settings, locale: str | None = None,
     delivery: DeliveryWorker | None = None, broadcasts: svc.BroadcastMonitor | None = None,
 ) -> None:
@@ -193,7 +178,7 @@ async def confirmed(
              if notifications.quiet_hours_for_broadcasts else None)
     try:
         broadcast = await svc.start_broadcast(
-            session, _draft(data), audience, roles=roles, actor=citizen, admin_ids=settings.roles.admin_ids,
+            session, _draft(data), audience, actor=actor, admin_ids=settings.roles.admin_ids,
             progress_chat_id=callback.from_user.id, language=locale, quiet_hours=quiet,
         )
     except svc.EmptyAudience:
@@ -203,35 +188,27 @@ async def confirmed(
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
     state_now = await svc.progress(session, broadcast, rate=settings.delivery.global_rate)
-    shown = broadcast_progress_text(broadcast, state_now)
-    sent = await bot.send_message(callback.from_user.id, shown,
-                                  reply_markup=broadcast_stop_keyboard(broadcast.id))
-    await BroadcastRepo(session).set_progress_message(broadcast.id, sent.chat.id, sent.message_id)
-    await session.commit()
+    shown, markup = notifier.render(svc.BroadcastProgress(broadcast, state_now), locale)
+    sent = await bot.send_message(callback.from_user.id, shown, reply_markup=markup)
+    await svc.progress_shown_in(session, broadcast.id, sent.chat.id, sent.message_id)
     if delivery is not None:
         delivery.wake()
     if broadcasts is not None:
         broadcasts.watch(broadcast.id, shown=shown)
 
 
-@router.callback_query(BcConfirmCb.filter(F.action == BcConfirm.SEND))
 async def stale_confirm(callback: CallbackQuery) -> None:
     await callback.answer(_("This announcement was already sent or cancelled."), show_alert=True)
 
 
-@router.callback_query(BcAudienceCb.filter())
-@router.callback_query(BcAgencyCb.filter())
-@router.callback_query(BcAgencyPageCb.filter())
 async def stale_step(callback: CallbackQuery) -> None:
     await callback.answer(_("This announcement form is no longer open. Start again with /umumkan."),
                           show_alert=True)
 
 
-@router.callback_query(BcStopCb.filter())
-async def stop(callback: CallbackQuery, callback_data: BcStopCb, session: AsyncSession,
-               roles: Roles, citizen: Citizen,
+async def stop(callback: CallbackQuery, callback_data: BcStopCb, session: AsyncSession, actor: Actor,
                broadcasts: svc.BroadcastMonitor | None = None) -> None:
-    cancelled = await svc.stop_broadcast(session, callback_data.broadcast_id, roles=roles, actor=citizen)
+    cancelled = await svc.stop_broadcast(session, callback_data.broadcast_id, actor=actor)
     if cancelled is None:
         await callback.answer(_("This announcement has already ended."), show_alert=True)
     else:
@@ -242,9 +219,8 @@ async def stop(callback: CallbackQuery, callback_data: BcStopCb, session: AsyncS
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
-@router.message(Command("umumkan_riwayat"))
-async def history(message: Message, session: AsyncSession, roles: Roles, settings: Settings) -> None:
-    rows = await svc.history(session, roles=roles, limit=15)
+async def history(message: Message, session: AsyncSession, actor: Actor, settings: Settings) -> None:
+    rows = await svc.history(session, actor=actor, limit=15)
     if not rows:
         await message.answer(_("No announcements yet."))
         return
@@ -266,3 +242,22 @@ async def history(message: Message, session: AsyncSession, roles: Roles, setting
 
 def _plain(html_text: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", html_text or ""))
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(start_compose, Command("umumkan"))
+    r.message.register(composed, BroadcastForm.compose, ~F.text.startswith("/"))
+    r.callback_query.register(audience_picked, BroadcastForm.audience, BcAudienceCb.filter())
+    r.callback_query.register(agency_page, BroadcastForm.agency, BcAgencyPageCb.filter())
+    r.callback_query.register(agency_picked, BroadcastForm.agency, BcAgencyCb.filter())
+    r.callback_query.register(cancelled, BcConfirmCb.filter(F.action == BcConfirm.CANCEL))
+    r.callback_query.register(confirmed, BroadcastForm.confirm, BcConfirmCb.filter(F.action == BcConfirm.SEND))
+    r.callback_query.register(stale_confirm, BcConfirmCb.filter(F.action == BcConfirm.SEND))
+    r.callback_query.register(stale_step, BcAgencyPageCb.filter())
+    r.callback_query.register(stale_step, BcAgencyCb.filter())
+    r.callback_query.register(stale_step, BcAudienceCb.filter())
+    r.callback_query.register(stop, BcStopCb.filter())
+    r.message.register(history, Command("umumkan_riwayat"))
+    return r

@@ -14,16 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import set_role_commands
 from bot.config import Settings
+from bot.domain.access import Actor
 from bot.domain.paging import clamp_page
-from bot.filters import IsAdmin
-from bot.services.officers import (
-    NotAllowed,
-    OfficerView,
-    get_officer,
-    list_officers,
-    revoke_officer,
-)
-from bot.services.roles import Roles
+from bot.services.officers import OfficerView, get_officer, list_officers, revoke_officer
+from bot.services.ports import Notifier
 from bot.ui.officer_admin import (
     OfficerAction,
     OfficerCb,
@@ -32,13 +26,9 @@ from bot.ui.officer_admin import (
     revoke_confirm_keyboard,
 )
 from bot.ui.render import esc
-from storage.models import Citizen
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", IsAdmin())
-router.callback_query.filter(IsAdmin())
 
 PAGE = 10
 
@@ -62,8 +52,8 @@ def _page_text(views: list[OfficerView], total: int, page: int, pages: int) -> s
     return "\n".join(lines)
 
 
-async def _render(session: AsyncSession, roles: Roles, page: int):
-    views = await list_officers(session, roles=roles)
+async def _render(session: AsyncSession, actor: Actor, page: int):
+    views = await list_officers(session, actor=actor)
     page, pages = clamp_page(page, len(views), PAGE)
     chunk = views[page * PAGE:(page + 1) * PAGE]
     if not views:
@@ -71,27 +61,24 @@ async def _render(session: AsyncSession, roles: Roles, page: int):
     return _page_text(chunk, len(views), page, pages), officer_list_keyboard(chunk, page, pages)
 
 
-@router.message(Command("petugas"))
-async def officers_command(message: Message, session: AsyncSession, roles: Roles) -> None:
-    text, markup = await _render(session, roles, 0)
+async def officers_command(message: Message, session: AsyncSession, actor: Actor) -> None:
+    text, markup = await _render(session, actor, 0)
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(OfficerPageCb.filter())
 async def officers_page(
-    callback: CallbackQuery, callback_data: OfficerPageCb, session: AsyncSession, roles: Roles
+    callback: CallbackQuery, callback_data: OfficerPageCb, session: AsyncSession, actor: Actor
 ) -> None:
-    text, markup = await _render(session, roles, callback_data.page)
+    text, markup = await _render(session, actor, callback_data.page)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(OfficerCb.filter(F.action == OfficerAction.ASK))
 async def revoke_asked(
-    callback: CallbackQuery, callback_data: OfficerCb, session: AsyncSession, roles: Roles
+    callback: CallbackQuery, callback_data: OfficerCb, session: AsyncSession, actor: Actor
 ) -> None:
-    view = await get_officer(session, callback_data.officer_id, roles=roles)
+    view = await get_officer(session, callback_data.officer_id, actor=actor)
     if view is None:
         await callback.answer(_("This officer has already been revoked."), show_alert=True)
         return
@@ -105,33 +92,26 @@ async def revoke_asked(
         )
 
 
-@router.callback_query(OfficerCb.filter(F.action == OfficerAction.NO))
 async def revoke_cancelled(
-    callback: CallbackQuery, session: AsyncSession, roles: Roles
+    callback: CallbackQuery, session: AsyncSession, actor: Actor
 ) -> None:
-    text, markup = await _render(session, roles, 0)
+    text, markup = await _render(session, actor, 0)
     await callback.answer(_("Cancelled."))
     if isinstance(callback.message, Message):
         await callback.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(OfficerCb.filter(F.action == OfficerAction.YES))
 async def revoke_confirmed(
     callback: CallbackQuery,
     callback_data: OfficerCb,
     session: AsyncSession,
-    citizen: Citizen,
-    roles: Roles,
+    actor: Actor,
+    notifier: Notifier,
     settings: Settings,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    try:
-        result = await revoke_officer(session, callback_data.officer_id, roles=roles, actor=citizen,
-                                      i18n=i18n)
-    except NotAllowed:
-        await callback.answer(_("Only LAPOR! admins can do this."), show_alert=True)
-        return
+    result = await revoke_officer(session, callback_data.officer_id, actor=actor, notifier=notifier)
     if result is None:
         await callback.answer(_("This officer no longer exists."), show_alert=True)
         return
@@ -152,3 +132,14 @@ async def revoke_confirmed(
             _("Liaison officer of <b>{agency}</b> revoked.").format(agency=esc(result.agency_name)),
             reply_markup=None,
         )
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(officers_command, Command("petugas"))
+    r.callback_query.register(officers_page, OfficerPageCb.filter())
+    r.callback_query.register(revoke_asked, OfficerCb.filter(F.action == OfficerAction.ASK))
+    r.callback_query.register(revoke_cancelled, OfficerCb.filter(F.action == OfficerAction.NO))
+    r.callback_query.register(revoke_confirmed, OfficerCb.filter(F.action == OfficerAction.YES))
+    return r

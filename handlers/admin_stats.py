@@ -12,22 +12,16 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.access import Actor
 from bot.domain.workdays import WorkCalendar
-from bot.filters import IsAdmin
-from bot.services.charts import statistics_chart
-from bot.services.export import ExportFormat, NotAllowed, export_year
-from bot.services.roles import Roles
+from bot.services.export import ExportFormat, export_year
 from bot.services.statistics import year_statistics
 from bot.ui.admin_callbacks import ExportCb, StatsAgenciesCb
 from bot.ui.admin_keyboards import export_keyboard, stats_keyboard
+from bot.ui.charts import statistics_chart
 from bot.ui.formatting import number
 from bot.ui.render import CAPTION_LIMIT, split_html, utf16_len
 from bot.ui.stats_render import agency_parts, agency_rows, summary
-from storage.models import Citizen
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", IsAdmin())
-router.callback_query.filter(IsAdmin())
 
 FIRST_YEAR = 2000
 
@@ -48,9 +42,8 @@ def _bad_year(today: date) -> str:
         first=FIRST_YEAR, last=today.year)
 
 
-@router.message(Command("statistik"))
 async def statistics(message: Message, command: CommandObject, session: AsyncSession,
-                     roles: Roles, calendar: WorkCalendar) -> None:
+                     actor: Actor, calendar: WorkCalendar) -> None:
     today = calendar.today()
     year = parse_year((command.args or "").strip(), today)
     if year is None:
@@ -70,7 +63,6 @@ async def statistics(message: Message, command: CommandObject, session: AsyncSes
     await message.answer_photo(photo, caption=_("Statistics {year}").format(year=year))
 
 
-@router.callback_query(StatsAgenciesCb.filter())
 async def statistics_per_agency(callback: CallbackQuery, callback_data: StatsAgenciesCb,
                                 session: AsyncSession, calendar: WorkCalendar) -> None:
     today = calendar.today()
@@ -83,9 +75,8 @@ async def statistics_per_agency(callback: CallbackQuery, callback_data: StatsAge
         await callback.bot.send_message(callback.from_user.id, chunk)
 
 
-@router.message(Command("ekspor"))
 async def export_command(message: Message, command: CommandObject, session: AsyncSession,
-                         roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
+                         actor: Actor, calendar: WorkCalendar) -> None:
     today = calendar.today()
     args = (command.args or "").split()
     fmt = None
@@ -99,30 +90,25 @@ async def export_command(message: Message, command: CommandObject, session: Asyn
         await message.answer(_("Export of the reports received in {year}: which format?").format(year=year),
                              reply_markup=export_keyboard(year))
         return
-    await _send_export(message.chat.id, message.bot, session, year, fmt, roles, citizen, calendar)
+    await _send_export(message.chat.id, message.bot, session, year, fmt, actor, calendar)
 
 
-@router.callback_query(ExportCb.filter())
 async def export_picked(callback: CallbackQuery, callback_data: ExportCb, session: AsyncSession,
-                        roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
+                        actor: Actor, calendar: WorkCalendar) -> None:
     # A forged year outside what /ekspor offers would not even make a valid date range.
     if parse_year(str(callback_data.year), calendar.today()) is None:
         await callback.answer(_bad_year(calendar.today()), show_alert=True)
         return
-    try:
-        await _send_export(callback.from_user.id, callback.bot, session, callback_data.year,
-                           callback_data.fmt, roles, citizen, calendar)
-    except NotAllowed:
-        await callback.answer(_("Only LAPOR! admins can do this."), show_alert=True)
-        return
+    await _send_export(callback.from_user.id, callback.bot, session, callback_data.year,
+                       callback_data.fmt, actor, calendar)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
 async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt: ExportFormat,
-                       roles: Roles, citizen: Citizen, calendar: WorkCalendar) -> None:
-    exported = await export_year(session, year, fmt, calendar, roles=roles, actor=citizen)
+                       actor: Actor, calendar: WorkCalendar) -> None:
+    exported = await export_year(session, year, fmt, calendar, actor=actor)
     await bot.send_document(
         chat_id,
         BufferedInputFile(exported.content, exported.filename),
@@ -130,3 +116,13 @@ async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt:
                   "anonymous reports): keep it within the coordinating team.").format(
                       n=number(exported.rows), year=year),
     )
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(statistics, Command("statistik"))
+    r.message.register(export_command, Command("ekspor"))
+    r.callback_query.register(statistics_per_agency, StatsAgenciesCb.filter())
+    r.callback_query.register(export_picked, ExportCb.filter())
+    return r

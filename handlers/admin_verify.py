@@ -1,8 +1,7 @@
 """/verifikasi: the admin's queue, and per report assign / reject / postpone / re-route.
 
-Thin: every action goes to ``bot.services.casework``, which checks the admin role again (the
-callback handlers here deliberately do not filter on it, so a forged press is answered with a
-refusal rather than silently ignored).
+Thin: every action goes to ``bot.services.casework.verification``, which asks the access rules
+again (callback data can be forged).
 """
 
 from __future__ import annotations
@@ -16,17 +15,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.domain.paging import clamp_page
+from bot.domain.access import Actor, Reason, Refused
+from bot.domain.lifecycle import VERIFICATION_QUEUE
 from bot.domain.text_rules import REASON_MAX
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
-from bot.filters import IsAdmin
-from bot.services import casework
-from bot.services.casework import CaseRefused, notifier
+from bot.services.casework import verification
+from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
-from bot.services.privacy import reporter_for_admin
-from bot.services.roles import Roles
 from bot.ui import case_keyboards as kb
 from bot.ui.callback_types import parse_row_id
 from bot.ui.case_callbacks import VerifyAction, VerifyCb
@@ -36,18 +32,13 @@ from bot.ui.case_render import (
     queue_button_label,
     queue_header,
     refusal_text,
+    rejection_reason,
+    reporter_for_admin,
     wrong_kind_text,
 )
-from bot.ui.render import esc, split_html
 from bot.ui.form_step import run_button_step, run_text_step
+from bot.ui.render import esc, split_html
 from storage.base import utcnow
-from storage.models import Citizen
-from storage.repositories.agencies import AgencyRepo
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-
-KIND_PAGE = 8
 
 
 class VerifyForm(StatesGroup):
@@ -60,22 +51,15 @@ def _not_command(message: Message) -> bool:
     return not (message.text or "").startswith("/")
 
 
-async def _refuse(callback: CallbackQuery, exc: CaseRefused) -> None:
-    await callback.answer(refusal_text(exc.refusal), show_alert=True)
+async def _refuse(callback: CallbackQuery, exc: Refused) -> None:
+    await callback.answer(refusal_text(exc.reason), show_alert=True)
 
 
-async def _refused_non_admin(callback: CallbackQuery, roles: Roles) -> bool:
-    """Refuse a button that only shows a menu or prompt; the service checks the role again
-    when the action itself comes."""
-    if roles.is_admin:
-        return False
-    await callback.answer(refusal_text("forbidden"), show_alert=True)
-    return True
-
-
-async def _queue(session: AsyncSession, roles: Roles, calendar: WorkCalendar, page: int) -> tuple[str, InlineKeyboardMarkup]:
+async def _queue(
+    session: AsyncSession, actor: Actor, calendar: WorkCalendar, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
     today = calendar.today()
-    q = await casework.verification_queue(session, roles, page, today)
+    q = await verification.verification_queue(session, actor, page, today)
     text = queue_header(q.total, q.overdue, q.page, q.pages)
     if not q.reports:
         text += "\n\n" + _("Nothing is waiting for verification.")
@@ -83,27 +67,25 @@ async def _queue(session: AsyncSession, roles: Roles, calendar: WorkCalendar, pa
     return text, kb.queue_kb(items, q.page, q.pages)
 
 
-@router.message(Command("verifikasi"), IsAdmin())
-async def show_queue(message: Message, session: AsyncSession, roles: Roles, calendar: WorkCalendar) -> None:
-    text, markup = await _queue(session, roles, calendar, 0)
+async def show_queue(message: Message, session: AsyncSession, actor: Actor, calendar: WorkCalendar) -> None:
+    text, markup = await _queue(session, actor, calendar, 0)
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.LIST))
 async def queue_page(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
-                     roles: Roles, calendar: WorkCalendar, bot: Bot) -> None:
+                     actor: Actor, calendar: WorkCalendar, bot: Bot) -> None:
     try:
-        text, markup = await _queue(session, roles, calendar, callback_data.p)
-    except CaseRefused as exc:
+        text, markup = await _queue(session, actor, calendar, callback_data.p)
+    except Refused as exc:
         await _refuse(callback, exc)
         return
     await callback.answer()
     await bot.send_message(callback.from_user.id, text, reply_markup=markup)
 
 
-async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, roles: Roles,
+async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, actor: Actor,
                      calendar: WorkCalendar, locale: str, report_id: int) -> None:
-    view = await casework.admin_case(session, roles, report_id)
+    view = await verification.admin_case(session, actor, report_id)
     r = view.report
     extra = []
     if view.returned_reason:
@@ -119,73 +101,56 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, roles: Roles
             )
         )
     parts = case_card_parts(
-        r, reporter_html=reporter_for_admin(view.reporter),
+        r, reporter_html=reporter_for_admin(r, view.reporter),
         agency_name=view.agency_names.get(r.agency_id) if r.agency_id else None,
         attachment_count=len(view.attachments), due=r.verify_due, today=calendar.today(),
         tz=calendar.tz, locale=locale, extra=extra,
     ) + case_timeline_parts(view.events, view.agency_names, calendar.tz, locale)
     messages = split_html(parts)
-    from bot.domain.lifecycle import VERIFICATION_QUEUE
-
     markup = kb.verify_actions_kb(r.id, view.suggested) if r.status in VERIFICATION_QUEUE else None
     for i, text in enumerate(messages):
         await bot.send_message(chat_id, text, reply_markup=markup if i == len(messages) - 1 else None)
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.OPEN))
-async def open_case(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, roles: Roles,
+async def open_case(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,
                     calendar: WorkCalendar, locale: str, bot: Bot, state: FSMContext) -> None:
     try:
-        await _send_card(bot, callback.from_user.id, session, roles, calendar, locale, callback_data.r)
-    except CaseRefused as exc:
+        await _send_card(bot, callback.from_user.id, session, actor, calendar, locale, callback_data.r)
+    except Refused as exc:
         await _refuse(callback, exc)
         return
     await state.clear()
     await callback.answer()
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.PICK))
-async def pick_kind(callback: CallbackQuery, callback_data: VerifyCb, roles: Roles, bot: Bot) -> None:
-    if await _refused_non_admin(callback, roles):
-        return
+async def pick_kind(callback: CallbackQuery, callback_data: VerifyCb, bot: Bot) -> None:
     await callback.answer()
     await bot.send_message(callback.from_user.id, _("Which kind of agency?"),
                            reply_markup=kb.pick_kinds_kb(callback_data.r))
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.KIND))
 async def pick_from_kind(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
-                         roles: Roles, bot: Bot) -> None:
-    if await _refused_non_admin(callback, roles):
-        return
-    repo = AgencyRepo(session)
-    total = await repo.count_by_kind(callback_data.v)
-    page, pages = clamp_page(callback_data.p, total, KIND_PAGE)
-    agencies = await repo.list_by_kind(callback_data.v, offset=page * KIND_PAGE, limit=KIND_PAGE)
+                         actor: Actor, bot: Bot) -> None:
+    found = await verification.agencies_of_kind(session, actor, callback_data.v, callback_data.p)
     await callback.answer()
-    text = kb.agency_kind_label(callback_data.v) if agencies else _("No agencies of this kind.")
+    text = kb.agency_kind_label(callback_data.v) if found.agencies else _("No agencies of this kind.")
     await bot.send_message(
         callback.from_user.id, text,
-        reply_markup=kb.pick_agencies_kb(callback_data.r, [(a.id, a.name) for a in agencies],
-                                         kind=callback_data.v, page=page, pages=pages),
+        reply_markup=kb.pick_agencies_kb(callback_data.r, [(a.id, a.name) for a in found.agencies],
+                                         kind=callback_data.v, page=found.page, pages=found.pages),
     )
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.SEARCH))
-async def search_prompt(callback: CallbackQuery, callback_data: VerifyCb, roles: Roles,
-                        state: FSMContext, bot: Bot) -> None:
-    if await _refused_non_admin(callback, roles):
-        return
+async def search_prompt(callback: CallbackQuery, callback_data: VerifyCb, state: FSMContext, bot: Bot) -> None:
     await state.set_state(VerifyForm.search)
     await state.set_data({"report_id": callback_data.r})
     await callback.answer()
     await bot.send_message(callback.from_user.id, _("Type part of the agency's name (or /batal)."))
 
 
-@router.message(VerifyForm.search, F.text, _not_command, IsAdmin())
-async def search_agencies(message: Message, session: AsyncSession, state: FSMContext) -> None:
+async def search_agencies(message: Message, session: AsyncSession, actor: Actor, state: FSMContext) -> None:
     report_id = int((await state.get_data()).get("report_id", 0))
-    found = await AgencyRepo(session).search(message.text or "")
+    found = await verification.search_agencies(session, actor, message.text or "")
     if not found:
         await message.answer(_("No agency matches. Try another part of the name (or /batal)."))
         return
@@ -194,49 +159,47 @@ async def search_agencies(message: Message, session: AsyncSession, state: FSMCon
                          reply_markup=kb.pick_agencies_kb(report_id, [(a.id, a.name) for a in found]))
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.ASSIGN))
-async def assign(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, roles: Roles,
-                 citizen: Citizen, settings: Settings, i18n: I18n, calendar: WorkCalendar,
-                 delivery: DeliveryWorker, bot: Bot) -> None:
+async def assign(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,
+                 casework: Casework, delivery: DeliveryWorker, bot: Bot) -> None:
     agency_id = parse_row_id(callback_data.v)
     if agency_id is None:
-        await callback.answer(refusal_text("invalid"), show_alert=True)
+        await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
         return
-    report = await run_button_step(callback, delivery, casework.assign_report(
-        session, notifier(settings, i18n, calendar), roles, citizen.id, callback_data.r, agency_id, utcnow()
+    assigned = await run_button_step(callback, delivery, verification.assign_report(
+        session, casework, actor, callback_data.r, agency_id, utcnow()
     ))
-    if report is None:
+    if assigned is None:
         return
+    report, agency = assigned
     await callback.answer(_("Assigned."))
-    agency = await AgencyRepo(session).get(agency_id)
     await bot.send_message(
         callback.from_user.id,
-        _("✅ <code>{tracking_id}</code> was assigned to <b>{agency}</b>. Its officers and the reporter are notified.").format(
-            tracking_id=esc(report.tracking_id), agency=esc(agency.name if agency else "?")
+        _(
+            "✅ <code>{tracking_id}</code> was assigned to <b>{agency}</b>. "
+            "Its officers and the reporter are notified."
+        ).format(
+            tracking_id=esc(report.tracking_id), agency=esc(agency.name)
         ),
     )
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.REJECT))
-async def reject_menu(callback: CallbackQuery, callback_data: VerifyCb, roles: Roles, bot: Bot) -> None:
-    if await _refused_non_admin(callback, roles):
-        return
+async def reject_menu(callback: CallbackQuery, callback_data: VerifyCb, bot: Bot) -> None:
     await callback.answer()
     await bot.send_message(callback.from_user.id, _("Why is the report rejected?"),
                            reply_markup=kb.reject_reasons_kb(callback_data.r))
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.REASON))
-async def reject_reason(callback: CallbackQuery, callback_data: VerifyCb, roles: Roles,
-                        state: FSMContext, bot: Bot) -> None:
-    if not roles.is_admin or callback_data.v not in kb.REJECT_REASONS:
-        await callback.answer(refusal_text("forbidden" if not roles.is_admin else "invalid"), show_alert=True)
+async def reject_reason(callback: CallbackQuery, callback_data: VerifyCb, state: FSMContext, bot: Bot) -> None:
+    if callback_data.v not in kb.REJECT_REASONS:
+        await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
         return
     await callback.answer()
     await state.set_data({"report_id": callback_data.r, "reason": callback_data.v})
     if callback_data.v == "duplicate":
         await state.set_state(VerifyForm.duplicate)
-        await bot.send_message(callback.from_user.id, _("Send the tracking ID of the report this one duplicates (or /batal)."))
+        await bot.send_message(
+            callback.from_user.id, _("Send the tracking ID of the report this one duplicates (or /batal).")
+        )
         return
     await state.set_state(VerifyForm.reject_note)
     await bot.send_message(
@@ -246,40 +209,31 @@ async def reject_reason(callback: CallbackQuery, callback_data: VerifyCb, roles:
     )
 
 
-async def _reject(session: AsyncSession, settings: Settings, i18n: I18n, calendar: WorkCalendar,
-                  roles: Roles, citizen: Citizen, report_id: int, code: str, extra: str | None) -> str:
+async def _reject(session: AsyncSession, casework: Casework, i18n: I18n, actor: Actor, report_id: int,
+                  code: str, extra: str | None) -> str:
     """Reject with the template's words in the REPORTER's language, plus the admin's text."""
-    n = notifier(settings, i18n, calendar)
-    view = await casework.admin_case(session, roles, report_id)
+    view = await verification.admin_case(session, actor, report_id)
     reporter_lang = (view.reporter.language if view.reporter else None) or view.report.language
-    with n.locale(reporter_lang):
-        if code == "duplicate":
-            reason = _("Duplicate of report {tracking_id}").format(tracking_id=extra)
-        else:
-            reason = kb.reject_reason_label(code)
-            if extra:
-                reason = f"{reason}. {extra}"
-    report = await casework.reject_report(session, n, roles, citizen.id, report_id, reason, utcnow())
+    reason = rejection_reason(i18n, reporter_lang, code, extra)
+    report = await verification.reject_report(session, casework, actor, report_id, reason, utcnow())
     return report.tracking_id
 
 
 def _rejected_text(tracking_id: str) -> str:
-    return _("❌ <code>{tracking_id}</code> was rejected; the reporter is told why.").format(tracking_id=esc(tracking_id))
+    text = _("❌ <code>{tracking_id}</code> was rejected; the reporter is told why.")
+    return text.format(tracking_id=esc(tracking_id))
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.SKIP_NOTE), VerifyForm.reject_note)
 async def reject_without_note(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
-                              roles: Roles, citizen: Citizen, settings: Settings, i18n: I18n,
-                              calendar: WorkCalendar, state: FSMContext, delivery: DeliveryWorker,
-                              bot: Bot) -> None:
+                              actor: Actor, casework: Casework, i18n: I18n, state: FSMContext,
+                              delivery: DeliveryWorker, bot: Bot) -> None:
     data = await state.get_data()
     if int(data.get("report_id", 0)) != callback_data.r:
-        await callback.answer(refusal_text("invalid"), show_alert=True)
+        await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
         return
     try:
-        tracking_id = await _reject(session, settings, i18n, calendar, roles, citizen, callback_data.r,
-                                    str(data.get("reason")), None)
-    except CaseRefused as exc:
+        tracking_id = await _reject(session, casework, i18n, actor, callback_data.r, str(data.get("reason")), None)
+    except Refused as exc:
         await _refuse(callback, exc)
         return
     await state.clear()
@@ -288,10 +242,8 @@ async def reject_without_note(callback: CallbackQuery, callback_data: VerifyCb, 
     await bot.send_message(callback.from_user.id, _rejected_text(tracking_id))
 
 
-@router.message(VerifyForm.reject_note, F.text, _not_command, IsAdmin())
-async def reject_with_note(message: Message, session: AsyncSession, roles: Roles, citizen: Citizen,
-                           settings: Settings, i18n: I18n, calendar: WorkCalendar, state: FSMContext,
-                           delivery: DeliveryWorker) -> None:
+async def reject_with_note(message: Message, session: AsyncSession, actor: Actor, casework: Casework,
+                           i18n: I18n, state: FSMContext, delivery: DeliveryWorker) -> None:
     data = await state.get_data()
     if not (message.text or "").strip():
         # Spaces are not a note; rejecting with one would send the reporter an empty reason.
@@ -299,46 +251,40 @@ async def reject_with_note(message: Message, session: AsyncSession, roles: Roles
                              reply_markup=kb.skip_note_kb(int(data.get("report_id", 0))))
         return
     tracking_id = await run_text_step(message, state, delivery, _reject(
-        session, settings, i18n, calendar, roles, citizen, int(data.get("report_id", 0)),
-        str(data.get("reason")), message.text,
+        session, casework, i18n, actor, int(data.get("report_id", 0)), str(data.get("reason")), message.text,
     ))
     if tracking_id is not None:
         await message.answer(_rejected_text(tracking_id))
 
 
-@router.message(VerifyForm.duplicate, F.text, _not_command, IsAdmin())
-async def reject_duplicate(message: Message, session: AsyncSession, roles: Roles, citizen: Citizen,
-                           settings: Settings, i18n: I18n, calendar: WorkCalendar, state: FSMContext,
-                           delivery: DeliveryWorker) -> None:
+async def reject_duplicate(message: Message, session: AsyncSession, actor: Actor, casework: Casework,
+                           i18n: I18n, state: FSMContext, delivery: DeliveryWorker) -> None:
     data = await state.get_data()
     report_id = int(data.get("report_id", 0))
     tracking_id = normalize_tracking_id(message.text or "")
-    other = await casework.find_by_tracking_id(session, tracking_id) if tracking_id else None
+    other = await verification.find_by_tracking_id(session, actor, tracking_id) if tracking_id else None
     if other is None or other.id == report_id:
         await message.answer(_("No other report has that tracking ID. Send it again (or /batal)."))
         return
     try:
-        rejected = await _reject(session, settings, i18n, calendar, roles, citizen, report_id, "duplicate", tracking_id)
-    except CaseRefused as exc:
+        rejected = await _reject(session, casework, i18n, actor, report_id, "duplicate", tracking_id)
+    except Refused as exc:
         await state.clear()
-        await message.answer(refusal_text(exc.refusal))
+        await message.answer(refusal_text(exc.reason))
         return
     await state.clear()
     delivery.wake()
     await message.answer(_rejected_text(rejected))
 
 
-@router.callback_query(VerifyCb.filter(F.a == VerifyAction.POSTPONE))
-async def postpone(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, roles: Roles,
-                   citizen: Citizen, settings: Settings, i18n: I18n, calendar: WorkCalendar,
-                   delivery: DeliveryWorker) -> None:
-    if await run_button_step(callback, delivery, casework.postpone_report(
-        session, notifier(settings, i18n, calendar), roles, citizen.id, callback_data.r, utcnow()
+async def postpone(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,
+                   casework: Casework, delivery: DeliveryWorker) -> None:
+    if await run_button_step(callback, delivery, verification.postpone_report(
+        session, casework, actor, callback_data.r, utcnow()
     )) is not None:
         await callback.answer(_("Postponed. It stays in the queue."), show_alert=True)
 
 
-@router.message(Command("batal", "cancel"), StateFilter(VerifyForm))
 async def cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Cancelled."))
@@ -353,7 +299,6 @@ _EXPECTS = {
 }
 
 
-@router.message(StateFilter(VerifyForm), _not_command, IsAdmin())
 async def wrong_kind(message: Message, state: FSMContext) -> None:
     expects = _EXPECTS.get(await state.get_state() or "", "search")
     markup = None
@@ -361,3 +306,26 @@ async def wrong_kind(message: Message, state: FSMContext) -> None:
         # The "reject without a note" button again, as the whitespace answer above does.
         markup = kb.skip_note_kb(int((await state.get_data()).get("report_id", 0)))
     await message.answer(wrong_kind_text(expects, REASON_MAX), reply_markup=markup)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(show_queue, Command("verifikasi"))
+    r.callback_query.register(queue_page, VerifyCb.filter(F.a == VerifyAction.LIST))
+    r.callback_query.register(open_case, VerifyCb.filter(F.a == VerifyAction.OPEN))
+    r.callback_query.register(pick_kind, VerifyCb.filter(F.a == VerifyAction.PICK))
+    r.callback_query.register(pick_from_kind, VerifyCb.filter(F.a == VerifyAction.KIND))
+    r.callback_query.register(search_prompt, VerifyCb.filter(F.a == VerifyAction.SEARCH))
+    r.message.register(search_agencies, VerifyForm.search, F.text, _not_command)
+    r.callback_query.register(assign, VerifyCb.filter(F.a == VerifyAction.ASSIGN))
+    r.callback_query.register(reject_menu, VerifyCb.filter(F.a == VerifyAction.REJECT))
+    r.callback_query.register(reject_reason, VerifyCb.filter(F.a == VerifyAction.REASON))
+    r.callback_query.register(reject_without_note, VerifyCb.filter(F.a == VerifyAction.SKIP_NOTE),
+                              VerifyForm.reject_note)
+    r.message.register(reject_with_note, VerifyForm.reject_note, F.text, _not_command)
+    r.message.register(reject_duplicate, VerifyForm.duplicate, F.text, _not_command)
+    r.callback_query.register(postpone, VerifyCb.filter(F.a == VerifyAction.POSTPONE))
+    r.message.register(cancel, Command("batal", "cancel"), StateFilter(VerifyForm))
+    r.message.register(wrong_kind, StateFilter(VerifyForm), _not_command)
+    return r

@@ -2,48 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.domain.workdays import WorkCalendar
-from bot.jobs.checkin import CheckinAnswer, answer_checkin
-from bot.services.casework import notifier
+from bot.domain.access import Actor
+from bot.services.casework import reporter
+from bot.services.casework.core import Casework
+from bot.services.casework.reporter import CheckinAnswer
+from bot.services.delivery import DeliveryWorker
 from bot.ui.checkin import CheckinCb
-from storage.models import Citizen
-
-router = Router(name=__name__)
+from storage.base import utcnow
 
 
-@router.callback_query(CheckinCb.filter())
 async def on_checkin(
     callback: CallbackQuery,
     callback_data: CheckinCb,
     session: AsyncSession,
-    citizen: Citizen,
-    settings: Settings,
-    calendar: WorkCalendar,
-    i18n: I18n,
+    casework: Casework,
+    actor: Actor,
+    delivery: DeliveryWorker,
 ) -> None:
-    outcome = await answer_checkin(
-        session,
-        citizen=citizen,
-        report_id=callback_data.r,
-        solved=bool(callback_data.ok),
-        n=notifier(settings, i18n, calendar),
-        now=datetime.now(UTC),
-    )
-    await session.commit()
+    outcome = await reporter.answer_checkin(session, casework, actor, callback_data.r,
+                                            solved=bool(callback_data.ok), now=utcnow())
     match outcome:
         case CheckinAnswer.THANKED:
             reply = _("Thank you! Glad the problem is solved.")
         case CheckinAnswer.REOPENED:
+            delivery.wake()
             reply = _("Your report is open again and has gone back to the agency.")
         case _:
             reply = _("This question has already been answered.")
@@ -56,3 +44,9 @@ async def on_checkin(
         except TelegramBadRequest:
             pass
         await callback.message.answer(reply)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(on_checkin, CheckinCb.filter())
+    return r

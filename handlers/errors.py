@@ -10,10 +10,8 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 
-@router.errors()
 async def on_error(event: ErrorEvent) -> bool:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     text = _("Sorry, something went wrong on our side. What you entered is kept; please try again.")
@@ -25,3 +23,9 @@ async def on_error(event: ErrorEvent) -> bool:
     except TelegramAPIError:
         log.warning("could not tell the user about the error", exc_info=True)
     return True
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.errors.register(on_error)
+    return r

@@ -1,5 +1,6 @@
-"""What nobody else handled: a pointer (or a report made of the message) for text, an answer
-for stale buttons."""
+"""What nobody else handled: a pointer (or a report made of the message) for text, and an answer
+for every button no router took: a stale one, or a staff button pressed by someone without the
+role (the audience routers turned it away), so nothing is left spinning and nothing is done."""
 
 from __future__ import annotations
 
@@ -14,16 +15,12 @@ from bot.ui.citizen_keyboards import citizen_menu_keyboard
 from bot.ui.intake_keyboards import report_from_text_kb
 from handlers.intake.from_text import keep_offered_text
 
-router = Router(name=__name__)
 
-
-@router.callback_query()
 async def stale_button(callback: CallbackQuery) -> None:
     # Buttons of finished or abandoned forms stay in the chat; pressing one must not spin forever.
     await callback.answer(_("This button is no longer active."), show_alert=True)
 
 
-@router.message(F.chat.type == "private")
 async def unknown_message(message: Message, state: FSMContext) -> None:
     # "Selamat siang, saya mau lapor lampu jalan mati di RT 05": often a newcomer's first
     # message. Long enough to be a description, it is kept and offered as a report's start.
@@ -44,3 +41,10 @@ async def unknown_message(message: Message, state: FSMContext) -> None:
         ),
         reply_markup=citizen_menu_keyboard(),
     )
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(stale_button)
+    r.message.register(unknown_message, F.chat.type == "private")
+    return r

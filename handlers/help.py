@@ -15,9 +15,6 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.deadlines import FOLLOWUP_DAYS, REPLY_DAYS, VERIFY_DAYS
 from bot.ui.citizen_callbacks import CitizenMenuCb, MenuAction
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-
 
 def continue_hint(in_form: bool) -> str:
     """The closing line of help and greetings: how to go on from where the citizen is."""
@@ -64,12 +61,18 @@ def help_text(in_form: bool) -> str:
     return f"{body}\n\n{continue_hint(in_form)}"
 
 
-@router.message(Command("bantuan", "help"))
 async def show_help(message: Message, state: FSMContext) -> None:
     await message.answer(help_text(await state.get_state() is not None))
 
 
-@router.callback_query(CitizenMenuCb.filter(F.action == MenuAction.HELP))
 async def show_help_button(callback: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await callback.answer()
     await bot.send_message(callback.from_user.id, help_text(await state.get_state() is not None))
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(show_help, Command("bantuan", "help"))
+    r.callback_query.register(show_help_button, CitizenMenuCb.filter(F.action == MenuAction.HELP))
+    return r

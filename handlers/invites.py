@@ -1,7 +1,7 @@
 """Officer invites: the deep link that binds an officer, and the admin's /undang.
 
-Two routers: ``router`` (the /start inv_... deep link, open to everyone; it must come before
-handlers.start) and ``admin_router`` (/undang and its buttons, admins only).
+Two routers: ``deep_link_router`` (the /start inv_... deep link, open to everyone; it must come
+before handlers.start) and ``admin_router`` (/undang and its buttons, in the admin audience).
 """
 
 from __future__ import annotations
@@ -21,18 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import set_role_commands
 from bot.config import Settings
-from bot.filters import IsAdmin
+from bot.domain.access import Actor
 from bot.services.officers import (
     INVITE_PREFIX,
     AgencyNotFound,
-    NotAllowed,
     RedeemOutcome,
     agency_choices,
     create_invite,
     find_agencies,
     redeem_invite,
 )
-from bot.services.roles import Roles
 from bot.ui.formatting import short_datetime
 from bot.ui.officer_admin import InvitePageCb, InvitePickCb, agency_picker
 from bot.ui.render import esc, esc_truncate
@@ -42,26 +40,18 @@ log = logging.getLogger(__name__)
 # How much of a search is echoed back: enough to spot a typo, never past Telegram's 4096.
 QUERY_ECHO = 100
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-
-admin_router = Router(name=f"{__name__}.admin")
-admin_router.message.filter(F.chat.type == "private", IsAdmin())
-admin_router.callback_query.filter(IsAdmin())
-
 
 class InviteForm(StatesGroup):
     agency = State()  # waiting for the admin to type (part of) an agency name
 
 
 # -- the deep link ---------------------------------------------------------------------------
-@router.message(CommandStart(deep_link=True, magic=F.args.startswith(INVITE_PREFIX)))
 async def open_invite(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
     citizen: Citizen,
-    roles: Roles,
+    actor: Actor,
     bot: Bot,
     i18n: I18n,
     locale: str,
@@ -80,7 +70,7 @@ async def open_invite(
             "/kotak: your agency's open reports, overdue first."
         ).format(agency=esc(result.agency.name))
     )
-    await _set_menu(bot, i18n, message.chat.id, locale, officer=True, admin=roles.is_admin)
+    await _set_menu(bot, i18n, message.chat.id, locale, officer=True, admin=actor.is_admin)
 
 
 def _refusal(outcome: RedeemOutcome) -> str:
@@ -104,16 +94,15 @@ async def _set_menu(bot: Bot, i18n: I18n, chat_id: int, locale: str, *, officer:
 
 
 # -- /undang (admins) ------------------------------------------------------------------------
-@admin_router.message(Command("undang"))
 async def invite_command(
-    message: Message, command: CommandObject, session: AsyncSession, roles: Roles,
+    message: Message, command: CommandObject, session: AsyncSession, actor: Actor,
     state: FSMContext,
 ) -> None:
     await state.set_state(InviteForm.agency)
     if query := (command.args or "").strip():
-        await _offer_matches(message, session, roles, query)
+        await _offer_matches(message, session, actor, query)
         return
-    agencies, page, pages = await agency_choices(session, roles=roles)
+    agencies, page, pages = await agency_choices(session, actor=actor)
     if not agencies:
         await state.clear()
         await message.answer(_("The agency directory is empty. Import it first with "
@@ -127,13 +116,12 @@ def _picker_text() -> str:
              "name, e.g. <i>PUPR</i> or <i>Kesehatan</i>.")
 
 
-@admin_router.message(InviteForm.agency, F.text, ~F.text.startswith("/"))
-async def agency_typed(message: Message, session: AsyncSession, roles: Roles) -> None:
-    await _offer_matches(message, session, roles, message.text or "")
+async def agency_typed(message: Message, session: AsyncSession, actor: Actor) -> None:
+    await _offer_matches(message, session, actor, message.text or "")
 
 
-async def _offer_matches(message: Message, session: AsyncSession, roles: Roles, query: str) -> None:
-    agencies = await find_agencies(session, query, roles=roles)
+async def _offer_matches(message: Message, session: AsyncSession, actor: Actor, query: str) -> None:
+    agencies = await find_agencies(session, query, actor=actor)
     if not agencies:
         await message.answer(
             _("No agency matches “{query}”. Type another part of its name.").format(
@@ -143,32 +131,26 @@ async def _offer_matches(message: Message, session: AsyncSession, roles: Roles, 
     await message.answer(_("Which agency?"), reply_markup=agency_picker(agencies))
 
 
-@admin_router.callback_query(InvitePageCb.filter())
 async def picker_page(
-    callback: CallbackQuery, callback_data: InvitePageCb, session: AsyncSession, roles: Roles
+    callback: CallbackQuery, callback_data: InvitePageCb, session: AsyncSession, actor: Actor
 ) -> None:
-    agencies, page, pages = await agency_choices(session, roles=roles, page=callback_data.page)
+    agencies, page, pages = await agency_choices(session, actor=actor, page=callback_data.page)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_text(_picker_text(), reply_markup=agency_picker(agencies, page, pages))
 
 
-@admin_router.callback_query(InvitePickCb.filter())
 async def agency_picked(
     callback: CallbackQuery,
     callback_data: InvitePickCb,
     session: AsyncSession,
-    citizen: Citizen,
-    roles: Roles,
+    actor: Actor,
     state: FSMContext,
     settings: Settings,
     bot: Bot,
 ) -> None:
     try:
-        created = await create_invite(session, callback_data.agency_id, roles=roles, created_by=citizen)
-    except NotAllowed:
-        await callback.answer(_("Only LAPOR! admins can do this."), show_alert=True)
-        return
+        created = await create_invite(session, callback_data.agency_id, actor=actor)
     except AgencyNotFound:
         await callback.answer(_("That agency no longer exists or is inactive."), show_alert=True)
         return
@@ -193,3 +175,20 @@ async def agency_picked(
             expires=short_datetime(created.invite.expires_at, ZoneInfo(settings.app.timezone)),
         ),
     )
+
+
+def deep_link_router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(open_invite, CommandStart(deep_link=True, magic=F.args.startswith(INVITE_PREFIX)))
+    return r
+
+
+def admin_router() -> Router:
+    r = Router(name=f"{__name__}.admin")
+    r.message.filter(F.chat.type == "private")
+    r.message.register(invite_command, Command("undang"))
+    r.message.register(agency_typed, InviteForm.agency, F.text, ~F.text.startswith("/"))
+    r.callback_query.register(picker_page, InvitePageCb.filter())
+    r.callback_query.register(agency_picked, InvitePickCb.filter())
+    return r

@@ -23,9 +23,6 @@ from bot.ui.render import esc
 from bot.ui.report_render import render_citizen_report, render_my_reports_page
 from storage.models import Citizen
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-
 TRACKING_EXAMPLE = "LPR-7K3M-Q9XD"
 
 
@@ -53,7 +50,6 @@ async def _send_report(
         )
 
 
-@router.message(Command("laporan"))
 async def my_reports(
     message: Message, session: AsyncSession, citizen: Citizen, locale: str
 ) -> None:
@@ -61,7 +57,6 @@ async def my_reports(
     await message.answer(text, reply_markup=keyboard)
 
 
-@router.callback_query(CitizenMenuCb.filter(F.action == MenuAction.MY_REPORTS))
 async def my_reports_button(
     callback: CallbackQuery, session: AsyncSession, citizen: Citizen, locale: str, bot: Bot
 ) -> None:
@@ -70,7 +65,6 @@ async def my_reports_button(
     await bot.send_message(callback.from_user.id, text, reply_markup=keyboard)
 
 
-@router.callback_query(MyReportsPageCb.filter())
 async def my_reports_page(
     callback: CallbackQuery,
     callback_data: MyReportsPageCb,
@@ -92,7 +86,6 @@ async def my_reports_page(
     await bot.send_message(callback.from_user.id, text, reply_markup=keyboard)
 
 
-@router.callback_query(OpenMyReportCb.filter())
 async def open_report(
     callback: CallbackQuery,
     callback_data: OpenMyReportCb,
@@ -112,7 +105,6 @@ async def open_report(
     )
 
 
-@router.message(Command("status"))
 async def status(
     message: Message,
     command: CommandObject,
@@ -154,3 +146,14 @@ async def status(
         )
         return
     await _send_report(bot, message.chat.id, view, calendar, locale, 0)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(my_reports, Command("laporan"))
+    r.callback_query.register(my_reports_button, CitizenMenuCb.filter(F.action == MenuAction.MY_REPORTS))
+    r.callback_query.register(my_reports_page, MyReportsPageCb.filter())
+    r.callback_query.register(open_report, OpenMyReportCb.filter())
+    r.message.register(status, Command("status"))
+    return r

@@ -16,28 +16,21 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.domain.enums import ReportStatus
+from bot.domain.access import Action, Actor, Refused
 from bot.domain.text_rules import REASON_MAX
-from bot.domain.workdays import WorkCalendar
-from bot.services import casework
-from bot.services.casework import CaseRefused, FileRef, Refusal, notifier
+from bot.services.casework import reporter
+from bot.services.casework.core import Casework
+from bot.services.casework.reporter import FileRef
 from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import ReporterAction, ReporterCb
 from bot.ui.case_render import refusal_text, text_rule_error, wrong_kind_text
-from bot.ui.render import esc
 from bot.ui.form_step import run_button_step, run_text_step
+from bot.ui.render import esc
 from storage.base import utcnow
-from storage.models import Citizen
-from storage.repositories.cases import CaseRepo
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
 _REPLY_CONTENT = F.text | F.photo | F.document | F.video
 
@@ -73,21 +66,22 @@ def _files_data(files: list[FileRef]) -> list[dict[str, Any]]:
     return [f.__dict__ for f in files]
 
 
-async def _own(session: AsyncSession, citizen: Citizen, report_id: int, status: ReportStatus):
-    report = await CaseRepo(session).get_with_details(report_id)
-    if report is None or report.citizen_id != citizen.id:
-        raise CaseRefused(Refusal.FORBIDDEN)
-    if report.status != status:
-        raise CaseRefused(Refusal.NOT_NOW)
-    return report
+async def _button_report(callback: CallbackQuery, session: AsyncSession, casework: Casework, actor: Actor,
+                         action: Action, report_id: int):
+    """The report a button of the reporter's is about, or None when refused (answered here)."""
+    try:
+        return await reporter.report_for(session, casework, actor, action, report_id, utcnow())
+    except Refused as exc:
+        await callback.answer(refusal_text(exc.reason), show_alert=True)
+        return None
 
 
-async def _send_reply(message: Message, session: AsyncSession, citizen: Citizen, n, report_id: int,
+async def _send_reply(message: Message, session: AsyncSession, casework: Casework, actor: Actor, report_id: int,
                       text: str | None, files: list[FileRef], state: FSMContext,
                       delivery: DeliveryWorker, *, continuing: bool = False) -> bool:
     report = await run_text_step(
         message, state, delivery,
-        casework.reporter_reply(session, n, citizen, report_id, text, files, utcnow(), continuing=continuing),
+        reporter.reporter_reply(session, casework, actor, report_id, text, files, utcnow(), continuing=continuing),
         keep_state=True,  # the files of an album follow, one message each
     )
     if report is None:
@@ -102,13 +96,10 @@ async def _send_reply(message: Message, session: AsyncSession, citizen: Citizen,
     return True
 
 
-@router.callback_query(ReporterCb.filter(F.a == ReporterAction.REPLY))
 async def reply_button(callback: CallbackQuery, callback_data: ReporterCb, session: AsyncSession,
-                       citizen: Citizen, state: FSMContext, bot: Bot) -> None:
-    try:
-        report = await _own(session, citizen, callback_data.r, ReportStatus.AWAITING_REPORTER)
-    except CaseRefused as exc:
-        await callback.answer(refusal_text(exc.refusal), show_alert=True)
+                       casework: Casework, actor: Actor, state: FSMContext, bot: Bot) -> None:
+    report = await _button_report(callback, session, casework, actor, Action.REPLY, callback_data.r)
+    if report is None:
         return
     await callback.answer()
     await state.set_state(ReporterForm.answer)
@@ -120,43 +111,38 @@ async def reply_button(callback: CallbackQuery, callback_data: ReporterCb, sessi
     )
 
 
-@router.message(ReporterForm.answer, _REPLY_CONTENT, _not_command)
-async def answer_given(message: Message, session: AsyncSession, citizen: Citizen, settings: Settings,
-                       i18n: I18n, calendar: WorkCalendar, state: FSMContext, delivery: DeliveryWorker) -> None:
+async def answer_given(message: Message, session: AsyncSession, casework: Casework, actor: Actor,
+                       state: FSMContext, delivery: DeliveryWorker) -> None:
     report_id = int((await state.get_data()).get("report_id", 0))
     text, files = _content(message)
     if not files and not (text or "").strip():
         # Nothing to pass on: ask again rather than drop the question the citizen is answering.
         await message.answer(text_rule_error("too_short", 1))
         return
-    await _send_reply(message, session, citizen, notifier(settings, i18n, calendar), report_id, text,
-                      files, state, delivery)
+    await _send_reply(message, session, casework, actor, report_id, text, files, state, delivery)
 
 
-@router.message(ReporterForm.more, _REPLY_CONTENT, _not_command)
-async def more_given(message: Message, session: AsyncSession, citizen: Citizen, settings: Settings,
-                     i18n: I18n, calendar: WorkCalendar, state: FSMContext, delivery: DeliveryWorker) -> None:
+async def more_given(message: Message, session: AsyncSession, casework: Casework, actor: Actor,
+                     state: FSMContext, delivery: DeliveryWorker) -> None:
     report_id = int((await state.get_data()).get("report_id", 0))
-    if not await casework.accepts_more_reply(session, citizen, report_id):
+    if not await reporter.accepts_more_reply(session, actor, report_id):
         # The dialogue moved on (the officer answered): this message is something new.
         await state.clear()
         raise SkipHandler
     text, files = _content(message)
-    if await _send_reply(message, session, citizen, notifier(settings, i18n, calendar), report_id, text,
-                         files, state, delivery, continuing=True):
+    if await _send_reply(message, session, casework, actor, report_id, text, files, state, delivery,
+                         continuing=True):
         await message.answer(_("Added to your answer."))
 
 
-@router.message(StateFilter(None), _REPLY_CONTENT, _not_command)
-async def unprompted(message: Message, session: AsyncSession, citizen: Citizen, settings: Settings,
-                     i18n: I18n, calendar: WorkCalendar, state: FSMContext, delivery: DeliveryWorker) -> None:
-    pending = await casework.pending_questions(session, citizen)
+async def unprompted(message: Message, session: AsyncSession, casework: Casework, actor: Actor,
+                     state: FSMContext, delivery: DeliveryWorker) -> None:
+    pending = await reporter.pending_questions(session, actor)
     if not pending:
         raise SkipHandler
     text, files = _content(message)
     if len(pending) == 1:
-        await _send_reply(message, session, citizen, notifier(settings, i18n, calendar), pending[0].id,
-                          text, files, state, delivery)
+        await _send_reply(message, session, casework, actor, pending[0].id, text, files, state, delivery)
         return
     await state.set_state(ReporterForm.choose)
     await state.set_data({"text": text, "files": _files_data(files)})
@@ -166,25 +152,20 @@ async def unprompted(message: Message, session: AsyncSession, citizen: Citizen, 
     )
 
 
-@router.callback_query(ReporterCb.filter(F.a == ReporterAction.CHOOSE), ReporterForm.choose)
-async def chosen(callback: CallbackQuery, callback_data: ReporterCb, session: AsyncSession, citizen: Citizen,
-                 settings: Settings, i18n: I18n, calendar: WorkCalendar, state: FSMContext,
-                 delivery: DeliveryWorker) -> None:
+async def chosen(callback: CallbackQuery, callback_data: ReporterCb, session: AsyncSession,
+                 casework: Casework, actor: Actor, state: FSMContext, delivery: DeliveryWorker) -> None:
     data = await state.get_data()
     files = [FileRef(**f) for f in data.get("files", [])]
     await callback.answer()
     assert isinstance(callback.message, Message)
-    await _send_reply(callback.message, session, citizen, notifier(settings, i18n, calendar), callback_data.r,
-                      data.get("text"), files, state, delivery)
+    await _send_reply(callback.message, session, casework, actor, callback_data.r, data.get("text"), files,
+                      state, delivery)
 
 
-@router.callback_query(ReporterCb.filter(F.a == ReporterAction.SATISFIED))
 async def satisfied(callback: CallbackQuery, callback_data: ReporterCb, session: AsyncSession,
-                    citizen: Citizen, bot: Bot) -> None:
-    try:
-        report = await _own(session, citizen, callback_data.r, ReportStatus.ANSWERED)
-    except CaseRefused as exc:
-        await callback.answer(refusal_text(exc.refusal), show_alert=True)
+                    casework: Casework, actor: Actor, bot: Bot) -> None:
+    report = await _button_report(callback, session, casework, actor, Action.RATE, callback_data.r)
+    if report is None:
         return
     await callback.answer()
     await bot.send_message(
@@ -195,12 +176,10 @@ async def satisfied(callback: CallbackQuery, callback_data: ReporterCb, session:
     )
 
 
-@router.callback_query(ReporterCb.filter(F.a == ReporterAction.RATE))
-async def rated(callback: CallbackQuery, callback_data: ReporterCb, session: AsyncSession, citizen: Citizen,
-                settings: Settings, i18n: I18n, calendar: WorkCalendar, state: FSMContext,
-                delivery: DeliveryWorker, bot: Bot) -> None:
-    report = await run_button_step(callback, delivery, casework.accept_answer(
-        session, notifier(settings, i18n, calendar), citizen, callback_data.r, callback_data.v, utcnow()
+async def rated(callback: CallbackQuery, callback_data: ReporterCb, session: AsyncSession, casework: Casework,
+                actor: Actor, state: FSMContext, delivery: DeliveryWorker, bot: Bot) -> None:
+    report = await run_button_step(callback, delivery, reporter.accept_answer(
+        session, casework, actor, callback_data.r, callback_data.v, utcnow()
     ))
     if report is None:
         return
@@ -215,17 +194,15 @@ async def rated(callback: CallbackQuery, callback_data: ReporterCb, session: Asy
     )
 
 
-@router.message(ReporterForm.comment, F.text, _not_command)
-async def comment_given(message: Message, session: AsyncSession, citizen: Citizen, settings: Settings,
-                        i18n: I18n, calendar: WorkCalendar, state: FSMContext, delivery: DeliveryWorker) -> None:
+async def comment_given(message: Message, session: AsyncSession, casework: Casework, actor: Actor,
+                        state: FSMContext, delivery: DeliveryWorker) -> None:
     report_id = int((await state.get_data()).get("report_id", 0))
-    if await run_text_step(message, state, delivery, casework.add_rating_comment(
-        session, notifier(settings, i18n, calendar), citizen, report_id, message.text or "", utcnow()
+    if await run_text_step(message, state, delivery, reporter.add_rating_comment(
+        session, casework, actor, report_id, message.text or "", utcnow()
     )) is not None:
         await message.answer(_("Thank you, your comment was passed on to the agency."))
 
 
-@router.callback_query(ReporterCb.filter(F.a == ReporterAction.SKIP_COMMENT))
 async def comment_skipped(callback: CallbackQuery, callback_data: ReporterCb, state: FSMContext) -> None:
     # Only the comment step of this very report ends here: an old or forged Skip must not cost
     # a form (or another step) the citizen is in the middle of.
@@ -235,15 +212,10 @@ async def comment_skipped(callback: CallbackQuery, callback_data: ReporterCb, st
     await callback.answer(_("Thank you!"))
 
 
-@router.callback_query(ReporterCb.filter(F.a == ReporterAction.NOT_SOLVED))
 async def not_solved(callback: CallbackQuery, callback_data: ReporterCb, session: AsyncSession,
-                     citizen: Citizen, calendar: WorkCalendar, state: FSMContext, bot: Bot) -> None:
-    try:
-        report = await _own(session, citizen, callback_data.r, ReportStatus.ANSWERED)
-        if report.reply_due is not None and calendar.today() > report.reply_due:
-            raise CaseRefused(Refusal.TOO_LATE)
-    except CaseRefused as exc:
-        await callback.answer(refusal_text(exc.refusal), show_alert=True)
+                     casework: Casework, actor: Actor, state: FSMContext, bot: Bot) -> None:
+    report = await _button_report(callback, session, casework, actor, Action.DISPUTE, callback_data.r)
+    if report is None:
         return
     await callback.answer()
     await state.set_state(ReporterForm.dispute)
@@ -255,16 +227,14 @@ async def not_solved(callback: CallbackQuery, callback_data: ReporterCb, session
     )
 
 
-@router.message(ReporterForm.dispute, F.text, _not_command)
-async def dispute_given(message: Message, session: AsyncSession, citizen: Citizen, settings: Settings,
-                        i18n: I18n, calendar: WorkCalendar, state: FSMContext, delivery: DeliveryWorker) -> None:
+async def dispute_given(message: Message, session: AsyncSession, casework: Casework, actor: Actor,
+                        state: FSMContext, delivery: DeliveryWorker) -> None:
     report_id = int((await state.get_data()).get("report_id", 0))
-    await run_text_step(message, state, delivery, casework.dispute_answer(
-        session, notifier(settings, i18n, calendar), citizen, report_id, message.text or "", utcnow()
+    await run_text_step(message, state, delivery, reporter.dispute_answer(
+        session, casework, actor, report_id, message.text or "", utcnow()
     ))
 
 
-@router.message(Command("batal", "cancel"), StateFilter(ReporterForm))
 async def cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Cancelled."))
@@ -279,10 +249,29 @@ _EXPECTS = {
 }
 
 
-@router.message(StateFilter(ReporterForm.answer, ReporterForm.comment, ReporterForm.dispute), _not_command)
 async def wrong_kind(message: Message, state: FSMContext) -> None:
     expects = _EXPECTS.get(await state.get_state() or "", "reply")
     markup = None
     if expects == "comment":
         markup = kb.skip_comment_kb(int((await state.get_data()).get("report_id", 0)))
     await message.answer(wrong_kind_text(expects, REASON_MAX), reply_markup=markup)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.callback_query.register(reply_button, ReporterCb.filter(F.a == ReporterAction.REPLY))
+    r.message.register(answer_given, ReporterForm.answer, _REPLY_CONTENT, _not_command)
+    r.message.register(more_given, ReporterForm.more, _REPLY_CONTENT, _not_command)
+    r.message.register(unprompted, StateFilter(None), _REPLY_CONTENT, _not_command)
+    r.callback_query.register(chosen, ReporterCb.filter(F.a == ReporterAction.CHOOSE), ReporterForm.choose)
+    r.callback_query.register(satisfied, ReporterCb.filter(F.a == ReporterAction.SATISFIED))
+    r.callback_query.register(rated, ReporterCb.filter(F.a == ReporterAction.RATE))
+    r.message.register(comment_given, ReporterForm.comment, F.text, _not_command)
+    r.callback_query.register(comment_skipped, ReporterCb.filter(F.a == ReporterAction.SKIP_COMMENT))
+    r.callback_query.register(not_solved, ReporterCb.filter(F.a == ReporterAction.NOT_SOLVED))
+    r.message.register(dispute_given, ReporterForm.dispute, F.text, _not_command)
+    r.message.register(cancel, Command("batal", "cancel"), StateFilter(ReporterForm))
+    r.message.register(wrong_kind, StateFilter(ReporterForm.answer, ReporterForm.comment, ReporterForm.dispute),
+                       _not_command)
+    return r

@@ -36,9 +36,6 @@ from bot.ui.render import esc
 from handlers.help import continue_hint
 from storage.models import Citizen
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-
 INVITE_PREFIX = "inv_"
 
 
@@ -92,7 +89,6 @@ async def send_menu(bot: Bot, chat_id: int, greeting: str, in_form: bool) -> Non
 
 
 # -- /start --------------------------------------------------------------------------------------
-@router.message(CommandStart(), _not_invite)
 async def start(message: Message, citizen: Citizen, state: FSMContext, bot: Bot) -> None:
     name = esc(citizen.first_name) or _("there")
     if citizen.consent_at is not None:
@@ -114,12 +110,10 @@ async def start(message: Message, citizen: Citizen, state: FSMContext, bot: Bot)
     )
 
 
-@router.message(Command("bahasa", "language"))
 async def choose_language(message: Message, locale: str) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_keyboard(locale))
 
 
-@router.callback_query(LanguageCb.filter())
 async def language_chosen(
     callback: CallbackQuery,
     callback_data: LanguageCb,
@@ -151,8 +145,6 @@ def _for_report(callback_data: ConsentCb | ConsentForReportCb) -> bool:
     return isinstance(callback_data, ConsentForReportCb)
 
 
-@router.callback_query(ConsentCb.filter(F.action == ConsentAction.ACCEPT))
-@router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.ACCEPT))
 async def consent_accepted(
     callback: CallbackQuery,
     callback_data: ConsentCb | ConsentForReportCb,
@@ -188,8 +180,6 @@ async def consent_accepted(
     )
 
 
-@router.callback_query(ConsentCb.filter(F.action == ConsentAction.DECLINE))
-@router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.DECLINE))
 async def consent_declined(
     callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot,
     state: FSMContext,
@@ -215,8 +205,6 @@ async def consent_declined(
     )
 
 
-@router.callback_query(ConsentCb.filter(F.action == ConsentAction.SHOW))
-@router.callback_query(ConsentForReportCb.filter(F.action == ConsentAction.SHOW))
 async def consent_shown_again(
     callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot
 ) -> None:
@@ -232,3 +220,18 @@ async def _drop_buttons(callback: CallbackQuery) -> None:
     # Pressed buttons go, so an old notice cannot be answered twice.
     if isinstance(callback.message, Message) and callback.message.reply_markup is not None:
         await callback.message.edit_reply_markup(reply_markup=None)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(start, CommandStart(), _not_invite)
+    r.message.register(choose_language, Command("bahasa", "language"))
+    r.callback_query.register(language_chosen, LanguageCb.filter())
+    r.callback_query.register(consent_accepted, ConsentForReportCb.filter(F.action == ConsentAction.ACCEPT))
+    r.callback_query.register(consent_accepted, ConsentCb.filter(F.action == ConsentAction.ACCEPT))
+    r.callback_query.register(consent_declined, ConsentForReportCb.filter(F.action == ConsentAction.DECLINE))
+    r.callback_query.register(consent_declined, ConsentCb.filter(F.action == ConsentAction.DECLINE))
+    r.callback_query.register(consent_shown_again, ConsentForReportCb.filter(F.action == ConsentAction.SHOW))
+    r.callback_query.register(consent_shown_again, ConsentCb.filter(F.action == ConsentAction.SHOW))
+    return r

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.domain.workdays import WorkCalendar
+from bot.jobs.base import JobContext
+from bot.ui.notifier import OutboxNotifier
 from storage.models import Agency, Citizen, Officer, Report
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -76,3 +78,10 @@ async def add_report(session, citizen: Citizen, status: str, **fields) -> Report
 
 
 D_MON = date(2024, 5, 20)
+
+
+def job_context(session_factory, settings: Settings, i18n, now: datetime) -> JobContext:
+    """What the scheduler gives a job, at ``now``."""
+    calendar = make_calendar(settings)
+    notifier = OutboxNotifier(i18n, calendar, settings.notifications)
+    return JobContext(session_factory, settings, calendar, notifier, now)

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
-
 from bot.config import Settings
 from bot.domain.workdays import WorkCalendar
-from bot.jobs.base import SessionFactory, language_of, lease_of, rendering, run_leased
-from bot.services.notification_policy import (
-    Recipient,
-    digest_run_key,
-    group_digest,
-    not_before,
-)
-from bot.services.outbox import enqueue_message
-from bot.ui.render import split_html
-from storage.models.citizen import Citizen
+from bot.jobs.base import JobContext, run_leased
+from bot.services.notices import Digest
+from bot.services.notification_policy import RecipientKind, digest_run_key, group_digest
+from bot.services.ports import Recipient
+from storage.repositories.citizens import CitizenRepo
 from storage.repositories.jobs import JobRepo
 
 JOB_NAME = "digest"
@@ -39,61 +31,39 @@ def latest_slot(now: datetime, settings: Settings, calendar: WorkCalendar) -> da
     raise AssertionError("unreachable: some digest time falls within two days")
 
 
-async def send_digests(
-    session_factory: SessionFactory,
-    settings: Settings,
-    calendar: WorkCalendar,
-    i18n: I18n,
-    now: datetime,
-) -> int | None:
+async def send_digests(ctx: JobContext) -> int | None:
     """Digest messages written, or None when another process has this slot. Runs in either
     citizen mode, so updates held back before a switch to "immediate" still go out."""
-    if not settings.notifications.digest_times:
+    if not ctx.settings.notifications.digest_times:
         return None
-    slot = latest_slot(now, settings, calendar)
+    slot = latest_slot(ctx.now, ctx.settings, ctx.calendar)
 
     async def body() -> int:
-        return await flush_digests(session_factory, settings, calendar, i18n, now)
+        return await flush_digests(ctx)
 
-    return await run_leased(
-        session_factory, JOB_NAME, digest_run_key(slot, calendar.tz), now, lease_of(settings), body
-    )
+    return await run_leased(ctx.session_factory, JOB_NAME, digest_run_key(slot, ctx.calendar.tz), ctx.now,
+                            ctx.lease, body)
 
 
-async def flush_digests(
-    session_factory: SessionFactory,
-    settings: Settings,
-    calendar: WorkCalendar,
-    i18n: I18n,
-    now: datetime,
-) -> int:
-    async with session_factory() as session:
-        items = await JobRepo(session).pending_digest_items(now)
+async def flush_digests(ctx: JobContext) -> int:
+    async with ctx.session_factory() as session:
+        items = await JobRepo(session).pending_digest_items(ctx.now)
         grouped = group_digest(items)
     written = 0
     for citizen_id, citizen_items in grouped.items():
-        async with session_factory() as session:
+        async with ctx.session_factory() as session:
             repo = JobRepo(session)
             ids = [i.id for i in citizen_items]
             # Stamped and enqueued in one transaction; if anyone stamped some first, this
             # citizen's digest is theirs to send.
-            if await repo.mark_digested(ids, now) != len(ids):
+            if await repo.mark_digested(ids, ctx.now) != len(ids):
                 await session.rollback()
                 continue
-            citizen = await session.get(Citizen, citizen_id)
-            with rendering(i18n, language_of(citizen.language, settings)):
-                header = _("<b>Updates on your reports</b>")
-            wait = not_before(now, Recipient.CITIZEN, settings.notifications, calendar.tz)
-            for text in split_html([header] + [i.text for i in citizen_items]):
-                await enqueue_message(
-                    session,
-                    citizen_items[0].chat_id,
-                    text,
-                    citizen_id=citizen_id,
-                    group_key=f"{JOB_NAME}:{citizen_id}",
-                    not_before=wait,
-                )
+            citizen = await CitizenRepo(session).get(citizen_id)
+            to = Recipient(citizen_items[0].chat_id, citizen.language if citizen else None,
+                           RecipientKind.CITIZEN, citizen_id)
+            await ctx.notifier.send(session, to, Digest([i.text for i in citizen_items]), now=ctx.now,
+                                    group_key=f"{JOB_NAME}:{citizen_id}")
             await session.commit()
             written += 1
     return written
-

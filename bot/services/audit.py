@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import access
+from bot.domain.access import Action, Actor
 from storage.models import AuditLog, Citizen
+from storage.repositories.audit import AuditRepo
 
 
 class AuditAction:
@@ -28,30 +30,23 @@ class AuditAction:
 
 async def record(
     session: AsyncSession,
-    actor: Citizen | None,
+    actor: Actor | None,
     action: str,
     target: str | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> AuditLog:
-    """Add an audit entry (``actor`` None: the command line). Flushes, never commits."""
+    """Add an audit entry (an actor without a citizen row: the command line). Flushes, never
+    commits."""
     entry = AuditLog(
-        actor_citizen_id=actor.id if actor is not None else None,
+        actor_citizen_id=actor.citizen_id if actor is not None else None,
         actor_telegram_id=actor.telegram_id if actor is not None else None,
         action=action,
         target=target,
         detail=dict(detail or {}),
     )
-    session.add(entry)
-    await session.flush()
-    return entry
+    return await AuditRepo(session).add(entry)
 
 
-async def latest(session: AsyncSession, limit: int = 20) -> list[tuple[AuditLog, Citizen | None]]:
-    """The newest entries first, each with its actor's citizen row when there is one."""
-    rows = await session.execute(
-        select(AuditLog, Citizen)
-        .outerjoin(Citizen, Citizen.id == AuditLog.actor_citizen_id)
-        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
-        .limit(limit)
-    )
-    return [(log, citizen) for log, citizen in rows.all()]
+async def latest(session: AsyncSession, actor: Actor, limit: int = 20) -> list[tuple[AuditLog, Citizen | None]]:
+    access.ensure(actor, Action.ADMINISTER)
+    return await AuditRepo(session).latest(limit)

@@ -21,24 +21,22 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain import access
+from bot.domain.access import Action, Actor
 from bot.services import audit
+from bot.services.notices import Notice
 from bot.services.outbox import enqueue
-from bot.services.roles import Roles
+from bot.services.ports import Notifier
 from storage.base import utcnow
-from storage.models import Broadcast, Citizen
+from storage.models import Agency, Broadcast
 from storage.models.outbox import OutboxStatus
 from storage.repositories.agencies import AgencyRepo
 from storage.repositories.broadcasts import BroadcastRepo
 from storage.repositories.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
-
-
-class NotAllowed(PermissionError):
-    pass
 
 
 class EmptyAudience(ValueError):
@@ -96,11 +94,6 @@ def group_key(broadcast_id: int) -> str:
     return f"broadcast:{broadcast_id}"
 
 
-def _require_admin(roles: Roles) -> None:
-    if not roles.is_admin:
-        raise NotAllowed("admins only")
-
-
 async def recipients(
     session: AsyncSession, audience: Audience, *, admin_ids: Collection[int]
 ) -> list[tuple[int, int]]:
@@ -116,10 +109,16 @@ async def recipients(
 
 
 async def count_recipients(
-    session: AsyncSession, audience: Audience, *, roles: Roles, admin_ids: Collection[int]
+    session: AsyncSession, audience: Audience, *, actor: Actor, admin_ids: Collection[int]
 ) -> int:
-    _require_admin(roles)
+    access.ensure(actor, Action.ADMINISTER)
     return len(await recipients(session, audience, admin_ids=admin_ids))
+
+
+async def audience_agency(session: AsyncSession, agency_id: int, *, actor: Actor) -> Agency | None:
+    """The agency whose officers an announcement would reach, if it still exists."""
+    access.ensure(actor, Action.ADMINISTER)
+    return await AgencyRepo(session).get(agency_id)
 
 
 # -- quiet hours ------------------------------------------------------------------------------
@@ -150,8 +149,7 @@ async def start_broadcast(
     draft: Draft,
     audience: Audience,
     *,
-    roles: Roles,
-    actor: Citizen | None,
+    actor: Actor,
     admin_ids: Collection[int],
     progress_chat_id: int | None = None,
     language: str | None = None,
@@ -162,7 +160,7 @@ async def start_broadcast(
 
     ``quiet_hours`` is given only when the configuration applies them to announcements.
     """
-    _require_admin(roles)
+    access.ensure(actor, Action.ADMINISTER)
     now = now or utcnow()
     if audience.agency_id is not None and await AgencyRepo(session).get(audience.agency_id) is None:
         raise EmptyAudience("no such agency")
@@ -171,7 +169,7 @@ async def start_broadcast(
         raise EmptyAudience("nobody to send to")
     broadcast = await BroadcastRepo(session).add(
         Broadcast(
-            created_by_id=actor.id if actor else None,
+            created_by_id=actor.citizen_id,
             audience=audience.kind.value,
             agency_id=audience.agency_id,
             text=draft.text,
@@ -198,12 +196,11 @@ async def start_broadcast(
 
 
 async def stop_broadcast(
-    session: AsyncSession, broadcast_id: int, *, roles: Roles, actor: Citizen | None,
-    now: datetime | None = None,
+    session: AsyncSession, broadcast_id: int, *, actor: Actor, now: datetime | None = None,
 ) -> int | None:
     """Cancel what is not sent yet; returns how many rows were cancelled, None if the
     broadcast does not exist or had already ended. Rows already handed to Telegram finish."""
-    _require_admin(roles)
+    access.ensure(actor, Action.ADMINISTER)
     now = now or utcnow()
     repo = BroadcastRepo(session)
     if await repo.get(broadcast_id) is None:
@@ -218,9 +215,9 @@ async def stop_broadcast(
     return cancelled
 
 
-async def history(session: AsyncSession, *, roles: Roles, limit: int = 10
+async def history(session: AsyncSession, *, actor: Actor, limit: int = 10
                   ) -> list[tuple[Broadcast, Progress]]:
-    _require_admin(roles)
+    access.ensure(actor, Action.ADMINISTER)
     out = []
     for b in await BroadcastRepo(session).recent(limit):
         out.append((b, await progress(session, b)))
@@ -268,6 +265,26 @@ async def progress(session: AsyncSession, broadcast: Broadcast, *, now: datetime
     return compute_progress(counts, started_at=broadcast.created_at, now=now or utcnow(), rate=rate)
 
 
+@dataclass(frozen=True)
+class BroadcastProgress(Notice):
+    """The live progress message of an announcement (edited in place, with a stop button while
+    it runs)."""
+
+    broadcast: Broadcast
+    progress: Progress
+
+    @property
+    def running(self) -> bool:
+        return self.broadcast.status == BroadcastStatus.SENDING
+
+
+async def progress_shown_in(session: AsyncSession, broadcast_id: int, chat_id: int, message_id: int) -> None:
+    """Remember the message that shows the progress, so a restart edits it rather than
+    sending another."""
+    await BroadcastRepo(session).set_progress_message(broadcast_id, chat_id, message_id)
+    await session.commit()
+
+
 class BroadcastMonitor:
     """Keeps one edited progress message per running broadcast.
 
@@ -279,14 +296,14 @@ class BroadcastMonitor:
         self,
         bot: Bot,
         session_factory: async_sessionmaker[AsyncSession],
-        i18n: I18n,
+        notifier: Notifier,
         *,
         rate: float = 25.0,
         interval: float = 3.0,
     ) -> None:
         self._bot = bot
         self._session_factory = session_factory
-        self._i18n = i18n
+        self._notifier = notifier
         self._rate = rate
         self._interval = interval
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -322,8 +339,6 @@ class BroadcastMonitor:
 
     async def refresh(self, broadcast_id: int) -> Progress | None:
         """One update of the progress message; returns None once there is nothing to watch."""
-        from bot.ui.admin_keyboards import broadcast_progress_text, broadcast_stop_keyboard
-
         now = utcnow()
         async with self._session_factory() as session:
             repo = BroadcastRepo(session)
@@ -336,11 +351,9 @@ class BroadcastMonitor:
                 await session.commit()
                 broadcast = await repo.get(broadcast_id)
                 assert broadcast is not None
-            running = broadcast.status == BroadcastStatus.SENDING
-            locale = broadcast.language or self._i18n.default_locale
-            with self._i18n.context(), self._i18n.use_locale(locale):
-                text = broadcast_progress_text(broadcast, state)
-                markup = broadcast_stop_keyboard(broadcast_id) if running else None
+            shown = BroadcastProgress(broadcast, state)
+            running = shown.running
+            text, markup = self._notifier.render(shown, broadcast.language)
             chat_id, message_id = broadcast.progress_chat_id, broadcast.progress_message_id
             if chat_id is not None and message_id is None:
                 # Crashed between committing the broadcast and showing its progress message.

@@ -205,39 +205,30 @@ class DeliveryWorker:
             self._limiter.pause(exc.retry_after)
             next_at = self._clock() + timedelta(seconds=exc.retry_after)
             log.warning("flood control: pausing delivery for %ss", exc.retry_after)
-            await self._write(
-                lambda repo: repo.mark_retry(job.id, next_at, exc.message, count_attempt=False)
-            )
+            reason = exc.message
+            await self._write(lambda repo: repo.mark_retry(job.id, next_at, reason, count_attempt=False))
         except TelegramMigrateToChat as exc:
             # The group became a supergroup: same conversation, new id.
+            reason, new_chat_id = exc.message, exc.migrate_to_chat_id
             await self._write(
-                lambda repo: repo.mark_retry(
-                    job.id,
-                    self._clock(),
-                    exc.message,
-                    count_attempt=False,
-                    chat_id=exc.migrate_to_chat_id,
-                )
+                lambda repo: repo.mark_retry(job.id, self._clock(), reason, count_attempt=False, chat_id=new_chat_id)
             )
         except TelegramForbiddenError as exc:
             log.info("outbox row %s: recipient unreachable", job.id)
-            now = self._clock()
+            now, reason = self._clock(), exc.message
             await self._write(
-                lambda repo: repo.mark_unreachable(
-                    job.id, now, exc.message, chat_id=job.chat_id, citizen_id=job.citizen_id
-                )
+                lambda repo: repo.mark_unreachable(job.id, now, reason, chat_id=job.chat_id, citizen_id=job.citizen_id)
             )
         except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as exc:
             # Sending it again would get the same answer; keep the reason for the admin.
             log.warning("outbox row %s rejected by Telegram: %s", job.id, exc.message)
-            await self._write(lambda repo: repo.mark_failed(job.id, exc.message))
+            reason = exc.message
+            await self._write(lambda repo: repo.mark_failed(job.id, reason))
         except TelegramUnauthorizedError as exc:
             log.error("bot token rejected by Telegram; pausing delivery")
             self._limiter.pause(_UNAUTHORIZED_PAUSE)
-            now = self._clock()
-            await self._write(
-                lambda repo: repo.mark_retry(job.id, now, exc.message, count_attempt=False)
-            )
+            now, reason = self._clock(), exc.message
+            await self._write(lambda repo: repo.mark_retry(job.id, now, reason, count_attempt=False))
         except Exception as exc:
             # Network errors, timeouts, 5xx, undecodable answers, anything unexpected: later.
             await self._retry(job, exc)

@@ -1,8 +1,8 @@
 """Exports for the annual evaluation: one row per report received in a year, CSV or XLSX.
 
-Identity rule (domain.md, "Privacy"): the reporter's name and username appear only for reports
-that are not anonymous, and exports go to admins only (the chat command and the server's command
-line). Confidential reports are marked; no report's title or body is exported at all.
+Identity rule (``bot.domain.privacy``, Viewer.EXPORT): the reporter's name and username appear
+only for reports that are not anonymous, and exports go to admins only (the chat command and the
+server's command line). Confidential reports are marked; no report's title or body is exported.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import astuple, dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from aiogram.utils.i18n import gettext as _
@@ -18,18 +18,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import access
+from bot.domain.access import Action, Actor
 from bot.domain.enums import Privacy, ReportStatus
 from bot.domain.lifecycle import TERMINAL
+from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
 from bot.domain.workdays import WorkCalendar
 from bot.services import audit
-from bot.services.roles import Roles
 from bot.services.statistics import ENDED_KINDS, ended_at, local_bounds
-from storage.models import Citizen
 from storage.repositories.stats import Reporter, ReportFact, StatsRepo
-
-
-class NotAllowed(PermissionError):
-    pass
 
 
 class ExportFormat(StrEnum):
@@ -93,13 +90,15 @@ def deadline_outcome(done_at: date | None, due: date | None, still_open: bool, t
 
 def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str],
               cal: WorkCalendar, today: date) -> ExportRow:
-    local = (lambda dt: cal.local_date(dt) if dt is not None else None)
+    def local(dt: datetime | None) -> date | None:
+        return cal.local_date(dt) if dt is not None else None
+
     still_open = fact.status not in TERMINAL
     decided = fact.assigned_at
     if decided is None and fact.status in (ReportStatus.REJECTED, ReportStatus.ARCHIVED):
         decided = ended_at(fact)
     submitted = cal.local_date(fact.submitted_at)
-    anonymous = fact.privacy == Privacy.ANONYMOUS
+    shown = reporter_identity(Viewer.EXPORT, fact.privacy)
     name = " ".join(p for p in (reporter.first_name, reporter.last_name) if p)
     return ExportRow(
         tracking_id=fact.tracking_id,
@@ -118,16 +117,15 @@ def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str]
         privacy=fact.privacy,
         confidential=_("yes") if fact.privacy == Privacy.CONFIDENTIAL else _("no"),
         # The most sensitive data in the system: never for anonymous reports.
-        reporter_name="" if anonymous else name,
+        reporter_name=name if IdentityPart.NAME in shown else "",
         # Without "@": a leading "@" starts a formula in some spreadsheets.
-        reporter_username="" if anonymous or not reporter.username else reporter.username,
+        reporter_username=(reporter.username or "") if IdentityPart.USERNAME in shown else "",
     )
 
 
-async def export_rows(session: AsyncSession, year: int, cal: WorkCalendar, *, roles: Roles,
+async def export_rows(session: AsyncSession, year: int, cal: WorkCalendar, *, actor: Actor,
                       today: date | None = None) -> list[ExportRow]:
-    if not roles.is_admin:
-        raise NotAllowed("admins only")
+    access.ensure(actor, Action.ADMINISTER)
     today = today or cal.today()
     start, end = local_bounds(year, cal)
     repo = StatsRepo(session)
@@ -180,11 +178,11 @@ class ExportFile:
 
 
 async def export_year(
-    session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, *, roles: Roles,
-    actor: Citizen | None, today: date | None = None,
+    session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, *, actor: Actor,
+    today: date | None = None,
 ) -> ExportFile:
     """The file, with the export recorded in the audit trail (committed here)."""
-    rows = await export_rows(session, year, cal, roles=roles, today=today)
+    rows = await export_rows(session, year, cal, actor=actor, today=today)
     content = to_csv(rows) if fmt is ExportFormat.CSV else to_xlsx(rows, f"LAPOR {year}")
     await audit.record(session, actor, audit.AuditAction.EXPORT, f"export:{year}",
                        {"format": fmt.value, "rows": len(rows)})

@@ -8,7 +8,7 @@ a file may be attached; ``submit_report`` turns a finished draft into a report.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
@@ -18,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.deadlines import completion_due, verify_due
-from bot.domain.enums import ActorRole, Classification, EventKind, Privacy, ReportStatus
+from bot.domain.enums import ActorRole, AgencyKind, Classification, EventKind, Privacy, ReportStatus
 from bot.domain.tracking import new_tracking_id
 from bot.domain.workdays import WorkCalendar
-from storage.models import Attachment, Citizen, Report, ReportEvent
+from storage.models import Agency, Attachment, Citizen, Report, ReportEvent
+from storage.repositories.agencies import AgencyRepo
 from storage.repositories.reports import ReportRepo
 
 TRACKING_ID_ATTEMPTS = 8
@@ -285,3 +286,38 @@ def _build_report(
         verify_due=verify_due(now, calendar),
         completion_due=completion_due(now, classification, supervisory, calendar),
     )
+
+
+# -- the agency directory, as the form browses it -------------------------------------------
+@dataclass(frozen=True)
+class AgencyPage:
+    agencies: Sequence[Agency]
+    total: int
+
+
+async def kecamatan(session: AsyncSession, agency_id: int) -> Agency | None:
+    """An active kecamatan, whose kelurahan and desa the form lists."""
+    agency = await AgencyRepo(session).get_active(agency_id)
+    return agency if agency is not None and agency.kind == AgencyKind.KECAMATAN else None
+
+
+async def villages_of(session: AsyncSession, kecamatan_id: int, page: int, page_size: int) -> AgencyPage:
+    repo = AgencyRepo(session)
+    rows = await repo.children(kecamatan_id, offset=page * page_size, limit=page_size)
+    return AgencyPage(rows, await repo.count_children(kecamatan_id))
+
+
+async def agencies_of_kind(session: AsyncSession, kind: str, page: int, page_size: int) -> AgencyPage:
+    repo = AgencyRepo(session)
+    rows = await repo.list_by_kind(kind, offset=page * page_size, limit=page_size)
+    return AgencyPage(rows, await repo.count_by_kind(kind))
+
+
+async def choosable_agency(session: AsyncSession, agency_id: int) -> Agency | None:
+    """The agency a citizen picked, if it is active (any kind of the directory will do)."""
+    agency = await AgencyRepo(session).get_active(agency_id)
+    return agency if agency is not None and agency.kind in set(AgencyKind) else None
+
+
+async def search_agencies(session: AsyncSession, query: str, limit: int) -> list[Agency]:
+    return await AgencyRepo(session).search(query, limit=limit)

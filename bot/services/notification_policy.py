@@ -23,7 +23,7 @@ from storage.models.outbox import Outbox
 from storage.repositories.jobs import JobRepo
 
 
-class Recipient(StrEnum):
+class RecipientKind(StrEnum):
     CITIZEN = "citizen"
     OFFICER = "officer"
     ADMIN = "admin"
@@ -60,17 +60,17 @@ def quiet_until(now: datetime, settings: NotificationSettings, tz: ZoneInfo) -> 
 
 
 def not_before(
-    now: datetime, recipient: Recipient | str, settings: NotificationSettings, tz: ZoneInfo
+    now: datetime, recipient: RecipientKind | str, settings: NotificationSettings, tz: ZoneInfo
 ) -> datetime | None:
     """The outbox row's ``not_before`` for a message written at ``now``.
 
     Quiet hours protect citizens; officers and admins get work messages when they happen
     (their reminders are scheduled in working hours anyway). Broadcasts follow the switch.
     """
-    match Recipient(recipient):
-        case Recipient.CITIZEN:
+    match RecipientKind(recipient):
+        case RecipientKind.CITIZEN:
             return quiet_until(now, settings, tz)
-        case Recipient.BROADCAST if settings.quiet_hours_for_broadcasts:
+        case RecipientKind.BROADCAST if settings.quiet_hours_for_broadcasts:
             return quiet_until(now, settings, tz)
         case _:
             return None
@@ -133,5 +133,5 @@ async def queue_citizen_update(
         reply_markup,
         citizen_id=citizen_id,
         group_key=group_key or (f"report:{report_id}" if report_id is not None else None),
-        not_before=not_before(now, Recipient.CITIZEN, settings, tz),
+        not_before=not_before(now, RecipientKind.CITIZEN, settings, tz),
     )

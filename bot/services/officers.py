@@ -1,8 +1,8 @@
 """Liaison officers: invites, binding through a deep link, listing and revoking.
 
-Only admins invite, list and revoke; every function re-checks ``roles`` itself because callback
-data can be forged and a router filter is one line away from being forgotten. The command line
-counts as an admin (whoever runs it already holds the server).
+Only admins invite, list and revoke; every function asks ``bot.domain.access`` itself because
+callback data can be forged and a router filter is one line away from being forgotten. The
+command line acts as ``access.COMMAND_LINE``, an admin (whoever runs it holds the server).
 
 Invite codes are 192 random bits, shown once and stored only as their SHA-256: guessing is
 hopeless and a copy of the database opens nothing. Failed attempts are counted per Telegram user
@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import access
+from bot.domain.access import Action, Actor
 from bot.domain.paging import clamp_page
 from bot.services.audit import AuditAction, record
-from bot.services.outbox import enqueue_message
-from bot.services.roles import Roles
-from bot.ui.render import esc
+from bot.services.notices import NoLongerOfficer
+from bot.services.notification_policy import RecipientKind
+from bot.services.ports import Notifier, Recipient
 from storage.base import utcnow
 from storage.models import Agency, Citizen, Officer, OfficerInvite
 from storage.repositories.agencies import AgencyRepo
@@ -45,17 +46,8 @@ _CODE_BYTES = 24
 _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
-class NotAllowed(PermissionError):
-    """The caller is not an admin."""
-
-
 class AgencyNotFound(LookupError):
     pass
-
-
-def _require_admin(roles: Roles) -> None:
-    if not roles.is_admin:
-        raise NotAllowed("admins only")
 
 
 def hash_code(code: str) -> str:
@@ -81,12 +73,11 @@ async def create_invite(
     session: AsyncSession,
     agency_id: int,
     *,
-    roles: Roles,
-    created_by: Citizen | None,
+    actor: Actor,
     ttl: timedelta = INVITE_TTL,
     now: datetime | None = None,
 ) -> CreatedInvite:
-    _require_admin(roles)
+    access.ensure(actor, Action.ADMINISTER)
     now = now or utcnow()
     agency = await AgencyRepo(session).get_active(agency_id)
     if agency is None:
@@ -96,17 +87,17 @@ async def create_invite(
         OfficerInvite(
             agency_id=agency.id,
             code_hash=hash_code(code),
-            created_by_id=created_by.id if created_by else None,
+            created_by_id=actor.citizen_id,
             expires_at=now + ttl,
             created_at=now,
         )
     )
-    await record(session, created_by, AuditAction.INVITE, f"agency:{agency.id}",
+    await record(session, actor, AuditAction.INVITE, f"agency:{agency.id}",
                  {"invite_id": invite.id, "agency": agency.name,
                   "expires_at": invite.expires_at.isoformat()})
     await session.commit()
     log.info("invite #%s for agency #%s (%s) by %s", invite.id, agency.id, agency.name,
-             _who(created_by))
+             _who(actor))
     return CreatedInvite(invite=invite, agency=agency, code=code)
 
 
@@ -114,18 +105,24 @@ PICKER_PAGE = 8
 
 
 async def agency_choices(
-    session: AsyncSession, *, roles: Roles, page: int = 0, per_page: int = PICKER_PAGE
+    session: AsyncSession, *, actor: Actor, page: int = 0, per_page: int = PICKER_PAGE
 ) -> tuple[list[Agency], int, int]:
     """One page of active agencies for the invite picker: ``(agencies, page, pages)``; the page
     is clamped, since a stale button may point past the end of a shrunken directory."""
-    _require_admin(roles)
+    access.ensure(actor, Action.ADMINISTER)
     repo = AgencyRepo(session)
     page, pages = clamp_page(page, await repo.count_active(), per_page)
     return list(await repo.list_active(offset=page * per_page, limit=per_page)), page, pages
 
 
-async def find_agencies(session: AsyncSession, query: str, *, roles: Roles) -> list[Agency]:
-    _require_admin(roles)
+async def get_agency(session: AsyncSession, agency_id: int, *, actor: Actor) -> Agency | None:
+    """One agency of the directory, active or not."""
+    access.ensure(actor, Action.ADMINISTER)
+    return await AgencyRepo(session).get(agency_id)
+
+
+async def find_agencies(session: AsyncSession, query: str, *, actor: Actor) -> list[Agency]:
+    access.ensure(actor, Action.ADMINISTER)
     return await AgencyRepo(session).search(query, limit=PICKER_PAGE)
 
 
@@ -225,10 +222,10 @@ class OfficerView:
 
 
 async def list_officers(
-    session: AsyncSession, *, roles: Roles, agency_id: int | None = None
+    session: AsyncSession, *, actor: Actor, agency_id: int | None = None
 ) -> list[OfficerView]:
     """Active officers with their Telegram identity: admins may see it, no one else."""
-    _require_admin(roles)
+    access.ensure(actor, Action.ADMINISTER)
     rows = await OfficerRepo(session).active_with_people(agency_id)
     return [
         OfficerView(o.id, a.id, a.name, c.telegram_id, c.first_name, c.last_name, c.username,
@@ -237,9 +234,8 @@ async def list_officers(
     ]
 
 
-async def get_officer(session: AsyncSession, officer_id: int, *, roles: Roles) -> OfficerView | None:
-    _require_admin(roles)
-    for view in await list_officers(session, roles=roles):
+async def get_officer(session: AsyncSession, officer_id: int, *, actor: Actor) -> OfficerView | None:
+    for view in await list_officers(session, actor=actor):
         if view.officer_id == officer_id:
             return view
     return None
@@ -260,17 +256,17 @@ async def revoke_officer(
     session: AsyncSession,
     officer_id: int,
     *,
-    roles: Roles,
-    actor: Citizen | None,
-    i18n: I18n | None = None,
+    actor: Actor,
+    notifier: Notifier | None = None,
     now: datetime | None = None,
 ) -> RevokeResult | None:
     """End one binding at once (roles are read from the database on every update).
 
-    With ``i18n`` the former officer is told, through the outbox in the same transaction.
-    Returns None when there is no such officer.
+    With a ``notifier`` the former officer is told, through the outbox in the same
+    transaction. Returns None when there is no such officer.
     """
-    _require_admin(roles)
+    access.ensure(actor, Action.ADMINISTER)
+    now = now or utcnow()
     repo = OfficerRepo(session)
     officer = await repo.get(officer_id)
     if officer is None:
@@ -280,16 +276,12 @@ async def revoke_officer(
     assert agency is not None and person is not None
     already = officer.revoked_at is not None
     if not already:
-        officer.revoked_at = now or utcnow()
-        officer.revoked_by_id = actor.id if actor else None
+        officer.revoked_at = now
+        officer.revoked_by_id = actor.citizen_id
         await session.flush()
-        if i18n is not None:
-            locale = person.language or i18n.default_locale
-            text = i18n.gettext(
-                "You are no longer a liaison officer of {agency}. Thank you for your work.",
-                locale=locale,
-            ).format(agency=f"<b>{esc(agency.name)}</b>")
-            await enqueue_message(session, person.telegram_id, text, citizen_id=person.id)
+        if notifier is not None:
+            to = Recipient(person.telegram_id, person.language, RecipientKind.OFFICER, person.id)
+            await notifier.send(session, to, NoLongerOfficer(agency.name), now=now)
         await record(session, actor, AuditAction.REVOKE, f"agency:{agency.id}",
                      {"officer_id": officer.id, "agency": agency.name,
                       "officer_telegram_id": person.telegram_id})
@@ -302,5 +294,5 @@ async def revoke_officer(
                         still)
 
 
-def _who(citizen: Citizen | None) -> str:
-    return f"citizen #{citizen.id}" if citizen else "the command line"
+def _who(actor: Actor) -> str:
+    return f"citizen #{actor.citizen_id}" if actor.citizen_id is not None else "the command line"

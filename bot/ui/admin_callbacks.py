@@ -1,7 +1,7 @@
 """Callback data of the admin console (broadcasts, directory, exports).
 
-Every value can be forged by a client: the routers are gated on ``roles.is_admin`` and the
-services check again. Prefixes are short because callback_data is limited to 64 bytes.
+Every value can be forged by a client: the admin audience's router is gated on the role and
+the services ask the access rules again. Prefixes are short because callback_data is limited to 64 bytes.
 """
 
 from __future__ import annotations

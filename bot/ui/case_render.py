@@ -1,6 +1,5 @@
-"""Report cards for officers and admins: the queue lines, the card and the internal timeline.
-
-The reporter is named only through ``bot.services.privacy`` (anonymous reporters never by name).
+"""Report cards for officers and admins: the queue lines, the card, the internal timeline, and
+how the reporter is named (only as ``bot.domain.privacy`` allows the reader).
 Callers render inside the recipient's locale (``i18n.use_locale``), so ``_`` picks their language.
 """
 
@@ -10,10 +9,15 @@ from collections.abc import Iterable
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.access import Reason
 from bot.domain.deadlines import is_overdue
 from bot.domain.enums import Privacy
+from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
+from bot.i18n import in_language
+from bot.ui.case_keyboards import reject_reason_label
 from bot.ui.formatting import short_date, short_datetime
 from bot.ui.render import esc, esc_truncate
 from bot.ui.report_render import (
@@ -24,7 +28,7 @@ from bot.ui.report_render import (
     location_text,
     status_label,
 )
-from storage.models import Report, ReportEvent
+from storage.models import Citizen, Report, ReportEvent
 
 LINE_TITLE_LIMIT = 40
 
@@ -61,6 +65,34 @@ def inbox_header(total: int, page: int, pages: int) -> str:
     )
 
 
+def full_name(person: Citizen) -> str:
+    return " ".join(p for p in (person.first_name, person.last_name) if p)
+
+
+def reporter_for_officer(report: Report, reporter: Citizen | None) -> str:
+    """HTML. An anonymous reporter gets a fixed label, nothing derived from the person;
+    otherwise what an agency may see (the name: never a way to reach or trace them)."""
+    shown = reporter_identity(Viewer.AGENCY, report.privacy)
+    if reporter is None or IdentityPart.NAME not in shown:
+        return _("Anonymous reporter")
+    return esc(full_name(reporter)) or _("Reporter")
+
+
+def reporter_for_admin(report: Report, reporter: Citizen | None) -> str:
+    """HTML. Coordinating admins see who filed it, with the means to reach them."""
+    if reporter is None:
+        return _("unknown")
+    shown = reporter_identity(Viewer.ADMIN, report.privacy)
+    name = esc(full_name(reporter) or "—")
+    reachable = IdentityPart.TELEGRAM_ID in shown
+    parts = [f'<a href="tg://user?id={reporter.telegram_id}">{name}</a>' if reachable else name]
+    if reporter.username and IdentityPart.USERNAME in shown:
+        parts.append("@" + esc(reporter.username))
+    if reachable:
+        parts.append(f"id <code>{reporter.telegram_id}</code>")
+    return " · ".join(parts)
+
+
 def case_card_parts(
     report: Report,
     *,
@@ -73,7 +105,7 @@ def case_card_parts(
     locale: str,
     extra: Iterable[str] = (),
 ) -> list[str]:
-    """The card; ``reporter_html`` comes from ``bot.services.privacy``; ``extra`` are rendered
+    """The card; ``reporter_html`` from ``reporter_for_officer``/``_admin``; ``extra`` are rendered
     lines shown before the title (e.g. an officer's "not our authority" reason)."""
     r = report
     head = [f"<b>{esc(r.tracking_id)}</b> · {classification_label(r.classification)}"]
@@ -116,16 +148,27 @@ def case_timeline_parts(
     return parts
 
 
-def refusal_text(refusal: str) -> str:
-    """What a refused action answers (on the callback, as an alert)."""
+def refusal_text(reason: Reason | str) -> str:
+    """What a refused action answers (on the callback as an alert, or as a message)."""
     texts = {
-        "forbidden": _("You cannot act on this report."),
-        "not_now": _("This action is not possible in the report's current status."),
-        "conflict": _("Someone else acted on this report just now. Open it again to see its status."),
-        "too_late": _("The time to reply to this answer has passed."),
-        "invalid": _("That choice is not valid."),
+        Reason.FORBIDDEN: _("You cannot act on this report."),
+        Reason.ADMINS_ONLY: _("Only LAPOR! admins can do this."),
+        Reason.NOT_NOW: _("This action is not possible in the report's current status."),
+        Reason.CONFLICT: _("Someone else acted on this report just now. Open it again to see its status."),
+        Reason.TOO_LATE: _("The time to reply to this answer has passed."),
+        Reason.INVALID: _("That choice is not valid."),
     }
-    return texts.get(refusal, texts["forbidden"])
+    return texts.get(reason, texts[Reason.FORBIDDEN])  # type: ignore[call-overload]
+
+
+def rejection_reason(i18n: I18n, language: str | None, code: str, extra: str | None) -> str:
+    """The rejection reason as the reporter reads it: the template's words in THEIR language,
+    plus the admin's own text (or the tracking ID a duplicate repeats)."""
+    with in_language(i18n, language):
+        if code == "duplicate":
+            return _("Duplicate of report {tracking_id}").format(tracking_id=extra)
+        reason = reject_reason_label(code)
+        return f"{reason}. {extra}" if extra else reason
 
 
 def text_rule_error(reason: str, limit: int) -> str:

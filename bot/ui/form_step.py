@@ -15,8 +15,8 @@ from typing import TypeVar
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.domain.access import Reason, Refused
 from bot.domain.text_rules import TextRuleError
-from bot.services.casework import CaseRefused
 from bot.services.delivery import DeliveryWorker
 from bot.ui.case_render import refusal_text, text_rule_error
 
@@ -40,9 +40,9 @@ async def run_text_step(
     except TextRuleError as exc:  # before ``invalid``: a TextRuleError is a ValueError too
         await message.answer(text_rule_error(exc.reason, exc.limit))
         return None
-    except (CaseRefused, *invalid) as exc:
+    except (Refused, *invalid) as exc:
         await state.clear()
-        await message.answer(refusal_text(exc.refusal if isinstance(exc, CaseRefused) else "invalid"))
+        await message.answer(refusal_text(exc.reason if isinstance(exc, Refused) else Reason.INVALID))
         return None
     if not keep_state:
         await state.clear()
@@ -55,8 +55,8 @@ async def run_button_step(callback: CallbackQuery, delivery: DeliveryWorker, cal
     success the delivery loop is woken and the caller answers the callback."""
     try:
         result = await call
-    except CaseRefused as exc:
-        await callback.answer(refusal_text(exc.refusal), show_alert=True)
+    except Refused as exc:
+        await callback.answer(refusal_text(exc.reason), show_alert=True)
         return None
     delivery.wake()
     return result

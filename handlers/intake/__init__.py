@@ -12,10 +12,12 @@ from handlers.intake import choices, commands, files, from_text, guard, summary,
 from handlers.intake.flow import remind_step
 from handlers.intake.states import ReportForm
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.include_routers(
-    commands.router, from_text.router, choices.router, texts.router, files.router, summary.router, guard.router
-)
-
 __all__ = ["ReportForm", "remind_step", "router"]
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.include_routers(commands.router(), from_text.router(), choices.router(), texts.router(), files.router(),
+                      summary.router(), guard.router())
+    return r

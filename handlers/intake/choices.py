@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.enums import AgencyKind, Classification, Privacy
 from bot.domain.paging import page_count
+from bot.services import intake
 from bot.services.intake import Step
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_keyboards as kb
@@ -18,18 +19,13 @@ from bot.ui import intake_render as r
 from bot.ui.callback_types import parse_row_id
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc
-from handlers.intake.flow import CurrentFormButton, Form, advance, current, show_in_place
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, pressed, show_in_place
 from handlers.intake.states import ReportForm
-from storage.repositories.agencies import AgencyRepo
-
-router = Router(name=__name__)
-router.callback_query.filter(CurrentFormButton())
 
 PAGE_SIZE = 8
 SEARCH_RESULTS = 8
 SEARCH_MIN = 2
 SEARCH_MAX = 100
-_SELECTABLE = {AgencyKind.OPD, AgencyKind.BUMD, AgencyKind.KECAMATAN, AgencyKind.KELURAHAN, AgencyKind.DESA}
 
 
 def _group_name(key: str) -> str:
@@ -52,7 +48,6 @@ async def _refuse(callback: CallbackQuery) -> None:
 
 
 # -- classification ----------------------------------------------------------------------------
-@router.callback_query(IntakeCb.filter((F.step == Step.CLASSIFICATION) & (F.action == cb.SET)))
 async def classification_chosen(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
     settings: Settings, locale: str,
@@ -79,26 +74,24 @@ async def _choose_agency(
 
 
 async def _show_list(callback: CallbackQuery, form: Form, session: AsyncSession, list_key: str, page: int) -> None:
-    repo = AgencyRepo(session)
     up = None
     open_action = cb.PICK
     if _is_kecamatan_key(list_key):  # kelurahan/desa of one kecamatan
-        kecamatan = await repo.get_active(int(list_key[1:]))
-        if kecamatan is None or kecamatan.kind != AgencyKind.KECAMATAN:
+        kecamatan = await intake.kecamatan(session, int(list_key[1:]))
+        if kecamatan is None:
             await _refuse(callback)
             return
         group = kecamatan.name
-        total = await repo.count_children(kecamatan.id)
-        rows = await repo.children(kecamatan.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        found = await intake.villages_of(session, kecamatan.id, page, PAGE_SIZE)
         up = (cb.PAGE, f"{cb.VILLAGES}.0")
     else:
         kind = AgencyKind.KECAMATAN.value if list_key == cb.VILLAGES else list_key
         group = _group_name(list_key)
-        total = await repo.count_by_kind(kind)
-        rows = await repo.list_by_kind(kind, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        found = await intake.agencies_of_kind(session, kind, page, PAGE_SIZE)
         if list_key == cb.VILLAGES:
             open_action = cb.KEC
-    pages = page_count(total, PAGE_SIZE)
+    rows = found.agencies
+    pages = page_count(found.total, PAGE_SIZE)
     await callback.answer()
     if not rows:
         text = r.agency_list_empty(group)
@@ -111,7 +104,6 @@ async def _show_list(callback: CallbackQuery, form: Form, session: AsyncSession,
     await show_in_place(callback, text, markup)
 
 
-@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KIND)))
 async def agency_kind(callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession) -> None:
     if callback_data.value not in {AgencyKind.OPD, AgencyKind.BUMD, AgencyKind.KECAMATAN, cb.VILLAGES}:
         await _refuse(callback)
@@ -119,7 +111,6 @@ async def agency_kind(callback: CallbackQuery, callback_data: IntakeCb, form: Fo
     await _show_list(callback, form, session, callback_data.value, 0)
 
 
-@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.PAGE)))
 async def agency_page(callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession) -> None:
     key, _sep, page = callback_data.value.rpartition(".")
     valid_key = key in {AgencyKind.OPD, AgencyKind.BUMD, AgencyKind.KECAMATAN, cb.VILLAGES} or _is_kecamatan_key(key)
@@ -129,7 +120,6 @@ async def agency_page(callback: CallbackQuery, callback_data: IntakeCb, form: Fo
     await _show_list(callback, form, session, key, int(page))
 
 
-@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KEC)))
 async def agency_kecamatan(callback: CallbackQuery, callback_data: IntakeCb, form: Form, session: AsyncSession) -> None:
     if parse_row_id(callback_data.value) is None:
         await _refuse(callback)
@@ -137,34 +127,30 @@ async def agency_kecamatan(callback: CallbackQuery, callback_data: IntakeCb, for
     await _show_list(callback, form, session, f"k{callback_data.value}", 0)
 
 
-@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.KINDS)))
 async def agency_groups(callback: CallbackQuery, form: Form) -> None:
     await callback.answer()
     text = r.prompt(Step.AGENCY, form.draft)
     await show_in_place(callback, text, kb.agency_kinds_kb(form.form_id))
 
 
-@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.PICK)))
 async def agency_picked(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
     settings: Settings, locale: str, session: AsyncSession,
 ) -> None:
     agency_id = parse_row_id(callback_data.value)
-    agency = await AgencyRepo(session).get_active(agency_id) if agency_id is not None else None
-    if agency is None or agency.kind not in _SELECTABLE:
+    agency = await intake.choosable_agency(session, agency_id) if agency_id is not None else None
+    if agency is None:
         await _refuse(callback)
         return
     await _choose_agency(callback, form, state, bot, settings, locale, agency.id, agency.name)
 
 
-@router.callback_query(IntakeCb.filter((F.step == Step.AGENCY) & (F.action == cb.UNKNOWN)))
 async def agency_unknown(
     callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:
     await _choose_agency(callback, form, state, bot, settings, locale, None, None)
 
 
-@router.message(ReportForm.agency, F.text, ~F.text.startswith("/"))
 async def agency_search(message: Message, state: FSMContext, session: AsyncSession) -> None:
     found = await current(state)
     if found is None:
@@ -177,7 +163,7 @@ async def agency_search(message: Message, state: FSMContext, session: AsyncSessi
     if len(query) > SEARCH_MAX:
         await message.answer(r.search_refusal_too_long(SEARCH_MAX), reply_markup=kb.agency_kinds_kb(form.form_id))
         return
-    rows = await AgencyRepo(session).search(query, limit=SEARCH_RESULTS)
+    rows = await intake.search_agencies(session, query, SEARCH_RESULTS)
     if not rows:
         await message.answer(r.search_no_match(query), reply_markup=kb.agency_kinds_kb(form.form_id))
         return
@@ -187,7 +173,6 @@ async def agency_search(message: Message, state: FSMContext, session: AsyncSessi
 
 
 # -- privacy -----------------------------------------------------------------------------------
-@router.callback_query(IntakeCb.filter((F.step == Step.PRIVACY) & (F.action == cb.SET)))
 async def privacy_chosen(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
     settings: Settings, locale: str,
@@ -199,3 +184,18 @@ async def privacy_chosen(
     await callback.answer()
     note = _("✔️ Privacy: {privacy}").format(privacy=esc(r.privacy_name(callback_data.value)))
     await advance(bot, callback.from_user.id, state, form, Step.PRIVACY, settings, locale, note)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.filter(CurrentFormButton())
+    r.callback_query.register(classification_chosen, pressed(Step.CLASSIFICATION, cb.SET))
+    r.callback_query.register(agency_kind, pressed(Step.AGENCY, cb.KIND))
+    r.callback_query.register(agency_page, pressed(Step.AGENCY, cb.PAGE))
+    r.callback_query.register(agency_kecamatan, pressed(Step.AGENCY, cb.KEC))
+    r.callback_query.register(agency_groups, pressed(Step.AGENCY, cb.KINDS))
+    r.callback_query.register(agency_picked, pressed(Step.AGENCY, cb.PICK))
+    r.callback_query.register(agency_unknown, pressed(Step.AGENCY, cb.UNKNOWN))
+    r.message.register(agency_search, ReportForm.agency, F.text, ~F.text.startswith("/"))
+    r.callback_query.register(privacy_chosen, pressed(Step.PRIVACY, cb.SET))
+    return r

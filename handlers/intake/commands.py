@@ -17,28 +17,22 @@ from handlers.intake.from_text import open_form
 from handlers.intake.states import ReportForm
 from storage.models import Citizen
 
-router = Router(name=__name__)
 
-
-@router.message(Command("batal", "cancel"), StateFilter(ReportForm))
 async def cancel_form(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(r.cancelled(), reply_markup=ReplyKeyboardRemove())
 
 
-@router.message(Command("batal", "cancel"), StateFilter(None))
 async def nothing_to_cancel(message: Message) -> None:
     await message.answer(r.nothing_to_cancel(), reply_markup=ReplyKeyboardRemove())
 
 
-@router.callback_query(CurrentFormButton(), IntakeCb.filter(F.action == cb.CANCEL))
 async def cancel_button(callback: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await state.clear()
     await callback.answer()
     await bot.send_message(callback.from_user.id, r.cancelled(), reply_markup=ReplyKeyboardRemove())
 
 
-@router.message(Command("bantuan", "help"), StateFilter(ReportForm))
 async def help_in_form(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     # The same help as anywhere else, then the question the citizen was answering, in one message.
     found = await current(state)
@@ -48,7 +42,6 @@ async def help_in_form(message: Message, state: FSMContext, bot: Bot, settings: 
     await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale, note=help_text(True))
 
 
-@router.message(Command("lapor"), StateFilter(ReportForm))
 async def lapor_again(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     found = await current(state)
     if found is None:  # state without data (storage lost it): start afresh
@@ -58,9 +51,19 @@ async def lapor_again(message: Message, state: FSMContext, bot: Bot, settings: S
     await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale, note=r.already_in_form())
 
 
-@router.message(Command("lapor"))
 async def start_form(
     message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, citizen: Citizen | None
 ) -> None:
     # A newcomer gets the notice first; agreeing to it starts the form: no second /lapor needed.
     await open_form(bot, message.chat.id, state, settings, locale, citizen)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(cancel_form, Command("batal", "cancel"), StateFilter(ReportForm))
+    r.message.register(nothing_to_cancel, Command("batal", "cancel"), StateFilter(None))
+    r.callback_query.register(cancel_button, CurrentFormButton(), IntakeCb.filter(F.action == cb.CANCEL))
+    r.message.register(help_in_form, Command("bantuan", "help"), StateFilter(ReportForm))
+    r.message.register(lapor_again, Command("lapor"), StateFilter(ReportForm))
+    r.message.register(start_form, Command("lapor"))
+    return r

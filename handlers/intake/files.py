@@ -11,11 +11,8 @@ from bot.services.intake import AttachmentRefusal, DraftAttachment, Step, check_
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_keyboards as kb
 from bot.ui import intake_render as r
-from bot.ui.intake_callbacks import IntakeCb
-from handlers.intake.flow import CurrentFormButton, Form, advance, current, save, send_prompt
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, pressed, save, send_prompt
 from handlers.intake.states import ReportForm
-
-router = Router(name=__name__)
 
 
 def _attachment(message: Message) -> DraftAttachment | None:
@@ -31,7 +28,6 @@ def _attachment(message: Message) -> DraftAttachment | None:
     return None
 
 
-@router.message(ReportForm.attachments, F.photo | F.video | F.document)
 async def file_sent(message: Message, state: FSMContext, settings: Settings) -> None:
     found = await current(state)
     assert found is not None
@@ -65,10 +61,10 @@ async def file_sent(message: Message, state: FSMContext, settings: Settings) -> 
             await message.answer(r.album_received(limits.max_attachments), reply_markup=markup)
         return
     await save(state, form)
-    await message.answer(r.attachment_received(len(form.draft.attachments), limits.max_attachments), reply_markup=markup)
+    received = r.attachment_received(len(form.draft.attachments), limits.max_attachments)
+    await message.answer(received, reply_markup=markup)
 
 
-@router.callback_query(CurrentFormButton(), IntakeCb.filter((F.step == Step.ATTACHMENTS) & (F.action == cb.DONE)))
 async def files_done(
     callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:
@@ -77,7 +73,6 @@ async def files_done(
     await advance(bot, callback.from_user.id, state, form, Step.ATTACHMENTS, settings, locale)
 
 
-@router.callback_query(CurrentFormButton(), IntakeCb.filter((F.step == Step.ATTACHMENTS) & (F.action == cb.CLEAR)))
 async def files_cleared(
     callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:
@@ -86,3 +81,11 @@ async def files_cleared(
     await save(state, form)
     await callback.answer(r.files_removed())
     await send_prompt(bot, callback.from_user.id, form, Step.ATTACHMENTS, settings, locale)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(file_sent, ReportForm.attachments, F.photo | F.video | F.document)
+    r.callback_query.register(files_done, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.DONE))
+    r.callback_query.register(files_cleared, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.CLEAR))
+    return r

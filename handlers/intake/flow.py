@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
@@ -69,6 +69,11 @@ async def current(state: FSMContext) -> tuple[Form, Step] | None:
 
 async def save(state: FSMContext, form: Form) -> None:
     await state.set_data(form.to_data())
+
+
+def pressed(step: Step, *actions: str):
+    """A filter for the form's buttons doing one of ``actions`` on ``step``."""
+    return IntakeCb.filter((F.step == step) & F.action.in_(set(actions)))
 
 
 class CurrentFormButton(Filter):

@@ -23,8 +23,6 @@ from handlers.intake.flow import PENDING_BODY, begin_form, current, send_prompt
 from handlers.start import ask_consent
 from storage.models import Citizen
 
-router = Router(name=__name__)
-
 OFFERED_TEXTS = "texts_offered"
 # Offers answered out of order still work for the latest few messages.
 OFFERS_KEPT = 3
@@ -52,7 +50,6 @@ async def open_form(
     await begin_form(bot, chat_id, state, settings, locale)
 
 
-@router.callback_query(CitizenMenuCb.filter(F.action == MenuAction.NEW_REPORT))
 async def new_report_button(
     callback: CallbackQuery, state: FSMContext, bot: Bot, settings: Settings, locale: str, citizen: Citizen | None
 ) -> None:
@@ -60,7 +57,6 @@ async def new_report_button(
     await open_form(bot, callback.from_user.id, state, settings, locale, citizen)
 
 
-@router.callback_query(ReportFromTextCb.filter())
 async def report_from_text(
     callback: CallbackQuery, callback_data: ReportFromTextCb, state: FSMContext, bot: Bot, settings: Settings,
     locale: str, citizen: Citizen | None,
@@ -76,3 +72,10 @@ async def report_from_text(
         with suppress(TelegramBadRequest):  # already gone: a second tap
             await callback.message.edit_reply_markup(reply_markup=None)
     await open_form(bot, callback.from_user.id, state, settings, locale, citizen)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(new_report_button, CitizenMenuCb.filter(F.action == MenuAction.NEW_REPORT))
+    r.callback_query.register(report_from_text, ReportFromTextCb.filter())
+    return r

@@ -16,10 +16,7 @@ from bot.ui.intake_callbacks import IntakeCb
 from handlers.intake.flow import CurrentFormButton, Form, current, go_to, send_prompt
 from handlers.intake.states import ReportForm
 
-router = Router(name=__name__)
 
-
-@router.callback_query(CurrentFormButton(), IntakeCb.filter(F.action == cb.BACK))
 async def back(
     callback: CallbackQuery, form: Form, step: Step, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:
@@ -28,19 +25,16 @@ async def back(
     await go_to(bot, callback.from_user.id, state, form, target or Step.CLASSIFICATION, settings, locale)
 
 
-@router.callback_query(IntakeCb.filter())
 async def stale_button(callback: CallbackQuery) -> None:
     # Another form's button, an earlier step's, a forged payload, or a second tap on "Kirim".
     await callback.answer(r.stale_button(), show_alert=True)
 
 
-@router.callback_query(F.data.startswith(IntakeCb.__prefix__ + ":"))
 async def malformed_button(callback: CallbackQuery) -> None:
     await callback.answer(r.stale_button(), show_alert=True)
 
 
 # Commands pass through: /laporan, /status and friends belong to other routers.
-@router.message(StateFilter(ReportForm), ~F.text.startswith("/"))
 async def unexpected(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     found = await current(state)
     if found is None:  # a state without its data: nothing to return to
@@ -49,3 +43,12 @@ async def unexpected(message: Message, state: FSMContext, bot: Bot, settings: Se
         return
     form, step = found
     await send_prompt(bot, message.chat.id, form, step, settings, locale, r.wrong_kind_refusal(step))
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(back, CurrentFormButton(), IntakeCb.filter(F.action == cb.BACK))
+    r.callback_query.register(stale_button, IntakeCb.filter())
+    r.callback_query.register(malformed_button, F.data.startswith(IntakeCb.__prefix__ + ":"))
+    r.message.register(unexpected, StateFilter(ReportForm), ~F.text.startswith("/"))
+    return r

@@ -6,33 +6,30 @@ import logging
 from contextlib import suppress
 from datetime import UTC, datetime
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.workdays import WorkCalendar
-from bot.services.casework import submission_hook
+from bot.services.casework.core import Casework
+from bot.services.casework.verification import SubmissionHook
 from bot.services.delivery import DeliveryWorker
 from bot.services.intake import DraftIncomplete, Step, submit_report
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
-from handlers.intake.flow import CurrentFormButton, Form, go_to
+from handlers.intake.flow import CurrentFormButton, Form, go_to, pressed
 from storage.models import Citizen
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
-router.callback_query.filter(CurrentFormButton())
 
 _EDITABLE = {s.value: s for s in Step if s != Step.CONFIRM}
 
 
-@router.callback_query(IntakeCb.filter((F.step == Step.CONFIRM) & (F.action == cb.EDIT)))
 async def edit_field(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
     settings: Settings, locale: str,
@@ -46,10 +43,9 @@ async def edit_field(
     await go_to(bot, callback.from_user.id, state, form, step, settings, locale)
 
 
-@router.callback_query(IntakeCb.filter((F.step == Step.CONFIRM) & (F.action == cb.SUBMIT)))
 async def submit(
     callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, session: AsyncSession,
-    citizen: Citizen, calendar: WorkCalendar, settings: Settings, locale: str, i18n: I18n,
+    citizen: Citizen, calendar: WorkCalendar, settings: Settings, locale: str, casework: Casework,
     delivery: DeliveryWorker,
 ) -> None:
     # Leave the form before filing: a second tap on "Kirim" (serialised after this one by the
@@ -59,7 +55,7 @@ async def submit(
     try:
         report = await submit_report(
             session, citizen, form.draft, calendar, datetime.now(UTC),
-            on_submitted=submission_hook(settings, i18n, calendar),
+            on_submitted=SubmissionHook(casework),
         )
     except DraftIncomplete as e:
         await state.set_state(saved_state)
@@ -82,3 +78,11 @@ async def submit(
     await bot.send_message(
         callback.from_user.id, r.receipt(report.tracking_id, report.verify_due, report.privacy, locale)
     )
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.filter(CurrentFormButton())
+    r.callback_query.register(edit_field, pressed(Step.CONFIRM, cb.EDIT))
+    r.callback_query.register(submit, pressed(Step.CONFIRM, cb.SUBMIT))
+    return r

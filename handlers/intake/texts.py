@@ -25,10 +25,9 @@ from bot.ui import intake_render as r
 from bot.ui.formatting import long_date
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc_truncate
-from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, send_prompt
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, pressed, send_prompt
 from handlers.intake.states import ReportForm
 
-router = Router(name=__name__)
 not_command = ~F.text.startswith("/")
 # Echo of a title in the acknowledgement: the summary shows it in full.
 ACK_ECHO = 80
@@ -40,12 +39,13 @@ async def _form(state: FSMContext) -> Form:
     return found[0]
 
 
-async def _refuse(message: Message, form: Form, step: Step, note: str, bot: Bot, settings: Settings, locale: str) -> None:
+async def _refuse(
+    message: Message, form: Form, step: Step, note: str, bot: Bot, settings: Settings, locale: str
+) -> None:
     # The refusal and the question again, in one message; state and draft stay as they were.
     await send_prompt(bot, message.chat.id, form, step, settings, locale, note)
 
 
-@router.message(ReportForm.title, F.text, not_command)
 async def title_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     try:
@@ -57,7 +57,6 @@ async def title_typed(message: Message, state: FSMContext, bot: Bot, settings: S
     await advance(bot, message.chat.id, state, form, Step.TITLE, settings, locale, note)
 
 
-@router.message(ReportForm.body, F.text, not_command)
 async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     try:
@@ -68,7 +67,6 @@ async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Se
     await advance(bot, message.chat.id, state, form, Step.BODY, settings, locale, _("✔️ Description saved."))
 
 
-@router.callback_query(CurrentFormButton(), IntakeCb.filter((F.step == Step.BODY) & (F.action == cb.KEEP)))
 async def body_kept(
     callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:
@@ -97,7 +95,6 @@ async def _set_date(
     await advance(bot, chat_id, state, form, Step.DATE, settings, locale, note)
 
 
-@router.message(ReportForm.incident_date, F.text, not_command)
 async def date_typed(
     message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, calendar: WorkCalendar
 ) -> None:
@@ -111,9 +108,6 @@ async def date_typed(
     await _set_date(message.chat.id, form, day.isoformat(), state, bot, settings, locale)
 
 
-@router.callback_query(
-    CurrentFormButton(), IntakeCb.filter((F.step == Step.DATE) & F.action.in_({cb.TODAY, cb.YESTERDAY, cb.SKIP}))
-)
 async def date_button(
     callback: CallbackQuery, callback_data: IntakeCb, form: Form, state: FSMContext, bot: Bot,
     settings: Settings, locale: str, calendar: WorkCalendar,
@@ -136,7 +130,6 @@ def _labels(i18n: I18n, label: str) -> set[str]:
     return {i18n.gettext(label, locale=lang) for lang in i18n.available_locales}
 
 
-@router.message(ReportForm.location, F.location)
 async def location_shared(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     loc = message.location
@@ -152,7 +145,6 @@ async def location_shared(message: Message, state: FSMContext, bot: Bot, setting
     await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
 
 
-@router.message(ReportForm.location, F.text, not_command)
 async def location_typed(
     message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, i18n: I18n
 ) -> None:
@@ -181,3 +173,14 @@ async def location_typed(
     form.draft.location_skipped = False
     await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
 
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(title_typed, ReportForm.title, F.text, not_command)
+    r.message.register(body_typed, ReportForm.body, F.text, not_command)
+    r.callback_query.register(body_kept, CurrentFormButton(), pressed(Step.BODY, cb.KEEP))
+    r.message.register(date_typed, ReportForm.incident_date, F.text, not_command)
+    r.callback_query.register(date_button, CurrentFormButton(), pressed(Step.DATE, cb.TODAY, cb.YESTERDAY, cb.SKIP))
+    r.message.register(location_shared, ReportForm.location, F.location)
+    r.message.register(location_typed, ReportForm.location, F.text, not_command)
+    return r

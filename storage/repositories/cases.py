@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.models.agency import Agency
 from storage.models.report import Attachment, Report, ReportEvent
 from storage.models.template import ResponseTemplate
 
@@ -126,6 +127,60 @@ class CaseRepo:
     async def attachments_of_event(self, event_id: int) -> Sequence[Attachment]:
         stmt = select(Attachment).where(Attachment.event_id == event_id).order_by(Attachment.id)
         return (await self.session.scalars(stmt)).all()
+
+    # -- what the scheduled jobs look for -----------------------------------------------------
+    async def answered_past_reply_due(self, answered: str, today: date) -> list[int]:
+        """Ids of answered reports whose reply window ended before ``today``, oldest first."""
+        stmt = (
+            select(Report.id)
+            .where(Report.status == answered, Report.reply_due < today)
+            .order_by(Report.reply_due, Report.id)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def closed_since(self, closed: str, since: datetime) -> list[Report]:
+        stmt = (
+            select(Report)
+            .where(Report.status == closed, Report.closed_at >= since)
+            .order_by(Report.closed_at, Report.id)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def followups_due_by(
+        self, statuses: Collection[str], due_by: date, agency_ids: Collection[int] | None = None
+    ) -> list[tuple[Report, Agency]]:
+        """Reports with an agency whose follow-up is due on or before ``due_by``, with that
+        agency, oldest deadline first."""
+        stmt = (
+            select(Report, Agency)
+            .join(Agency, Agency.id == Report.agency_id)
+            .where(Report.status.in_(list(statuses)), Report.followup_due <= due_by)
+            .order_by(Report.followup_due, Report.id)
+        )
+        if agency_ids is not None:
+            stmt = stmt.where(Report.agency_id.in_(list(agency_ids)))
+        return [(r, a) for r, a in (await self.session.execute(stmt)).all()]
+
+    async def verification_overdue(self, statuses: Collection[str], today: date) -> list[Report]:
+        """The queue past its verification deadline, oldest first."""
+        stmt = (
+            select(Report)
+            .where(Report.status.in_(list(statuses)), Report.verify_due < today)
+            .order_by(Report.verify_due, Report.id)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def active_between(self, start: datetime, end: datetime, open_statuses: Collection[str]) -> list[Report]:
+        """Reports submitted, first answered or closed in [start, end], and every open one."""
+        stmt = select(Report).where(
+            or_(
+                Report.submitted_at.between(start, end),
+                Report.closed_at.between(start, end),
+                Report.first_response_at.between(start, end),
+                Report.status.in_(list(open_statuses)),
+            )
+        )
+        return list(await self.session.scalars(stmt))
 
     # -- templates -------------------------------------------------------------------------
     async def add_template(self, template: ResponseTemplate) -> ResponseTemplate:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.app import Sandbox, SandboxOptions
+from sandbox.app import Sandbox, SandboxOptions
 
 CHROMIUM = Path("/usr/bin/chromium")
 

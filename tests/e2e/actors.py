@@ -19,7 +19,7 @@ from typing import TypeVar
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from bot.sandbox.botapi import BotApiServer, SimUser
+from sandbox.botapi import BotApiServer, SimUser
 from storage.models import Report, ReportEvent
 from tests.e2e.botprocess import ROOT, BotProcess
 from tests.e2e.chat import Chatter

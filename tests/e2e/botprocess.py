@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.sandbox.botapi import BotApiServer
+from sandbox.botapi import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,8 +47,13 @@ class BotProcess:
         """Start and wait until it polls (its first getUpdates)."""
         polls_before = len(self.server.requests("getUpdates"))
         await self.start_without_polling()
+        # The server records a request when it answers it: the previous process's last long poll
+        # may be recorded only now, so also wait for this start's own "Start polling" line (logged
+        # after aiogram installs its signal handlers; a signal before that kills it mid-start-up).
         await self.server.wait_until(
-            lambda: len(self.server.requests("getUpdates")) > polls_before or self._died(), timeout=60
+            lambda: (len(self.server.requests("getUpdates")) > polls_before and "Start polling" in self._this_log())
+            or self._died(),
+            timeout=60,
         )
         if self._died():
             raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.log()}")
@@ -89,3 +94,7 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
+
+    def _this_log(self) -> str:
+        """The log of the latest start only."""
+        return self.log_path.read_text(errors="replace").rpartition(f"=== start #{self.starts} ===")[2]

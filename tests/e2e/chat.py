@@ -6,7 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from bot.sandbox.botapi import BotApiServer, SimUser, StoredMessage
+from sandbox.botapi import BotApiServer, SimUser, StoredMessage
 
 CONTENT_METHODS = {
     "sendMessage", "editMessageText", "editMessageReplyMarkup", "editMessageCaption", "sendPhoto",

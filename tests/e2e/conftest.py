@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.sandbox.botapi import BotApiServer, Limits, SimUser
+from sandbox.botapi import BotApiServer, Limits, SimUser
 from tests.e2e.botprocess import BotProcess
 
 

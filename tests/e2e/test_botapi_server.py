@@ -28,9 +28,9 @@ from aiogram.types import (
     InputMediaPhoto,
 )
 
-from bot.sandbox.botapi import BotApiServer, Limits, SimUser
-from bot.sandbox.botapi.markup import parse_html, utf16_len
-from bot.sandbox.botapi.models import ApiError
+from sandbox.botapi import BotApiServer, Limits, SimUser
+from sandbox.botapi.markup import parse_html, utf16_len
+from sandbox.botapi.models import ApiError
 
 ALICE = SimUser(id=1001, first_name="Siti", last_name="Aminah", username="siti", language_code="id")
 BUDI = SimUser(id=1002, first_name="Budi", language_code="en")
@@ -80,7 +80,9 @@ async def test_get_me_answers_with_the_configured_bot(bot: Bot, server: BotApiSe
 
 
 async def test_sent_message_can_be_read_back_with_entities_and_keyboard(bot: Bot, server: BotApiServer) -> None:
-    sent = await bot.send_message(ALICE.id, "<b>Laporan</b> diterima 😀 &lt;ok&gt;", reply_markup=keyboard(("Lihat", "r:1")))
+    sent = await bot.send_message(
+        ALICE.id, "<b>Laporan</b> diterima 😀 &lt;ok&gt;", reply_markup=keyboard(("Lihat", "r:1"))
+    )
 
     assert sent.text == "Laporan diterima 😀 <ok>"
     assert sent.chat.id == ALICE.id
@@ -248,7 +250,9 @@ async def test_identical_edit_is_not_modified(bot: Bot, server: BotApiServer) ->
             "<b>sama</b>", chat_id=ALICE.id, message_id=sent.message_id, reply_markup=keyboard(("A", "a"))
         )
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
-        await bot.edit_message_reply_markup(chat_id=ALICE.id, message_id=sent.message_id, reply_markup=keyboard(("A", "a")))
+        await bot.edit_message_reply_markup(
+            chat_id=ALICE.id, message_id=sent.message_id, reply_markup=keyboard(("A", "a"))
+        )
     await bot.edit_message_reply_markup(chat_id=ALICE.id, message_id=sent.message_id, reply_markup=None)
     assert server.chat(ALICE.id)[0].reply_markup is None
 
@@ -462,7 +466,9 @@ async def test_location_chat_action_and_commands(bot: Bot, server: BotApiServer)
 
     await bot.set_my_commands([BotCommand(command="lapor", description="Buat laporan")], language_code="id")
     await bot.set_my_commands(
-        [BotCommand(command="report", description="New report")], scope=BotCommandScopeAllPrivateChats(), language_code="en"
+        [BotCommand(command="report", description="New report")],
+        scope=BotCommandScopeAllPrivateChats(),
+        language_code="en",
     )
     assert [c.command for c in await bot.get_my_commands(language_code="id")] == ["lapor"]
     assert await bot.get_my_commands() == []
@@ -592,7 +598,8 @@ async def test_control_api_posts_as_a_user_and_reads_the_chat(bot: Bot, server: 
         assert update.message is not None and update.message.text == "dari web"
         sent = await bot.send_message(ALICE.id, "pilih", reply_markup=keyboard(("A", "a")))
         async with http.post(
-            f"{base}/chats/{ALICE.id}/press", json={"user_id": ALICE.id, "message_id": sent.message_id, "callback_data": "a"}
+            f"{base}/chats/{ALICE.id}/press",
+            json={"user_id": ALICE.id, "message_id": sent.message_id, "callback_data": "a"},
         ) as resp:
             cq_id = (await resp.json())["callback_query_id"]
         await bot.answer_callback_query(cq_id, text="ok")

@@ -14,8 +14,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
-from bot.sandbox.botapi import BotApiServer, SimUser
-from bot.sandbox.botapi.webhook import SECRET_HEADER, update_chat_id
+from sandbox.botapi import BotApiServer, SimUser
+from sandbox.botapi.webhook import SECRET_HEADER, update_chat_id
 
 ALICE = SimUser(id=1001, first_name="Siti")
 BUDI = SimUser(id=1002, first_name="Budi")

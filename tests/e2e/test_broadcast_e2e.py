@@ -27,9 +27,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from bot.i18n import build_i18n
-from bot.sandbox.botapi import BotApiServer, Limits, SimUser
 from bot.services.broadcasts import Progress
 from bot.ui.admin_keyboards import broadcast_progress_text
+from sandbox.botapi import BotApiServer, Limits, SimUser
 from storage.models import Broadcast, Citizen
 from tests.e2e.botprocess import BotProcess
 from tests.e2e.chat import Chatter

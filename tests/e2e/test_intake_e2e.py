@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.sandbox.botapi import SimUser
+from sandbox.botapi import SimUser
 from storage.models import Agency, Report
 from tests.e2e.botprocess import ROOT
 from tests.e2e.chat import Chatter

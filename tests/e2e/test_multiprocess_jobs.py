@@ -28,7 +28,7 @@ from tests.schedule_fixtures import (
     add_citizen,
     add_officer,
     add_report,
-    make_calendar,
+    job_context,
     make_settings,
     wita,
 )
@@ -100,12 +100,11 @@ async def _process(url, settings, i18n, calls, seed, now) -> None:
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
     bot = Bot("42:TEST", session=RecordingSession(calls, random.Random(seed)))
     worker = DeliveryWorker(bot, session_factory, global_rate=1000, per_chat_interval=0, batch=7)
-    calendar = make_calendar(settings)
     try:
         async def jobs() -> None:
             # The cron firing and two catch-up sweeps a minute apart, as a scheduler would.
             for minute in range(3):
-                await run_all_jobs(session_factory, settings, calendar, i18n, now + timedelta(minutes=minute))
+                await run_all_jobs(job_context(session_factory, settings, i18n, now + timedelta(minutes=minute)))
 
         async def deliver() -> None:
             idle = 0

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.domain.workdays import WorkCalendar
 from bot.fsm import redis_key_builder
-from bot.sandbox.botapi import BotApiServer, Limits
+from sandbox.botapi import BotApiServer, Limits
 from storage.models import Citizen, JobRun, Outbox, OutboxStatus, Report
 from tests.conftest import _pg_admin, _pg_url
 from tests.e2e.actors import (
@@ -201,7 +201,7 @@ async def test_two_webhook_processes_share_one_database_and_one_redis(server, ow
     engine = create_async_engine(own_pg_url)
     try:
         await asyncio.gather(*(p.start_without_polling() for p in procs))
-        await asyncio.gather(*(_wait_port(port, p) for port, p in zip(ports, procs)))
+        await asyncio.gather(*(_wait_port(port, p) for port, p in zip(ports, procs, strict=True)))
         await server.wait_until(lambda: len(server.requests("setWebhook")) >= 2 or None, timeout=30)
         assert {r.params["secret_token"] for r in server.requests("setWebhook")} == {SECRET}
         targets = [f"http://127.0.0.1:{port}/telegram" for port in ports]
@@ -267,7 +267,7 @@ async def test_two_webhook_processes_share_one_database_and_one_redis(server, ow
             await admin_assigns(admin, tid, "Danum Taka")
         for tid in tids:
             await wait_text(server, officer.user.id, tid, timeout=30)
-        for c, tid in zip((budi, sari, rina), tids):
+        for c, tid in zip((budi, sari, rina), tids, strict=True):
             update = await wait_text(server, c.user.id, "diteruskan ke", timeout=30)
             assert tid in update
 
@@ -293,7 +293,8 @@ async def test_two_webhook_processes_share_one_database_and_one_redis(server, ow
                 select(Report.tracking_id, Citizen.telegram_id).join(Citizen, Report.citizen_id == Citizen.id)
             )).all()
             outbox = (await conn.execute(select(
-                Outbox.chat_id, Outbox.method, Outbox.payload, Outbox.status, Outbox.attempts, Outbox.telegram_message_id,
+                Outbox.chat_id, Outbox.method, Outbox.payload, Outbox.status, Outbox.attempts,
+                Outbox.telegram_message_id,
                 Outbox.group_key,
             ))).all()
             runs = (await conn.execute(select(JobRun.job_name, JobRun.run_key, JobRun.finished_at))).all()

@@ -8,7 +8,7 @@ import signal
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from bot.sandbox.botapi import SimUser
+from sandbox.botapi import SimUser
 
 pytestmark = pytest.mark.e2e
 

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 
 from bot.cli import build_parser, cmd_sandbox
 from bot.domain.enums import ReportStatus
-from bot.sandbox.app import Sandbox, SandboxOptions
-from bot.sandbox.seed import ADMIN_ID
-from bot.sandbox.web import image_size
 from bot.services.agency_import import parse_file
+from sandbox.app import Sandbox, SandboxOptions
+from sandbox.seed import ADMIN_ID
+from sandbox.web import image_size
 from storage.models import Agency, Attachment, Officer, Report
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +56,8 @@ class PageClient:
         return (await self.json("GET", f"/_sandbox/chats/{user_id}/messages"))["messages"]
 
     async def say(self, user_id: int, text: str) -> None:
-        await self.json("POST", f"/_sandbox/chats/{user_id}/send", json={"user_id": user_id, "type": "text", "text": text})
+        body = {"user_id": user_id, "type": "text", "text": text}
+        await self.json("POST", f"/_sandbox/chats/{user_id}/send", json=body)
 
     async def press(self, user_id: int, label: str) -> dict[str, Any]:
         """Press the newest button whose text contains ``label``; the callback's answer."""

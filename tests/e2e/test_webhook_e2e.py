@@ -9,7 +9,7 @@ import socket
 import aiohttp
 import pytest
 
-from bot.sandbox.botapi import SimUser
+from sandbox.botapi import SimUser
 from tests.e2e.botprocess import BotProcess
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ async def test_webhook_mode_serves_updates_with_the_secret(api_server, tmp_path)
     port = _free_port()
     proc = BotProcess(api_server, f"sqlite+aiosqlite:///{tmp_path / 'wh.db'}", tmp_path, extra_env={
         "LAPOR_TELEGRAM__MODE": "webhook",
-        "LAPOR_TELEGRAM__WEBHOOK_URL": f"https://lapor.example/telegram",
+        "LAPOR_TELEGRAM__WEBHOOK_URL": "https://lapor.example/telegram",
         "LAPOR_TELEGRAM__WEBHOOK_SECRET": SECRET,
         "LAPOR_TELEGRAM__WEBHOOK_PORT": str(port),
     })
@@ -64,7 +64,8 @@ async def test_webhook_mode_serves_updates_with_the_secret(api_server, tmp_path)
             async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
                 assert r.status == 200
             # Handled before the answer: the reply was already sent when the 200 came back.
-            replies = [q for q in api_server.requests("sendMessage")[before:] if q.params.get("chat_id") in (user.id, str(user.id))]
+            sent = api_server.requests("sendMessage")[before:]
+            replies = [q for q in sent if q.params.get("chat_id") in (user.id, str(user.id))]
             assert replies
         assert not api_server.requests("getUpdates")
     finally:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.services.casework import submission_hook
+from bot.services.casework.verification import SubmissionHook
 from bot.services.intake import Draft, DraftAttachment, submit_report
 from storage.models import Agency, Citizen, Officer, Outbox, Report
 from tests.handlers.harness import Harness
@@ -54,7 +54,7 @@ async def file_report(h: Harness, reporter_id: int, *, agency_id: int | None, pr
     )
     async with h.app.session_factory() as s:
         citizen = await s.scalar(select(Citizen).where(Citizen.telegram_id == reporter_id))
-        hook = submission_hook(h.app.settings, h.app.i18n, h.app.calendar)
+        hook = SubmissionHook(h.app.dp["casework"])
         return await submit_report(s, citizen, draft, h.app.calendar, datetime.now(UTC), on_submitted=hook)
 
 

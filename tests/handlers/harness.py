@@ -4,6 +4,13 @@
 SQLite database, swaps the bot's HTTP session for ``RecordingSession`` and feeds updates through
 ``dp.feed_update``. Nothing leaves the process; every Bot API call is kept in ``requests``.
 
+Telegram can also say no, the way aiogram's own ``tests/mocked_bot.py`` queues answers per
+method: ``h.telegram.fail(SendMessage, Fault.blocked())`` makes the next sendMessage fail with
+403, raised by aiogram's own response check as from the real server. Strict mode (the default;
+``strict=False`` turns it off) adds the refusals Telegram makes by itself: an edit that changes
+nothing ("message is not modified") and a second answer to one callback query ("query is too
+old").
+
     async with Harness.create(tmp_path) as h:
         alice = h.user(1001, "Alice")
         await h.send(alice, "/start")
@@ -14,6 +21,8 @@ SQLite database, swaps the bot's HTTP session for ``RecordingSession`` and feeds
 from __future__ import annotations
 
 import itertools
+import json
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,6 +32,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageCaption,
@@ -80,28 +90,119 @@ class Sent:
         raise AssertionError(f"no button {label_part!r} in {[t for t, _ in self.buttons]}")
 
 
-class RecordingSession(BaseSession):
-    """A Bot API session that answers like Telegram would and remembers every request."""
+@dataclass(frozen=True)
+class Fault:
+    """An error answer of the Bot API: HTTP status, description, and ``retry_after`` for 429."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    status: int
+    description: str
+    retry_after: int | None = None
+
+    @classmethod
+    def blocked(cls) -> Fault:
+        return cls(403, "Forbidden: bot was blocked by the user")
+
+    @classmethod
+    def not_modified(cls) -> Fault:
+        return cls(400, "Bad Request: message is not modified: specified new message content and reply markup "
+                        "are exactly the same as a current content and reply markup of the message")
+
+    @classmethod
+    def query_too_old(cls) -> Fault:
+        return cls(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+
+    @classmethod
+    def flood(cls, retry_after: int) -> Fault:
+        return cls(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+    @classmethod
+    def server_error(cls) -> Fault:
+        return cls(502, "Bad Gateway")
+
+    def content(self) -> str:
+        parameters = {"retry_after": self.retry_after} if self.retry_after is not None else None
+        return json.dumps({"ok": False, "error_code": self.status, "description": self.description,
+                           **({"parameters": parameters} if parameters else {})})
+
+
+_EDITS = (EditMessageText, EditMessageCaption, EditMessageReplyMarkup)
+
+
+class FakeTelegram:
+    """What every session of one harness talks to: the log of requests and Telegram's answers."""
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
         self.requests: list[TelegramMethod] = []
-        # What each request returned, index for index with ``requests``.
+        # What each request returned (or the TelegramAPIError it raised), index for index.
         self.results: list[Any] = []
+        self._faults: dict[type[TelegramMethod], deque[tuple[Fault, int | None]]] = defaultdict(deque)
         self._message_ids = itertools.count(1000)
+        self._answered: set[str] = set()
+        # (chat_id, message_id) -> (text or caption, inline markup) as the chat shows it now.
+        self._shown: dict[tuple[int, int], tuple[str | None, InlineKeyboardMarkup | None]] = {}
 
-    async def close(self) -> None:
-        pass
+    def fail(self, method: type[TelegramMethod], fault: Fault, *, times: int = 1, chat_id: int | None = None) -> None:
+        """The next ``times`` calls of ``method`` (to ``chat_id``, if given) get ``fault``."""
+        self._faults[method].extend([(fault, chat_id)] * times)
 
-    async def stream_content(self, *args, **kwargs):  # pragma: no cover - no downloads here
-        raise NotImplementedError
-        yield b""
+    def shown(self, chat_id: int, message_id: int) -> tuple[str | None, InlineKeyboardMarkup | None] | None:
+        return self._shown.get((chat_id, message_id))
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout=None):
+    def handle(self, session: BaseSession, bot: Bot, method: TelegramMethod) -> Any:
         self.requests.append(method)
+        fault = self._fault_for(method)
+        if fault is not None:
+            try:
+                session.check_response(bot, method, fault.status, fault.content())
+            except TelegramAPIError as exc:
+                self.results.append(exc)
+                raise
+            raise AssertionError(f"aiogram accepted the error answer {fault}")
         result = self._answer(method)
         self.results.append(result)
+        self._remember(method, result)
         return result
+
+    def _fault_for(self, method: TelegramMethod) -> Fault | None:
+        queue = self._faults.get(type(method))
+        chat_id = getattr(method, "chat_id", None)
+        for i, (fault, for_chat) in enumerate(queue or ()):
+            if for_chat is None or str(for_chat) == str(chat_id):
+                del queue[i]
+                return fault
+        if not self.strict:
+            return None
+        if isinstance(method, AnswerCallbackQuery) and method.callback_query_id in self._answered:
+            return Fault.query_too_old()
+        if isinstance(method, _EDITS) and self._unchanged(method):
+            return Fault.not_modified()
+        return None
+
+    def _unchanged(self, edit: TelegramMethod) -> bool:
+        shown = self._shown.get((int(getattr(edit, "chat_id", 0) or 0), getattr(edit, "message_id", 0) or 0))
+        if shown is None:
+            return False
+        text, markup = shown
+        new_markup = _inline(getattr(edit, "reply_markup", None))
+        if isinstance(edit, EditMessageText):
+            return edit.text == text and new_markup == markup
+        if isinstance(edit, EditMessageCaption):
+            return edit.caption == text and new_markup == markup
+        return new_markup == markup
+
+    def _remember(self, method: TelegramMethod, result: Any) -> None:
+        if isinstance(method, AnswerCallbackQuery):
+            self._answered.add(method.callback_query_id)
+        messages = result if isinstance(result, list) else [result]
+        for message in messages:
+            if not isinstance(message, Message):
+                continue
+            key = (message.chat.id, message.message_id)
+            text = getattr(method, "text", None) or getattr(method, "caption", None)
+            if isinstance(method, EditMessageReplyMarkup) and key in self._shown:
+                text = self._shown[key][0]
+            self._shown[key] = (text, _inline(getattr(method, "reply_markup", None)))
 
     def _answer(self, method: TelegramMethod) -> Any:
         returning = method.__returning__
@@ -133,6 +234,48 @@ class RecordingSession(BaseSession):
         )
 
 
+def _inline(markup: Any) -> InlineKeyboardMarkup | None:
+    """The inline keyboard a message shows (a reply keyboard belongs to the chat, not to it)."""
+    if isinstance(markup, InlineKeyboardMarkup) and markup.inline_keyboard:
+        return markup
+    return None
+
+
+class RecordingSession(BaseSession):
+    """A Bot API session whose requests go to a ``FakeTelegram``. Each bot gets its own, as in
+    production, so request middlewares (the retry on 429) apply to the bot that has them."""
+
+    def __init__(self, telegram: FakeTelegram | None = None) -> None:
+        super().__init__()
+        self.telegram = telegram or FakeTelegram()
+
+    @property
+    def requests(self) -> list[TelegramMethod]:
+        return self.telegram.requests
+
+    @property
+    def results(self) -> list[Any]:
+        return self.telegram.results
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(self, *args, **kwargs):  # pragma: no cover - no downloads here
+        raise NotImplementedError
+        yield b""
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout=None):
+        return self.telegram.handle(self, bot, method)
+
+    @classmethod
+    def replacing(cls, old: BaseSession, telegram: FakeTelegram) -> RecordingSession:
+        """A session for the bot that had ``old``, with ``old``'s request middlewares."""
+        new = cls(telegram)
+        for middleware in old.middleware:
+            new.middleware(middleware)
+        return new
+
+
 @dataclass
 class Harness:
     app: App
@@ -142,8 +285,9 @@ class Harness:
 
     @classmethod
     @asynccontextmanager
-    async def create(cls, tmp_path: Path, **overrides: Any) -> AsyncIterator[Harness]:
-        """The real app on a fresh SQLite file; ``overrides`` are Settings sections as dicts."""
+    async def create(cls, tmp_path: Path, *, strict: bool = True, **overrides: Any) -> AsyncIterator[Harness]:
+        """The real app on a fresh SQLite file; ``overrides`` are Settings sections as dicts;
+        ``strict``: Telegram refuses unchanged edits and second answers, as it does."""
         config: dict[str, Any] = {
             "telegram": {"token": TEST_TOKEN},
             "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'harness.db'}"},
@@ -154,9 +298,11 @@ class Harness:
         app = build_app(Settings(**config))
         async with app.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
-        session = RecordingSession()
+        telegram = FakeTelegram(strict=strict)
+        session = RecordingSession.replacing(app.bot.session, telegram)
         app.bot.session = session
-        app.delivery.bot.session = session  # outbox deliveries are recorded the same way
+        # Outbox deliveries are recorded the same way, without the handlers' retry on 429.
+        app.delivery.bot.session = RecordingSession.replacing(app.delivery.bot.session, telegram)
         harness = cls(app=app, session=session)
         try:
             yield harness
@@ -167,6 +313,10 @@ class Harness:
     @staticmethod
     def user(user_id: int, first_name: str = "Warga", **kw: Any) -> User:
         return User(id=user_id, is_bot=False, first_name=first_name, **kw)
+
+    @property
+    def telegram(self) -> FakeTelegram:
+        return self.session.telegram
 
     @property
     def requests(self) -> list[TelegramMethod]:
@@ -228,6 +378,21 @@ class Harness:
     async def press(self, user: User, message: Sent | Message | int, data: str) -> str:
         """Press an inline button; returns the callback query id (see ``answered``)."""
         message_id = message if isinstance(message, int) else message.message_id
+        return await self._press(user, message_id, data, self._buttons_shown(user, message_id))
+
+    async def double_tap(self, user: User, message: Sent | Message | int, data: str) -> tuple[str, str]:
+        """Two taps before the first answer arrives: both carry the message as it was then."""
+        message_id = message if isinstance(message, int) else message.message_id
+        markup = self._buttons_shown(user, message_id)
+        return (await self._press(user, message_id, data, markup),
+                await self._press(user, message_id, data, markup))
+
+    def _buttons_shown(self, user: User, message_id: int) -> InlineKeyboardMarkup | None:
+        # The message as the chat shows it now: its buttons are what handlers may take away.
+        _, markup = self.telegram.shown(user.id, message_id) or (None, None)
+        return markup
+
+    async def _press(self, user: User, message_id: int, data: str, markup: InlineKeyboardMarkup | None) -> str:
         cq_id = f"cq-{next(self._update_ids)}"
         cq = CallbackQuery(
             id=cq_id,
@@ -240,6 +405,7 @@ class Harness:
                 chat=Chat(id=user.id, type="private"),
                 from_user=BOT_USER,
                 text="(button message)",
+                reply_markup=markup,
             ),
         )
         await self.feed(Update(update_id=next(self._update_ids), callback_query=cq))
@@ -247,18 +413,30 @@ class Harness:
 
     # -- what the bot did ------------------------------------------------------------------
     def answered(self, callback_query_id: str) -> AnswerCallbackQuery | None:
-        for r in self.requests:
+        """The answer Telegram accepted for this callback query."""
+        for r, result in zip(self.session.requests, self.session.results, strict=True):
             if isinstance(r, AnswerCallbackQuery) and r.callback_query_id == callback_query_id:
-                return r
+                if not isinstance(result, TelegramAPIError):
+                    return r
         return None
+
+    def answers(self, callback_query_id: str) -> list[AnswerCallbackQuery]:
+        """Every attempt to answer this callback query, accepted or not."""
+        return [r for r in self.requests if isinstance(r, AnswerCallbackQuery)
+                and r.callback_query_id == callback_query_id]
+
+    def failed(self) -> list[tuple[TelegramMethod, TelegramAPIError]]:
+        """Requests Telegram refused, with the error aiogram raised."""
+        return [(r, result) for r, result in zip(self.session.requests, self.session.results, strict=True)
+                if isinstance(result, TelegramAPIError)]
 
     def sent_to(self, user: User | int) -> list[Sent]:
         """Messages sent or edited in the user's chat, in order."""
         chat_id = user if isinstance(user, int) else user.id
         out: list[Sent] = []
         for r, result in zip(self.session.requests, self.session.results, strict=True):
-            if str(getattr(r, "chat_id", "")) != str(chat_id):
-                continue
+            if str(getattr(r, "chat_id", "")) != str(chat_id) or isinstance(result, TelegramAPIError):
+                continue  # another chat, or refused: the chat never showed it
             text = getattr(r, "text", None) or getattr(r, "caption", None)
             message_id = result.message_id if isinstance(result, Message) else 0
             out.append(Sent(chat_id=chat_id, message_id=message_id,

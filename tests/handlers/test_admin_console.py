@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from storage.models import Agency, AuditLog, Broadcast, Citizen, Outbox, Report
 from tests.handlers.harness import Harness
+from tests.handlers.intake_helpers import fsm
 
 ADMIN_ID = 9000
 
@@ -115,6 +116,26 @@ async def test_citizen_cannot_use_admin_commands(tmp_path):
         cq = await h.press(mallory, 5, "expf:2024:csv")
         assert h.answered(cq) is not None
         assert not any(isinstance(r, SendDocument) for r in h.requests)
+
+
+# Every command of the admin and officer audiences; a citizen gets the generic pointer instead.
+STAFF_COMMANDS = ("/umumkan", "/umumkan_riwayat", "/statistik", "/ekspor 2024", "/audit", "/instansi",
+                  "/verifikasi", "/undang", "/petugas", "/kotak")
+
+
+async def test_staff_commands_from_a_citizen_open_nothing(tmp_path):
+    async with Harness.create(tmp_path) as h:
+        mallory = h.user(6666, "Mallory")
+        async with h.app.session_factory() as s:
+            s.add(Citizen(telegram_id=mallory.id, first_name="Mallory", consent_at=datetime.now(UTC)))
+            await s.commit()
+        for command in STAFF_COMMANDS:
+            mark = h.mark()
+            await h.send(mallory, command)
+            replies = [r.text for r in h.since(mark) if isinstance(r, SendMessage)]
+            # No compose prompt, no queue, no form step: the catch-all's pointer, and nothing else.
+            assert len(replies) == 1 and "tidak saya pahami" in replies[0], (command, replies)
+            assert await fsm(h, mallory) == (None, {}), command
 
 
 async def test_statistics_export_directory_and_audit(tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.services.officers import create_invite, revoke_officer
-from bot.services.roles import Roles
 from storage.models import AuditLog, Citizen, Officer
+from tests.actors import as_admin
 from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, report, seed, tap
 from tests.handlers.harness import Harness
 
@@ -36,8 +36,8 @@ async def test_assign_reject_invite_revoke_show_in_audit(tmp_path):
         async with h.app.session_factory() as s:
             me = await s.scalar(select(Citizen).where(Citizen.telegram_id == ADMIN))
             officer = await s.scalar(select(Officer))
-            await create_invite(s, ids["B"], roles=Roles(is_admin=True), created_by=me)
-            await revoke_officer(s, officer.id, roles=Roles(is_admin=True), actor=me)
+            await create_invite(s, ids["B"], actor=as_admin(me))
+            await revoke_officer(s, officer.id, actor=as_admin(me))
 
         async with h.app.session_factory() as s:
             entries = (await s.scalars(select(AuditLog).order_by(AuditLog.id))).all()

@@ -42,3 +42,27 @@ async def test_forged_presses_are_refused(tmp_path):
             assert h.answered(cq).show_alert
         r = await report(h, rid)
         assert r.status == "assigned" and r.rating is None and r.agency_id == ids["A"]
+
+
+async def test_a_stranger_cannot_rate_or_dispute_an_answered_report(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A"})
+        rid = (await file_report(h, REPORTER, agency_id=ids["A"])).id
+        await drain(h)
+        admin, officer = h.user(ADMIN, "Admin"), h.user(OA, "A")
+        await tap(h, admin, "Buka")
+        await tap(h, admin, "Dinas Alpha")
+        await drain(h)
+        await tap(h, officer, "Tanggapi")
+        await h.send(officer, "Sudah diperbaiki.")
+        await drain(h)
+        assert (await report(h, rid)).status == "answered"
+
+        stranger = h.user(STRANGER, "S")
+        for data in (ReporterCb(a=ReporterAction.RATE, r=rid, v=1), ReporterCb(a=ReporterAction.SATISFIED, r=rid),
+                     ReporterCb(a=ReporterAction.NOT_SOLVED, r=rid)):
+            cq = await h.press(stranger, 53, data.pack())
+            assert h.answered(cq).show_alert
+        r = await report(h, rid)
+        assert r.status == "answered" and r.rating is None
+        assert h.sent_to(STRANGER) == []

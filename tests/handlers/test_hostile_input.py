@@ -23,8 +23,6 @@ from aiogram.types import Contact, Location, Poll, PollOption, User, Venue, Vide
 
 import bot.ui
 from bot.services.intake import Step
-from bot.ui.intake_callbacks import EDIT, IntakeCb
-from handlers.intake.states import STEP_OF
 from bot.ui.case_callbacks import (
     OfficerAction,
     OfficerCb,
@@ -34,6 +32,8 @@ from bot.ui.case_callbacks import (
     VerifyAction,
     VerifyCb,
 )
+from bot.ui.intake_callbacks import EDIT, IntakeCb
+from handlers.intake.states import STEP_OF
 from storage.models import Report
 from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, seed
 from tests.handlers.harness import Harness
@@ -391,7 +391,7 @@ def forged_payloads(cls: type[CallbackData], rng: random.Random, other_report: i
             return rng.choice([m.value for m in values.values()])
         return str(other_report) if ann is int else rng.choice(["opd", "1", "k1", "general", "en"])
 
-    for i, name in enumerate(fields):
+    for name in fields:
         for value in (ints if cls.model_fields[name].annotation is int else strs + ints[:3]):
             parts = [plausible(f) if f != name else value for f in fields]
             out.append(":".join([prefix, *parts]))

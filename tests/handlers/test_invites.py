@@ -8,7 +8,7 @@ from aiogram.methods import DeleteMyCommands, SetMyCommands
 from sqlalchemy import func, select
 
 from bot.services.officers import MAX_FAILURES
-from bot.services.roles import resolve_roles
+from bot.services.roles import resolve_actor
 from bot.ui.officer_admin import InvitePickCb, OfficerAction, OfficerCb
 from storage.models import Agency, Citizen, Officer, OfficerInvite
 from tests.handlers.harness import Harness
@@ -29,7 +29,7 @@ async def _seed(h: Harness) -> dict[str, int]:
 async def _agency_ids(h: Harness, telegram_id: int) -> frozenset[int]:
     async with h.app.session_factory() as s:
         citizen = await s.scalar(select(Citizen).where(Citizen.telegram_id == telegram_id))
-        return (await resolve_roles(s, citizen, [ADMIN_ID])).agency_ids
+        return (await resolve_actor(s, citizen, [ADMIN_ID])).agency_ids
 
 
 async def _count(h: Harness, model) -> int:

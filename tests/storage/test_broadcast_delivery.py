@@ -14,13 +14,15 @@ from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from sqlalchemy import func, select
 
+from bot.domain.access import COMMAND_LINE, Actor, Refused
+from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
 from bot.services import broadcasts as svc
 from bot.services.delivery import DeliveryWorker
-from bot.services.roles import Roles
+from bot.ui.notifier import OutboxNotifier
 from storage.models import Agency, AuditLog, Broadcast, Citizen, Officer, Outbox
+from tests.actors import as_admin
 
-ADMIN = Roles(is_admin=True)
 N = 300
 BLOCKED = {100_000 + i for i in range(0, N, 17)}
 
@@ -111,8 +113,8 @@ async def test_every_reachable_user_gets_exactly_one_copy_across_a_restart(sessi
     async with session_factory() as s:
         admin = await make_citizens(s)
         b = await svc.start_broadcast(s, svc.Draft("<b>Pengumuman</b> &amp; info"),
-                                      svc.Audience(svc.AudienceKind.CITIZENS), roles=ADMIN,
-                                      actor=admin, admin_ids=[9000], progress_chat_id=9000, language="en")
+                                      svc.Audience(svc.AudienceKind.CITIZENS), actor=as_admin(admin),
+                                      admin_ids=[9000], progress_chat_id=9000, language="en")
     key = svc.group_key(b.id)
     assert b.total == N  # the admin consented too, but is no citizen's audience
 
@@ -138,7 +140,7 @@ async def test_every_reachable_user_gets_exactly_one_copy_across_a_restart(sessi
         p = await svc.progress(s, await s.get(Broadcast, b.id))
         assert (p.sent, p.blocked, p.failed, p.remaining) == (len(reachable), len(BLOCKED), 0, 0)
         # Marked users are skipped next time.
-        again = await svc.count_recipients(s, svc.Audience(svc.AudienceKind.CITIZENS), roles=ADMIN,
+        again = await svc.count_recipients(s, svc.Audience(svc.AudienceKind.CITIZENS), actor=COMMAND_LINE,
                                            admin_ids=[9000])
         assert again == len(reachable)
 
@@ -148,7 +150,7 @@ async def test_every_reachable_user_gets_exactly_one_copy_across_a_restart(sessi
         await s.execute(Broadcast.__table__.update().where(Broadcast.id == b.id)
                         .values(progress_message_id=777))
         await s.commit()
-    monitor = svc.BroadcastMonitor(bot, session_factory, i18n)
+    monitor = svc.BroadcastMonitor(bot, session_factory, OutboxNotifier(i18n, WorkCalendar()))
     assert await monitor.resume() == [b.id]
     await asyncio.wait_for(monitor._tasks[b.id], 5)
     async with session_factory() as s:
@@ -161,12 +163,12 @@ async def test_stop_cancels_what_is_not_sent(session_factory):
     async with session_factory() as s:
         admin = await make_citizens(s)
         b = await svc.start_broadcast(s, svc.Draft("halo"), svc.Audience(svc.AudienceKind.CITIZENS),
-                                      roles=ADMIN, actor=admin, admin_ids=[])
-        with pytest.raises(svc.NotAllowed):
-            await svc.stop_broadcast(s, b.id, roles=Roles(), actor=None)
-        cancelled = await svc.stop_broadcast(s, b.id, roles=ADMIN, actor=admin)
+                                      actor=as_admin(admin), admin_ids=[])
+        with pytest.raises(Refused):
+            await svc.stop_broadcast(s, b.id, actor=Actor(citizen_id=1))
+        cancelled = await svc.stop_broadcast(s, b.id, actor=as_admin(admin))
         assert cancelled == N + 1
-        assert await svc.stop_broadcast(s, b.id, roles=ADMIN, actor=admin) is None
+        assert await svc.stop_broadcast(s, b.id, actor=as_admin(admin)) is None
         p = await svc.progress(s, await s.get(Broadcast, b.id))
         assert (p.cancelled, p.remaining) == (N + 1, 0)
         actions = (await s.scalars(select(AuditLog.action).order_by(AuditLog.id))).all()
@@ -188,18 +190,21 @@ async def test_officer_audiences_and_media(session_factory):
             Officer(agency_id=a2.id, citizen_id=o3.id, bound_at=now, revoked_at=now),
         ])
         await s.commit()
-        assert await svc.count_recipients(s, svc.Audience(svc.AudienceKind.OFFICERS), roles=ADMIN, admin_ids=[]) == 2
-        assert await svc.count_recipients(s, svc.Audience(svc.AudienceKind.AGENCY, a1.id), roles=ADMIN, admin_ids=[]) == 1
+        def count(audience):
+            return svc.count_recipients(s, audience, actor=COMMAND_LINE, admin_ids=[])
+
+        assert await count(svc.Audience(svc.AudienceKind.OFFICERS)) == 2
+        assert await count(svc.Audience(svc.AudienceKind.AGENCY, a1.id)) == 1
         draft = svc.Draft("<i>foto</i>", svc.MediaKind.PHOTO, "AgACAgIAAx0")
         b = await svc.start_broadcast(s, draft, svc.Audience(svc.AudienceKind.AGENCY, a2.id),
-                                      roles=ADMIN, actor=admin, admin_ids=[9000])
+                                      actor=as_admin(admin), admin_ids=[9000])
         rows = (await s.scalars(select(Outbox).where(Outbox.group_key == svc.group_key(b.id)))).all()
         assert [(r.chat_id, r.method) for r in rows] == [(300, "sendPhoto"), (301, "sendPhoto")]
         assert rows[0].payload["photo"] == "AgACAgIAAx0" and rows[0].payload["caption"] == "<i>foto</i>"
         assert all(r.not_before is None for r in rows)  # quiet hours off for broadcasts by default
         with pytest.raises(svc.EmptyAudience):
             await svc.start_broadcast(s, draft, svc.Audience(svc.AudienceKind.AGENCY, 999_999),
-                                      roles=ADMIN, actor=admin, admin_ids=[9000])
+                                      actor=as_admin(admin), admin_ids=[9000])
 
 
 async def test_all_citizens_means_citizens_only(session_factory):
@@ -219,15 +224,14 @@ async def test_all_citizens_means_citizens_only(session_factory):
         await s.commit()
 
         everyone = svc.Audience(svc.AudienceKind.CITIZENS)
-        count = await svc.count_recipients(s, everyone, roles=ADMIN, admin_ids=[9000])
+        count = await svc.count_recipients(s, everyone, actor=COMMAND_LINE, admin_ids=[9000])
         assert count == 2
-        b = await svc.start_broadcast(s, svc.Draft("halo"), everyone, roles=ADMIN, actor=admin,
-                                      admin_ids=[9000])
+        b = await svc.start_broadcast(s, svc.Draft("halo"), everyone, actor=as_admin(admin), admin_ids=[9000])
         rows = (await s.scalars(select(Outbox).where(Outbox.group_key == svc.group_key(b.id)))).all()
         assert sorted(r.chat_id for r in rows) == [500, 700]
         assert b.total == count
         officers_only = svc.Audience(svc.AudienceKind.OFFICERS)
-        assert await svc.count_recipients(s, officers_only, roles=ADMIN, admin_ids=[9000]) == 30
+        assert await svc.count_recipients(s, officers_only, actor=COMMAND_LINE, admin_ids=[9000]) == 30
 
 
 def test_quiet_hours_release():

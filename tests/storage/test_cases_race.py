@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot.i18n import build_i18n
 from sqlalchemy import func, select
 
-from bot.domain.workdays import WorkCalendar
-from bot.services import casework
-from bot.services.casework import CaseRefused, Refusal
-from bot.services.notify import Notifier
-from bot.services.roles import Roles
+from bot.domain.access import Actor, Reason, Refused
+from bot.services.casework import followup
 from storage.models import Agency, Citizen, Report, ReportEvent
 from storage.repositories.cases import CaseRepo
+from tests.actors import make_casework
 
 NOW = datetime(2024, 5, 6, 2, 0, tzinfo=UTC)
 
@@ -30,10 +27,6 @@ async def _assigned(session) -> tuple[int, int, int]:
     session.add(r)
     await session.commit()
     return r.id, a.id, c.id
-
-
-def _notifier() -> Notifier:
-    return Notifier(i18n=build_i18n("id"), calendar=WorkCalendar())
 
 
 async def test_conditional_change_lets_one_of_two_sessions_win(session_factory):
@@ -52,19 +45,19 @@ async def test_conditional_change_lets_one_of_two_sessions_win(session_factory):
 async def test_two_officers_take_at_once_only_one_acts(session_factory):
     async with session_factory() as s:
         rid, agency_id, citizen_id = await _assigned(s)
-    roles = Roles(agency_ids=frozenset({agency_id}))
-    n = _notifier()
+    officer = Actor(citizen_id=citizen_id, agency_ids=frozenset({agency_id}))
+    cw = make_casework()
 
     async def take() -> str:
         async with session_factory() as s:
             try:
-                await casework.take_report(s, n, roles, citizen_id, rid, NOW)
+                await followup.take_report(s, cw, officer, rid, NOW)
                 return "ok"
-            except CaseRefused as exc:
-                return exc.refusal.value
+            except Refused as exc:
+                return exc.reason.value
 
     results = sorted(await asyncio.gather(take(), take()))
-    assert results[0] in (Refusal.CONFLICT.value, Refusal.NOT_NOW.value) and results[1] == "ok"
+    assert results[0] in (Reason.CONFLICT.value, Reason.NOT_NOW.value) and results[1] == "ok"
     async with session_factory() as s:
         assert (await s.get(Report, rid)).status == "in_progress"
         taken = await s.scalar(select(func.count()).select_from(ReportEvent).where(ReportEvent.kind == "taken"))
@@ -76,10 +69,10 @@ async def test_officer_of_another_agency_is_refused(session_factory):
         rid, agency_id, citizen_id = await _assigned(s)
     async with session_factory() as s:
         try:
-            await casework.take_report(s, _notifier(), Roles(agency_ids=frozenset({agency_id + 100})),
-                                       citizen_id, rid, NOW)
-        except CaseRefused as exc:
-            assert exc.refusal == Refusal.FORBIDDEN
+            await followup.take_report(s, make_casework(), Actor(citizen_id, agency_ids=frozenset({agency_id + 100})),
+                                       rid, NOW)
+        except Refused as exc:
+            assert exc.reason == Reason.FORBIDDEN
         else:
             raise AssertionError("an officer of another agency took the report")
         assert (await s.get(Report, rid)).status == "assigned"
@@ -98,19 +91,18 @@ async def test_of_two_officers_racing_only_the_loser_hears_the_winner_took_it(se
             s.add(Officer(agency_id=agency_id, citizen_id=person.id, bound_at=NOW))
             officers.append((person.id, tid, name))
         await s.commit()
-    roles = Roles(agency_ids=frozenset({agency_id}))
-    n = _notifier()
+    cw = make_casework()
 
     async def take(citizen_id: int) -> str:
         async with session_factory() as s:
             try:
-                await casework.take_report(s, n, roles, citizen_id, rid, NOW)
+                await followup.take_report(s, cw, Actor(citizen_id, agency_ids=frozenset({agency_id})), rid, NOW)
                 return "ok"
-            except CaseRefused as exc:
-                return exc.refusal.value
+            except Refused as exc:
+                return exc.reason.value
 
     results = await asyncio.gather(*(take(cid) for cid, _tid, _name in officers))
-    assert results.count("ok") == 1 and min(results) in (Refusal.CONFLICT.value, Refusal.NOT_NOW.value)
+    assert results.count("ok") == 1 and min(results) in (Reason.CONFLICT.value, Reason.NOT_NOW.value)
     winner = next(name for (_cid, _tid, name), r in zip(officers, results, strict=True) if r == "ok")
     loser_tid = next(tid for (_cid, tid, _name), r in zip(officers, results, strict=True) if r != "ok")
     async with session_factory() as s:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.domain.access import Actor, Refused
 from bot.services.officers import (
     FAILURE_WINDOW,
     MAX_FAILURES,
     AgencyNotFound,
-    NotAllowed,
     RedeemOutcome,
     create_invite,
     hash_code,
@@ -20,10 +20,10 @@ from bot.services.officers import (
     redeem_invite,
     revoke_officer,
 )
-from bot.services.roles import Roles, resolve_roles
+from bot.services.roles import resolve_actor
 from storage.models import Agency, AuditLog, Citizen, InviteFailure, Officer, OfficerInvite, Outbox
+from tests.actors import COMMAND_LINE, as_admin
 
-ADMIN = Roles(is_admin=True)
 T0 = datetime(2024, 5, 21, 2, 0, tzinfo=UTC)
 
 
@@ -40,12 +40,12 @@ async def world(session):
     return dict(admin=admin, budi=budi, sari=sari, pupr=pupr, dinkes=dinkes, closed=closed)
 
 
-async def _roles(session, citizen) -> Roles:
-    return await resolve_roles(session, citizen, admin_ids=[9000])
+async def _roles(session, citizen) -> Actor:
+    return await resolve_actor(session, citizen, admin_ids=[9000])
 
 
 async def test_invite_binds_and_roles_show_the_agency(session, world):
-    created = await create_invite(session, world["pupr"].id, roles=ADMIN, created_by=world["admin"],
+    created = await create_invite(session, world["pupr"].id, actor=as_admin(world["admin"]),
                                   now=T0)
     assert len(created.code) == 32  # 192 bits in URL-safe base64
     row = await session.scalar(select(OfficerInvite))
@@ -60,22 +60,22 @@ async def test_invite_binds_and_roles_show_the_agency(session, world):
     assert roles.agency_ids == {world["pupr"].id} and roles.is_officer and not roles.is_admin
 
     # The same person may serve a second agency.
-    second = await create_invite(session, world["dinkes"].id, roles=ADMIN, created_by=None, now=T0)
+    second = await create_invite(session, world["dinkes"].id, actor=COMMAND_LINE, now=T0)
     assert (await redeem_invite(session, world["budi"], second.code, now=T0)).ok
     assert (await _roles(session, world["budi"])).agency_ids == {world["pupr"].id, world["dinkes"].id}
 
 
 async def test_several_officers_per_agency(session, world):
     for person in (world["budi"], world["sari"]):
-        created = await create_invite(session, world["pupr"].id, roles=ADMIN, created_by=None)
+        created = await create_invite(session, world["pupr"].id, actor=COMMAND_LINE)
         assert (await redeem_invite(session, person, created.code)).outcome is RedeemOutcome.BOUND
-    views = await list_officers(session, roles=ADMIN, agency_id=world["pupr"].id)
+    views = await list_officers(session, actor=COMMAND_LINE, agency_id=world["pupr"].id)
     assert {v.telegram_id for v in views} == {1001, 1002}
     assert {v.username for v in views} == {"budi_pupr", None}
 
 
 async def test_a_used_invite_cannot_be_used_again(session, world):
-    created = await create_invite(session, world["pupr"].id, roles=ADMIN, created_by=None, now=T0)
+    created = await create_invite(session, world["pupr"].id, actor=COMMAND_LINE, now=T0)
     assert (await redeem_invite(session, world["budi"], created.code, now=T0)).ok
     # Budi opening his own link again is harmless.
     again = await redeem_invite(session, world["budi"], created.code, now=T0)
@@ -87,12 +87,12 @@ async def test_a_used_invite_cannot_be_used_again(session, world):
 
 
 async def test_an_expired_invite_is_refused(session, world):
-    created = await create_invite(session, world["pupr"].id, roles=ADMIN, created_by=None, now=T0)
+    created = await create_invite(session, world["pupr"].id, actor=COMMAND_LINE, now=T0)
     late = T0 + timedelta(hours=72)
     result = await redeem_invite(session, world["budi"], created.code, now=late)
     assert result.outcome is RedeemOutcome.EXPIRED
     assert (await _roles(session, world["budi"])).agency_ids == frozenset()
-    just_in_time = await create_invite(session, world["pupr"].id, roles=ADMIN, created_by=None,
+    just_in_time = await create_invite(session, world["pupr"].id, actor=COMMAND_LINE,
                                        ttl=timedelta(hours=1), now=T0)
     ok = await redeem_invite(session, world["budi"], just_in_time.code,
                              now=T0 + timedelta(minutes=59))
@@ -100,7 +100,7 @@ async def test_an_expired_invite_is_refused(session, world):
 
 
 async def test_wrong_codes_are_rate_limited_per_user(session, world):
-    created = await create_invite(session, world["pupr"].id, roles=ADMIN, created_by=None, now=T0)
+    created = await create_invite(session, world["pupr"].id, actor=COMMAND_LINE, now=T0)
     for n in range(MAX_FAILURES):
         bad = "inv_" + "A" * 32 if n % 2 else "inv_garbage"
         outcome = (await redeem_invite(session, world["sari"], bad, now=T0 + timedelta(minutes=n))).outcome
@@ -127,57 +127,59 @@ async def test_the_failure_count_survives_a_new_session(session_factory, world):
 
 
 async def test_only_admins_invite_list_and_revoke(session, world):
-    citizen_roles = Roles(is_admin=False, agency_ids=frozenset({world["pupr"].id}))
-    with pytest.raises(NotAllowed):
-        await create_invite(session, world["pupr"].id, roles=citizen_roles, created_by=world["budi"])
-    with pytest.raises(NotAllowed):
-        await list_officers(session, roles=citizen_roles)
-    with pytest.raises(NotAllowed):
-        await revoke_officer(session, 1, roles=citizen_roles, actor=world["budi"])
+    officer = Actor(citizen_id=world["budi"].id, agency_ids=frozenset({world["pupr"].id}))
+    with pytest.raises(Refused):
+        await create_invite(session, world["pupr"].id, actor=officer)
+    with pytest.raises(Refused):
+        await list_officers(session, actor=officer)
+    with pytest.raises(Refused):
+        await revoke_officer(session, 1, actor=officer)
     assert await session.scalar(select(func.count()).select_from(OfficerInvite)) == 0
 
 
 async def test_no_invites_for_inactive_or_missing_agencies(session, world):
     with pytest.raises(AgencyNotFound):
-        await create_invite(session, world["closed"].id, roles=ADMIN, created_by=None)
+        await create_invite(session, world["closed"].id, actor=COMMAND_LINE)
     with pytest.raises(AgencyNotFound):
-        await create_invite(session, 99999, roles=ADMIN, created_by=None)
+        await create_invite(session, 99999, actor=COMMAND_LINE)
 
 
 async def test_revoke_takes_effect_at_once_and_a_new_invite_restores(session, world):
-    created = await create_invite(session, world["pupr"].id, roles=ADMIN, created_by=None)
+    created = await create_invite(session, world["pupr"].id, actor=COMMAND_LINE)
     await redeem_invite(session, world["budi"], created.code)
     officer = await session.scalar(select(Officer))
 
-    result = await revoke_officer(session, officer.id, roles=ADMIN, actor=world["admin"])
+    result = await revoke_officer(session, officer.id, actor=as_admin(world["admin"]))
     assert result.telegram_id == 1001 and not result.already_revoked and not result.still_officer
     assert (await _roles(session, world["budi"])).agency_ids == frozenset()
-    assert await list_officers(session, roles=ADMIN) == []
+    assert await list_officers(session, actor=COMMAND_LINE) == []
     row = await session.get(Officer, officer.id)
     assert row.revoked_at is not None and row.revoked_by_id == world["admin"].id
 
-    again = await revoke_officer(session, officer.id, roles=ADMIN, actor=world["admin"])
+    again = await revoke_officer(session, officer.id, actor=as_admin(world["admin"]))
     assert again.already_revoked
     audit = (await session.scalars(select(AuditLog).order_by(AuditLog.id))).all()
     assert [(a.action, a.actor_telegram_id) for a in audit] == [("invite", None), ("revoke", 9000)]
     assert audit[1].target == f"agency:{world['pupr'].id}" and audit[1].detail["officer_id"] == officer.id
-    assert await revoke_officer(session, 424242, roles=ADMIN, actor=None) is None
+    assert await revoke_officer(session, 424242, actor=COMMAND_LINE) is None
 
-    fresh = await create_invite(session, world["pupr"].id, roles=ADMIN, created_by=None)
+    fresh = await create_invite(session, world["pupr"].id, actor=COMMAND_LINE)
     assert (await redeem_invite(session, world["budi"], fresh.code)).outcome is RedeemOutcome.BOUND
     assert (await _roles(session, world["budi"])).agency_ids == {world["pupr"].id}
     assert await session.scalar(select(func.count()).select_from(Officer)) == 1
 
 
 async def test_revoke_keeps_other_agencies_and_tells_the_officer(session, world):
+    from bot.domain.workdays import WorkCalendar
     from bot.i18n import build_i18n
+    from bot.ui.notifier import OutboxNotifier
 
     for agency in (world["pupr"], world["dinkes"]):
-        created = await create_invite(session, agency.id, roles=ADMIN, created_by=None)
+        created = await create_invite(session, agency.id, actor=COMMAND_LINE)
         await redeem_invite(session, world["budi"], created.code)
     pupr_binding = await session.scalar(select(Officer).where(Officer.agency_id == world["pupr"].id))
-    result = await revoke_officer(session, pupr_binding.id, roles=ADMIN, actor=world["admin"],
-                                  i18n=build_i18n("id"))
+    result = await revoke_officer(session, pupr_binding.id, actor=as_admin(world["admin"]),
+                                  notifier=OutboxNotifier(build_i18n("id"), WorkCalendar()))
     assert result.still_officer
     assert (await _roles(session, world["budi"])).agency_ids == {world["dinkes"].id}
     notice = await session.scalar(select(Outbox))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -116,9 +117,11 @@ def test_unknown_file_type(tmp_path):
         parse_file(path)
 
 
-def _e(name, kind="opd", parent=None, code=None, n=[0]):
-    n[0] += 1
-    return AgencyEntry(f"entry {n[0]}", name, AgencyKind(kind), parent, code, None)
+_entry_numbers = itertools.count(1)
+
+
+def _e(name, kind="opd", parent=None, code=None):
+    return AgencyEntry(f"entry {next(_entry_numbers)}", name, AgencyKind(kind), parent, code, None)
 
 
 def test_missing_parent_and_duplicates():

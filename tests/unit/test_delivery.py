@@ -7,6 +7,7 @@ import json
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -332,7 +333,7 @@ async def test_per_chat_pacing_busy_chat_holds_up_no_one(bot, api, clock, sessio
     sent = [(at, c.chat_id, c.text) for at, c in api.calls]
     a = [(at, text) for at, chat, text in sent if chat == 111]
     assert [text for _, text in a] == ["a1", "a2", "a3"]
-    gaps = [later - earlier for (earlier, _), (later, _) in zip(a, a[1:])]
+    gaps = [later - earlier for (earlier, _), (later, _) in pairwise(a)]
     assert all(gap >= timedelta(seconds=1) for gap in gaps)
     [(b_at, _, _)] = [s for s in sent if s[1] == 222]
     assert b_at - t0 <= timedelta(seconds=0.05)  # one global gap, not chat 111's second

@@ -8,6 +8,8 @@ from bot.domain.enums import (
     Classification,
     EventKind,
     Privacy,
+)
+from bot.domain.enums import (
     ReportStatus as S,
 )
 from bot.domain.lifecycle import (

@@ -10,14 +10,14 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bot.domain.access import Actor, Refused
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
-from bot.services.export import ExportFormat, NotAllowed, export_year
-from bot.services.roles import Roles
+from bot.services.export import ExportFormat, export_year
 from storage.models import Agency, AuditLog, Citizen, Report
+from tests.actors import COMMAND_LINE, as_admin
 
 CAL = WorkCalendar("Asia/Makassar")
-ADMIN = Roles(is_admin=True)
 
 
 def at(y, m, d, h=2):
@@ -64,7 +64,7 @@ async def test_csv_rows_and_anonymity(session, i18n):
     actor = Citizen(telegram_id=9000, first_name="Admin")
     session.add(actor)
     await session.flush()
-    exported = await export_year(session, 2024, ExportFormat.CSV, CAL, roles=ADMIN, actor=actor,
+    exported = await export_year(session, 2024, ExportFormat.CSV, CAL, actor=as_admin(actor),
                                  today=date(2024, 4, 20))
     assert exported.content.startswith(b"\xef\xbb\xbf")  # BOM for Excel
     rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
@@ -88,13 +88,13 @@ async def test_csv_rows_and_anonymity(session, i18n):
 
 async def test_xlsx_opens_with_the_same_rows(session, i18n):
     await seed(session)
-    exported = await export_year(session, 2024, ExportFormat.XLSX, CAL, roles=ADMIN, actor=None,
+    exported = await export_year(session, 2024, ExportFormat.XLSX, CAL, actor=COMMAND_LINE,
                                  today=date(2024, 4, 20))
     ws = openpyxl.load_workbook(io.BytesIO(exported.content)).active
     values = list(ws.values)
     header, body = values[0], values[1:]
     assert header[0] == "Tracking ID" and len(body) == 4
-    by_id = {row[0]: dict(zip(header, row)) for row in body}
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in body}
     assert by_id["LPR-B"]["Reporter name"] in (None, "")
     assert by_id["LPR-A"]["Reporter username"] == "budis"
     assert by_id["LPR-A"]["Working days to completion"] == 6
@@ -103,8 +103,8 @@ async def test_xlsx_opens_with_the_same_rows(session, i18n):
 
 async def test_only_admins_export(session, i18n):
     await seed(session)
-    with pytest.raises(NotAllowed):
-        await export_year(session, 2024, ExportFormat.CSV, CAL, roles=Roles(), actor=None)
+    with pytest.raises(Refused):
+        await export_year(session, 2024, ExportFormat.CSV, CAL, actor=Actor(citizen_id=1))
 
 
 def test_cli_export_writes_a_file(tmp_path, monkeypatch):

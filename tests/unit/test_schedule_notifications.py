@@ -11,17 +11,19 @@ from sqlalchemy import select
 
 from bot.domain.enums import EventKind, ReportStatus
 from bot.i18n import build_i18n
-from bot.jobs.checkin import CheckinAnswer, answer_checkin, send_checkins
+from bot.jobs.checkin import send_checkins
 from bot.jobs.digest import send_digests
+from bot.services.casework.reporter import CheckinAnswer, answer_checkin
 from bot.services.notification_policy import queue_citizen_update
-from bot.services.notify import Notifier, enqueue_citizen_update
 from storage.models import DigestItem, Outbox, Report, ReportEvent
+from tests.actors import as_citizen
 from tests.schedule_fixtures import (
     WITA,
     add_agency,
     add_citizen,
     add_officer,
     add_report,
+    job_context,
     make_calendar,
     make_settings,
     wita,
@@ -45,14 +47,11 @@ async def test_a_change_at_22_wita_goes_out_at_07(session_factory):
     async with session_factory() as s:
         citizen = await add_citizen(s, 5001)
         report = await add_report(s, citizen, ReportStatus.ASSIGNED)
-        await enqueue_citizen_update(
-            s, citizen, report, "late news", notifications=settings.notifications, tz=WITA,
-            now=wita(MAY(20), 22),
-        )
-        await enqueue_citizen_update(
-            s, citizen, report, "noon news", notifications=settings.notifications, tz=WITA,
-            now=wita(MAY(21), 12),
-        )
+        for text, now in (("late news", wita(MAY(20), 22)), ("noon news", wita(MAY(21), 12))):
+            await queue_citizen_update(
+                s, settings=settings.notifications, tz=WITA, now=now, citizen_id=citizen.id,
+                chat_id=citizen.telegram_id, text=text, report_id=report.id,
+            )
         await s.commit()
     late, noon = await _outbox(session_factory)
     assert late.not_before == wita(MAY(21), 7)
@@ -62,7 +61,6 @@ async def test_a_change_at_22_wita_goes_out_at_07(session_factory):
 
 async def test_digest_groups_a_citizens_changes_into_one_message(session_factory, i18n):
     settings = make_settings(citizen_mode="digest")
-    cal = make_calendar(settings)
     n = settings.notifications
     async with session_factory() as s:
         ani = await add_citizen(s, 5001)
@@ -91,10 +89,10 @@ async def test_digest_groups_a_citizens_changes_into_one_message(session_factory
         await s.commit()
 
     # The 09:00 digest came before any change; at 15:59 that slot is done, so nothing goes.
-    assert await send_digests(session_factory, settings, cal, i18n, wita(MAY(20), 9)) == 0
-    assert await send_digests(session_factory, settings, cal, i18n, wita(MAY(20), 15, 59)) is None
+    assert await send_digests(job_context(session_factory, settings, i18n, wita(MAY(20), 9))) == 0
+    assert await send_digests(job_context(session_factory, settings, i18n, wita(MAY(20), 15, 59))) is None
     # 16:00 gathers Ani's three changes into one message.
-    assert await send_digests(session_factory, settings, cal, i18n, wita(MAY(20), 16)) == 1
+    assert await send_digests(job_context(session_factory, settings, i18n, wita(MAY(20), 16))) == 1
     rows = [r for r in await _outbox(session_factory) if r.group_key and r.group_key.startswith("digest")]
     assert len(rows) == 1
     text = rows[0].payload["text"]
@@ -102,8 +100,8 @@ async def test_digest_groups_a_citizens_changes_into_one_message(session_factory
     assert text.index("first change") < text.index("second change") < text.index("third change")
     assert "after the digest" not in text
     # The same slot does not run twice; Budi's change goes at 09:00 next morning.
-    assert await send_digests(session_factory, settings, cal, i18n, wita(MAY(20), 16, 30)) is None
-    assert await send_digests(session_factory, settings, cal, i18n, wita(MAY(21), 9)) == 1
+    assert await send_digests(job_context(session_factory, settings, i18n, wita(MAY(20), 16, 30))) is None
+    assert await send_digests(job_context(session_factory, settings, i18n, wita(MAY(21), 9))) == 1
     rows = [r for r in await _outbox(session_factory) if r.group_key and r.group_key.startswith("digest")]
     assert [r.chat_id for r in rows] == [5001, 5002]
     assert "after the digest" in rows[1].payload["text"]
@@ -123,25 +121,24 @@ async def test_checkin_asks_once_n_working_days_after_closing_and_no_reopens(ses
         await s.commit()
 
     # 3 working days after Monday 20: 21, 22, then (Waisak, cuti bersama, weekend) 27 May.
-    assert await send_checkins(session_factory, settings, cal, i18n, wita(MAY(22), 10)) == 0
-    assert await send_checkins(session_factory, settings, cal, i18n, wita(MAY(24), 10)) is None
-    assert await send_checkins(session_factory, settings, cal, i18n, wita(MAY(27), 9, 59)) is None
-    assert await send_checkins(session_factory, settings, cal, i18n, wita(MAY(27), 10)) == 2
-    assert await send_checkins(session_factory, settings, cal, i18n, wita(MAY(28), 10)) == 0
+    assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(22), 10))) == 0
+    assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(24), 10))) is None
+    assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(27), 9, 59))) is None
+    assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(27), 10))) == 2
+    assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(28), 10))) == 0
     asked = await _outbox(session_factory)
     assert [r.chat_id for r in asked] == [5001, 5001]
     assert asked[0].payload["reply_markup"]["inline_keyboard"][0][1]["callback_data"] == f"ci:{unsolved.id}:0"
 
-    now = wita(MAY(27), 11)
-    kw = dict(n=Notifier(i18n=i18n, calendar=cal), now=now)
+    cw = job_context(session_factory, settings, i18n, wita(MAY(27), 11)).casework
+    kw = dict(now=wita(MAY(27), 11))
+    ani_, other_ = as_citizen(ani), as_citizen(other)
     async with session_factory() as s:
-        assert await answer_checkin(s, citizen=other, report_id=unsolved.id, solved=False, **kw) == CheckinAnswer.STALE
-        assert await answer_checkin(s, citizen=ani, report_id=unsolved.id, solved=False, **kw) == CheckinAnswer.REOPENED
-        assert await answer_checkin(s, citizen=ani, report_id=solved.id, solved=True, **kw) == CheckinAnswer.THANKED
-        await s.commit()
+        assert await answer_checkin(s, cw, other_, unsolved.id, solved=False, **kw) == CheckinAnswer.STALE
+        assert await answer_checkin(s, cw, ani_, unsolved.id, solved=False, **kw) == CheckinAnswer.REOPENED
+        assert await answer_checkin(s, cw, ani_, solved.id, solved=True, **kw) == CheckinAnswer.THANKED
     async with session_factory() as s:
-        assert await answer_checkin(s, citizen=ani, report_id=unsolved.id, solved=False, **kw) == CheckinAnswer.STALE
-        await s.commit()
+        assert await answer_checkin(s, cw, ani_, unsolved.id, solved=False, **kw) == CheckinAnswer.STALE
         again = await s.get(Report, unsolved.id, populate_existing=True)
         assert again.status == ReportStatus.IN_PROGRESS and again.reopened_count == 1
         assert again.closed_at is None and again.followup_due == cal.add_working_days(MAY(27), 5)
@@ -158,6 +155,5 @@ async def test_checkin_is_off_by_default(session_factory, i18n):
         ani = await add_citizen(s, 5001)
         await add_report(s, ani, ReportStatus.CLOSED, closed_at=wita(MAY(20), 15))
         await s.commit()
-    cal = make_calendar(settings)
-    assert await send_checkins(session_factory, settings, cal, i18n, wita(MAY(27), 10)) is None
+    assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(27), 10))) is None
     assert await _outbox(session_factory) == []

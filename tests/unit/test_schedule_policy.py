@@ -10,14 +10,14 @@ from bot.i18n import build_i18n
 from bot.jobs.digest import latest_slot
 from bot.scheduler import build_scheduler
 from bot.services.notification_policy import (
-    Recipient,
+    RecipientKind,
     digest_run_key,
     in_quiet_hours,
     next_digest_at,
     not_before,
     quiet_until,
 )
-from tests.schedule_fixtures import WITA, make_calendar, make_settings, wita
+from tests.schedule_fixtures import WITA, job_context, make_calendar, make_settings, wita
 
 D = date(2024, 5, 20)
 
@@ -56,12 +56,12 @@ def test_daytime_change_goes_at_once():
 def test_only_citizens_get_quiet_hours_unless_broadcasts_opt_in():
     late = wita(D, 23)
     n = make_settings().notifications
-    assert not_before(late, Recipient.CITIZEN, n, WITA) == wita(date(2024, 5, 21), 7)
-    assert not_before(late, Recipient.OFFICER, n, WITA) is None
-    assert not_before(late, Recipient.ADMIN, n, WITA) is None
-    assert not_before(late, Recipient.BROADCAST, n, WITA) is None
+    assert not_before(late, RecipientKind.CITIZEN, n, WITA) == wita(date(2024, 5, 21), 7)
+    assert not_before(late, RecipientKind.OFFICER, n, WITA) is None
+    assert not_before(late, RecipientKind.ADMIN, n, WITA) is None
+    assert not_before(late, RecipientKind.BROADCAST, n, WITA) is None
     opted = make_settings(quiet_hours_for_broadcasts=True).notifications
-    assert not_before(late, Recipient.BROADCAST, opted, WITA) == wita(date(2024, 5, 21), 7)
+    assert not_before(late, RecipientKind.BROADCAST, opted, WITA) == wita(date(2024, 5, 21), 7)
 
 
 def test_naive_now_is_refused():
@@ -84,9 +84,7 @@ def test_digest_slots():
 
 async def test_scheduler_uses_memory_store_and_local_cron_times():
     settings = make_settings(weekly_summary_weekday=4)
-    scheduler = build_scheduler(
-        session_factory=None, settings=settings, calendar=make_calendar(settings), i18n=build_i18n()
-    )
+    scheduler = build_scheduler(job_context(None, settings, build_i18n(), wita(D)))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
         "send_digests@09:00", "send_digests@16:00", "auto_close@07:00", "remind_officers@08:00",

@@ -21,7 +21,7 @@ from tests.schedule_fixtures import (
     add_citizen,
     add_officer,
     add_report,
-    make_calendar,
+    job_context,
     make_settings,
     wita,
 )
@@ -69,12 +69,11 @@ async def _seed(session_factory):
 
 async def _travel(session_factory, settings, i18n, start, end, step=timedelta(minutes=30)):
     """{(chat_id, group prefix): [local datetimes of the ticks that wrote to them]}"""
-    calendar = make_calendar(settings)
     seen: dict[tuple[int, str], list] = defaultdict(list)
     last_id = 0
     now = start
     while now < end:
-        await run_all_jobs(session_factory, settings, calendar, i18n, now)
+        await run_all_jobs(job_context(session_factory, settings, i18n, now))
         async with session_factory() as s:
             rows = (await s.scalars(select(Outbox).where(Outbox.id > last_id).order_by(Outbox.id))).all()
         for row in rows:
@@ -136,7 +135,7 @@ async def test_a_dispute_before_the_run_keeps_the_report_open(session_factory, i
         await s.commit()
     from bot.jobs.auto_close import auto_close
 
-    assert await auto_close(session_factory, settings, make_calendar(settings), i18n, wita(MAY(22), 7)) == 0
+    assert await auto_close(job_context(session_factory, settings, i18n, wita(MAY(22), 7))) == 0
     async with session_factory() as s:
         assert (await s.get(Report, ids["answered"])).status == ReportStatus.IN_PROGRESS
 
@@ -159,8 +158,7 @@ async def test_escalation_lists_the_oldest_first_grouped_per_agency(session_fact
         await add_report(s, citizen, ReportStatus.ASSIGNED, agency_id=kes.id,
                          followup_due=MAY(21), tracking_id="LPR-ONTIME")
         await s.commit()
-    cal = make_calendar(settings)
-    assert await escalate_overdue(session_factory, settings, cal, i18n, wita(MAY(21), 9)) == 1
+    assert await escalate_overdue(job_context(session_factory, settings, i18n, wita(MAY(21), 9))) == 1
     async with session_factory() as s:
         (row,) = (await s.scalars(select(Outbox))).all()
     text = row.payload["text"]

@@ -10,8 +10,8 @@ from aiogram.utils.i18n import I18n
 
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
-from bot.services.charts import statistics_chart
 from bot.services.statistics import compute
+from bot.ui.charts import statistics_chart
 from bot.ui.stats_render import summary
 from storage.repositories.stats import ReportFact
 

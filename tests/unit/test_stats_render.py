@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 
 from bot.i18n import build_i18n
-from bot.services.charts import statistics_chart
 from bot.services.statistics import Figures, compute
+from bot.ui.charts import statistics_chart
 from bot.ui.render import CAPTION_LIMIT, utf16_len
 from bot.ui.stats_render import agency_parts, summary
 from tests.unit.test_statistics import CAL, seed_facts

@@ -7,8 +7,11 @@ from datetime import date
 
 import pytest
 
+from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
-from bot.jobs.weekly_summary import WeekFigures, render_summary
+from bot.services.notices import WeeklySummary
+from bot.services.statistics import Figures
+from bot.ui.notices import Context, render
 
 MONDAY, NEXT_MONDAY = date(2026, 11, 30), date(2026, 12, 7)
 
@@ -24,12 +27,13 @@ MONDAY, NEXT_MONDAY = date(2026, 11, 30), date(2026, 12, 7)
 )
 def test_the_summary_explains_its_numbers(locale, received, overdue, why, last_day, average):
     figures = {
-        1: WeekFigures(received=2, completed=4, overdue=9, response_days=[2, 3]),
-        None: WeekFigures(received=1, overdue=1),
+        1: Figures(received=2, completed=4, overdue=9, response_days=[2, 3]),
+        None: Figures(received=1, overdue=1),
     }
+    notice = WeeklySummary(figures, {1: "Dinas PUPR"}, MONDAY, NEXT_MONDAY)
     i18n = build_i18n("id")
     with i18n.context(), i18n.use_locale(locale):
-        text = "\n".join(render_summary(figures, {1: "Dinas PUPR"}, MONDAY, NEXT_MONDAY, locale))
+        text = "\n".join(render(notice, Context(locale, WorkCalendar("Asia/Makassar"))).parts)
     assert received.replace("2", "3") in text  # all agencies: 2 + 1
     assert received in text and overdue in text
     assert why in text and last_day in text  # overdue is counted on the week's last day

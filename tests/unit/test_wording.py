@@ -63,5 +63,5 @@ def test_the_description_prompt_fits_the_kind(locale, happened, want_to_know, wh
     for kind in (Classification.ASPIRATION, Classification.INFORMATION):
         date_prompt = _render(locale, lambda k=kind: r.prompt(Step.DATE, Draft(language=locale, classification=k)))
         assert when not in date_prompt.lower()
-    complaint = Classification.COMPLAINT
-    assert when in _render(locale, lambda: r.prompt(Step.DATE, Draft(language=locale, classification=complaint))).lower()
+    complaint = Draft(language=locale, classification=Classification.COMPLAINT)
+    assert when in _render(locale, lambda: r.prompt(Step.DATE, complaint)).lower()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.sandbox.botapi import BotApiServer, Limits, SimUser
-from bot.sandbox.seed import ADMIN_ID, People, default_directory, seed_demo_reports, seed_people
-from bot.sandbox.web import add_page_routes
+from sandbox.botapi import BotApiServer, Limits, SimUser
+from sandbox.seed import ADMIN_ID, People, default_directory, seed_demo_reports, seed_people
+from sandbox.web import add_page_routes
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.botapi.models import bad_request
+from sandbox.botapi.models import bad_request
 
 _SIMPLE_TAGS = {
     "b": "bold",

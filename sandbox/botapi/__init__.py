@@ -3,9 +3,9 @@
 Speaks real Bot API JSON, enforces what Telegram enforces, and simulates users.
 """
 
-from bot.sandbox.botapi.limits import Fault, Faults
-from bot.sandbox.botapi.models import Limits, SentRequest, SimUser, StoredMessage, Violation
-from bot.sandbox.botapi.server import DEFAULT_TOKEN, BotApiServer
+from sandbox.botapi.limits import Fault, Faults
+from sandbox.botapi.models import Limits, SentRequest, SimUser, StoredMessage, Violation
+from sandbox.botapi.server import DEFAULT_TOKEN, BotApiServer
 
 __all__ = [
     "DEFAULT_TOKEN",

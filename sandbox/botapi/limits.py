@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.sandbox.botapi.models import ApiError, Limits
+from sandbox.botapi.models import ApiError, Limits
 
 FAULT_KINDS = ("5xx", "429", "403", "timeout", "network")
 

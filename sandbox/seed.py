@@ -21,8 +21,8 @@ from bot.domain import deadlines
 from bot.domain.enums import ActorRole, Classification, EventKind, Privacy, ReportStatus
 from bot.domain.tracking import new_tracking_id
 from bot.domain.workdays import WorkCalendar
-from bot.sandbox.botapi.models import SimUser
 from bot.services.agency_import import import_agencies_file
+from sandbox.botapi.models import SimUser
 from storage.models import Agency, Citizen, Officer, Report, ReportEvent
 
 # Telegram ids far from each other so a person's role is visible from the id in logs.
@@ -35,7 +35,7 @@ S = ReportStatus
 
 def default_directory() -> Path:
     """examples/agencies-ppu.toml of the source tree (the sandbox runs from a checkout)."""
-    return Path(__file__).resolve().parents[2] / "examples" / "agencies-ppu.toml"
+    return Path(__file__).resolve().parents[1] / "examples" / "agencies-ppu.toml"
 
 
 def citizen_user(n: int, language: str = "id") -> SimUser:
@@ -237,7 +237,9 @@ def _build(status, title, body, classification, agency_id, submitted, reporter_i
         return t
     if status in (S.POSTPONED, S.REJECTED, S.ARCHIVED):
         at = step(submitted, 2)
-        kind = {S.POSTPONED: EventKind.POSTPONED, S.REJECTED: EventKind.REJECTED, S.ARCHIVED: EventKind.ARCHIVED}[status]
+        kind = {
+            S.POSTPONED: EventKind.POSTPONED, S.REJECTED: EventKind.REJECTED, S.ARCHIVED: EventKind.ARCHIVED
+        }[status]
         note = "Laporan terlalu umum; mohon lengkapi lokasi." if status == S.REJECTED else None
         t.add(kind, at, ActorRole.ADMIN, actor=admin_id, agency=None, from_status=S.SUBMITTED, to_status=status,
               note=note)

@@ -9,14 +9,14 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.sandbox.botapi.control import add_control_routes
-from bot.sandbox.botapi.limits import Faults, RateLimiter
-from bot.sandbox.botapi.methods import METHODS, SEND_METHODS
-from bot.sandbox.botapi.models import ApiError, Limits, SentRequest, SimUser, Violation
-from bot.sandbox.botapi.params import Params, read_params
-from bot.sandbox.botapi.state import BotApiState
-from bot.sandbox.botapi.users import UserSimulation
-from bot.sandbox.botapi.webhook import WebhookForwarder
+from sandbox.botapi.control import add_control_routes
+from sandbox.botapi.limits import Faults, RateLimiter
+from sandbox.botapi.methods import METHODS, SEND_METHODS
+from sandbox.botapi.models import ApiError, Limits, SentRequest, SimUser, Violation
+from sandbox.botapi.params import Params, read_params
+from sandbox.botapi.state import BotApiState
+from sandbox.botapi.users import UserSimulation
+from sandbox.botapi.webhook import WebhookForwarder
 
 log = logging.getLogger(__name__)
 

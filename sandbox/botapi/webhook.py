@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 if TYPE_CHECKING:
-    from bot.sandbox.botapi.state import BotApiState
+    from sandbox.botapi.state import BotApiState
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,9 @@ class WebhookForwarder:
             error = f"{type(exc).__name__}: {exc}"
         finally:
             self._in_flight.pop(uid, None)
-        self.deliveries.append(WebhookDelivery(uid, update_chat_id(update), target, status, started, time.time(), error))
+        self.deliveries.append(
+            WebhookDelivery(uid, update_chat_id(update), target, status, started, time.time(), error)
+        )
         if 200 <= status < 300:
             self._retry_at.pop(uid, None)
             self.state.updates = [u for u in self.state.updates if u["update_id"] != uid]

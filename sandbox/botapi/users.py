@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.botapi.markup import utf16_len
-from bot.sandbox.botapi.models import Limits, SimUser, StoredMessage
-from bot.sandbox.botapi.state import CallbackQueryState, file_json
+from sandbox.botapi.markup import utf16_len
+from sandbox.botapi.models import Limits, SimUser, StoredMessage
+from sandbox.botapi.state import CallbackQueryState, file_json
 
 if TYPE_CHECKING:
-    from bot.sandbox.botapi.state import BotApiState
+    from sandbox.botapi.state import BotApiState
 
 _LEADING_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 
@@ -113,7 +113,9 @@ class UserSimulation:
     ) -> StoredMessage:
         return self._user_message(user, chat_id, "location", media={"location": {"latitude": lat, "longitude": lon}})
 
-    async def user_sends_sticker(self, user: SimUser, emoji: str = "👍", *, chat_id: int | None = None) -> StoredMessage:
+    async def user_sends_sticker(
+        self, user: SimUser, emoji: str = "👍", *, chat_id: int | None = None
+    ) -> StoredMessage:
         stored = self.state.store_file("sticker", _fake_bytes(2_000, b"RIFF"), mime_type="image/webp")
         sticker = file_json(
             stored, type="regular", width=512, height=512, is_animated=False, is_video=False, emoji=emoji

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.sandbox.botapi.models import ApiError, SimUser, StoredMessage
+from sandbox.botapi.models import ApiError, SimUser, StoredMessage
 
 if TYPE_CHECKING:
-    from bot.sandbox.botapi.server import BotApiServer
+    from sandbox.botapi.server import BotApiServer
 
 _MAX_POLL = 30.0
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.sandbox.botapi.control import message_view
+from sandbox.botapi.control import message_view
 
 if TYPE_CHECKING:
-    from bot.sandbox.app import Sandbox
+    from sandbox.app import Sandbox
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Telegram's own ceilings for what a user can send: photos 10 MB, other files far more, but the

@@ -13,13 +13,13 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.botapi.markup import render_text, utf16_len, validate_reply_markup
-from bot.sandbox.botapi.models import ApiError, StoredFile, StoredMessage, bad_request
-from bot.sandbox.botapi.params import Params
-from bot.sandbox.botapi.state import file_json
+from sandbox.botapi.markup import render_text, utf16_len, validate_reply_markup
+from sandbox.botapi.models import ApiError, StoredFile, StoredMessage, bad_request
+from sandbox.botapi.params import Params
+from sandbox.botapi.state import file_json
 
 if TYPE_CHECKING:
-    from bot.sandbox.botapi.server import BotApiServer
+    from sandbox.botapi.server import BotApiServer
 
 Handler = Callable[["BotApiServer", Params], Awaitable[Any]]
 METHODS: dict[str, Handler] = {}
@@ -90,7 +90,9 @@ async def get_updates(server: BotApiServer, p: Params) -> Any:
     state = server.state
     if state.webhook.get("url"):
         raise ApiError(
-            409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
         )
     # Telegram ends an older long poll when a newer one arrives: two consumers are a bug.
     state.poll_generation += 1
@@ -276,7 +278,9 @@ async def send_message(server: BotApiServer, p: Params) -> Any:
     return server.state.message_json(msg)
 
 
-def resolve_file(server: BotApiServer, p: Params, field: str, kind: str, value: Any = None) -> StoredFile | list[dict[str, Any]]:
+def resolve_file(
+    server: BotApiServer, p: Params, field: str, kind: str, value: Any = None
+) -> StoredFile | list[dict[str, Any]]:
     """An uploaded file (stored anew) or an existing file_id; photos come back as size lists."""
     state = server.state
     value = p.get(field) if value is None else value

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.botapi.models import bad_request
+from sandbox.botapi.models import bad_request
 
 # Fields whose values are JSON objects or arrays; in form data they arrive as JSON strings.
 JSON_FIELDS = {

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.sandbox.botapi.models import (
+from sandbox.botapi.models import (
     Chat,
     SentRequest,
     SimUser,

@@ -1,12 +1,12 @@
-"""Run the fake Bot API on its own: ``python -m bot.sandbox.botapi --port 8081``."""
+"""Run the fake Bot API on its own: ``python -m sandbox.botapi --port 8081``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 
-from bot.sandbox.botapi.models import Limits
-from bot.sandbox.botapi.server import DEFAULT_TOKEN, BotApiServer
+from sandbox.botapi.models import Limits
+from sandbox.botapi.server import DEFAULT_TOKEN, BotApiServer
 
 
 async def _serve(args: argparse.Namespace) -> None:

@@ -1,0 +1,216 @@
+"""What every casework use case shares: its dependencies, loading a report and asking the
+access rules, the guarded status change, timeline events, telling people, the case view."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import access
+from bot.domain.access import Action, Actor, Reason, Refused
+from bot.domain.enums import ActorRole, EventKind, ReportStatus
+from bot.domain.workdays import WorkCalendar
+from bot.services import recipients
+from bot.services.notices import Notice, ReportUpdate
+from bot.services.ports import Notifier
+from storage.models import Attachment, Citizen, Report, ReportEvent
+from storage.repositories.agencies import AgencyRepo
+from storage.repositories.cases import CaseRepo
+from storage.repositories.citizens import CitizenRepo
+from storage.repositories.reports import ReportRepo
+
+PAGE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Casework:
+    """What the casework use cases need besides the session; built once in ``build_app``."""
+
+    notifier: Notifier
+    calendar: WorkCalendar  # working-day deadlines
+    admin_ids: tuple[int, ...] = ()
+    # [workflow] auto_assign: a report whose citizen chose an agency goes there at once.
+    auto_assign: bool = False
+
+    def today(self, now: datetime) -> date:
+        return self.calendar.local_date(now)
+
+
+async def load(session: AsyncSession, report_id: int) -> Report | None:
+    """The report with attachments and events, read fresh."""
+    return await CaseRepo(session).get_with_details(report_id)
+
+
+async def report_for(
+    session: AsyncSession, actor: Actor, action: Action, report_id: int, *, today: date | None = None
+) -> Report:
+    """The report, if ``actor`` may do ``action`` on it now; else ``Refused`` (a missing report
+    is refused like someone else's)."""
+    report = await load(session, report_id)
+    access.ensure(actor, action, report, today=today)
+    assert report is not None
+    return report
+
+
+async def change_status(
+    session: AsyncSession,
+    report: Report,
+    target: ReportStatus,
+    *,
+    agency_ids: Collection[int] | None = None,
+    values: dict[str, Any] | None = None,
+    now: datetime,
+) -> Report:
+    """Move ``report`` from the status it was read in to ``target``, or refuse with CONFLICT if
+    someone got there first. Returns the report re-read with its details."""
+    repo = CaseRepo(session)
+    report_id = report.id
+    ok = await repo.change_status(
+        report_id,
+        expected_status=report.status,
+        agency_ids=agency_ids,
+        values={"status": target.value, "updated_at": now, **(values or {})},
+    )
+    if not ok:
+        await session.rollback()
+        raise Refused(Reason.CONFLICT)
+    fresh = await repo.get_with_details(report_id)
+    assert fresh is not None
+    return fresh
+
+
+async def add_event(
+    session: AsyncSession,
+    report: Report,
+    kind: EventKind,
+    *,
+    role: ActorRole,
+    actor_id: int | None,
+    agency_id: int | None,
+    from_status: str | None,
+    to_status: str | None,
+    note: str | None = None,
+    now: datetime,
+) -> ReportEvent:
+    return await ReportRepo(session).add_event(
+        ReportEvent(
+            report_id=report.id,
+            created_at=now,
+            actor_role=role,
+            actor_citizen_id=actor_id,
+            agency_id=agency_id,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+        )
+    )
+
+
+async def move(
+    session: AsyncSession,
+    report: Report,
+    target: ReportStatus,
+    kind: EventKind,
+    *,
+    role: ActorRole,
+    actor_id: int | None,
+    agency_id: int | None,
+    note: str | None = None,
+    values: dict[str, Any] | None = None,
+    agency_ids: Collection[int] | None = None,
+    now: datetime,
+) -> Report:
+    """``change_status`` and the timeline event that records it, from the status the report
+    was read in."""
+    previous = report.status
+    report = await change_status(session, report, target, agency_ids=agency_ids, values=values, now=now)
+    await add_event(session, report, kind, role=role, actor_id=actor_id, agency_id=agency_id,
+                    from_status=previous, to_status=target, note=note, now=now)
+    return report
+
+
+async def agency_name(session: AsyncSession, agency_id: int | None) -> str | None:
+    agency = await AgencyRepo(session).get(agency_id) if agency_id is not None else None
+    return agency.name if agency is not None else None
+
+
+# -- telling people ------------------------------------------------------------------------------
+async def tell_reporter(
+    session: AsyncSession, cw: Casework, report: Report, kind: EventKind, *, now: datetime,
+    agency_id: int | None = None, note: str | None = None,
+) -> None:
+    """What changed, which agency (never an officer), what happens next and by when."""
+    if (to := await recipients.reporter_of(session, report)) is not None:
+        notice = ReportUpdate(report, kind, await agency_name(session, agency_id), note)
+        await cw.notifier.send(session, to, notice, now=now)
+
+
+async def tell_officers(
+    session: AsyncSession, cw: Casework, agency_id: int, notice: Notice, *, now: datetime,
+    besides: int | None = None,
+) -> int:
+    """``notice`` to every reachable officer of the agency (but ``besides``); how many."""
+    people = await recipients.officers_of(session, agency_id, besides=besides)
+    for to in people:
+        await cw.notifier.send(session, to, notice, now=now)
+    return len(people)
+
+
+async def tell_admins(session: AsyncSession, cw: Casework, notice: Notice, *, now: datetime) -> None:
+    for to in await recipients.admins(session, cw.admin_ids):
+        await cw.notifier.send(session, to, notice, now=now)
+
+
+# -- what staff see of a report ------------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseView:
+    report: Report
+    reporter: Citizen | None
+    agency_names: dict[int, str]
+    # The officer's reason when the report came back as "not our authority".
+    returned_reason: str | None = None
+    returned_by: str | None = None
+    # The agency to offer first when assigning: the citizen's choice, unless it just refused it.
+    suggested: tuple[int, str] | None = None
+    events: list[ReportEvent] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+async def view(session: AsyncSession, report: Report) -> CaseView:
+    repo = AgencyRepo(session)
+    names: dict[int, str] = {}
+    ids = {report.agency_id, report.requested_agency_id} | {e.agency_id for e in report.events}
+    for agency_id in sorted(i for i in ids if i is not None):
+        if (agency := await repo.get(agency_id)) is not None:
+            names[agency_id] = agency.name
+    returned = next((e for e in reversed(report.events) if e.kind == EventKind.RETURNED), None)
+    suggested = None
+    refused = {e.agency_id for e in report.events if e.kind == EventKind.RETURNED}
+    if report.requested_agency_id and report.requested_agency_id not in refused:
+        agency = await repo.get_active(report.requested_agency_id)
+        if agency is not None:
+            suggested = (agency.id, agency.name)
+    return CaseView(
+        report=report,
+        reporter=await CitizenRepo(session).get(report.citizen_id),
+        agency_names=names,
+        returned_reason=returned.note if returned and report.status == ReportStatus.RETURNED else None,
+        returned_by=names.get(returned.agency_id) if returned and returned.agency_id else None,
+        suggested=suggested,
+        events=list(report.events),
+        attachments=list(report.attachments),
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    reports: Sequence[Report]
+    page: int
+    pages: int
+    total: int
+    overdue: int = 0

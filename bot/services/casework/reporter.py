@@ -1,0 +1,222 @@
+"""The reporter's side of the dialogue: answering an officer's question (with files), rating the
+answer and commenting, disputing it within the reply window, the check-in's answer; and the
+auto-close when the reporter does not reply in time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import access, deadlines
+from bot.domain.access import Action, Actor, Reason, Refused
+from bot.domain.enums import ActorRole, EventKind, ReportStatus
+from bot.domain.text_rules import validate_reason
+from bot.services.casework import core
+from bot.services.casework.core import Casework
+from bot.services.intake import DraftAttachment
+from bot.services.notices import AutoClosed, ReporterSaid
+from bot.services.recipients import reporter_of
+from storage.models import Attachment, Report
+from storage.repositories.cases import CaseRepo
+from storage.repositories.jobs import JobRepo
+from storage.repositories.reports import ReportRepo
+
+S = ReportStatus
+RATINGS = range(1, 6)
+# The check-in job (bot/jobs/checkin.py) records each question as an effect of this job; an
+# answer is recorded under the second name, once.
+CHECKIN_JOB = "checkin"
+CHECKIN_ANSWER = "checkin_answer"
+
+
+def checkin_key(report_id: int) -> str:
+    return f"report:{report_id}"
+
+
+# A file the reporter sends with an answer: kept on Telegram's servers by file_id, described as a
+# report's own attachments are.
+FileRef = DraftAttachment
+
+
+async def report_for(
+    session: AsyncSession, cw: Casework, actor: Actor, action: Action, report_id: int, now: datetime
+) -> Report:
+    """The reporter's report, if the button they pressed (reply, rate, dispute) still applies."""
+    return await core.report_for(session, actor, action, report_id, today=cw.today(now))
+
+
+async def pending_questions(session: AsyncSession, actor: Actor) -> Sequence[Report]:
+    """The citizen's reports waiting for their answer to an officer's question."""
+    if actor.citizen_id is None:
+        return []
+    return await CaseRepo(session).citizen_reports_in(actor.citizen_id, S.AWAITING_REPORTER)
+
+
+async def accepts_more_reply(session: AsyncSession, actor: Actor, report_id: int) -> bool:
+    """Whether a file sent right after an answer (an album arrives one message per photo) still
+    belongs to that answer: nothing has changed the status since."""
+    report = await core.load(session, report_id)
+    return access.check(actor, Action.ADD_TO_REPLY, report) is None and await _last_was_reply(session, report_id)
+
+
+async def _last_was_reply(session: AsyncSession, report_id: int) -> bool:
+    last = await CaseRepo(session).last_status_event(report_id)
+    return last is not None and last.kind == EventKind.REPORTER_REPLIED
+
+
+async def reporter_reply(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, text: str | None,
+    files: Sequence[FileRef], now: datetime, *, continuing: bool = False,
+) -> Report:
+    """The reporter's answer to a question: onto the timeline and to every officer of the
+    agency (re-sent as text and file_ids, never forwarded). ``continuing``: more files of an
+    answer already sent, allowed while nothing else has happened since."""
+    note = validate_reason(text) if text and text.strip() else None
+    if note is None and not files:
+        raise Refused(Reason.INVALID)
+    if continuing:
+        report = await core.report_for(session, actor, Action.ADD_TO_REPLY, report_id)
+        if not await _last_was_reply(session, report_id):
+            raise Refused(Reason.NOT_NOW)
+        from_status = to_status = None
+    else:
+        report = await core.report_for(session, actor, Action.REPLY, report_id)
+        from_status, to_status = report.status, S.IN_PROGRESS
+        report = await core.change_status(session, report, S.IN_PROGRESS, now=now)
+    agency_id = report.agency_id
+    assert agency_id is not None
+    # The event carries the files, so it is added here rather than by core.move.
+    event = await core.add_event(session, report, EventKind.REPORTER_REPLIED, role=ActorRole.CITIZEN,
+                                 actor_id=actor.citizen_id, agency_id=agency_id, from_status=from_status,
+                                 to_status=to_status, note=note, now=now)
+    repo = ReportRepo(session)
+    stored = [
+        await repo.add_attachment(
+            Attachment(report_id=report.id, event_id=event.id, file_id=f.file_id,
+                       file_unique_id=f.file_unique_id, kind=f.kind, file_size=f.file_size,
+                       mime_type=f.mime_type, file_name=f.file_name, created_at=now)
+        )
+        for f in files
+    ]
+    said = ReporterSaid(report, EventKind.REPORTER_REPLIED, note, stored)
+    await core.tell_officers(session, cw, agency_id, said, now=now)
+    await session.commit()
+    return report
+
+
+async def accept_answer(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, rating: int, now: datetime
+) -> Report:
+    if rating not in RATINGS:
+        raise Refused(Reason.INVALID)
+    report = await report_for(session, cw, actor, Action.RATE, report_id, now)
+    agency_id = report.agency_id
+    report = await core.move(session, report, S.CLOSED, EventKind.ACCEPTED, role=ActorRole.CITIZEN,
+                             actor_id=actor.citizen_id, agency_id=agency_id, note=f"{rating}/5",
+                             values={"closed_at": now, "rating": rating}, now=now)
+    if agency_id is not None:
+        await core.tell_officers(session, cw, agency_id, ReporterSaid(report, EventKind.ACCEPTED), now=now)
+    await session.commit()
+    return report
+
+
+async def add_rating_comment(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, comment: str, now: datetime
+) -> Report:
+    comment = validate_reason(comment)
+    report = await core.report_for(session, actor, Action.COMMENT, report_id)
+    agency_id = report.agency_id
+    report = await core.change_status(session, report, S.CLOSED, values={"rating_comment": comment}, now=now)
+    if agency_id is not None:
+        await core.tell_officers(session, cw, agency_id, ReporterSaid(report, EventKind.NOTE, comment), now=now)
+    await session.commit()
+    return report
+
+
+async def _reopen(
+    session: AsyncSession, cw: Casework, actor: Actor, report: Report, kind: EventKind, *,
+    note: str | None = None, now: datetime,
+) -> Report:
+    """Back to the agency on the reporter's word: a dispute of the answer, or "not solved" at
+    the check-in. Counts the reopening, restarts the follow-up deadline, tells the officers."""
+    agency_id = report.agency_id
+    report = await core.move(
+        session, report, S.IN_PROGRESS, kind, role=ActorRole.CITIZEN, actor_id=actor.citizen_id,
+        agency_id=agency_id, note=note,
+        values={
+            # An SQL expression, not the value read earlier: two reopenings both count.
+            "reopened_count": Report.reopened_count + 1,
+            "followup_due": deadlines.followup_due(now, cw.calendar),
+            "reply_due": None,
+            "closed_at": None,
+        },
+        now=now,
+    )
+    if agency_id is not None:
+        await core.tell_officers(session, cw, agency_id, ReporterSaid(report, kind, note), now=now)
+    return report
+
+
+async def dispute_answer(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, reason: str, now: datetime
+) -> Report:
+    """Belum selesai: back to the agency, within the reply window only."""
+    reason = validate_reason(reason)
+    report = await report_for(session, cw, actor, Action.DISPUTE, report_id, now)
+    agency_id = report.agency_id
+    report = await _reopen(session, cw, actor, report, EventKind.DISPUTED, note=reason, now=now)
+    await core.tell_reporter(session, cw, report, EventKind.DISPUTED, agency_id=agency_id, now=now)
+    await session.commit()
+    return report
+
+
+class CheckinAnswer(StrEnum):
+    THANKED = "thanked"
+    REOPENED = "reopened"
+    # Not asked, not theirs, already answered, or no longer closed: the button is stale.
+    STALE = "stale"
+
+
+async def answer_checkin(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, *, solved: bool, now: datetime
+) -> CheckinAnswer:
+    """The reporter's answer to a check-in (bot/jobs/checkin.py): "no" reopens the report as a
+    dispute does. The question must have been asked, and only the first answer counts."""
+    report = await core.load(session, report_id)
+    if access.check(actor, Action.CHECKIN, report) is not None:
+        return CheckinAnswer.STALE
+    assert report is not None
+    repo = JobRepo(session)
+    key = checkin_key(report_id)
+    if not await repo.has_effect(CHECKIN_JOB, key) or not await repo.record_effect(CHECKIN_ANSWER, key, now):
+        return CheckinAnswer.STALE
+    answer = CheckinAnswer.THANKED
+    if not solved:
+        try:
+            await _reopen(session, cw, actor, report, EventKind.CHECKIN_REOPENED, now=now)
+        except Refused:
+            return CheckinAnswer.STALE  # changed by someone else meanwhile (rolled back)
+        answer = CheckinAnswer.REOPENED
+    await session.commit()
+    return answer
+
+
+# -- nobody replied ------------------------------------------------------------------------------
+async def close_unanswered(session: AsyncSession, cw: Casework, report_id: int, now: datetime) -> bool:
+    """Close an answered report whose reply window has passed, and tell the reporter; False when
+    the reporter replied meanwhile (disputed, rated) or another process closed it first."""
+    report = await core.load(session, report_id)
+    if report is None or report.status != S.ANSWERED:
+        return False
+    try:
+        report = await core.move(session, report, S.CLOSED, EventKind.AUTO_CLOSED, role=ActorRole.SYSTEM,
+                                 actor_id=None, agency_id=None, values={"closed_at": now}, now=now)
+    except Refused:
+        return False
+    if (to := await reporter_of(session, report)) is not None:
+        await cw.notifier.send(session, to, AutoClosed(report), now=now)
+    await session.commit()
+    return True

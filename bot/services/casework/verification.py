@@ -1,0 +1,158 @@
+"""The coordinating admins: the verification queue, assigning (and re-routing a returned
+report), rejecting, postponing; and the hook that runs when a report is filed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import access, deadlines
+from bot.domain.access import Action, Actor, Reason, Refused
+from bot.domain.enums import ActorRole, EventKind, ReportStatus
+from bot.domain.lifecycle import VERIFICATION_QUEUE
+from bot.domain.paging import clamp_page
+from bot.domain.text_rules import validate_reason
+from bot.services import audit
+from bot.services.casework import core
+from bot.services.casework.core import PAGE_SIZE, CaseView, Casework, Page
+from bot.services.notices import NewCase, NewReport, NobodyToTell
+from storage.models import Agency, Report
+from storage.repositories.agencies import AgencyRepo
+from storage.repositories.cases import CaseRepo
+from storage.repositories.citizens import CitizenRepo
+from storage.repositories.reports import ReportRepo
+
+S = ReportStatus
+
+
+async def verification_queue(
+    session: AsyncSession, actor: Actor, page: int, today: date, *, page_size: int = PAGE_SIZE
+) -> Page:
+    access.ensure(actor, Action.ADMINISTER)
+    repo = CaseRepo(session)
+    total = await repo.count_status(VERIFICATION_QUEUE)
+    page, pages = clamp_page(page, total, page_size)
+    reports = await repo.verification_queue(VERIFICATION_QUEUE, offset=page * page_size, limit=page_size)
+    overdue = await repo.overdue_verification(VERIFICATION_QUEUE, today)
+    return Page(list(reports), page, pages, total, overdue)
+
+
+async def admin_case(session: AsyncSession, actor: Actor, report_id: int) -> CaseView:
+    return await core.view(session, await core.report_for(session, actor, Action.VIEW_AS_ADMIN, report_id))
+
+
+async def find_by_tracking_id(session: AsyncSession, actor: Actor, tracking_id: str) -> Report | None:
+    access.ensure(actor, Action.ADMINISTER)
+    return await ReportRepo(session).by_tracking_id(tracking_id)
+
+
+# -- picking the agency --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AgencyPage:
+    agencies: Sequence[Agency]
+    page: int
+    pages: int
+
+
+async def agencies_of_kind(
+    session: AsyncSession, actor: Actor, kind: str, page: int, *, page_size: int = PAGE_SIZE
+) -> AgencyPage:
+    access.ensure(actor, Action.ADMINISTER)
+    repo = AgencyRepo(session)
+    page, pages = clamp_page(page, await repo.count_by_kind(kind), page_size)
+    return AgencyPage(await repo.list_by_kind(kind, offset=page * page_size, limit=page_size), page, pages)
+
+
+async def search_agencies(session: AsyncSession, actor: Actor, query: str) -> Sequence[Agency]:
+    access.ensure(actor, Action.ADMINISTER)
+    return await AgencyRepo(session).search(query)
+
+
+# -- deciding ------------------------------------------------------------------------------------
+async def _assign(
+    session: AsyncSession, cw: Casework, report: Report, agency: Agency, *, role: ActorRole,
+    actor_id: int | None, now: datetime,
+) -> Report:
+    """Assign (or re-route, pelimpahan, a report an agency returned); the agency's officers get
+    the full card, the reporter hears where it went. The caller checked who may."""
+    kind = EventKind.REROUTED if report.status == S.RETURNED else EventKind.ASSIGNED
+    report = await core.move(
+        session, report, S.ASSIGNED, kind, role=role, actor_id=actor_id, agency_id=agency.id,
+        values={"agency_id": agency.id, "assigned_at": now,
+                "followup_due": deadlines.followup_due(now, cw.calendar)},
+        now=now,
+    )
+    reporter = await CitizenRepo(session).get(report.citizen_id)
+    card = NewCase(report, agency.name, reporter, list(report.attachments))
+    if not await core.tell_officers(session, cw, agency.id, card, now=now):
+        # Nobody to tell: the admins hear of it, so the report does not wait silently.
+        await core.tell_admins(session, cw, NobodyToTell(report, agency.name), now=now)
+    await core.tell_reporter(session, cw, report, kind, agency_id=agency.id, now=now)
+    return report
+
+
+async def assign_report(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, agency_id: int, now: datetime
+) -> tuple[Report, Agency]:
+    report = await core.report_for(session, actor, Action.ASSIGN, report_id)
+    agency = await AgencyRepo(session).get_active(agency_id)
+    if agency is None:
+        raise Refused(Reason.INVALID)
+    previous = report.status
+    report = await _assign(session, cw, report, agency, role=ActorRole.ADMIN, actor_id=actor.citizen_id, now=now)
+    await audit.record(session, actor, audit.AuditAction.ASSIGN, report.tracking_id,
+                       {"report_id": report.id, "agency_id": agency.id, "agency": agency.name,
+                        "from_status": previous})
+    await session.commit()
+    return report, agency
+
+
+async def reject_report(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, reason: str, now: datetime
+) -> Report:
+    """``reason`` is what the citizen reads (the template's words plus the admin's text)."""
+    reason = validate_reason(reason)
+    report = await core.report_for(session, actor, Action.REJECT, report_id)
+    previous = report.status
+    report = await core.move(session, report, S.REJECTED, EventKind.REJECTED, role=ActorRole.ADMIN,
+                             actor_id=actor.citizen_id, agency_id=None, note=reason,
+                             values={"closed_at": now}, now=now)
+    await core.tell_reporter(session, cw, report, EventKind.REJECTED, note=reason, now=now)
+    await audit.record(session, actor, audit.AuditAction.REJECT, report.tracking_id,
+                       {"report_id": report.id, "from_status": previous})
+    await session.commit()
+    return report
+
+
+async def postpone_report(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, now: datetime
+) -> Report:
+    report = await core.report_for(session, actor, Action.POSTPONE, report_id)
+    report = await core.move(session, report, S.POSTPONED, EventKind.POSTPONED, role=ActorRole.ADMIN,
+                             actor_id=actor.citizen_id, agency_id=None, now=now)
+    await core.tell_reporter(session, cw, report, EventKind.POSTPONED, now=now)
+    await session.commit()
+    return report
+
+
+# -- a new report --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SubmissionHook:
+    """Runs inside the intake's transaction (``submit_report(..., on_submitted=hook)``): with
+    ``[workflow] auto_assign`` a report whose citizen chose an agency is assigned at once;
+    otherwise the admins hear about the new report."""
+
+    cw: Casework
+
+    async def __call__(self, session: AsyncSession, report: Report) -> None:
+        now = report.submitted_at
+        if self.cw.auto_assign and report.requested_agency_id is not None:
+            agency = await AgencyRepo(session).get_active(report.requested_agency_id)
+            if agency is not None:
+                await _assign(session, self.cw, report, agency, role=ActorRole.SYSTEM, actor_id=None, now=now)
+                return
+        reporter = await CitizenRepo(session).get(report.citizen_id)
+        await core.tell_admins(session, self.cw, NewReport(report, reporter), now=now)

@@ -1,0 +1,134 @@
+"""What the use cases tell people, as data: each notice says what happened, never how it reads.
+
+Services and jobs build them and hand them to the ``Notifier`` port (``bot/services/ports.py``)
+with a recipient; ``bot/ui/notices.py`` turns each kind into messages in the recipient's language.
+A new message is a new notice here and a renderer there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.services.statistics import Figures
+from storage.models import Agency, Attachment, Citizen, Report
+
+
+class Notice:
+    """Base of every notice (the port accepts any of them)."""
+
+
+# -- to the reporter -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportUpdate(Notice):
+    """What changed (an ``EventKind``), which agency (never an officer), what comes next."""
+
+    report: Report
+    kind: str
+    agency_name: str | None = None
+    note: str | None = None  # the officer's question or answer, the rejection reason
+
+
+@dataclass(frozen=True)
+class AutoClosed(Notice):
+    """No reply to the answer within the reply window: the report closed by itself."""
+
+    report: Report
+
+
+@dataclass(frozen=True)
+class CheckinQuestion(Notice):
+    """Some working days after closing: is the problem really solved?"""
+
+    report: Report
+
+
+@dataclass(frozen=True)
+class Digest(Notice):
+    """Updates held back in digest mode, already rendered, oldest first."""
+
+    texts: Sequence[str]
+
+
+# -- to the liaison officers of an agency ---------------------------------------------------
+@dataclass(frozen=True)
+class NewCase(Notice):
+    """A report assigned to the agency: the full card, the location pin and the files."""
+
+    report: Report
+    agency_name: str
+    reporter: Citizen | None  # shown only as bot.domain.privacy allows an agency
+    attachments: Sequence[Attachment] = ()
+
+
+@dataclass(frozen=True)
+class ColleagueTook(Notice):
+    report: Report
+    colleague_first_name: str
+
+
+@dataclass(frozen=True)
+class ReporterSaid(Notice):
+    """The reporter answered, disputed, said "not solved" at the check-in, rated or commented."""
+
+    report: Report
+    kind: str
+    note: str | None = None
+    attachments: Sequence[Attachment] = ()
+
+
+@dataclass(frozen=True)
+class Reminder(Notice):
+    """The officer's agencies' reports due within a working day or overdue."""
+
+    agencies: Sequence[tuple[Agency, Sequence[Report]]]
+    today: date
+
+
+@dataclass(frozen=True)
+class NoLongerOfficer(Notice):
+    agency_name: str
+
+
+# -- to the coordinating admins --------------------------------------------------------------
+@dataclass(frozen=True)
+class NewReport(Notice):
+    report: Report
+    reporter: Citizen | None
+
+
+@dataclass(frozen=True)
+class Returned(Notice):
+    """An agency said "not our authority"; the report is back in the queue."""
+
+    report: Report
+    agency_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class NobodyToTell(Notice):
+    """Assigned to an agency without a reachable liaison officer."""
+
+    report: Report
+    agency_name: str
+
+
+@dataclass(frozen=True)
+class Escalation(Notice):
+    """The backlog (tunggakan): follow-ups past due per agency, and the verification queue."""
+
+    followups: Sequence[tuple[Agency, Sequence[Report]]]
+    verification: Sequence[Report]
+    today: date
+
+
+@dataclass(frozen=True)
+class WeeklySummary(Notice):
+    """Per agency (None: not yet assigned) over the local days [start, end)."""
+
+    figures: dict[int | None, Figures]  # only received, completed, overdue and the days
+    agency_names: dict[int, str]
+    start: date
+    end: date

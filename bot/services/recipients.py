@@ -1,0 +1,44 @@
+"""Who hears of a change: the reporter, the reachable officers of an agency, the admins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.notification_policy import RecipientKind
+from bot.services.ports import Recipient
+from storage.models import Citizen, Report
+from storage.repositories.citizens import CitizenRepo
+from storage.repositories.officers import OfficerRepo
+
+
+def citizen(person: Citizen, report: Report | None = None) -> Recipient:
+    """A citizen reads in the language they chose, else in the one they filed the report in."""
+    language = person.language or (report.language if report is not None else None)
+    return Recipient(person.telegram_id, language, RecipientKind.CITIZEN, person.id)
+
+
+async def reporter_of(session: AsyncSession, report: Report) -> Recipient | None:
+    person = await CitizenRepo(session).get(report.citizen_id)
+    return citizen(person, report) if person is not None else None
+
+
+async def officers_of(session: AsyncSession, agency_id: int, *, besides: int | None = None) -> list[Recipient]:
+    """The agency's active officers (but the citizen ``besides``). One who blocked the bot (403)
+    gets nothing more until they write to it again, which clears ``unreachable_at``."""
+    rows = await OfficerRepo(session).active_with_people(agency_id)
+    return [
+        Recipient(person.telegram_id, person.language, RecipientKind.OFFICER)
+        for _officer, person, _agency in rows
+        if person.unreachable_at is None and person.id != besides
+    ]
+
+
+async def admins(session: AsyncSession, admin_ids: Iterable[int]) -> list[Recipient]:
+    repo = CitizenRepo(session)
+    out = []
+    for admin_id in admin_ids:
+        row = await repo.by_telegram_id(admin_id)
+        out.append(Recipient(admin_id, row.language if row else None, RecipientKind.ADMIN))
+    return out

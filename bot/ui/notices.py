@@ -1,0 +1,390 @@
+"""How each notice reads (``bot/services/notices.py``): the words, the keyboard, the files.
+
+``render`` is called inside the recipient's locale (``bot/ui/notifier.py`` sets it), so ``_``
+speaks their language. A new notice gets a ``@render.register`` function here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import singledispatch
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.domain.enums import EventKind
+from bot.domain.workdays import WorkCalendar
+from bot.services.broadcasts import BroadcastProgress
+from bot.services.notices import (
+    AutoClosed,
+    CheckinQuestion,
+    ColleagueTook,
+    Digest,
+    Escalation,
+    NewCase,
+    NewReport,
+    NobodyToTell,
+    NoLongerOfficer,
+    Notice,
+    Reminder,
+    ReporterSaid,
+    ReportUpdate,
+    Returned,
+    WeeklySummary,
+)
+from bot.services.statistics import Figures
+from bot.ui.admin_keyboards import broadcast_progress_text, broadcast_stop_keyboard
+from bot.ui.case_callbacks import OfficerAction, OfficerCb, VerifyAction, VerifyCb
+from bot.ui.case_keyboards import after_answer_kb, answer_question_kb, officer_actions_kb
+from bot.ui.case_render import case_card_parts, reporter_for_admin, reporter_for_officer
+from bot.ui.checkin import checkin_kb
+from bot.ui.formatting import decimal, long_date, number, short_date
+from bot.ui.render import esc, esc_truncate
+from storage.models import Attachment, Report
+
+
+@dataclass(frozen=True)
+class Rendered:
+    parts: list[str]  # HTML paragraphs, sent as few messages as fit
+    markup: InlineKeyboardMarkup | None = None  # under the last message
+    location: tuple[float, float] | None = None  # a pin after the text
+    files: Sequence[Attachment] = ()  # re-sent by file_id after the text
+    # A citizen's update may wait for the digest (digest mode); the digest itself may not.
+    may_wait_for_digest: bool = True
+
+
+@dataclass(frozen=True)
+class Context:
+    locale: str
+    calendar: WorkCalendar
+
+    @property
+    def today(self) -> date:
+        return self.calendar.today()
+
+
+@singledispatch
+def render(notice: Notice, ctx: Context) -> Rendered:
+    raise TypeError(f"no renderer for {type(notice).__name__}")
+
+
+def _ref(report: Report) -> str:
+    return f"<code>{esc(report.tracking_id)}</code>"
+
+
+def _long(d: date | None, locale: str) -> str:
+    """A date in a sentence to a citizen: "Jumat, 4 Desember 2026"."""
+    return long_date(d, locale) if d else "—"
+
+
+def _short(d: date | None, locale: str) -> str:
+    """A date for staff, in lists and cards: "4 Des 2026"."""
+    return short_date(d, locale) if d else "—"
+
+
+# -- the reporter ----------------------------------------------------------------------------
+@render.register
+def _report_update(notice: ReportUpdate, ctx: Context) -> Rendered:
+    report, locale = notice.report, ctx.locale
+    head = _("📣 <b>Update on your report</b> <code>{tracking_id}</code>\n<b>{title}</b>").format(
+        tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200)
+    )
+    agency_html = f"<b>{esc(notice.agency_name)}</b>" if notice.agency_name else _("the agency")
+    note_html = esc_truncate(notice.note or "", 3000)
+    markup: InlineKeyboardMarkup | None = None
+    match notice.kind:
+        case EventKind.ASSIGNED:
+            what = _("Your report was verified and forwarded to {agency}.").format(agency=agency_html)
+            nxt = _("The agency follows it up and answers by {date}.").format(date=_long(report.followup_due, locale))
+        case EventKind.REROUTED:
+            what = _("Your report was forwarded to another agency: {agency}.").format(agency=agency_html)
+            nxt = _("The agency follows it up and answers by {date}.").format(date=_long(report.followup_due, locale))
+        case EventKind.REJECTED:
+            what = _("Your report was not accepted for follow-up.\n<b>Reason:</b> {reason}").format(
+                reason=note_html
+            )
+            nxt = _("You may file a new, more complete report with /lapor.")
+        case EventKind.POSTPONED:
+            what = _("Verification of your report was postponed by the admin.")
+            nxt = _("We will tell you as soon as it moves on.")
+        case EventKind.TAKEN:
+            what = _("{agency} has started following up your report.").format(agency=agency_html)
+            nxt = _("Its answer is due by {date}.").format(date=_long(report.followup_due, locale))
+        case EventKind.INFO_REQUESTED:
+            what = _("{agency} needs more information:\n\n<i>{question}</i>").format(
+                agency=agency_html, question=note_html
+            )
+            nxt = _(
+                "Tap <b>Reply</b>, or simply send your answer (text, photos or documents) in "
+                "this chat. The agency continues once it has your answer."
+            )
+            markup = answer_question_kb(report.id)
+        case EventKind.ANSWERED:
+            what = _("{agency} answered your report:\n\n{answer}").format(
+                agency=agency_html, answer=note_html
+            )
+            nxt = _(
+                "Are you satisfied? You may reply until {date}; after that the report is "
+                "completed by itself."
+            ).format(date=_long(report.reply_due, locale))
+            markup = after_answer_kb(report.id)
+        case EventKind.RETURNED:
+            what = _("{agency} says your report is outside its authority.").format(agency=agency_html)
+            nxt = _("The admin will forward it to the agency that can handle it.")
+        case EventKind.DISPUTED:
+            what = _("Your report was reopened and sent back to {agency}.").format(agency=agency_html)
+            nxt = _("Its answer is due by {date}.").format(date=_long(report.followup_due, locale))
+        case EventKind.ACCEPTED:
+            what = _("Thank you for rating the answer. Your report is completed.")
+            nxt = _("You can file another report any time with /lapor.")
+        case _:
+            what = _("The status of your report changed.")
+            nxt = _("See the details with /laporan.")
+    return Rendered([f"{head}\n\n{what}\n\n{nxt}"], markup)
+
+
+@render.register
+def _auto_closed(notice: AutoClosed, ctx: Context) -> Rendered:
+    return Rendered([_(
+        "Your report <code>{tracking_id}</code> has been closed: there was no reply to the "
+        "answer within 10 working days. Thank you for reporting."
+    ).format(tracking_id=esc(notice.report.tracking_id))])
+
+
+@render.register
+def _checkin_question(notice: CheckinQuestion, ctx: Context) -> Rendered:
+    report = notice.report
+    text = _(
+        "Your report <code>{tracking_id}</code> <b>{title}</b> was completed a few "
+        "days ago. Is the problem really solved?"
+    ).format(tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200))
+    return Rendered([text], checkin_kb(report.id))
+
+
+@render.register
+def _digest(notice: Digest, ctx: Context) -> Rendered:
+    return Rendered([_("<b>Updates on your reports</b>"), *notice.texts], may_wait_for_digest=False)
+
+
+# -- officers --------------------------------------------------------------------------------
+@render.register
+def _new_case(notice: NewCase, ctx: Context) -> Rendered:
+    report = notice.report
+    title = _("📥 <b>New report for {agency}</b>").format(agency=esc(notice.agency_name))
+    parts = [title, ""] + case_card_parts(
+        report,
+        reporter_html=reporter_for_officer(report, notice.reporter),
+        agency_name=None,
+        attachment_count=len(notice.attachments),
+        due=report.followup_due,
+        today=ctx.today,
+        tz=ctx.calendar.tz,
+        locale=ctx.locale,
+    )
+    location = None
+    if report.latitude is not None and report.longitude is not None:
+        location = (report.latitude, report.longitude)
+    return Rendered(parts, officer_actions_kb(report.id, report.status), location, notice.attachments)
+
+
+@render.register
+def _colleague_took(notice: ColleagueTook, ctx: Context) -> Rendered:
+    report, name = notice.report, notice.colleague_first_name
+    colleague = f"<b>{esc_truncate(name, 64)}</b>" if name else _("A colleague")
+    text = _(
+        "👥 {colleague} of your agency took up {ref} (<b>{title}</b>); it is now in progress. "
+        "The answer is due by {date}."
+    ).format(colleague=colleague, ref=_ref(report), title=esc_truncate(report.title, 200),
+             date=_short(report.followup_due, ctx.locale))
+    return Rendered([text])
+
+
+@render.register
+def _reporter_said(notice: ReporterSaid, ctx: Context) -> Rendered:
+    """The reporter's words are re-sent as text, never forwarded (a forward names them)."""
+    report, ref = notice.report, _ref(notice.report)
+    match notice.kind:
+        case EventKind.REPORTER_REPLIED:
+            head = _("💬 The reporter answered your question on {ref}:").format(ref=ref)
+        case EventKind.DISPUTED:
+            head = _("↩️ The reporter says {ref} is <b>not solved</b>; it is open again:").format(ref=ref)
+        case EventKind.CHECKIN_REOPENED:
+            head = _(
+                "↩️ The reporter says {ref} is <b>not solved</b> after all; it is open again. "
+                "Answer due by the end of {date}."
+            ).format(ref=ref, date=_short(report.followup_due, ctx.locale))
+        case EventKind.ACCEPTED:
+            head = _("⭐ The reporter rated your answer on {ref}: {rating}/5. The report is completed.").format(
+                ref=ref, rating=report.rating or 0
+            )
+        case _:
+            head = _("The reporter added a comment on {ref}:").format(ref=ref)
+    parts = [head]
+    if notice.note:
+        parts += ["", esc(notice.note)]
+    markup = officer_actions_kb(report.id, report.status)
+    return Rendered(parts, markup if markup.inline_keyboard else None, files=notice.attachments)
+
+
+def report_line(tracking_id: str, title: str, due_text: str | None = None) -> str:
+    """One report in a list: tracking id, title (user text, escaped), optional deadline."""
+    line = f"• <code>{esc(tracking_id)}</code> {esc_truncate(title, 80)}"
+    return f"{line} ({due_text})" if due_text else line
+
+
+# Buttons beyond these would bury the message; the rest are one tap away in /kotak.
+MAX_REMINDER_BUTTONS = 8
+
+
+@render.register
+def _reminder(notice: Reminder, ctx: Context) -> Rendered:
+    today, locale = notice.today, ctx.locale
+
+    def lines(reports: Sequence[Report]) -> list[str]:
+        due = lambda r: _("due {date}").format(date=short_date(r.followup_due, locale))  # noqa: E731
+        return [report_line(r.tracking_id, r.title, due(r)) for r in reports]
+
+    parts = [_("<b>Daily reminder</b>: reports that need your answer.")]
+    buttons: list[InlineKeyboardButton] = []
+    for agency, reports in notice.agencies:
+        overdue = [r for r in reports if r.followup_due < today]
+        soon = [r for r in reports if r.followup_due >= today]
+        block = [f"\n<b>{esc(agency.name)}</b>"]
+        if overdue:
+            block += [_("Overdue:"), *lines(overdue)]
+        if soon:
+            block += [_("Due within one working day:"), *lines(soon)]
+        parts.append("\n".join(block))
+        for r in overdue + soon:
+            if len(buttons) < MAX_REMINDER_BUTTONS:
+                buttons.append(InlineKeyboardButton(text=r.tracking_id,
+                                                    callback_data=OfficerCb(a=OfficerAction.OPEN, r=r.id).pack()))
+    buttons.append(InlineKeyboardButton(text=_("Open /kotak"), callback_data=OfficerCb(a=OfficerAction.LIST).pack()))
+    return Rendered(parts, InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons]))
+
+
+@render.register
+def _no_longer_officer(notice: NoLongerOfficer, ctx: Context) -> Rendered:
+    return Rendered([_("You are no longer a liaison officer of {agency}. Thank you for your work.").format(
+        agency=f"<b>{esc(notice.agency_name)}</b>")])
+
+
+# -- admins ----------------------------------------------------------------------------------
+def _open_kb(report: Report) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("Open {tracking_id}").format(tracking_id=report.tracking_id),
+        callback_data=VerifyCb(a=VerifyAction.OPEN, r=report.id).pack(),
+    )]])
+
+
+@render.register
+def _new_report(notice: NewReport, ctx: Context) -> Rendered:
+    report = notice.report
+    text = _(
+        "🆕 <b>New report</b> <code>{tracking_id}</code>\n<b>{title}</b>\n"
+        "Reporter: {reporter}\nVerify by {date}."
+    ).format(tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200),
+             reporter=reporter_for_admin(report, notice.reporter), date=_short(report.verify_due, ctx.locale))
+    return Rendered([text], _open_kb(report))
+
+
+@render.register
+def _returned(notice: Returned, ctx: Context) -> Rendered:
+    text = _(
+        "↩️ <b>{agency}</b> returned <code>{tracking_id}</code> as not its authority.\n"
+        "<b>Reason:</b> {reason}\nIt is back in /verifikasi to be forwarded elsewhere."
+    ).format(agency=esc(notice.agency_name), tracking_id=esc(notice.report.tracking_id),
+             reason=esc_truncate(notice.reason, 3000))
+    return Rendered([text], _open_kb(notice.report))
+
+
+@render.register
+def _nobody_to_tell(notice: NobodyToTell, ctx: Context) -> Rendered:
+    return Rendered([_(
+        "⚠️ <code>{tracking_id}</code> was assigned to <b>{agency}</b>, which has no "
+        "active liaison officer yet, so nobody was notified. Invite one with /undang or "
+        "forward the report elsewhere."
+    ).format(tracking_id=esc(notice.report.tracking_id), agency=esc(notice.agency_name))])
+
+
+@render.register
+def _escalation(notice: Escalation, ctx: Context) -> Rendered:
+    today, locale = notice.today, ctx.locale
+
+    def late(due: date) -> str:
+        days = ctx.calendar.working_days_between(due, today)
+        return _("due {date}, {n} working days late").format(date=short_date(due, locale), n=days)
+
+    parts = [_("<b>Overdue reports (tunggakan)</b>")]
+    if notice.followups:
+        parts.append("\n" + _("Past the follow-up deadline:"))
+        for agency, reports in notice.followups:
+            lines = [f"<b>{esc(agency.name)}</b> ({len(reports)})"]
+            lines += [report_line(r.tracking_id, r.title, late(r.followup_due)) for r in reports]
+            parts.append("\n".join(lines))
+    if notice.verification:
+        lines = ["\n" + _("Waiting for verification past 3 working days:")]
+        lines += [report_line(r.tracking_id, r.title, late(r.verify_due)) for r in notice.verification]
+        parts.append("\n".join(lines))
+    return Rendered(parts)
+
+
+def _week_block(title: str, f: Figures) -> str:
+    return "\n".join([
+        f"<b>{title}</b>",
+        _("Received this week: {n}").format(n=number(f.received)),
+        _("Completed this week: {n}").format(n=number(f.completed)),
+        _("Open and overdue: {n}").format(n=number(f.overdue)),
+        _("Average to first response: {d} working days").format(d=decimal(f.avg_response_days)),
+        _("Average to completion: {d} working days").format(d=decimal(f.avg_completion_days)),
+    ])
+
+
+def how_to_read(last_day: date, locale: str) -> str:
+    """Why the columns do not add up: they count different sets of reports
+    (``bot.jobs.weekly_summary.week_figures``)."""
+    return _(
+        "ℹ️ <b>How to read this</b>\n"
+        "• <b>Received</b> and <b>completed</b> count what happened during these seven days; a "
+        "report completed this week may have come in weeks ago.\n"
+        "• <b>Open and overdue</b> counts every report still open on {date} and past the "
+        "deadline of its step (verification or the agency's answer), whichever week it came in. "
+        "That is why it can be higher than the reports received this week.\n"
+        "• Averages are working days from receipt, over the reports first answered or completed "
+        "this week; – means there was none."
+    ).format(date=short_date(last_day, locale))
+
+
+@render.register
+def _weekly_summary(notice: WeeklySummary, ctx: Context) -> Rendered:
+    figures, names = notice.figures, notice.agency_names
+    total = Figures()
+    for f in figures.values():
+        total.received += f.received
+        total.completed += f.completed
+        total.overdue += f.overdue
+        total.response_days += f.response_days
+        total.completion_days += f.completion_days
+    parts = [
+        _("<b>Weekly summary</b> {start} – {end}").format(
+            start=short_date(notice.start, ctx.locale),
+            end=short_date(notice.end - timedelta(days=1), ctx.locale),
+        ),
+        _week_block(_("All agencies"), total),
+    ]
+    for agency_id in sorted((k for k in figures if k is not None), key=lambda k: names.get(k, "").casefold()):
+        parts.append("\n" + _week_block(esc(names.get(agency_id, "?")), figures[agency_id]))
+    if None in figures:
+        parts.append("\n" + _week_block(_("Not yet assigned"), figures[None]))
+    parts.append("\n" + how_to_read(notice.end - timedelta(days=1), ctx.locale))
+    return Rendered(parts)
+
+
+# -- the progress of an announcement (edited in place) ---------------------------------------
+@render.register
+def _broadcast_progress(notice: BroadcastProgress, ctx: Context) -> Rendered:
+    broadcast = notice.broadcast
+    markup = broadcast_stop_keyboard(broadcast.id) if notice.running else None
+    return Rendered([broadcast_progress_text(broadcast, notice.progress)], markup)

@@ -1,0 +1,115 @@
+"""The Notifier the services call (``bot/services/ports.py``): renders a notice in the
+recipient's language (``bot/ui/notices.py``) and writes it to the outbox in the caller's
+transaction. Built once in ``bot.app.build_app``.
+
+How it goes out is decided here: long text split over messages (the keyboard under the last),
+the location pin and the files after it, and for citizens quiet hours and digest mode
+(``bot/services/notification_policy.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import NotificationSettings
+from bot.domain.workdays import WorkCalendar
+from bot.i18n import in_language
+from bot.services.notices import Notice
+from bot.services.notification_policy import RecipientKind, not_before, queue_citizen_update
+from bot.services.outbox import enqueue, enqueue_message
+from bot.services.ports import Recipient
+from bot.ui.notices import Context, Rendered, render
+from bot.ui.render import CAPTION_LIMIT, esc_truncate, split_html
+from storage.models import Attachment, Report
+
+ALBUM_MAX = 10  # Telegram: an album holds 2–10 items
+
+
+@dataclass(frozen=True)
+class OutboxNotifier:
+    i18n: I18n
+    calendar: WorkCalendar
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+
+    def _render(self, notice: Notice, language: str | None) -> Rendered:
+        with in_language(self.i18n, language) as locale:
+            return render(notice, Context(locale, self.calendar))
+
+    def render(self, notice: Notice, language: str | None) -> tuple[str, InlineKeyboardMarkup | None]:
+        out = self._render(notice, language)
+        return "\n".join(out.parts), out.markup
+
+    async def send(
+        self, session: AsyncSession, to: Recipient, notice: Notice, *, now: datetime,
+        group_key: str | None = None,
+    ) -> None:
+        out = self._render(notice, to.language)
+        report: Report | None = getattr(notice, "report", None)
+        key = group_key or (f"report:{report.id}" if report is not None else None)
+        messages = split_html(out.parts)
+        if to.kind is RecipientKind.CITIZEN and out.may_wait_for_digest and len(messages) == 1:
+            assert to.citizen_id is not None
+            await queue_citizen_update(
+                session, settings=self.notifications, tz=self.calendar.tz, now=now, citizen_id=to.citizen_id,
+                chat_id=to.chat_id, text=messages[0], report_id=report.id if report is not None else None,
+                reply_markup=out.markup, group_key=key,
+            )
+            return
+        wait = not_before(now, to.kind, self.notifications, self.calendar.tz)
+        for i, text in enumerate(messages):
+            markup = out.markup if i == len(messages) - 1 else None
+            await enqueue_message(session, to.chat_id, text, markup, citizen_id=to.citizen_id, group_key=key,
+                                  not_before=wait)
+        if out.location is not None:
+            latitude, longitude = out.location
+            await enqueue(session, chat_id=to.chat_id, method="sendLocation",
+                          payload={"latitude": latitude, "longitude": longitude}, group_key=key)
+        if out.files:
+            assert report is not None
+            await _send_files(session, to.chat_id, report, out.files, key)
+
+
+def _albums(attachments: Sequence[Attachment]) -> list[list[Attachment]]:
+    """Attachments in sendable groups: photos and videos may share an album, documents only go
+    with documents (https://core.telegram.org/bots/api#sendmediagroup). More than ten are split
+    evenly, so no group is left with a single file when it need not be."""
+    visual = [a for a in attachments if a.kind in ("photo", "video")]
+    other = [a for a in attachments if a.kind not in ("photo", "video")]
+    groups: list[list[Attachment]] = []
+    for files in (visual, other):
+        count = -(-len(files) // ALBUM_MAX)  # ceil
+        for i in range(count):
+            groups.append(files[i * len(files) // count:(i + 1) * len(files) // count])
+    return groups
+
+
+async def _send_files(
+    session: AsyncSession, chat_id: int, report: Report, attachments: Sequence[Attachment], key: str | None
+) -> None:
+    """Re-sent by file_id with OUR caption: a forward or copyMessage would carry the reporter's
+    name (forward header) or their own caption. Two or more go as one album (one outbox row, so
+    the album is delivered, or retried, whole)."""
+    total = len(attachments)
+    numbered = 0
+    for group in _albums(attachments):
+        items = []
+        for att in group:
+            numbered += 1
+            caption = esc_truncate(f"📎 {report.tracking_id} · {numbered}/{total}", CAPTION_LIMIT)
+            kind = att.kind if att.kind in ("photo", "video") else "document"
+            items.append((kind, att.file_id, caption))
+        if len(items) == 1:
+            kind, file_id, caption = items[0]
+            method = {"photo": "sendPhoto", "video": "sendVideo"}.get(kind, "sendDocument")
+            payload = {kind: file_id, "caption": caption, "parse_mode": "HTML"}
+        else:
+            method = "sendMediaGroup"
+            payload = {"media": [{"type": kind, "media": file_id, "caption": caption, "parse_mode": "HTML"}
+                                 for kind, file_id, caption in items]}
+        await enqueue(session, chat_id=chat_id, method=method, payload=payload, group_key=key)

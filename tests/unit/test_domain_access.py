@@ -1,0 +1,180 @@
+"""The whole access matrix: actor × action × status × the reply window, written out here
+independently of ``bot/domain/access.py`` (as ``test_domain_lifecycle`` does for transitions)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from bot.domain.access import (
+    COMMAND_LINE,
+    Action,
+    Actor,
+    Reason,
+    Refused,
+    allows,
+    check,
+    ensure,
+    may_use_template,
+)
+from bot.domain.enums import ReportStatus as S
+
+TODAY = date(2024, 5, 20)
+AGENCY, OTHER_AGENCY = 10, 20
+REPORTER_ID = 4
+
+ACTORS = {
+    "admin": Actor(citizen_id=1, is_admin=True),
+    "officer": Actor(citizen_id=2, agency_ids=frozenset({AGENCY})),
+    "other_officer": Actor(citizen_id=3, agency_ids=frozenset({OTHER_AGENCY})),
+    "reporter": Actor(citizen_id=REPORTER_ID),
+    "stranger": Actor(citizen_id=5),
+}
+WINDOWS = {"open": TODAY, "last_day_passed": TODAY - timedelta(days=1), "none": None}
+# Statuses in which no agency holds the report.
+WITHOUT_AGENCY = {S.SUBMITTED, S.POSTPONED, S.RETURNED}
+
+ADMIN, OFFICER, REPORTER = "admin", "officer", "reporter"
+WITH_AGENCY = {S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_REPORTER}
+# action: (who may, in which statuses, only within the reply window)
+EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
+    Action.VIEW_AS_ADMIN: (ADMIN, set(S), False),
+    Action.ASSIGN: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
+    Action.REJECT: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
+    Action.POSTPONE: (ADMIN, {S.SUBMITTED}, False),
+    Action.VIEW_AS_OFFICER: (OFFICER, set(S), False),
+    Action.TAKE: (OFFICER, {S.ASSIGNED}, False),
+    Action.ASK: (OFFICER, {S.ASSIGNED, S.IN_PROGRESS}, False),
+    Action.ANSWER: (OFFICER, WITH_AGENCY, False),
+    Action.RETURN: (OFFICER, WITH_AGENCY, False),
+    Action.REPLY: (REPORTER, {S.AWAITING_REPORTER}, False),
+    Action.ADD_TO_REPLY: (REPORTER, {S.IN_PROGRESS}, False),
+    Action.RATE: (REPORTER, {S.ANSWERED}, True),
+    Action.COMMENT: (REPORTER, {S.CLOSED}, False),
+    Action.DISPUTE: (REPORTER, {S.ANSWERED}, True),
+    Action.CHECKIN: (REPORTER, {S.CLOSED}, False),
+}
+CASELESS = {Action.ADMINISTER, Action.WORK_INBOX, Action.USE_TEMPLATES}
+
+
+@dataclass(frozen=True)
+class Case:
+    status: str
+    agency_id: int | None
+    citizen_id: int
+    reply_due: date | None
+    rating: int | None = None
+    rating_comment: str | None = None
+
+
+def case_in(status: S, reply_due: date | None) -> Case:
+    """A report as it is in ``status``: with the agency unless in the admin's queue, rated once
+    closed (by the reporter or, without a rating, by the auto-close)."""
+    return Case(status=status, agency_id=None if status in WITHOUT_AGENCY else AGENCY,
+                citizen_id=REPORTER_ID, reply_due=reply_due, rating=4 if status == S.CLOSED else None)
+
+
+def expected(actor_name: str, action: Action, case: Case) -> Reason | None:
+    who, statuses, windowed = EXPECTED[action]
+    is_who = {
+        ADMIN: actor_name == "admin",
+        OFFICER: actor_name == "officer" and case.agency_id == AGENCY,
+        REPORTER: actor_name == "reporter",
+    }[who]
+    if not is_who:
+        return Reason.FORBIDDEN
+    if case.status not in statuses:
+        return Reason.NOT_NOW
+    if windowed and case.reply_due is not None and TODAY > case.reply_due:
+        return Reason.TOO_LATE
+    return None
+
+
+def test_every_action_on_a_report_is_in_the_table():
+    assert set(EXPECTED) | CASELESS == set(Action)
+
+
+@pytest.mark.parametrize(
+    ("actor_name", "action", "status", "window"),
+    list(itertools.product(ACTORS, EXPECTED, S, WINDOWS)),
+)
+def test_matrix(actor_name, action, status, window):
+    case = case_in(status, WINDOWS[window])
+    assert check(ACTORS[actor_name], action, case, today=TODAY) == expected(actor_name, action, case)
+
+
+@pytest.mark.parametrize(
+    ("actor_name", "action", "allowed"),
+    [
+        ("admin", Action.ADMINISTER, True), ("officer", Action.ADMINISTER, False),
+        ("reporter", Action.ADMINISTER, False),
+        ("admin", Action.WORK_INBOX, False), ("officer", Action.WORK_INBOX, True),
+        ("other_officer", Action.WORK_INBOX, True), ("reporter", Action.WORK_INBOX, False),
+        ("admin", Action.USE_TEMPLATES, True), ("officer", Action.USE_TEMPLATES, True),
+        ("stranger", Action.USE_TEMPLATES, False),
+    ],
+)  # fmt: skip
+def test_actions_without_a_report(actor_name, action, allowed):
+    assert allows(ACTORS[actor_name], action) is allowed
+
+
+def test_the_console_refusal_says_admins_only_and_the_command_line_is_an_admin():
+    assert check(ACTORS["officer"], Action.ADMINISTER) == Reason.ADMINS_ONLY
+    assert check(ACTORS["reporter"], Action.WORK_INBOX) == Reason.FORBIDDEN
+    assert allows(COMMAND_LINE, Action.ADMINISTER)
+
+
+def test_a_missing_report_is_refused_like_someone_elses():
+    for actor, action in itertools.product(ACTORS.values(), EXPECTED):
+        assert check(actor, action, None, today=TODAY) == Reason.FORBIDDEN
+
+
+def test_an_admin_who_filed_a_report_acts_on_it_as_its_reporter():
+    admin_reporter = Actor(citizen_id=REPORTER_ID, is_admin=True)
+    assert check(admin_reporter, Action.RATE, case_in(S.ANSWERED, TODAY), today=TODAY) is None
+    # ...but is no officer of its agency.
+    assert check(admin_reporter, Action.ANSWER, case_in(S.ASSIGNED, None)) == Reason.FORBIDDEN
+
+
+def test_an_officer_of_several_agencies_acts_on_each():
+    both = Actor(citizen_id=2, agency_ids=frozenset({AGENCY, OTHER_AGENCY}))
+    assert check(both, Action.TAKE, case_in(S.ASSIGNED, None)) is None
+
+
+def test_one_comment_and_only_after_a_rating():
+    reporter = ACTORS["reporter"]
+    rated = case_in(S.CLOSED, None)
+    assert check(reporter, Action.COMMENT, rated) is None
+    assert check(reporter, Action.COMMENT, Case(**{**rated.__dict__, "rating_comment": "ok"})) == Reason.NOT_NOW
+    # Closed by the auto-close, never rated.
+    assert check(reporter, Action.COMMENT, Case(**{**rated.__dict__, "rating": None})) == Reason.NOT_NOW
+
+
+def test_what_goes_to_the_agency_needs_an_agency():
+    reporter = ACTORS["reporter"]
+    for action, status in ((Action.REPLY, S.AWAITING_REPORTER), (Action.ADD_TO_REPLY, S.IN_PROGRESS),
+                           (Action.DISPUTE, S.ANSWERED)):
+        orphan = Case(status=status, agency_id=None, citizen_id=REPORTER_ID, reply_due=TODAY)
+        assert check(reporter, action, orphan, today=TODAY) == Reason.NOT_NOW
+
+
+def test_the_window_needs_today():
+    with pytest.raises(TypeError):
+        check(ACTORS["reporter"], Action.DISPUTE, case_in(S.ANSWERED, TODAY))
+
+
+def test_ensure_raises_the_reason():
+    with pytest.raises(Refused) as refused:
+        ensure(ACTORS["stranger"], Action.RATE, case_in(S.ANSWERED, TODAY), today=TODAY)
+    assert refused.value.reason == Reason.FORBIDDEN
+    ensure(ACTORS["reporter"], Action.RATE, case_in(S.ANSWERED, TODAY), today=TODAY)
+
+
+def test_templates_global_or_of_ones_own_agency():
+    officer = ACTORS["officer"]
+    assert may_use_template(officer, None) and may_use_template(officer, AGENCY)
+    assert not may_use_template(officer, OTHER_AGENCY)
+    assert not may_use_template(ACTORS["admin"], AGENCY)
