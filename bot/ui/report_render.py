@@ -41,7 +41,8 @@ CITIZEN_VISIBLE_NOTES = frozenset(
     }
 )
 HIDDEN_KINDS = frozenset({EventKind.NOTE})
-# Indonesian zone names people actually use; other zones fall back to the UTC offset.
+
+
 # -- words -------------------------------------------------------------------------------------
 def status_label(status: str) -> str:
     labels = {

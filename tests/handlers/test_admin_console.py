@@ -116,6 +116,10 @@ async def test_citizen_cannot_use_admin_commands(tmp_path):
         cq = await h.press(mallory, 5, "expf:2024:csv")
         assert h.answered(cq) is not None
         assert not any(isinstance(r, SendDocument) for r in h.requests)
+        # /statistik's "per agency" button, forged: an alert, no figures.
+        mark = h.mark()
+        cq = await h.press(mallory, 5, "stag:2024")
+        assert h.answered(cq).show_alert and not [r for r in h.since(mark) if isinstance(r, SendMessage)]
 
 
 # Every command of the admin and officer audiences; a citizen gets the generic pointer instead.
