@@ -13,22 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.access import Actor
 from bot.services.audit import latest
+from bot.ui.audit_render import describe
+from bot.ui.formatting import short_datetime
 from bot.ui.render import esc, split_html
 from storage.models import AuditLog, Citizen
 
 LIMIT = 20
-
-
-def action_label(action: str) -> str:
-    return {
-        "assign": _("assigned"),
-        "reject": _("rejected"),
-        "broadcast": _("sent an announcement"),
-        "broadcast_stop": _("stopped an announcement"),
-        "invite": _("invited an officer"),
-        "revoke": _("revoked an officer"),
-        "export": _("exported"),
-    }.get(action, action)
 
 
 def _who(entry: AuditLog, person: Citizen | None) -> str:
@@ -49,9 +39,8 @@ async def audit_log(message: Message, session: AsyncSession, actor: Actor, setti
     tz = ZoneInfo(settings.app.timezone)
     parts = [_("🧾 <b>Latest admin actions</b>")]
     for entry, person in entries:
-        when = entry.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")
-        target = f" <code>{esc(entry.target)}</code>" if entry.target else ""
-        parts.append(f"{when} · {_who(entry, person)} · {esc(action_label(entry.action))}{target}")
+        when = short_datetime(entry.created_at, tz)
+        parts.append(f"{when} · {_who(entry, person)} · {describe(entry, tz)}")
     for chunk in split_html(parts):
         await message.answer(chunk)
 

@@ -38,6 +38,7 @@ from bot.ui.admin_keyboards import (
     broadcast_state_label,
     confirm_keyboard,
 )
+from bot.ui.formatting import number, short_datetime
 from bot.ui.render import CAPTION_LIMIT, TEXT_LIMIT, esc, split_html, utf16_len
 
 
@@ -93,9 +94,9 @@ def _draft(data: dict) -> svc.Draft:
 
 
 async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, actor: Actor,
-                   state: FSMContext, audience: svc.Audience) -> None:
+                   state: FSMContext, audience: svc.Audience, settings: Settings) -> None:
     data = await state.get_data()
-    count = await svc.count_recipients(session, audience, actor=actor)
+    count = await svc.count_recipients(session, audience, actor=actor, admin_ids=settings.roles.admin_ids)
     await callback.answer()
     chat_id = callback.from_user.id
     if isinstance(callback.message, Message):
@@ -117,13 +118,13 @@ async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, act
     await bot.send_message(
         chat_id,
         _("☝️ Preview. Audience: <b>{audience}</b>, {n} recipients. Send it?").format(
-            audience=name, n=count),
+            audience=name, n=number(count)),
         reply_markup=confirm_keyboard(count),
     )
 
 
 async def audience_picked(callback: CallbackQuery, callback_data: BcAudienceCb, bot: Bot,
-                          session: AsyncSession, actor: Actor, state: FSMContext) -> None:
+                          session: AsyncSession, actor: Actor, state: FSMContext, settings: Settings) -> None:
     if callback_data.kind is svc.AudienceKind.AGENCY:
         agencies, page, pages = await agency_choices(session, actor=actor)
         await state.set_state(BroadcastForm.agency)
@@ -132,7 +133,7 @@ async def audience_picked(callback: CallbackQuery, callback_data: BcAudienceCb, 
             await callback.message.edit_text(_("Which agency's officers?"),
                                              reply_markup=broadcast_agency_picker(agencies, page, pages))
         return
-    await _preview(callback, bot, session, actor, state, svc.Audience(callback_data.kind))
+    await _preview(callback, bot, session, actor, state, svc.Audience(callback_data.kind), settings)
 
 
 async def agency_page(callback: CallbackQuery, callback_data: BcAgencyPageCb,
@@ -145,12 +146,12 @@ async def agency_page(callback: CallbackQuery, callback_data: BcAgencyPageCb,
 
 
 async def agency_picked(callback: CallbackQuery, callback_data: BcAgencyCb, bot: Bot,
-                        session: AsyncSession, actor: Actor, state: FSMContext) -> None:
+                        session: AsyncSession, actor: Actor, state: FSMContext, settings: Settings) -> None:
     if await svc.audience_agency(session, callback_data.agency_id, actor=actor) is None:
         await callback.answer(_("That agency no longer exists."), show_alert=True)
         return
     audience = svc.Audience(svc.AudienceKind.AGENCY, callback_data.agency_id)
-    await _preview(callback, bot, session, actor, state, audience)
+    await _preview(callback, bot, session, actor, state, audience, settings)
 
 
 async def cancelled(callback: CallbackQuery, state: FSMContext) -> None:
@@ -177,7 +178,7 @@ async def confirmed(
              if notifications.quiet_hours_for_broadcasts else None)
     try:
         broadcast = await svc.start_broadcast(
-            session, _draft(data), audience, actor=actor,
+            session, _draft(data), audience, actor=actor, admin_ids=settings.roles.admin_ids,
             progress_chat_id=callback.from_user.id, language=locale, quiet_hours=quiet,
         )
     except svc.EmptyAudience:
@@ -231,7 +232,7 @@ async def history(message: Message, session: AsyncSession, actor: Actor, setting
             "#{id} · {when} · {audience} · {state}\n{preview}\n"
             "Sent {sent}, failed {failed}, blocked {blocked}, not sent {cancelled}, "
             "remaining {remaining} (of {total})"
-        ).format(id=b.id, when=b.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M"),
+        ).format(id=b.id, when=short_datetime(b.created_at, tz),
                  audience=audience_label(b.audience), state=broadcast_state_label(b.status),
                  preview=preview, sent=p.sent, failed=p.failed, blocked=p.blocked,
                  cancelled=p.cancelled, remaining=p.remaining, total=b.total))

@@ -1,4 +1,5 @@
-"""/statistik [year] (text and chart) and /ekspor [year] [csv|xlsx] (a file). Admins only."""
+"""/statistik [year] (summary and chart, the agencies on demand) and /ekspor [year] [csv|xlsx]
+(a file). Admins only."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from bot.domain.access import Actor
 from bot.domain.workdays import WorkCalendar
 from bot.services.export import ExportFormat, export_year
 from bot.services.statistics import year_statistics
-from bot.ui.admin_callbacks import ExportCb
-from bot.ui.admin_keyboards import export_keyboard
+from bot.ui.admin_callbacks import ExportCb, StatsAgenciesCb
+from bot.ui.admin_keyboards import export_keyboard, stats_keyboard
 from bot.ui.charts import statistics_chart
-from bot.ui.render import split_html
-from bot.ui.stats_render import render_statistics
+from bot.ui.formatting import number
+from bot.ui.render import CAPTION_LIMIT, split_html, utf16_len
+from bot.ui.stats_render import agency_parts, agency_rows, summary
 
 FIRST_YEAR = 2000
 
@@ -48,12 +50,29 @@ async def statistics(message: Message, command: CommandObject, session: AsyncSes
         await message.answer(_bad_year(today))
         return
     stats = await year_statistics(session, year, calendar, today)
-    for chunk in split_html(render_statistics(stats)):
-        await message.answer(chunk)
+    text = summary(stats)
+    markup = stats_keyboard(year, len(agency_rows(stats)))
     # CPU work off the event loop; to_thread carries the gettext locale along.
     png = await asyncio.to_thread(statistics_chart, stats)
-    await message.answer_photo(BufferedInputFile(png, f"statistik-{year}.png"),
-                               caption=_("Statistics {year}").format(year=year))
+    photo = BufferedInputFile(png, f"statistik-{year}.png")
+    # On a phone one message reads best: the chart with the summary as its caption.
+    if utf16_len(text) <= CAPTION_LIMIT:
+        await message.answer_photo(photo, caption=text, reply_markup=markup)
+        return
+    await message.answer(text, reply_markup=markup)
+    await message.answer_photo(photo, caption=_("Statistics {year}").format(year=year))
+
+
+async def statistics_per_agency(callback: CallbackQuery, callback_data: StatsAgenciesCb,
+                                session: AsyncSession, calendar: WorkCalendar) -> None:
+    today = calendar.today()
+    if parse_year(str(callback_data.year), today) is None:  # forged
+        await callback.answer(_bad_year(today), show_alert=True)
+        return
+    stats = await year_statistics(session, callback_data.year, calendar, today)
+    await callback.answer()
+    for chunk in split_html(agency_parts(stats)):
+        await callback.bot.send_message(callback.from_user.id, chunk)
 
 
 async def export_command(message: Message, command: CommandObject, session: AsyncSession,
@@ -97,7 +116,7 @@ async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt:
         caption = _("{n} reports received in {year}. Contains reporters' identities (never of "
                     "anonymous reports): keep it within the coordinating team.")
     await bot.send_document(chat_id, BufferedInputFile(exported.content, exported.filename),
-                            caption=caption.format(n=exported.rows, year=year))
+                            caption=caption.format(n=number(exported.rows), year=year))
 
 
 def router() -> Router:
@@ -105,5 +124,6 @@ def router() -> Router:
     r.message.filter(F.chat.type == "private")
     r.message.register(statistics, Command("statistik"))
     r.message.register(export_command, Command("ekspor"))
+    r.callback_query.register(statistics_per_agency, StatsAgenciesCb.filter())
     r.callback_query.register(export_picked, ExportCb.filter())
     return r

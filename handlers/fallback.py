@@ -1,12 +1,19 @@
-"""What nobody else handled: a gentle pointer for messages, and an answer for every button no
-router took: a stale one, or a staff button pressed by someone without the role (the audience
-routers turned it away), so nothing is left spinning and nothing is done."""
+"""What nobody else handled: a pointer (or a report made of the message) for text, and an answer
+for every button no router took: a stale one, or a staff button pressed by someone without the
+role (the audience routers turned it away), so nothing is left spinning and nothing is done."""
 
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+
+from bot.domain.text_rules import TextRuleError, validate_body
+from bot.ui import intake_render as r
+from bot.ui.citizen_keyboards import citizen_menu_keyboard
+from bot.ui.intake_keyboards import report_from_text_kb
+from handlers.intake.from_text import keep_offered_text
 
 
 async def stale_button(callback: CallbackQuery) -> None:
@@ -14,12 +21,25 @@ async def stale_button(callback: CallbackQuery) -> None:
     await callback.answer(_("This button is no longer active."), show_alert=True)
 
 
-async def unknown_message(message: Message) -> None:
+async def unknown_message(message: Message, state: FSMContext) -> None:
+    # "Selamat siang, saya mau lapor lampu jalan mati di RT 05": often a newcomer's first
+    # message. Long enough to be a description, it is kept and offered as a report's start.
+    text = message.text or ""
+    if text and not text.startswith("/") and await state.get_state() is None:
+        try:
+            validate_body(text)
+        except TextRuleError:
+            pass
+        else:
+            await keep_offered_text(state, message.message_id, text)
+            await message.answer(r.offer_report_from_text(), reply_markup=report_from_text_kb(message.message_id))
+            return
     await message.answer(
         _(
             "I did not understand that. Send /lapor to file a report, /laporan to see your "
             "reports, or /bantuan for help."
-        )
+        ),
+        reply_markup=citizen_menu_keyboard(),
     )
 
 

@@ -31,6 +31,7 @@ from bot.services.officers import (
     find_agencies,
     redeem_invite,
 )
+from bot.ui.formatting import short_datetime
 from bot.ui.officer_admin import InvitePageCb, InvitePickCb, agency_picker
 from bot.ui.render import esc, esc_truncate
 from storage.models import Citizen
@@ -160,7 +161,6 @@ async def agency_picked(
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
     me = await bot.me()
-    expires = created.invite.expires_at.astimezone(ZoneInfo(settings.app.timezone))
     await bot.send_message(
         callback.from_user.id,
         _(
@@ -172,7 +172,7 @@ async def agency_picked(
         ).format(
             agency=esc(created.agency.name),
             link=esc(created.link(me.username or "")),
-            expires=expires.strftime("%d-%m-%Y %H:%M %Z"),
+            expires=short_datetime(created.invite.expires_at, ZoneInfo(settings.app.timezone)),
         ),
     )
 

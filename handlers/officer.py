@@ -114,7 +114,7 @@ async def take(callback: CallbackQuery, callback_data: OfficerCb, session: Async
     await bot.send_message(
         callback.from_user.id,
         _("🛠 <code>{tracking_id}</code> is now in progress. The reporter was told. Answer by "
-          "pressing a button below.").format(tracking_id=esc(report.tracking_id)),
+          "tapping a button below.").format(tracking_id=esc(report.tracking_id)),
         reply_markup=kb.officer_actions_kb(report.id, report.status),
     )
 

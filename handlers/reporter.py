@@ -189,7 +189,7 @@ async def rated(callback: CallbackQuery, callback_data: ReporterCb, session: Asy
     await bot.send_message(
         callback.from_user.id,
         _("Thank you for your rating: <code>{tracking_id}</code> is completed. Would you like to "
-          "add a comment for the agency? Write it, or press Skip.").format(tracking_id=esc(report.tracking_id)),
+          "add a comment for the agency? Write it, or tap Skip.").format(tracking_id=esc(report.tracking_id)),
         reply_markup=kb.skip_comment_kb(report.id),
     )
 

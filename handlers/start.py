@@ -183,13 +183,16 @@ async def consent_accepted(
 
 
 async def consent_declined(
-    callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot
+    callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot,
+    state: FSMContext,
 ) -> None:
     if citizen.consent_at is not None:
         # An old notice pressed after agreeing; withdrawing consent is a request to the admin.
         await callback.answer(_("You have already agreed."))
         await _drop_buttons(callback)
         return
+    # Nothing of theirs is kept without consent: a message waiting to become a report goes too.
+    await state.set_data({})
     await callback.answer()
     await _drop_buttons(callback)
     await bot.send_message(

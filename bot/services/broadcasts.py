@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -43,7 +44,7 @@ class EmptyAudience(ValueError):
 
 
 class AudienceKind(StrEnum):
-    CITIZENS = "citizens"
+    CITIZENS = "citizens"  # citizens only: not the active officers, not the admins
     OFFICERS = "officers"
     AGENCY = "agency"  # the officers of one agency
 
@@ -93,19 +94,25 @@ def group_key(broadcast_id: int) -> str:
     return f"broadcast:{broadcast_id}"
 
 
-async def recipients(session: AsyncSession, audience: Audience) -> list[tuple[int, int]]:
-    """``(citizen_id, telegram_id)`` of everyone the announcement would reach now."""
+async def recipients(
+    session: AsyncSession, audience: Audience, *, admin_ids: Collection[int]
+) -> list[tuple[int, int]]:
+    """``(citizen_id, telegram_id)`` of everyone the announcement would reach now. The preview's
+    count and the send both come from here, so they agree. ``admin_ids``: the configured
+    coordinators, who are no citizens' audience."""
     repo = BroadcastRepo(session)
     if audience.kind is AudienceKind.CITIZENS:
-        return await repo.consenting_citizens()
+        return await repo.citizens_only(admin_ids)
     if audience.kind is AudienceKind.OFFICERS:
         return await repo.active_officers()
     return await repo.active_officers(audience.agency_id)
 
 
-async def count_recipients(session: AsyncSession, audience: Audience, *, actor: Actor) -> int:
+async def count_recipients(
+    session: AsyncSession, audience: Audience, *, actor: Actor, admin_ids: Collection[int]
+) -> int:
     access.ensure(actor, Action.ADMINISTER)
-    return len(await recipients(session, audience))
+    return len(await recipients(session, audience, admin_ids=admin_ids))
 
 
 async def audience_agency(session: AsyncSession, agency_id: int, *, actor: Actor) -> Agency | None:
@@ -143,6 +150,7 @@ async def start_broadcast(
     audience: Audience,
     *,
     actor: Actor,
+    admin_ids: Collection[int],
     progress_chat_id: int | None = None,
     language: str | None = None,
     quiet_hours: QuietHours | None = None,
@@ -156,7 +164,7 @@ async def start_broadcast(
     now = now or utcnow()
     if audience.agency_id is not None and await AgencyRepo(session).get(audience.agency_id) is None:
         raise EmptyAudience("no such agency")
-    people = await recipients(session, audience)
+    people = await recipients(session, audience, admin_ids=admin_ids)
     if not people:
         raise EmptyAudience("nobody to send to")
     broadcast = await BroadcastRepo(session).add(

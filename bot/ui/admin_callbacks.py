@@ -52,3 +52,9 @@ class DirAgencyCb(CallbackData, prefix="dira"):
 class ExportCb(CallbackData, prefix="expf"):
     year: Year
     fmt: ExportFormat
+
+
+class StatsAgenciesCb(CallbackData, prefix="stag"):
+    """/statistik's "per agency" button: the year the summary was about."""
+
+    year: Year

@@ -21,6 +21,7 @@ from bot.ui.admin_callbacks import (
     DirAgencyCb,
     DirPageCb,
     ExportCb,
+    StatsAgenciesCb,
 )
 from bot.ui.officer_admin import InvitePickCb, OfficerAction, OfficerCb
 from bot.ui.pager import add_pager
@@ -143,3 +144,11 @@ def export_keyboard(year: int) -> InlineKeyboardMarkup:
 def officer_line(view: OfficerView) -> str:
     handle = f" @{esc(view.username)}" if view.username else ""
     return f"• {esc(view.display_name)}{handle}"
+
+
+def stats_keyboard(year: int, agencies: int) -> InlineKeyboardMarkup | None:
+    if not agencies:
+        return None
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🏢 Per agency ({n})").format(n=agencies), callback_data=StatsAgenciesCb(year=year))
+    return kb.as_markup()

@@ -19,14 +19,13 @@ from bot.domain.enums import Privacy
 from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
 from bot.i18n import in_language
 from bot.ui.case_keyboards import reject_reason_label
+from bot.ui.formatting import short_date, short_datetime
 from bot.ui.render import esc, esc_truncate
 from bot.ui.report_render import (
     _what,
     card_parts,
     classification_label,
     event_actor,
-    format_local_date,
-    format_local_datetime,
     lapor_line,
     location_text,
     status_label,
@@ -39,7 +38,7 @@ LINE_TITLE_LIMIT = 40
 def due_text(due: date | None, today: date, locale: str) -> str:
     if due is None:
         return "—"
-    text = format_local_date(due, locale)
+    text = short_date(due, locale)
     if is_overdue(due, today):
         return _("⚠️ {date} (overdue)").format(date=text)
     return text
@@ -127,14 +126,14 @@ def case_card_parts(
     head.append(_("<b>Reporter:</b> {reporter}").format(reporter=reporter_html))
     if r.incident_date:
         head.append(
-            _("<b>Incident date:</b> {date}").format(date=format_local_date(r.incident_date, locale))
+            _("<b>Incident date:</b> {date}").format(date=short_date(r.incident_date, locale))
         )
     if location := location_text(r):
         head.append(_("<b>Location:</b> {location}").format(location=location))
     if attachment_count:
         head.append(_("<b>Attachments:</b> {count}").format(count=attachment_count))
     head.append(
-        _("<b>Submitted:</b> {when}").format(when=format_local_datetime(r.submitted_at, tz, locale))
+        _("<b>Submitted:</b> {when}").format(when=short_datetime(r.submitted_at, tz, locale))
     )
     head.extend(extra)
     return card_parts(head, r)
@@ -146,7 +145,7 @@ def case_timeline_parts(
     """Staff see every note (reasons for returning, rejections), escaped."""
     parts = ["", _("<b>Timeline</b>")]
     for event in events:
-        when = format_local_datetime(event.created_at, tz, locale)
+        when = short_datetime(event.created_at, tz, locale)
         # Never the reporter's name: the timeline goes to agencies too.
         who = event_actor(event, agency_names, citizen=_("Reporter"))
         parts.append(f"• {when} · <b>{who}</b>: {_what(event, agency_names)}")
@@ -197,7 +196,7 @@ def wrong_kind_text(expects: str, limit: int) -> str:
         "reply": lambda: _("⚠️ Please send your answer as text (at most {limit} characters), a photo, "
                            "a video or a document, or /batal to cancel."),
         "comment": lambda: _("⚠️ Please type your comment as text (at most {limit} characters), or "
-                             "press Skip."),
+                             "tap Skip."),
         "dispute": lambda: _("⚠️ Please type as text what is not solved yet (at most {limit} "
                              "characters), or /batal to cancel."),
         "reject_note": lambda: _("⚠️ Please type the note for the reporter as text (at most {limit} "

@@ -8,12 +8,14 @@ safe to call from a worker thread.
 from __future__ import annotations
 
 import io
+import textwrap
 
 from aiogram.utils.i18n import gettext as _
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.services.statistics import YearStats
+from bot.ui.formatting import short_date
 from bot.ui.render import truncate
 
 
@@ -21,66 +23,99 @@ def _months() -> list[str]:
     return [_("Jan"), _("Feb"), _("Mar"), _("Apr"), _("May"), _("Jun"), _("Jul"), _("Aug"),
             _("Sep"), _("Oct"), _("Nov"), _("Dec")]
 
-MAX_AGENCY_BARS = 12
+# Drawn for a phone: Telegram shows a photo about 390 points wide, so the figure is narrow and
+# tall (6 inches at 150 dpi = 900 px) and its type large enough to survive the scaling (13 pt
+# here is about 11 pt on the screen). Months are rows; each agency's name sits above its bar,
+# so long names keep the full width instead of squeezing the bars.
+WIDTH_IN = 6.0
+DPI = 150
+FONT = 13
+SMALL = 11
+MAX_AGENCY_BARS = 10
+NAME_CHARS = 48
+TITLE_CHARS = 44
+
+
+def _style(ax, title: str) -> None:
+    ax.set_title(textwrap.fill(title, TITLE_CHARS), fontsize=FONT + 1, loc="left", fontweight="bold",
+                 pad=32)
+    ax.legend(fontsize=SMALL, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2, handlelength=1.2)
+    ax.tick_params(axis="x", labelsize=SMALL)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.margins(x=0.12)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _labels(values: list[int]) -> list[str]:
+    return [str(v) if v else "" for v in values]  # no column of zeros for empty months
 
 
 def statistics_chart(stats: YearStats) -> bytes:
     """Labels in the current gettext locale (``asyncio.to_thread`` carries the context)."""
-    fig = Figure(figsize=(10, 13), dpi=100)
-    FigureCanvasAgg(fig)
-    top, bottom, categories = fig.subplots(3, 1, gridspec_kw={"height_ratios": [1, 1.1, 1.1]})
-
-    x = range(12)
-    width = 0.4
-    received = top.bar([i - width / 2 for i in x], stats.received_by_month, width,
-                       label=_("Received"), color="#4c72b0")
-    completed = top.bar([i + width / 2 for i in x], stats.completed_by_month, width,
-                        label=_("Completed"), color="#55a868")
-    top.bar_label(received, fontsize=8)
-    top.bar_label(completed, fontsize=8)
-    top.set_xticks(list(x), _months())
-    top.set_title(_("Reports {year}: received vs completed, by month received").format(year=stats.year))
-    top.legend()
-    top.yaxis.get_major_locator().set_params(integer=True)
-
     rows = stats.agencies_by_backlog()[:MAX_AGENCY_BARS]
+    categories = stats.categories_by_received()[:MAX_AGENCY_BARS]
+    months_in, agencies_in = 5.0, 1.5 + 0.55 * max(len(rows), 2)
+    # The category panel only where a category tree is in use (issue 12).
+    heights = [months_in, agencies_in] + ([1.5 + 0.75 * len(categories)] if categories else [])
+    fig = Figure(figsize=(WIDTH_IN, sum(heights)), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(heights), 1, height_ratios=heights)
+    top, bottom = axes[0], axes[1]
+
+    # Months as rows, January on top: two bars each, their numbers at the ends.
+    y = [11 - i for i in range(12)]
+    height = 0.4
+    received = top.barh([v + height / 2 for v in y], stats.received_by_month, height,
+                        label=_("Received"), color="#4c72b0")
+    completed = top.barh([v - height / 2 for v in y], stats.completed_by_month, height,
+                         label=_("Completed"), color="#55a868")
+    top.bar_label(received, labels=_labels(stats.received_by_month), fontsize=SMALL, padding=3)
+    top.bar_label(completed, labels=_labels(stats.completed_by_month), fontsize=SMALL, padding=3)
+    top.set_yticks(y, _months(), fontsize=FONT)
+    top.tick_params(axis="y", length=0)
+    _style(top, _("Reports {year}: received vs completed, by month received").format(year=stats.year))
+
+    backlog_title = _("Backlog per agency on {date}").format(date=short_date(stats.as_of))
     if rows:
-        names = [truncate(stats.agency_name(a), 40) for a, _f in rows][::-1]
-        overdue = [f.overdue for _a, f in rows][::-1]
-        on_time = [f.backlog - f.overdue for _a, f in rows][::-1]
-        y = range(len(rows))
-        bottom.barh(list(y), overdue, color="#c44e52", label=_("Overdue"))
-        b2 = bottom.barh(list(y), on_time, left=overdue, color="#dd8452", label=_("Open, in time"))
-        bottom.bar_label(b2, labels=[str(f.backlog) for _a, f in rows][::-1], fontsize=8)
-        bottom.set_yticks(list(y), names, fontsize=8)
-        bottom.legend()
-        bottom.xaxis.get_major_locator().set_params(integer=True)
+        y = [len(rows) - 1 - i for i in range(len(rows))]  # the heaviest backlog on top
+        overdue = [f.overdue for _a, f in rows]
+        on_time = [f.backlog - f.overdue for _a, f in rows]
+        bottom.barh(y, overdue, 0.45, color="#c44e52", label=_("Overdue"))
+        b2 = bottom.barh(y, on_time, 0.45, left=overdue, color="#dd8452", label=_("Open, in time"))
+        bottom.bar_label(b2, labels=[str(f.backlog) for _a, f in rows], fontsize=SMALL, padding=3)
+        for row, (agency_id, _f) in zip(y, rows, strict=True):
+            bottom.text(0, row + 0.27, truncate(stats.agency_name(agency_id), NAME_CHARS),
+                        fontsize=SMALL, va="bottom", ha="left")
+        bottom.set_yticks([])
+        bottom.set_ylim(-0.5, len(rows) - 0.1)
+        _style(bottom, backlog_title)
     else:
-        bottom.text(0.5, 0.5, _("No backlog"), ha="center", va="center", transform=bottom.transAxes)
+        bottom.text(0.5, 0.5, _("No backlog"), ha="center", va="center", fontsize=FONT,
+                    transform=bottom.transAxes)
         bottom.set_axis_off()
-    bottom.set_title(_("Backlog per agency on {date}").format(date=stats.as_of.strftime("%d-%m-%Y")))
-    _category_panel(categories, stats)
-    fig.tight_layout()
+        bottom.set_title(textwrap.fill(backlog_title, TITLE_CHARS), fontsize=FONT + 1, loc="left",
+                         fontweight="bold")
+    if categories:
+        _category_panel(axes[2], stats, categories)
     out = io.BytesIO()
     fig.savefig(out, format="png")
     return out.getvalue()
 
 
-def _category_panel(ax, stats: YearStats) -> None:
-    rows = stats.categories_by_received()[:MAX_AGENCY_BARS]
-    ax.set_title(_("Reports {year} per category: received and completed").format(year=stats.year))
-    if not rows:
-        ax.text(0.5, 0.5, _("No reports"), ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return
-    names = [truncate(stats.category_name(c), 40) for c, _f in rows][::-1]
-    y = list(range(len(rows)))
-    received = ax.barh([i + 0.2 for i in y], [f.received for _c, f in rows][::-1], 0.4,
+def _category_panel(ax, stats: YearStats, rows) -> None:
+    """Received and completed per category, the busiest first; names above their bars as for
+    the agencies."""
+    y = [len(rows) - 1 - i for i in range(len(rows))]
+    received = ax.barh([v + 0.2 for v in y], [f.received for _c, f in rows], 0.35,
                        color="#4c72b0", label=_("Received"))
-    completed = ax.barh([i - 0.2 for i in y], [f.completed for _c, f in rows][::-1], 0.4,
+    completed = ax.barh([v - 0.2 for v in y], [f.completed for _c, f in rows], 0.35,
                         color="#55a868", label=_("Completed"))
-    ax.bar_label(received, fontsize=8)
-    ax.bar_label(completed, fontsize=8)
-    ax.set_yticks(y, names, fontsize=8)
-    ax.legend()
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.bar_label(received, labels=_labels([f.received for _c, f in rows]), fontsize=SMALL, padding=3)
+    ax.bar_label(completed, labels=_labels([f.completed for _c, f in rows]), fontsize=SMALL, padding=3)
+    for row, (category_id, _f) in zip(y, rows, strict=True):
+        ax.text(0, row + 0.42, truncate(stats.category_name(category_id), NAME_CHARS),
+                fontsize=SMALL, va="bottom", ha="left")
+    ax.set_yticks([])
+    ax.set_ylim(-0.6, len(rows) - 0.1 + 0.4)
+    _style(ax, _("Reports {year} per category: received and completed").format(year=stats.year))

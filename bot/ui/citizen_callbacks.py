@@ -20,6 +20,7 @@ class ConsentAction(StrEnum):
 
 
 class MenuAction(StrEnum):
+    NEW_REPORT = "new"
     MY_REPORTS = "mine"
     HELP = "help"
 

@@ -53,9 +53,10 @@ def consent_again_keyboard(for_report: bool = False) -> InlineKeyboardMarkup:
 
 def citizen_menu_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
+    kb.button(text=_("📝 Make a report"), callback_data=CitizenMenuCb(action=MenuAction.NEW_REPORT))
     kb.button(text=_("📋 My reports"), callback_data=CitizenMenuCb(action=MenuAction.MY_REPORTS))
     kb.button(text=_("❓ Help"), callback_data=CitizenMenuCb(action=MenuAction.HELP))
-    kb.adjust(2)
+    kb.adjust(1, 2)
     return kb.as_markup()
 
 

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.ui.callback_types import RowId
+
+
+class ReportFromTextCb(CallbackData, prefix="rft"):
+    """"Make a report from this message", under a message the bot did not understand. The text
+    itself waits in the chat's FSM data (callback_data holds 64 bytes), keyed by its message id."""
+
+    message_id: RowId
+
 
 class IntakeCb(CallbackData, prefix="rf"):
     form: str
@@ -36,6 +45,7 @@ OPEN = "open"  # category: the subtopics of topic ``value``
 TOP = "top"  # category: back to the topics
 EDIT = "edit"  # summary: edit one field; value is the step
 SUBMIT = "submit"
+KEEP = "keep"  # description: keep the draft (a message written before the form began)
 
 # The agency group "Kelurahan/Desa" lists kecamatans first.
 VILLAGES = "village"

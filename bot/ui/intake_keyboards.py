@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.enums import AgencyKind, Classification, Privacy
 from bot.services.intake import Step
 from bot.ui import intake_callbacks as cb
-from bot.ui.intake_callbacks import IntakeCb
+from bot.ui.intake_callbacks import IntakeCb, ReportFromTextCb
 from bot.ui.render import truncate
 
 # Long agency names make buttons unreadable on a phone; the full name appears after the choice.
@@ -84,10 +84,9 @@ def agency_kinds_kb(form: str) -> InlineKeyboardMarkup:
     s = Step.AGENCY
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [
-                _b(_("OPD (dinas, badan)"), form, s, cb.KIND, AgencyKind.OPD.value),
-                _b(_("BUMD"), form, s, cb.KIND, AgencyKind.BUMD.value),
-            ],
+            # Plain words: a citizen need not know "OPD" or "BUMD" (the prompt gives examples).
+            [_b("🏛 " + _("Government offices (dinas, badan)"), form, s, cb.KIND, AgencyKind.OPD.value)],
+            [_b("💧 " + _("Regional companies (e.g. PDAM)"), form, s, cb.KIND, AgencyKind.BUMD.value)],
             [
                 _b(_("Kecamatan"), form, s, cb.KIND, AgencyKind.KECAMATAN.value),
                 _b(_("Kelurahan/Desa"), form, s, cb.KIND, cb.VILLAGES),
@@ -135,6 +134,18 @@ def agency_search_kb(form: str, items: Sequence[tuple[int, str]]) -> InlineKeybo
 
 def back_only_kb(form: str, step: Step) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[_back(form, step)])
+
+
+def body_kb(form: str, *, has_draft: bool) -> InlineKeyboardMarkup:
+    rows = [[_b(_("✔️ Use this description"), form, Step.BODY, cb.KEEP)]] if has_draft else []
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, _back(form, Step.BODY)])
+
+
+def report_from_text_kb(message_id: int) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(
+        text=_("📝 Make a report from this message"), callback_data=ReportFromTextCb(message_id=message_id).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
 def date_kb(form: str, *, may_skip: bool) -> InlineKeyboardMarkup:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date
 
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
 
 from bot.domain.dates import earliest_incident_date
 from bot.domain.enums import Classification, Privacy
@@ -21,6 +20,7 @@ from bot.domain.text_rules import (
     TextRuleError,
 )
 from bot.services.intake import ORDER, AttachmentRefusal, Draft, Step
+from bot.ui.formatting import coordinate, decimal, long_date
 from bot.ui.render import esc, esc_truncate, split_html
 
 # Steps the citizen sees numbered (the summary is not one of them).
@@ -31,10 +31,6 @@ def _numbered(draft: Draft) -> list[Step]:
     return [s for s in _NUMBERED if draft.asks(s)]
 # Echoing what the citizen typed in a refusal: enough to recognise it, never a wall of text.
 ECHO_MAX = 60
-
-
-def fmt_date(d: date, locale: str) -> str:
-    return format_date(d, format="full", locale=locale)
 
 
 def classification_name(value: str | None) -> str:
@@ -79,23 +75,35 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
         Step.AGENCY: lambda: _(
             "Which agency is it for? Choose a group below, or type part of the name "
             "(for example <i>Dinas Kesehatan</i> or <i>PDAM</i>).\n"
+            "• <b>Government offices</b>: the local government's dinas and badan, e.g. Dinas Kesehatan "
+            "(health) or Dinas PUPR (roads, drains).\n"
+            "• <b>Regional companies</b>: companies the local government owns, e.g. PDAM (piped water).\n"
             "Not sure? Tap <b>I don't know</b> and the coordinator will route it."
         ),
         Step.TITLE: lambda: _("Type a short title for your report, in one line ({min}–{max} characters).").format(
             min=TITLE_MIN, max=TITLE_MAX
         ),
-        Step.BODY: lambda: _(
-            "Describe what happened: what, where, since when, who is affected ({min}–{max} characters)."
-        ).format(min=BODY_MIN, max=BODY_MAX),
+        Step.BODY: lambda: _body_prompt(draft.classification).format(min=BODY_MIN, max=BODY_MAX)
+        + (_body_draft(draft.body) if draft.body else ""),
         Step.DATE: lambda: (
-            _("When did it happen? Type a date such as <i>21/5/2024</i> or <i>21 Mei 2024</i>, or tap a button.")
-            + ("" if not draft.may_skip(Step.DATE) else "\n" + _("You may skip this step."))
+            _(
+                "When did it happen? Type a date such as <i>21 May</i>, <i>yesterday evening</i>, "
+                "<i>last Monday</i> or <i>3 days ago</i>, or tap a button."
+            )
+            if not draft.may_skip(Step.DATE)
+            else _(
+                "Is it about a particular date? Type it (e.g. <i>21 May</i> or <i>last Monday</i>) "
+                "or tap a button. You may skip this step."
+            )
         ),
         Step.LOCATION: lambda: (
             _("Where did it happen? Tap <b>📍 Send my location</b> or type the address (up to {max} characters).")
-            .format(max=LOCATION_MAX)
-            + ("" if not draft.may_skip(Step.LOCATION) else "\n" + _("You may skip this step."))
-        ),
+            if not draft.may_skip(Step.LOCATION)
+            else _(
+                "Is it about a particular place? Tap <b>📍 Send my location</b> or type the address "
+                "(up to {max} characters). You may skip this step."
+            )
+        ).format(max=LOCATION_MAX),
         Step.ATTACHMENTS: lambda: (
             _("Send photos, documents or videos as evidence: up to {n} files, {mb} MB each.").format(
                 n=max_files, mb=max_mb
@@ -118,6 +126,45 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
         ),
     }[step]()
     return f"{_header(step, draft)}\n{body}"
+
+
+def _body_prompt(classification: str | None) -> str:
+    # What a complaint, a suggestion and a question each need to be acted on.
+    if classification == Classification.ASPIRATION:
+        return _(
+            "Describe your suggestion: what should change or improve, where, and why it would help "
+            "({min}–{max} characters)."
+        )
+    if classification == Classification.INFORMATION:
+        return _(
+            "What would you like to know? Say which information you are asking for, about what or "
+            "which period, and in what form you would like it ({min}–{max} characters)."
+        )
+    return _("Describe what happened: what, where, since when, who is affected ({min}–{max} characters).")
+
+
+# A draft echoed in the description prompt: enough to recognise it within one message.
+DRAFT_ECHO = 1500
+
+
+def _body_draft(body: str) -> str:
+    return (
+        "\n\n" + _("Your message is ready as the description:")
+        + f"\n<blockquote>{esc_truncate(body, DRAFT_ECHO)}</blockquote>\n"
+        + _("Tap <b>✔️ Use this description</b>, or send a new one.")
+    )
+
+
+def offer_report_from_text() -> str:
+    return _(
+        "Your message is not a report yet. Would you like to make one from it? Tap "
+        "<b>📝 Make a report from this message</b>: it becomes the description, and I ask you for "
+        "the rest (the kind of report, the agency, a title…). Or send /bantuan for help."
+    )
+
+
+def text_no_longer_kept() -> str:
+    return _("I no longer have that message. Send it again, or start with /lapor.")
 
 
 def with_note(note: str | None, text: str) -> str:
@@ -144,7 +191,9 @@ def wrong_kind_refusal(step: Step) -> str:
         Step.BODY: lambda: _("⚠️ Please send the description as a text message ({min}–{max} characters).").format(
             min=BODY_MIN, max=BODY_MAX
         ),
-        Step.DATE: lambda: _("⚠️ Please type a date such as 21/5/2024, or use the buttons below."),
+        Step.DATE: lambda: _(
+            "⚠️ Please type a date such as 21 May or 3 days ago, or use the buttons below."
+        ),
         Step.LOCATION: lambda: _(
             "⚠️ Please tap 📍 Send my location, or type the address as text (up to {max} characters)."
         ).format(max=LOCATION_MAX),
@@ -159,11 +208,13 @@ def date_refusal(reason: str, today: date, locale: str) -> str:
         return _("⚠️ That date is in the future. When did it happen?")
     if reason == "too_old":
         return _("⚠️ That is too long ago: the earliest date accepted is {date}.").format(
-            date=fmt_date(earliest_incident_date(today), locale)
+            date=long_date(earliest_incident_date(today), locale)
         )
     if reason == "invalid":
         return _("⚠️ That date does not exist. Please check the day and the month.")
-    return _("⚠️ I could not read that date. Please write it like 21/5/2024 or 21 Mei 2024.")
+    return _(
+        "⚠️ I could not read that date. Please write it like 21/5/2024, 21 May, last Monday or 3 days ago."
+    )
 
 
 def search_refusal_too_short() -> str:
@@ -189,7 +240,7 @@ def attachment_refusal(refusal: AttachmentRefusal, *, max_files: int, max_mb: in
         return _("⚠️ You can attach at most {n} files. Tap Done to continue.").format(n=max_files)
     if refusal == AttachmentRefusal.TOO_BIG:
         return _("⚠️ This file is {size} MB; the limit is {mb} MB per file. It was not attached.").format(
-            size=f"{(size or 0) / (1024 * 1024):.1f}", mb=max_mb
+            size=decimal((size or 0) / (1024 * 1024)), mb=max_mb
         )
     return _("This file is already attached.")
 
@@ -248,7 +299,7 @@ def _location(draft: Draft) -> str:
         return esc(draft.location_text)
     if draft.latitude is not None and draft.longitude is not None:
         return _("📍 Shared location ({lat}, {lon})").format(
-            lat=f"{draft.latitude:.5f}", lon=f"{draft.longitude:.5f}"
+            lat=coordinate(draft.latitude), lon=coordinate(draft.longitude)
         )
     return "—"
 
@@ -269,11 +320,12 @@ def _attachments(draft: Draft) -> str:
     return ", ".join(parts)
 
 
-def summary_messages(draft: Draft, locale: str) -> list[str]:
-    """The summary as one or more messages, each within Telegram's limit."""
+def summary_messages(draft: Draft, locale: str, note: str | None = None) -> list[str]:
+    """The summary as one or more messages, each within Telegram's limit, after ``note`` (an
+    acknowledgement or a refusal) in the same message."""
     agency = esc(draft.agency_name) if draft.agency_id else _("Not sure: the coordinator will route it")
-    incident = fmt_date(draft.incident, locale) if draft.incident else "—"
-    parts = [
+    incident = long_date(draft.incident, locale) if draft.incident else "—"
+    parts = ([note, ""] if note else []) + [
         "<b>" + _("Please check your report before sending it.") + "</b>",
         "",
         "<b>" + _("Kind") + ":</b> " + classification_name(draft.classification),
@@ -303,7 +355,7 @@ def receipt(tracking_id: str, verify_due: date, privacy: str, locale: str, page_
         _(
             "What happens next: the coordinator checks your report and forwards it to the agency "
             "in charge by <b>{date}</b> (3 working days). You will get a message here at every step."
-        ).format(date=fmt_date(verify_due, locale)),
+        ).format(date=long_date(verify_due, locale)),
     ]
     if privacy == Privacy.ANONYMOUS:
         lines.append(_("Your name is hidden from the agency."))

@@ -41,9 +41,8 @@ from bot.ui.case_callbacks import OfficerAction, OfficerCb, VerifyAction, Verify
 from bot.ui.case_keyboards import after_answer_kb, answer_question_kb, officer_actions_kb
 from bot.ui.case_render import case_card_parts, reporter_for_admin, reporter_for_officer
 from bot.ui.checkin import checkin_kb
+from bot.ui.formatting import decimal, long_date, number, short_date
 from bot.ui.render import esc, esc_truncate
-from bot.ui.report_render import format_local_date
-from bot.ui.stats_render import number
 from storage.models import Attachment, Report
 
 
@@ -76,8 +75,14 @@ def _ref(report: Report) -> str:
     return f"<code>{esc(report.tracking_id)}</code>"
 
 
-def _date(d: date | None, locale: str) -> str:
-    return format_local_date(d, locale) if d else "—"
+def _long(d: date | None, locale: str) -> str:
+    """A date in a sentence to a citizen: "Jumat, 4 Desember 2026"."""
+    return long_date(d, locale) if d else "—"
+
+
+def _short(d: date | None, locale: str) -> str:
+    """A date for staff, in lists and cards: "4 Des 2026"."""
+    return short_date(d, locale) if d else "—"
 
 
 # -- the reporter ----------------------------------------------------------------------------
@@ -97,10 +102,10 @@ def _report_update(notice: ReportUpdate, ctx: Context) -> Rendered:
     match notice.kind:
         case EventKind.ASSIGNED:
             what = _("Your report was verified and forwarded to {agency}.").format(agency=agency_html)
-            nxt = _("The agency follows it up and answers by {date}.").format(date=_date(report.followup_due, locale))
+            nxt = _("The agency follows it up and answers by {date}.").format(date=_long(report.followup_due, locale))
         case EventKind.REROUTED:
             what = _("Your report was forwarded to another agency: {agency}.").format(agency=agency_html)
-            nxt = _("The agency follows it up and answers by {date}.").format(date=_date(report.followup_due, locale))
+            nxt = _("The agency follows it up and answers by {date}.").format(date=_long(report.followup_due, locale))
         case EventKind.REJECTED:
             what = _("Your report was not accepted for follow-up.\n<b>Reason:</b> {reason}").format(
                 reason=note_html
@@ -111,13 +116,13 @@ def _report_update(notice: ReportUpdate, ctx: Context) -> Rendered:
             nxt = _("We will tell you as soon as it moves on.")
         case EventKind.TAKEN:
             what = _("{agency} has started following up your report.").format(agency=agency_html)
-            nxt = _("Its answer is due by {date}.").format(date=_date(report.followup_due, locale))
+            nxt = _("Its answer is due by {date}.").format(date=_long(report.followup_due, locale))
         case EventKind.INFO_REQUESTED:
             what = _("{agency} needs more information:\n\n<i>{question}</i>").format(
                 agency=agency_html, question=note_html
             )
             nxt = _(
-                "Press <b>Reply</b>, or simply send your answer (text, photos or documents) in "
+                "Tap <b>Reply</b>, or simply send your answer (text, photos or documents) in "
                 "this chat. The agency continues once it has your answer."
             )
             markup = answer_question_kb(report.id)
@@ -128,14 +133,14 @@ def _report_update(notice: ReportUpdate, ctx: Context) -> Rendered:
             nxt = _(
                 "Are you satisfied? You may reply until {date}; after that the report is "
                 "completed by itself."
-            ).format(date=_date(report.reply_due, locale))
+            ).format(date=_long(report.reply_due, locale))
             markup = after_answer_kb(report.id)
         case EventKind.RETURNED:
             what = _("{agency} says your report is outside its authority.").format(agency=agency_html)
             nxt = _("The admin will forward it to the agency that can handle it.")
         case EventKind.DISPUTED:
             what = _("Your report was reopened and sent back to {agency}.").format(agency=agency_html)
-            nxt = _("Its answer is due by {date}.").format(date=_date(report.followup_due, locale))
+            nxt = _("Its answer is due by {date}.").format(date=_long(report.followup_due, locale))
         case EventKind.ACCEPTED:
             what = _("Thank you for rating the answer. Your report is completed.")
             nxt = _("You can file another report any time with /lapor.")
@@ -209,7 +214,7 @@ def _colleague_took(notice: ColleagueTook, ctx: Context) -> Rendered:
         "👥 {colleague} of your agency took up {ref} (<b>{title}</b>); it is now in progress. "
         "The answer is due by {date}."
     ).format(colleague=colleague, ref=_ref(report), title=esc_truncate(report.title, 200),
-             date=_date(report.followup_due, ctx.locale))
+             date=_short(report.followup_due, ctx.locale))
     return Rendered([text])
 
 
@@ -226,7 +231,7 @@ def _reporter_said(notice: ReporterSaid, ctx: Context) -> Rendered:
             head = _(
                 "↩️ The reporter says {ref} is <b>not solved</b> after all; it is open again. "
                 "Answer due by the end of {date}."
-            ).format(ref=ref, date=format_local_date(report.followup_due, ctx.locale))
+            ).format(ref=ref, date=_short(report.followup_due, ctx.locale))
         case EventKind.ACCEPTED:
             head = _("⭐ The reporter rated your answer on {ref}: {rating}/5. The report is completed.").format(
                 ref=ref, rating=report.rating or 0
@@ -255,7 +260,7 @@ def _reminder(notice: Reminder, ctx: Context) -> Rendered:
     today, locale = notice.today, ctx.locale
 
     def lines(reports: Sequence[Report]) -> list[str]:
-        due = lambda r: _("due {date}").format(date=format_local_date(r.followup_due, locale))  # noqa: E731
+        due = lambda r: _("due {date}").format(date=short_date(r.followup_due, locale))  # noqa: E731
         return [report_line(r.tracking_id, r.title, due(r)) for r in reports]
 
     parts = [_("<b>Daily reminder</b>: reports that need your answer.")]
@@ -298,7 +303,7 @@ def _new_report(notice: NewReport, ctx: Context) -> Rendered:
         "🆕 <b>New report</b> <code>{tracking_id}</code>\n<b>{title}</b>\n"
         "Reporter: {reporter}\nVerify by {date}."
     ).format(tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200),
-             reporter=reporter_for_admin(report, notice.reporter), date=_date(report.verify_due, ctx.locale))
+             reporter=reporter_for_admin(report, notice.reporter), date=_short(report.verify_due, ctx.locale))
     return Rendered([text], _open_kb(report))
 
 
@@ -327,7 +332,7 @@ def _escalation(notice: Escalation, ctx: Context) -> Rendered:
 
     def late(due: date) -> str:
         days = ctx.calendar.working_days_between(due, today)
-        return _("due {date}, {n} working days late").format(date=format_local_date(due, locale), n=days)
+        return _("due {date}, {n} working days late").format(date=short_date(due, locale), n=days)
 
     parts = [_("<b>Overdue reports (tunggakan)</b>")]
     if notice.followups:
@@ -346,12 +351,27 @@ def _escalation(notice: Escalation, ctx: Context) -> Rendered:
 def _week_block(title: str, f: Figures) -> str:
     return "\n".join([
         f"<b>{title}</b>",
-        _("Received: {n}").format(n=f.received),
-        _("Completed: {n}").format(n=f.completed),
-        _("Overdue: {n}").format(n=f.overdue),
-        _("Average to first response: {d} working days").format(d=number(f.avg_response_days)),
-        _("Average to completion: {d} working days").format(d=number(f.avg_completion_days)),
+        _("Received this week: {n}").format(n=number(f.received)),
+        _("Completed this week: {n}").format(n=number(f.completed)),
+        _("Open and overdue: {n}").format(n=number(f.overdue)),
+        _("Average to first response: {d} working days").format(d=decimal(f.avg_response_days)),
+        _("Average to completion: {d} working days").format(d=decimal(f.avg_completion_days)),
     ])
+
+
+def how_to_read(last_day: date, locale: str) -> str:
+    """Why the columns do not add up: they count different sets of reports
+    (``bot.jobs.weekly_summary.week_figures``)."""
+    return _(
+        "ℹ️ <b>How to read this</b>\n"
+        "• <b>Received</b> and <b>completed</b> count what happened during these seven days; a "
+        "report completed this week may have come in weeks ago.\n"
+        "• <b>Open and overdue</b> counts every report still open on {date} and past the "
+        "deadline of its step (verification or the agency's answer), whichever week it came in. "
+        "That is why it can be higher than the reports received this week.\n"
+        "• Averages are working days from receipt, over the reports first answered or completed "
+        "this week; – means there was none."
+    ).format(date=short_date(last_day, locale))
 
 
 @render.register
@@ -366,8 +386,8 @@ def _weekly_summary(notice: WeeklySummary, ctx: Context) -> Rendered:
         total.completion_days += f.completion_days
     parts = [
         _("<b>Weekly summary</b> {start} – {end}").format(
-            start=format_local_date(notice.start, ctx.locale),
-            end=format_local_date(notice.end - timedelta(days=1), ctx.locale),
+            start=short_date(notice.start, ctx.locale),
+            end=short_date(notice.end - timedelta(days=1), ctx.locale),
         ),
         _week_block(_("All agencies"), total),
     ]
@@ -375,6 +395,7 @@ def _weekly_summary(notice: WeeklySummary, ctx: Context) -> Rendered:
         parts.append("\n" + _week_block(esc(names.get(agency_id, "?")), figures[agency_id]))
     if None in figures:
         parts.append("\n" + _week_block(_("Not yet assigned"), figures[None]))
+    parts.append("\n" + how_to_read(notice.end - timedelta(days=1), ctx.locale))
     return Rendered(parts)
 
 

@@ -8,11 +8,10 @@ admin renderers live beside this one and may show more.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, format_datetime
 
 from bot.domain.categories import display_name
 from bot.domain.deadlines import REPLY_DAYS
@@ -25,6 +24,7 @@ from bot.services.my_reports import (
     MyReportView,
     next_deadline,
 )
+from bot.ui.formatting import coordinate, long_date, short_datetime
 from bot.ui.render import esc, esc_truncate, split_html
 from storage.models import Report, ReportEvent
 
@@ -43,13 +43,6 @@ CITIZEN_VISIBLE_NOTES = frozenset(
     }
 )
 HIDDEN_KINDS = frozenset({EventKind.NOTE})
-# Indonesian zone names people actually use; other zones fall back to the UTC offset.
-_ZONE_ABBREVIATIONS = {
-    "Asia/Jakarta": "WIB",
-    "Asia/Pontianak": "WIB",
-    "Asia/Makassar": "WITA",
-    "Asia/Jayapura": "WIT",
-}
 
 
 # -- words -------------------------------------------------------------------------------------
@@ -88,7 +81,7 @@ def privacy_label(privacy: str) -> str:
 
 
 def deadline_line(kind: DeadlineKind, due: date, locale: str) -> str:
-    when = format_local_date(due, locale)
+    when = long_date(due, locale)
     match kind:
         case DeadlineKind.VERIFY:
             return _("Verification by {date}").format(date=when)
@@ -96,16 +89,6 @@ def deadline_line(kind: DeadlineKind, due: date, locale: str) -> str:
             return _("Agency answer due by {date}").format(date=when)
         case DeadlineKind.REPLY:
             return _("You may reply until {date}").format(date=when)
-
-
-def format_local_date(d: date, locale: str) -> str:
-    return format_date(d, "d MMMM y", locale=locale)
-
-
-def format_local_datetime(dt: datetime, tz: ZoneInfo, locale: str) -> str:
-    local = dt.astimezone(tz)
-    zone = _ZONE_ABBREVIATIONS.get(str(tz.key)) or local.strftime("UTC%z")
-    return f"{format_datetime(local, 'd MMM y, HH:mm', locale=locale)} {zone}"
 
 
 def event_actor(event: ReportEvent, agency_names: dict[int, str], *, citizen: str) -> str:
@@ -241,7 +224,7 @@ def citizen_card_parts(
     if r.incident_date:
         head.append(
             _("<b>Incident date:</b> {date}").format(
-                date=format_local_date(r.incident_date, locale)
+                date=long_date(r.incident_date, locale)
             )
         )
     location = location_text(r)
@@ -250,7 +233,7 @@ def citizen_card_parts(
     if view.attachments:
         head.append(_("<b>Attachments:</b> {count}").format(count=len(view.attachments)))
     head.append(
-        _("<b>Submitted:</b> {when}").format(when=format_local_datetime(r.submitted_at, tz, locale))
+        _("<b>Submitted:</b> {when}").format(when=short_datetime(r.submitted_at, tz, locale))
     )
     return card_parts(head, r)
 
@@ -275,14 +258,14 @@ def location_text(r: Report) -> str:
     if r.location_text:
         parts.append(esc(r.location_text))
     if r.latitude is not None and r.longitude is not None:
-        parts.append(f"({r.latitude:.5f}, {r.longitude:.5f})")
+        parts.append(f"({coordinate(r.latitude)}, {coordinate(r.longitude)})")
     return " ".join(parts)
 
 
 def citizen_timeline_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[str]:
     parts = ["", _("<b>Timeline</b>")]
     for event in _visible(view.events):
-        when = format_local_datetime(event.created_at, tz, locale)
+        when = short_datetime(event.created_at, tz, locale)
         who = event_actor(event, view.agency_names, citizen=_("You"))
         what = _what(event, view.agency_names)
         parts.append(f"• {when} · <b>{who}</b>: {what}")

@@ -1,63 +1,78 @@
-"""/statistik as text: the totals, then one block per agency and a line per category (HTML)."""
+"""The text of /statistik, from the ``YearStats`` the chart is drawn from as well.
+
+Read on a phone: the summary is a handful of short lines (it fits a photo caption, so summary
+and chart arrive as one message); the agencies come on demand, two lines each.
+"""
 
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.statistics import Figures, YearStats
+from bot.ui.formatting import decimal, number, percent, short_date
 from bot.ui.render import esc
 
-
-def number(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+n = number
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.0f}%"
+def _rating(f: Figures) -> str:
+    if not f.ratings:
+        return _("Rating: none yet")
+    return _("Average rating: {r} of 5 ({n} rated)").format(r=decimal(f.avg_rating), n=n(len(f.ratings)))
 
 
-def figures_lines(f: Figures) -> list[str]:
+def summary(stats: YearStats) -> str:
+    """The year at a glance: intake and completion, what is open now, speed, rating."""
+    t = stats.total
     lines = [
-        _("Received: <b>{n}</b>").format(n=f.received),
-        _("Verified (assigned): {n}").format(n=f.verified),
-        _("Waiting for verification: {n}").format(n=f.waiting),
-        _("In progress at the agency: {n}").format(n=f.in_progress),
-        _("Answered (followed up): {n}").format(n=f.answered),
-        _("Completed: <b>{n}</b> ({rate})").format(n=f.completed, rate=_pct(f.completion_rate)),
-        _("Rejected: {n}").format(n=f.rejected),
+        _("📊 <b>Statistics {year}</b>").format(year=stats.year),
+        _("Reports received in {year}; backlog as of {date}.").format(
+            year=stats.year, date=short_date(stats.as_of)),
+        "",
+        _("Received <b>{received}</b> · followed up {answered} · completed <b>{completed}</b> ({rate})").format(
+            received=n(t.received), answered=n(t.answered), completed=n(t.completed),
+            rate=percent(t.completion_rate)),
+        _("Now: {waiting} awaiting verification · {in_progress} at the agency · {rejected} rejected").format(
+            waiting=n(t.waiting), in_progress=n(t.in_progress), rejected=n(t.rejected)),
+        _("Backlog (tunggakan) <b>{backlog}</b>, of which overdue <b>{overdue}</b>").format(
+            backlog=n(t.backlog), overdue=n(t.overdue)),
     ]
-    if f.archived:
-        lines.append(_("Archived: {n}").format(n=f.archived))
+    if t.backlog_carried:
+        lines.append(_("Of the backlog, {carried} came in before {year} ({overdue} of them overdue)").format(
+            carried=n(t.backlog_carried), year=stats.year, overdue=n(t.overdue_carried)))
     lines += [
-        _("Backlog (tunggakan): <b>{n}</b>, of which carried over from earlier years: {c}").format(
-            n=f.backlog, c=f.backlog_carried),
-        _("Overdue: <b>{n}</b>, of which carried over: {c}").format(n=f.overdue, c=f.overdue_carried),
-        _("Average to first response: {d} working days").format(d=number(f.avg_response_days)),
-        _("Average to completion: {d} working days").format(d=number(f.avg_completion_days)),
-        _("Average rating: {r} (of {n} rated)").format(r=number(f.avg_rating), n=len(f.ratings)),
-        _("Reopened: {n}").format(n=f.reopened),
-        _("Entered into SP4N-LAPOR!: {n}").format(n=f.forwarded),
+        _("First response after {first} working days, completion after {done} on average").format(
+            first=decimal(t.avg_response_days), done=decimal(t.avg_completion_days)),
+        _rating(t) + (" · " + _("reopened {n}").format(n=n(t.reopened)) if t.reopened else ""),
     ]
-    return lines
+    if t.forwarded:
+        lines.append(_("Entered into SP4N-LAPOR!: {n}").format(n=n(t.forwarded)))
+    return "\n".join(lines)
 
 
-def render_statistics(stats: YearStats) -> list[str]:
-    """Parts of the message (HTML): the totals, then one block per agency, then the categories."""
-    parts = [
-        _("📊 <b>Statistics {year}</b>\nReports received in {year}; backlog as of {date}.").format(
-            year=stats.year, date=stats.as_of.strftime("%d-%m-%Y"))
-        + "\n\n" + "\n".join(figures_lines(stats.total))
-    ]
-    agencies = [(a, f) for a, f in stats.by_agency.items() if f.received or f.backlog]
-    agencies.sort(key=lambda r: (r[0] is None, stats.agency_name(r[0])))
-    if agencies:
-        parts.append(_("<b>Per agency</b>"))
-    for agency_id, f in agencies:
-        parts.append(f"<b>{esc(stats.agency_name(agency_id))}</b>\n" + "\n".join(figures_lines(f)))
+def agency_rows(stats: YearStats) -> list[tuple[int | None, Figures]]:
+    """Agencies with anything to show, the heaviest backlog first; "not assigned yet" last."""
+    rows = [(a, f) for a, f in stats.by_agency.items() if f.received or f.backlog]
+    return sorted(rows, key=lambda r: (r[0] is None, -r[1].backlog, -r[1].overdue, stats.agency_name(r[0])))
+
+
+def agency_parts(stats: YearStats) -> list[str]:
+    """Per agency, two lines (HTML parts for ``split_html``)."""
+    rows = agency_rows(stats)
+    parts = [_("🏢 <b>Per agency, {year}</b> (backlog as of {date})").format(
+        year=stats.year, date=short_date(stats.as_of))]
+    if not rows:
+        parts.append(_("No reports this year."))
+    for agency_id, f in rows:
+        parts.append(f"<b>{esc(stats.agency_name(agency_id))}</b>\n" + _(
+            "received {received} · completed {completed} ({rate}) · backlog {backlog}, overdue {overdue} · "
+            "first response {first} working days"
+        ).format(received=n(f.received), completed=n(f.completed), rate=percent(f.completion_rate),
+                 backlog=n(f.backlog), overdue=n(f.overdue), first=decimal(f.avg_response_days)))
     if categories := stats.categories_by_received():
         parts.append(_("<b>Per category</b> (received · completed · backlog)"))
         parts.append("\n".join(
-            f"• {esc(stats.category_name(c))}: {f.received} · {f.completed} · {f.backlog}"
+            f"• {esc(stats.category_name(c))}: {n(f.received)} · {n(f.completed)} · {n(f.backlog)}"
             for c, f in categories
         ))
     return parts

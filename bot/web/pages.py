@@ -24,7 +24,8 @@ from bot.domain.enums import EventKind
 from bot.i18n import LANGUAGES
 from bot.services.my_reports import DeadlineKind
 from bot.services.public_reports import PublicEvent
-from bot.ui.report_render import classification_label, format_local_date, format_local_datetime, status_label
+from bot.ui.formatting import decimal, long_date, percent, short_datetime
+from bot.ui.report_render import classification_label, status_label
 
 # What every page answers with: nothing may run or load from elsewhere, and nobody may frame it.
 SECURITY_HEADERS = {
@@ -103,10 +104,10 @@ class Helpers:
         return display_name(category.name, category.name_en, self.lang) if category else _("Other / not sure")
 
     def date(self, value: date | None) -> str:
-        return format_local_date(value, self.lang) if value else "—"
+        return long_date(value, self.lang) if value else "—"
 
     def datetime(self, value: datetime | None, tz: Any) -> str:
-        return format_local_datetime(value, tz, self.lang) if value else "—"
+        return short_datetime(value, tz, self.lang) if value else "—"
 
     def deadline(self, kind: DeadlineKind) -> str:
         return {
@@ -139,7 +140,7 @@ class Helpers:
         }.get(e.kind, lambda: _("Updated"))()
 
     def percent(self, value: float | None) -> str:
-        return "–" if value is None else f"{value * 100:.0f}%"
+        return percent(value, self.lang)
 
     def days(self, value: float | None) -> str:
-        return "–" if value is None else _("{days} working days").format(days=f"{value:.1f}")
+        return "–" if value is None else _("{days} working days").format(days=decimal(value, locale=self.lang))

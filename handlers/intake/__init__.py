@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from handlers.intake import category, choices, commands, files, guard, summary, texts
+from handlers.intake import category, choices, commands, files, from_text, guard, summary, texts
 from handlers.intake.flow import remind_step
 from handlers.intake.states import ReportForm
 
@@ -18,6 +18,7 @@ __all__ = ["ReportForm", "remind_step", "router"]
 def router() -> Router:
     r = Router(name=__name__)
     r.message.filter(F.chat.type == "private")
-    r.include_routers(commands.router(), choices.router(), category.router(), texts.router(), files.router(),
+    r.include_routers(commands.router(), from_text.router(), choices.router(), category.router(), texts.router(),
+                      files.router(),
                       summary.router(), guard.router())
     return r

@@ -30,8 +30,8 @@ SEARCH_MAX = 100
 
 def _group_name(key: str) -> str:
     return {
-        AgencyKind.OPD.value: _("OPD (dinas, badan)"),
-        AgencyKind.BUMD.value: _("BUMD"),
+        AgencyKind.OPD.value: _("Government offices (dinas, badan)"),
+        AgencyKind.BUMD.value: _("Regional companies (e.g. PDAM)"),
         AgencyKind.KECAMATAN.value: _("Kecamatan"),
         cb.VILLAGES: _("Kelurahan/Desa"),
     }.get(key, key)

@@ -9,14 +9,13 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.services import categories
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
 from handlers.help import help_text
-from handlers.intake.flow import CurrentFormButton, begin_form, current, send_prompt
+from handlers.intake.flow import CurrentFormButton, current, send_prompt
+from handlers.intake.from_text import open_form
 from handlers.intake.states import ReportForm
-from handlers.start import ask_consent
 from storage.models import Citizen
 
 
@@ -36,11 +35,12 @@ async def cancel_button(callback: CallbackQuery, state: FSMContext, bot: Bot) ->
 
 
 async def help_in_form(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
-    # The same help as anywhere else, then the question the citizen was answering.
-    await message.answer(help_text(True))
+    # The same help as anywhere else, then the question the citizen was answering, in one message.
     found = await current(state)
-    if found is not None:
-        await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale)
+    if found is None:
+        await message.answer(help_text(True))
+        return
+    await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale, note=help_text(True))
 
 
 async def lapor_again(
@@ -58,13 +58,8 @@ async def start_form(
     message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, citizen: Citizen | None,
     session: AsyncSession,
 ) -> None:
-    if citizen is not None and citizen.consent_at is None:
-        await message.answer(r.consent_needed())
-        # Agreeing to this notice starts the form: no second /lapor needed.
-        await ask_consent(bot, message.chat.id, for_report=True)
-        return
-    await begin_form(bot, message.chat.id, state, settings, locale,
-                     categories=await categories.choices(session, locale))
+    # A newcomer gets the notice first; agreeing to it starts the form: no second /lapor needed.
+    await open_form(bot, message.chat.id, state, settings, locale, citizen, session)
 
 
 def router() -> Router:

@@ -111,8 +111,10 @@ def markup_for(step: Step, form: Form) -> Any:
             return kb.category_kb(fid, [tuple(item) for item in form.categories])
         case Step.AGENCY:
             return kb.agency_kinds_kb(fid)
-        case Step.TITLE | Step.BODY:
+        case Step.TITLE:
             return kb.back_only_kb(fid, step)
+        case Step.BODY:
+            return kb.body_kb(fid, has_draft=bool(draft.body))
         case Step.DATE:
             return kb.date_kb(fid, may_skip=draft.may_skip(Step.DATE))
         case Step.LOCATION:
@@ -126,21 +128,37 @@ def markup_for(step: Step, form: Form) -> Any:
 
 
 async def send_prompt(
-    bot: Bot, chat_id: int, form: Form, step: Step, settings: Settings, locale: str, note: str | None = None
+    bot: Bot, chat_id: int, form: Form, step: Step, settings: Settings, locale: str, note: str | None = None,
+    *, remove_reply_keyboard: bool = False,
 ) -> None:
-    """(Re-)show a step: its question with its buttons, after ``note`` (a refusal or an ack)."""
-    markup = markup_for(step, form)
+    """(Re-)show a step: its question with its buttons, after ``note`` (a refusal or an ack), in
+    one message (the summary may need more when it is long). Telegram allows about one message a
+    second per chat; a confirmation and a question as two messages would make a brisk citizen
+    meet 429s. ``remove_reply_keyboard``: the location step's keyboard goes with this message."""
     if step == Step.CONFIRM:
-        if note:
-            await bot.send_message(chat_id, note)
-        messages = r.summary_messages(form.draft, locale)
-        for i, text in enumerate(messages):
-            await bot.send_message(chat_id, text, reply_markup=markup if i == len(messages) - 1 else None)
-        return
-    text = r.prompt(
-        step, form.draft, max_files=settings.intake.max_attachments, max_mb=settings.intake.max_attachment_mb
-    )
-    await bot.send_message(chat_id, r.with_note(note, text), reply_markup=markup)
+        texts = r.summary_messages(form.draft, locale, note)
+    else:
+        limits = settings.intake
+        texts = [r.with_note(note, r.prompt(step, form.draft, max_files=limits.max_attachments,
+                                            max_mb=limits.max_attachment_mb))]
+    markup = markup_for(step, form)
+    for i, text in enumerate(texts):
+        last = i == len(texts) - 1
+        if i == 0 and remove_reply_keyboard:
+            sent = await bot.send_message(chat_id, text, reply_markup=ReplyKeyboardRemove())
+            if last and isinstance(markup, InlineKeyboardMarkup):
+                await _attach_buttons(bot, sent, markup)
+            continue
+        await bot.send_message(chat_id, text, reply_markup=markup if last else None)
+
+
+async def _attach_buttons(bot: Bot, sent: Message, markup: InlineKeyboardMarkup) -> None:
+    # A message carries one keyboard: the one that removed the reply keyboard gets its inline
+    # buttons by an edit, which is not a new message in the chat.
+    try:
+        await bot.edit_message_reply_markup(chat_id=sent.chat.id, message_id=sent.message_id, reply_markup=markup)
+    except TelegramBadRequest:
+        await bot.send_message(sent.chat.id, _("Choose below:"), reply_markup=markup)
 
 
 async def go_to(
@@ -158,11 +176,13 @@ async def go_to(
     leaving_location = await state.get_state() == STATE_OF[Step.LOCATION].state and step != Step.LOCATION
     await state.set_state(STATE_OF[step])
     await save(state, form)
-    if leaving_location:
-        # The location step's reply keyboard stays on screen until a message removes it.
-        await bot.send_message(chat_id, note or _("✔️ Saved."), reply_markup=ReplyKeyboardRemove())
-        note = None
-    await send_prompt(bot, chat_id, form, step, settings, locale, note)
+    # The location step's reply keyboard stays on screen until a message removes it: the next one.
+    await send_prompt(bot, chat_id, form, step, settings, locale, note, remove_reply_keyboard=leaving_location)
+
+
+# A message the citizen asked to turn into a report waits under this key of the FSM data until
+# the form begins (after the personal-data notice, for a newcomer); it becomes the description.
+PENDING_BODY = "body_from_text"
 
 
 async def begin_form(
@@ -171,7 +191,10 @@ async def begin_form(
 ) -> None:
     """A fresh form at its first step (/lapor, or agreeing to the notice /lapor showed).
     ``categories``: the topics to offer (``bot.services.categories.choices``); none, no step."""
-    form = Form(form_id=new_form_id(), draft=Draft(language=locale, category_offered=bool(categories)),
+    body = (await state.get_data()).get(PENDING_BODY)
+    form = Form(form_id=new_form_id(),
+                draft=Draft(language=locale, category_offered=bool(categories),
+                            body=body if isinstance(body, str) else None),
                 categories=[[c.id, c.label, c.has_children] for c in categories])
     await go_to(bot, chat_id, state, form, Step.CLASSIFICATION, settings, locale, note)
 

@@ -22,6 +22,7 @@ from bot.domain.workdays import WorkCalendar
 from bot.services.intake import Step, previous_step
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
+from bot.ui.formatting import long_date
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc_truncate
 from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, pressed, send_prompt
@@ -66,6 +67,20 @@ async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Se
     await advance(bot, message.chat.id, state, form, Step.BODY, settings, locale, _("✔️ Description saved."))
 
 
+async def body_kept(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
+) -> None:
+    # The draft came from a message written before the form (or an earlier answer): the same
+    # rules as a typed description.
+    try:
+        form.draft.body = validate_body(form.draft.body or "")
+    except TextRuleError:
+        await callback.answer(r.stale_button(), show_alert=True)
+        return
+    await callback.answer()
+    await advance(bot, callback.from_user.id, state, form, Step.BODY, settings, locale, _("✔️ Description saved."))
+
+
 # -- incident date -----------------------------------------------------------------------------
 async def _set_date(
     chat_id: int, form: Form, iso: str | None, state: FSMContext, bot: Bot, settings: Settings, locale: str
@@ -73,7 +88,7 @@ async def _set_date(
     form.draft.incident_date = iso
     form.draft.date_skipped = iso is None
     note = (
-        _("✔️ Date: {date}").format(date=r.fmt_date(date.fromisoformat(iso), locale))
+        _("✔️ Date: {date}").format(date=long_date(date.fromisoformat(iso), locale))
         if iso
         else _("✔️ Date skipped.")
     )
@@ -163,6 +178,7 @@ def router() -> Router:
     r = Router(name=__name__)
     r.message.register(title_typed, ReportForm.title, F.text, not_command)
     r.message.register(body_typed, ReportForm.body, F.text, not_command)
+    r.callback_query.register(body_kept, CurrentFormButton(), pressed(Step.BODY, cb.KEEP))
     r.message.register(date_typed, ReportForm.incident_date, F.text, not_command)
     r.callback_query.register(date_button, CurrentFormButton(), pressed(Step.DATE, cb.TODAY, cb.YESTERDAY, cb.SKIP))
     r.message.register(location_shared, ReportForm.location, F.location)

@@ -6,8 +6,9 @@
 // Penajam, Penajam Paser Utara: what "share my location" sends (offline, no map).
 const PRESET_LOCATION = { lat: -1.2527, lon: 116.8311 };
 const ROLE_TITLES = { citizen: "Warga", officer: "Petugas penghubung", admin: "Admin koordinator" };
+const ROLE_ICONS = { citizen: "🙋", officer: "🛠", admin: "🏛" };
 
-const state = { people: null, columns: [], version: 0, violations: -1 };
+const state = { people: null, columns: [], active: null, version: 0, violations: -1, nextColumn: 1 };
 
 // -- helpers ------------------------------------------------------------------------------------
 
@@ -58,6 +59,13 @@ function safeUrl(url) {
 
 function personName(user) {
   return [user.first_name, user.last_name].filter(Boolean).join(" ");
+}
+
+function shortName(userId) {
+  const p = state.people;
+  const everyone = p ? [...p.citizens, ...p.officers, p.admin] : [];
+  const found = everyone.find((u) => u.id === userId);
+  return found ? found.name : String(userId);
 }
 
 function roleOf(userId) {
@@ -225,6 +233,12 @@ class Column {
     this.replyKeyboard = this.root.querySelector(".reply-keyboard");
     this.menu = this.root.querySelector(".menu");
     this.file = this.root.querySelector(".file");
+    this.root.id = `chat-${state.nextColumn}`;
+    this.tab = el("button", {
+      type: "button", role: "tab", class: "tab", id: `tab-${state.nextColumn}`, "aria-controls": this.root.id,
+      "aria-selected": "false", tabindex: "-1", onclick: () => selectColumn(this),
+    });
+    state.nextColumn += 1;
     this.wire();
   }
 
@@ -276,6 +290,9 @@ class Column {
     this.root.dataset.role = this.role;
     this.root.setAttribute("aria-label", `${ROLE_TITLES[this.role]}: ${name}`);
     this.text.setAttribute("aria-label", `Pesan sebagai ${name}`);
+    this.tab.textContent = `${ROLE_ICONS[this.role]} ${shortName(this.userId)}`;
+    this.tab.dataset.role = this.role;
+    this.tab.title = `${ROLE_TITLES[this.role]}: ${name}`;
   }
 
   async switchTo(userId) {
@@ -296,6 +313,8 @@ class Column {
     const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
     for (const msg of data.messages) this.put(msg);
     this.version = Math.max(this.version, data.version);
+    // On a phone the other chats are behind their tabs: mark the ones the bot wrote to.
+    if (since > 0 && state.active !== this && data.messages.some((m) => m.from_bot)) this.tab.classList.add("unread");
     if (data.messages.length) {
       this.renderReplyKeyboard();
       if (atBottom || since === 0) this.list.scrollTop = this.list.scrollHeight;
@@ -329,7 +348,9 @@ class Column {
     let current = null;
     let sentAfter = false;
     for (const msg of ordered) {
-      const markup = msg.reply_markup;
+      // A client acts on the keyboard a message arrived with; an edit can only change its
+      // inline buttons (the bot removes the reply keyboard and adds buttons by an edit).
+      const markup = msg.history && msg.history.length ? msg.history[0].reply_markup : msg.reply_markup;
       if (msg.from_bot && markup && (markup.keyboard || markup.remove_keyboard)) {
         current = markup.keyboard ? markup : null;
         sentAfter = false;
@@ -449,15 +470,44 @@ function addColumn(userId) {
   const column = new Column(userId);
   state.columns.push(column);
   document.getElementById("columns").append(column.root);
+  document.getElementById("tabs").append(column.tab);
   column.fillSelector();
   column.refresh();
   return column;
+}
+
+function selectColumn(column) {
+  // Wide screens show every column side by side; narrow ones (see style.css) only the active one.
+  state.active = column;
+  for (const c of state.columns) {
+    const active = c === column;
+    c.root.classList.toggle("active", active);
+    c.tab.setAttribute("aria-selected", String(active));
+    c.tab.tabIndex = active ? 0 : -1;
+  }
+  column.tab.classList.remove("unread");
+  column.list.scrollTop = column.list.scrollHeight;
 }
 
 function removeColumn(column) {
   if (state.columns.length <= 1) return;
   state.columns = state.columns.filter((c) => c !== column);
   column.root.remove();
+  column.tab.remove();
+  if (state.active === column) selectColumn(state.columns[0]);
+}
+
+function wireTabKeys() {
+  // Arrow keys move between tabs, as in every tablist.
+  document.getElementById("tabs").addEventListener("keydown", (e) => {
+    const i = state.columns.indexOf(state.active);
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    if (step === undefined || i < 0) return;
+    const next = state.columns[(i + step + state.columns.length) % state.columns.length];
+    selectColumn(next);
+    next.tab.focus();
+    e.preventDefault();
+  });
 }
 
 async function loadPeople() {
@@ -507,6 +557,8 @@ async function main() {
   addColumn(p.citizens[0].id);
   if (firstOfficer) addColumn(firstOfficer.id);
   addColumn(p.admin.id);
+  selectColumn(state.columns[0]);
+  wireTabKeys();
 
   document.getElementById("add-citizen").addEventListener("click", async () => {
     const created = await api("/_sandbox/people/citizens", { method: "POST" });
@@ -516,9 +568,10 @@ async function main() {
     target.fillSelector();
     target.who.value = String(created.user.id);
     await target.switchTo(created.user.id);
+    selectColumn(target);
     toast(`${created.user.name} siap.`);
   });
-  document.getElementById("add-column").addEventListener("click", () => addColumn(p.citizens[0].id));
+  document.getElementById("add-column").addEventListener("click", () => selectColumn(addColumn(p.citizens[0].id)));
   document.getElementById("toggle-violations").addEventListener("click", (e) => {
     const panel = document.getElementById("violations");
     panel.hidden = !panel.hidden;

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -56,13 +56,23 @@ class BroadcastRepo:
         return bool(result.rowcount)
 
     # -- audiences: (citizen_id, telegram_id), people who blocked the bot left out ------------
-    async def consenting_citizens(self) -> list[tuple[int, int]]:
-        rows = await self.session.execute(
+    async def citizens_only(self, admin_telegram_ids: Collection[int]) -> list[tuple[int, int]]:
+        """People who agreed to the notice and are neither an active liaison officer nor one of
+        ``admin_telegram_ids``: officers and admins have citizen rows too (everyone who talks to
+        the bot does), but "all citizens" must not reach the staff."""
+        active_officer = (
+            select(Officer.id)
+            .where(Officer.citizen_id == Citizen.id, Officer.revoked_at.is_(None))
+            .exists()
+        )
+        query = (
             select(Citizen.id, Citizen.telegram_id)
-            .where(Citizen.consent_at.is_not(None), Citizen.unreachable_at.is_(None))
+            .where(Citizen.consent_at.is_not(None), Citizen.unreachable_at.is_(None), ~active_officer)
             .order_by(Citizen.id)
         )
-        return [(cid, tid) for cid, tid in rows.all()]
+        if admin_telegram_ids:
+            query = query.where(Citizen.telegram_id.not_in(list(admin_telegram_ids)))
+        return [(cid, tid) for cid, tid in (await self.session.execute(query)).all()]
 
     async def active_officers(self, agency_id: int | None = None) -> list[tuple[int, int]]:
         query = (

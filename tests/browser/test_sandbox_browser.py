@@ -56,12 +56,11 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     await sb.stop()
 
 
-@pytest.fixture
-async def page(sandbox: Sandbox):
+async def _open(sandbox: Sandbox, viewport: dict[str, int]):
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+            page = await browser.new_page(viewport=viewport)
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.errors = errors
@@ -70,6 +69,21 @@ async def page(sandbox: Sandbox):
             yield page
         finally:
             await browser.close()
+
+
+@pytest.fixture
+async def page(sandbox: Sandbox):
+    async for opened in _open(sandbox, {"width": 1600, "height": 1000}):
+        yield opened
+
+
+PHONE = {"width": 390, "height": 844}  # a common phone, in CSS pixels
+
+
+@pytest.fixture
+async def phone(sandbox: Sandbox):
+    async for opened in _open(sandbox, PHONE):
+        yield opened
 
 
 class Chat:
@@ -119,7 +133,7 @@ async def test_report_from_filing_to_rating_to_statistics(sandbox: Sandbox, page
     await expect(step1.locator("b").first).to_have_text(re.compile("Laporan baru"))  # HTML bold kept
     await citizen.press("Pengaduan")
     await citizen.sees("langkah 2 dari 8")
-    await citizen.press("OPD (dinas, badan)")
+    await citizen.press("Dinas dan badan pemerintah")
     await citizen.sees("Pilih instansi")
     await citizen.press("Dinas Pekerjaan Umum dan Penataan Ruang")
     await citizen.sees("langkah 3 dari 8")
@@ -181,13 +195,16 @@ async def test_report_from_filing_to_rating_to_statistics(sandbox: Sandbox, page
 
     # -- the admin's statistics count it ------------------------------------------------------
     await admin.say("/statistik")
-    stats = await admin.sees(re.compile(r"Statistik \d{4}.*Diterima:", re.S))
-    await expect(stats).to_contain_text("Diterima: 1")
-    await expect(stats).to_contain_text("Selesai: 1 (100%)")
-    await expect(stats).to_contain_text("5.0")  # the average rating
+    # One message: the chart, captioned with the summary; the agencies behind a button.
+    stats = await admin.sees(re.compile(r"Statistik \d{4}.*Diterima", re.S))
+    await expect(stats).to_contain_text("Diterima 1")
+    await expect(stats).to_contain_text("selesai 1 (100%)")
+    await expect(stats).to_contain_text("5,0 dari 5")  # the average rating, with a decimal comma
     chart = admin.root.locator("li.from-bot img.photo").last
     await expect(chart).to_be_visible(timeout=WAIT_MS)
     assert await chart.evaluate("img => img.naturalWidth") > 100
+    await admin.press("Per instansi")
+    await admin.sees("diterima 1 · selesai 1 (100%)")
 
     # Nothing the bot did would have been refused by Telegram, and the page never crashed.
     await expect(page.locator("#violation-count")).to_have_text("0")
@@ -211,4 +228,84 @@ async def test_switching_people_and_adding_a_citizen(sandbox: Sandbox, page) -> 
     # Back to Warga 1: their conversation is still there.
     await citizen.root.get_by_label("Anda sebagai").select_option(str(sandbox.people.citizens[0].id))
     await expect(citizen.bot_messages.filter(has_text="Halo, Warga 1")).to_have_count(1, timeout=WAIT_MS)
+    assert page.errors == []
+
+
+async def _within_screen(locator) -> None:
+    box = await locator.bounding_box()
+    assert box is not None, "not rendered"
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box
+
+
+async def test_on_a_phone_one_chat_at_a_time_with_tabs_and_the_composer_on_screen(
+    sandbox: Sandbox, phone, tmp_path: Path
+) -> None:
+    """Issue 14: at 390 px the page used to scroll sideways and the send buttons were below the
+    fold. Now: one chat, tabs for the roles, the composer always on screen."""
+    page = phone
+    tabs = page.get_by_role("tab")
+    await expect(tabs).to_have_count(3)
+    for i in range(3):
+        await _within_screen(tabs.nth(i))
+        assert (await tabs.nth(i).bounding_box())["height"] >= 30  # big enough for a thumb
+    assert [t.strip()[:1] for t in await tabs.all_inner_texts()] == ["🙋", "🛠", "🏛"]
+    await expect(page.locator("section.chat:visible")).to_have_count(1)
+    citizen = Chat(page, "citizen")
+    await expect(citizen.root).to_be_visible()
+
+    async def composer_on_screen(chat: Chat) -> None:
+        await _within_screen(chat.root.get_by_role("textbox"))
+        await _within_screen(chat.root.get_by_role("button", name="Kirim", exact=True))
+        await _within_screen(chat.root.get_by_role("button", name="📍 Lokasi"))
+
+    async def no_sideways_scroll() -> None:
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    await no_sideways_scroll()
+    await composer_on_screen(citizen)
+
+    # A conversation long enough to fill the screen: the messages scroll, the composer stays.
+    await citizen.say("/start")
+    await citizen.sees("Pilih bahasa")
+    await citizen.press("Bahasa Indonesia")
+    await citizen.press("Saya setuju")
+    await citizen.sees("Sekarang Anda dapat mengirim laporan")
+    for _ in range(3):
+        await citizen.say("/bantuan")
+        await citizen.sees("Bantuan")
+    await composer_on_screen(citizen)
+    await _within_screen(tabs.first)
+    # The newest message is scrolled into view, its end just above the composer.
+    last = await citizen.bot_messages.last.bounding_box()
+    composer = await citizen.root.locator("form.composer").bounding_box()
+    assert 0 < last["y"] + last["height"] <= composer["y"], (last, composer)
+    await no_sideways_scroll()
+    await page.screenshot(path=str(tmp_path / "phone-citizen.png"))
+
+    # The admin's tab shows the admin's chat, and only it.
+    await page.get_by_role("tab", name=re.compile("Admin")).click()
+    admin = Chat(page, "admin")
+    await expect(admin.root).to_be_visible()
+    await expect(citizen.root).to_be_hidden()
+    await expect(page.locator("section.chat:visible")).to_have_count(1)
+    await composer_on_screen(admin)
+    await admin.say("/start")
+    await admin.sees("Selamat datang kembali")
+
+    # The bot writing to a chat behind another tab marks that tab.
+    citizen_id = sandbox.people.citizens[0].id
+    await page.evaluate(
+        """([id]) => fetch(`/_sandbox/chats/${id}/send`, {method: "POST",
+              headers: {"Content-Type": "application/json"},
+              body: JSON.stringify({user_id: id, type: "text", text: "/bantuan"})})""",
+        [citizen_id],
+    )
+    citizen_tab = page.get_by_role("tab").first
+    await expect(citizen_tab).to_have_class(re.compile(r"\bunread\b"), timeout=WAIT_MS)
+    await citizen_tab.click()
+    await expect(citizen_tab).not_to_have_class(re.compile(r"\bunread\b"))
+    await expect(citizen.root).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "phone-tabs.png"))
+    await expect(page.locator("#violation-count")).to_have_text("0")
     assert page.errors == []

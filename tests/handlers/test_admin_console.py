@@ -76,6 +76,34 @@ async def test_broadcast_compose_preview_confirm_and_stop(tmp_path):
         assert "#1" in h.last_text(admin)
 
 
+async def test_all_citizens_reaches_citizens_only_and_the_preview_says_how_many(tmp_path):
+    """Issue 14: the coordinator and the officers talk to the bot too (they have citizen rows,
+    with consent); "Semua warga" reaches neither, and the preview's count is what is sent."""
+    from storage.models import Officer
+
+    async with Harness.create(tmp_path) as h:
+        now = datetime.now(UTC)
+        async with h.app.session_factory() as s:
+            agency = Agency(name="Dinas PUPR", kind="opd")
+            people = [Citizen(telegram_id=ADMIN_ID, first_name="Admin", consent_at=now),
+                      Citizen(telegram_id=5000, first_name="Warga", consent_at=now)]
+            officers = [Citizen(telegram_id=6000 + i, first_name=f"P{i}", consent_at=now) for i in range(30)]
+            s.add_all([agency, *people, *officers])
+            await s.flush()
+            s.add_all([Officer(agency_id=agency.id, citizen_id=o.id, bound_at=now) for o in officers])
+            await s.commit()
+        admin = h.user(ADMIN_ID, "Admin")
+        await h.send(admin, "/umumkan")
+        await h.send(admin, "Posyandu buka hari Sabtu")
+        await h.press(admin, h.last(admin), data_with(h.last(admin), "bca:citizens"))
+        assert "1 penerima" in h.last_text(admin), h.last_text(admin)
+        await h.press(admin, h.last(admin), data_with(h.last(admin), "bcc:send"))
+        async with h.app.session_factory() as s:
+            rows = (await s.scalars(select(Outbox).where(Outbox.group_key == "broadcast:1"))).all()
+            assert [r.chat_id for r in rows] == [5000]
+            assert (await s.get(Broadcast, 1)).total == 1
+
+
 async def test_citizen_cannot_use_admin_commands(tmp_path):
     async with Harness.create(tmp_path) as h:
         mallory = h.user(6666, "Mallory")
@@ -88,6 +116,10 @@ async def test_citizen_cannot_use_admin_commands(tmp_path):
         cq = await h.press(mallory, 5, "expf:2024:csv")
         assert h.answered(cq) is not None
         assert not any(isinstance(r, SendDocument) for r in h.requests)
+        # /statistik's "per agency" button, forged: an alert, no figures.
+        mark = h.mark()
+        cq = await h.press(mallory, 5, "stag:2024")
+        assert h.answered(cq).show_alert and not [r for r in h.since(mark) if isinstance(r, SendMessage)]
 
 
 # Every command of the admin and officer audiences; a citizen gets the generic pointer instead.
@@ -126,9 +158,23 @@ async def test_statistics_export_directory_and_audit(tmp_path):
 
         mark = h.mark()
         await h.send(admin, "/statistik 2024")
+        # On a phone: one message, the chart with a short summary as its caption; the agencies on
+        # demand behind a button.
+        sent = h.since(mark)
+        assert [type(r).__name__ for r in sent] == ["SendPhoto"]
+        assert "Statistik 2024" in sent[0].caption and "Diterima <b>1</b>" in sent[0].caption
+        assert "Dinas PUPR" not in sent[0].caption
+        per_agency = next(b.callback_data for row in sent[0].reply_markup.inline_keyboard for b in row)
+        assert per_agency == "stag:2024"
+        mark = h.mark()
+        cq = await h.press(admin, 1, per_agency)
+        assert h.answered(cq) is not None and not h.answered(cq).show_alert
         texts = [r.text for r in h.since(mark) if isinstance(r, SendMessage)]
-        assert texts and "2024" in texts[0] and "Dinas PUPR" in "\n".join(texts)
-        assert any(isinstance(r, SendPhoto) for r in h.since(mark))
+        assert len(texts) == 1 and "<b>Dinas PUPR</b>\nditerima 1 · selesai 0 (0%) · tunggakan 1" in texts[0]
+        # A forged year is refused with an alert, nothing computed or sent.
+        mark = h.mark()
+        cq = await h.press(admin, 1, "stag:1890")
+        assert h.answered(cq).show_alert and not [r for r in h.since(mark) if isinstance(r, SendMessage)]
 
         await h.send(admin, "/statistik 1890")
         assert "2000" in h.last_text(admin)
@@ -151,7 +197,9 @@ async def test_statistics_export_directory_and_audit(tmp_path):
         assert data_with(detail, "invp:")  # invite from the agency's page
 
         await h.send(admin, "/audit")
-        assert "@kominfo" in h.last_text(admin) and "export:2024" in h.last_text(admin)
+        audit_text = h.last_text(admin)
+        assert "@kominfo" in audit_text and "mengekspor laporan yang masuk tahun 2024 (CSV, 1 baris)" in audit_text
+        assert "export:" not in audit_text
 
 
 async def test_photo_announcement_to_one_agency_preview_is_a_photo(tmp_path):

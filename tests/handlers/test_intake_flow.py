@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.ui.intake_render import fmt_date
+from bot.ui.formatting import long_date
 from storage.models import Report
 from tests.handlers.harness import Harness
 from tests.handlers.intake_helpers import (
@@ -27,7 +27,7 @@ async def test_full_complaint_with_every_field_and_an_album(tmp_path):
         await h.send(alice, "/lapor")
         assert "Pengaduan" in h.last_text(alice)
         await tap(h, alice, "Pengaduan")
-        await tap(h, alice, "OPD")
+        await tap(h, alice, "Dinas dan badan")
         assert "Halaman 1 dari 2" in h.last_text(alice)
         await tap(h, alice, "Berikutnya")
         await tap(h, alice, "Pekerjaan Umum")
@@ -66,5 +66,5 @@ async def test_full_complaint_with_every_field_and_an_album(tmp_path):
         assert [a.kind for a in report.attachments] == ["photo", "photo", "photo", "document"]
         assert [e.kind for e in report.events] == ["submitted"]
 
-        assert fmt_date(report.verify_due, "id") in receipt
+        assert long_date(report.verify_due, "id") in receipt
         assert limit_violations(h) == []

@@ -64,7 +64,7 @@ async def test_laporan_pages_through_twelve_reports_newest_first(tmp_path):
         page1 = h.last(alice)
         assert "(12)" in page1.text and "halaman 1 dari 3" in page1.text
         assert "Menunggu verifikasi" in page1.text
-        assert "Diverifikasi paling lambat 24 Mei 2024" in page1.text
+        assert "Diverifikasi paling lambat Jumat, 24 Mei 2024" in page1.text
         shown = [t for t in newest_first if t in page1.text]
         assert shown == newest_first[:5]
         # Listed in order: positions in the text increase.
@@ -176,13 +176,13 @@ async def test_opening_a_report_shows_the_card_and_a_plain_timeline(tmp_path):
         assert "Jalan &lt;rusak&gt; &amp; berlubang" in text
         assert "Lubang besar di &lt;Jl. Propinsi&gt;" in text
         assert "Sudah dijawab" in text
-        assert "Anda dapat menanggapi sampai 7 Juni 2024" in text
+        assert "Anda dapat menanggapi sampai Jumat, 7 Juni 2024" in text
         assert "Anonim" in text
         assert "Dinas PUPR &amp; Tata Ruang" in text
-        assert "20 Mei 2024" in text and "Km 5" in text
+        assert "Senin, 20 Mei 2024" in text and "Km 5" in text
         # Timeline: who in plain words, local time, the answer shown; no officer name, no
         # internal note.
-        assert "21 Mei 2024, 09:30 WITA" in text
+        assert "21 Mei 2024 09.30 WITA" in text
         assert "<b>Anda</b>: Laporan dikirim" in text
         assert "<b>Admin LAPOR!</b>: Diteruskan ke Dinas PUPR &amp; Tata Ruang" in text
         assert "<b>Dinas PUPR &amp; Tata Ruang</b>: Menjawab laporan" in text

@@ -114,9 +114,9 @@ async def test_every_reachable_user_gets_exactly_one_copy_across_a_restart(sessi
         admin = await make_citizens(s)
         b = await svc.start_broadcast(s, svc.Draft("<b>Pengumuman</b> &amp; info"),
                                       svc.Audience(svc.AudienceKind.CITIZENS), actor=as_admin(admin),
-                                      progress_chat_id=9000, language="en")
+                                      admin_ids=[9000], progress_chat_id=9000, language="en")
     key = svc.group_key(b.id)
-    assert b.total == N + 1  # the admin consented too
+    assert b.total == N  # the admin consented too, but is no citizen's audience
 
     api = FlakyTelegram()
     bot = Bot("42:TEST", session=api)
@@ -130,7 +130,7 @@ async def test_every_reachable_user_gets_exactly_one_copy_across_a_restart(sessi
     second = worker(bot, session_factory, clock)
     await drain(second, session_factory, clock, key)
 
-    reachable = {100_000 + i for i in range(N)} - BLOCKED | {9000}
+    reachable = {100_000 + i for i in range(N)} - BLOCKED
     assert set(api.delivered) == reachable
     assert all(n == 1 for n in api.delivered.values()), "someone got the announcement twice"
     assert api.floods > 0
@@ -140,7 +140,8 @@ async def test_every_reachable_user_gets_exactly_one_copy_across_a_restart(sessi
         p = await svc.progress(s, await s.get(Broadcast, b.id))
         assert (p.sent, p.blocked, p.failed, p.remaining) == (len(reachable), len(BLOCKED), 0, 0)
         # Marked users are skipped next time.
-        again = await svc.count_recipients(s, svc.Audience(svc.AudienceKind.CITIZENS), actor=COMMAND_LINE)
+        again = await svc.count_recipients(s, svc.Audience(svc.AudienceKind.CITIZENS), actor=COMMAND_LINE,
+                                           admin_ids=[9000])
         assert again == len(reachable)
 
     # The progress updater notices the end, marks the broadcast done and edits its message.
@@ -162,7 +163,7 @@ async def test_stop_cancels_what_is_not_sent(session_factory):
     async with session_factory() as s:
         admin = await make_citizens(s)
         b = await svc.start_broadcast(s, svc.Draft("halo"), svc.Audience(svc.AudienceKind.CITIZENS),
-                                      actor=as_admin(admin))
+                                      actor=as_admin(admin), admin_ids=[])
         with pytest.raises(Refused):
             await svc.stop_broadcast(s, b.id, actor=Actor(citizen_id=1))
         cancelled = await svc.stop_broadcast(s, b.id, actor=as_admin(admin))
@@ -189,18 +190,48 @@ async def test_officer_audiences_and_media(session_factory):
             Officer(agency_id=a2.id, citizen_id=o3.id, bound_at=now, revoked_at=now),
         ])
         await s.commit()
-        assert await svc.count_recipients(s, svc.Audience(svc.AudienceKind.OFFICERS), actor=COMMAND_LINE) == 2
-        assert await svc.count_recipients(s, svc.Audience(svc.AudienceKind.AGENCY, a1.id), actor=COMMAND_LINE) == 1
+        def count(audience):
+            return svc.count_recipients(s, audience, actor=COMMAND_LINE, admin_ids=[])
+
+        assert await count(svc.Audience(svc.AudienceKind.OFFICERS)) == 2
+        assert await count(svc.Audience(svc.AudienceKind.AGENCY, a1.id)) == 1
         draft = svc.Draft("<i>foto</i>", svc.MediaKind.PHOTO, "AgACAgIAAx0")
         b = await svc.start_broadcast(s, draft, svc.Audience(svc.AudienceKind.AGENCY, a2.id),
-                                      actor=as_admin(admin))
+                                      actor=as_admin(admin), admin_ids=[9000])
         rows = (await s.scalars(select(Outbox).where(Outbox.group_key == svc.group_key(b.id)))).all()
         assert [(r.chat_id, r.method) for r in rows] == [(300, "sendPhoto"), (301, "sendPhoto")]
         assert rows[0].payload["photo"] == "AgACAgIAAx0" and rows[0].payload["caption"] == "<i>foto</i>"
         assert all(r.not_before is None for r in rows)  # quiet hours off for broadcasts by default
         with pytest.raises(svc.EmptyAudience):
             await svc.start_broadcast(s, draft, svc.Audience(svc.AudienceKind.AGENCY, 999_999),
-                                      actor=as_admin(admin))
+                                      actor=as_admin(admin), admin_ids=[9000])
+
+
+async def test_all_citizens_means_citizens_only(session_factory):
+    """Officers and admins have citizen rows too; "all citizens" reaches neither, and the count
+    the preview shows is the number of messages written (issue 14: 32 recipients, one citizen)."""
+    async with session_factory() as s:
+        now = datetime.now(UTC)
+        admin = Citizen(telegram_id=9000, consent_at=now)
+        citizen = Citizen(telegram_id=500, consent_at=now)
+        officers = [Citizen(telegram_id=600 + i, consent_at=now) for i in range(30)]
+        former = Citizen(telegram_id=700, consent_at=now)  # revoked: a citizen again
+        agency = Agency(name="Dinas A", kind="opd")
+        s.add_all([admin, citizen, former, agency, *officers])
+        await s.flush()
+        s.add_all([Officer(agency_id=agency.id, citizen_id=o.id, bound_at=now) for o in officers])
+        s.add(Officer(agency_id=agency.id, citizen_id=former.id, bound_at=now, revoked_at=now))
+        await s.commit()
+
+        everyone = svc.Audience(svc.AudienceKind.CITIZENS)
+        count = await svc.count_recipients(s, everyone, actor=COMMAND_LINE, admin_ids=[9000])
+        assert count == 2
+        b = await svc.start_broadcast(s, svc.Draft("halo"), everyone, actor=as_admin(admin), admin_ids=[9000])
+        rows = (await s.scalars(select(Outbox).where(Outbox.group_key == svc.group_key(b.id)))).all()
+        assert sorted(r.chat_id for r in rows) == [500, 700]
+        assert b.total == count
+        officers_only = svc.Audience(svc.AudienceKind.OFFICERS)
+        assert await svc.count_recipients(s, officers_only, actor=COMMAND_LINE, admin_ids=[9000]) == 30
 
 
 def test_quiet_hours_release():

@@ -12,7 +12,7 @@ from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
 from bot.services.statistics import compute
 from bot.ui.charts import statistics_chart
-from bot.ui.stats_render import render_statistics
+from bot.ui.stats_render import summary
 from storage.repositories.stats import ReportFact
 
 CAL = WorkCalendar("Asia/Makassar")
@@ -65,7 +65,7 @@ def test_seed_2024_seven_completed_one_in_follow_up(i18n):
     assert s.completed_by_month[:5] == [2, 2, 2, 1, 0]
     # Same object feeds the text: the numbers there are these.
     with i18n.context(), i18n.use_locale("en"):
-        text = "\n".join(render_statistics(s))
+        text = summary(s)
     assert "<b>8</b>" in text and "<b>7</b> (88%)" in text
 
 

@@ -1,0 +1,55 @@
+"""/audit lines: what an admin did, as a sentence, never the internal keys ("export:2026")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.audit import AuditAction
+from bot.ui.admin_keyboards import audience_label
+from bot.ui.formatting import number, short_datetime
+from bot.ui.render import esc
+from storage.models import AuditLog
+
+
+def _key_tail(target: str | None) -> str:
+    """"broadcast:7" → "7"; the targets are written by bot/services (see AuditAction)."""
+    return (target or "").rpartition(":")[2]
+
+
+def _agency(detail: dict) -> str:
+    return f"<b>{esc(detail['agency'])}</b>" if detail.get("agency") else _("an agency")
+
+
+def describe(entry: AuditLog, tz: ZoneInfo) -> str:
+    """The action with what it acted on, from the entry's target and detail."""
+    d = entry.detail or {}
+    tail = esc(_key_tail(entry.target))
+    match entry.action:
+        case AuditAction.ASSIGN:
+            return _("assigned {report} to {agency}").format(
+                report=f"<code>{esc(entry.target)}</code>", agency=_agency(d))
+        case AuditAction.REJECT:
+            return _("rejected {report}").format(report=f"<code>{esc(entry.target)}</code>")
+        case AuditAction.BROADCAST:
+            return _("sent announcement #{id} to {audience}: {n} recipient(s)").format(
+                id=tail, audience=audience_label(d.get("audience", "")).lower(),
+                n=number(d.get("recipients", 0)))
+        case AuditAction.BROADCAST_STOP:
+            return _("stopped announcement #{id}: {n} message(s) left unsent").format(
+                id=tail, n=number(d.get("cancelled", 0)))
+        case AuditAction.INVITE:
+            text = _("invited a liaison officer for {agency}").format(agency=_agency(d))
+            if expires := d.get("expires_at"):
+                text += " " + _("(link valid until {when})").format(
+                    when=short_datetime(datetime.fromisoformat(expires), tz))
+            return text
+        case AuditAction.REVOKE:
+            return _("revoked a liaison officer of {agency}").format(agency=_agency(d))
+        case AuditAction.EXPORT:
+            return _("exported the reports received in {year} ({format}, {n} rows)").format(
+                year=tail, format=esc(str(d.get("format", "?")).upper()), n=number(d.get("rows", 0)))
+    # An action this version does not know (written by a newer one): its key, escaped.
+    return esc(" ".join(p for p in (entry.action, entry.target) if p))

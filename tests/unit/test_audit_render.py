@@ -1,0 +1,62 @@
+"""/audit describes each action in words, with what it acted on, never by its internal keys
+("export:2026", "broadcast:1", "agency:3") (issue 14)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.i18n import build_i18n
+from bot.ui.audit_render import describe
+from storage.models import AuditLog
+
+WITA = ZoneInfo("Asia/Makassar")
+ENTRIES = [
+    AuditLog(action="assign", target="LPR-AB12-CD34",
+             detail={"report_id": 1, "agency_id": 3, "agency": "Dinas PUPR", "from_status": "submitted"}),
+    AuditLog(action="reject", target="LPR-AB12-CD35", detail={"report_id": 2, "from_status": "submitted"}),
+    AuditLog(action="broadcast", target="broadcast:1",
+             detail={"audience": "citizens", "agency_id": None, "recipients": 1250, "media": None}),
+    AuditLog(action="broadcast_stop", target="broadcast:1", detail={"cancelled": 12}),
+    AuditLog(action="invite", target="agency:3",
+             detail={"invite_id": 4, "agency": "Dinas PUPR", "expires_at": "2026-12-04T06:05:00+00:00"}),
+    AuditLog(action="revoke", target="agency:3",
+             detail={"officer_id": 5, "agency": "Dinas PUPR", "officer_telegram_id": 6661}),
+    AuditLog(action="export", target="export:2026", detail={"format": "csv", "rows": 41}),
+]
+EXPECTED = {
+    "id": [
+        "mendisposisikan <code>LPR-AB12-CD34</code> ke <b>Dinas PUPR</b>",
+        "menolak <code>LPR-AB12-CD35</code>",
+        "mengirim pengumuman #1 ke semua warga: 1.250 penerima",
+        "menghentikan pengumuman #1: 12 pesan tidak jadi dikirim",
+        "mengundang pejabat penghubung untuk <b>Dinas PUPR</b> (tautan berlaku sampai 4 Des 2026 14.05 WITA)",
+        "mencabut pejabat penghubung <b>Dinas PUPR</b>",
+        "mengekspor laporan yang masuk tahun 2026 (CSV, 41 baris)",
+    ],
+    "en": [
+        "assigned <code>LPR-AB12-CD34</code> to <b>Dinas PUPR</b>",
+        "rejected <code>LPR-AB12-CD35</code>",
+        "sent announcement #1 to all citizens: 1,250 recipient(s)",
+        "stopped announcement #1: 12 message(s) left unsent",
+        "invited a liaison officer for <b>Dinas PUPR</b> (link valid until Dec 4, 2026, 2:05\u202fPM WITA)",
+        "revoked a liaison officer of <b>Dinas PUPR</b>",
+        "exported the reports received in 2026 (CSV, 41 rows)",
+    ],
+}
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+def test_every_action_reads_as_a_sentence(locale):
+    i18n = build_i18n("id")
+    with i18n.context(), i18n.use_locale(locale):
+        lines = [describe(e, WITA) for e in ENTRIES]
+    assert lines == EXPECTED[locale]
+    assert not any(key in line for line in lines for key in ("export:", "broadcast:", "agency:", "_stop"))
+
+
+def test_an_unknown_action_shows_its_key_escaped():
+    i18n = build_i18n("id")
+    with i18n.context(), i18n.use_locale("id"):
+        assert describe(AuditLog(action="merge<x>", target="a&b", detail={}), WITA) == "merge&lt;x&gt; a&amp;b"

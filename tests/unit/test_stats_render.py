@@ -1,0 +1,56 @@
+"""/statistik on a phone (issue 14): a summary short enough to be the chart's caption, the
+agencies on demand, a chart drawn narrow and tall with large type."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from bot.i18n import build_i18n
+from bot.services.statistics import Figures, compute
+from bot.ui.charts import statistics_chart
+from bot.ui.render import CAPTION_LIMIT, utf16_len
+from bot.ui.stats_render import agency_parts, summary
+from tests.unit.test_statistics import CAL, seed_facts
+
+BIG = Figures(received=1_234_567, verified=1_200_000, waiting=12_345, in_progress=234_567, answered=987_654,
+              completed=876_543, rejected=34_567, archived=1_234, reopened=4_321, backlog=345_678,
+              backlog_carried=123_456, overdue=234_567, overdue_carried=99_999,
+              response_days=[3, 4], completion_days=[10, 11], ratings=[4, 5])
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+def test_the_summary_fits_a_caption_even_with_a_million_reports(locale):
+    stats = compute(seed_facts(), 2024, CAL, today=date(2024, 5, 21))
+    stats = replace(stats, total=BIG)
+    i18n = build_i18n("id")
+    with i18n.context(), i18n.use_locale(locale):
+        text = summary(stats)
+    assert utf16_len(text) <= CAPTION_LIMIT
+    assert len(text.splitlines()) <= 10
+    assert ("1.234.567" if locale == "id" else "1,234,567") in text
+
+
+def test_agencies_heaviest_backlog_first_unassigned_last():
+    stats = compute(seed_facts(), 2024, CAL, today=date(2024, 5, 21), agency_names={1: "Dinas A", 2: "Dinas B"})
+    stats = replace(stats, by_agency={None: Figures(received=5, backlog=5), 1: Figures(received=2, backlog=1),
+                                      2: Figures(received=1, backlog=3, overdue=2), 3: Figures()})
+    i18n = build_i18n("id")
+    with i18n.context(), i18n.use_locale("id"):
+        parts = agency_parts(stats)
+    names = [p.split("</b>")[0].removeprefix("<b>") for p in parts[1:]]
+    assert names == ["Dinas B", "Dinas A", "Belum didisposisikan"]  # nothing to show for #3
+
+
+def test_the_chart_is_drawn_for_a_phone_screen():
+    stats = compute(seed_facts(), 2024, CAL, today=date(2024, 5, 21))
+    i18n = build_i18n("id")
+    with i18n.context(), i18n.use_locale("id"):
+        png = statistics_chart(stats)
+    width, height = struct.unpack(">II", png[16:24])
+    # Narrow and tall: at 900 px it is shown at about 0.43 scale on a 390-point screen, where
+    # 11-13 pt type stays readable; the old 1000×900 landscape figure shrank it to 4 px.
+    assert width == 900 and height > width
