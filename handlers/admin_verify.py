@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.access import Actor, Reason, Refused
+from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.lifecycle import VERIFICATION_QUEUE
 from bot.domain.text_rules import REASON_MAX
 from bot.domain.tracking import normalize_tracking_id
@@ -147,7 +147,13 @@ async def pick_from_kind(callback: CallbackQuery, callback_data: VerifyCb, sessi
     )
 
 
-async def search_prompt(callback: CallbackQuery, callback_data: VerifyCb, state: FSMContext, bot: Bot) -> None:
+async def search_prompt(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,
+                        state: FSMContext, bot: Bot) -> None:
+    try:
+        await verification.ensure_may(session, actor, Action.ASSIGN, callback_data.r)
+    except Refused as exc:
+        await _refuse(callback, exc)
+        return
     await state.set_state(VerifyForm.search)
     await state.set_data({"report_id": callback_data.r})
     await callback.answer()
@@ -195,9 +201,15 @@ async def reject_menu(callback: CallbackQuery, callback_data: VerifyCb, bot: Bot
                            reply_markup=kb.reject_reasons_kb(callback_data.r))
 
 
-async def reject_reason(callback: CallbackQuery, callback_data: VerifyCb, state: FSMContext, bot: Bot) -> None:
+async def reject_reason(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,
+                        state: FSMContext, bot: Bot) -> None:
     if callback_data.v not in kb.REJECT_REASONS:
         await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
+        return
+    try:
+        await verification.ensure_may(session, actor, Action.REJECT, callback_data.r)
+    except Refused as exc:
+        await _refuse(callback, exc)
         return
     await callback.answer()
     await state.set_data({"report_id": callback_data.r, "reason": callback_data.v})

@@ -69,10 +69,15 @@ def agency_parts(stats: YearStats) -> list[str]:
             "first response {first} working days"
         ).format(received=n(f.received), completed=n(f.completed), rate=percent(f.completion_rate),
                  backlog=n(f.backlog), overdue=n(f.overdue), first=decimal(f.avg_response_days)))
-    if categories := stats.categories_by_received():
-        parts.append(_("<b>Per category</b> (received · completed · backlog)"))
-        parts.append("\n".join(
-            f"• {esc(stats.category_name(c))}: {n(f.received)} · {n(f.completed)} · {n(f.backlog)}"
-            for c, f in categories
-        ))
     return parts
+
+
+def category_parts(stats: YearStats) -> list[str]:
+    """Per category, a line each (HTML parts); nothing where no category tree is in use."""
+    categories = stats.categories_by_received()
+    if not categories:
+        return []
+    return [_("<b>Per category</b> (received · completed · backlog)"), "\n".join(
+        f"• {esc(stats.category_name(c))}: {n(f.received)} · {n(f.completed)} · {n(f.backlog)}"
+        for c, f in categories
+    )]

@@ -44,6 +44,12 @@ async def admin_case(session: AsyncSession, actor: Actor, report_id: int) -> Cas
     return await core.view(session, await core.report_for(session, actor, Action.VIEW_AS_ADMIN, report_id))
 
 
+async def ensure_may(session: AsyncSession, actor: Actor, action: Action, report_id: int) -> Report:
+    """Before a prompt for ``action`` (search an agency, pick a reason) opens a dialog: the
+    report exists and ``action`` is still possible on it. The action itself checks again."""
+    return await core.report_for(session, actor, action, report_id)
+
+
 async def find_by_tracking_id(session: AsyncSession, actor: Actor, tracking_id: str) -> Report | None:
     access.ensure(actor, Action.ADMINISTER)
     return await ReportRepo(session).by_tracking_id(tracking_id)
