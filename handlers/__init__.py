@@ -42,6 +42,7 @@ from handlers import (
     reporter,
     start,
     templates,
+    withdraw,
 )
 
 
@@ -83,6 +84,7 @@ def citizens() -> Router:
         intake.router(),
         help.router(),
         my_reports.router(),
+        withdraw.router(),  # from a report's view in /laporan; its reason step before free text
         # The reporter's answer to an officer's question: free text outside any form, so after
         # the form and the commands, before the fallback would take it.
         reporter.router(),

@@ -15,6 +15,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.domain import access
+from bot.domain.access import Action, Actor
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
 from bot.services.my_reports import MyReportView, find_my_report, list_my_reports, open_my_report
@@ -42,14 +44,14 @@ async def _page(
 
 async def _send_report(
     bot: Bot, chat_id: int, view: MyReportView, calendar: WorkCalendar, locale: str, page: int,
-    settings: Settings,
+    settings: Settings, actor: Actor,
 ) -> None:
     messages = render_citizen_report(view, calendar.tz, locale, lapor_url=settings.lapor.report_url)
+    withdrawable = view.report.id if access.check(actor, Action.WITHDRAW, view.report) is None else None
     for i, text in enumerate(messages):
         last = i == len(messages) - 1
-        await bot.send_message(
-            chat_id, text, reply_markup=back_to_my_reports_keyboard(page) if last else None
-        )
+        markup = back_to_my_reports_keyboard(page, withdrawable=withdrawable) if last else None
+        await bot.send_message(chat_id, text, reply_markup=markup)
 
 
 async def my_reports(
@@ -97,6 +99,7 @@ async def open_report(
     locale: str,
     bot: Bot,
     settings: Settings,
+    actor: Actor,
 ) -> None:
     view = await open_my_report(session, citizen.id, callback_data.report_id)
     if view is None:
@@ -104,7 +107,7 @@ async def open_report(
         return
     await callback.answer()
     await _send_report(
-        bot, callback.from_user.id, view, calendar, locale, max(callback_data.page, 0), settings
+        bot, callback.from_user.id, view, calendar, locale, max(callback_data.page, 0), settings, actor
     )
 
 
@@ -117,6 +120,7 @@ async def status(
     locale: str,
     bot: Bot,
     settings: Settings,
+    actor: Actor,
 ) -> None:
     raw = (command.args or "").strip()
     if not raw:
@@ -149,7 +153,7 @@ async def status(
             ).format(tracking_id=esc(tracking_id))
         )
         return
-    await _send_report(bot, message.chat.id, view, calendar, locale, 0, settings)
+    await _send_report(bot, message.chat.id, view, calendar, locale, 0, settings, actor)
 
 
 def router() -> Router:

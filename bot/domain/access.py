@@ -13,7 +13,8 @@ The rules, by actor:
   status that allows the action;
 - the **reporter** acts only on their own report: answers a question, adds files to that
   answer, rates or disputes an answer within the reply window (10 working days, ``reply_due``),
-  comments on their rating once, answers the check-in.
+  comments on their rating once, answers the check-in, withdraws it (with a reason) while it is
+  open and not yet answered.
 
 A refusal says why with a ``Reason``; handlers translate it (``bot.ui.case_render.refusal_text``).
 Someone else's report and a report that does not exist are refused alike (no existence leak),
@@ -112,6 +113,7 @@ class Action(StrEnum):
     COMMENT = "comment"  # an optional comment after rating
     DISPUTE = "dispute"  # belum selesai: back to the agency
     CHECKIN = "checkin"  # "is it really solved?" some days after closing
+    WITHDRAW = "withdraw"  # take the report back, with a reason, before it is answered
 
 
 class _Who(StrEnum):
@@ -158,6 +160,7 @@ _RULES: dict[Action, _Rule] = {
     Action.COMMENT: _Rule(_Who.REPORTER, frozenset({S.CLOSED})),
     Action.DISPUTE: _Rule(_Who.REPORTER, frozenset({S.ANSWERED}), in_reply_window=True, needs_agency=True),
     Action.CHECKIN: _Rule(_Who.REPORTER, frozenset({S.CLOSED})),
+    Action.WITHDRAW: _Rule(_Who.REPORTER, _able(S.WITHDRAWN)),
 }
 
 

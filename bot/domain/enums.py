@@ -17,6 +17,8 @@ class ReportStatus(StrEnum):
     CLOSED = "closed"
     REJECTED = "rejected"
     ARCHIVED = "archived"
+    # The reporter took it back, with a reason, while it was still open.
+    WITHDRAWN = "withdrawn"
 
 
 class Classification(StrEnum):
@@ -68,6 +70,7 @@ class EventKind(StrEnum):
     CHECKIN_REOPENED = "checkin_reopened"
     # A coordinator recorded the report's tracking number in SP4N-LAPOR! (the note holds it).
     LAPOR_RECORDED = "lapor_recorded"
+    WITHDRAWN = "withdrawn"  # the reporter's reason in the note
     NOTE = "note"
 
 

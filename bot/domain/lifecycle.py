@@ -8,23 +8,28 @@ from bot.domain.enums import ReportStatus
 
 S = ReportStatus
 
+# The reporter may withdraw a report while it waits for verification or for the agency; not once
+# it is answered (then they accept or dispute the answer, and it closes by itself).
+_W = S.WITHDRAWN
+
 _TRANSITIONS: Mapping[ReportStatus, frozenset[ReportStatus]] = {
-    S.SUBMITTED: frozenset({S.ASSIGNED, S.REJECTED, S.POSTPONED, S.ARCHIVED}),
-    S.POSTPONED: frozenset({S.ASSIGNED, S.REJECTED, S.ARCHIVED}),
-    S.RETURNED: frozenset({S.ASSIGNED, S.REJECTED, S.ARCHIVED}),
-    S.ASSIGNED: frozenset({S.IN_PROGRESS, S.AWAITING_REPORTER, S.ANSWERED, S.RETURNED}),
-    S.IN_PROGRESS: frozenset({S.AWAITING_REPORTER, S.ANSWERED, S.RETURNED}),
-    S.AWAITING_REPORTER: frozenset({S.IN_PROGRESS, S.ANSWERED, S.RETURNED}),
+    S.SUBMITTED: frozenset({S.ASSIGNED, S.REJECTED, S.POSTPONED, S.ARCHIVED, _W}),
+    S.POSTPONED: frozenset({S.ASSIGNED, S.REJECTED, S.ARCHIVED, _W}),
+    S.RETURNED: frozenset({S.ASSIGNED, S.REJECTED, S.ARCHIVED, _W}),
+    S.ASSIGNED: frozenset({S.IN_PROGRESS, S.AWAITING_REPORTER, S.ANSWERED, S.RETURNED, _W}),
+    S.IN_PROGRESS: frozenset({S.AWAITING_REPORTER, S.ANSWERED, S.RETURNED, _W}),
+    S.AWAITING_REPORTER: frozenset({S.IN_PROGRESS, S.ANSWERED, S.RETURNED, _W}),
     # Back to in_progress when the reporter disputes the answer.
     S.ANSWERED: frozenset({S.CLOSED, S.IN_PROGRESS}),
     # A "is it fixed?" check-in answered "not solved" reopens a closed report.
     S.CLOSED: frozenset({S.IN_PROGRESS}),
     S.REJECTED: frozenset(),
     S.ARCHIVED: frozenset(),
+    S.WITHDRAWN: frozenset(),
 }
 
 # Closed counts as finished for backlog (tunggakan) even though a check-in may reopen it.
-TERMINAL: frozenset[ReportStatus] = frozenset({S.CLOSED, S.REJECTED, S.ARCHIVED})
+TERMINAL: frozenset[ReportStatus] = frozenset({S.CLOSED, S.REJECTED, S.ARCHIVED, S.WITHDRAWN})
 OPEN_STATUSES: frozenset[ReportStatus] = frozenset(ReportStatus) - TERMINAL
 VERIFICATION_QUEUE: frozenset[ReportStatus] = frozenset({S.SUBMITTED, S.POSTPONED, S.RETURNED})
 WITH_AGENCY: frozenset[ReportStatus] = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_REPORTER})

@@ -53,7 +53,7 @@ ORDER: tuple[Step, ...] = tuple(Step)
 class DraftAttachment:
     file_id: str
     file_unique_id: str
-    kind: str  # photo | document | video
+    kind: str  # photo | document | video | voice
     file_size: int | None = None
     mime_type: str | None = None
     file_name: str | None = None

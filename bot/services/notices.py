@@ -88,6 +88,15 @@ class ReporterSaid(Notice):
 
 
 @dataclass(frozen=True)
+class Withdrawn(Notice):
+    """The reporter withdrew the report (to its officers and the admins): their reason, never
+    their name."""
+
+    report: Report
+    reason: str
+
+
+@dataclass(frozen=True)
 class Reminder(Notice):
     """The officer's agencies' reports due within a working day or overdue."""
 

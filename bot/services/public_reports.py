@@ -27,7 +27,7 @@ PUBLIC_EVENTS = frozenset({
     EventKind.SUBMITTED, EventKind.ASSIGNED, EventKind.REROUTED, EventKind.REJECTED, EventKind.POSTPONED,
     EventKind.ARCHIVED, EventKind.TAKEN, EventKind.INFO_REQUESTED, EventKind.ANSWERED, EventKind.RETURNED,
     EventKind.ACCEPTED, EventKind.DISPUTED, EventKind.AUTO_CLOSED, EventKind.CHECKIN_REOPENED,
-    EventKind.LAPOR_RECORDED,
+    EventKind.LAPOR_RECORDED, EventKind.WITHDRAWN,
 })
 
 

@@ -203,6 +203,8 @@ def wrong_kind_text(expects: str, limit: int) -> str:
                                  "characters), or reject without one. /batal cancels."),
         "duplicate": lambda: _("⚠️ Please type the tracking ID of the report this one duplicates as "
                                "text, or /batal to cancel."),
+        "withdraw": lambda: _("⚠️ Please type as text why you withdraw the report (at most {limit} "
+                              "characters), or /batal to cancel."),
         "search": lambda: _("⚠️ Please type part of the agency's name as text, or /batal to cancel."),
     }
     return texts[expects]().format(limit=limit)

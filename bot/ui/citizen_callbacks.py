@@ -55,3 +55,14 @@ class OpenMyReportCb(CallbackData, prefix="myrep"):
     report_id: RowId
     # The list page to go back to.
     page: Page = 0
+
+
+class WithdrawAction(StrEnum):
+    ASK = "ask"  # from the report's view: asks for the reason
+    CONFIRM = "yes"  # after the reason: withdraw it now
+    KEEP = "keep"  # after the reason: keep the report
+
+
+class WithdrawCb(CallbackData, prefix="wdr"):
+    action: WithdrawAction
+    report_id: RowId

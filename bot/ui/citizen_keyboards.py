@@ -17,6 +17,8 @@ from bot.ui.citizen_callbacks import (
     MenuAction,
     MyReportsPageCb,
     OpenMyReportCb,
+    WithdrawAction,
+    WithdrawCb,
 )
 
 # Each language is named in itself, so whoever cannot read the current one still finds theirs.
@@ -91,7 +93,21 @@ def my_reports_keyboard(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def back_to_my_reports_keyboard(page: int) -> InlineKeyboardMarkup:
+def back_to_my_reports_keyboard(page: int, *, withdrawable: int | None = None) -> InlineKeyboardMarkup:
+    """Under a report's view; ``withdrawable``: the report the citizen may still withdraw."""
     kb = InlineKeyboardBuilder()
+    if withdrawable is not None:
+        kb.button(text=_("🚫 Withdraw this report"),
+                  callback_data=WithdrawCb(action=WithdrawAction.ASK, report_id=withdrawable))
     kb.button(text=_("⬅️ Back to my reports"), callback_data=MyReportsPageCb(page=page))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def withdraw_confirm_keyboard(report_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for label, action in ((_("🚫 Yes, withdraw it"), WithdrawAction.CONFIRM),
+                          (_("↩️ No, keep it"), WithdrawAction.KEEP)):
+        kb.button(text=label, callback_data=WithdrawCb(action=action, report_id=report_id))
+    kb.adjust(1)
     return kb.as_markup()

@@ -105,7 +105,7 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
             )
         ).format(max=LOCATION_MAX),
         Step.ATTACHMENTS: lambda: (
-            _("Send photos, documents or videos as evidence: up to {n} files, {mb} MB each.").format(
+            _("Send photos, documents, videos or voice notes as evidence: up to {n} files, {mb} MB each.").format(
                 n=max_files, mb=max_mb
             )
             + "\n"
@@ -197,7 +197,9 @@ def wrong_kind_refusal(step: Step) -> str:
         Step.LOCATION: lambda: _(
             "⚠️ Please tap 📍 Send my location, or type the address as text (up to {max} characters)."
         ).format(max=LOCATION_MAX),
-        Step.ATTACHMENTS: lambda: _("⚠️ Here I accept photos, documents and videos. Tap Done when finished."),
+        Step.ATTACHMENTS: lambda: _(
+            "⚠️ Here I accept photos, documents, videos and voice notes. Tap Done when finished."
+        ),
         Step.PRIVACY: lambda: _("⚠️ Please choose one of the buttons below."),
         Step.CONFIRM: lambda: _("⚠️ Please check your report and use the buttons below it."),
     }[step]()
@@ -307,7 +309,7 @@ def _location(draft: Draft) -> str:
 def _attachments(draft: Draft) -> str:
     if not draft.attachments:
         return "—"
-    kinds = {"photo": 0, "document": 0, "video": 0}
+    kinds = {"photo": 0, "document": 0, "video": 0, "voice": 0}
     for a in draft.attachments:
         kinds[a.kind] = kinds.get(a.kind, 0) + 1
     parts = []
@@ -317,6 +319,8 @@ def _attachments(draft: Draft) -> str:
         parts.append(_("{n} document(s)").format(n=kinds["document"]))
     if kinds["video"]:
         parts.append(_("{n} video(s)").format(n=kinds["video"]))
+    if kinds["voice"]:
+        parts.append(_("{n} voice note(s)").format(n=kinds["voice"]))
     return ", ".join(parts)
 
 

@@ -34,6 +34,7 @@ from bot.services.notices import (
     ReportUpdate,
     Returned,
     WeeklySummary,
+    Withdrawn,
 )
 from bot.services.statistics import Figures
 from bot.ui.admin_keyboards import broadcast_progress_text, broadcast_stop_keyboard
@@ -243,6 +244,14 @@ def _reporter_said(notice: ReporterSaid, ctx: Context) -> Rendered:
         parts += ["", esc(notice.note)]
     markup = officer_actions_kb(report.id, report.status)
     return Rendered(parts, markup if markup.inline_keyboard else None, files=notice.attachments)
+
+
+@render.register
+def _withdrawn(notice: Withdrawn, ctx: Context) -> Rendered:
+    report = notice.report
+    head = _("🚫 The reporter withdrew {ref} (<b>{title}</b>); nothing more needs doing on it.").format(
+        ref=_ref(report), title=esc_truncate(report.title, 200))
+    return Rendered([head, "", _("<b>Reason:</b> {reason}").format(reason=esc_truncate(notice.reason, 3000))])
 
 
 def report_line(tracking_id: str, title: str, due_text: str | None = None) -> str:

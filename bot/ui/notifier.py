@@ -77,16 +77,18 @@ class OutboxNotifier:
 
 def _albums(attachments: Sequence[Attachment]) -> list[list[Attachment]]:
     """Attachments in sendable groups: photos and videos may share an album, documents only go
-    with documents (https://core.telegram.org/bots/api#sendmediagroup). More than ten are split
+    with documents, voice notes go one by one
+    (https://core.telegram.org/bots/api#sendmediagroup). More than ten are split
     evenly, so no group is left with a single file when it need not be."""
     visual = [a for a in attachments if a.kind in ("photo", "video")]
-    other = [a for a in attachments if a.kind not in ("photo", "video")]
+    other = [a for a in attachments if a.kind not in ("photo", "video", "voice")]
     groups: list[list[Attachment]] = []
     for files in (visual, other):
         count = -(-len(files) // ALBUM_MAX)  # ceil
         for i in range(count):
             groups.append(files[i * len(files) // count:(i + 1) * len(files) // count])
-    return groups
+    # A voice note joins no album and is re-sent by file_id only as a voice note (sendVoice).
+    return groups + [[a] for a in attachments if a.kind == "voice"]
 
 
 async def _send_files(
@@ -102,11 +104,11 @@ async def _send_files(
         for att in group:
             numbered += 1
             caption = esc_truncate(f"📎 {report.tracking_id} · {numbered}/{total}", CAPTION_LIMIT)
-            kind = att.kind if att.kind in ("photo", "video") else "document"
+            kind = att.kind if att.kind in ("photo", "video", "voice") else "document"
             items.append((kind, att.file_id, caption))
         if len(items) == 1:
             kind, file_id, caption = items[0]
-            method = {"photo": "sendPhoto", "video": "sendVideo"}.get(kind, "sendDocument")
+            method = {"photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice"}.get(kind, "sendDocument")
             payload = {kind: file_id, "caption": caption, "parse_mode": "HTML"}
         else:
             method = "sendMediaGroup"

@@ -58,6 +58,7 @@ def status_label(status: str) -> str:
         ReportStatus.CLOSED: _("Completed"),
         ReportStatus.REJECTED: _("Rejected"),
         ReportStatus.ARCHIVED: _("Archived"),
+        ReportStatus.WITHDRAWN: _("Withdrawn by the reporter"),
     }
     return labels.get(status, status)  # type: ignore[call-overload]
 
@@ -128,6 +129,8 @@ def _what(event: ReportEvent, agency_names: dict[int, str]) -> str:
             return _("Report postponed")
         case EventKind.ARCHIVED:
             return _("Report archived")
+        case EventKind.WITHDRAWN:
+            return _("Report withdrawn")
         case EventKind.TAKEN:
             return _("Follow-up started")
         case EventKind.INFO_REQUESTED:

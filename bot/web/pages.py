@@ -125,6 +125,7 @@ class Helpers:
             EventKind.REJECTED: lambda: _("Not accepted for follow-up"),
             EventKind.POSTPONED: lambda: _("Verification postponed"),
             EventKind.ARCHIVED: lambda: _("Archived"),
+            EventKind.WITHDRAWN: lambda: _("Withdrawn by the reporter"),
             EventKind.TAKEN: lambda: _("{agency} started the follow-up").format(agency=agency),
             EventKind.INFO_REQUESTED: lambda: _("{agency} asked the reporter for more information").format(
                 agency=agency),

@@ -1,4 +1,4 @@
-"""The attachments step: photos, documents and videos, albums acknowledged once."""
+"""The attachments step: photos, documents, videos and voice notes, albums acknowledged once."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ def _attachment(message: Message) -> DraftAttachment | None:
     if message.document:
         d = message.document
         return DraftAttachment(d.file_id, d.file_unique_id, "document", d.file_size, d.mime_type, d.file_name)
+    if message.voice:
+        # A citizen who finds writing hard tells what happened aloud; officers hear it as sent.
+        n = message.voice
+        return DraftAttachment(n.file_id, n.file_unique_id, "voice", n.file_size, n.mime_type or "audio/ogg")
     return None
 
 
@@ -85,7 +89,7 @@ async def files_cleared(
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(file_sent, ReportForm.attachments, F.photo | F.video | F.document)
+    r.message.register(file_sent, ReportForm.attachments, F.photo | F.video | F.document | F.voice)
     r.callback_query.register(files_done, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.DONE))
     r.callback_query.register(files_cleared, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.CLEAR))
     return r

@@ -10,6 +10,7 @@ from aiogram.methods import (
     SendMessage,
     SendPhoto,
     SendVideo,
+    SendVoice,
 )
 from aiogram.types import (
     Contact,
@@ -214,7 +215,7 @@ async def test_colleagues_hear_that_an_officer_took_the_report(tmp_path):
 
 # -- 3. attachments as albums ---------------------------------------------------------------------
 def _files(spec: str) -> list[DraftAttachment]:
-    kinds = {"p": "photo", "v": "video", "d": "document"}
+    kinds = {"p": "photo", "v": "video", "d": "document", "n": "voice"}
     return [DraftAttachment(f"{kinds[c]}-{i}", f"u{i}", kinds[c], file_name="f.pdf" if c == "d" else None)
             for i, c in enumerate(spec)]
 
@@ -256,3 +257,14 @@ async def test_more_than_ten_photos_are_split_evenly_and_one_file_goes_alone(tmp
         single = [r for r in requests if isinstance(r, SendDocument)]
         assert [r.document for r in single] == ["document-11"]
         assert single[0].caption.endswith("12/12")
+
+
+async def test_a_voice_note_reaches_officers_as_a_voice_note_after_the_albums(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await _world(h)
+        rid = await _assigned(h, ids, attachments=_files("pnp"))
+        tracking_id = (await report(h, rid)).tracking_id
+        requests = [m.request for m in h.sent_to(O1)]
+        files = [r for r in requests if isinstance(r, (SendMediaGroup, SendVoice, SendDocument))]
+        assert [type(r) for r in files] == [SendMediaGroup, SendVoice]
+        assert files[1].voice == "voice-1" and files[1].caption == f"📎 {tracking_id} · 3/3"

@@ -34,7 +34,7 @@ CASES = {
            ("text:31/2/2024", "tidak ada"),
            ("text:1/1/2999", "belum terjadi"), ("text:1/1/1990", "terlalu lama"), ("text:<b>&", "tidak terbaca")],
     "lo": [STICKER, ("voice", None), ("photo", "Kirim lokasi saya"), ("text:" + "z" * 5000, "paling banyak 300")],
-    "at": [STICKER, ("voice", "foto, dokumen, dan video"), ("text:ini teks", "foto, dokumen, dan video")],
+    "at": [STICKER, ("text:ini teks", "foto, dokumen, video, dan pesan suara")],
     "pr": [STICKER, ("text:rahasia", "pilih salah satu tombol"), ("photo", None)],
     "cf": [STICKER, ("text:kirim", "gunakan tombol"), ("voice", None)],
 }

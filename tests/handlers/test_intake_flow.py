@@ -43,11 +43,13 @@ async def test_full_complaint_with_every_field_and_an_album(tmp_path):
         assert texts_since(h, mark) == []  # the album was acknowledged once, by its first item
         await h.send_document(alice)
         assert "4 dari 5" in h.last_text(alice)
+        await h.send_voice(alice)  # a voice note is evidence too
+        assert "5 dari 5" in h.last_text(alice)
         await tap(h, alice, "Selesai")
         await tap(h, alice, "Anonim")
         summary = h.last_text(alice)
         assert "Jalan &lt;rusak&gt; &amp; berlubang" in summary
-        assert "3 foto" in summary and "1 dokumen" in summary
+        assert "3 foto" in summary and "1 dokumen" in summary and "1 pesan suara" in summary
 
         await tap(h, alice, "Kirim")
         receipt = h.last_text(alice)
@@ -63,7 +65,7 @@ async def test_full_complaint_with_every_field_and_an_album(tmp_path):
         assert report.classification == "complaint" and report.privacy == "anonymous"
         assert report.requested_agency_id == ids["pupr"]
         assert report.incident_date is not None and report.latitude is not None
-        assert [a.kind for a in report.attachments] == ["photo", "photo", "photo", "document"]
+        assert [a.kind for a in report.attachments] == ["photo", "photo", "photo", "document", "voice"]
         assert [e.kind for e in report.events] == ["submitted"]
 
         assert long_date(report.verify_due, "id") in receipt

@@ -58,6 +58,8 @@ EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
     Action.COMMENT: (REPORTER, {S.CLOSED}, False),
     Action.DISPUTE: (REPORTER, {S.ANSWERED}, True),
     Action.CHECKIN: (REPORTER, {S.CLOSED}, False),
+    Action.WITHDRAW: (REPORTER, {S.SUBMITTED, S.POSTPONED, S.RETURNED, S.ASSIGNED, S.IN_PROGRESS,
+                                 S.AWAITING_REPORTER}, False),
 }
 CASELESS = {Action.ADMINISTER, Action.WORK_INBOX, Action.USE_TEMPLATES}
 

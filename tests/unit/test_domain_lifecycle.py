@@ -35,6 +35,9 @@ ALLOWED = {
     (S.AWAITING_REPORTER, S.RETURNED),
     (S.ANSWERED, S.CLOSED), (S.ANSWERED, S.IN_PROGRESS),
     (S.CLOSED, S.IN_PROGRESS),
+    # The reporter withdraws: before the answer only.
+    (S.SUBMITTED, S.WITHDRAWN), (S.POSTPONED, S.WITHDRAWN), (S.RETURNED, S.WITHDRAWN),
+    (S.ASSIGNED, S.WITHDRAWN), (S.IN_PROGRESS, S.WITHDRAWN), (S.AWAITING_REPORTER, S.WITHDRAWN),
 }  # fmt: skip
 
 
@@ -60,12 +63,18 @@ def test_ensure_transition_raises_with_both_states():
 
 
 def test_status_sets():
-    assert TERMINAL == {S.CLOSED, S.REJECTED, S.ARCHIVED}
+    assert TERMINAL == {S.CLOSED, S.REJECTED, S.ARCHIVED, S.WITHDRAWN}
     assert OPEN_STATUSES == set(S) - TERMINAL
     assert VERIFICATION_QUEUE == {S.SUBMITTED, S.POSTPONED, S.RETURNED}
     assert WITH_AGENCY == {S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_REPORTER}
     assert VERIFICATION_QUEUE <= OPEN_STATUSES and WITH_AGENCY <= OPEN_STATUSES
     assert allowed_targets(S.REJECTED) == frozenset()
+
+
+def test_a_report_is_withdrawn_only_while_open_and_not_yet_answered():
+    withdrawable = {s for s in S if can_transition(s, S.WITHDRAWN)}
+    assert withdrawable == OPEN_STATUSES - {S.ANSWERED}
+    assert allowed_targets(S.WITHDRAWN) == frozenset()
 
 
 def test_every_verification_queue_status_can_be_assigned_and_agency_can_return():
@@ -76,7 +85,7 @@ def test_every_verification_queue_status_can_be_assigned_and_agency_can_return()
 def test_enum_values_are_the_stored_strings():
     assert [s.value for s in S] == [
         "submitted", "postponed", "assigned", "in_progress", "awaiting_reporter", "answered",
-        "returned", "closed", "rejected", "archived",
+        "returned", "closed", "rejected", "archived", "withdrawn",
     ]  # fmt: skip
     assert {c.value for c in Classification} == {"complaint", "aspiration", "information"}
     assert {p.value for p in Privacy} == {"public", "anonymous", "confidential"}
@@ -85,6 +94,6 @@ def test_enum_values_are_the_stored_strings():
     assert {e.value for e in EventKind} == {
         "submitted", "assigned", "rerouted", "rejected", "postponed", "archived", "taken",
         "info_requested", "reporter_replied", "answered", "returned", "accepted", "disputed",
-        "auto_closed", "checkin_reopened", "lapor_recorded", "note",
+        "auto_closed", "checkin_reopened", "lapor_recorded", "withdrawn", "note",
     }  # fmt: skip
     assert S("in_progress") is S.IN_PROGRESS and str(S.IN_PROGRESS) == "in_progress"

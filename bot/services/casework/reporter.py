@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import access, deadlines
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
+from bot.domain.lifecycle import WITH_AGENCY
 from bot.domain.text_rules import validate_reason
 from bot.services.casework import core
 from bot.services.casework.core import Casework
 from bot.services.intake import DraftAttachment
-from bot.services.notices import AutoClosed, ReporterSaid
+from bot.services.notices import AutoClosed, ReporterSaid, Withdrawn
 from bot.services.recipients import reporter_of
 from storage.models import Attachment, Report
 from storage.repositories.cases import CaseRepo
@@ -169,6 +170,24 @@ async def dispute_answer(
     agency_id = report.agency_id
     report = await _reopen(session, cw, actor, report, EventKind.DISPUTED, note=reason, now=now)
     await core.tell_reporter(session, cw, report, EventKind.DISPUTED, agency_id=agency_id, now=now)
+    await session.commit()
+    return report
+
+
+async def withdraw(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, reason: str, now: datetime
+) -> Report:
+    """The reporter takes their report back before it is answered. The agency working on it and
+    the coordinating admins are told, with the reason (never who withdrew it)."""
+    reason = validate_reason(reason)
+    report = await core.report_for(session, actor, Action.WITHDRAW, report_id)
+    with_agency = report.agency_id if report.status in WITH_AGENCY else None
+    report = await core.move(session, report, S.WITHDRAWN, EventKind.WITHDRAWN, role=ActorRole.CITIZEN,
+                             actor_id=actor.citizen_id, agency_id=with_agency, note=reason, now=now)
+    notice = Withdrawn(report, reason)
+    if with_agency is not None:
+        await core.tell_officers(session, cw, with_agency, notice, now=now, besides=actor.citizen_id)
+    await core.tell_admins(session, cw, notice, now=now)
     await session.commit()
     return report
 
