@@ -70,12 +70,12 @@ def week_figures(
         if lo <= r.submitted_at < hi:
             f.received += 1
         if r.first_response_at and lo <= r.first_response_at < hi:
-            f.response_days.append(
+            f.add_response(
                 calendar.working_days_between(submitted, calendar.local_date(r.first_response_at))
             )
         if r.status == ReportStatus.CLOSED and r.closed_at and lo <= r.closed_at < hi:
             f.completed += 1
-            f.completion_days.append(
+            f.add_completion(
                 calendar.working_days_between(submitted, calendar.local_date(r.closed_at))
             )
         due = (

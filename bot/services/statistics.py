@@ -1,7 +1,9 @@
 """Statistics for the coordinator (/statistik): what the annual evaluation asks for.
 
-Pure computations over ``ReportFact`` rows; ``year_statistics`` only fetches and calls
-``compute``. Definitions (one place, so the text, the chart and the tests agree):
+``year_statistics`` aggregates in the database (``StatsRepo.cohort``/``backlog``/``by_month``,
+working days in SQL by ``storage.localdays``); tests/stats_oracle.py computes the same figures
+row by row in Python from these definitions, and tests/storage/test_stats_equivalence.py holds
+the two equal on random data. Definitions (one place, so the text, the chart and the tests agree):
 
 - the cohort of a year is the reports *received* in it (local date of submission);
 - received = verified? + waiting + in progress + answered + completed + rejected + archived
@@ -18,20 +20,21 @@ Pure computations over ``ReportFact`` rows; ``year_statistics`` only fetches and
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
-from statistics import fmean
 
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.deadlines import is_overdue
 from bot.domain.enums import EventKind, ReportStatus
 from bot.domain.lifecycle import TERMINAL, VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
+from storage.localdays import LocalDays
 from storage.repositories.stats import ReportFact, StatsRepo
 
 ENDED_KINDS = (EventKind.REJECTED.value, EventKind.ARCHIVED.value)
+# Answered and then in one of these: the reporter's turn, never late (see ``step_due``).
+REPORTER_TURN = frozenset({ReportStatus.ANSWERED}) | TERMINAL
 
 
 @dataclass
@@ -52,9 +55,30 @@ class Figures:
     backlog_carried: int = 0
     overdue: int = 0
     overdue_carried: int = 0
-    response_days: list[int] = field(default_factory=list)
-    completion_days: list[int] = field(default_factory=list)
-    ratings: list[int] = field(default_factory=list)
+    # Sums and counts, not lists: a year may hold hundreds of thousands of reports.
+    response_days_sum: int = 0
+    responded: int = 0
+    completion_days_sum: int = 0
+    completion_timed: int = 0
+    rating_sum: int = 0
+    rated: int = 0
+
+    def add_response(self, days: int) -> None:
+        self.response_days_sum += days
+        self.responded += 1
+
+    def add_completion(self, days: int) -> None:
+        self.completion_days_sum += days
+        self.completion_timed += 1
+
+    def add_rating(self, rating: int) -> None:
+        self.rating_sum += rating
+        self.rated += 1
+
+    def __iadd__(self, other: Figures) -> Figures:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        return self
 
     @property
     def completion_rate(self) -> float | None:
@@ -62,15 +86,15 @@ class Figures:
 
     @property
     def avg_response_days(self) -> float | None:
-        return fmean(self.response_days) if self.response_days else None
+        return self.response_days_sum / self.responded if self.responded else None
 
     @property
     def avg_completion_days(self) -> float | None:
-        return fmean(self.completion_days) if self.completion_days else None
+        return self.completion_days_sum / self.completion_timed if self.completion_timed else None
 
     @property
     def avg_rating(self) -> float | None:
-        return fmean(self.ratings) if self.ratings else None
+        return self.rating_sum / self.rated if self.rated else None
 
 
 @dataclass
@@ -124,93 +148,12 @@ def ended_at(fact: ReportFact) -> datetime | None:
 def step_due(fact: ReportFact, on: date, cal: WorkCalendar) -> date | None:
     """The deadline a report open on ``on`` was held to, None when it was the reporter's turn."""
     if fact.answered_at is not None and cal.local_date(fact.answered_at) <= on and (
-        fact.status == ReportStatus.ANSWERED or fact.status in TERMINAL
+        fact.status in REPORTER_TURN
     ):
         return None
     if fact.assigned_at is not None and cal.local_date(fact.assigned_at) <= on:
         return fact.followup_due
     return fact.verify_due
-
-
-def compute(
-    facts: list[ReportFact],
-    year: int,
-    cal: WorkCalendar,
-    today: date,
-    agency_names: dict[int, str] | None = None,
-    category_names: dict[int, str] | None = None,
-) -> YearStats:
-    as_of = reference_date(year, today)
-    total = Figures()
-    by_agency: dict[int | None, Figures] = defaultdict(Figures)
-    by_category: dict[int | None, Figures] = defaultdict(Figures)
-    received_by_month = [0] * 12
-    completed_by_month = [0] * 12
-
-    for fact in facts:
-        submitted = cal.local_date(fact.submitted_at)
-        if submitted > as_of:
-            continue
-        groups = (total, by_agency[fact.agency_id], by_category[fact.category_id])
-        if submitted.year == year:
-            status = ReportStatus(fact.status)
-            month = submitted.month - 1
-            received_by_month[month] += 1
-            if status == ReportStatus.CLOSED:
-                completed_by_month[month] += 1
-            for g in groups:
-                _count_cohort(g, fact, status, submitted, cal)
-        end = ended_at(fact)
-        if end is None or cal.local_date(end) > as_of:
-            due = step_due(fact, as_of, cal)
-            late = due is not None and is_overdue(due, as_of)
-            carried = submitted.year < year
-            for g in groups:
-                g.backlog += 1
-                g.backlog_carried += carried
-                g.overdue += late
-                g.overdue_carried += late and carried
-
-    return YearStats(
-        year=year,
-        as_of=as_of,
-        total=total,
-        by_agency=dict(by_agency),
-        agency_names=dict(agency_names or {}),
-        received_by_month=received_by_month,
-        completed_by_month=completed_by_month,
-        by_category=dict(by_category),
-        category_names=dict(category_names or {}),
-    )
-
-
-def _count_cohort(g: Figures, fact: ReportFact, status: ReportStatus, submitted: date,
-                  cal: WorkCalendar) -> None:
-    g.received += 1
-    g.verified += fact.assigned_at is not None
-    g.answered += fact.answered_at is not None
-    g.reopened += fact.reopened_count > 0
-    g.forwarded += fact.lapor_id is not None
-    if status in VERIFICATION_QUEUE:
-        g.waiting += 1
-    elif status in WITH_AGENCY:
-        g.in_progress += 1
-    elif status == ReportStatus.ANSWERED:
-        pass  # waiting for the reporter: counted in ``answered`` already
-    elif status == ReportStatus.CLOSED:
-        g.completed += 1
-        if fact.closed_at is not None:
-            g.completion_days.append(cal.working_days_between(submitted, cal.local_date(fact.closed_at)))
-    elif status == ReportStatus.REJECTED:
-        g.rejected += 1
-    elif status == ReportStatus.ARCHIVED:
-        g.archived += 1
-    if fact.first_response_at is not None:
-        g.response_days.append(
-            cal.working_days_between(submitted, cal.local_date(fact.first_response_at))
-        )
-    if fact.rating is not None:
-        g.ratings.append(fact.rating)
 
 
 def local_bounds(year: int, cal: WorkCalendar) -> tuple[datetime, datetime]:
@@ -220,15 +163,85 @@ def local_bounds(year: int, cal: WorkCalendar) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _holiday_range(year: int, as_of: date) -> tuple[date, date]:
+    """The days working days are counted over: from the cohort's first day to well past the
+    last answer or completion that can exist (timestamps are never in the future)."""
+    return date(year, 1, 1), date(max(year, as_of.year) + 2, 12, 31)
+
+
+def local_days(session: AsyncSession, cal: WorkCalendar, lo: date, hi: date) -> LocalDays:
+    holidays = [d for d in _days(lo, hi) if d.weekday() < 5 and cal.is_holiday(d)]
+    return LocalDays(session.get_bind().dialect.name, cal.tz.key, holidays, lo, hi)
+
+
+def _days(lo: date, hi: date):
+    d = lo
+    while d <= hi:
+        yield d
+        d += timedelta(days=1)
+
+
 async def year_statistics(
     session: AsyncSession, year: int, cal: WorkCalendar, today: date | None = None
 ) -> YearStats:
+    """Aggregated in the database (GROUP BY over the indexed submission time), so the cost
+    grows with the number of agencies and categories, not of reports."""
     today = today or cal.today()
     as_of = reference_date(year, today)
+    start, _end = local_bounds(year, cal)
     before = datetime.combine(as_of + timedelta(days=1), time(), cal.tz)
     repo = StatsRepo(session)
-    facts = await repo.facts(submitted_before=before, ended_kinds=ENDED_KINDS)
-    return compute(facts, year, cal, today, await repo.agency_names(), await repo.category_names())
+    days = local_days(session, cal, *_holiday_range(year, as_of))
+    months = [datetime.combine(date(year, m, 1), time(), cal.tz) for m in range(2, 13)]
+    total = Figures()
+    by_agency: dict[int | None, Figures] = defaultdict(Figures)
+    by_category: dict[int | None, Figures] = defaultdict(Figures)
+
+    for row in await repo.cohort(start, before, days):
+        g = Figures(received=row.n, verified=row.verified, answered=row.answered,
+                    reopened=row.reopened, forwarded=row.forwarded,
+                    response_days_sum=row.response_days, responded=row.responded,
+                    completion_days_sum=row.completion_days if row.status == ReportStatus.CLOSED else 0,
+                    completion_timed=row.completion_timed if row.status == ReportStatus.CLOSED else 0,
+                    rating_sum=row.rating_sum, rated=row.rated)
+        status = ReportStatus(row.status)
+        if status in VERIFICATION_QUEUE:
+            g.waiting = row.n
+        elif status in WITH_AGENCY:
+            g.in_progress = row.n
+        elif status == ReportStatus.CLOSED:
+            g.completed = row.n
+        elif status == ReportStatus.REJECTED:
+            g.rejected = row.n
+        elif status == ReportStatus.ARCHIVED:
+            g.archived = row.n
+        _add(g, total, by_agency[row.agency_id], by_category[row.category_id])
+
+    for row in await repo.backlog(
+        before=before, year_start=start, as_of=as_of, ended_kinds=ENDED_KINDS,
+        terminal=[s.value for s in TERMINAL], reporter_turn=[s.value for s in REPORTER_TURN],
+    ):
+        g = Figures(backlog=row.n, backlog_carried=row.carried, overdue=row.late,
+                    overdue_carried=row.late_carried)
+        _add(g, total, by_agency[row.agency_id], by_category[row.category_id])
+
+    received_by_month = [0] * 12
+    completed_by_month = [0] * 12
+    for month, n, done in await repo.by_month(start, before, months, ReportStatus.CLOSED.value):
+        received_by_month[month] += n
+        completed_by_month[month] += done
+
+    return YearStats(
+        year=year, as_of=as_of, total=total, by_agency=dict(by_agency),
+        agency_names=await repo.agency_names(), received_by_month=received_by_month,
+        completed_by_month=completed_by_month, by_category=dict(by_category),
+        category_names=await repo.category_names(),
+    )
+
+
+def _add(g: Figures, *into: Figures) -> None:
+    for target in into:
+        target += g
 
 
 async def agency_load(

@@ -388,11 +388,7 @@ def _weekly_summary(notice: WeeklySummary, ctx: Context) -> Rendered:
     figures, names = notice.figures, notice.agency_names
     total = Figures()
     for f in figures.values():
-        total.received += f.received
-        total.completed += f.completed
-        total.overdue += f.overdue
-        total.response_days += f.response_days
-        total.completion_days += f.completion_days
+        total += f
     parts = [
         _("<b>Weekly summary</b> {start} – {end}").format(
             start=short_date(notice.start, ctx.locale),

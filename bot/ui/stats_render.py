@@ -16,9 +16,9 @@ n = number
 
 
 def _rating(f: Figures) -> str:
-    if not f.ratings:
+    if not f.rated:
         return _("Rating: none yet")
-    return _("Average rating: {r} of 5 ({n} rated)").format(r=decimal(f.avg_rating), n=n(len(f.ratings)))
+    return _("Average rating: {r} of 5 ({n} rated)").format(r=decimal(f.avg_rating), n=n(f.rated))
 
 
 def summary(stats: YearStats) -> str:

@@ -17,7 +17,16 @@ class Report(TimestampMixin, Base):
     """
 
     __tablename__ = "report"
-    __table_args__ = (Index("ix_report_status_agency", "status", "agency_id"),)
+    __table_args__ = (
+        Index("ix_report_status_agency", "status", "agency_id"),
+        # Statistics and exports select a period of submissions (issue 15: 1M reports).
+        Index("ix_report_submitted_at", "submitted_at"),
+        # The daily scans: each asks for one set of statuses past one deadline.
+        Index("ix_report_status_followup_due", "status", "followup_due"),
+        Index("ix_report_status_verify_due", "status", "verify_due"),
+        Index("ix_report_status_reply_due", "status", "reply_due"),
+        Index("ix_report_status_closed_at", "status", "closed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_id: Mapped[str] = mapped_column(String(16), unique=True)
@@ -92,6 +101,8 @@ class ReportEvent(Base):
     """Append-only timeline of a report: nothing here is ever updated or deleted."""
 
     __tablename__ = "report_event"
+    # When a report was rejected or archived (statistics' backlog): kind first, index-only.
+    __table_args__ = (Index("ix_report_event_kind_report_id", "kind", "report_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), index=True)

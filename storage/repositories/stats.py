@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.localdays import LocalDays
 from storage.models import Agency, Category, Citizen, Report, ReportEvent
 
 
@@ -53,6 +54,46 @@ _FACT_COLUMNS = (
 # After the ended-event time, in ReportFact's order.
 _FACT_TAIL = (Report.rating, Report.reopened_count, Report.category_id, Report.lapor_id)
 _FACT_WIDTH = len(_FACT_COLUMNS) + 1 + len(_FACT_TAIL)
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRow:
+    """Reports received in a period with one (agency, category, status), summed."""
+
+    agency_id: int | None
+    category_id: int | None
+    status: str
+    n: int
+    verified: int
+    answered: int
+    reopened: int
+    forwarded: int
+    response_days: int  # working days from receipt to the first response, summed
+    responded: int
+    completion_days: int  # working days from receipt to closing, summed
+    completion_timed: int
+    rating_sum: int
+    rated: int
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogRow:
+    """Reports open on a day with one (agency, category), summed."""
+
+    agency_id: int | None
+    category_id: int | None
+    n: int
+    carried: int  # received before the period's start
+    late: int
+    late_carried: int
+
+
+def _flag(condition) -> object:
+    return case((condition, 1), else_=0)
+
+
+def _total(expr) -> object:
+    return func.coalesce(func.sum(expr), 0)
 
 
 class StatsRepo:
@@ -105,6 +146,91 @@ class StatsRepo:
             (ReportFact(*row[:_FACT_WIDTH]), Reporter(*row[_FACT_WIDTH:]))
             for row in (await self.session.execute(query)).all()
         ]
+
+    async def cohort(self, start: datetime, before: datetime, days: LocalDays) -> list[CohortRow]:
+        """Reports submitted in ``[start, before)`` grouped by agency, category and status."""
+        inner = (
+            select(
+                Report.agency_id, Report.category_id, Report.status, Report.assigned_at,
+                Report.answered_at, Report.reopened_count, Report.lapor_id, Report.rating,
+                days.day(Report.submitted_at).label("sub_day"),
+                days.day(Report.first_response_at).label("resp_day"),
+                days.day(Report.closed_at).label("close_day"),
+            )
+            .where(Report.submitted_at >= start, Report.submitted_at < before)
+            .subquery()
+        )
+        c = inner.c
+        query = select(
+            c.agency_id, c.category_id, c.status, func.count(),
+            _total(_flag(c.assigned_at.is_not(None))),
+            _total(_flag(c.answered_at.is_not(None))),
+            _total(_flag(c.reopened_count > 0)),
+            _total(_flag(c.lapor_id.is_not(None))),
+            _total(case((c.resp_day.is_not(None), days.between(c.sub_day, c.resp_day)))),
+            func.count(c.resp_day),
+            _total(case((c.close_day.is_not(None), days.between(c.sub_day, c.close_day)))),
+            func.count(c.close_day),
+            _total(c.rating), func.count(c.rating),
+        ).group_by(c.agency_id, c.category_id, c.status)
+        rows = (await self.session.execute(query)).all()
+        return [CohortRow(r[0], r[1], r[2], *(int(v) for v in r[3:])) for r in rows]
+
+    async def backlog(
+        self, *, before: datetime, year_start: datetime, as_of: date, ended_kinds: Iterable[str],
+        terminal: Iterable[str], reporter_turn: Iterable[str], closed: str = "closed",
+    ) -> list[BacklogRow]:
+        """Reports submitted before ``before`` and still open then (not ended before it),
+        grouped by agency and category. Late: past the deadline of the step they were in on
+        ``as_of`` (verification, or the agency's follow-up once assigned; never while answered
+        and the reporter's turn). Carried: submitted before ``year_start``."""
+        terminal, ended_kinds = list(terminal), list(ended_kinds)
+        ended = self._ended(ended_kinds)
+        still_open = or_(
+            Report.status.not_in(terminal),
+            and_(Report.status == closed,
+                 func.coalesce(Report.closed_at, Report.updated_at) >= before),
+            and_(Report.status.in_([t for t in terminal if t != closed]),
+                 func.coalesce(ended.c.at, Report.updated_at) >= before),
+        )
+        late = case(
+            (and_(Report.answered_at.is_not(None), Report.answered_at < before,
+                  Report.status.in_(list(reporter_turn))), 0),
+            (and_(Report.assigned_at.is_not(None), Report.assigned_at < before),
+             _flag(Report.followup_due < as_of)),
+            else_=_flag(Report.verify_due < as_of),
+        )
+        carried = _flag(Report.submitted_at < year_start)
+        inner = (
+            select(Report.agency_id, Report.category_id, late.label("late"),
+                   carried.label("carried"))
+            .outerjoin(ended, ended.c.report_id == Report.id)
+            .where(Report.submitted_at < before, still_open)
+            .subquery()
+        )
+        c = inner.c
+        query = select(
+            c.agency_id, c.category_id, func.count(), _total(c.carried), _total(c.late),
+            _total(c.late * c.carried),
+        ).group_by(c.agency_id, c.category_id)
+        rows = (await self.session.execute(query)).all()
+        return [BacklogRow(r[0], r[1], *(int(v) for v in r[2:])) for r in rows]
+
+    async def by_month(self, start: datetime, before: datetime, month_starts: list[datetime],
+                       closed: str = "closed") -> list[tuple[int, int, int]]:
+        """``(month index, received, of them closed now)`` of the reports submitted in
+        ``[start, before)``; ``month_starts`` are the instants months 2..12 begin."""
+        month = case(
+            *((Report.submitted_at < at, literal(i)) for i, at in enumerate(month_starts)),
+            else_=literal(len(month_starts)),
+        )
+        inner = (
+            select(month.label("month"), _flag(Report.status == closed).label("done"))
+            .where(Report.submitted_at >= start, Report.submitted_at < before)
+            .subquery()
+        )
+        query = select(inner.c.month, func.count(), _total(inner.c.done)).group_by(inner.c.month)
+        return [(int(m), int(n), int(d)) for m, n, d in (await self.session.execute(query)).all()]
 
     async def category_names(self) -> dict[int, str]:
         rows = await self.session.execute(select(Category.id, Category.name))

@@ -10,16 +10,18 @@ from datetime import date
 import pytest
 
 from bot.i18n import build_i18n
-from bot.services.statistics import Figures, compute
+from bot.services.statistics import Figures
 from bot.ui.charts import statistics_chart
 from bot.ui.render import CAPTION_LIMIT, utf16_len
 from bot.ui.stats_render import agency_parts, summary
+from tests.stats_oracle import compute
 from tests.unit.test_statistics import CAL, seed_facts
 
 BIG = Figures(received=1_234_567, verified=1_200_000, waiting=12_345, in_progress=234_567, answered=987_654,
               completed=876_543, rejected=34_567, archived=1_234, reopened=4_321, backlog=345_678,
               backlog_carried=123_456, overdue=234_567, overdue_carried=99_999,
-              response_days=[3, 4], completion_days=[10, 11], ratings=[4, 5])
+              response_days_sum=7, responded=2, completion_days_sum=21,
+              completion_timed=2, rating_sum=9, rated=2)
 
 
 @pytest.mark.parametrize("locale", ["id", "en"])

@@ -27,7 +27,7 @@ MONDAY, NEXT_MONDAY = date(2026, 11, 30), date(2026, 12, 7)
 )
 def test_the_summary_explains_its_numbers(locale, received, overdue, why, last_day, average):
     figures = {
-        1: Figures(received=2, completed=4, overdue=9, response_days=[2, 3]),
+        1: Figures(received=2, completed=4, overdue=9, response_days_sum=5, responded=2),
         None: Figures(received=1, overdue=1),
     }
     notice = WeeklySummary(figures, {1: "Dinas PUPR"}, MONDAY, NEXT_MONDAY)

@@ -301,6 +301,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_report_citizen_id'), ['citizen_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_status'), ['status'], unique=False)
         batch_op.create_index('ix_report_status_agency', ['status', 'agency_id'], unique=False)
+        batch_op.create_index('ix_report_status_closed_at', ['status', 'closed_at'], unique=False)
+        batch_op.create_index('ix_report_status_followup_due', ['status', 'followup_due'], unique=False)
+        batch_op.create_index('ix_report_status_reply_due', ['status', 'reply_due'], unique=False)
+        batch_op.create_index('ix_report_status_verify_due', ['status', 'verify_due'], unique=False)
+        batch_op.create_index('ix_report_submitted_at', ['submitted_at'], unique=False)
 
     op.create_table('api_submission',
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -350,6 +355,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_event'))
     )
     with op.batch_alter_table('report_event', schema=None) as batch_op:
+        batch_op.create_index('ix_report_event_kind_report_id', ['kind', 'report_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_event_report_id'), ['report_id'], unique=False)
 
     op.create_table('webhook_delivery',
@@ -411,6 +417,7 @@ def downgrade() -> None:
     op.drop_table('webhook_delivery')
     with op.batch_alter_table('report_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_event_report_id'))
+        batch_op.drop_index('ix_report_event_kind_report_id')
 
     op.drop_table('report_event')
     with op.batch_alter_table('digest_item', schema=None) as batch_op:
@@ -422,6 +429,11 @@ def downgrade() -> None:
 
     op.drop_table('api_submission')
     with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_submitted_at')
+        batch_op.drop_index('ix_report_status_verify_due')
+        batch_op.drop_index('ix_report_status_reply_due')
+        batch_op.drop_index('ix_report_status_followup_due')
+        batch_op.drop_index('ix_report_status_closed_at')
         batch_op.drop_index('ix_report_status_agency')
         batch_op.drop_index(batch_op.f('ix_report_status'))
         batch_op.drop_index(batch_op.f('ix_report_citizen_id'))

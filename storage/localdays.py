@@ -1,0 +1,128 @@
+"""Local calendar days and working days as SQL expressions, the same on SQLite and PostgreSQL.
+
+Statistics over a million reports cannot count working days in Python row by row (issue 15:
+that was 65% of /statistik). Here the count is closed-form SQL:
+
+- a timestamp's *local day number* (days since 1970-01-01 in the configured time zone):
+  PostgreSQL converts with its own time zone database; SQLite, which has none, adds the UTC
+  offset, piecewise where the zone changes offset (none of Indonesia's zones do);
+- ``ordinal(n)`` = weekdays up to day n (closed form: five per full week) minus the weekday
+  holidays up to day n (a balanced CASE tree over the sorted holidays, log2(k) comparisons);
+- working days after a up to and including b = ``ordinal(b) - ordinal(a)`` when b > a, else 0,
+  which is exactly ``WorkCalendar.working_days_between`` as long as both days lie in
+  ``[lo, hi]``, the range the holidays were given for.
+
+Storage does not import the domain: the caller passes the zone's name and the holidays (from
+``WorkCalendar``), and compares with it in tests/storage/test_stats_equivalence.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Integer, String, case, cast, func, literal_column, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+
+EPOCH = date(1970, 1, 1)
+_JULIAN_EPOCH = "2440587.5"  # julianday('1970-01-01')
+
+
+def day_number(d: date) -> int:
+    return (d - EPOCH).days
+
+
+def _int(n: int) -> ColumnElement[int]:
+    # Inline, not bound: a tree of a few hundred bound parameters would bloat every statement,
+    # and the values are ours (never user input).
+    return literal_column(str(int(n)), Integer)
+
+
+@lru_cache(maxsize=16)
+def offset_changes(tz: str, lo_year: int, hi_year: int) -> tuple[tuple[datetime, int], ...]:
+    """``((since_utc, offset_seconds), ...)`` of ``tz`` from 1 January ``lo_year`` to the end of
+    ``hi_year``, the first entry valid from the start. One entry for a fixed-offset zone."""
+    zone = ZoneInfo(tz)
+
+    def offset(at: datetime) -> int:
+        off = at.astimezone(zone).utcoffset()
+        return int(off.total_seconds()) if off is not None else 0
+
+    start = datetime(lo_year, 1, 1, tzinfo=UTC)
+    changes = [(start, offset(start))]
+    day = start
+    end = datetime(hi_year + 1, 1, 1, tzinfo=UTC)
+    while day < end:
+        nxt = day + timedelta(days=1)
+        if offset(nxt) != changes[-1][1]:
+            lo, hi = day, nxt  # the change lies in (lo, hi]: bisect to the second
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                if offset(mid) == changes[-1][1]:
+                    lo = mid
+                else:
+                    hi = mid
+            changes.append((hi, offset(hi)))
+        day = nxt
+    return tuple(changes)
+
+
+class LocalDays:
+    """SQL for local days in ``tz`` and working days between them, exact for days in
+    ``[lo, hi]`` given ``holidays`` (weekend holidays may be included; they are ignored)."""
+
+    def __init__(self, dialect: str, tz: str, holidays: Iterable[date], lo: date, hi: date) -> None:
+        self.dialect = dialect
+        self.tz = tz
+        self.lo, self.hi = lo, hi
+        self._holidays = sorted(
+            day_number(d) for d in set(holidays) if lo <= d <= hi and d.weekday() < 5
+        )
+
+    def day(self, ts: ColumnElement[datetime]) -> ColumnElement[int]:
+        """The local day number of a UTC timestamp column (NULL stays NULL)."""
+        if self.dialect == "postgresql":
+            local = cast(func.timezone(literal_column(_quote(self.tz), String), ts), Date)
+            return type_coerce(local - literal_column("DATE '1970-01-01'"), Integer)
+        changes = offset_changes(self.tz, self.lo.year - 1, self.hi.year + 1)
+        modifier: ColumnElement[str] = literal_column(_quote(f"{changes[0][1]:+d} seconds"), String)
+        if len(changes) > 1:
+            modifier = case(
+                *((ts < literal_column(_quote(at.strftime("%Y-%m-%d %H:%M:%S")), String),
+                   literal_column(_quote(f"{prev[1]:+d} seconds"), String))
+                  for prev, (at, _off) in zip(changes, changes[1:], strict=False)),
+                else_=literal_column(_quote(f"{changes[-1][1]:+d} seconds"), String),
+            )
+        # Whole seconds only: SQLite rounds fractions to milliseconds, so 23:59:59.9999 would
+        # become the next day.
+        whole = func.substr(ts, 1, 19)
+        return cast(func.julianday(func.date(whole, modifier)) - literal_column(_JULIAN_EPOCH), Integer)
+
+    def ordinal(self, n: ColumnElement[int]) -> ColumnElement[int]:
+        """Working days up to and including day ``n``, from an arbitrary origin. ``n`` should be
+        a plain column (of a subquery): it is repeated in the expression."""
+        m = n + _int(3)  # 1970-01-01 was a Thursday; m % 7 == 0 on Mondays
+        rest = m % _int(7)
+        weekdays = _int(5) * (m // _int(7)) + case((rest >= _int(4), _int(5)), else_=rest + _int(1))
+        return weekdays - _count_le(n, self._holidays, 0)
+
+    def between(self, a: ColumnElement[int], b: ColumnElement[int]) -> ColumnElement[int]:
+        """Working days after day ``a`` up to and including day ``b``; 0 when b <= a."""
+        return case((b > a, self.ordinal(b) - self.ordinal(a)), else_=_int(0))
+
+
+def _count_le(n: ColumnElement[int], sorted_days: Sequence[int], base: int) -> ColumnElement[int]:
+    """How many of ``sorted_days`` are <= n, as a balanced CASE tree (plus ``base``)."""
+    if not sorted_days:
+        return _int(base)
+    mid = len(sorted_days) // 2
+    return case(
+        (n < _int(sorted_days[mid]), _count_le(n, sorted_days[:mid], base)),
+        else_=_count_le(n, sorted_days[mid + 1:], base + mid + 1),
+    )
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,142 @@
+"""The SQL statistics (bot/services/statistics.py, storage/localdays.py) equal the row-by-row
+Python oracle (tests/stats_oracle.py) on random data: every status, reports near local
+midnight and on holidays, cuti bersama from configuration, carried-over backlog, rejections
+dated by their events, in Indonesian time zones and one with daylight saving time."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, fields
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import literal, select, union_all
+
+from bot.domain.enums import ReportStatus
+from bot.domain.workdays import WorkCalendar
+from bot.services.statistics import ENDED_KINDS, Figures, YearStats, year_statistics
+from storage.localdays import LocalDays, day_number
+from storage.models import Agency, Category, Citizen, Report, ReportEvent
+from storage.repositories.stats import StatsRepo
+from tests.stats_oracle import compute
+
+S = ReportStatus
+
+
+def _local(rng: random.Random, cal: WorkCalendar, lo: date, span_days: int) -> datetime:
+    """A moment on a random local day, often right at the edges of that day."""
+    day = lo + timedelta(days=rng.randrange(span_days))
+    at = rng.choice([time(0, 0), time(23, 59, 59, 999999), time(0, 0, 0, 1), time(7, 30),
+                     time(rng.randrange(24), rng.randrange(60), rng.randrange(60))])
+    return datetime.combine(day, at, cal.tz).astimezone(UTC)
+
+
+def _later(rng: random.Random, start: datetime, max_days: int = 40) -> datetime:
+    return start + timedelta(days=rng.randrange(max_days), seconds=rng.randrange(86400))
+
+
+async def seed_random(session, cal: WorkCalendar, rng: random.Random, n: int = 250) -> None:
+    citizen = Citizen(telegram_id=7001)
+    agencies = [Agency(name=f"Dinas {i}", kind="opd") for i in range(3)]
+    categories = [Category(code=f"k{i}", name=f"Kategori {i}") for i in range(2)]
+    session.add_all([citizen, *agencies, *categories])
+    await session.flush()
+    ended_events = []
+    for i in range(n):
+        status = rng.choice(list(S))
+        submitted = _local(rng, cal, date(2023, 11, 1), 500)
+        r = Report(
+            tracking_id=f"LPR-E{i:05d}", citizen_id=citizen.id, classification="complaint",
+            title="t", body="b", privacy="public", status=status.value,
+            agency_id=rng.choice([None, *(a.id for a in agencies)]),
+            category_id=rng.choice([None, *(c.id for c in categories)]),
+            submitted_at=submitted, updated_at=_later(rng, submitted, 80),
+            verify_due=rng.choice([None, cal.add_working_days(cal.local_date(submitted), 3)]),
+            reopened_count=rng.choice([0, 0, 1]),
+            lapor_id=f"L{i}" if rng.random() < 0.2 else None,
+        )
+        if status not in (S.SUBMITTED,) and rng.random() < 0.8:
+            r.assigned_at = _later(rng, submitted, 10)
+            r.followup_due = cal.add_working_days(cal.local_date(r.assigned_at), 5)
+        if rng.random() < 0.6:
+            r.first_response_at = _later(rng, submitted)
+        if status in (S.ANSWERED, S.CLOSED, S.IN_PROGRESS) or rng.random() < 0.2:
+            r.answered_at = _later(rng, submitted)
+        if status == S.CLOSED and rng.random() < 0.9:
+            r.closed_at = _later(rng, submitted, 60)
+        if status == S.CLOSED and rng.random() < 0.7:
+            r.rating = rng.randint(1, 5)
+        session.add(r)
+        if status in (S.REJECTED, S.ARCHIVED) and rng.random() < 0.7:
+            ended_events.append((r, _later(rng, submitted, 60)))
+    await session.flush()
+    for r, at in ended_events:
+        kind = "rejected" if r.status == S.REJECTED else "archived"
+        session.add(ReportEvent(report_id=r.id, actor_role="admin", kind=kind, created_at=at))
+        # An unrelated later event must not move the end.
+        session.add(ReportEvent(report_id=r.id, actor_role="admin", kind="note",
+                                created_at=at + timedelta(days=90)))
+    await session.commit()
+
+
+def _nonzero(groups: dict) -> dict:
+    return {k: asdict(v) for k, v in groups.items() if v != Figures()}
+
+
+def assert_same(sql: YearStats, oracle: YearStats) -> None:
+    assert asdict(sql.total) == asdict(oracle.total)
+    assert _nonzero(sql.by_agency) == _nonzero(oracle.by_agency)
+    assert _nonzero(sql.by_category) == _nonzero(oracle.by_category)
+    assert sql.received_by_month == oracle.received_by_month
+    assert sql.completed_by_month == oracle.completed_by_month
+    assert sql.as_of == oracle.as_of
+
+
+CASES = [
+    # zone, extra holidays (cuti bersama), seed
+    ("Asia/Makassar", [date(2024, 4, 8), date(2024, 4, 9), date(2024, 12, 26)], 1),
+    ("Asia/Jakarta", [date(2024, 2, 9)], 2),
+    ("Asia/Jayapura", [], 3),
+    ("America/New_York", [date(2024, 3, 11)], 4),  # daylight saving: the offset changes
+]
+
+
+@pytest.mark.parametrize(("tz", "extra", "seed"), CASES)
+async def test_sql_statistics_equal_the_oracle(session, tz, extra, seed):
+    cal = WorkCalendar(tz, extra)
+    await seed_random(session, cal, random.Random(seed))
+    repo = StatsRepo(session)
+    facts = await repo.facts(submitted_before=datetime(2100, 1, 1, tzinfo=UTC), ended_kinds=ENDED_KINDS)
+    names, cats = await repo.agency_names(), await repo.category_names()
+    for year, today in [(2024, date(2024, 6, 14)), (2024, date(2025, 2, 3)), (2023, date(2025, 2, 3)),
+                        (2025, date(2025, 3, 31)), (2024, date(2024, 12, 31))]:
+        sql = await year_statistics(session, year, cal, today)
+        assert sql.total.received > 0 or year == 2023
+        assert_same(sql, compute(facts, year, cal, today, names, cats))
+
+
+def test_the_figures_sum_every_field():
+    a = Figures(received=1, rating_sum=4, rated=1)
+    a += Figures(received=2, rating_sum=5, rated=1, backlog=3)
+    assert (a.received, a.avg_rating, a.backlog) == (3, 4.5, 3)
+    assert {f.name for f in fields(Figures)} >= {"response_days_sum", "responded"}
+
+
+@pytest.mark.parametrize("tz", ["Asia/Makassar", "America/New_York"])
+async def test_working_days_in_sql_equal_the_calendar(session, tz):
+    """Every pair of local days over two years, against ``WorkCalendar.working_days_between``."""
+    cal = WorkCalendar(tz, [date(2024, 4, 8), date(2024, 4, 9)])
+    lo, hi = date(2024, 1, 1), date(2025, 12, 31)
+    holidays = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
+    days = LocalDays(session.get_bind().dialect.name, tz,
+                     [d for d in holidays if cal.is_holiday(d)], lo, hi)
+    rng = random.Random(7)
+    pairs = [(lo + timedelta(days=rng.randrange(700)), lo + timedelta(days=rng.randrange(700)))
+             for _ in range(300)]
+    pairs += [(date(2024, 4, 5), date(2024, 4, 10)), (date(2024, 12, 31), date(2025, 1, 2))]
+    rows = union_all(*(select(literal(day_number(a)).label("a"), literal(day_number(b)).label("b"))
+                       for a, b in pairs)).subquery()
+    got = (await session.execute(select(days.between(rows.c.a, rows.c.b)))).scalars().all()
+    # union_all keeps the order of its parts on both databases for a plain scan.
+    assert sorted(got) == sorted(cal.working_days_between(a, b) for a, b in pairs)
+    assert got == [cal.working_days_between(a, b) for a, b in pairs]
