@@ -29,6 +29,7 @@ from bot.domain.workdays import WorkCalendar
 from bot.fsm import build_fsm
 from bot.i18n import build_i18n
 from bot.jobs.base import JobContext
+from bot.metrics import Metrics, TelegramMetricsMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware, DbSessionMiddleware
 from bot.retry import RetryAfterMiddleware
 from bot.scheduler import build_scheduler
@@ -43,6 +44,8 @@ from bot.ui.notifier import OutboxNotifier
 from bot.unchanged_edits import UnchangedEditMiddleware
 from bot.web import WebContext, build_web_app
 from bot.web import install as install_web
+from bot.web.ops import OpsContext, build_ops_app
+from bot.web.ops import install as install_ops
 from handlers import get_routers
 from storage.base import utcnow
 from storage.db import create_engine, create_session_factory
@@ -64,6 +67,7 @@ class App:
     fsm_storage: BaseStorage
     events_isolation: BaseEventIsolation
     delivery: DeliveryWorker
+    metrics: Metrics = field(default_factory=Metrics)
     # Built in start_background: AsyncIOScheduler binds to the running event loop.
     scheduler: AsyncIOScheduler | None = None
     # Progress messages of running announcements; resumed on start (bot/services/broadcasts.py).
@@ -89,7 +93,8 @@ class App:
             await self.broadcasts.resume()
 
     def job_context(self) -> JobContext:
-        return JobContext(self.session_factory, self.settings, self.calendar, self.notifier, utcnow())
+        return JobContext(self.session_factory, self.settings, self.calendar, self.notifier, utcnow(),
+                          on_job=self.metrics.job_finished)
 
     async def stop_background(self) -> None:
         if self.scheduler is not None:
@@ -141,11 +146,15 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     engine = create_engine(settings.database.url)
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
+    metrics = Metrics()
     bot.session.middleware(RetryAfterMiddleware())
     bot.session.middleware(UnchangedEditMiddleware())
+    # Last, so it counts every attempt the ones above make.
+    bot.session.middleware(TelegramMetricsMiddleware(metrics, "replies"))
     # The delivery loop has a session of its own, without that retry: it must see a 429 to
     # pause every send, and its slow sends never hold up a handler's reply.
     delivery_bot = build_bot(settings)
+    delivery_bot.session.middleware(TelegramMetricsMiddleware(metrics, "delivery"))
     i18n = build_i18n(settings.app.default_language)
     calendar = WorkCalendar(settings.app.timezone, settings.app.extra_holidays)
     fsm_storage, isolation = build_fsm(settings.redis.url, session_factory)
@@ -176,6 +185,8 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         broadcasts=broadcasts,
         lapor_connector=lapor_connector or ManualConnector(),
     )
+    # First of ours: it times the whole update and sets the log context for everything after.
+    dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(CitizenMiddleware(settings.roles.admin_ids))
     CitizenI18nMiddleware(i18n, settings.app.default_language).setup(dp)
@@ -193,6 +204,7 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         fsm_storage=fsm_storage,
         events_isolation=isolation,
         delivery=delivery,
+        metrics=metrics,
         broadcasts=broadcasts,
         lapor_connector=dp["lapor_connector"],
     )
@@ -217,6 +229,16 @@ def web_context(app: App) -> WebContext:
                       i18n=app.i18n, casework=app.dp["casework"])
 
 
+def ops_context(app: App) -> OpsContext:
+    return OpsContext(
+        session_factory=app.session_factory,
+        calendar=app.calendar,
+        metrics=app.metrics,
+        ping_telegram=lambda: app.bot.get_me(request_timeout=5),
+        scheduler_running=lambda: app.scheduler is not None and app.scheduler.running,
+    )
+
+
 def build_web_context(settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> WebContext:
     """For ``lapor-bot web``: the public pages and the Open311 API without the bot (the bot
     process sends what a report filed here queues)."""
@@ -230,20 +252,28 @@ def build_web_context(settings: Settings, session_factory: async_sessionmaker[As
 async def run_polling(app: App) -> None:
     from aiohttp import web
 
-    runner = None
+    runners: list[web.AppRunner] = []
+
+    async def serve(web_app: web.Application, host: str, port: int, what: str) -> None:
+        runner = web.AppRunner(web_app, handle_signals=False)
+        await runner.setup()
+        runners.append(runner)
+        await web.TCPSite(runner, host, port).start()
+        log.info("%s on %s:%s", what, host, port)
+
     if app.settings.web.enabled:
         # The public pages and the API on a port of their own (no webhook server to share).
-        runner = web.AppRunner(build_web_app(web_context(app)), handle_signals=False)
-        await runner.setup()
-        await web.TCPSite(runner, app.settings.web.host, app.settings.web.port).start()
-        log.info("public pages on %s:%s", app.settings.web.host, app.settings.web.port)
+        await serve(build_web_app(web_context(app)), app.settings.web.host, app.settings.web.port, "public pages")
+    if app.settings.ops.port:
+        await serve(build_ops_app(ops_context(app)), app.settings.ops.host, app.settings.ops.port,
+                    "health checks and metrics")
     try:
         # aiogram installs the SIGINT/SIGTERM handlers and stops polling gracefully.
         await app.dp.start_polling(
             app.bot, allowed_updates=app.dp.resolve_used_update_types(), close_bot_session=False
         )
     finally:
-        if runner is not None:
+        for runner in runners:
             await runner.cleanup()
         await app.close()
 
@@ -268,6 +298,7 @@ async def run_webhook(app: App) -> None:
     setup_application(web_app, app.dp, bot=app.bot)
     if app.settings.web.enabled:
         install_web(web_app, web_context(app))
+    install_ops(web_app, ops_context(app))
 
     runner = web.AppRunner(web_app, handle_signals=False)
     await runner.setup()

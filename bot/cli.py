@@ -37,11 +37,10 @@ def _settings(args: argparse.Namespace, *, need_token: bool = True) -> Settings:
         raise CliError(f"configuration error: {exc}", EXIT_CONFIG) from None
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _setup_logging(verbose: bool, log_format: str = "text") -> None:
+    from bot.logs import configure
+
+    configure(logging.DEBUG if verbose else logging.INFO, log_format)
     if not verbose:
         # aiogram logs every handled update at INFO; that is noise in production. Alembic
         # announces its context and every step; the commands say in one line what they did.
@@ -88,6 +87,12 @@ async def _run(settings: Settings) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    # Now that the settings are known: the configured log format, chat hashes keyed per bot.
+    from bot.logs import set_hash_key
+
+    _setup_logging(args.verbose, settings.ops.log_format)
+    assert settings.telegram.token is not None  # need_token
+    set_hash_key(settings.telegram.token.get_secret_value())
     asyncio.run(_run(settings))
     return 0
 

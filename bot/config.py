@@ -281,6 +281,18 @@ class WebSettings(Section):
         return _http_url(v, "https://lapor.example.go.id") if v else None
 
 
+class OpsSettings(Section):
+    """Running it as a service: health checks, metrics and the log format."""
+
+    # /healthz, /readyz and /metrics. In webhook mode they are served beside the webhook (its
+    # host and port); in polling mode on this port, if set (0: not served).
+    port: int = Field(default=0, ge=0, le=65535)
+    host: str = "127.0.0.1"
+    # "json": one JSON object per line (update id, hashed chat id, tracking id), for a log
+    # collector; "text": lines for a person reading the journal.
+    log_format: Literal["text", "json"] = "text"
+
+
 class LaporSettings(Section):
     """SP4N-LAPOR! itself: where a report's page is, by its LAPOR! tracking number."""
 
@@ -309,6 +321,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     notifications: NotificationSettings = NotificationSettings()
     web: WebSettings = WebSettings()
+    ops: OpsSettings = OpsSettings()
     lapor: LaporSettings = LaporSettings()
     webhooks: WebhookSettings = WebhookSettings()
 

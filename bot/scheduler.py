@@ -79,6 +79,9 @@ async def run_all_jobs(ctx: JobContext, jobs: Sequence[Job] = ALL_JOBS) -> dict[
         except Exception:
             log.exception("job %s failed", job.__name__)
             results[job.__name__] = None
+            ctx.job_finished(job.__name__, False)
+        else:
+            ctx.job_finished(job.__name__, True)
     return results
 
 
@@ -107,6 +110,10 @@ def build_scheduler(context: JobContext, *, clock: Callable[[], datetime] = utcn
                 log.info("job %s interrupted by shutdown", job.__name__)
             except Exception:
                 log.exception("job %s failed", job.__name__)
+                context.job_finished(job.__name__, False)
+            else:
+                if job is not run_all_jobs:  # the sweep counts each job it ran itself
+                    context.job_finished(job.__name__, True)
 
         return run
 

@@ -43,6 +43,12 @@ class JobContext:
     calendar: WorkCalendar
     notifier: Notifier
     now: datetime
+    # Told of every finished run (job name, succeeded?): the metrics' job counters.
+    on_job: Callable[[str, bool], None] | None = None
+
+    def job_finished(self, name: str, ok: bool) -> None:
+        if self.on_job is not None:
+            self.on_job(name, ok)
 
     def at(self, now: datetime) -> JobContext:
         return replace(self, now=now)

@@ -14,6 +14,7 @@ from bot.domain import access
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.workdays import WorkCalendar
+from bot.logs import bind_report
 from bot.services import recipients, webhooks
 from bot.services.notices import Notice, ReportUpdate
 from bot.services.ports import Notifier
@@ -42,7 +43,10 @@ class Casework:
 
 async def load(session: AsyncSession, report_id: int) -> Report | None:
     """The report with attachments and events, read fresh."""
-    return await CaseRepo(session).get_with_details(report_id)
+    report = await CaseRepo(session).get_with_details(report_id)
+    # Log lines from here on name the report (by tracking id, never by reporter).
+    bind_report(report.tracking_id if report is not None else None)
+    return report
 
 
 async def report_for(
