@@ -90,6 +90,10 @@ class _ControlApi:
                     "last_version": max((m.version for m in msgs), default=0),
                     "last_action": action[0] if action else None,
                     "blocked": chat.id in self.st.blocked,
+                    "is_forum": chat.is_forum,
+                    "bot_status": chat.bot_status if chat.is_group else None,
+                    "members": sorted(chat.members),
+                    "topics": [dataclasses.asdict(t) for t in chat.topics.values()],
                 }
             )
         return web.json_response(
@@ -132,11 +136,17 @@ class _ControlApi:
         target = None if chat_id == user.id else chat_id
         kind = body.get("type", "text")
         s = self.server
+        # In a forum: the topic written in; a reply to a message (in a group, how a bot with
+        # privacy mode on hears a member).
+        thread = int(body["thread_id"]) if body.get("thread_id") is not None else None
+        reply_to = int(body["reply_to"]) if body.get("reply_to") is not None else None
         sent: StoredMessage | list[StoredMessage]
         if kind == "text":
-            sent = await s.user_sends_text(user, str(body["text"]), chat_id=target)
+            sent = await s.user_sends_text(user, str(body["text"]), chat_id=target, thread_id=thread,
+                                           reply_to=reply_to)
         elif kind == "command":
-            sent = await s.user_sends_command(user, str(body["command"]), str(body.get("args", "")), chat_id=target)
+            sent = await s.user_sends_command(user, str(body["command"]), str(body.get("args", "")), chat_id=target,
+                                              thread_id=thread)
         elif kind == "photo":
             sent = await s.user_sends_photo(user, body.get("caption"), chat_id=target)
         elif kind == "document":

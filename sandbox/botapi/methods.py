@@ -14,7 +14,15 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from sandbox.botapi.markup import render_text, utf16_len, validate_reply_markup
-from sandbox.botapi.models import ApiError, StoredFile, StoredMessage, bad_request
+from sandbox.botapi.models import (
+    BOT_IN_GROUP,
+    ApiError,
+    Chat,
+    ForumTopic,
+    StoredFile,
+    StoredMessage,
+    bad_request,
+)
 from sandbox.botapi.params import Params
 from sandbox.botapi.state import file_json
 
@@ -40,6 +48,8 @@ SEND_METHODS = {
     "copymessage",
     "forwardmessage",
 }
+# Telegram's six topic icon colours (https://core.telegram.org/bots/api#createforumtopic).
+TOPIC_COLORS = (0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F)
 
 _CHAT_ACTIONS = {
     "typing",
@@ -214,7 +224,121 @@ async def ack(server: BotApiServer, p: Params) -> Any:
 @method("getChat")
 async def get_chat(server: BotApiServer, p: Params) -> Any:
     chat = server.state.get_chat(p.chat_id())
-    return {**chat.to_api(), "accent_color_id": 0, "max_reaction_count": 11}
+    gifts = dict.fromkeys(
+        ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels"), False
+    )
+    return {**chat.to_api(), "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
+
+
+@method("getChatMember")
+async def get_chat_member(server: BotApiServer, p: Params) -> Any:
+    chat = server.state.get_chat(p.chat_id())
+    user_id = p.int("user_id", required=True)
+    if user_id == server.state.bot_user["id"]:
+        return bot_member(server.state.bot_user, chat.bot_status)
+    user = server.state.users.get(user_id or 0)
+    if user is None:
+        raise bad_request("PARTICIPANT_ID_INVALID")
+    if chat.type == "private":
+        return {"user": user.to_api(), "status": "member"}
+    status = "member" if user.id in chat.members else "left"
+    return {"user": user.to_api(), "status": status}
+
+
+def bot_member(bot_user: dict[str, Any], status: str) -> dict[str, Any]:
+    """The bot as a ChatMember of a group, in ``status``; an admin with every right."""
+    bot = dict(bot_user)
+    if status == "administrator":
+        rights = {key: True for key in (
+            "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+            "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+            "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics")}
+        return {"user": bot, "status": "administrator", "can_be_edited": False, "is_anonymous": False, **rights}
+    if status == "kicked":
+        return {"user": bot, "status": "kicked", "until_date": 0}
+    return {"user": bot, "status": status}
+
+
+# -- forum topics ---------------------------------------------------------------------------
+
+
+def _forum(server: BotApiServer, p: Params) -> Chat:
+    """A forum supergroup where the bot may manage topics (an admin with can_manage_topics)."""
+    chat = _writable(server, p.chat_id())
+    if not chat.is_forum:
+        raise bad_request("the chat is not a forum")
+    if chat.bot_status != "administrator":
+        raise bad_request("not enough rights to create a topic")
+    return chat
+
+
+def _topic_name(p: Params, *, required: bool = True) -> str | None:
+    name = p.str("name", required=required)
+    if name is not None and not 1 <= utf16_len(name) <= 128:
+        raise bad_request("TOPIC_TITLE_EMPTY" if not name else "topic name is too long")
+    return name
+
+
+def _topic(chat: Chat, p: Params) -> ForumTopic:
+    topic = chat.topics.get(p.int("message_thread_id", required=True) or 0)
+    if topic is None:
+        raise bad_request("message thread not found")
+    return topic
+
+
+@method("createForumTopic")
+async def create_forum_topic(server: BotApiServer, p: Params) -> Any:
+    chat = _forum(server, p)
+    name = _topic_name(p)
+    assert name is not None
+    color = p.int("icon_color")
+    if color is None:
+        color = TOPIC_COLORS[len(chat.topics) % len(TOPIC_COLORS)]
+    elif color not in TOPIC_COLORS:
+        raise bad_request("invalid icon color specified")
+    server.rate_limiter.check(chat.id, group=True)
+    topic = server.state.add_topic(chat, name, color, by_bot=True, sender_id=server.state.bot_user["id"])
+    return {"message_thread_id": topic.message_thread_id, "name": topic.name, "icon_color": topic.icon_color}
+
+
+@method("editForumTopic")
+async def edit_forum_topic(server: BotApiServer, p: Params) -> Any:
+    chat = _forum(server, p)
+    topic = _topic(chat, p)
+    name = _topic_name(p, required=False)
+    if name is None or name == topic.name:
+        raise bad_request("TOPIC_NOT_MODIFIED")
+    topic.name = name
+    server.state.bump()
+    return True
+
+
+def _topic_closer(closing: bool) -> Handler:
+    async def close(server: BotApiServer, p: Params) -> Any:
+        chat = _forum(server, p)
+        topic = _topic(chat, p)
+        if topic.closed == closing:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        topic.closed = closing
+        server.state.bump()
+        return True
+
+    return close
+
+
+method("closeForumTopic")(_topic_closer(True))
+method("reopenForumTopic")(_topic_closer(False))
+
+
+@method("deleteForumTopic")
+async def delete_forum_topic(server: BotApiServer, p: Params) -> Any:
+    chat = _forum(server, p)
+    topic = _topic(chat, p)
+    del chat.topics[topic.message_thread_id]
+    for msg in server.state.messages.get(chat.id, ()):
+        if msg.message_thread_id == topic.message_thread_id:
+            server.state.delete_message(msg)
+    return True
 
 
 # -- sending --------------------------------------------------------------------------------
@@ -252,11 +376,38 @@ def _caption(server: BotApiServer, p: Params) -> tuple[str | None, list[dict[str
     )
 
 
-def _deliver(server: BotApiServer, chat_id: int, kind: str, **fields: Any) -> StoredMessage:
+def _writable(server: BotApiServer, chat_id: int) -> Chat:
+    """The chat, if the bot may post in it: a group it left or was removed from answers 403."""
     chat = server.state.get_chat(chat_id)
-    server.rate_limiter.check(chat_id, group=chat.type != "private")
+    if chat.is_group and chat.bot_status == "kicked":
+        raise ApiError(403, f"Forbidden: bot was kicked from the {chat.type} chat")
+    if chat.is_group and chat.bot_status not in BOT_IN_GROUP:
+        raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
+    return chat
+
+
+def _thread(chat: Chat, p: Params) -> int | None:
+    """``message_thread_id``: a topic of a forum supergroup, open; Telegram refuses others."""
+    thread = p.int("message_thread_id")
+    if thread is None:
+        return None
+    if not chat.is_forum:
+        raise bad_request("message thread not found")
+    topic = chat.topics.get(thread)
+    if topic is None:
+        raise bad_request("message thread not found")
+    if topic.closed:
+        raise bad_request("TOPIC_CLOSED")
+    return thread
+
+
+def _deliver(server: BotApiServer, chat_id: int, kind: str, p: Params, **fields: Any) -> StoredMessage:
+    chat = _writable(server, chat_id)
+    thread = _thread(chat, p)
+    server.rate_limiter.check(chat_id, group=chat.is_group)
     return server.state.add_message(
-        chat_id, from_bot=True, sender_id=server.state.bot_user["id"], kind=kind, **fields
+        chat_id, from_bot=True, sender_id=server.state.bot_user["id"], kind=kind, message_thread_id=thread,
+        **fields,
     )
 
 
@@ -273,7 +424,7 @@ async def send_message(server: BotApiServer, p: Params) -> Any:
     markup = _markup(p)
     reply_to = _reply_to(server, p, chat_id)
     msg = _deliver(
-        server, chat_id, "text", text=text, entities=entities, reply_markup=markup, reply_to_message_id=reply_to
+        server, chat_id, "text", p, text=text, entities=entities, reply_markup=markup, reply_to_message_id=reply_to
     )
     return server.state.message_json(msg)
 
@@ -335,6 +486,7 @@ def _media_sender(kind: str) -> Handler:
             server,
             chat_id,
             kind,
+            p,
             caption=caption,
             caption_entities=caption_entities,
             media=_media_fields(kind, file),
@@ -376,8 +528,10 @@ async def send_media_group(server: BotApiServer, p: Params) -> Any:
         )
         file = resolve_file(server, p, "media", item["type"], item.get("media"))
         prepared.append((item["type"], caption, caption_entities, file))
+    _writable(server, chat_id)
+    thread = _thread(chat, p)
     # An album is one send as far as the flood limits go.
-    server.rate_limiter.check(chat_id, group=chat.type != "private")
+    server.rate_limiter.check(chat_id, group=chat.is_group)
     group_id = str(secrets.randbelow(10**17) + 10**17)
     messages = [
         server.state.add_message(
@@ -390,6 +544,7 @@ async def send_media_group(server: BotApiServer, p: Params) -> Any:
             media=_media_fields(kind, file),
             media_group_id=group_id,
             reply_to_message_id=reply_to,
+            message_thread_id=thread,
         )
         for kind, caption, caption_entities, file in prepared
     ]
@@ -406,7 +561,7 @@ async def send_location(server: BotApiServer, p: Params) -> Any:
         raise bad_request("wrong location specified")
     markup = _markup(p)
     msg = _deliver(
-        server, chat_id, "location", media={"location": {"latitude": lat, "longitude": lon}}, reply_markup=markup
+        server, chat_id, "location", p, media={"location": {"latitude": lat, "longitude": lon}}, reply_markup=markup
     )
     return server.state.message_json(msg)
 
@@ -442,6 +597,7 @@ async def copy_message(server: BotApiServer, p: Params) -> Any:
         server,
         chat_id,
         src.kind,
+        p,
         text=src.text,
         entities=list(src.entities),
         caption=caption,
@@ -463,6 +619,7 @@ async def forward_message(server: BotApiServer, p: Params) -> Any:
         server,
         chat_id,
         src.kind,
+        p,
         text=src.text,
         entities=list(src.entities),
         caption=src.caption,

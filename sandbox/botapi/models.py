@@ -50,12 +50,35 @@ class SimUser:
 
 
 @dataclass
+class ForumTopic:
+    """A topic of a forum supergroup; its id is the id of the service message that opened it."""
+
+    message_thread_id: int
+    name: str
+    icon_color: int
+    closed: bool = False
+
+
+# What a bot in a group may be: Telegram's ChatMember statuses.
+BOT_IN_GROUP = ("member", "administrator")
+
+
+@dataclass
 class Chat:
     id: int
-    type: str  # "private" or "group"
+    type: str  # "private", "group" or "supergroup"
     user: SimUser | None = None  # the other party of a private chat
     title: str | None = None
     members: set[int] = field(default_factory=set)
+    # A supergroup with topics (https://core.telegram.org/bots/api#chat is_forum).
+    is_forum: bool = False
+    # The bot's own membership in a group: "member", "administrator", "left" or "kicked".
+    bot_status: str = "member"
+    topics: dict[int, ForumTopic] = field(default_factory=dict)
+
+    @property
+    def is_group(self) -> bool:
+        return self.type in ("group", "supergroup")
 
     def to_api(self) -> dict[str, Any]:
         if self.type == "private" and self.user is not None:
@@ -64,7 +87,10 @@ class Chat:
                 if getattr(self.user, key) is not None:
                     data[key] = getattr(self.user, key)
             return data
-        return {"id": self.id, "type": self.type, "title": self.title or str(self.id)}
+        data = {"id": self.id, "type": self.type, "title": self.title or str(self.id)}
+        if self.is_forum:
+            data["is_forum"] = True
+        return data
 
 
 @dataclass
@@ -85,6 +111,10 @@ class StoredMessage:
     reply_markup: dict[str, Any] | None = None
     media_group_id: str | None = None
     reply_to_message_id: int | None = None
+    # The forum topic it belongs to (None: a chat without topics, or a forum's General topic).
+    message_thread_id: int | None = None
+    # Service messages: {"forum_topic_created": {...}}, {"new_chat_members": [...]}, ...
+    service: dict[str, Any] = field(default_factory=dict)
     forward_origin: dict[str, Any] | None = None
     edit_date: int | None = None
     deleted: bool = False

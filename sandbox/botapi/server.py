@@ -9,10 +9,11 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from sandbox.botapi import methods
 from sandbox.botapi.control import add_control_routes
 from sandbox.botapi.limits import Faults, RateLimiter
 from sandbox.botapi.methods import METHODS, SEND_METHODS
-from sandbox.botapi.models import ApiError, Limits, SentRequest, SimUser, Violation
+from sandbox.botapi.models import ApiError, Chat, Limits, SentRequest, SimUser, Violation
 from sandbox.botapi.params import Params, read_params
 from sandbox.botapi.state import BotApiState
 from sandbox.botapi.users import UserSimulation
@@ -121,8 +122,39 @@ class BotApiServer(UserSimulation):
         self.state.add_user(user)
         return user
 
-    def add_group(self, chat_id: int, title: str, members: list[SimUser]) -> None:
-        self.state.add_group(chat_id, title, members)
+    def add_group(
+        self,
+        chat_id: int,
+        title: str,
+        members: list[SimUser],
+        *,
+        supergroup: bool = False,
+        forum: bool = False,
+        bot_status: str = "member",
+    ) -> None:
+        """A group that already has the bot in it (``bot_status="left"``: not yet; then
+        ``set_bot_status`` adds it the way a member would, with its my_chat_member update)."""
+        self.state.add_group(chat_id, title, members, supergroup=supergroup, forum=forum, bot_status=bot_status)
+
+    def set_bot_status(self, chat_id: int, status: str, *, by: SimUser) -> None:
+        """A member adds the bot to the group ("member"), makes it an admin ("administrator"),
+        or removes it ("left" when it leaves, "kicked" when removed): the bot hears of it in a
+        my_chat_member update, as from Telegram."""
+        chat = self.state.get_chat(chat_id)
+        if not chat.is_group:
+            raise ValueError("only a group's membership changes this way")
+        if status not in ("member", "administrator", "left", "kicked"):
+            raise ValueError(f"unknown status {status!r}")
+        old, chat.bot_status = chat.bot_status, status
+        self._push_my_chat_member(chat, by, old, status)
+
+    def user_creates_topic(self, user: SimUser, chat_id: int, name: str) -> int:
+        """A member opens a topic in a forum; returns its message_thread_id."""
+        chat = self.state.get_chat(chat_id)
+        if not chat.is_forum:
+            raise ValueError("only a forum has topics")
+        topic = self.state.add_topic(chat, name, 0x6FB9F0, by_bot=False, sender_id=user.id)
+        return topic.message_thread_id
 
     def block_user(self, user_id: int) -> None:
         self.state.blocked.add(user_id)
@@ -137,18 +169,24 @@ class BotApiServer(UserSimulation):
         if chat is None or chat.user is None:
             return
         old = "member" if status == "kicked" else "kicked"
+        self._push_my_chat_member(chat, chat.user, old, status)
+
+    def _push_my_chat_member(self, chat: Chat, by: SimUser, old: str, new: str) -> None:
         bot = dict(self.state.bot_user)
-        member = {"user": bot, "status": status}
-        if status == "kicked":
-            member["until_date"] = 0
+
+        def member(status: str) -> dict[str, object]:
+            if status == "administrator":
+                return methods.bot_member(self.state.bot_user, status)
+            return {"user": bot, "status": status, **({"until_date": 0} if status == "kicked" else {})}
+
         self.state.push_update(
             "my_chat_member",
             {
                 "chat": chat.to_api(),
-                "from": chat.user.to_api(),
+                "from": by.to_api(),
                 "date": int(time.time()),
-                "old_chat_member": {"user": bot, "status": old, **({"until_date": 0} if old == "kicked" else {})},
-                "new_chat_member": member,
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
             },
         )
 

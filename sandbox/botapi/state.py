@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sandbox.botapi.models import (
     Chat,
+    ForumTopic,
     SentRequest,
     SimUser,
     StoredFile,
@@ -120,17 +121,42 @@ class BotApiState:
             chat.user = user
         return chat
 
-    def add_group(self, chat_id: int, title: str, members: list[SimUser]) -> Chat:
+    def add_group(
+        self,
+        chat_id: int,
+        title: str,
+        members: list[SimUser],
+        *,
+        supergroup: bool = False,
+        forum: bool = False,
+        bot_status: str = "member",
+    ) -> Chat:
+        """A group with the bot in it (``bot_status``: "member", "administrator", or "left" for
+        a group the bot is still to be added to). A forum is always a supergroup."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
         for member in members:
             self.users[member.id] = member
         chat = self.chats[chat_id] = Chat(
-            id=chat_id, type="group", title=title, members={m.id for m in members}
+            id=chat_id,
+            type="supergroup" if supergroup or forum else "group",
+            title=title,
+            members={m.id for m in members},
+            is_forum=forum,
+            bot_status=bot_status,
         )
         self.messages.setdefault(chat_id, [])
         self.bump()
         return chat
+
+    def add_topic(self, chat: Chat, name: str, icon_color: int, *, by_bot: bool, sender_id: int) -> ForumTopic:
+        """Open a topic: Telegram posts a service message whose id becomes the topic's id."""
+        created = {"name": name, "icon_color": icon_color}
+        msg = self.add_message(chat.id, from_bot=by_bot, sender_id=sender_id, kind="service",
+                               service={"forum_topic_created": created})
+        msg.message_thread_id = msg.message_id
+        topic = chat.topics[msg.message_id] = ForumTopic(msg.message_id, name, icon_color)
+        return topic
 
     def get_chat(self, chat_id: int) -> Chat:
         chat = self.chats.get(chat_id)
@@ -208,6 +234,10 @@ class BotApiState:
             if msg.caption_entities:
                 data["caption_entities"] = msg.caption_entities
         data.update(msg.media)
+        data.update(msg.service)
+        if msg.message_thread_id is not None and chat.is_forum:
+            data["message_thread_id"] = msg.message_thread_id
+            data["is_topic_message"] = True
         if msg.media_group_id:
             data["media_group_id"] = msg.media_group_id
         if msg.forward_origin:
@@ -217,8 +247,13 @@ class BotApiState:
         # Telegram only ever echoes inline keyboards back inside a Message.
         if msg.reply_markup and "inline_keyboard" in msg.reply_markup:
             data["reply_markup"] = msg.reply_markup
-        if with_reply and msg.reply_to_message_id:
-            replied = self.find_message(msg.chat_id, msg.reply_to_message_id)
+        reply_to = msg.reply_to_message_id
+        if reply_to is None and "message_thread_id" in data and msg.message_thread_id != msg.message_id:
+            # In a topic, a message that replies to nothing replies to the topic's first message
+            # (https://core.telegram.org/bots/api#message reply_to_message, forum topics).
+            reply_to = msg.message_thread_id
+        if with_reply and reply_to:
+            replied = self.find_message(msg.chat_id, reply_to)
             if replied is not None:
                 data["reply_to_message"] = self.message_json(replied, with_reply=False)
         return data

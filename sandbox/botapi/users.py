@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sandbox.botapi.markup import utf16_len
-from sandbox.botapi.models import Limits, SimUser, StoredMessage
+from sandbox.botapi.models import BOT_IN_GROUP, Limits, SimUser, StoredMessage
 from sandbox.botapi.state import CallbackQueryState, file_json
 
 if TYPE_CHECKING:
@@ -29,38 +29,87 @@ def _fake_bytes(size: int, header: bytes = b"") -> bytes:
 class UserSimulation:
     state: BotApiState
     limits: Limits
+    privacy_mode: bool = True
 
     def _chat_for(self, user: SimUser, chat_id: int | None) -> int:
         self.state.add_user(user)
         if chat_id is None:
             return user.id
-        self.state.get_chat(chat_id)
+        chat = self.state.get_chat(chat_id)
+        if chat.is_group and user.id not in chat.members:
+            raise LookupError(f"{user.first_name} ({user.id}) is not a member of {chat.title!r}")
         return chat_id
 
     def _user_message(
-        self, user: SimUser, chat_id: int | None, kind: str, **fields: Any
+        self, user: SimUser, chat_id: int | None, kind: str, *, thread_id: int | None = None, **fields: Any
     ) -> StoredMessage:
         target = self._chat_for(user, chat_id)
-        msg = self.state.add_message(target, from_bot=False, sender_id=user.id, kind=kind, **fields)
-        self.state.push_update("message", self.state.message_json(msg))
+        chat = self.state.chats[target]
+        if thread_id is not None and thread_id not in chat.topics:
+            raise LookupError(f"no topic {thread_id} in {chat.title!r}")
+        msg = self.state.add_message(
+            target, from_bot=False, sender_id=user.id, kind=kind, message_thread_id=thread_id, **fields
+        )
+        if self.bot_sees(msg):
+            self.state.push_update("message", self.state.message_json(msg))
         return msg
 
+    def bot_sees(self, msg: StoredMessage) -> bool:
+        """Whether a user's message reaches the bot. In a group with privacy mode on (the
+        default; getMe says ``can_read_all_group_messages: false``) a bot that is not an admin
+        gets only commands (not those addressed to another bot) and replies to its own
+        messages; an admin bot gets everything; a bot not in the group gets nothing.
+        https://core.telegram.org/bots/features#privacy-mode"""
+        chat = self.state.chats[msg.chat_id]
+        if not chat.is_group:
+            return True
+        if chat.bot_status not in BOT_IN_GROUP:
+            return False
+        if chat.bot_status == "administrator" or not self.privacy_mode:
+            return True
+        command = _LEADING_COMMAND.match(msg.text or msg.caption or "")
+        if command is not None:
+            addressed = command.group(1)
+            return addressed is None or addressed[1:].lower() == str(self.state.bot_user["username"]).lower()
+        if msg.reply_to_message_id is not None:
+            replied = self.state.find_message(msg.chat_id, msg.reply_to_message_id)
+            # A topic's first message is not a reply target in this sense, even when the bot
+            # opened the topic: a message in the topic is not a reply to the bot.
+            return replied is not None and replied.from_bot and replied.kind != "service"
+        return False
+
     async def user_sends_text(
-        self, user: SimUser, text: str, *, chat_id: int | None = None, reply_to: int | None = None
+        self,
+        user: SimUser,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> StoredMessage:
+        """``thread_id``: the forum topic it is written in (a reply inherits its target's)."""
         entities = []
         m = _LEADING_COMMAND.match(text)
         if m:
             entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(m.group(0))})
+        if reply_to is not None and thread_id is None and chat_id is not None:
+            replied = self.state.find_message(chat_id, reply_to)
+            thread_id = replied.message_thread_id if replied is not None else None
         return self._user_message(
-            user, chat_id, "text", text=text, entities=entities, reply_to_message_id=reply_to
+            user, chat_id, "text", thread_id=thread_id, text=text, entities=entities, reply_to_message_id=reply_to
         )
 
     async def user_sends_command(
-        self, user: SimUser, command: str, args: str = "", *, chat_id: int | None = None
+        self,
+        user: SimUser,
+        command: str,
+        args: str = "",
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
     ) -> StoredMessage:
         text = "/" + command.lstrip("/") + (f" {args}" if args else "")
-        return await self.user_sends_text(user, text, chat_id=chat_id)
+        return await self.user_sends_text(user, text, chat_id=chat_id, thread_id=thread_id)
 
     async def user_sends_photo(
         self,
