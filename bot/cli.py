@@ -277,6 +277,7 @@ def _register_casework_directory(sub: argparse._SubParsersAction) -> None:
 
 # -- export -----------------------------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
+    import shutil
     from pathlib import Path
 
     from bot.domain.access import COMMAND_LINE
@@ -298,16 +299,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         # Headers and words in the configured default language; the operator holding the
         # server counts as an admin (recorded in the audit trail as "command line").
         with i18n.context(), i18n.use_locale(settings.app.default_language):
-            return await export_year(session, args.year, fmt, cal,
-                                     actor=COMMAND_LINE)
+            # One plain file: no upload limit on the server's disk.
+            return await export_year(session, args.year, fmt, cal, actor=COMMAND_LINE, limit=None)
 
     exported = asyncio.run(_with_session(settings, work))
-    out = Path(args.out) if args.out else _default_export_path(exported.filename, cal.today())
+    (part,) = exported.parts
+    out = Path(args.out) if args.out else _default_export_path(part.filename, cal.today())
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(exported.content)
+        shutil.move(part.path, out)
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc}") from None
+    finally:
+        exported.cleanup()
     print(f"{exported.rows} reports of {args.year} written to {out}")
     return 0
 

@@ -8,12 +8,13 @@ from datetime import date
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Actor
 from bot.domain.workdays import WorkCalendar
+from bot.services import export_files
 from bot.services.export import ExportFormat, export_year
 from bot.services.statistics import year_statistics
 from bot.ui.admin_callbacks import ExportCb, StatsAgenciesCb
@@ -108,15 +109,30 @@ async def export_picked(callback: CallbackQuery, callback_data: ExportCb, sessio
 
 async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt: ExportFormat,
                        actor: Actor, calendar: WorkCalendar) -> None:
-    exported = await export_year(session, year, fmt, calendar, actor=actor)
-    if fmt is ExportFormat.LAPOR:
-        caption = _("{n} verified reports of {year} in SP4N-LAPOR!'s form, with their titles and "
-                    "descriptions (confidential ones too): keep it within the coordinating team.")
-    else:
-        caption = _("{n} reports received in {year}. Contains reporters' identities (never of "
-                    "anonymous reports): keep it within the coordinating team.")
-    await bot.send_document(chat_id, BufferedInputFile(exported.content, exported.filename),
-                            caption=caption.format(n=number(exported.rows), year=year))
+    # What a bot may upload; read at call time so a test can lower it.
+    exported = await export_year(session, year, fmt, calendar, actor=actor, limit=export_files.PART_LIMIT)
+    try:
+        if exported.too_large:
+            await bot.send_message(chat_id, _(
+                "The export of {year} is too large to send here even split by month. Export it "
+                "on the server instead: <code>lapor-bot export --year {year}</code>").format(year=year))
+            return
+        if fmt is ExportFormat.LAPOR:
+            caption = _("{n} verified reports of {year} in SP4N-LAPOR!'s form, with their titles and "
+                        "descriptions (confidential ones too): keep it within the coordinating team.")
+        else:
+            caption = _("{n} reports received in {year}. Contains reporters' identities (never of "
+                        "anonymous reports): keep it within the coordinating team.")
+        caption = caption.format(n=number(exported.rows), year=year)
+        count = len(exported.parts)
+        for i, part in enumerate(exported.parts, start=1):
+            text = caption
+            if count > 1:
+                text += "\n" + _("Part {i} of {count}: months {first}–{last}, {n} reports.").format(
+                    i=i, count=count, first=part.months[0], last=part.months[1], n=number(part.rows))
+            await bot.send_document(chat_id, FSInputFile(part.path, part.filename), caption=text)
+    finally:
+        exported.cleanup()
 
 
 def router() -> Router:

@@ -8,15 +8,17 @@ except in the LAPOR! format, whose purpose is entering them into SP4N-LAPOR! (ne
 
 from __future__ import annotations
 
-import csv
-import io
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import astuple, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 
 from aiogram.utils.i18n import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import access
@@ -26,8 +28,21 @@ from bot.domain.lifecycle import TERMINAL
 from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
 from bot.domain.workdays import WorkCalendar
 from bot.services import audit, lapor
+from bot.services.export_files import (
+    BYTES_PER_ROW,
+    PART_LIMIT,
+    UPLOAD_LIMIT,
+    ExportPart,
+    PartWriter,
+    plan_parts,
+)
 from bot.services.statistics import ENDED_KINDS, ended_at, local_bounds
 from storage.repositories.stats import Reporter, ReportFact, StatsRepo
+
+# Rows fetched and written at a time: memory holds one batch, whatever the year's size.
+BATCH = 2000
+# The LAPOR! form carries titles and descriptions: several times a plain row.
+LAPOR_ROW_FACTOR = 5
 
 
 class ExportFormat(StrEnum):
@@ -99,7 +114,8 @@ def deadline_outcome(done_at: date | None, due: date | None, still_open: bool, t
 
 
 def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str],
-              cal: WorkCalendar, today: date, category_names: dict[int, str] | None = None) -> ExportRow:
+              cal: WorkCalendar, today: date, category_names: dict[int, str] | None = None,
+              working_days: Callable[[date, date], int] | None = None) -> ExportRow:
     def local(dt: datetime | None) -> date | None:
         return cal.local_date(dt) if dt is not None else None
 
@@ -122,7 +138,7 @@ def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str]
         followup_due=fact.followup_due.isoformat() if fact.followup_due else "",
         followup=_outcome_label(
             deadline_outcome(local(fact.answered_at), fact.followup_due, still_open, today)),
-        working_days=(cal.working_days_between(submitted, cal.local_date(fact.closed_at))
+        working_days=((working_days or cal.working_days_between)(submitted, cal.local_date(fact.closed_at))
                       if fact.status == ReportStatus.CLOSED and fact.closed_at else None),
         rating=fact.rating,
         privacy=fact.privacy,
@@ -135,89 +151,84 @@ def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str]
     )
 
 
-async def export_rows(session: AsyncSession, year: int, cal: WorkCalendar, *, actor: Actor,
-                      today: date | None = None) -> list[ExportRow]:
-    access.ensure(actor, Action.ADMINISTER)
-    today = today or cal.today()
-    start, end = local_bounds(year, cal)
-    repo = StatsRepo(session)
-    names = await repo.agency_names()
-    categories = await repo.category_names()
-    rows = await repo.facts_with_reporters(submitted_from=start, submitted_before=end,
-                                           ended_kinds=ENDED_KINDS)
-    return [build_row(f, r, names, cal, today, categories) for f, r in rows]
-
-
-def _cell(value: object) -> object:
-    # A name like "=HYPERLINK(...)" would run as a formula in Excel (CSV/formula injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and value != "-":
-        return "'" + value
-    return "" if value is None else value
-
-
-def to_csv(rows: list[ExportRow]) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(headers())
-    for row in rows:
-        writer.writerow([_cell(v) for v in astuple(row)])
-    # The BOM makes Excel read UTF-8 instead of the system code page.
-    return out.getvalue().encode("utf-8-sig")
-
-
-def to_xlsx(rows: list[ExportRow], title: str = "LAPOR") -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    ws.append(headers())
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append([_cell(v) for v in astuple(row)])
-    ws.freeze_panes = "A2"
-    for column in ws.columns:
-        width = max(len(str(c.value or "")) for c in column)
-        ws.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 40)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-@dataclass(frozen=True)
+@dataclass
 class ExportFile:
-    filename: str
-    content: bytes
+    """The export's files in a temporary directory: send them, then ``cleanup()``."""
+
+    parts: list[ExportPart]
     rows: int
+    directory: Path
+
+    @property
+    def too_large(self) -> list[ExportPart]:
+        """Parts a bot may not upload even so (a single month over 50 MB compressed)."""
+        return [p for p in self.parts if p.path.stat().st_size > UPLOAD_LIMIT]
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 async def export_year(
     session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, *, actor: Actor,
-    today: date | None = None,
+    today: date | None = None, limit: int | None = PART_LIMIT,
 ) -> ExportFile:
-    """The file, with the export recorded in the audit trail (committed here)."""
-    if fmt is ExportFormat.LAPOR:
-        content, count = await _lapor_csv(session, year, cal, actor=actor)
-        filename = f"lapor-{year}-formulir.csv"
-    else:
-        rows = await export_rows(session, year, cal, actor=actor, today=today)
-        content = to_csv(rows) if fmt is ExportFormat.CSV else to_xlsx(rows, f"LAPOR {year}")
-        count, filename = len(rows), f"lapor-{year}.{fmt.value}"
-    await audit.record(session, actor, audit.AuditAction.EXPORT, f"export:{year}",
-                       {"format": fmt.value, "rows": count})
-    await session.commit()
-    return ExportFile(filename, content, count)
-
-
-async def _lapor_csv(session: AsyncSession, year: int, cal: WorkCalendar, *, actor: Actor) -> tuple[bytes, int]:
-    """Verified reports of the year in SP4N-LAPOR!'s form order and wording. Unlike the other
-    formats this one carries titles and descriptions (they are what gets entered), confidential
-    ones marked "Rahasia: Ya"; still never the reporter's identity."""
+    """The year's reports written to disk in batches from a server-side cursor, the CPU work
+    (rows, CSV, compression, XLSX) in a worker thread so the bot keeps answering meanwhile.
+    ``limit``: bytes per file (the chat's upload limit; CSV is then zipped and the year split
+    by month when needed); None for one plain file (the command line). The export is recorded
+    in the audit trail (committed here)."""
     access.ensure(actor, Action.ADMINISTER)
+    today = today or cal.today()
     start, end = local_bounds(year, cal)
-    forms = await lapor.lapor_forms_of_year(session, start, end, await StatsRepo(session).agency_names())
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(lapor.HEADERS)
-    for form in forms:
-        writer.writerow([_cell(v) for v in form.cells()])
-    return out.getvalue().encode("utf-8-sig"), len(forms)
+    repo = StatsRepo(session)
+    months = [datetime.combine(date(year, m, 1), time(), cal.tz) for m in range(2, 13)]
+    per_month = [0] * 12
+    for month, n, _done in await repo.by_month(start, end, months):
+        per_month[month] += n
+    if fmt is ExportFormat.XLSX:
+        kind = "xlsx"
+    else:
+        kind = "csv" if limit is None else "zip"
+    row_bytes = BYTES_PER_ROW[kind] * (LAPOR_ROW_FACTOR if fmt is ExportFormat.LAPOR else 1)
+    plan = plan_parts(per_month, row_bytes, limit)
+    base = f"lapor-{year}-formulir" if fmt is ExportFormat.LAPOR else f"lapor-{year}"
+    head = lapor.HEADERS if fmt is ExportFormat.LAPOR else headers()
+    directory = Path(tempfile.mkdtemp(prefix="lapor-export-"))
+    writer = PartWriter(directory, base, kind, head, plan, f"LAPOR {year}", limit)
+    agency_names = await repo.agency_names()
+    rows = 0
+    try:
+        if fmt is ExportFormat.LAPOR:
+            async for forms in lapor.stream_lapor_forms(session, start, end, agency_names, BATCH):
+                batch = [(cal.local_date(at).month, form.cells()) for at, form in forms]
+                await asyncio.to_thread(writer.write, batch)
+                rows += len(batch)
+        else:
+            categories = await repo.category_names()
+            # Completion times repeat (same days, different reports): count each pair once.
+            working_days = lru_cache(maxsize=1 << 16)(cal.working_days_between)
+            async for facts in repo.stream_facts_with_reporters(
+                submitted_from=start, submitted_before=end, ended_kinds=ENDED_KINDS, batch=BATCH,
+            ):
+                # to_thread carries the context along: the headers' and cells' language.
+                await asyncio.to_thread(_write_facts, writer, facts, agency_names, cal, today,
+                                        categories, working_days)
+                rows += len(facts)
+        parts = await asyncio.to_thread(writer.finish)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    await audit.record(session, actor, audit.AuditAction.EXPORT, f"export:{year}",
+                       {"format": fmt.value, "rows": rows})
+    await session.commit()
+    return ExportFile(parts, rows, directory)
+
+
+def _write_facts(writer: PartWriter, facts: list[tuple[ReportFact, Reporter]],
+                 agency_names: dict[int, str], cal: WorkCalendar, today: date,
+                 categories: dict[int, str], working_days: Callable[[date, date], int]) -> None:
+    batch = []
+    for fact, reporter in facts:
+        row = build_row(fact, reporter, agency_names, cal, today, categories, working_days)
+        batch.append((int(row.submitted[5:7]), astuple(row)))
+    writer.write(batch)

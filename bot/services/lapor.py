@@ -14,6 +14,7 @@ district's integrator implements both against LAPOR!'s API and passes the object
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -167,13 +168,15 @@ async def record_lapor_id(
     return report
 
 
-async def lapor_forms_of_year(
-    session: AsyncSession, start: datetime, end: datetime, agency_names: dict[int, str]
-) -> list[LaporForm]:
-    """Every verified report received in [start, end), as LAPOR!'s form (the export)."""
-    reports = await ReportRepo(session).verified_between(start, end)
-    return [
-        form_of(r, agency_names.get(r.agency_id or r.requested_agency_id or 0),
-                r.category.name if r.category else None)
-        for r in reports
-    ]
+async def stream_lapor_forms(
+    session: AsyncSession, start: datetime, end: datetime, agency_names: dict[int, str],
+    batch: int = 1000,
+) -> AsyncIterator[list[tuple[datetime, LaporForm]]]:
+    """Every verified report received in [start, end) as LAPOR!'s form (the export), in
+    batches, each with its report's submission time."""
+    async for reports in ReportRepo(session).stream_verified_between(start, end, batch):
+        yield [
+            (r.submitted_at, form_of(r, agency_names.get(r.agency_id or r.requested_agency_id or 0),
+                                     r.category.name if r.category else None))
+            for r in reports
+        ]

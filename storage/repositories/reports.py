@@ -5,7 +5,7 @@ Adds, flushes and queries; never commits (the caller owns the transaction).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -51,15 +51,21 @@ class ReportRepo:
     async def by_lapor_id(self, lapor_id: str) -> Report | None:
         return await self.session.scalar(select(Report).where(Report.lapor_id == lapor_id))
 
-    async def verified_between(self, start: datetime, end: datetime) -> Sequence[Report]:
+    async def stream_verified_between(
+        self, start: datetime, end: datetime, batch: int = 1000
+    ) -> AsyncIterator[Sequence[Report]]:
         """Reports submitted in [start, end) that an admin verified (assigned at least once),
-        oldest first: what a coordinator enters into SP4N-LAPOR!."""
+        oldest first: what a coordinator enters into SP4N-LAPOR!. In batches from a server-side
+        cursor (the export)."""
         stmt = (
             select(Report)
             .where(Report.submitted_at >= start, Report.submitted_at < end, Report.assigned_at.is_not(None))
             .order_by(Report.submitted_at, Report.id)
+            .execution_options(yield_per=batch)
         )
-        return (await self.session.scalars(stmt)).all()
+        result = await self.session.stream_scalars(stmt)
+        async for reports in result.partitions():
+            yield reports
 
     async def list_by_citizen(self, citizen_id: int, *, offset: int = 0, limit: int = 10) -> Sequence[Report]:
         """Newest first."""

@@ -43,9 +43,11 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     Chat,
     Document,
+    FSInputFile,
     InlineKeyboardMarkup,
     Location,
     Message,
@@ -128,6 +130,14 @@ class Fault:
 _EDITS = (EditMessageText, EditMessageCaption, EditMessageReplyMarkup)
 
 
+def _as_received(method: TelegramMethod) -> TelegramMethod:
+    """A file sent from disk as the bytes Telegram receives: the sender may delete the file
+    once the request is done (the export does), and tests read what was sent."""
+    files = {name: BufferedInputFile(Path(value.path).read_bytes(), value.filename or "file")
+             for name, value in method if isinstance(value, FSInputFile)}
+    return method.model_copy(update=files) if files else method
+
+
 class FakeTelegram:
     """What every session of one harness talks to: the log of requests and Telegram's answers."""
 
@@ -150,6 +160,7 @@ class FakeTelegram:
         return self._shown.get((chat_id, message_id))
 
     def handle(self, session: BaseSession, bot: Bot, method: TelegramMethod) -> Any:
+        method = _as_received(method)
         self.requests.append(method)
         fault = self._fault_for(method)
         if fault is not None:

@@ -1,0 +1,191 @@
+"""Export files written row batch by row batch to disk, in parts a bot may upload.
+
+A year at a million reports is ~70 MB of CSV, over the 50 MB a bot may send. So the chat's
+CSV is zip-compressed (about 6×), and when even that would not fit, the year is split at
+month boundaries into several files, planned beforehand from the number of reports per month
+and a generous size per row (``BYTES_PER_ROW``, measured in bench/data_scale.py). Nothing is
+held in memory but one batch; the caller runs ``PartWriter.write`` in a worker thread.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# What a bot may upload (sendDocument), minus room for the multipart envelope.
+UPLOAD_LIMIT = 50 * 1000 * 1000
+PART_LIMIT = 48 * 1000 * 1000
+
+# Planning estimates, deliberately high (measured: zipped CSV ~30 B, XLSX ~70 B per row).
+BYTES_PER_ROW = {"zip": 60, "xlsx": 140, "csv": 220}
+
+
+@dataclass(frozen=True)
+class ExportPart:
+    filename: str
+    path: Path
+    rows: int
+    months: tuple[int, int]  # first and last month (1-12) it covers
+
+
+def plan_parts(rows_per_month: Sequence[int], bytes_per_row: int, limit: int | None) -> list[tuple[int, int]]:
+    """Consecutive month ranges ``(first, last)`` (1-based) each estimated under ``limit``;
+    one range for the whole year when it fits (or when there is no limit). A single month
+    over the limit still makes one part: the caller checks the real size."""
+    if limit is None or sum(rows_per_month) * bytes_per_row <= limit:
+        return [(1, 12)]
+    parts: list[tuple[int, int]] = []
+    first, size = 1, 0
+    for month, n in enumerate(rows_per_month, start=1):
+        if size and n and size + n * bytes_per_row > limit:
+            parts.append((first, month - 1))
+            first, size = month, 0
+        size += n * bytes_per_row
+    parts.append((first, 12))
+    return parts
+
+
+def _cell(value: object) -> object:
+    # A name like "=HYPERLINK(...)" would run as a formula in Excel (CSV/formula injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and value != "-":
+        return "'" + value
+    return "" if value is None else value
+
+
+class _CsvSink:
+    """A CSV file, written into a zip member as it goes when ``zipped``."""
+
+    def __init__(self, path: Path, member: str, zipped: bool) -> None:
+        self.path, self.member, self.zipped = path, member, zipped
+        self._zip: zipfile.ZipFile | None = None
+        if zipped:
+            self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+            raw = self._zip.open(member, "w", force_zip64=True)
+        else:
+            raw = open(path, "wb")
+        # The BOM makes Excel read UTF-8 instead of the system code page.
+        self._text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._text)
+
+    def append(self, cells: Sequence[object]) -> None:
+        self._writer.writerow([_cell(v) for v in cells])
+
+    def close(self) -> None:
+        self._text.close()
+        if self._zip is not None:
+            self._zip.close()
+
+
+class _XlsxSink:
+    """An XLSX workbook in openpyxl's write-only mode: rows go to a temporary file, not a tree
+    of cell objects."""
+
+    def __init__(self, path: Path, title: str, headers: Sequence[str]) -> None:
+        from openpyxl import Workbook  # heavy: only for an XLSX export
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        self.path = path
+        self._wb = Workbook(write_only=True)
+        self._ws = self._wb.create_sheet(title[:31])
+        # Widths must be set before the first row in write-only mode: from the headers.
+        for i, header in enumerate(headers):
+            self._ws.column_dimensions[_column_letter(i)].width = min(max(len(header) + 2, 12), 40)
+        self._ws.freeze_panes = "A2"
+        bold = Font(bold=True)
+        cells = []
+        for header in headers:
+            cell = WriteOnlyCell(self._ws, value=header)
+            cell.font = bold
+            cells.append(cell)
+        self._ws.append(cells)
+
+    def append(self, cells: Sequence[object]) -> None:
+        self._ws.append([_cell(v) for v in cells])
+
+    def close(self) -> None:
+        self._wb.save(self.path)
+
+
+def _column_letter(i: int) -> str:
+    letters = ""
+    i += 1
+    while i:
+        i, rest = divmod(i - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+class PartWriter:
+    """Writes rows, oldest first, into the planned parts. ``kind``: "csv" (plain), "zip" (CSV in
+    a zip) or "xlsx". Files are named ``{base}.{ext}``, or ``{base}-MM-MM.{ext}`` per part."""
+
+    def __init__(self, directory: Path, base: str, kind: str, headers: Sequence[str],
+                 plan: list[tuple[int, int]], sheet_title: str = "LAPOR",
+                 limit: int | None = PART_LIMIT) -> None:
+        self.directory, self.base, self.kind, self.limit = directory, base, kind, limit
+        self.headers = list(headers)
+        self.plan = plan
+        self.sheet_title = sheet_title
+        self.parts: list[ExportPart] = []
+        self._index = -1
+        self._sink: Any = None
+        self._rows = 0
+
+    def _name(self, index: int) -> str:
+        if len(self.plan) == 1:
+            return self.base
+        first, last = self.plan[index]
+        return f"{self.base}-{first:02d}-{last:02d}"
+
+    def _open(self, index: int) -> None:
+        self._close()
+        self._index, self._rows = index, 0
+        name = self._name(index)
+        if self.kind == "xlsx":
+            self._sink = _XlsxSink(self.directory / f"{name}.xlsx", self.sheet_title, self.headers)
+        else:
+            zipped = self.kind == "zip"
+            path = self.directory / f"{name}.{'zip' if zipped else 'csv'}"
+            self._sink = _CsvSink(path, f"{name}.csv", zipped)
+            self._sink.append(self.headers)
+
+    def _close(self) -> None:
+        if self._sink is None:
+            return
+        self._sink.close()
+        self.parts.append(ExportPart(self._sink.path.name, self._sink.path, self._rows, self.plan[self._index]))
+        self._sink = None
+
+    def write(self, rows: Sequence[tuple[int, Sequence[object]]]) -> None:
+        """``(month 1-12, cells)`` per row, months never decreasing."""
+        for month, cells in rows:
+            while self._sink is None or month > self.plan[self._index][1]:
+                self._open(self._index + 1)
+            self._sink.append(cells)
+            self._rows += 1
+
+    def finish(self) -> list[ExportPart]:
+        """The parts; every planned part exists (an empty year still has its header row). A
+        single zip small enough to send as it is becomes a plain CSV again: easier on a phone."""
+        while self._index < len(self.plan) - 1:
+            self._open(self._index + 1)
+        self._close()
+        if self.kind == "zip" and len(self.parts) == 1:
+            part = self.parts[0]
+            with zipfile.ZipFile(part.path) as zf:
+                (info,) = zf.infolist()
+                if self.limit is None or info.file_size <= self.limit:
+                    plain = part.path.with_suffix(".csv")
+                    with zf.open(info) as src, open(plain, "wb") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+                    part.path.unlink()
+                    self.parts = [ExportPart(plain.name, plain, part.rows, part.months)]
+        return self.parts
+
