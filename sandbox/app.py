@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.app import App, build_app
 from bot.config import Settings
 from sandbox.botapi import BotApiServer, Limits, SimUser
+from sandbox.guard import guard_middleware, new_token
 from sandbox.seed import ADMIN_ID, People, default_directory, seed_demo_reports, seed_people
 from sandbox.web import add_page_routes
 
@@ -46,6 +47,9 @@ class Sandbox:
         self.app: App | None = None
         self._tmpdir: Path | None = None
         self._polling: asyncio.Task[None] | None = None
+        # Made anew at each start; the page carries it (see sandbox/guard.py).
+        self.token = new_token()
+        self.server.app.middlewares.append(guard_middleware(self.token, self.options.host))
         add_page_routes(self.server.app, self)
 
     @property

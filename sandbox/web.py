@@ -16,6 +16,7 @@ from sandbox.botapi.control import message_view
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
 
+TOKEN_PLACEHOLDER = "{{sandbox_token}}"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Telegram's own ceilings for what a user can send: photos 10 MB, other files far more, but the
 # page keeps everything in memory, so one limit for both.
@@ -45,7 +46,11 @@ class _Page:
         self.sandbox = sandbox
 
     async def index(self, request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+        # The page carries this start's token for app.js to send back (sandbox/guard.py).
+        html = (STATIC_DIR / "index.html").read_text(encoding="utf-8").replace(
+            TOKEN_PLACEHOLDER, self.sandbox.token)
+        return web.Response(text=html, content_type="text/html",
+                            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
     async def people(self, request: web.Request) -> web.StreamResponse:
         people = self.sandbox.people

@@ -8,6 +8,10 @@ const PRESET_LOCATION = { lat: -1.2527, lon: 116.8311 };
 const ROLE_TITLES = { citizen: "Warga", officer: "Petugas penghubung", admin: "Admin koordinator" };
 const ROLE_ICONS = { citizen: "🙋", officer: "🛠", admin: "🏛" };
 
+// This start's token, written into the page by the server: every control call carries it, so no
+// other web page the operator visits can drive the sandbox (sandbox/guard.py).
+const TOKEN = document.querySelector('meta[name="sandbox-token"]').content;
+
 const state = { people: null, columns: [], active: null, version: 0, violations: -1, nextColumn: 1 };
 
 // -- helpers ------------------------------------------------------------------------------------
@@ -20,6 +24,7 @@ async function api(path, options = {}) {
     init.body = JSON.stringify(init.json);
     delete init.json;
   }
+  init.headers = { ...(init.headers || {}), "X-Sandbox-Token": TOKEN };
   const resp = await fetch(path, init);
   const body = await resp.json().catch(() => ({}));
   if (!resp.ok) throw new Error(body.error || `${resp.status} ${resp.statusText}`);
@@ -142,7 +147,8 @@ function formattedText(text, entities, column, cls = "text") {
 // -- one message --------------------------------------------------------------------------------
 
 function fileUrl(fileId) {
-  return `/_sandbox/files/${encodeURIComponent(fileId)}`;
+  // Loaded by the browser itself (<img>, a link): the token goes in the query.
+  return `/_sandbox/files/${encodeURIComponent(fileId)}?token=${encodeURIComponent(TOKEN)}`;
 }
 
 function humanSize(bytes) {

@@ -297,7 +297,7 @@ async def test_on_a_phone_one_chat_at_a_time_with_tabs_and_the_composer_on_scree
     citizen_id = sandbox.people.citizens[0].id
     await page.evaluate(
         """([id]) => fetch(`/_sandbox/chats/${id}/send`, {method: "POST",
-              headers: {"Content-Type": "application/json"},
+              headers: {"Content-Type": "application/json", "X-Sandbox-Token": TOKEN},
               body: JSON.stringify({user_id: id, type: "text", text: "/bantuan"})})""",
         [citizen_id],
     )

@@ -19,6 +19,7 @@ from bot.cli import build_parser, cmd_sandbox
 from bot.domain.enums import ReportStatus
 from bot.services.agency_import import parse_file
 from sandbox.app import Sandbox, SandboxOptions
+from sandbox.guard import TOKEN_HEADER
 from sandbox.seed import ADMIN_ID
 from sandbox.web import image_size
 from storage.models import Agency, Attachment, Officer, Report
@@ -42,12 +43,14 @@ def png(width: int, height: int) -> bytes:
 class PageClient:
     """What app.js does, in Python: send, press, upload, read a chat."""
 
-    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+    def __init__(self, http: aiohttp.ClientSession, base: str, token: str) -> None:
         self.http = http
         self.base = base
+        self.token = token
 
     async def json(self, method: str, path: str, **kw: Any) -> Any:
-        async with self.http.request(method, self.base + path, **kw) as resp:
+        headers = {TOKEN_HEADER: self.token, **kw.pop("headers", {})}
+        async with self.http.request(method, self.base + path, headers=headers, **kw) as resp:
             body = await resp.json()
             assert resp.status == 200, body
             return body
@@ -109,7 +112,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 @pytest.fixture
 async def page(sandbox: Sandbox) -> AsyncIterator[PageClient]:
     async with aiohttp.ClientSession() as http:
-        yield PageClient(http, sandbox.url)
+        yield PageClient(http, sandbox.url, sandbox.token)
 
 
 async def test_page_and_static_files_are_served(sandbox: Sandbox, page: PageClient) -> None:
@@ -120,6 +123,43 @@ async def test_page_and_static_files_are_served(sandbox: Sandbox, page: PageClie
     for name, kind in (("app.js", "javascript"), ("style.css", "text/css")):
         async with page.http.get(f"{sandbox.url}/static/{name}") as resp:
             assert resp.status == 200 and kind in resp.headers["Content-Type"]
+
+
+async def test_the_page_carries_this_start_s_token_and_nothing_else_gets_in(
+    sandbox: Sandbox, page: PageClient
+) -> None:
+    """Issue 10: any web page the operator visited could post commands to the sandbox (it acts
+    as any admin), and a rebinding domain could read it. The page carries a token made at this
+    start; calls without it, from another origin or to another Host name are refused."""
+    async with page.http.get(sandbox.url + "/") as resp:
+        html = await resp.text()
+    assert f'content="{sandbox.token}"' in html
+    send = f"{sandbox.url}/_sandbox/chats/{ADMIN_ID}/send"
+    body = {"user_id": ADMIN_ID, "type": "text", "text": "/ekspor"}
+    async with page.http.post(send, json=body) as resp:  # no token: a cross-site form or fetch
+        assert resp.status == 403
+    async with page.http.post(send, json=body, headers={TOKEN_HEADER: "guessed"}) as resp:
+        assert resp.status == 403
+    async with page.http.post(send, json=body, headers={
+            TOKEN_HEADER: sandbox.token, "Origin": "https://evil.example"}) as resp:
+        assert resp.status == 403
+    port = sandbox.url.rsplit(":", 1)[1]
+    for host in (f"evil.example:{port}", f"rebound.attacker.test:{port}"):
+        async with page.http.get(sandbox.url + "/", headers={"Host": host}) as resp:
+            assert resp.status == 403
+        async with page.http.get(f"{sandbox.url}/_sandbox/people", headers={
+                "Host": host, TOKEN_HEADER: sandbox.token}) as resp:
+            assert resp.status == 403
+    assert not [m for m in await page.messages(ADMIN_ID) if not m["from_bot"]]
+    # The page's own calls pass: same origin, localhost or the IP, with the token.
+    async with page.http.get(f"{sandbox.url}/_sandbox/people", headers={
+            TOKEN_HEADER: sandbox.token, "Origin": sandbox.url}) as resp:
+        assert resp.status == 200
+    async with page.http.get(f"{sandbox.url}/_sandbox/people", headers={
+            TOKEN_HEADER: sandbox.token, "Host": f"localhost:{port}"}) as resp:
+        assert resp.status == 200
+    # A new start makes a new token.
+    assert Sandbox(SandboxOptions(port=0)).token != sandbox.token
 
 
 async def test_people_are_the_seeded_directory_admin_officers_and_citizens(
@@ -188,7 +228,8 @@ async def test_a_citizen_files_a_report_through_the_control_api(sandbox: Sandbox
     uploaded = await page.json("POST", f"/_sandbox/chats/{warga}/upload", data=form)
     photo = uploaded["messages"][0]["media"]["photo"][-1]
     assert (photo["width"], photo["height"]) == (40, 30)
-    async with page.http.get(f"{sandbox.url}/_sandbox/files/{photo['file_id']}") as resp:
+    async with page.http.get(f"{sandbox.url}/_sandbox/files/{photo['file_id']}",
+                             params={"token": sandbox.token}) as resp:
         assert await resp.read() == picture
     await page.wait_text(warga, "Terlampir 1")
     await page.press(warga, "Selesai")
@@ -218,7 +259,8 @@ async def test_upload_refuses_an_unknown_user(sandbox: Sandbox, page: PageClient
     form = aiohttp.FormData()
     form.add_field("user_id", "4242")
     form.add_field("file", b"%PDF-1.4", filename="a.pdf", content_type="application/pdf")
-    async with page.http.post(f"{sandbox.url}/_sandbox/chats/4242/upload", data=form) as resp:
+    async with page.http.post(f"{sandbox.url}/_sandbox/chats/4242/upload", data=form,
+                              headers={TOKEN_HEADER: sandbox.token}) as resp:
         assert resp.status == 400
         assert (await resp.json())["error"] == "unknown user"
 
@@ -231,7 +273,7 @@ async def test_demo_seed_has_reports_in_every_status_and_statistics_answer() -> 
         assert len(statuses) >= 30
         assert set(statuses) == set(ReportStatus)
 
-        page = PageClient(http, sb.url)
+        page = PageClient(http, sb.url, sb.token)
         await page.say(ADMIN_ID, "/statistik")
         stats = await page.wait_text(ADMIN_ID, "Statistik")
         # The chart, captioned with the summary (one message on a phone).
