@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import zipfile
 from collections.abc import Sequence
@@ -51,10 +52,18 @@ def plan_parts(rows_per_month: Sequence[int], bytes_per_row: int, limit: int | N
     return parts
 
 
+# What XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, without importing openpyxl here).
+_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
 def _cell(value: object) -> object:
-    # A name like "=HYPERLINK(...)" would run as a formula in Excel (CSV/formula injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and value != "-":
-        return "'" + value
+    if isinstance(value, str):
+        # A control character in a Telegram name or a report made openpyxl refuse the whole
+        # workbook; they go (from the CSV too, so both files say the same).
+        value = _ILLEGAL_CHARACTERS.sub("", value)
+        # A name like "=HYPERLINK(...)" would run as a formula in Excel (CSV/formula injection).
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r") and value != "-":
+            return "'" + value
     return "" if value is None else value
 
 

@@ -1,6 +1,8 @@
 """The statistics chart as a PNG: received vs completed per month, and the backlog per agency.
 
-Drawn from the very ``YearStats`` the text comes from, so the two cannot disagree. Uses the
+Drawn from the very ``YearStats`` the text comes from, so the two cannot disagree. Names come
+from the directory as typed, so they are drawn with ``parse_math=False``: "Rp 5$ …$" would
+otherwise be read as matplotlib mathtext and crash (or garble) the chart. Uses the
 object-oriented matplotlib API on an Agg canvas: no pyplot global state, no display needed,
 safe to call from a worker thread.
 """
@@ -86,7 +88,7 @@ def statistics_chart(stats: YearStats) -> bytes:
         bottom.bar_label(b2, labels=[str(f.backlog) for _a, f in rows], fontsize=SMALL, padding=3)
         for row, (agency_id, _f) in zip(y, rows, strict=True):
             bottom.text(0, row + 0.27, truncate(stats.agency_name(agency_id), NAME_CHARS),
-                        fontsize=SMALL, va="bottom", ha="left")
+                        fontsize=SMALL, va="bottom", ha="left", parse_math=False)
         bottom.set_yticks([])
         bottom.set_ylim(-0.5, len(rows) - 0.1)
         _style(bottom, backlog_title)
@@ -115,7 +117,7 @@ def _category_panel(ax, stats: YearStats, rows) -> None:
     ax.bar_label(completed, labels=_labels([f.completed for _c, f in rows]), fontsize=SMALL, padding=3)
     for row, (category_id, _f) in zip(y, rows, strict=True):
         ax.text(0, row + 0.42, truncate(stats.category_name(category_id), NAME_CHARS),
-                fontsize=SMALL, va="bottom", ha="left")
+                fontsize=SMALL, va="bottom", ha="left", parse_math=False)
     ax.set_yticks([])
     ax.set_ylim(-0.6, len(rows) - 0.1 + 0.4)
     _style(ax, _("Reports {year} per category: received and completed").format(year=stats.year))

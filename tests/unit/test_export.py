@@ -113,6 +113,29 @@ async def test_xlsx_opens_with_the_same_rows(session, i18n):
     assert [p.filename for p in exported.parts] == ["lapor-2024.xlsx"]
 
 
+async def test_control_characters_in_a_name_do_not_break_the_xlsx(session, i18n):
+    """Issue 10: one control character in a Telegram name made openpyxl refuse the whole
+    workbook. They are dropped, and a formula hidden behind one is still neutralised."""
+    agency = Agency(name="Dinas\x07 PUPR", kind="opd")
+    bell = Citizen(telegram_id=7010, first_name="\x01=HYPERLINK(\"x\")", last_name="Siti\x1b[31m\x0c")
+    session.add_all([agency, bell])
+    await session.flush()
+    session.add(Report(tracking_id="LPR-CTRL", citizen_id=bell.id, classification="complaint",
+                       title="Jalan\x08 rusak", body="b", privacy="public", status="submitted",
+                       submitted_at=at(2024, 6, 3), agency_id=agency.id))
+    await session.commit()
+    for fmt in (ExportFormat.XLSX, ExportFormat.CSV):
+        exported = await export_year(session, 2024, fmt, CAL, actor=COMMAND_LINE, today=date(2024, 6, 20))
+        if fmt is ExportFormat.XLSX:
+            ws = openpyxl.load_workbook(exported.parts[0].path).active
+            header, row = list(ws.values)
+            text = " ".join(str(v) for v in row if v is not None)
+            assert dict(zip(header, row, strict=True))["Reporter name"] == "'=HYPERLINK(\"x\") Siti[31m"
+        else:
+            text = content(exported).decode("utf-8-sig")
+        assert not any(ord(ch) < 32 and ch not in "\r\n" for ch in text)
+
+
 async def test_only_admins_export(session, i18n):
     await seed(session)
     with pytest.raises(Refused):

@@ -56,3 +56,18 @@ def test_the_chart_is_drawn_for_a_phone_screen():
     # Narrow and tall: at 900 px it is shown at about 0.43 scale on a 390-point screen, where
     # 11-13 pt type stays readable; the old 1000×900 landscape figure shrank it to 4 px.
     assert width == 900 and height > width
+
+
+def test_dollar_signs_in_names_do_not_crash_the_chart():
+    """Issue 10: "$…$" in an agency name was read as matplotlib mathtext; an unbalanced or
+    unknown expression crashed /statistik for everyone."""
+    names = {1: "Dinas $Keuangan", 2: r"UPT $\frac{a}{$ Pasar", 3: "Rp 5$ dan $x^2"}
+    stats = compute(seed_facts(), 2024, CAL, today=date(2024, 5, 21), agency_names=names,
+                    category_names={7: r"Retribusi $\undefinedmacro$"})
+    stats = replace(stats, by_agency={1: Figures(received=2, backlog=1), 2: Figures(received=1, backlog=3),
+                                      3: Figures(received=1, backlog=2)},
+                    by_category={7: Figures(received=3, completed=1)})
+    i18n = build_i18n("id")
+    with i18n.context(), i18n.use_locale("id"):
+        png = statistics_chart(stats)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
