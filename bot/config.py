@@ -306,6 +306,16 @@ class LaporSettings(Section):
         return _http_url(v, "https://www.lapor.go.id/pengaduan/{number}")
 
 
+class PrivacySettings(Section):
+    """What the personal-data notice and /privasi tell a citizen (UU 27/2022, UU PDP)."""
+
+    # The personal-data controller (pengendali data pribadi): the body that runs this bot.
+    controller: str = Field(default="Dinas Komunikasi dan Informatika (Diskominfo)", min_length=1,
+                            max_length=200)
+    # Where a citizen may also ask about their data outside the bot: an address, e-mail or phone.
+    contact: str = Field(default="", max_length=200)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", toml_file=None
@@ -323,6 +333,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     ops: OpsSettings = OpsSettings()
     lapor: LaporSettings = LaporSettings()
+    privacy: PrivacySettings = PrivacySettings()
     webhooks: WebhookSettings = WebhookSettings()
 
     @model_validator(mode="after")

@@ -2,7 +2,8 @@
 ``Actor`` (admin? officer of which agencies?), the locale.
 
 Handlers receive them as keyword arguments (see ``HandlerData``). Business work stays in the
-services; the only write here is the citizen upsert every later step depends on.
+services; the only writes here are the citizen upsert every later step depends on, and the profile
+it may keep (nothing but the Telegram id before consent, see ``sync_profile``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.config import Settings
 from bot.domain.access import Actor
 from bot.i18n import pick_language
 from bot.services.casework.core import Casework
-from bot.services.citizens import touch_citizen
+from bot.services.citizens import sync_profile, touch_citizen
 from bot.services.ports import Notifier
 from bot.services.roles import resolve_actor
 from storage.models import Citizen
@@ -62,8 +63,12 @@ class CitizenMiddleware(BaseMiddleware):
             return await handler(event, data)
         session: AsyncSession = data["session"]
         citizen = await touch_citizen(session, user)
+        actor = await resolve_actor(session, citizen, self.admin_ids)
+        keep = citizen.consent_at is not None or actor.is_admin or actor.is_officer
+        if sync_profile(citizen, user, keep=keep):
+            await session.commit()
         data["citizen"] = citizen
-        data["actor"] = await resolve_actor(session, citizen, self.admin_ids)
+        data["actor"] = actor
         return await handler(event, data)
 
 

@@ -4,16 +4,19 @@ role (the audience routers turned it away), so nothing is left spinning and noth
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.config import Settings
 from bot.domain.text_rules import TextRuleError, validate_body
 from bot.ui import intake_render as r
 from bot.ui.citizen_keyboards import citizen_menu_keyboard
 from bot.ui.intake_keyboards import report_from_text_kb
 from handlers.intake.from_text import keep_offered_text
+from handlers.start import ask_consent
+from storage.models import Citizen
 
 
 async def stale_button(callback: CallbackQuery) -> None:
@@ -21,7 +24,9 @@ async def stale_button(callback: CallbackQuery) -> None:
     await callback.answer(_("This button is no longer active."), show_alert=True)
 
 
-async def unknown_message(message: Message, state: FSMContext) -> None:
+async def unknown_message(
+    message: Message, state: FSMContext, bot: Bot, settings: Settings, citizen: Citizen | None = None
+) -> None:
     # "Selamat siang, saya mau lapor lampu jalan mati di RT 05": often a newcomer's first
     # message. Long enough to be a description, it is kept and offered as a report's start.
     text = message.text or ""
@@ -31,6 +36,12 @@ async def unknown_message(message: Message, state: FSMContext) -> None:
         except TextRuleError:
             pass
         else:
+            if citizen is not None and citizen.consent_at is None:
+                # The notice promises that nothing but the Telegram id is kept before consent,
+                # so a newcomer's message is not kept: they agree first, then send it again.
+                await message.answer(r.agree_then_send_again())
+                await ask_consent(bot, message.chat.id, settings.privacy)
+                return
             await keep_offered_text(state, message.message_id, text)
             await message.answer(r.offer_report_from_text(), reply_markup=report_from_text_kb(message.message_id))
             return

@@ -31,6 +31,7 @@ from bot.services.officers import (
     find_agencies,
     redeem_invite,
 )
+from bot.services.ports import Notifier
 from bot.ui.formatting import short_datetime
 from bot.ui.officer_admin import InvitePageCb, InvitePickCb, agency_picker
 from bot.ui.render import esc, esc_truncate
@@ -55,8 +56,11 @@ async def open_invite(
     bot: Bot,
     i18n: I18n,
     locale: str,
+    notifier: Notifier,
+    settings: Settings,
 ) -> None:
-    result = await redeem_invite(session, citizen, command.args or "")
+    result = await redeem_invite(session, citizen, command.args or "", user=message.from_user,
+                                 notifier=notifier, admin_ids=settings.roles.admin_ids)
     if not result.ok:
         await message.answer(_refusal(result.outcome))
         return

@@ -17,7 +17,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.config import PrivacySettings, Settings
 from bot.i18n import LANGUAGES
 from bot.services import categories
 from bot.services.citizens import give_consent, set_language
@@ -45,22 +45,42 @@ def _not_invite(message: Message, command: CommandObject) -> bool:
 
 
 # -- texts ---------------------------------------------------------------------------------------
-def consent_notice_text() -> str:
-    return _(
-        "<b>Personal data notice</b>\n"
-        "\n"
-        "To handle your reports, this bot stores:\n"
-        "• your Telegram name, username and user ID;\n"
-        "• what you write in your reports and the files you attach.\n"
-        "\n"
-        "<b>Who sees it:</b> the district coordinators (LAPOR! admins) and the agency your report "
-        "is forwarded to. If you choose <b>anonymous</b> for a report, the agency never learns "
-        "who you are; only the coordinators do.\n"
-        "\n"
-        "Your data is used only to handle your reports and to tell you how they progress.\n"
-        "\n"
-        "Do you agree?"
+def consent_notice_text(privacy: PrivacySettings) -> str:
+    """The notice UU 27/2022 asks for: controller, purpose, legal basis, what is stored, who
+    sees it, how long, the citizen's rights. Paragraphs are separate messages to translate."""
+    contact = (
+        _("You can also ask {controller} about your data: {contact}.").format(
+            controller=esc(privacy.controller), contact=esc(privacy.contact))
+        if privacy.contact else ""
     )
+    paragraphs = [
+        _("<b>Personal data notice</b>"),
+        _("<b>Who is responsible:</b> {controller} runs this bot and is the controller of your "
+          "personal data.").format(controller=esc(privacy.controller)),
+        _("<b>Why:</b> to receive your complaints, aspirations and information requests, forward "
+          "them to the agency that has authority, and tell you how they progress. Legal basis: "
+          "your consent and the duty to handle complaints about public services (UU 25/2009, "
+          "Perpres 76/2013), under the personal data protection law (UU 27/2022)."),
+        _("<b>What is stored:</b> your Telegram user ID, name and username, the language you "
+          "chose, what you write in your reports, and the files and locations you send. Until "
+          "you agree, only your Telegram user ID and language are kept."),
+        _("<b>Who sees it:</b> the district coordinators (LAPOR! admins) see everything; the "
+          "agency your report is forwarded to sees the report and your name, never your "
+          "username or Telegram ID. If you choose <b>anonymous</b> for a report, the agency "
+          "never learns who you are; only the coordinators do."),
+        retention_text(),
+        _("<b>Your rights:</b> to see and obtain what is stored about you, to withdraw your "
+          "consent (processing stops within 3×24 hours), and to have your identity erased."),
+    ]
+    if contact:
+        paragraphs.append(contact)
+    paragraphs.append(_("Do you agree?"))
+    return "\n\n".join(paragraphs)
+
+
+def retention_text() -> str:
+    return _("<b>How long:</b> your reports are records of a public service and stay after they "
+             "are closed; your identity stays linked to them until you ask for it to be erased.")
 
 
 def menu_text() -> str:
@@ -74,12 +94,12 @@ def menu_text() -> str:
     )
 
 
-async def ask_consent(bot: Bot, chat_id: int, *, for_report: bool = False) -> None:
+async def ask_consent(bot: Bot, chat_id: int, privacy: PrivacySettings, *, for_report: bool = False) -> None:
     """Show the notice with its accept/decline buttons (also for other features that need it).
 
     ``for_report``: /lapor asked; agreeing then starts the form right away.
     """
-    await bot.send_message(chat_id, consent_notice_text(), reply_markup=consent_keyboard(for_report))
+    await bot.send_message(chat_id, consent_notice_text(privacy), reply_markup=consent_keyboard(for_report))
 
 
 async def send_menu(bot: Bot, chat_id: int, greeting: str, in_form: bool) -> None:
@@ -91,7 +111,9 @@ async def send_menu(bot: Bot, chat_id: int, greeting: str, in_form: bool) -> Non
 
 # -- /start --------------------------------------------------------------------------------------
 async def start(message: Message, citizen: Citizen, state: FSMContext, bot: Bot) -> None:
-    name = esc(citizen.first_name) or _("there")
+    # From the update, not the row: before consent the row holds no name.
+    user = message.from_user
+    name = esc(user.first_name if user else None) or _("there")
     if citizen.consent_at is not None:
         await send_menu(
             bot,
@@ -123,6 +145,7 @@ async def language_chosen(
     state: FSMContext,
     bot: Bot,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     if callback_data.code not in LANGUAGES:
         await callback.answer(_("This button is no longer active."), show_alert=True)
@@ -134,7 +157,7 @@ async def language_chosen(
         if isinstance(callback.message, Message):
             await callback.message.edit_text(_("Language: English ✓"), reply_markup=None)
         if citizen.consent_at is None:
-            await ask_consent(bot, callback.from_user.id)
+            await ask_consent(bot, callback.from_user.id, settings.privacy)
         elif await state.get_state() is not None:
             await bot.send_message(callback.from_user.id, continue_hint(True))
 
@@ -160,7 +183,7 @@ async def consent_accepted(
         await callback.answer(_("You have already agreed."))
         await _drop_buttons(callback)
         return
-    await give_consent(session, citizen)
+    await give_consent(session, citizen, callback.from_user)
     await callback.answer(_("Thank you!"))
     await _drop_buttons(callback)
     in_form = await state.get_state() is not None
@@ -208,14 +231,15 @@ async def consent_declined(
 
 
 async def consent_shown_again(
-    callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot
+    callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot,
+    settings: Settings,
 ) -> None:
     await _drop_buttons(callback)
     if citizen.consent_at is not None:
         await callback.answer(_("You have already agreed."))
         return
     await callback.answer()
-    await ask_consent(bot, callback.from_user.id, for_report=_for_report(callback_data))
+    await ask_consent(bot, callback.from_user.id, settings.privacy, for_report=_for_report(callback_data))
 
 
 async def _drop_buttons(callback: CallbackQuery) -> None:

@@ -24,6 +24,7 @@ class AuditAction:
     BROADCAST = "broadcast"
     BROADCAST_STOP = "broadcast_stop"
     INVITE = "invite"
+    INVITE_REDEEM = "invite_redeem"  # an officer bound themselves with an invite link
     REVOKE = "revoke"
     EXPORT = "export"
     CATEGORIZE = "categorize"

@@ -14,8 +14,10 @@ from storage.repositories.citizens import CitizenRepo
 
 
 async def touch_citizen(session: AsyncSession, user: User) -> Citizen:
-    """Find or create the row and refresh the profile Telegram shows us, in its own commit.
+    """Find or create the row by Telegram id alone, in its own commit.
 
+    Nothing else about a newcomer is stored: the personal-data notice promises that, before
+    consent, the bot keeps only what it needs to show the notice (see ``sync_profile``).
     Writing to us again proves the user unblocked the bot, so ``unreachable_at`` is cleared.
     """
     repo = CitizenRepo(session)
@@ -23,26 +25,32 @@ async def touch_citizen(session: AsyncSession, user: User) -> Citizen:
     if citizen is None:
         citizen = Citizen(telegram_id=user.id)
         try:
-            await repo.add(_refresh(citizen, user))
+            await repo.add(citizen)
             await session.commit()
             return citizen
         except IntegrityError:  # created by a parallel update of the same user
             await session.rollback()
             citizen = await repo.by_telegram_id(user.id)
             assert citizen is not None
-    before = (citizen.first_name, citizen.last_name, citizen.username, citizen.unreachable_at)
-    _refresh(citizen, user)
-    if before != (citizen.first_name, citizen.last_name, citizen.username, None):
+    if citizen.unreachable_at is not None:
+        citizen.unreachable_at = None
         await session.commit()
     return citizen
 
 
-def _refresh(citizen: Citizen, user: User) -> Citizen:
-    citizen.first_name = (user.first_name or "")[:128] or None
-    citizen.last_name = (user.last_name or "")[:128] or None
-    citizen.username = (user.username or "")[:64] or None
-    citizen.unreachable_at = None
-    return citizen
+def sync_profile(citizen: Citizen, user: User, *, keep: bool) -> bool:
+    """Store the name and username Telegram shows us when ``keep`` (the citizen agreed to the
+    notice, or is staff: officers and admins are named on cards and in /audit), else make sure
+    none is stored (a newcomer, or a citizen who withdrew consent). True if anything changed;
+    the caller commits."""
+    before = (citizen.first_name, citizen.last_name, citizen.username)
+    if keep:
+        citizen.first_name = (user.first_name or "")[:128] or None
+        citizen.last_name = (user.last_name or "")[:128] or None
+        citizen.username = (user.username or "")[:64] or None
+    else:
+        citizen.first_name = citizen.last_name = citizen.username = None
+    return before != (citizen.first_name, citizen.last_name, citizen.username)
 
 
 async def set_language(session: AsyncSession, citizen: Citizen, language: str) -> None:
@@ -50,6 +58,11 @@ async def set_language(session: AsyncSession, citizen: Citizen, language: str) -
     await session.commit()
 
 
-async def give_consent(session: AsyncSession, citizen: Citizen, at: datetime | None = None) -> None:
+async def give_consent(
+    session: AsyncSession, citizen: Citizen, user: User | None = None, at: datetime | None = None
+) -> None:
+    """Consent given: from now on the profile Telegram shows us is kept (``sync_profile``)."""
     citizen.consent_at = at or utcnow()
+    if user is not None:
+        sync_profile(citizen, user, keep=True)
     await session.commit()

@@ -126,6 +126,16 @@ class Returned(Notice):
 
 
 @dataclass(frozen=True)
+class OfficerJoined(Notice):
+    """Someone opened an invite link and is now a liaison officer (admins may revoke them)."""
+
+    agency_name: str
+    telegram_id: int
+    name: str
+    username: str | None
+
+
+@dataclass(frozen=True)
 class NobodyToTell(Notice):
     """Assigned to an agency without a reachable liaison officer."""
 

@@ -15,17 +15,21 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from aiogram.types import User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import access
 from bot.domain.access import Action, Actor
 from bot.domain.paging import clamp_page
+from bot.services import recipients
 from bot.services.audit import AuditAction, record
-from bot.services.notices import NoLongerOfficer
+from bot.services.citizens import sync_profile
+from bot.services.notices import NoLongerOfficer, OfficerJoined
 from bot.services.notification_policy import RecipientKind
 from bot.services.ports import Notifier, Recipient
 from storage.base import utcnow
@@ -147,11 +151,14 @@ class RedeemResult:
 
 
 async def redeem_invite(
-    session: AsyncSession, citizen: Citizen, payload: str, *, now: datetime | None = None
+    session: AsyncSession, citizen: Citizen, payload: str, *, now: datetime | None = None,
+    user: User | None = None, notifier: Notifier | None = None, admin_ids: Iterable[int] = (),
 ) -> RedeemResult:
     """Bind ``citizen`` as an officer of the invite's agency, or say why not.
 
-    ``payload`` is the /start argument (``inv_<code>``) or the bare code.
+    ``payload`` is the /start argument (``inv_<code>``) or the bare code. A binding is audited
+    and announced to the admins (``notifier``), so a leaked link used by a stranger is noticed
+    at once; ``user`` is the Telegram profile to keep for the new officer (named on cards).
     """
     now = now or utcnow()
     repo = OfficerRepo(session)
@@ -187,6 +194,19 @@ async def redeem_invite(
         binding.bound_at = now
     else:
         outcome = RedeemOutcome.ALREADY_OFFICER
+    if user is not None:
+        sync_profile(citizen, user, keep=True)
+    if outcome is RedeemOutcome.BOUND:
+        officer_actor = Actor(citizen_id=citizen.id, telegram_id=citizen.telegram_id)
+        await record(session, officer_actor, AuditAction.INVITE_REDEEM, f"agency:{agency.id}",
+                     {"invite_id": invite.id, "agency": agency.name,
+                      "invited_by_citizen_id": invite.created_by_id})
+        if notifier is not None:
+            joined = OfficerJoined(agency_name=agency.name, telegram_id=citizen.telegram_id,
+                                   name=" ".join(p for p in (citizen.first_name, citizen.last_name) if p),
+                                   username=citizen.username)
+            for to in await recipients.admins(session, admin_ids):
+                await notifier.send(session, to, joined, now=now)
     await session.commit()
     log.info("citizen #%s bound as officer of agency #%s (%s) by invite #%s",
              citizen.id, agency.id, agency.name, invite.id)

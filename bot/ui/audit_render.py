@@ -46,6 +46,8 @@ def describe(entry: AuditLog, tz: ZoneInfo) -> str:
                 text += " " + _("(link valid until {when})").format(
                     when=short_datetime(datetime.fromisoformat(expires), tz))
             return text
+        case AuditAction.INVITE_REDEEM:
+            return _("joined {agency} as a liaison officer with an invite link").format(agency=_agency(d))
         case AuditAction.REVOKE:
             return _("revoked a liaison officer of {agency}").format(agency=_agency(d))
         case AuditAction.EXPORT:

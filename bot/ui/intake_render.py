@@ -163,6 +163,14 @@ def offer_report_from_text() -> str:
     )
 
 
+def agree_then_send_again() -> str:
+    return _(
+        "Would you like to make a report of your message? First read the personal-data notice "
+        "below: until you agree, I keep nothing you write. Once you agree, send your message "
+        "again and I will offer to make a report of it."
+    )
+
+
 def text_no_longer_kept() -> str:
     return _("I no longer have that message. Send it again, or start with /lapor.")
 

@@ -29,6 +29,7 @@ from bot.services.notices import (
     NobodyToTell,
     NoLongerOfficer,
     Notice,
+    OfficerJoined,
     Reminder,
     ReporterSaid,
     ReportUpdate,
@@ -324,6 +325,16 @@ def _returned(notice: Returned, ctx: Context) -> Rendered:
     ).format(agency=esc(notice.agency_name), tracking_id=esc(notice.report.tracking_id),
              reason=esc_truncate(notice.reason, 3000))
     return Rendered([text], _open_kb(notice.report))
+
+
+@render.register
+def _officer_joined(notice: OfficerJoined, ctx: Context) -> Rendered:
+    who = esc(notice.name) or _("(no name)")
+    handle = f" @{esc(notice.username)}" if notice.username else ""
+    return Rendered([_(
+        "👤 {who}{handle} (Telegram ID <code>{telegram_id}</code>) opened an invite link and is "
+        "now a liaison officer of <b>{agency}</b>. Not expected? Revoke them with /petugas."
+    ).format(who=who, handle=handle, telegram_id=notice.telegram_id, agency=esc(notice.agency_name))])
 
 
 @render.register

@@ -48,7 +48,7 @@ async def open_form(
         return
     if citizen is not None and citizen.consent_at is None:
         await bot.send_message(chat_id, r.consent_needed())
-        await ask_consent(bot, chat_id, for_report=True)
+        await ask_consent(bot, chat_id, settings.privacy, for_report=True)
         return
     await begin_form(bot, chat_id, state, settings, locale, categories=await categories.choices(session, locale))
 

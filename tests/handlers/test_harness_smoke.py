@@ -19,7 +19,8 @@ async def test_unknown_text_gets_a_pointer_and_the_citizen_is_stored(tmp_path):
 
         async with h.app.session_factory() as s:
             row = await s.scalar(select(Citizen).where(Citizen.telegram_id == 1001))
-        assert row is not None and row.username == "alice"
+        # Stored by Telegram id alone: no profile before consent (issue 10, UU PDP notice).
+        assert row is not None and row.username is None
 
 
 async def test_stale_button_is_answered(tmp_path):

@@ -162,3 +162,34 @@ async def test_forged_admin_buttons_from_a_non_admin_change_nothing(tmp_path):
         assert await _agency_ids(h, 1001) == {ids["pupr"]}
         async with h.app.session_factory() as s:
             assert (await s.get(Officer, officer_id)).revoked_at is None
+
+
+async def test_redeeming_an_invite_is_audited_and_announced_to_the_admins(tmp_path):
+    """Issue 10: a leaked link used by a stranger went unnoticed. Binding is now in /audit and
+    every admin is told who joined which agency."""
+    from storage.models import AuditLog
+    from tests.handlers.casework_helpers import drain
+
+    async with Harness.create(tmp_path, delivery={"per_chat_interval": 0, "global_rate": 1000}) as h:
+        ids = await _seed(h)
+        admin, budi = h.user(ADMIN_ID, "Admin"), h.user(1001, "Budi <x>", username="budi_pupr")
+        payload = await _invite_link(h, admin, "Dinas PUPR")
+        await h.send(budi, f"/start {payload}")
+        await drain(h)
+        joined = h.last_text(admin)
+        assert "Budi &lt;x&gt; @budi_pupr" in joined and "<code>1001</code>" in joined
+        assert "Dinas PUPR" in joined and "/petugas" in joined
+        async with h.app.session_factory() as s:
+            entry = await s.scalar(select(AuditLog).where(AuditLog.action == "invite_redeem"))
+            budi_row = await s.scalar(select(Citizen).where(Citizen.telegram_id == 1001))
+        assert entry is not None and entry.actor_telegram_id == 1001
+        assert entry.target == f"agency:{ids['pupr']}"
+        # An officer is named on cards, so their profile is kept without a citizen's consent.
+        assert budi_row.username == "budi_pupr"
+
+        # Opening one's own link again binds nothing new: no second entry, no second message.
+        mark = h.mark()
+        await h.send(budi, f"/start {payload}")
+        await drain(h)
+        assert not [r for r in h.since(mark) if getattr(r, "chat_id", None) == ADMIN_ID]
+        assert await _count(h, AuditLog) == 2  # the invite and its redemption

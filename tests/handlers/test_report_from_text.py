@@ -49,28 +49,24 @@ async def test_a_message_becomes_the_description_of_a_report(tmp_path):
         assert limit_violations(h) == []
 
 
-async def test_a_newcomer_agrees_to_the_notice_and_the_message_is_still_there(tmp_path):
+async def test_a_newcomer_s_message_is_not_kept_before_consent(tmp_path):
+    """The notice promises that nothing but the Telegram id is stored before consent (issue 10),
+    so a newcomer's first message is not kept: they read the notice, agree, send it again."""
     async with Harness.create(tmp_path) as h:
         budi = h.user(1002, "Budi")  # never sent /start: this is his first message
+        mark = h.mark()
         await h.send(budi, TEXT)
-        await tap(h, budi, "Buat laporan dari pesan ini")
-        assert "Pemberitahuan data pribadi" in h.last_text(budi)
-        await tap(h, budi, "Saya setuju")
-        assert "langkah 1 dari 8" in h.last_text(budi)
-        _state, data = await fsm(h, budi)
-        assert data["draft"]["body"] == TEXT
-
-
-async def test_declining_the_notice_drops_the_message(tmp_path):
-    async with Harness.create(tmp_path) as h:
-        budi = h.user(1002, "Budi")
-        await h.send(budi, TEXT)
-        await tap(h, budi, "Buat laporan dari pesan ini")
-        _state, data = await fsm(h, budi)
-        assert TEXT in str(data)
-        await tap(h, budi, "tidak setuju")
+        replies = _replies(h, mark, budi)
+        assert "kirim lagi pesan Anda" in replies[0].text
+        assert "Pemberitahuan data pribadi" in replies[-1].text
         _state, data = await fsm(h, budi)
         assert TEXT not in str(data)
+        await tap(h, budi, "Saya setuju")
+        await h.send(budi, TEXT)
+        await tap(h, budi, "Buat laporan dari pesan ini")
+        assert "langkah 1 dari 8" in h.last_text(budi)
+        _state, data = await fsm(h, budi)
+        assert TEXT in str(data)
 
 
 async def test_a_short_message_gets_help_and_a_report_button(tmp_path):

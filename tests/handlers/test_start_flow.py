@@ -292,3 +292,58 @@ async def test_forged_report_consent_in_a_form_keeps_the_form(tmp_path):
         assert "sedang mengisi formulir" in h.last_text(dave)
         assert await fsm.get_state() == "ReportForm:title"
         assert await fsm.get_data() == {"title": "Jalan rusak"}
+
+
+async def _everything_stored_about(h: Harness, telegram_id: int) -> dict:
+    """The citizen row and every conversation-state row of the user, as plain values."""
+    from storage.models import FsmState
+
+    async with h.app.session_factory() as s:
+        row = await s.scalar(select(Citizen).where(Citizen.telegram_id == telegram_id))
+        states = (await s.scalars(select(FsmState).where(FsmState.user_id == telegram_id))).all()
+    return {
+        "citizen": {c.key: getattr(row, c.key) for c in Citizen.__table__.columns} if row else None,
+        "fsm": [(st.state, st.data) for st in states],
+    }
+
+
+async def test_before_consent_nothing_but_the_telegram_id_and_language_is_stored(tmp_path):
+    """UU PDP notice: until the citizen agrees, the bot keeps only what it needs to show the
+    notice. A newcomer with a name and a username who writes a report-like message, picks a
+    language, reads the notice and declines leaves nothing else behind."""
+    async with Harness.create(tmp_path) as h:
+        siti = h.user(1004, "Siti", last_name="Aminah", username="siti_aminah_ppu")
+        await h.send(siti, "Selamat siang, jalan di depan rumah saya Jl. Mawar 5 rusak parah sekali")
+        await h.send(siti, "/start")
+        await h.press(siti, h.last(siti), LanguageCb(code="id").pack())
+        notice = h.last(siti)
+        assert "Pemberitahuan data pribadi" in notice.text
+        await h.press(siti, notice, ConsentCb(action=ConsentAction.DECLINE).pack())
+
+        stored = await _everything_stored_about(h, 1004)
+        citizen = stored["citizen"]
+        identity = {k: v for k, v in citizen.items()
+                    if k not in ("id", "created_at", "updated_at") and v is not None}
+        assert identity == {"telegram_id": 1004, "language": "id"}
+        assert "Mawar" not in str(stored["fsm"]) and "Aminah" not in str(stored)
+        assert "siti_aminah_ppu" not in str(stored)
+
+        # Once she agrees, the profile the notice names is kept.
+        await h.press(siti, h.last(siti), h.last(siti).button("Baca pemberitahuan"))
+        await h.press(siti, h.last(siti), ConsentCb(action=ConsentAction.ACCEPT).pack())
+        row = await _citizen(h, 1004)
+        assert (row.first_name, row.last_name, row.username) == ("Siti", "Aminah", "siti_aminah_ppu")
+
+
+async def test_the_notice_names_controller_legal_basis_retention_and_rights(tmp_path):
+    async with Harness.create(tmp_path, privacy={
+            "controller": "Diskominfo Kabupaten <PPU>", "contact": "ppid@ppu.go.id"}) as h:
+        alice = h.user(1001, "Alice")
+        await h.send(alice, "/start")
+        await h.press(alice, h.last(alice), LanguageCb(code="en").pack())
+        text = h.last(alice).text
+        for needle in ("Diskominfo Kabupaten &lt;PPU&gt;", "ppid@ppu.go.id", "UU 27/2022",
+                       "Perpres 76/2013", "Telegram user ID", "Who sees it", "anonymous",
+                       "How long", "withdraw your consent", "3×24 hours", "erased"):
+            assert needle in text, needle
+        assert len(text) < 4096

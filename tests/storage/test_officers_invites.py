@@ -159,8 +159,9 @@ async def test_revoke_takes_effect_at_once_and_a_new_invite_restores(session, wo
     again = await revoke_officer(session, officer.id, actor=as_admin(world["admin"]))
     assert again.already_revoked
     audit = (await session.scalars(select(AuditLog).order_by(AuditLog.id))).all()
-    assert [(a.action, a.actor_telegram_id) for a in audit] == [("invite", None), ("revoke", 9000)]
-    assert audit[1].target == f"agency:{world['pupr'].id}" and audit[1].detail["officer_id"] == officer.id
+    assert [(a.action, a.actor_telegram_id) for a in audit] == [
+        ("invite", None), ("invite_redeem", 1001), ("revoke", 9000)]
+    assert audit[2].target == f"agency:{world['pupr'].id}" and audit[2].detail["officer_id"] == officer.id
     assert await revoke_officer(session, 424242, actor=COMMAND_LINE) is None
 
     fresh = await create_invite(session, world["pupr"].id, actor=COMMAND_LINE)
