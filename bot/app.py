@@ -23,6 +23,7 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import unit_of_work
 from bot.commands import set_default_commands
 from bot.config import DEFAULT_API_BASE, Settings
 from bot.domain.workdays import WorkCalendar
@@ -30,7 +31,7 @@ from bot.fsm import build_fsm
 from bot.i18n import build_i18n
 from bot.jobs.base import JobContext
 from bot.metrics import Metrics, TelegramMetricsMiddleware, UpdateMetricsMiddleware
-from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware, DbSessionMiddleware
+from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware
 from bot.retry import RetryAfterMiddleware
 from bot.scheduler import build_scheduler
 from bot.services.bot_identity import remember_username
@@ -187,7 +188,7 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     )
     # First of ours: it times the whole update and sets the log context for everything after.
     dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))
-    dp.update.outer_middleware(DbSessionMiddleware(session_factory))
+    unit_of_work.install(dp, session_factory)
     dp.update.outer_middleware(CitizenMiddleware(settings.roles.admin_ids))
     CitizenI18nMiddleware(i18n, settings.app.default_language).setup(dp)
     dp.include_routers(*get_routers())

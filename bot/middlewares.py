@@ -1,5 +1,5 @@
-"""Per-update injection: a database session, the sender's citizen row, who they are as an
-``Actor`` (admin? officer of which agencies?), the locale.
+"""Per-update injection: the sender's citizen row, who they are as an ``Actor`` (admin? officer
+of which agencies?), the locale. The update's database session comes from ``bot.unit_of_work``.
 
 Handlers receive them as keyword arguments (see ``HandlerData``). Business work stays in the
 services; the only writes here are the citizen upsert every later step depends on, and the profile
@@ -39,16 +39,6 @@ class HandlerData(TypedDict, total=False):
     citizen: Citizen
     actor: Actor  # who acts: their citizen row, admin or not, the agencies they serve
     locale: str
-
-
-class DbSessionMiddleware(BaseMiddleware):
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self.session_factory = session_factory
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self.session_factory() as session:
-            data["session"] = session
-            return await handler(event, data)
 
 
 class CitizenMiddleware(BaseMiddleware):

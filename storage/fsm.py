@@ -1,9 +1,15 @@
 """aiogram FSM storage in our own database, for deployments without Redis.
 
 A citizen filling in a report goes through several steps; with aiogram's MemoryStorage a restart
-in the middle would throw their answers away. Each call here is one short transaction of its own,
-independent of the per-update session handlers use, so the FSM never holds a transaction open
-while a handler talks to Telegram.
+in the middle would throw their answers away.
+
+Inside an update the storage works in the update's own session (``storage.unit_of_work``): the
+state, the data and whatever the handler writes commit together or not at all, and an update
+never needs a second connection while holding one (with a pool of N connections, N updates each
+waiting for a second one would stall every chat until the pool's timeout). The row read once is
+kept in the session for the rest of the update: the button filters and the handler ask for it
+several times, and event isolation guarantees no one else writes this chat's row meanwhile.
+Outside an update (jobs, the command line) each call is a short transaction of its own.
 
 FSM data is stored as JSON: callers must keep it JSON-serialisable (store dates as ISO strings,
 ids as ints, no ORM objects). ``set_data`` raises ``TypeError`` otherwise, before touching the
@@ -13,19 +19,22 @@ database.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from storage.base import utcnow
 from storage.models.fsm import FsmState
+from storage.unit_of_work import current_session
 
 _KEY_COLUMNS = ("bot_id", "chat_id", "user_id", "thread_id", "business_connection_id", "destiny")
 
@@ -44,6 +53,20 @@ def _key_values(key: StorageKey) -> dict[str, Any]:
 
 def _where(key: StorageKey) -> ColumnElement[bool]:
     return and_(*(getattr(FsmState, name) == value for name, value in _key_values(key).items()))
+
+
+def _ident(key: StorageKey) -> tuple[Any, ...]:
+    return tuple(_key_values(key).values())
+
+
+# Where a session keeps the rows it read or wrote: {key: (state, data as JSON)}.
+_CACHE = "lapor_fsm_rows"
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    # What was written in the transaction is gone: read the rows again.
+    session.info.pop(_CACHE, None)
 
 
 def _state_name(state: StateType) -> str | None:
@@ -74,42 +97,78 @@ class SqlAlchemyStorage(BaseStorage):
         # The engine belongs to the application, which disposes of it on shutdown.
         pass
 
-    async def get_state(self, key: StorageKey) -> str | None:
+    @asynccontextmanager
+    async def _session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        shared = current_session()
+        if shared is not None:
+            yield shared  # the update commits it, with everything else it wrote
+            return
         async with self._session_factory() as session:
-            return await session.scalar(select(FsmState.state).where(_where(key)))
+            if write:
+                async with session.begin():
+                    yield session
+            else:
+                yield session
+
+    async def _row(self, session: AsyncSession, key: StorageKey) -> tuple[str | None, str]:
+        """(state, data as JSON) of ``key``, read once per session."""
+        cache = session.info.setdefault(_CACHE, {})
+        ident = _ident(key)
+        if ident not in cache:
+            row = (await session.execute(select(FsmState.state, FsmState.data).where(_where(key)))).first()
+            cache[ident] = (row[0], json.dumps(row[1] or {})) if row else (None, "{}")
+        return cache[ident]
+
+    @staticmethod
+    def _remember(session: AsyncSession, key: StorageKey, state: str | None, data: dict[str, Any]) -> None:
+        session.info.setdefault(_CACHE, {})[_ident(key)] = (state, json.dumps(data))
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        async with self._session(write=False) as session:
+            return (await self._row(session, key))[0]
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._session_factory() as session:
-            data = await session.scalar(select(FsmState.data).where(_where(key)))
-        return dict(data) if data else {}
+        async with self._session(write=False) as session:
+            # A fresh copy every time: callers may change what they got.
+            return json.loads((await self._row(session, key))[1])
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         name = _state_name(state)
-        async with self._session_factory() as session, session.begin():
-            if name is None:
-                await self._clear(session, key, FsmState.state, None, FsmState.data)
+        async with self._session(write=True) as session:
+            _, data = await self._row(session, key)
+            if name is None and data == "{}":
+                await session.execute(delete(FsmState).where(_where(key)))
             else:
                 await self._upsert(session, key, state=name)
+            self._remember(session, key, name, json.loads(data))
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         new = _checked_data(data)
-        async with self._session_factory() as session, session.begin():
-            if not new:
-                await self._clear(session, key, FsmState.data, {}, FsmState.state)
+        async with self._session(write=True) as session:
+            state, _ = await self._row(session, key)
+            if not new and state is None:
+                await session.execute(delete(FsmState).where(_where(key)))
             else:
                 await self._upsert(session, key, data=new)
+            self._remember(session, key, state, new)
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
-        # Read and write in one transaction; on PostgreSQL the row lock keeps a concurrent
+        # Read and write in one transaction. Inside an update, event isolation keeps every other
+        # update of this chat out; outside one, the row lock (PostgreSQL) keeps a concurrent
         # update from another process from being lost (SQLite serialises writers anyway).
         new = _checked_data(data)
-        async with self._session_factory() as session, session.begin():
-            current = await session.scalar(
-                select(FsmState.data).where(_where(key)).with_for_update()
-            )
-            merged = {**(current or {}), **new}
+        async with self._session(write=True) as session:
+            if current_session() is None:
+                row = (await session.execute(
+                    select(FsmState.state, FsmState.data).where(_where(key)).with_for_update())).first()
+                state, current = (row[0], row[1] or {}) if row else (None, {})
+            else:
+                state, raw = await self._row(session, key)
+                current = json.loads(raw)
+            merged = {**current, **new}
             if merged:
                 await self._upsert(session, key, data=merged)
+            self._remember(session, key, state, merged)
         return dict(merged)
 
     async def delete_stale(self, before: datetime) -> int:
@@ -133,15 +192,3 @@ class SqlAlchemyStorage(BaseStorage):
             set_={**{name: getattr(stmt.excluded, name) for name in values}, "updated_at": now},
         )
         await session.execute(stmt)
-
-    @staticmethod
-    async def _clear(session: AsyncSession, key: StorageKey, column, empty, other) -> None:
-        """Empty one column; drop the row if the other one is empty too."""
-        other_value = await session.scalar(
-            update(FsmState)
-            .where(_where(key))
-            .values({column: empty, FsmState.updated_at: utcnow()})
-            .returning(other)
-        )
-        if not other_value:
-            await session.execute(delete(FsmState).where(_where(key)))

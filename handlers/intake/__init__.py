@@ -1,6 +1,7 @@
 """/lapor: the citizen's report form, one step per state (see ``states.ReportForm``).
 
-Order inside: commands (/batal, /bantuan, /lapor) first, then the steps, then the shared guard
+Order inside: commands (/batal, /bantuan, /lapor) first, then the question a crash may have
+kept from the citizen (``resume``), then the steps, then the shared guard
 that refuses stale buttons and answers input a step cannot use.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from handlers.intake import category, choices, commands, files, from_text, guard, summary, texts
+from handlers.intake import category, choices, commands, files, from_text, guard, resume, summary, texts
 from handlers.intake.flow import remind_step
 from handlers.intake.states import ReportForm
 
@@ -18,7 +19,6 @@ __all__ = ["ReportForm", "remind_step", "router"]
 def router() -> Router:
     r = Router(name=__name__)
     r.message.filter(F.chat.type == "private")
-    r.include_routers(commands.router(), from_text.router(), choices.router(), category.router(), texts.router(),
-                      files.router(),
-                      summary.router(), guard.router())
+    r.include_routers(commands.router(), resume.router(), from_text.router(), choices.router(), category.router(),
+                      texts.router(), files.router(), summary.router(), guard.router())
     return r

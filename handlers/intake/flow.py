@@ -19,6 +19,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
+from bot import unit_of_work
 from bot.config import Settings
 from bot.services.categories import CategoryChoice
 from bot.services.intake import Draft, Step, new_form_id, next_step
@@ -174,10 +175,24 @@ async def go_to(
     if step == Step.CONFIRM:
         form.editing = False
     leaving_location = await state.get_state() == STATE_OF[Step.LOCATION].state and step != Step.LOCATION
+    # The step and the answers are stored together, marked "question not yet sent", before the
+    # question goes out: a crash while it is sent leaves the mark, and the next update shows the
+    # question again instead of taking it as the answer to a question the citizen never saw
+    # (handlers/intake/resume.py). Committed first, so no lock is held while Telegram answers.
     await state.set_state(STATE_OF[step])
-    await save(state, form)
+    await state.set_data({**form.to_data(), QUESTION_UNSENT: True})
+    await unit_of_work.commit()
     # The location step's reply keyboard stays on screen until a message removes it: the next one.
     await send_prompt(bot, chat_id, form, step, settings, locale, note, remove_reply_keyboard=leaving_location)
+    await save(state, form)
+
+
+# In the FSM data while a step's question may not have reached the citizen (see ``go_to``).
+QUESTION_UNSENT = "question_unsent"
+
+
+async def question_unsent(state: FSMContext) -> bool:
+    return bool((await state.get_data()).get(QUESTION_UNSENT))
 
 
 # A message the citizen asked to turn into a report waits under this key of the FSM data until

@@ -5,6 +5,7 @@ The same contract runs against both, so a handler behaves the same whichever is 
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,8 @@ from bot.fsm import build_fsm
 from storage.fsm import SqlAlchemyStorage
 from storage.models import FsmState
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+# Each engineer and CI run has a database number of its own: never a hard-coded one here.
+REDIS_URL = os.environ.get("LAPOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 MakeStorage = Callable[[], Awaitable[BaseStorage]]
 # With a Redis URL build_fsm never touches the database.

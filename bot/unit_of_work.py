@@ -1,0 +1,60 @@
+"""One session, one transaction per update: the citizen lookup, the FSM state and data, and
+the handler's own work share it.
+
+Why: an update used to hold a connection from the middleware's citizen lookup to its end while
+the database-backed FSM storage opened a second session for each of its reads and writes. With a
+pool of N connections, N concurrent updates each holding one and waiting for a second stalled
+every chat until the pool's 30 s timeout (issue 15; tests/handlers/test_concurrent_updates.py).
+Now an update needs one connection at most, whatever the concurrency, and a form step's state
+and data are committed together (issue 11: a kill between two commits tore the step).
+
+The middleware sits outside aiogram's FSM middleware (``install``), so the state aiogram reads
+before the handler is read in this session too, after the chat's event-isolation lock is taken:
+no connection is held while waiting for that lock.
+
+Services still decide where a transaction ends (``session.commit()``); whatever is left is
+committed when the update ends, and rolled back if it failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Dispatcher
+from aiogram.types import TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.unit_of_work import bound_session, current_session
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.session_factory() as session:
+            with bound_session(session):
+                data["session"] = session
+                result = await handler(event, data)
+                if session.in_transaction():
+                    await session.commit()
+                return result
+
+
+def install(dp: Dispatcher, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    """Put the unit of work around aiogram's FSM middleware (which the Dispatcher registered
+    first): the FSM reads the state under the chat's lock, in the update's session."""
+    dp.update.outer_middleware.unregister(dp.fsm)
+    dp.update.outer_middleware(UnitOfWorkMiddleware(session_factory))
+    dp.update.outer_middleware(dp.fsm)
+
+
+async def commit() -> None:
+    """End the update's transaction now, e.g. before a slow call to Telegram: a form step's
+    state and data are stored before its question is sent (and SQLite's one writer is free)."""
+    session = current_session()
+    if session is not None and session.in_transaction():
+        await session.commit()
