@@ -29,6 +29,7 @@ from handlers import (
     admin_case_extras,
     admin_directory,
     admin_officers,
+    admin_overdue,
     admin_stats,
     admin_verify,
     checkin,
@@ -65,6 +66,7 @@ def admins() -> Router:
         admin_case_extras.router(),  # the card's category and SP4N-LAPOR! number
         admin_broadcast.router(),
         admin_stats.router(),
+        admin_overdue.router(),  # the escalation's "show all"
         admin_directory.router(),
         admin_audit.router(),
         templates.router(),  # global templates

@@ -1,21 +1,23 @@
-"""Escalation to the coordinating admins: the tunggakan list. On working days each admin gets
-one message with the reports past their follow-up deadline (still with an agency), grouped per
-agency, oldest first, and the reports waiting in the verification queue past verify_due.
+"""Escalation to the coordinating admins: the tunggakan. On working days each admin gets one
+message summarising the reports past their follow-up deadline (still with an agency), counted
+per agency, and the reports waiting in the verification queue past verify_due, with the
+longest overdue few named and a button that pages through all of them (handlers/admin_overdue).
 
 Working days only: deadlines count working days, so a weekend list would repeat Friday's."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
 from bot.jobs.base import JobContext, run_daily, send_to_admins
 from bot.services.notices import Escalation
-from storage.models.agency import Agency
-from storage.models.report import Report
-from storage.repositories.cases import CaseRepo
+from bot.services.overdue import overdue_scope
+from storage.repositories.overdue import OverdueRepo
 
 JOB_NAME = "escalation"
+# The longest overdue reports named in the message; the button pages through all of them.
+OLDEST_SHOWN = 5
 
 
 async def escalate_overdue(ctx: JobContext) -> int | None:
@@ -23,20 +25,15 @@ async def escalate_overdue(ctx: JobContext) -> int | None:
     return await run_daily(JOB_NAME, ctx.settings.notifications.escalation_time, send_escalations, ctx)
 
 
-def by_agency(rows: list[tuple[Report, Agency]]) -> list[tuple[Agency, list[Report]]]:
-    """Reports grouped under their agency; agencies in the order of their first report."""
-    grouped: dict[int, tuple[Agency, list[Report]]] = {}
-    for report, agency in rows:
-        grouped.setdefault(agency.id, (agency, []))[1].append(report)
-    return list(grouped.values())
-
-
 async def send_escalations(ctx: JobContext, today: date) -> int:
+    scope = overdue_scope(today)
     async with ctx.session_factory() as session:
-        repo = CaseRepo(session)
-        # Past due: the deadline day itself is still in time.
-        followups = by_agency(await repo.followups_due_by(WITH_AGENCY, today - timedelta(days=1)))
-        verification = await repo.verification_overdue(VERIFICATION_QUEUE, today)
-    if not followups and not verification:
+        repo = OverdueRepo(session)
+        agencies = [a for a in await repo.per_agency(WITH_AGENCY, today, today) if a.overdue]
+        verification = await repo.verification_count(VERIFICATION_QUEUE, today)
+        oldest = await repo.oldest(scope, limit=OLDEST_SHOWN)
+    total = sum(a.overdue for a in agencies) + verification
+    if not total:
         return 0
-    return await send_to_admins(ctx, JOB_NAME, today, Escalation(followups, verification, today))
+    notice = Escalation(agencies, verification, oldest, total, today)
+    return await send_to_admins(ctx, JOB_NAME, today, notice)

@@ -1,6 +1,7 @@
-"""Officer reminders: on working days, each liaison officer gets one message with their
-agencies' reports due within one working day and those already overdue, with buttons into
-/kotak. Officers treat the work as an extra duty (domain.md); a daily nudge is the remedy."""
+"""Officer reminders: on working days, each liaison officer gets one message with, per agency,
+how many reports are due within one working day and how many are already overdue, the most
+urgent few named, with buttons into /kotak (which lists them all). Officers treat the work as
+an extra duty (domain.md); a daily nudge is the remedy."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from bot.services.notification_policy import RecipientKind
 from bot.services.ports import Recipient
 from storage.models.agency import Agency
 from storage.models.citizen import Citizen
-from storage.models.report import Report
-from storage.repositories.cases import CaseRepo
 from storage.repositories.officers import OfficerRepo
+from storage.repositories.overdue import OverdueRepo
 
 JOB_NAME = "officer_reminder"
+# Reports named per agency (the most urgent); the counts cover all, /kotak lists all.
+SHOWN_PER_AGENCY = 5
 
 
 async def remind_officers(ctx: JobContext) -> int | None:
@@ -35,20 +37,19 @@ async def send_reminders(ctx: JobContext, today: date) -> int:
     async with ctx.session_factory() as session:
         officers = await OfficerRepo(session).active_with_people()
         agency_ids = {agency.id for _o, _c, agency in officers}
-        due = await CaseRepo(session).followups_due_by(WITH_AGENCY, horizon, agency_ids)
-    by_agency: dict[int, list[Report]] = defaultdict(list)
-    for report, _agency in due:
-        by_agency[report.agency_id].append(report)
+        repo = OverdueRepo(session)
+        counts = {c.agency_id: c for c in await repo.per_agency(WITH_AGENCY, today, horizon, agency_ids)}
+        shown = await repo.oldest_per_agency(WITH_AGENCY, horizon, set(counts), SHOWN_PER_AGENCY)
     # One message per person, even when they serve several agencies.
     people: dict[int, Citizen] = {}
     agencies_of: dict[int, list[Agency]] = defaultdict(list)
     for _officer, citizen, agency in officers:
-        if by_agency.get(agency.id):
+        if agency.id in counts:
             people[citizen.id] = citizen
             agencies_of[citizen.id].append(agency)
 
     async def write(session: AsyncSession, citizen: Citizen) -> None:
-        notice = Reminder([(a, by_agency[a.id]) for a in agencies_of[citizen.id]], today)
+        notice = Reminder([(counts[a.id], shown.get(a.id, [])) for a in agencies_of[citizen.id]], today)
         to = Recipient(citizen.telegram_id, citizen.language, RecipientKind.OFFICER)
         await ctx.notifier.send(session, to, notice, now=ctx.now, group_key=f"{JOB_NAME}:{today}")
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.services.statistics import Figures
-from storage.models import Agency, Attachment, Citizen, Report
+from storage.models import Attachment, Citizen, Report
+from storage.repositories.overdue import AgencyCount, OverdueLine
 
 
 class Notice:
@@ -98,9 +99,10 @@ class Withdrawn(Notice):
 
 @dataclass(frozen=True)
 class Reminder(Notice):
-    """The officer's agencies' reports due within a working day or overdue."""
+    """The officer's agencies' reports due within a working day or overdue: per agency the
+    counts and the most urgent few (the rest are in /kotak)."""
 
-    agencies: Sequence[tuple[Agency, Sequence[Report]]]
+    agencies: Sequence[tuple[AgencyCount, Sequence[OverdueLine]]]
     today: date
 
 
@@ -145,10 +147,13 @@ class NobodyToTell(Notice):
 
 @dataclass(frozen=True)
 class Escalation(Notice):
-    """The backlog (tunggakan): follow-ups past due per agency, and the verification queue."""
+    """The backlog (tunggakan) summarised: follow-ups past due counted per agency, the
+    verification queue past due counted, the longest overdue few; the rest page by page."""
 
-    followups: Sequence[tuple[Agency, Sequence[Report]]]
-    verification: Sequence[Report]
+    agencies: Sequence[AgencyCount]
+    verification: int
+    oldest: Sequence[OverdueLine]
+    total: int
     today: date
 
 

@@ -49,6 +49,13 @@ class DirAgencyCb(CallbackData, prefix="dira"):
     page: Page  # the list page to go back to
 
 
+class OverdueCb(CallbackData, prefix="ovd"):
+    """A page of the overdue list (from the daily escalation); ``new``: as a new message."""
+
+    page: Page
+    new: bool = False
+
+
 class ExportCb(CallbackData, prefix="expf"):
     year: Year
     fmt: ExportFormat

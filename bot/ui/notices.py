@@ -38,14 +38,17 @@ from bot.services.notices import (
     Withdrawn,
 )
 from bot.services.statistics import Figures
+from bot.ui.admin_callbacks import OverdueCb
 from bot.ui.admin_keyboards import broadcast_progress_text, broadcast_stop_keyboard
 from bot.ui.case_callbacks import OfficerAction, OfficerCb, VerifyAction, VerifyCb
 from bot.ui.case_keyboards import after_answer_kb, answer_question_kb, officer_actions_kb
 from bot.ui.case_render import case_card_parts, reporter_for_admin, reporter_for_officer
 from bot.ui.checkin import checkin_kb
 from bot.ui.formatting import decimal, long_date, number, short_date
+from bot.ui.overdue_render import overdue_line
 from bot.ui.render import esc, esc_truncate
 from storage.models import Attachment, Report
+from storage.repositories.overdue import OverdueLine
 
 
 @dataclass(frozen=True)
@@ -269,25 +272,27 @@ MAX_REMINDER_BUTTONS = 8
 def _reminder(notice: Reminder, ctx: Context) -> Rendered:
     today, locale = notice.today, ctx.locale
 
-    def lines(reports: Sequence[Report]) -> list[str]:
-        due = lambda r: _("due {date}").format(date=short_date(r.followup_due, locale))  # noqa: E731
-        return [report_line(r.tracking_id, r.title, due(r)) for r in reports]
+    def line(r: OverdueLine) -> str:
+        return report_line(r.tracking_id, r.title, _("due {date}").format(date=short_date(r.due, locale)))
 
     parts = [_("<b>Daily reminder</b>: reports that need your answer.")]
     buttons: list[InlineKeyboardButton] = []
-    for agency, reports in notice.agencies:
-        overdue = [r for r in reports if r.followup_due < today]
-        soon = [r for r in reports if r.followup_due >= today]
-        block = [f"\n<b>{esc(agency.name)}</b>"]
-        if overdue:
-            block += [_("Overdue:"), *lines(overdue)]
-        if soon:
-            block += [_("Due within one working day:"), *lines(soon)]
+    for count, shown in notice.agencies:
+        overdue = [r for r in shown if r.due < today]
+        soon = [r for r in shown if r.due >= today]
+        block = [f"\n<b>{esc(count.agency_name)}</b>"]
+        if count.overdue:
+            block += [_("Overdue: {n}").format(n=number(count.overdue)), *map(line, overdue)]
+        if count.due_soon:
+            block += [_("Due within one working day: {n}").format(n=number(count.due_soon)), *map(line, soon)]
+        more = count.overdue + count.due_soon - len(shown)
+        if more > 0:
+            block.append(_("… and {n} more in /kotak").format(n=number(more)))
         parts.append("\n".join(block))
-        for r in overdue + soon:
+        for r in shown:
             if len(buttons) < MAX_REMINDER_BUTTONS:
-                buttons.append(InlineKeyboardButton(text=r.tracking_id,
-                                                    callback_data=OfficerCb(a=OfficerAction.OPEN, r=r.id).pack()))
+                open_it = OfficerCb(a=OfficerAction.OPEN, r=r.report_id).pack()
+                buttons.append(InlineKeyboardButton(text=r.tracking_id, callback_data=open_it))
     buttons.append(InlineKeyboardButton(text=_("Open /kotak"), callback_data=OfficerCb(a=OfficerAction.LIST).pack()))
     return Rendered(parts, InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons]))
 
@@ -346,26 +351,34 @@ def _nobody_to_tell(notice: NobodyToTell, ctx: Context) -> Rendered:
     ).format(tracking_id=esc(notice.report.tracking_id), agency=esc(notice.agency_name))])
 
 
+# Agencies named in the escalation; a district has about a hundred, the list pages the rest.
+MAX_ESCALATION_AGENCIES = 15
+
+
 @render.register
 def _escalation(notice: Escalation, ctx: Context) -> Rendered:
     today, locale = notice.today, ctx.locale
-
-    def late(due: date) -> str:
-        days = ctx.calendar.working_days_between(due, today)
-        return _("due {date}, {n} working days late").format(date=short_date(due, locale), n=days)
-
-    parts = [_("<b>Overdue reports (tunggakan)</b>")]
-    if notice.followups:
-        parts.append("\n" + _("Past the follow-up deadline:"))
-        for agency, reports in notice.followups:
-            lines = [f"<b>{esc(agency.name)}</b> ({len(reports)})"]
-            lines += [report_line(r.tracking_id, r.title, late(r.followup_due)) for r in reports]
-            parts.append("\n".join(lines))
-    if notice.verification:
-        lines = ["\n" + _("Waiting for verification past 3 working days:")]
-        lines += [report_line(r.tracking_id, r.title, late(r.verify_due)) for r in notice.verification]
+    parts = [_("<b>Overdue reports (tunggakan)</b>: {n} on {date}").format(
+        n=number(notice.total), date=short_date(today, locale))]
+    if notice.agencies:
+        lines = ["\n" + _("Past the follow-up deadline:")]
+        for a in notice.agencies[:MAX_ESCALATION_AGENCIES]:
+            lines.append(_("• <b>{agency}</b>: {n}, the oldest due {date}").format(
+                agency=esc(a.agency_name), n=number(a.overdue), date=short_date(a.oldest_due, locale)))
+        rest = len(notice.agencies) - MAX_ESCALATION_AGENCIES
+        if rest > 0:
+            lines.append(_("… and {n} more agencies").format(n=number(rest)))
         parts.append("\n".join(lines))
-    return Rendered(parts)
+    if notice.verification:
+        parts.append("\n" + _("Waiting for verification past 3 working days:") + f" {number(notice.verification)}")
+    if notice.oldest:
+        lines = ["\n" + _("Longest overdue:")]
+        lines += [overdue_line(r, today, ctx.calendar, locale) for r in notice.oldest]
+        parts.append("\n".join(lines))
+    markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("Show all {n}").format(n=number(notice.total)),
+        callback_data=OverdueCb(page=0, new=True).pack())]])
+    return Rendered(parts, markup)
 
 
 def _week_block(title: str, f: Figures) -> str:

@@ -10,7 +10,6 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models.agency import Agency
 from storage.models.report import Attachment, Report, ReportEvent
 from storage.models.template import ResponseTemplate
 
@@ -144,30 +143,6 @@ class CaseRepo:
             select(Report)
             .where(Report.status == closed, Report.closed_at >= since, Report.citizen_id.is_not(None))
             .order_by(Report.closed_at, Report.id)
-        )
-        return list(await self.session.scalars(stmt))
-
-    async def followups_due_by(
-        self, statuses: Collection[str], due_by: date, agency_ids: Collection[int] | None = None
-    ) -> list[tuple[Report, Agency]]:
-        """Reports with an agency whose follow-up is due on or before ``due_by``, with that
-        agency, oldest deadline first."""
-        stmt = (
-            select(Report, Agency)
-            .join(Agency, Agency.id == Report.agency_id)
-            .where(Report.status.in_(list(statuses)), Report.followup_due <= due_by)
-            .order_by(Report.followup_due, Report.id)
-        )
-        if agency_ids is not None:
-            stmt = stmt.where(Report.agency_id.in_(list(agency_ids)))
-        return [(r, a) for r, a in (await self.session.execute(stmt)).all()]
-
-    async def verification_overdue(self, statuses: Collection[str], today: date) -> list[Report]:
-        """The queue past its verification deadline, oldest first."""
-        stmt = (
-            select(Report)
-            .where(Report.status.in_(list(statuses)), Report.verify_due < today)
-            .order_by(Report.verify_due, Report.id)
         )
         return list(await self.session.scalars(stmt))
 

@@ -140,7 +140,7 @@ async def test_a_dispute_before_the_run_keeps_the_report_open(session_factory, i
         assert (await s.get(Report, ids["answered"])).status == ReportStatus.IN_PROGRESS
 
 
-async def test_escalation_lists_the_oldest_first_grouped_per_agency(session_factory, i18n):
+async def test_escalation_counts_per_agency_and_names_the_oldest_first(session_factory, i18n):
     from bot.jobs.escalation import escalate_overdue
 
     settings = make_settings()
@@ -162,7 +162,15 @@ async def test_escalation_lists_the_oldest_first_grouped_per_agency(session_fact
     async with session_factory() as s:
         (row,) = (await s.scalars(select(Outbox))).all()
     text = row.payload["text"]
-    order = [text.index(t) for t in ("Dinas PU", "LPR-PU-OLD", "LPR-PU-NEW", "Dinas Kesehatan", "LPR-KES-1")]
+    assert "<b>Overdue reports (tunggakan)</b>: 3 on" in text
+    # Per agency a count, the most urgent agency first (its oldest is due earliest).
+    assert "• <b>Dinas PU</b>: 2, the oldest due" in text and "• <b>Dinas Kesehatan</b>: 1," in text
+    assert text.index("<b>Dinas PU</b>: 2") < text.index("<b>Dinas Kesehatan</b>: 1")
+    # The longest overdue named, oldest first, with who it waits for.
+    longest = text.split("Longest overdue:")[1]
+    order = [longest.index(t) for t in ("LPR-PU-OLD", "LPR-KES-1", "LPR-PU-NEW")]
     assert order == sorted(order)
     assert "LPR-ONTIME" not in text
-    assert "7 working days late" in text  # due Fri 10 May: 13–17 and 20–21 May
+    assert "Dinas PU, due" in longest and "7 working days late" in longest  # due Fri 10 May: 13–17, 20–21
+    (button,) = [b for r in row.payload["reply_markup"]["inline_keyboard"] for b in r]
+    assert button["callback_data"] == "ovd:0:1" and "3" in button["text"]

@@ -1,0 +1,132 @@
+"""Overdue reports summarised: counts per agency, the oldest few, and one page at a time.
+
+At a million reports tens of thousands may be overdue; the daily messages carry counts and
+the oldest few (issue 15: the escalation had listed 22k reports in 766 messages), and the
+admin pages through the rest. Every query here is answered from the (status, deadline)
+indexes and returns at most a page or one row per agency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Agency, Report
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyCount:
+    agency_id: int
+    agency_name: str
+    overdue: int  # due before the day given
+    due_soon: int  # due on or after it (up to the horizon asked for)
+    oldest_due: date
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueLine:
+    report_id: int
+    tracking_id: str
+    title: str
+    due: date
+    # The agency it waits for; None: it waits for verification by the coordinators.
+    agency_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What counts as overdue on a day: with an agency past ``followup_due`` (before
+    ``followup_before``), or in the verification queue past ``verify_due`` (before
+    ``verify_before``)."""
+
+    with_agency: Collection[str]
+    followup_before: date
+    verification_queue: Collection[str]
+    verify_before: date
+
+
+class OverdueRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def per_agency(
+        self, statuses: Collection[str], overdue_before: date, due_by: date,
+        agency_ids: Collection[int] | None = None,
+    ) -> list[AgencyCount]:
+        """Per agency, reports with it due by ``due_by``: how many are overdue (due before
+        ``overdue_before``) and how many due soon; the most urgent agency first."""
+        late = func.sum(case((Report.followup_due < overdue_before, 1), else_=0))
+        stmt = (
+            select(Report.agency_id, Agency.name, func.count(), late, func.min(Report.followup_due))
+            .join(Agency, Agency.id == Report.agency_id)
+            .where(Report.status.in_(list(statuses)), Report.followup_due <= due_by)
+            .group_by(Report.agency_id, Agency.name)
+            .order_by(func.min(Report.followup_due), Agency.name)
+        )
+        if agency_ids is not None:
+            stmt = stmt.where(Report.agency_id.in_(list(agency_ids)))
+        rows = (await self.session.execute(stmt)).all()
+        return [AgencyCount(aid, name, int(over or 0), int(n) - int(over or 0), oldest)
+                for aid, name, n, over, oldest in rows]
+
+    async def verification_count(self, statuses: Collection[str], before: date) -> int:
+        stmt = select(func.count()).select_from(Report).where(
+            Report.status.in_(list(statuses)), Report.verify_due < before)
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def oldest(self, scope: Scope, *, limit: int, offset: int = 0) -> list[OverdueLine]:
+        """Everything overdue in ``scope``, the longest overdue first, one page."""
+        followups = (
+            select(Report.id.label("id"), Report.tracking_id.label("tid"), Report.title.label("title"),
+                   Report.followup_due.label("due"), Agency.name.label("agency"))
+            .join(Agency, Agency.id == Report.agency_id)
+            .where(Report.status.in_(list(scope.with_agency)), Report.followup_due < scope.followup_before)
+        )
+        verification = (
+            select(Report.id, Report.tracking_id, Report.title, Report.verify_due,
+                   literal(None, Agency.name.type))
+            .where(Report.status.in_(list(scope.verification_queue)), Report.verify_due < scope.verify_before)
+        )
+        both = union_all(followups, verification).subquery()
+        stmt = (
+            select(both.c.id, both.c.tid, both.c.title, both.c.due, both.c.agency)
+            .order_by(both.c.due, both.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [OverdueLine(*row) for row in (await self.session.execute(stmt)).all()]
+
+    async def oldest_per_agency(
+        self, statuses: Collection[str], due_by: date, agency_ids: Collection[int], per_agency: int,
+    ) -> dict[int, list[OverdueLine]]:
+        """For each agency, its ``per_agency`` reports due soonest (longest overdue first)."""
+        rank = func.row_number().over(
+            partition_by=Report.agency_id, order_by=(Report.followup_due, Report.id)).label("rank")
+        inner = (
+            select(Report.id, Report.tracking_id, Report.title, Report.followup_due,
+                   Report.agency_id, rank)
+            .where(Report.status.in_(list(statuses)), Report.followup_due <= due_by,
+                   Report.agency_id.in_(list(agency_ids)))
+            .subquery()
+        )
+        stmt = (
+            select(inner.c.id, inner.c.tracking_id, inner.c.title, inner.c.followup_due, inner.c.agency_id)
+            .where(inner.c.rank <= per_agency)
+            .order_by(inner.c.agency_id, inner.c.rank)
+        )
+        out: dict[int, list[OverdueLine]] = {}
+        for rid, tid, title, due, agency_id in (await self.session.execute(stmt)).all():
+            out.setdefault(agency_id, []).append(OverdueLine(rid, tid, title, due, None))
+        return out
+
+    async def count(self, scope: Scope) -> int:
+        followups = select(func.count()).select_from(Report).where(
+            Report.status.in_(list(scope.with_agency)), Report.followup_due < scope.followup_before,
+            Report.agency_id.is_not(None))
+        return int(await self.session.scalar(followups) or 0) + await self.verification_count(
+            scope.verification_queue, scope.verify_before)
+
