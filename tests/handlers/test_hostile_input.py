@@ -296,8 +296,8 @@ def casework_states(h: Harness, ids: dict[str, int]) -> dict[str, tuple[User, fr
 INTAKE_ACCEPTS = {
     "lo": frozenset({"location", "venue"}),
     "edit:lo": frozenset({"location", "venue"}),
-    "at": frozenset({"photo", "empty_caption_photo", "document", "video"}),
-    "edit:at": frozenset({"photo", "empty_caption_photo", "document", "video"}),
+    "at": frozenset({"photo", "empty_caption_photo", "document", "video", "voice"}),  # voice notes: issue 13
+    "edit:at": frozenset({"photo", "empty_caption_photo", "document", "video", "voice"}),
     "ag": frozenset({"long"}),  # a search: too long is explained, the step stays
     "edit:ag": frozenset({"long"}),
 }
