@@ -188,6 +188,14 @@ def text_rule_refusal(error: TextRuleError, sent_length: int) -> str:
     return _("⚠️ Too long: at most {limit} characters, you sent {n}.").format(limit=error.limit, n=sent_length)
 
 
+def body_continuation_refused() -> str:
+    return _(
+        "⚠️ This looks like the next part of the description that was too long (Telegram splits "
+        "long messages into parts), so it is not saved either. Please shorten the whole "
+        "description to at most {limit} characters and send it as one message."
+    ).format(limit=BODY_MAX)
+
+
 def wrong_kind_refusal(step: Step) -> str:
     return {
         Step.CLASSIFICATION: lambda: _("⚠️ Please choose one of the buttons below."),

@@ -57,13 +57,29 @@ async def title_typed(message: Message, state: FSMContext, bot: Bot, settings: S
     await advance(bot, message.chat.id, state, form, Step.TITLE, settings, locale, note)
 
 
+# Telegram splits a text over 4,096 characters into several messages sent at once. The first
+# part is refused as too long (BODY_MAX < 4,096); the parts that follow within this many
+# seconds are refused as its continuation, so the tail never quietly becomes the description.
+FRAGMENT_WINDOW_SECONDS = 10
+TOO_LONG_AT = "body_too_long_at"
+
+
 async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
+    sent_at = message.date.timestamp()
     try:
-        form.draft.body = validate_body(message.text)
+        body = validate_body(message.text)
     except TextRuleError as e:
+        if e.reason == "too_long":
+            await state.update_data({TOO_LONG_AT: sent_at})
         await _refuse(message, form, Step.BODY, r.text_rule_refusal(e, len(message.text)), bot, settings, locale)
         return
+    too_long_at = (await state.get_data()).get(TOO_LONG_AT)
+    if isinstance(too_long_at, int | float) and 0 <= sent_at - too_long_at <= FRAGMENT_WINDOW_SECONDS:
+        await state.update_data({TOO_LONG_AT: sent_at})  # a third part may follow the second
+        await _refuse(message, form, Step.BODY, r.body_continuation_refused(), bot, settings, locale)
+        return
+    form.draft.body = body
     await advance(bot, message.chat.id, state, form, Step.BODY, settings, locale, _("✔️ Description saved."))
 
 

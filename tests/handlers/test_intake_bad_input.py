@@ -7,6 +7,7 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from sqlalchemy import func, select
 
 from bot.ui.intake_callbacks import IntakeCb
+from handlers.intake.texts import TOO_LONG_AT
 from storage.models import Report
 from tests.handlers.harness import Harness
 from tests.handlers.intake_helpers import (
@@ -78,7 +79,10 @@ async def test_wrong_input_is_explained_and_nothing_moves(tmp_path, step):
                 assert EMPTY in text
             # the reply re-asks the step, with its buttons
             assert replies[-1].reply_markup is not None
-            assert await fsm(h, u) == before, what
+            state, data = await fsm(h, u)
+            # The one thing a refusal may note: when a too-long description came (texts.py).
+            data.pop(TOO_LONG_AT, None)
+            assert (state, data) == before, what
         assert limit_violations(h) == []
 
 
@@ -209,3 +213,34 @@ async def test_attachment_limits_and_album_refused_once(tmp_path):
         assert (await fsm(h, u))[1]["draft"]["attachments"][0]["kind"] == "video"
         assert "1 dari 2" in h.last_text(u)
         assert limit_violations(h) == []
+
+
+async def test_a_description_split_by_telegram_is_refused_whole_never_kept_by_its_tail(tmp_path):
+    """Issue 10: Telegram sends a text over 4,096 characters as several messages. The first part
+    was refused as too long and the tail, long enough on its own, quietly became the
+    description. Now every part that follows is refused too, with a reason; a description sent
+    later on its own is taken as usual."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from tests.handlers.intake_helpers import consenting_citizen, drive, fsm
+
+    async with Harness.create(tmp_path) as h:
+        siti = h.user(1001, "Siti")
+        await consenting_citizen(h, siti)
+        await drive(h, siti, "bo")
+        words = "Jalan di depan sekolah rusak parah dan berlubang besar. "
+        whole = words * 130  # about 7,300 characters: three parts of at most 4,096
+        parts = [whole[:4096], whole[4096:6000], whole[6000:]]
+        for n, part in enumerate(parts):
+            await h.send(siti, part)
+            reply = h.last_text(siti)
+            assert ("Terlalu panjang" if n == 0 else "bagian berikutnya") in reply, reply
+            state, data = await fsm(h, siti)
+            assert state.endswith("body") and not data["draft"].get("body")
+        # Written again, shorter, a minute later: saved.
+        with time_machine.travel(datetime.now(UTC) + timedelta(minutes=1), tick=True):
+            await h.send(siti, words * 20)
+        state, data = await fsm(h, siti)
+        assert state.endswith("incident_date") and data["draft"]["body"] == (words * 20).strip()
