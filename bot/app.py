@@ -24,7 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import unit_of_work
-from bot.commands import set_default_commands
+from bot.commands import sync_menus
 from bot.config import DEFAULT_API_BASE, Settings
 from bot.domain.workdays import WorkCalendar
 from bot.fsm import build_fsm
@@ -214,7 +214,8 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         me = await bot.me()
         # For `lapor-bot officers invite` on a machine that cannot reach Telegram.
         await remember_username(session_factory, me.id, me.username)
-        await set_default_commands(bot, i18n)
+        # Everyone's menu and each admin's and officer's own; only what changed is sent.
+        await sync_menus(bot, i18n, session_factory, settings.roles.admin_ids)
         await app.start_background()
 
     async def on_shutdown() -> None:

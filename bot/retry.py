@@ -1,4 +1,5 @@
-"""Direct replies wait out a short flood wait instead of failing.
+"""Direct replies wait out a short flood wait instead of failing; start-up calls ride out a
+transient failure.
 
 A handler's answer goes straight to Telegram (not through the outbox); when a chat briefly
 exceeds about one message a second, Telegram answers 429 with ``retry_after``
@@ -11,14 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# What may well succeed a moment later: the network, Telegram's own 5xx, a flood wait.
+TRANSIENT = (TelegramNetworkError, TelegramServerError, TelegramRetryAfter)
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
@@ -42,3 +48,24 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                 log.info("flood wait %ss on %s; retrying", exc.retry_after, type(method).__name__)
                 await asyncio.sleep(exc.retry_after)
         raise AssertionError("unreachable")
+
+
+async def retry_transient(
+    call: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = 3,
+    delay: float = 1.0,
+) -> T:
+    """``call()``, again after a transient failure (waiting ``delay``, then twice as long, or what
+    a 429 asks); the last failure is raised. For work that must not be lost to one bad moment but
+    has no user waiting on it, such as the command menus set at start-up."""
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except TRANSIENT as exc:
+            if attempt == attempts - 1:
+                raise
+            wait = exc.retry_after if isinstance(exc, TelegramRetryAfter) else delay * 2**attempt
+            log.info("transient failure (%s); retrying in %ss", type(exc).__name__, wait)
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable")

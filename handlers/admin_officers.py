@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import set_role_commands
+from bot.commands import update_role_commands
 from bot.config import Settings
 from bot.domain.access import Actor
 from bot.domain.paging import clamp_page
@@ -119,14 +118,10 @@ async def revoke_confirmed(
         await callback.answer(_("This officer has already been revoked."), show_alert=True)
     else:
         await callback.answer(_("Revoked."))
-        try:
-            await set_role_commands(
-                bot, i18n, result.telegram_id, result.language or i18n.default_locale,
-                officer=result.still_officer, admin=result.telegram_id in settings.roles.admin_ids,
-            )
-        except TelegramAPIError:
-            log.warning("could not reset the command menu of chat %s", result.telegram_id,
-                        exc_info=True)
+        await update_role_commands(
+            bot, i18n, session, result.telegram_id, result.language or i18n.default_locale,
+            officer=result.still_officer, admin=result.telegram_id in settings.roles.admin_ids,
+        )
     if isinstance(callback.message, Message):
         await callback.message.edit_text(
             _("Liaison officer of <b>{agency}</b> revoked.").format(agency=esc(result.agency_name)),

@@ -12,6 +12,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.commands import ADMIN_COMMANDS, OFFICER_COMMANDS
+from bot.domain.access import Actor
 from bot.domain.deadlines import FOLLOWUP_DAYS, REPLY_DAYS, VERIFY_DAYS
 from bot.ui.citizen_callbacks import CitizenMenuCb, MenuAction
 
@@ -26,7 +28,7 @@ def continue_hint(in_form: bool) -> str:
     return _("To begin, send /lapor.")
 
 
-def help_text(in_form: bool) -> str:
+def help_text(in_form: bool, *, officer: bool = False, admin: bool = False) -> str:
     body = _(
         "<b>Help</b>\n"
         "This bot is a Telegram channel of <b>SP4N-LAPOR!</b>, Indonesia's national system for "
@@ -58,16 +60,34 @@ def help_text(in_form: bool) -> str:
         "/batal: cancel the form you are filling in\n"
         "/bantuan: this help"
     ).format(verify=VERIFY_DAYS, followup=FOLLOWUP_DAYS, reply=REPLY_DAYS)
-    return f"{body}\n\n{continue_hint(in_form)}"
+    return f"{body}{_role_commands(officer=officer, admin=admin)}\n\n{continue_hint(in_form)}"
 
 
-async def show_help(message: Message, state: FSMContext) -> None:
-    await message.answer(help_text(await state.get_state() is not None))
+def _role_commands(*, officer: bool, admin: bool) -> str:
+    """The staff's own commands, from the very lists their menus are made of."""
+    text = ""
+    if officer:
+        text += "\n\n" + _("<b>Liaison officer commands</b>") + _lines(OFFICER_COMMANDS)
+    if admin:
+        text += "\n\n" + _("<b>Coordinator commands</b>") + _lines(ADMIN_COMMANDS)
+    return text
 
 
-async def show_help_button(callback: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+def _lines(items) -> str:
+    return "".join(f"\n/{name}: {desc}" for name, desc in items)
+
+
+async def show_help(message: Message, state: FSMContext, actor: Actor) -> None:
+    await message.answer(help_for(actor, await state.get_state()))
+
+
+async def show_help_button(callback: CallbackQuery, state: FSMContext, bot: Bot, actor: Actor) -> None:
     await callback.answer()
-    await bot.send_message(callback.from_user.id, help_text(await state.get_state() is not None))
+    await bot.send_message(callback.from_user.id, help_for(actor, await state.get_state()))
+
+
+def help_for(actor: Actor, state: str | None) -> str:
+    return help_text(state is not None, officer=bool(actor.agency_ids), admin=actor.is_admin)
 
 
 def router() -> Router:

@@ -10,7 +10,6 @@ import logging
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -19,7 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import set_role_commands
+from bot.commands import update_role_commands
 from bot.config import Settings
 from bot.domain.access import Actor
 from bot.services.officers import (
@@ -74,7 +73,7 @@ async def open_invite(
             "/kotak: your agency's open reports, overdue first."
         ).format(agency=esc(result.agency.name))
     )
-    await _set_menu(bot, i18n, message.chat.id, locale, officer=True, admin=actor.is_admin)
+    await update_role_commands(bot, i18n, session, message.chat.id, locale, officer=True, admin=actor.is_admin)
 
 
 def _refusal(outcome: RedeemOutcome) -> str:
@@ -86,15 +85,6 @@ def _refusal(outcome: RedeemOutcome) -> str:
         return _("This invite link has already been used. Ask the LAPOR! admin for a new one.")
     return _("This invite link is not valid. Check that you opened the whole link, or ask the "
              "LAPOR! admin for a new one.")
-
-
-async def _set_menu(bot: Bot, i18n: I18n, chat_id: int, locale: str, *, officer: bool,
-                    admin: bool) -> None:
-    # The binding is already committed; a failed menu update must not turn it into an error.
-    try:
-        await set_role_commands(bot, i18n, chat_id, locale, officer=officer, admin=admin)
-    except TelegramAPIError:
-        log.warning("could not update the command menu of chat %s", chat_id, exc_info=True)
 
 
 # -- /undang (admins) ------------------------------------------------------------------------

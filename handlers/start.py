@@ -17,7 +17,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands import update_role_commands
 from bot.config import PrivacySettings, Settings
+from bot.domain.access import Actor
 from bot.i18n import LANGUAGES
 from bot.services import categories
 from bot.services.citizens import give_consent, set_language
@@ -146,11 +148,15 @@ async def language_chosen(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    actor: Actor,
 ) -> None:
     if callback_data.code not in LANGUAGES:
         await callback.answer(_("This button is no longer active."), show_alert=True)
         return
     await set_language(session, citizen, callback_data.code)
+    if actor.is_admin or actor.agency_ids:  # staff menus are in the chat's own language
+        await update_role_commands(bot, i18n, session, callback.from_user.id, callback_data.code,
+                                   officer=bool(actor.agency_ids), admin=actor.is_admin)
     # The middleware picked this update's locale before the change; answer in the new one.
     with i18n.use_locale(callback_data.code):
         await callback.answer(_("Language: English"))

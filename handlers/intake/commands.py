@@ -9,10 +9,11 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.domain.access import Actor
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
-from handlers.help import help_text
+from handlers.help import help_for
 from handlers.intake.flow import CurrentFormButton, current, send_prompt
 from handlers.intake.from_text import open_form
 from handlers.intake.states import ReportForm
@@ -34,13 +35,16 @@ async def cancel_button(callback: CallbackQuery, state: FSMContext, bot: Bot) ->
     await bot.send_message(callback.from_user.id, r.cancelled(), reply_markup=ReplyKeyboardRemove())
 
 
-async def help_in_form(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
+async def help_in_form(
+    message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, actor: Actor
+) -> None:
     # The same help as anywhere else, then the question the citizen was answering, in one message.
+    text = help_for(actor, await state.get_state())
     found = await current(state)
     if found is None:
-        await message.answer(help_text(True))
+        await message.answer(text)
         return
-    await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale, note=help_text(True))
+    await send_prompt(bot, message.chat.id, found[0], found[1], settings, locale, note=text)
 
 
 async def lapor_again(

@@ -10,6 +10,7 @@ from storage.models.bot_identity import BotIdentity
 from storage.models.broadcast import Broadcast
 from storage.models.category import Category
 from storage.models.citizen import Citizen
+from storage.models.command_menu import CommandMenu
 from storage.models.fsm import FsmState
 from storage.models.integration import (
     ApiKey,
@@ -34,6 +35,7 @@ __all__ = [
     "Broadcast",
     "Category",
     "Citizen",
+    "CommandMenu",
     "DigestItem",
     "FsmState",
     "InviteFailure",

@@ -122,9 +122,9 @@ async def test_admin_lists_and_revokes_with_confirmation(tmp_path):
         yes = next(data for _, data in confirm.buttons if OfficerCb.unpack(data).action == OfficerAction.YES)
         await h.press(admin, confirm, yes)
         assert await _agency_ids(h, 1001) == {ids["dinkes"]}
-        # Still an officer elsewhere: the menu keeps the officer commands.
-        menus = [r for r in h.since(mark) if isinstance(r, SetMyCommands) and r.scope.chat_id == 1001]
-        assert menus and "kotak" in {c.command for c in menus[-1].commands}
+        # Still an officer elsewhere: the officer menu stays (unchanged, so nothing is sent).
+        assert not any(isinstance(r, (SetMyCommands, DeleteMyCommands)) and r.scope.chat_id == 1001
+                       for r in h.since(mark))
 
         await h.send(admin, "/petugas")
         listing = h.last(admin)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import SendMessage
 
 from bot import retry
@@ -65,3 +65,45 @@ async def test_gives_up_after_the_retries(slept):
     with pytest.raises(TelegramRetryAfter):
         await _bot(session)(SendMessage(chat_id=1, text="hai"))
     assert session.calls == 3
+
+
+class FlakySession(FloodSession):
+    """Fails with the given errors first, then answers."""
+
+    def __init__(self, errors: list[Exception]) -> None:
+        super().__init__([])
+        self.errors = list(errors)
+
+    async def make_request(self, bot, method, timeout=None):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return True
+
+
+def _flaky_bot(errors: list[Exception]) -> tuple[Bot, FlakySession]:
+    session = FlakySession(errors)
+    return Bot("123456:" + "A" * 35, session=session), session
+
+
+async def test_transient_failures_are_retried_with_a_growing_wait(slept):
+    method = SendMessage(chat_id=1, text="hai")
+    bot, session = _flaky_bot([TelegramNetworkError(method, "timeout"), TelegramServerError(method, "Bad Gateway")])
+    assert await retry.retry_transient(lambda: bot(method), delay=1.0) is True
+    assert session.calls == 3 and slept == [1.0, 2.0]
+
+
+async def test_a_transient_failure_that_lasts_is_raised(slept):
+    method = SendMessage(chat_id=1, text="hai")
+    bot, session = _flaky_bot([TelegramNetworkError(method, "timeout")] * 3)
+    with pytest.raises(TelegramNetworkError):
+        await retry.retry_transient(lambda: bot(method), attempts=3)
+    assert session.calls == 3
+
+
+async def test_a_refusal_is_not_retried(slept):
+    method = SendMessage(chat_id=1, text="hai")
+    bot, session = _flaky_bot([TelegramBadRequest(method, "chat not found")])
+    with pytest.raises(TelegramBadRequest):
+        await retry.retry_transient(lambda: bot(method))
+    assert session.calls == 1 and slept == []

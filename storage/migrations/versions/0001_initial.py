@@ -64,6 +64,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_citizen')),
     sa.UniqueConstraint('telegram_id', name=op.f('uq_citizen_telegram_id'))
     )
+    op.create_table('command_menu',
+    sa.Column('bot_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('set_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('bot_id', 'chat_id', name=op.f('pk_command_menu'))
+    )
     op.create_table('fsm_state',
     sa.Column('bot_id', sa.BigInteger(), nullable=False),
     sa.Column('chat_id', sa.BigInteger(), nullable=False),
@@ -484,6 +491,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_fsm_state_updated_at'))
 
     op.drop_table('fsm_state')
+    op.drop_table('command_menu')
     op.drop_table('citizen')
     op.drop_table('bot_identity')
     op.drop_table('api_key')
