@@ -18,6 +18,9 @@ async def test_starts_answers_and_stops_cleanly(api_server, bot_process, tmp_pat
     # Menus in both languages.
     menus = api_server.requests("setMyCommands")
     assert {r.params.get("language_code") for r in menus} >= {None, "en"}
+    # The configured admin's own menu, in its chat (BotCommandScopeChat).
+    admin_menu = api_server.state.commands[('{"chat_id": 9000, "type": "chat"}', "")]
+    assert {"verifikasi", "umumkan", "templat"} <= {c["command"] for c in admin_menu}
 
     warga = api_server.add_user(SimUser(id=5001, first_name="Siti"))
     await api_server.user_sends_text(warga, "/start")
@@ -29,6 +32,8 @@ async def test_starts_answers_and_stops_cleanly(api_server, bot_process, tmp_pat
     tables = inspect(create_engine(f"sqlite:///{tmp_path / 'e2e.db'}")).get_table_names()
     assert {"report", "citizen", "alembic_version", "outbox"} <= set(tables)
 
+    before = len(api_server.requests("setMyCommands"))
     await bot_process.start()
+    assert len(api_server.requests("setMyCommands")) == before  # nothing changed: nothing re-sent
     assert await bot_process.stop(signal.SIGINT) == 0
     assert api_server.violations == []
