@@ -5,12 +5,13 @@ ones: aiogram attaches a router to one parent only.
 
 The order, top to bottom; the first handler whose filters match takes the update:
 1. errors: the last line of defence sees every failure first;
-2. officer invite deep links (``/start inv_...``), open to everyone and before the plain /start;
+2. /batal and every dialog's Batal button (``handlers/cancel.py``), for every role and state;
+   officer invite deep links (``/start inv_...``), open to everyone and before the plain /start;
 3. the admin audience, then the officer audience: each parent router carries the role filter
    (``bot/filters.py``) for messages and button presses alike, so nothing inside repeats it.
    Their form steps let /commands through, and a person who is both takes the admin path;
-4. the citizen audience (everyone): the commands that work from anywhere (/start, /batal in the
-   form, /bantuan) before the form steps that would otherwise take their text; the reporter's
+4. the citizen audience (everyone): the commands that work from anywhere (/start, /bantuan)
+   before the form steps that would otherwise take their text; the reporter's
    free-text answer after the form and the commands;
 5. the fallback, last: a pointer for unknown messages and an answer for every button nobody
    took, so a stale button, or a staff button pressed by someone without the role (forged, or
@@ -32,6 +33,7 @@ from handlers import (
     admin_overdue,
     admin_stats,
     admin_verify,
+    cancel,
     checkin,
     errors,
     fallback,
@@ -97,6 +99,8 @@ def citizens() -> Router:
 def get_routers() -> list[Router]:
     return [
         errors.router(),
+        # /batal and the dialogs' Batal buttons, before any step could take them as text.
+        cancel.router(),
         invites.deep_link_router(),
         admins(),
         officers(),

@@ -38,6 +38,7 @@ from bot.ui.admin_keyboards import (
     broadcast_state_label,
     confirm_keyboard,
 )
+from bot.ui.dialogs import cancel_keyboard
 from bot.ui.formatting import number, short_datetime
 from bot.ui.render import CAPTION_LIMIT, TEXT_LIMIT, esc, split_html, utf16_len
 
@@ -55,7 +56,7 @@ async def start_compose(message: Message, state: FSMContext) -> None:
     await message.answer(_(
         "📣 <b>New announcement</b>\nSend the announcement as it should arrive: text with your "
         "own formatting, or one photo or document with a caption. /batal cancels."
-    ))
+    ), reply_markup=cancel_keyboard(BroadcastForm.__name__))
 
 
 async def composed(message: Message, state: FSMContext) -> None:
@@ -154,15 +155,6 @@ async def agency_picked(callback: CallbackQuery, callback_data: BcAgencyCb, bot:
     await _preview(callback, bot, session, actor, state, audience, settings)
 
 
-async def cancelled(callback: CallbackQuery, state: FSMContext) -> None:
-    current = await state.get_state()
-    if current is not None and current.startswith(BroadcastForm.__name__):
-        await state.clear()
-    await callback.answer(_("Announcement cancelled."))
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
-
-
 async def confirmed(
     callback: CallbackQuery, bot: Bot, session: AsyncSession, actor: Actor, notifier: Notifier,
     state: FSMContext, settings: Settings, locale: str | None = None,
@@ -252,7 +244,6 @@ def router() -> Router:
     r.callback_query.register(audience_picked, BroadcastForm.audience, BcAudienceCb.filter())
     r.callback_query.register(agency_page, BroadcastForm.agency, BcAgencyPageCb.filter())
     r.callback_query.register(agency_picked, BroadcastForm.agency, BcAgencyCb.filter())
-    r.callback_query.register(cancelled, BcConfirmCb.filter(F.action == BcConfirm.CANCEL))
     r.callback_query.register(confirmed, BroadcastForm.confirm, BcConfirmCb.filter(F.action == BcConfirm.SEND))
     r.callback_query.register(stale_confirm, BcConfirmCb.filter(F.action == BcConfirm.SEND))
     r.callback_query.register(stale_step, BcAgencyPageCb.filter())

@@ -12,7 +12,6 @@ from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -26,6 +25,7 @@ from bot.services.lapor import LaporConnector, LaporIdTaken
 from bot.ui import case_extras as ui
 from bot.ui.case_extras import CategoryAction, CategoryCb, LaporCb
 from bot.ui.case_render import refusal_text
+from bot.ui.dialogs import cancel_keyboard
 from bot.ui.render import split_html
 from storage.base import utcnow
 
@@ -108,7 +108,8 @@ async def lapor_button(callback: CallbackQuery, callback_data: LaporCb, session:
     await state.set_data({"report_id": callback_data.report_id})
     for text in split_html(ui.lapor_form_parts(form)):
         await bot.send_message(callback.from_user.id, text)
-    await bot.send_message(callback.from_user.id, ui.lapor_ask_number_text(form.lapor_id or None))
+    await bot.send_message(callback.from_user.id, ui.lapor_ask_number_text(form.lapor_id or None),
+                           reply_markup=cancel_keyboard(LaporNumberForm.__name__))
 
 
 async def _record(chat_id: int, bot: Bot, session: AsyncSession, actor: Actor, casework: Casework, settings: Settings,
@@ -139,11 +140,6 @@ async def lapor_number_typed(message: Message, session: AsyncSession, actor: Act
         await state.clear()
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled."))
-
-
 async def lapor_number_wrong_kind(message: Message) -> None:
     # A sticker, a photo: the step and its report stay.
     await message.answer(ui.lapor_bad_number_text())
@@ -171,7 +167,6 @@ def router() -> Router:
     r.callback_query.register(category_set, CategoryCb.filter(F.action == CategoryAction.SET))
     r.callback_query.register(lapor_button, LaporCb.filter())
     r.message.register(lapor_id_command, Command("lapor_id"))
-    r.message.register(cancel, Command("batal", "cancel"), StateFilter(LaporNumberForm))
     r.message.register(lapor_number_typed, LaporNumberForm.number, F.text, _not_command)
     # Registered last: what the text step cannot use (a sticker, a photo) is answered with what it
     # expects; the step and its report stay. Commands pass through.

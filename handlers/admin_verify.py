@@ -38,6 +38,7 @@ from bot.ui.case_render import (
     reporter_for_admin,
     wrong_kind_text,
 )
+from bot.ui.dialogs import cancel_keyboard, with_cancel
 from bot.ui.form_step import run_button_step, run_text_step
 from bot.ui.render import esc, split_html
 from storage.base import utcnow
@@ -157,7 +158,8 @@ async def search_prompt(callback: CallbackQuery, callback_data: VerifyCb, sessio
     await state.set_state(VerifyForm.search)
     await state.set_data({"report_id": callback_data.r})
     await callback.answer()
-    await bot.send_message(callback.from_user.id, _("Type part of the agency's name (or /batal)."))
+    await bot.send_message(callback.from_user.id, _("Type part of the agency's name (or /batal)."),
+                           reply_markup=cancel_keyboard(VerifyForm.__name__))
 
 
 async def search_agencies(message: Message, session: AsyncSession, actor: Actor, state: FSMContext) -> None:
@@ -216,14 +218,15 @@ async def reject_reason(callback: CallbackQuery, callback_data: VerifyCb, sessio
     if callback_data.v == "duplicate":
         await state.set_state(VerifyForm.duplicate)
         await bot.send_message(
-            callback.from_user.id, _("Send the tracking ID of the report this one duplicates (or /batal).")
+            callback.from_user.id, _("Send the tracking ID of the report this one duplicates (or /batal)."),
+            reply_markup=cancel_keyboard(VerifyForm.__name__),
         )
         return
     await state.set_state(VerifyForm.reject_note)
     await bot.send_message(
         callback.from_user.id,
         _("Add a note for the reporter (optional), or reject without one. /batal cancels."),
-        reply_markup=kb.skip_note_kb(callback_data.r),
+        reply_markup=with_cancel(kb.skip_note_kb(callback_data.r), VerifyForm.__name__),
     )
 
 
@@ -303,11 +306,6 @@ async def postpone(callback: CallbackQuery, callback_data: VerifyCb, session: As
         await callback.answer(_("Postponed. It stays in the queue."), show_alert=True)
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled."))
-
-
 # Registered last: what the text steps above cannot use (a sticker, a voice note, a photo...) is
 # answered with what they expect; the step and its data stay. Commands pass through.
 _EXPECTS = {
@@ -344,6 +342,5 @@ def router() -> Router:
     r.message.register(reject_with_note, VerifyForm.reject_note, F.text, _not_command)
     r.message.register(reject_duplicate, VerifyForm.duplicate, F.text, _not_command)
     r.callback_query.register(postpone, VerifyCb.filter(F.a == VerifyAction.POSTPONE))
-    r.message.register(cancel, Command("batal", "cancel"), StateFilter(VerifyForm))
     r.message.register(wrong_kind, StateFilter(VerifyForm), _not_command)
     return r

@@ -16,19 +16,27 @@ from bot.commands import ADMIN_COMMANDS, OFFICER_COMMANDS
 from bot.domain.access import Actor
 from bot.domain.deadlines import FOLLOWUP_DAYS, REPLY_DAYS, VERIFY_DAYS
 from bot.ui.citizen_callbacks import CitizenMenuCb, MenuAction
+from bot.ui.dialogs import dialog_of, group_of
 
 
-def continue_hint(in_form: bool) -> str:
-    """The closing line of help and greetings: how to go on from where the citizen is."""
-    if in_form:
+def continue_hint(state: str | None) -> str:
+    """The closing line of help and greetings: how to go on from where the user is, naming the
+    dialog they are in (``state``: the FSM state, ``None`` outside any)."""
+    dialog = dialog_of(state)
+    if state is not None and group_of(state) == "ReportForm":
         return _(
             "You are in the middle of a report form: answer its last question to continue, "
             "or send /batal to cancel it."
         )
+    if dialog is not None:
+        return _("You are in the middle of {dialog}: answer its last question to continue, or send "
+                 "/batal to cancel it.").format(dialog=dialog.name)
+    if state is not None:  # a state nobody named (tests/handlers/test_cancel_everywhere.py forbids it)
+        return _("Send /batal to cancel what you are doing.")
     return _("To begin, send /lapor.")
 
 
-def help_text(in_form: bool, *, officer: bool = False, admin: bool = False) -> str:
+def help_text(state: str | None, *, officer: bool = False, admin: bool = False) -> str:
     body = _(
         "<b>Help</b>\n"
         "This bot is a Telegram channel of <b>SP4N-LAPOR!</b>, Indonesia's national system for "
@@ -60,7 +68,7 @@ def help_text(in_form: bool, *, officer: bool = False, admin: bool = False) -> s
         "/batal: cancel the form you are filling in\n"
         "/bantuan: this help"
     ).format(verify=VERIFY_DAYS, followup=FOLLOWUP_DAYS, reply=REPLY_DAYS)
-    return f"{body}{_role_commands(officer=officer, admin=admin)}\n\n{continue_hint(in_form)}"
+    return f"{body}{_role_commands(officer=officer, admin=admin)}\n\n{continue_hint(state)}"
 
 
 def _role_commands(*, officer: bool, admin: bool) -> str:
@@ -87,7 +95,7 @@ async def show_help_button(callback: CallbackQuery, state: FSMContext, bot: Bot,
 
 
 def help_for(actor: Actor, state: str | None) -> str:
-    return help_text(state is not None, officer=bool(actor.agency_ids), admin=actor.is_admin)
+    return help_text(state, officer=bool(actor.agency_ids), admin=actor.is_admin)
 
 
 def router() -> Router:

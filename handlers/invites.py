@@ -13,7 +13,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from bot.services.officers import (
     redeem_invite,
 )
 from bot.services.ports import Notifier
+from bot.ui.dialogs import with_cancel
 from bot.ui.formatting import short_datetime
 from bot.ui.officer_admin import InvitePageCb, InvitePickCb, agency_picker
 from bot.ui.render import esc, esc_truncate
@@ -102,7 +103,11 @@ async def invite_command(
         await message.answer(_("The agency directory is empty. Import it first with "
                                "<code>lapor-bot agencies import FILE</code>."))
         return
-    await message.answer(_picker_text(), reply_markup=agency_picker(agencies, page, pages))
+    await message.answer(_picker_text(), reply_markup=_with_cancel(agency_picker(agencies, page, pages)))
+
+
+def _with_cancel(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    return with_cancel(markup, InviteForm.__name__)
 
 
 def _picker_text() -> str:
@@ -122,7 +127,7 @@ async def _offer_matches(message: Message, session: AsyncSession, actor: Actor, 
                 query=esc_truncate(query, QUERY_ECHO))
         )
         return
-    await message.answer(_("Which agency?"), reply_markup=agency_picker(agencies))
+    await message.answer(_("Which agency?"), reply_markup=_with_cancel(agency_picker(agencies)))
 
 
 async def picker_page(
@@ -131,7 +136,8 @@ async def picker_page(
     agencies, page, pages = await agency_choices(session, actor=actor, page=callback_data.page)
     await callback.answer()
     if isinstance(callback.message, Message):
-        await callback.message.edit_text(_picker_text(), reply_markup=agency_picker(agencies, page, pages))
+        await callback.message.edit_text(_picker_text(),
+                                         reply_markup=_with_cancel(agency_picker(agencies, page, pages)))
 
 
 async def agency_picked(

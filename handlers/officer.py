@@ -8,7 +8,7 @@ so a forged or stale button gets a refusal, never an action.
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -32,6 +32,7 @@ from bot.ui.case_render import (
     reporter_for_officer,
     wrong_kind_text,
 )
+from bot.ui.dialogs import with_cancel
 from bot.ui.form_step import run_button_step, run_text_step
 from bot.ui.render import esc, split_html
 from storage.base import utcnow
@@ -140,8 +141,8 @@ async def ask_for_text(callback: CallbackQuery, callback_data: OfficerCb, sessio
     if found:
         text += "\n" + _("Or pick a template below.")
     text += "\n" + _("/batal cancels.")
-    await bot.send_message(callback.from_user.id, text,
-                           reply_markup=kb.templates_kb([(t.id, t.title) for t in found]))
+    await bot.send_message(callback.from_user.id, text, reply_markup=with_cancel(
+        kb.templates_kb([(t.id, t.title) for t in found]), OfficerForm.__name__))
 
 
 async def _act(session: AsyncSession, casework: Casework, actor: Actor, data: dict, text: str) -> str:
@@ -187,11 +188,6 @@ async def template_picked(callback: CallbackQuery, callback_data: TemplateCb, se
     await bot.send_message(callback.from_user.id, done)
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled. Nothing was sent."))
-
-
 # Registered last: anything the text step above cannot use (a sticker, a voice note, a photo, a
 # location...) is answered with what the step expects; the step and its data stay. Commands
 # pass through to the routers below.
@@ -218,6 +214,5 @@ def router() -> Router:
     r.callback_query.register(ask_for_text, OfficerCb.filter(F.a.in_(set(_TEXT_ACTIONS))))
     r.message.register(text_given, OfficerForm.text, F.text, _not_command)
     r.callback_query.register(template_picked, TemplateCb.filter(), OfficerForm.text)
-    r.message.register(cancel, Command("batal", "cancel"), StateFilter(OfficerForm))
     r.message.register(wrong_kind, OfficerForm.text, _not_command)
     return r

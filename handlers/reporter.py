@@ -12,7 +12,7 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -28,6 +28,7 @@ from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import ReporterAction, ReporterCb
 from bot.ui.case_render import refusal_text, text_rule_error, wrong_kind_text
+from bot.ui.dialogs import cancel_keyboard, with_cancel
 from bot.ui.form_step import run_button_step, run_text_step
 from bot.ui.render import esc
 from storage.base import utcnow
@@ -108,6 +109,7 @@ async def reply_button(callback: CallbackQuery, callback_data: ReporterCb, sessi
         callback.from_user.id,
         _("Write your answer for <code>{tracking_id}</code> (you may attach a photo or a document). "
           "/batal cancels.").format(tracking_id=esc(report.tracking_id)),
+        reply_markup=cancel_keyboard(ReporterForm.__name__),
     )
 
 
@@ -148,7 +150,8 @@ async def unprompted(message: Message, session: AsyncSession, casework: Casework
     await state.set_data({"text": text, "files": _files_data(files)})
     await message.answer(
         _("Several of your reports are waiting for an answer. Which one is this for?"),
-        reply_markup=kb.choose_report_kb([(r.id, f"{r.tracking_id} · {r.title[:30]}") for r in pending]),
+        reply_markup=with_cancel(kb.choose_report_kb([(r.id, f"{r.tracking_id} · {r.title[:30]}")
+                                                      for r in pending]), ReporterForm.__name__),
     )
 
 
@@ -224,6 +227,7 @@ async def not_solved(callback: CallbackQuery, callback_data: ReporterCb, session
         callback.from_user.id,
         _("What is not solved yet about <code>{tracking_id}</code>? Your reason goes to the agency. "
           "/batal cancels.").format(tracking_id=esc(report.tracking_id)),
+        reply_markup=cancel_keyboard(ReporterForm.__name__),
     )
 
 
@@ -233,11 +237,6 @@ async def dispute_given(message: Message, session: AsyncSession, casework: Casew
     await run_text_step(message, state, delivery, reporter.dispute_answer(
         session, casework, actor, report_id, message.text or "", utcnow()
     ))
-
-
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled."))
 
 
 # Registered last: what the steps above cannot use (a sticker, a voice note, a location; a photo
@@ -271,7 +270,6 @@ def router() -> Router:
     r.callback_query.register(comment_skipped, ReporterCb.filter(F.a == ReporterAction.SKIP_COMMENT))
     r.callback_query.register(not_solved, ReporterCb.filter(F.a == ReporterAction.NOT_SOLVED))
     r.message.register(dispute_given, ReporterForm.dispute, F.text, _not_command)
-    r.message.register(cancel, Command("batal", "cancel"), StateFilter(ReporterForm))
     r.message.register(wrong_kind, StateFilter(ReporterForm.answer, ReporterForm.comment, ReporterForm.dispute),
                        _not_command)
     return r

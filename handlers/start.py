@@ -104,10 +104,10 @@ async def ask_consent(bot: Bot, chat_id: int, privacy: PrivacySettings, *, for_r
     await bot.send_message(chat_id, consent_notice_text(privacy), reply_markup=consent_keyboard(for_report))
 
 
-async def send_menu(bot: Bot, chat_id: int, greeting: str, in_form: bool) -> None:
+async def send_menu(bot: Bot, chat_id: int, greeting: str, state: str | None) -> None:
     text = f"{greeting}\n\n{menu_text()}"
-    if in_form:
-        text += f"\n\n{continue_hint(True)}"
+    if state is not None:
+        text += f"\n\n{continue_hint(state)}"
     await bot.send_message(chat_id, text, reply_markup=citizen_menu_keyboard())
 
 
@@ -121,7 +121,7 @@ async def start(message: Message, citizen: Citizen, state: FSMContext, bot: Bot)
             bot,
             message.chat.id,
             _("👋 Welcome back, {name}!").format(name=name),
-            await state.get_state() is not None,
+            await state.get_state(),
         )
         return
     await message.answer(
@@ -164,8 +164,8 @@ async def language_chosen(
             await callback.message.edit_text(_("Language: English ✓"), reply_markup=None)
         if citizen.consent_at is None:
             await ask_consent(bot, callback.from_user.id, settings.privacy)
-        elif await state.get_state() is not None:
-            await bot.send_message(callback.from_user.id, continue_hint(True))
+        elif (current := await state.get_state()) is not None:
+            await bot.send_message(callback.from_user.id, continue_hint(current))
 
 
 # -- consent -------------------------------------------------------------------------------------
@@ -192,8 +192,8 @@ async def consent_accepted(
     await give_consent(session, citizen, callback.from_user)
     await callback.answer(_("Thank you!"))
     await _drop_buttons(callback)
-    in_form = await state.get_state() is not None
-    if _for_report(callback_data) and not in_form:
+    current = await state.get_state()
+    if _for_report(callback_data) and current is None:
         # Imported here: the form's commands import this module for ask_consent.
         from handlers.intake.flow import begin_form
 
@@ -207,7 +207,7 @@ async def consent_accepted(
         bot,
         callback.from_user.id,
         _("✅ Thank you. You can now file reports and follow them here."),
-        in_form,
+        current,
     )
 
 

@@ -29,7 +29,6 @@ class BcAgencyPageCb(CallbackData, prefix="bcagp"):
 
 class BcConfirm(StrEnum):
     SEND = "send"
-    CANCEL = "cancel"
 
 
 class BcConfirmCb(CallbackData, prefix="bcc"):

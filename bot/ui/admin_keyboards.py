@@ -23,6 +23,7 @@ from bot.ui.admin_callbacks import (
     ExportCb,
     StatsAgenciesCb,
 )
+from bot.ui.dialogs import cancel_button
 from bot.ui.officer_admin import InvitePickCb, OfficerAction, OfficerCb
 from bot.ui.pager import add_pager
 from bot.ui.render import esc, truncate
@@ -44,7 +45,7 @@ def audience_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for kind in AudienceKind:
         kb.button(text=audience_label(kind), callback_data=BcAudienceCb(kind=kind))
-    kb.button(text=_("Cancel"), callback_data=BcConfirmCb(action=BcConfirm.CANCEL))
+    kb.add(cancel_button("BroadcastForm"))
     kb.adjust(1)
     return kb.as_markup()
 
@@ -54,7 +55,7 @@ def broadcast_agency_picker(agencies: Sequence[Agency], page: int, pages: int) -
     for agency in agencies:
         kb.button(text=truncate(agency.name, _LABEL), callback_data=BcAgencyCb(agency_id=agency.id))
     nav = add_pager(kb, page, pages, lambda p: BcAgencyPageCb(page=p))
-    kb.button(text=_("Cancel"), callback_data=BcConfirmCb(action=BcConfirm.CANCEL))
+    kb.add(cancel_button("BroadcastForm"))
     kb.adjust(*([1] * len(agencies)), *([nav] if nav else []), 1)
     return kb.as_markup()
 
@@ -62,7 +63,7 @@ def broadcast_agency_picker(agencies: Sequence[Agency], page: int, pages: int) -
 def confirm_keyboard(count: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ Send to {n}").format(n=count), callback_data=BcConfirmCb(action=BcConfirm.SEND))
-    kb.button(text=_("Cancel"), callback_data=BcConfirmCb(action=BcConfirm.CANCEL))
+    kb.add(cancel_button("BroadcastForm"))
     kb.adjust(2)
     return kb.as_markup()
 

@@ -20,6 +20,7 @@ from bot.domain.text_rules import (
     TextRuleError,
 )
 from bot.services.intake import ORDER, AttachmentRefusal, Draft, Step
+from bot.ui.dialogs import DIALOGS
 from bot.ui.formatting import coordinate, decimal, long_date
 from bot.ui.render import esc, esc_truncate, split_html
 
@@ -389,11 +390,7 @@ def receipt(tracking_id: str, verify_due: date, privacy: str, locale: str, page_
 
 
 def cancelled() -> str:
-    return _("The form was cancelled and nothing was filed. Send /lapor to start again.")
-
-
-def nothing_to_cancel() -> str:
-    return _("There is no form in progress. Send /lapor to file a report.")
+    return str(DIALOGS["ReportForm"].cancelled)
 
 
 def stale_button() -> str:

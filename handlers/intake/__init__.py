@@ -1,8 +1,8 @@
 """/lapor: the citizen's report form, one step per state (see ``states.ReportForm``).
 
-Order inside: commands (/batal, /bantuan, /lapor) first, then the question a crash may have
-kept from the citizen (``resume``), then the steps, then the shared guard
-that refuses stale buttons and answers input a step cannot use.
+Order inside: commands (/bantuan, /lapor; /batal is handlers/cancel.py, before every audience)
+first, then the question a crash may have kept from the citizen (``resume``), then the steps,
+then the shared guard that refuses stale buttons and answers input a step cannot use.
 """
 
 from __future__ import annotations

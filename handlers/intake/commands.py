@@ -1,11 +1,11 @@
-"""/lapor, /batal, and /bantuan in the middle of the form."""
+"""/lapor, the form's ✖️ button, and /bantuan in the middle of the form (/batal: handlers/cancel.py)."""
 
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -13,6 +13,7 @@ from bot.domain.access import Actor
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
+from handlers.cancel import cancel_dialog
 from handlers.help import help_for
 from handlers.intake.flow import CurrentFormButton, current, send_prompt
 from handlers.intake.from_text import open_form
@@ -20,19 +21,11 @@ from handlers.intake.states import ReportForm
 from storage.models import Citizen
 
 
-async def cancel_form(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(r.cancelled(), reply_markup=ReplyKeyboardRemove())
-
-
-async def nothing_to_cancel(message: Message) -> None:
-    await message.answer(r.nothing_to_cancel(), reply_markup=ReplyKeyboardRemove())
-
-
 async def cancel_button(callback: CallbackQuery, state: FSMContext, bot: Bot) -> None:
-    await state.clear()
+    # The form's own ✖️ button (its callback names the form, so an old form's is refused as
+    # stale by the guard); the cancelling itself is everyone's (handlers/cancel.py).
     await callback.answer()
-    await bot.send_message(callback.from_user.id, r.cancelled(), reply_markup=ReplyKeyboardRemove())
+    await cancel_dialog(state, bot, callback.from_user.id)
 
 
 async def help_in_form(
@@ -68,8 +61,6 @@ async def start_form(
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(cancel_form, Command("batal", "cancel"), StateFilter(ReportForm))
-    r.message.register(nothing_to_cancel, Command("batal", "cancel"), StateFilter(None))
     r.callback_query.register(cancel_button, CurrentFormButton(), IntakeCb.filter(F.action == cb.CANCEL))
     r.message.register(help_in_form, Command("bantuan", "help"), StateFilter(ReportForm))
     r.message.register(lapor_again, Command("lapor"), StateFilter(ReportForm))
