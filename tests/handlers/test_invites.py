@@ -79,7 +79,7 @@ async def test_admin_can_type_the_agency_name(tmp_path):
         await h.send(admin, "/undang")
         await h.send(admin, "kesehatan")
         labels = [label for label, _ in h.last(admin).buttons]
-        assert labels == ["Dinas Kesehatan"]
+        assert labels == ["Dinas Kesehatan", "✖️ Batal"]  # the match, and the way out
         await h.press(admin, h.last(admin), h.last(admin).button("Kesehatan"))
         assert LINK_RE.search(h.last_text(admin))
         assert await _count(h, OfficerInvite) == 1
