@@ -8,7 +8,6 @@ someone else's report is refused like a stale one).
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -23,6 +22,7 @@ from bot.services.delivery import DeliveryWorker
 from bot.ui.case_render import refusal_text, text_rule_error, wrong_kind_text
 from bot.ui.citizen_callbacks import WithdrawAction, WithdrawCb
 from bot.ui.citizen_keyboards import withdraw_confirm_keyboard
+from bot.ui.dialogs import cancel_keyboard
 from bot.ui.form_step import run_button_step
 from bot.ui.render import esc
 from storage.base import utcnow
@@ -49,6 +49,7 @@ async def ask(callback: CallbackQuery, callback_data: WithdrawCb, session: Async
         _("Why do you want to withdraw <code>{tracking_id}</code>? Write the reason in a few words: it "
           "goes to the admin and the agency, without your name. /batal cancels.").format(
             tracking_id=esc(report.tracking_id)),
+        reply_markup=cancel_keyboard(WithdrawForm.__name__),
     )
 
 
@@ -104,11 +105,6 @@ async def keep(callback: CallbackQuery, callback_data: WithdrawCb, state: FSMCon
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled. Your report stays as it is."))
-
-
 async def wrong_kind(message: Message) -> None:
     await message.answer(wrong_kind_text("withdraw", REASON_MAX))
 
@@ -123,7 +119,6 @@ def router() -> Router:
     r.callback_query.register(ask, WithdrawCb.filter(F.action == WithdrawAction.ASK))
     r.callback_query.register(confirm, WithdrawCb.filter(F.action == WithdrawAction.CONFIRM))
     r.callback_query.register(keep, WithdrawCb.filter(F.action == WithdrawAction.KEEP))
-    r.message.register(cancel, Command("batal", "cancel"), StateFilter(WithdrawForm))
     r.message.register(reason_given, WithdrawForm.reason, F.text, _not_command)
     r.message.register(wrong_kind, WithdrawForm.reason, _not_command)
     return r

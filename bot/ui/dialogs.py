@@ -42,6 +42,9 @@ DIALOGS: dict[str, Dialog] = {
     "OfficerForm": Dialog(
         __("a message to the reporter of a report (a question, an answer or a return)"),
         __("Cancelled. Nothing was sent.")),
+    "WithdrawForm": Dialog(
+        __("withdrawing a report"),
+        __("Cancelled. Your report stays as it is.")),
     "ReporterForm": Dialog(
         __("your reply about a report"),
         __("Cancelled. Nothing more was sent.")),
