@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 from aiogram import F, Router
@@ -19,7 +18,7 @@ from bot.services.export import ExportFormat, export_year
 from bot.services.statistics import year_statistics
 from bot.ui.admin_callbacks import ExportCb, StatsAgenciesCb
 from bot.ui.admin_keyboards import export_keyboard, stats_keyboard
-from bot.ui.charts import statistics_chart
+from bot.ui.chart_worker import statistics_png
 from bot.ui.formatting import number
 from bot.ui.render import CAPTION_LIMIT, split_html, utf16_len
 from bot.ui.stats_render import agency_parts, agency_rows, category_parts, summary
@@ -53,8 +52,8 @@ async def statistics(message: Message, command: CommandObject, session: AsyncSes
     stats = await year_statistics(session, year, calendar, today)
     text = summary(stats)
     markup = stats_keyboard(year, len(agency_rows(stats)))
-    # CPU work off the event loop; to_thread carries the gettext locale along.
-    png = await asyncio.to_thread(statistics_chart, stats)
+    # Drawn in the chart worker process: off the event loop and off the bot's GIL.
+    png = await statistics_png(stats)
     photo = BufferedInputFile(png, f"statistik-{year}.png")
     # On a phone one message reads best: the chart with the summary as its caption.
     if utf16_len(text) <= CAPTION_LIMIT:

@@ -76,8 +76,8 @@ class Figures:
         self.rated += 1
 
     def __iadd__(self, other: Figures) -> Figures:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in _FIGURES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
     @property
@@ -95,6 +95,9 @@ class Figures:
     @property
     def avg_rating(self) -> float | None:
         return self.rating_sum / self.rated if self.rated else None
+
+
+_FIGURES = tuple(f.name for f in fields(Figures))
 
 
 @dataclass
@@ -197,33 +200,29 @@ async def year_statistics(
     by_agency: dict[int | None, Figures] = defaultdict(Figures)
     by_category: dict[int | None, Figures] = defaultdict(Figures)
 
+    # Status partitions the cohort: which Figures field a status's count goes to.
+    bucket = {ReportStatus.CLOSED: "completed", ReportStatus.REJECTED: "rejected",
+              ReportStatus.ARCHIVED: "archived", **dict.fromkeys(VERIFICATION_QUEUE, "waiting"),
+              **dict.fromkeys(WITH_AGENCY, "in_progress")}
     for row in await repo.cohort(start, before, days):
-        g = Figures(received=row.n, verified=row.verified, answered=row.answered,
-                    reopened=row.reopened, forwarded=row.forwarded,
-                    response_days_sum=row.response_days, responded=row.responded,
-                    completion_days_sum=row.completion_days if row.status == ReportStatus.CLOSED else 0,
-                    completion_timed=row.completion_timed if row.status == ReportStatus.CLOSED else 0,
-                    rating_sum=row.rating_sum, rated=row.rated)
-        status = ReportStatus(row.status)
-        if status in VERIFICATION_QUEUE:
-            g.waiting = row.n
-        elif status in WITH_AGENCY:
-            g.in_progress = row.n
-        elif status == ReportStatus.CLOSED:
-            g.completed = row.n
-        elif status == ReportStatus.REJECTED:
-            g.rejected = row.n
-        elif status == ReportStatus.ARCHIVED:
-            g.archived = row.n
-        _add(g, total, by_agency[row.agency_id], by_category[row.category_id])
+        closed = row.status == ReportStatus.CLOSED
+        values = {"received": row.n, "verified": row.verified, "answered": row.answered,
+                  "reopened": row.reopened, "forwarded": row.forwarded,
+                  "response_days_sum": row.response_days, "responded": row.responded,
+                  "completion_days_sum": row.completion_days if closed else 0,
+                  "completion_timed": row.completion_timed if closed else 0,
+                  "rating_sum": row.rating_sum, "rated": row.rated}
+        if row.status in bucket:  # answered: the reporter's turn, counted in ``answered``
+            values[bucket[ReportStatus(row.status)]] = row.n
+        _add(values, total, by_agency[row.agency_id], by_category[row.category_id])
 
     for row in await repo.backlog(
         before=before, year_start=start, as_of=as_of, ended_kinds=ENDED_KINDS,
         terminal=[s.value for s in TERMINAL], reporter_turn=[s.value for s in REPORTER_TURN],
     ):
-        g = Figures(backlog=row.n, backlog_carried=row.carried, overdue=row.late,
-                    overdue_carried=row.late_carried)
-        _add(g, total, by_agency[row.agency_id], by_category[row.category_id])
+        values = {"backlog": row.n, "backlog_carried": row.carried, "overdue": row.late,
+                  "overdue_carried": row.late_carried}
+        _add(values, total, by_agency[row.agency_id], by_category[row.category_id])
 
     received_by_month = [0] * 12
     completed_by_month = [0] * 12
@@ -239,9 +238,12 @@ async def year_statistics(
     )
 
 
-def _add(g: Figures, *into: Figures) -> None:
+def _add(values: dict[str, int], *into: Figures) -> None:
+    # Plain attribute sums: tens of thousands of grouped rows at a million reports.
     for target in into:
-        target += g
+        for name, value in values.items():
+            if value:
+                setattr(target, name, getattr(target, name) + value)
 
 
 async def agency_load(

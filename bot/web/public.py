@@ -6,7 +6,6 @@ status, headers and bytes, so nobody can learn that a confidential report exists
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 from aiohttp import web
@@ -15,7 +14,7 @@ from bot.domain.lapor import lapor_report_url
 from bot.domain.tracking import normalize_tracking_id
 from bot.services import public_reports
 from bot.services.statistics import YearStats, year_statistics
-from bot.ui.charts import statistics_chart
+from bot.ui.chart_worker import statistics_png
 from bot.web import CONTEXT, WebContext
 from bot.web.pages import SECURITY_HEADERS, language, page
 
@@ -109,8 +108,8 @@ async def transparency_chart(request: web.Request) -> web.Response:
 
     async def draw() -> bytes:
         with ctx.i18n.context(), ctx.i18n.use_locale(lang):
-            # Off the event loop; to_thread carries the gettext locale along.
-            return await asyncio.to_thread(statistics_chart, stats)
+            # Drawn in the chart worker process: off the event loop and off the bot's GIL.
+            return await statistics_png(stats)
 
     png = await ctx.cached(("chart", year, lang), STATS_TTL, draw)
     return web.Response(body=png, content_type="image/png",

@@ -128,31 +128,34 @@ class StatsRepo:
         return [ReportFact(*row) for row in (await self.session.execute(query)).all()]
 
     async def cohort(self, start: datetime, before: datetime, days: LocalDays) -> list[CohortRow]:
-        """Reports submitted in ``[start, before)`` grouped by agency, category and status."""
-        inner = (
+        """Reports submitted in ``[start, before)`` grouped by agency, category and status.
+        Working days come from joining ``days.calendar()`` on each timestamp's local day (one
+        time zone conversion per timestamp); days outside the calendar count as missing."""
+        cal = days.calendar()
+        sub, resp, done = cal.alias("sub"), cal.alias("resp"), cal.alias("done")
+
+        def working_days(to) -> object:
+            # ``WorkCalendar.working_days_between``: 0 unless the later day is after the first.
+            return _total(case((to.c.day > sub.c.day, to.c.ord - sub.c.ord), else_=0))
+
+        query = (
             select(
-                Report.agency_id, Report.category_id, Report.status, Report.assigned_at,
-                Report.answered_at, Report.reopened_count, Report.lapor_id, Report.rating,
-                days.day(Report.submitted_at).label("sub_day"),
-                days.day(Report.first_response_at).label("resp_day"),
-                days.day(Report.closed_at).label("close_day"),
+                Report.agency_id, Report.category_id, Report.status, func.count(),
+                _total(_flag(Report.assigned_at.is_not(None))),
+                _total(_flag(Report.answered_at.is_not(None))),
+                _total(_flag(Report.reopened_count > 0)),
+                _total(_flag(Report.lapor_id.is_not(None))),
+                working_days(resp), func.count(resp.c.day),
+                working_days(done), func.count(done.c.day),
+                _total(Report.rating), func.count(Report.rating),
             )
+            .select_from(Report)
+            .join(sub, sub.c.day == days.day(Report.submitted_at))
+            .outerjoin(resp, resp.c.day == days.day(Report.first_response_at))
+            .outerjoin(done, done.c.day == days.day(Report.closed_at))
             .where(Report.submitted_at >= start, Report.submitted_at < before)
-            .subquery()
+            .group_by(Report.agency_id, Report.category_id, Report.status)
         )
-        c = inner.c
-        query = select(
-            c.agency_id, c.category_id, c.status, func.count(),
-            _total(_flag(c.assigned_at.is_not(None))),
-            _total(_flag(c.answered_at.is_not(None))),
-            _total(_flag(c.reopened_count > 0)),
-            _total(_flag(c.lapor_id.is_not(None))),
-            _total(case((c.resp_day.is_not(None), days.between(c.sub_day, c.resp_day)))),
-            func.count(c.resp_day),
-            _total(case((c.close_day.is_not(None), days.between(c.sub_day, c.close_day)))),
-            func.count(c.close_day),
-            _total(c.rating), func.count(c.rating),
-        ).group_by(c.agency_id, c.category_id, c.status)
         rows = (await self.session.execute(query)).all()
         return [CohortRow(r[0], r[1], r[2], *(int(v) for v in r[3:])) for r in rows]
 
