@@ -1,0 +1,176 @@
+"""The admin's and the scheduler's work at a million reports, on PostgreSQL.
+
+Generates a district's years of reports (bench/scale_data.py) into a database of its own, then
+times through the real dispatcher (the handler harness's recording Bot session, no network):
+/statistik for the running and the past year, its per-agency button, /ekspor, /kotak,
+/verifikasi, /instansi, the escalation's overdue list, and every scheduled job once; the export
+service alone with its peak memory. Prints the figures, and EXPLAIN ANALYZE of the slowest
+statement of the slowest operation. The database is dropped afterwards (~2 GB) unless --keep.
+
+    python bench/data_scale.py                      # 1,000,000 reports, ~10 minutes
+    python bench/data_scale.py --reports 100000 --keep
+    python bench/data_scale.py --reuse              # a database kept by --keep
+
+Goal (issue 15): each ≤ 1 s at 1M reports; the export ≤ 1 s per 100k rows, memory flat, every
+file under the 50 MB a bot may upload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event, text  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from bench.scale_data import ADMIN_TID, OFFICER_TID, generate  # noqa: E402
+from bot.domain.access import COMMAND_LINE  # noqa: E402
+from bot.jobs.base import JobContext  # noqa: E402
+from bot.scheduler import ALL_JOBS  # noqa: E402
+from bot.services.export import ExportFormat, export_year  # noqa: E402
+from tests.handlers.harness import Harness  # noqa: E402
+
+PG = os.environ.get("LAPOR_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+
+
+def _url(name: str) -> str:
+    return PG.rsplit("/", 1)[0] + "/" + name
+
+
+async def _admin(sql: str) -> None:
+    engine = create_async_engine(PG, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Statements:
+    """The statements of the operation being timed, with their durations."""
+
+    def __init__(self, engine) -> None:
+        self.log: list[tuple[float, str, object]] = []
+        sync = engine.sync_engine
+
+        @event.listens_for(sync, "before_cursor_execute")
+        def _before(conn, cursor, statement, parameters, context, executemany):
+            conn.info.setdefault("t0", []).append(time.perf_counter())
+
+        @event.listens_for(sync, "after_cursor_execute")
+        def _after(conn, cursor, statement, parameters, context, executemany):
+            t0 = conn.info["t0"].pop()
+            self.log.append((time.perf_counter() - t0, statement, parameters))
+
+
+async def main(args: argparse.Namespace) -> None:
+    name = args.db_name
+    url = _url(name)
+    if not args.reuse:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _admin(f'CREATE DATABASE "{name}"')
+        engine = create_async_engine(url)
+        t = time.perf_counter()
+        await generate(engine, args.reports)
+        await engine.dispose()
+        print(f"generated {args.reports:,} reports in {time.perf_counter() - t:.0f} s")
+    results: list[tuple[str, float, str]] = []
+    slowest: tuple[float, str, list] = (0.0, "", [])
+    try:
+        async with Harness.create(Path(tempfile.mkdtemp()), database={"url": url}) as h:
+            stmts = Statements(h.app.engine)
+            async with h.app.engine.connect() as conn:
+                counts = dict((await conn.execute(text(
+                    "SELECT status, count(*) FROM report GROUP BY status ORDER BY 2 DESC"))).all())
+                size = (await conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))"))).scalar()
+            print(f"reports by status: {counts}; database {size}")
+            admin = h.user(ADMIN_TID, "Admin")
+            officer = h.user(OFFICER_TID + 1, "Petugas 1")  # the busiest agency
+            year = h.app.calendar.today().year
+
+            async def timed(label: str, op: Callable[[], Awaitable[object]], note: str = "") -> object:
+                nonlocal slowest
+                stmts.log.clear()
+                t = time.perf_counter()
+                out = await op()
+                took = time.perf_counter() - t
+                results.append((label, took, note if not callable(note) else note(out)))
+                print(f"  {label:44s} {took:7.2f} s  {results[-1][2]}", flush=True)
+                if took > slowest[0]:
+                    slowest = (took, label, list(stmts.log))
+                return out
+
+            await timed(f"/statistik (running year {year})", lambda: h.send(admin, "/statistik"))
+            await timed(f"/statistik {year - 1} (past year)", lambda: h.send(admin, f"/statistik {year - 1}"))
+            await timed("per-agency button", lambda: h.press(admin, 1, f"stag:{year}"))
+            await timed("/kotak (officer of the busiest agency)", lambda: h.send(officer, "/kotak"))
+            await timed("/verifikasi", lambda: h.send(admin, "/verifikasi"))
+            await timed("/instansi (directory with load)", lambda: h.send(admin, "/instansi"))
+            await timed("escalation's overdue list, page 1", lambda: h.press(admin, 1, "ovd:0:1"))
+            await timed("  … page 100", lambda: h.press(admin, h.last(admin), "ovd:99:0"))
+
+            now = datetime.now(h.app.calendar.tz).replace(hour=23, minute=30)
+            ctx = JobContext(h.app.session_factory, h.app.settings, h.app.calendar, h.app.notifier, now)
+            for job in ALL_JOBS:
+                await timed(f"job {job.__name__}", lambda job=job: job(ctx), note=lambda n: f"{n} effects")
+
+            for past, fmt in ((year - 1, ExportFormat.CSV), (year - 1, ExportFormat.LAPOR),
+                              (year - 1, ExportFormat.XLSX) if args.xlsx else (None, None)):
+                if past is None:
+                    continue
+                before = _rss_mb()
+                label = f"export {past} {fmt.value} (service)"
+
+                async def run(past=past, fmt=fmt):
+                    i18n = h.app.i18n
+                    with i18n.context(), i18n.use_locale("id"):
+                        async with h.app.session_factory() as s:
+                            return await export_year(s, past, fmt, h.app.calendar, actor=COMMAND_LINE)
+
+                exported = await timed(label, run)
+                sizes = ", ".join(f"{p.filename} {p.path.stat().st_size / 1e6:.1f} MB" for p in exported.parts)
+                per_100k = results[-1][1] / max(exported.rows, 1) * 100_000
+                results[-1] = (label, results[-1][1],
+                               f"{exported.rows:,} rows, {per_100k:.2f} s/100k, peak RSS +{_rss_mb() - before:.0f} MB; "
+                               f"{sizes}")
+                print(f"    → {results[-1][2]}")
+                exported.cleanup()
+            await timed(f"/ekspor {year - 1} csv (chat, sent)", lambda: h.send(admin, f"/ekspor {year - 1} csv"))
+
+            took, label, log = slowest
+            print(f"\nslowest: {label} ({took:.2f} s); its slowest statement:")
+            if log:
+                duration, statement, params = max(log, key=lambda r: r[0])
+                print(f"  ({duration:.3f} s) {statement[:2000]}")
+                async with h.app.engine.connect() as conn:
+                    plan = await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", params)
+                    print("\n".join("  " + row[0] for row in plan.all()))
+    finally:
+        if not args.keep:
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print("\n| operation | time | note |\n|---|---|---|")
+    for label, took, note in results:
+        print(f"| {label.strip()} | {took:.2f} s | {note} |")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=1_000_000)
+    ap.add_argument("--db-name", default="lapor_bench_scale")
+    ap.add_argument("--keep", action="store_true", help="keep the database for another run")
+    ap.add_argument("--reuse", action="store_true", help="use the kept database as it is")
+    ap.add_argument("--xlsx", action="store_true", help="time the XLSX export too (slow)")
+    asyncio.run(main(ap.parse_args()))
