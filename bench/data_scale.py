@@ -95,7 +95,8 @@ async def main(args: argparse.Namespace) -> None:
             async with h.app.engine.connect() as conn:
                 counts = dict((await conn.execute(text(
                     "SELECT status, count(*) FROM report GROUP BY status ORDER BY 2 DESC"))).all())
-                size = (await conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))"))).scalar()
+                size = (await conn.execute(text(
+                    "SELECT pg_size_pretty(pg_database_size(current_database()))"))).scalar()
             print(f"reports by status: {counts}; database {size}")
             admin = h.user(ADMIN_TID, "Admin")
             officer = h.user(OFFICER_TID + 1, "Petugas 1")  # the busiest agency
