@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -51,6 +51,12 @@ ADMIN_COMMANDS = [
     ("lapor_id", __("Record a report's SP4N-LAPOR! number")),
     ("templat", __("Response templates for every agency")),
     ("audit", __("Recent admin actions")),
+    ("grup", __("Agency group chats: linked groups, where reports go")),
+]
+# In group chats (the menu every member sees there): linking the group to an agency.
+GROUP_COMMANDS = [
+    ("hubungkan", __("Link this group to my agency (liaison officers)")),
+    ("putuskan", __("Unlink this group from the agency")),
 ]
 DEFAULT_CHAT = 0  # where the default menu's fingerprint is kept (no Telegram chat has id 0)
 
@@ -78,11 +84,16 @@ def fingerprint(*menus: list[BotCommand]) -> str:
 
 async def set_default_commands(bot: Bot, i18n: I18n, session: AsyncSession) -> None:
     menus = {locale: _commands(i18n, CITIZEN_COMMANDS, locale) for locale in ("id", "en")}
-    wanted = fingerprint(*menus.values())
+    # Every member of a group sees the group menu: linking the group to an agency.
+    group_menus = {locale: _commands(i18n, GROUP_COMMANDS, locale) for locale in ("id", "en")}
+    wanted = fingerprint(*menus.values(), *group_menus.values())
     if await command_menus.given_menu(session, bot.id, DEFAULT_CHAT) == wanted:
         return
     await retry_transient(lambda: bot.set_my_commands(menus["id"], scope=BotCommandScopeDefault()))
     await retry_transient(lambda: bot.set_my_commands(menus["en"], scope=BotCommandScopeDefault(),
+                                                      language_code="en"))
+    await retry_transient(lambda: bot.set_my_commands(group_menus["id"], scope=BotCommandScopeAllGroupChats()))
+    await retry_transient(lambda: bot.set_my_commands(group_menus["en"], scope=BotCommandScopeAllGroupChats(),
                                                       language_code="en"))
     await command_menus.menu_given(session, bot.id, DEFAULT_CHAT, wanted)
 

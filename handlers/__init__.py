@@ -4,7 +4,9 @@ Routers are built by functions, so each Dispatcher (one per process, one per tes
 ones: aiogram attaches a router to one parent only.
 
 The order, top to bottom; the first handler whose filters match takes the update:
-1. errors: the last line of defence sees every failure first;
+1. errors: the last line of defence sees every failure first; then group chats: every message
+   in a group stops there (linking a group to an agency; silence for the rest), so the
+   audiences below see private chats only, and button presses from anywhere;
 2. /batal and every dialog's Batal button (``handlers/cancel.py``), for every role and state;
    officer invite deep links (``/start inv_...``), open to everyone and before the plain /start;
 3. the admin audience, then the officer audience: each parent router carries the role filter
@@ -20,7 +22,7 @@ The order, top to bottom; the first handler whose filters match takes the update
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Filter
 
 from bot.filters import IsAdmin, IsOfficer
@@ -29,6 +31,7 @@ from handlers import (
     admin_broadcast,
     admin_case_extras,
     admin_directory,
+    admin_groups,
     admin_officers,
     admin_overdue,
     admin_stats,
@@ -37,6 +40,7 @@ from handlers import (
     checkin,
     errors,
     fallback,
+    group_chats,
     help,
     intake,
     invites,
@@ -71,6 +75,7 @@ def admins() -> Router:
         admin_overdue.router(),  # the escalation's "show all"
         admin_directory.router(),
         admin_audit.router(),
+        admin_groups.router(),  # confirming linked group chats, /grup
         templates.router(),  # global templates
     )
 
@@ -80,7 +85,7 @@ def officers() -> Router:
 
 
 def citizens() -> Router:
-    return audience(
+    parent = audience(
         "citizen", None,
         start.router(),
         # The report form before help: /bantuan in the form answers, then re-asks the step.
@@ -94,11 +99,17 @@ def citizens() -> Router:
         reporter.router(),
         checkin.router(),  # buttons only: its place among these is free
     )
+    # A citizen talks to the bot in private; what is said in a group is never a report.
+    parent.message.filter(F.chat.type == "private")
+    return parent
 
 
 def get_routers() -> list[Router]:
     return [
         errors.router(),
+        # Everything said in a group stops here: linking commands, the bot added or removed, and
+        # silence for the rest (nothing in a group is a report or an answer to a reporter).
+        group_chats.router(),
         # /batal and the dialogs' Batal buttons, before any step could take them as text.
         cancel.router(),
         invites.deep_link_router(),

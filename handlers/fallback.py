@@ -10,13 +10,22 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
+from bot.domain.access import Reason
 from bot.domain.text_rules import TextRuleError, validate_body
 from bot.ui import intake_render as r
+from bot.ui.case_callbacks import OfficerCb
+from bot.ui.case_render import refusal_text
 from bot.ui.citizen_keyboards import citizen_menu_keyboard
 from bot.ui.intake_keyboards import report_from_text_kb
 from handlers.intake.from_text import keep_offered_text
 from handlers.start import ask_consent
 from storage.models import Citizen
+
+
+async def staff_only(callback: CallbackQuery) -> None:
+    # An officer's button pressed by someone who is not an active officer: a member of the
+    # agency's group chat, a revoked officer, a forged press. Nothing is done.
+    await callback.answer(refusal_text(Reason.FORBIDDEN), show_alert=True)
 
 
 async def stale_button(callback: CallbackQuery) -> None:
@@ -56,6 +65,7 @@ async def unknown_message(
 
 def router() -> Router:
     r = Router(name=__name__)
+    r.callback_query.register(staff_only, OfficerCb.filter())
     r.callback_query.register(stale_button)
     r.message.register(unknown_message, F.chat.type == "private")
     return r

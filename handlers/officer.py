@@ -11,6 +11,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -120,6 +121,16 @@ async def take(callback: CallbackQuery, callback_data: OfficerCb, session: Async
     )
 
 
+def _private_state(state: FSMContext, callback: CallbackQuery) -> FSMContext:
+    """A button pressed in the agency's group chat: the text step runs in the officer's private
+    chat, so nothing written in the group is ever taken for an answer to the reporter."""
+    message = callback.message
+    if message is None or message.chat.type == "private":
+        return state
+    user_id = callback.from_user.id
+    return FSMContext(storage=state.storage, key=StorageKey(state.key.bot_id, chat_id=user_id, user_id=user_id))
+
+
 async def ask_for_text(callback: CallbackQuery, callback_data: OfficerCb, session: AsyncSession,
                        actor: Actor, state: FSMContext, bot: Bot) -> None:
     try:
@@ -127,7 +138,9 @@ async def ask_for_text(callback: CallbackQuery, callback_data: OfficerCb, sessio
     except Refused as exc:
         await callback.answer(refusal_text(exc.reason), show_alert=True)
         return
-    await callback.answer()
+    in_group = callback.message is not None and callback.message.chat.type != "private"
+    await callback.answer(_("Write it in your private chat with the bot.") if in_group else None)
+    state = _private_state(state, callback)
     await state.set_state(OfficerForm.text)
     await state.set_data({"action": callback_data.a.value, "report_id": callback_data.r})
     prompts = {

@@ -215,3 +215,17 @@ def allows(actor: Actor, action: Action) -> bool:
 def may_use_template(actor: Actor, template_agency_id: int | None) -> bool:
     """Global templates serve everyone; an agency's only its own officers."""
     return template_agency_id is None or template_agency_id in actor.agency_ids
+
+
+def may_link_group(actor: Actor, agency_id: int) -> Reason | None:
+    """Asking to link a group chat to an agency, or unlinking it from the group: an active
+    officer of that agency (an admin confirms the link; admins may also unlink). Anyone else in
+    the group, an officer of another agency included, is refused."""
+    if agency_id in actor.agency_ids:
+        return None
+    return Reason.FORBIDDEN
+
+
+def ensure_may_link_group(actor: Actor, agency_id: int) -> None:
+    if (reason := may_link_group(actor, agency_id)) is not None:
+        raise Refused(reason)

@@ -79,3 +79,19 @@ class Channel(StrEnum):
 
     TELEGRAM = "telegram"
     OPEN311 = "open311"
+
+
+class GroupLinkStatus(StrEnum):
+    """A group chat linked to an agency: asked by an officer, decided by an admin."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    UNLINKED = "unlinked"
+
+
+class GroupDelivery(StrEnum):
+    """Where an agency with a linked group hears of its reports."""
+
+    ALSO = "also"  # the group and every officer's private chat
+    ONLY = "only"  # the group instead of the officers' private chats

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import CreateForumTopic
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,6 +34,7 @@ from bot.services.outbox import UnknownMethodError, build_method
 from bot.services.ratelimit import RateLimiter, jittered_backoff
 from storage.base import utcnow
 from storage.models.outbox import Outbox
+from storage.repositories.group_chats import GroupChatRepo
 from storage.repositories.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,17 @@ class _Job:
     method: str
     payload: dict[str, Any]
     attempts: int
+    report_topic_id: int | None = None
 
     @classmethod
     def of(cls, row: Outbox) -> _Job:
-        return cls(row.id, row.chat_id, row.citizen_id, row.method, dict(row.payload), row.attempts)
+        return cls(row.id, row.chat_id, row.citizen_id, row.method, dict(row.payload), row.attempts,
+                   row.report_topic_id)
+
+
+def _topic_gone(description: str) -> bool:
+    text = description.lower()
+    return "thread not found" in text or "topic_closed" in text or "topic_deleted" in text
 
 
 def _message_id(result: Any) -> int | None:
@@ -189,7 +198,49 @@ class DeliveryWorker:
         finally:
             in_flight.release()
 
+    async def _topic_thread(self, job: _Job) -> int | None:
+        """The forum topic a row about a report goes to, opened now if it is the report's first
+        message in that group (rows of one chat go out one at a time, in order, so the topic is
+        opened once). A group that refuses topics (the bot is not an admin with the right to
+        manage them, or it is no forum) gets the report's messages in its General topic."""
+        assert job.report_topic_id is not None
+        async with self._session_factory() as session:
+            topic = await GroupChatRepo(session).topic_by_id(job.report_topic_id)
+        if topic is None or topic.failed_at is not None:
+            return None
+        if topic.message_thread_id is not None:
+            return topic.message_thread_id
+        try:
+            created = await self.bot(CreateForumTopic(chat_id=job.chat_id, name=topic.name))
+        except TelegramBadRequest as exc:
+            log.warning("group %s refused a topic for report #%s: %s", job.chat_id, topic.report_id, exc.message)
+            now = self._clock()
+            await self._write_topic(lambda repo: repo.topic_failed(topic.id, now))
+            return None
+        thread = created.message_thread_id
+        await self._write_topic(lambda repo: repo.topic_opened(topic.id, thread))
+        return thread
+
+    async def _write_topic(self, change: Callable[[GroupChatRepo], Awaitable[object]]) -> None:
+        async with self._session_factory() as session:
+            await change(GroupChatRepo(session))
+            await session.commit()
+
     async def _send_and_record(self, job: _Job) -> None:
+        if job.report_topic_id is not None:
+            try:
+                thread = await self._topic_thread(job)
+            except TelegramRetryAfter as exc:
+                self._limiter.pause(exc.retry_after)
+                next_at = self._clock() + timedelta(seconds=exc.retry_after)
+                reason = exc.message
+                await self._write(lambda repo: repo.mark_retry(job.id, next_at, reason, count_attempt=False))
+                return
+            except Exception as exc:
+                await self._retry(job, exc)
+                return
+            if thread is not None:
+                job = replace(job, payload={**job.payload, "message_thread_id": thread})
         try:
             call = build_method(job.method, job.payload, job.chat_id)
         except (ValidationError, UnknownMethodError) as exc:
@@ -220,6 +271,12 @@ class DeliveryWorker:
                 lambda repo: repo.mark_unreachable(job.id, now, reason, chat_id=job.chat_id, citizen_id=job.citizen_id)
             )
         except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as exc:
+            if job.report_topic_id is not None and _topic_gone(exc.message):
+                # Members deleted or closed the report's topic: its messages go to General now.
+                now, reason, topic_id = self._clock(), exc.message, job.report_topic_id
+                await self._write_topic(lambda repo: repo.topic_failed(topic_id, now))
+                await self._write(lambda repo: repo.mark_retry(job.id, now, reason, count_attempt=False))
+                return
             # Sending it again would get the same answer; keep the reason for the admin.
             log.warning("outbox row %s rejected by Telegram: %s", job.id, exc.message)
             reason = exc.message

@@ -165,3 +165,31 @@ class WeeklySummary(Notice):
     agency_names: dict[int, str]
     start: date
     end: date
+
+
+# -- agency group chats ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupLinkRequested(Notice):
+    """To the admins: an officer asks to link a group to their agency; confirm or decline."""
+
+    link_id: int
+    agency_name: str
+    group_title: str
+    is_forum: bool
+
+
+@dataclass(frozen=True)
+class GroupLinkDecided(Notice):
+    """To the group: an admin confirmed (or declined) the link."""
+
+    agency_name: str
+    approved: bool
+
+
+@dataclass(frozen=True)
+class GroupUnlinked(Notice):
+    """To the group when unlinked; to the admins when the bot was removed from it."""
+
+    agency_name: str
+    group_title: str
+    bot_removed: bool = False

@@ -84,8 +84,10 @@ async def enqueue(
     citizen_id: int | None = None,
     group_key: str | None = None,
     not_before: datetime | None = None,
+    report_topic_id: int | None = None,
 ) -> Outbox:
-    """Add one Bot API call to the outbox, in the caller's transaction.
+    """Add one Bot API call to the outbox, in the caller's transaction. ``report_topic_id``:
+    send it in that report's forum topic (the worker opens the topic first).
 
     The payload is validated against the aiogram method now, so a malformed message fails in
     the code that wrote it rather than minutes later in the delivery loop.
@@ -104,6 +106,7 @@ async def enqueue(
         citizen_id=citizen_id,
         group_key=group_key,
         not_before=not_before,
+        report_topic_id=report_topic_id,
     )
 
 
@@ -116,6 +119,7 @@ async def enqueue_message(
     citizen_id: int | None = None,
     group_key: str | None = None,
     not_before: datetime | None = None,
+    report_topic_id: int | None = None,
     **params: Any,
 ) -> Outbox:
     """A ``sendMessage`` in HTML parse mode unless ``parse_mode`` says otherwise. The text must
@@ -131,4 +135,5 @@ async def enqueue_message(
         citizen_id=citizen_id,
         group_key=group_key,
         not_before=not_before,
+        report_topic_id=report_topic_id,
     )

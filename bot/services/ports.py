@@ -29,6 +29,8 @@ class Recipient:
     kind: RecipientKind
     # The citizen row, when the outbox should mark it unreachable on a 403.
     citizen_id: int | None = None
+    # An agency's forum group: a notice about one report goes to that report's own topic.
+    forum: bool = False
 
 
 class Notifier(Protocol):

@@ -1,4 +1,5 @@
-"""Who hears of a change: the reporter, the reachable officers of an agency, the admins."""
+"""Who hears of a change: the reporter, an agency (its linked group chat and its reachable
+officers, per the agency's setting), the admins."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.enums import GroupDelivery
 from bot.services.notification_policy import RecipientKind
 from bot.services.ports import Recipient
-from storage.models import Citizen, Report
+from storage.models import AgencyGroup, Citizen, Report
 from storage.repositories.citizens import CitizenRepo
+from storage.repositories.group_chats import GroupChatRepo
 from storage.repositories.officers import OfficerRepo
 
 
@@ -33,6 +36,21 @@ async def officers_of(session: AsyncSession, agency_id: int, *, besides: int | N
         for _officer, person, _agency in rows
         if person.unreachable_at is None and person.id != besides
     ]
+
+
+def group(link: AgencyGroup) -> Recipient:
+    """An agency's group chat: work messages at once, in the deployment's default language."""
+    return Recipient(link.chat_id, None, RecipientKind.OFFICER, forum=link.is_forum)
+
+
+async def agency(session: AsyncSession, agency_id: int, *, besides: int | None = None) -> list[Recipient]:
+    """Whoever hears of the agency's reports: its linked group, if any, and its officers'
+    private chats unless the agency chose the group instead of them."""
+    link = await GroupChatRepo(session).active_for_agency(agency_id)
+    if link is None:
+        return await officers_of(session, agency_id, besides=besides)
+    people = [] if link.delivery == GroupDelivery.ONLY else await officers_of(session, agency_id, besides=besides)
+    return [group(link), *people]
 
 
 async def admins(session: AsyncSession, admin_ids: Iterable[int]) -> list[Recipient]:

@@ -434,3 +434,7 @@ def _broadcast_progress(notice: BroadcastProgress, ctx: Context) -> Rendered:
     broadcast = notice.broadcast
     markup = broadcast_stop_keyboard(broadcast.id) if notice.running else None
     return Rendered([broadcast_progress_text(broadcast, notice.progress)], markup)
+
+
+# Registers the group-chat renderers on ``render`` (kept in their own module).
+from bot.ui import group_notices  # noqa: E402, F401

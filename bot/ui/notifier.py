@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import NotificationSettings
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import in_language
+from bot.services import group_chats
 from bot.services.notices import Notice
 from bot.services.notification_policy import RecipientKind, not_before, queue_citizen_update
 from bot.services.outbox import enqueue, enqueue_message
@@ -62,17 +63,20 @@ class OutboxNotifier:
             )
             return
         wait = not_before(now, to.kind, self.notifications, self.calendar.tz)
+        # An agency's forum group: everything about one report goes to that report's topic.
+        topic = (await group_chats.topic_for(session, to.chat_id, report)).id if to.forum and report else None
         for i, text in enumerate(messages):
             markup = out.markup if i == len(messages) - 1 else None
             await enqueue_message(session, to.chat_id, text, markup, citizen_id=to.citizen_id, group_key=key,
-                                  not_before=wait)
+                                  not_before=wait, report_topic_id=topic)
         if out.location is not None:
             latitude, longitude = out.location
             await enqueue(session, chat_id=to.chat_id, method="sendLocation",
-                          payload={"latitude": latitude, "longitude": longitude}, group_key=key)
+                          payload={"latitude": latitude, "longitude": longitude}, group_key=key,
+                          report_topic_id=topic)
         if out.files:
             assert report is not None
-            await _send_files(session, to.chat_id, report, out.files, key)
+            await _send_files(session, to.chat_id, report, out.files, key, topic)
 
 
 def _albums(attachments: Sequence[Attachment]) -> list[list[Attachment]]:
@@ -92,7 +96,8 @@ def _albums(attachments: Sequence[Attachment]) -> list[list[Attachment]]:
 
 
 async def _send_files(
-    session: AsyncSession, chat_id: int, report: Report, attachments: Sequence[Attachment], key: str | None
+    session: AsyncSession, chat_id: int, report: Report, attachments: Sequence[Attachment], key: str | None,
+    topic: int | None = None,
 ) -> None:
     """Re-sent by file_id with OUR caption: a forward or copyMessage would carry the reporter's
     name (forward header) or their own caption. Two or more go as one album (one outbox row, so
@@ -114,4 +119,5 @@ async def _send_files(
             method = "sendMediaGroup"
             payload = {"media": [{"type": kind, "media": file_id, "caption": caption, "parse_mode": "HTML"}
                                  for kind, file_id, caption in items]}
-        await enqueue(session, chat_id=chat_id, method=method, payload=payload, group_key=key)
+        await enqueue(session, chat_id=chat_id, method=method, payload=payload, group_key=key,
+                      report_topic_id=topic)

@@ -12,6 +12,7 @@ from storage.models.category import Category
 from storage.models.citizen import Citizen
 from storage.models.command_menu import CommandMenu
 from storage.models.fsm import FsmState
+from storage.models.group_chat import AgencyGroup, ReportTopic
 from storage.models.integration import (
     ApiKey,
     ApiSubmission,
@@ -28,6 +29,7 @@ __all__ = [
     "Agency",
     "ApiKey",
     "ApiSubmission",
+    "AgencyGroup",
     "AuditLog",
     "Attachment",
     "Base",
@@ -47,6 +49,7 @@ __all__ = [
     "OutboxStatus",
     "Report",
     "ReportEvent",
+    "ReportTopic",
     "ResponseTemplate",
     "WebhookDelivery",
     "WebhookTarget",

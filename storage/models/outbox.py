@@ -46,6 +46,8 @@ class Outbox(TimestampMixin, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Lets a sender count the progress of a batch ("report:12", "broadcast:7").
     group_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # In a forum group: the report's topic; the worker opens it first and sends into it.
+    report_topic_id: Mapped[int | None] = mapped_column(ForeignKey("report_topic.id", ondelete="SET NULL"))
     # Not before this moment (quiet hours, digests).
     not_before: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)

@@ -33,9 +33,11 @@ class OutboxRepo:
         group_key: str | None = None,
         not_before: datetime | None = None,
         now: datetime | None = None,
+        report_topic_id: int | None = None,
     ) -> Outbox:
         row = Outbox(
             chat_id=chat_id,
+            report_topic_id=report_topic_id,
             method=method,
             payload=payload,
             citizen_id=citizen_id,

@@ -35,6 +35,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import (
     AnswerCallbackQuery,
+    CreateForumTopic,
     EditMessageCaption,
     EditMessageReplyMarkup,
     EditMessageText,
@@ -46,8 +47,12 @@ from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
     Chat,
+    ChatMemberLeft,
+    ChatMemberMember,
+    ChatMemberUpdated,
     Document,
     FSInputFile,
+    ForumTopic,
     InlineKeyboardMarkup,
     Location,
     Message,
@@ -221,6 +226,8 @@ class FakeTelegram:
             return BOT_USER
         if isinstance(method, AnswerCallbackQuery):
             return True
+        if isinstance(method, CreateForumTopic):
+            return ForumTopic(message_thread_id=next(self._message_ids), name=method.name, icon_color=0x6FB9F0)
         if returning is Message or (
             isinstance(method, (EditMessageText, EditMessageCaption, EditMessageReplyMarkup))
         ):
@@ -238,7 +245,7 @@ class FakeTelegram:
         return Message(
             message_id=message_id,
             date=datetime.now(UTC),
-            chat=Chat(id=int(chat_id), type="private"),
+            chat=Chat(id=int(chat_id), type="private" if int(chat_id) > 0 else "group"),
             from_user=BOT_USER,
             text=getattr(method, "text", None),
             caption=getattr(method, "caption", None),
@@ -336,14 +343,50 @@ class Harness:
     async def feed(self, update: Update) -> None:
         await self.app.dp.feed_update(self.app.bot, update)
 
-    def _message(self, user: User, **content: Any) -> Message:
+    def _message(self, user: User, *, chat: Chat | None = None, **content: Any) -> Message:
         return Message(
             message_id=next(self._user_message_ids),
             date=datetime.now(UTC),
-            chat=Chat(id=user.id, type="private"),
+            chat=chat or Chat(id=user.id, type="private"),
             from_user=user,
             **content,
         )
+
+    # -- group chats -----------------------------------------------------------------------
+    @staticmethod
+    def group(chat_id: int = -100777, title: str = "Grup Dinas", *, forum: bool = False) -> Chat:
+        return Chat(id=chat_id, type="supergroup" if forum else "group", title=title, is_forum=forum or None)
+
+    async def send_in_group(self, user: User, chat: Chat, text: str, *, thread_id: int | None = None,
+                            reply_to: Message | None = None) -> Message:
+        entities = None
+        if text.startswith("/"):
+            from aiogram.types import MessageEntity
+
+            entities = [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
+        msg = self._message(user, chat=chat, text=text, entities=entities, message_thread_id=thread_id,
+                            is_topic_message=True if thread_id else None, reply_to_message=reply_to)
+        await self.feed(Update(update_id=next(self._update_ids), message=msg))
+        return msg
+
+    async def press_in_group(self, user: User, chat: Chat, message_id: int, data: str,
+                             *, thread_id: int | None = None) -> str:
+        cq_id = f"cq-{next(self._update_ids)}"
+        shown = self.telegram.shown(chat.id, message_id)
+        message = Message(message_id=message_id, date=datetime.now(UTC), chat=chat, from_user=BOT_USER,
+                          text="(button message)", reply_markup=shown[1] if shown else None,
+                          message_thread_id=thread_id, is_topic_message=True if thread_id else None)
+        cq = CallbackQuery(id=cq_id, from_user=user, chat_instance=str(chat.id), data=data, message=message)
+        await self.feed(Update(update_id=next(self._update_ids), callback_query=cq))
+        return cq_id
+
+    async def bot_membership(self, chat: Chat, by: User, *, added: bool) -> None:
+        """Someone adds the bot to the group (``added``) or removes it: my_chat_member."""
+        member, left = ChatMemberMember(user=BOT_USER), ChatMemberLeft(user=BOT_USER)
+        change = ChatMemberUpdated(chat=chat, from_user=by, date=datetime.now(UTC),
+                                   old_chat_member=left if added else member,
+                                   new_chat_member=member if added else left)
+        await self.feed(Update(update_id=next(self._update_ids), my_chat_member=change))
 
     async def send_message(self, user: User, **content: Any) -> Message:
         msg = self._message(user, **content)

@@ -191,3 +191,20 @@ def test_templates_global_or_of_ones_own_agency():
     assert may_use_template(officer, None) and may_use_template(officer, AGENCY)
     assert not may_use_template(officer, OTHER_AGENCY)
     assert not may_use_template(ACTORS["admin"], AGENCY)
+
+
+@pytest.mark.parametrize(
+    ("actor_name", "allowed"),
+    [("admin", False), ("officer", True), ("other_officer", False), ("reporter", False), ("stranger", False)],
+)
+def test_linking_a_group_is_for_an_officer_of_that_agency(actor_name, allowed):
+    from bot.domain.access import ensure_may_link_group, may_link_group
+
+    actor = ACTORS[actor_name]
+    assert (may_link_group(actor, AGENCY) is None) is allowed
+    if not allowed:
+        assert may_link_group(actor, AGENCY) == Reason.FORBIDDEN
+        with pytest.raises(Refused):
+            ensure_may_link_group(actor, AGENCY)
+    # A revoked officer holds no agencies any more: refused like a stranger.
+    assert may_link_group(Actor(citizen_id=2), AGENCY) == Reason.FORBIDDEN

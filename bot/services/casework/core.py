@@ -160,8 +160,9 @@ async def tell_officers(
     session: AsyncSession, cw: Casework, agency_id: int, notice: Notice, *, now: datetime,
     besides: int | None = None,
 ) -> int:
-    """``notice`` to every reachable officer of the agency (but ``besides``); how many."""
-    people = await recipients.officers_of(session, agency_id, besides=besides)
+    """``notice`` to the agency: its group chat and every reachable officer (but ``besides``),
+    as the agency chose (``recipients.agency``); how many chats."""
+    people = await recipients.agency(session, agency_id, besides=besides)
     for to in people:
         await cw.notifier.send(session, to, notice, now=now)
     return len(people)

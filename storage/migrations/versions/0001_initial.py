@@ -124,6 +124,30 @@ def upgrade() -> None:
     sa.Column('synced_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_webhook_target'))
     )
+    op.create_table('agency_group',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('title', sa.String(length=255), nullable=False),
+    sa.Column('is_forum', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('delivery', sa.String(length=8), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('unlinked_by_id', sa.Integer(), nullable=True),
+    sa.Column('unlinked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_agency_group_agency_id_agency')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['citizen.id'], name=op.f('fk_agency_group_decided_by_id_citizen')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['citizen.id'], name=op.f('fk_agency_group_requested_by_id_citizen')),
+    sa.ForeignKeyConstraint(['unlinked_by_id'], ['citizen.id'], name=op.f('fk_agency_group_unlinked_by_id_citizen')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agency_group'))
+    )
+    with op.batch_alter_table('agency_group', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agency_group_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index('ix_agency_group_chat_id_status', ['chat_id', 'status'], unique=False)
+
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -199,30 +223,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('officer_invite', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_officer_invite_agency_id'), ['agency_id'], unique=False)
-
-    op.create_table('outbox',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('chat_id', sa.BigInteger(), nullable=False),
-    sa.Column('citizen_id', sa.Integer(), nullable=True),
-    sa.Column('method', sa.String(length=64), nullable=False),
-    sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('group_key', sa.String(length=64), nullable=True),
-    sa.Column('not_before', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('telegram_message_id', sa.BigInteger(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_outbox_citizen_id_citizen'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_chat_id_id', ['chat_id', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_group_key'), ['group_key'], unique=False)
-        batch_op.create_index('ix_outbox_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
 
     op.create_table('response_template',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -365,6 +365,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_report_event_kind_report_id', ['kind', 'report_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_event_report_id'), ['report_id'], unique=False)
 
+    op.create_table('report_topic',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('message_thread_id', sa.BigInteger(), nullable=True),
+    sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_report_topic_report_id_report')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_topic')),
+    sa.UniqueConstraint('report_id', 'chat_id', name=op.f('uq_report_topic_report_id_chat_id'))
+    )
+    with op.batch_alter_table('report_topic', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_topic_report_id'), ['report_id'], unique=False)
+
     op.create_table('webhook_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('target', sa.String(length=64), nullable=False),
@@ -407,11 +422,43 @@ def upgrade() -> None:
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachment_report_id'), ['report_id'], unique=False)
 
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=True),
+    sa.Column('method', sa.String(length=64), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('group_key', sa.String(length=64), nullable=True),
+    sa.Column('report_topic_id', sa.Integer(), nullable=True),
+    sa.Column('not_before', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('telegram_message_id', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_outbox_citizen_id_citizen'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['report_topic_id'], ['report_topic.id'], name=op.f('fk_outbox_report_topic_id_report_topic'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_chat_id_id', ['chat_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_group_key'), ['group_key'], unique=False)
+        batch_op.create_index('ix_outbox_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_status_next_attempt_at')
+        batch_op.drop_index(batch_op.f('ix_outbox_group_key'))
+        batch_op.drop_index('ix_outbox_chat_id_id')
+
+    op.drop_table('outbox')
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachment_report_id'))
 
@@ -422,6 +469,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_report_id'))
 
     op.drop_table('webhook_delivery')
+    with op.batch_alter_table('report_topic', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_topic_report_id'))
+
+    op.drop_table('report_topic')
     with op.batch_alter_table('report_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_event_report_id'))
         batch_op.drop_index('ix_report_event_kind_report_id')
@@ -457,12 +508,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_response_template_agency_id'))
 
     op.drop_table('response_template')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_status_next_attempt_at')
-        batch_op.drop_index(batch_op.f('ix_outbox_group_key'))
-        batch_op.drop_index('ix_outbox_chat_id_id')
-
-    op.drop_table('outbox')
     with op.batch_alter_table('officer_invite', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_officer_invite_agency_id'))
 
@@ -480,6 +525,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 
     op.drop_table('audit_log')
+    with op.batch_alter_table('agency_group', schema=None) as batch_op:
+        batch_op.drop_index('ix_agency_group_chat_id_status')
+        batch_op.drop_index(batch_op.f('ix_agency_group_agency_id'))
+
+    op.drop_table('agency_group')
     op.drop_table('webhook_target')
     op.drop_table('job_run')
     op.drop_table('job_effect')

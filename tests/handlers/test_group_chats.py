@@ -1,0 +1,243 @@
+"""Agency group chats through the real dispatcher: linking (an officer asks in the group, an
+admin confirms in private), who is refused, forged presses, the delivery setting, forum topics,
+the bot removed, and the anonymous reporter's identity never reaching a group."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from bot.domain.enums import GroupDelivery
+from bot.ui.case_callbacks import OfficerAction, OfficerCb
+from bot.ui.group_callbacks import (
+    GroupDecision,
+    GroupDecisionCb,
+    GroupDeliveryCb,
+    GroupLinkAgencyCb,
+    GroupManage,
+    GroupManageCb,
+)
+from storage.models import AgencyGroup, AuditLog, ReportTopic
+from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, report, seed, tap
+from tests.handlers.harness import Harness
+
+REPORTER, OA, OB, MEMBER = 5551, 6661, 6663, 7771
+# The anonymous reporter's identity (seed): none of it may reach a group.
+SECRETS = ("Zenobia", "Quartermain", "zq_secret_handle", str(REPORTER))
+
+
+async def _links(h: Harness) -> list[AgencyGroup]:
+    async with h.app.session_factory() as s:
+        return list(await s.scalars(select(AgencyGroup).order_by(AgencyGroup.id)))
+
+
+def _button(h: Harness, chat_id: int, prefix: str, suffix: str = "") -> tuple[int, str]:
+    for sent in reversed(h.sent_to(chat_id)):
+        for _text, data in sent.buttons:
+            if data and data.startswith(prefix) and data.endswith(suffix):
+                return sent.message_id, data
+    raise AssertionError(f"no {prefix}…{suffix} button in chat {chat_id}")
+
+
+def _group_dump(h: Harness, chat_id: int) -> str:
+    sent = [r.model_dump(exclude_none=True) for r in h.requests if str(getattr(r, "chat_id", "")) == str(chat_id)]
+    return json.dumps(sent, ensure_ascii=False, default=str)
+
+
+async def _linked(h: Harness, chat, officer_id: int = OA) -> AgencyGroup:
+    """The officer asks in the group, the admin confirms with the button in their chat."""
+    await h.send_in_group(h.user(officer_id, "Oki"), chat, "/hubungkan")
+    await drain(h)
+    message_id, data = _button(h, ADMIN, "gld:", GroupDecision.CONFIRM)
+    cq = await h.press(h.user(ADMIN, "Admin"), message_id, data)
+    assert h.answered(cq) is not None
+    await drain(h)
+    (link,) = [link for link in await _links(h) if link.chat_id == chat.id and link.status == "active"]
+    return link
+
+
+async def test_an_officer_asks_an_admin_confirms_and_it_is_audited(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A"})
+        chat = h.group()
+        await h.send_in_group(h.user(OA, "Oki"), chat, "/hubungkan")
+        assert "Dinas Alpha" in h.last_text(chat.id)  # "asked the admins"
+        (link,) = await _links(h)
+        assert (link.status, link.agency_id, link.chat_id, link.title) == ("pending", ids["A"], chat.id, "Grup Dinas")
+        await drain(h)
+        assert "Dinas Alpha" in h.last_text(ADMIN) and "Grup Dinas" in h.last_text(ADMIN)
+
+        link = await _linked(h, chat)
+        assert link.delivery == GroupDelivery.ALSO
+        assert "Dinas Alpha" in h.last_text(chat.id)  # "this group is now linked"
+        async with h.app.session_factory() as s:
+            actions = [a.action for a in await s.scalars(select(AuditLog).order_by(AuditLog.id))]
+        assert actions.count("group_link_request") == 2 and "group_link_confirm" in actions
+
+        # Unlinked from the group by an officer of the agency.
+        await h.send_in_group(h.user(OA, "Oki"), chat, "/putuskan")
+        await drain(h)
+        assert [x.status for x in await _links(h)][-1] == "unlinked"
+        async with h.app.session_factory() as s:
+            assert await s.scalar(select(AuditLog).where(AuditLog.action == "group_unlink")) is not None
+
+
+async def test_who_is_refused_and_forged_presses_change_nothing(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A", OB: "B"})
+        chat = h.group()
+        # A member who is no officer, and the admin (who confirms, never asks), cannot link.
+        for who in (h.user(MEMBER, "Mira"), h.user(ADMIN, "Admin")):
+            await h.send_in_group(who, chat, "/hubungkan")
+            assert "liaison officer" in h.last_text(chat.id) or "petugas penghubung" in h.last_text(chat.id)
+        assert await _links(h) == []
+        # Agency B's officer forges the agency picker for agency A.
+        cq = await h.press_in_group(h.user(OB, "Budi"), chat, 1, GroupLinkAgencyCb(agency_id=ids["A"]).pack())
+        assert h.answered(cq).show_alert
+        assert await _links(h) == []
+
+        await h.send_in_group(h.user(OA, "Oki"), chat, "/hubungkan")
+        (pending,) = await _links(h)
+        # The officer (no admin) forges the admin's confirm button; a bogus link id.
+        for who, link_id in ((h.user(OA, "Oki"), pending.id), (h.user(ADMIN, "Admin"), 999)):
+            data = GroupDecisionCb(link_id=link_id, decision=GroupDecision.CONFIRM).pack()
+            cq = await h.press(who, 1, data)
+            assert h.answered(cq).show_alert
+        assert [x.status for x in await _links(h)] == ["pending"]
+        # Non-admins forge /grup's buttons.
+        for data in (GroupDeliveryCb(link_id=pending.id, delivery=GroupDelivery.ONLY).pack(),
+                     GroupManageCb(link_id=pending.id, action=GroupManage.UNLINK).pack()):
+            cq = await h.press(h.user(OA, "Oki"), 1, data)
+            assert h.answered(cq).show_alert
+        # A member who is no officer cannot unlink a linked group.
+        link = await _linked(h, chat)
+        await h.send_in_group(h.user(MEMBER, "Mira"), chat, "/putuskan")
+        assert (await _links(h))[-1].status == "active" and link.status == "active"
+
+
+async def test_reports_go_to_the_group_and_only_officers_of_the_agency_act_there(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A", OB: "B"})
+        chat = h.group()
+        await _linked(h, chat)
+        # Members of the group: the officer of A, one of B, one who is no officer.
+        rid = (await file_report(h, REPORTER, agency_id=ids["A"])).id
+        await drain(h)
+        await tap(h, h.user(ADMIN, "Admin"), "Buka")
+        await tap(h, h.user(ADMIN, "Admin"), "Dinas Alpha")
+        await drain(h)
+        card_id, take = _button(h, chat.id, "oc:", "")
+        assert "Jalan berlubang besar" in (h.sent_to(chat.id)[-3].text or "") or any(
+            "Jalan berlubang besar" in (m.text or "") for m in h.sent_to(chat.id))
+        assert any("Jalan berlubang besar" in (m.text or "") for m in h.sent_to(OA))  # "also": private too
+
+        # Not an officer, or an officer of another agency: refused with an alert, nothing changes.
+        for who in (h.user(MEMBER, "Mira"), h.user(OB, "Budi")):
+            for action in (OfficerAction.TAKE, OfficerAction.ANSWER, OfficerAction.ASK):
+                cq = await h.press_in_group(who, chat, card_id, OfficerCb(a=action, r=rid).pack())
+                assert h.answered(cq).show_alert
+        assert (await report(h, rid)).status == "assigned"
+
+        # The officer of A presses "Tanggapi" in the group: the text step runs in their private
+        # chat; what they write in the group is not sent to the reporter.
+        officer = h.user(OA, "Oki")
+        cq = await h.press_in_group(officer, chat, card_id, OfficerCb(a=OfficerAction.ANSWER, r=rid).pack())
+        assert h.answered(cq) is not None and not h.answered(cq).show_alert
+        reporter_before = len(h.sent_to(REPORTER))
+        await h.send_in_group(officer, chat, "Besok kita cek bareng ya, jangan dikirim ke warga")
+        await drain(h)
+        assert len(h.sent_to(REPORTER)) == reporter_before
+        assert (await report(h, rid)).status == "assigned"
+        await h.send(officer, "Lubang sudah ditambal hari ini.")
+        await drain(h)
+        assert (await report(h, rid)).status == "answered"
+        assert "Lubang sudah ditambal hari ini." in h.last_text(REPORTER)
+        assert not any("jangan dikirim" in (m.text or "") for m in h.sent_to(REPORTER))
+
+        # Anonymity: nothing sent to the group names the anonymous reporter.
+        dump = _group_dump(h, chat.id)
+        assert "Jalan berlubang besar" in dump
+        for secret in SECRETS:
+            assert secret not in dump, f"{secret!r} reached the group"
+
+
+async def test_the_group_instead_of_private_chats_and_unlinking_from_grup(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A"})
+        chat = h.group()
+        link = await _linked(h, chat)
+        admin = h.user(ADMIN, "Admin")
+        await h.send(admin, "/grup")
+        assert "Grup Dinas" in h.last_text(ADMIN)
+        message_id, data = _button(h, ADMIN, "gldv:", GroupDelivery.ONLY)
+        cq = await h.press(admin, message_id, data)
+        assert h.answered(cq) is not None
+        assert (await _links(h))[-1].delivery == GroupDelivery.ONLY
+
+        await file_report(h, REPORTER, agency_id=ids["A"], privacy="public")
+        await drain(h)
+        await tap(h, admin, "Buka")
+        await tap(h, admin, "Dinas Alpha")
+        await drain(h)
+        assert any("Jalan berlubang besar" in (m.text or "") for m in h.sent_to(chat.id))
+        assert not any("Jalan berlubang besar" in (m.text or "") for m in h.sent_to(OA))
+
+        message_id, data = _button(h, ADMIN, "glm:")
+        cq = await h.press(admin, message_id, data)
+        assert h.answered(cq) is not None
+        assert (await _links(h))[-1].status == "unlinked" and link.id == (await _links(h))[-1].id
+
+
+async def test_a_forum_gives_each_report_its_topic(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A"})
+        forum = h.group(-100888, "Forum Dinas", forum=True)
+        link = await _linked(h, forum)
+        assert link.is_forum
+        rid = (await file_report(h, REPORTER, agency_id=ids["A"])).id
+        await drain(h)
+        admin = h.user(ADMIN, "Admin")
+        await tap(h, admin, "Buka")
+        await tap(h, admin, "Dinas Alpha")
+        await drain(h)
+        from aiogram.methods import CreateForumTopic
+
+        (created,) = [r for r in h.requests if isinstance(r, CreateForumTopic)]
+        assert created.chat_id == forum.id and created.name.endswith("Jalan berlubang besar")
+        async with h.app.session_factory() as s:
+            (topic,) = await s.scalars(select(ReportTopic))
+        assert topic.report_id == rid and topic.message_thread_id is not None
+        in_forum = [r for r in h.requests if str(getattr(r, "chat_id", "")) == str(forum.id)
+                    and not isinstance(r, CreateForumTopic)]
+        card_and_files = [r for r in in_forum if getattr(r, "message_thread_id", None) == topic.message_thread_id]
+        # The card, the location pin and the files all went into the report's topic.
+        assert len(card_and_files) >= 3
+        # The officer takes it from the topic; the colleague notice... and the next message
+        # about the report goes to the same topic, without a second topic.
+        officer = h.user(OA, "Oki")
+        card_id, _ = _button(h, forum.id, "oc:")
+        cq = await h.press_in_group(officer, forum, card_id, OfficerCb(a=OfficerAction.ASK, r=rid).pack(),
+                                    thread_id=topic.message_thread_id)
+        assert not h.answered(cq).show_alert
+        await h.send_in_group(officer, forum, "diskusi internal, bukan untuk warga", thread_id=topic.message_thread_id)
+        await h.send(officer, "Di depan pasar yang mana?")
+        await drain(h)
+        assert (await report(h, rid)).status == "awaiting_reporter"
+        assert not any("diskusi internal" in (m.text or "") for m in h.sent_to(REPORTER))
+        assert len([r for r in h.requests if isinstance(r, CreateForumTopic)]) == 1
+        for secret in SECRETS:
+            assert secret not in _group_dump(h, forum.id)
+
+
+async def test_the_bot_removed_from_the_group_ends_the_link(tmp_path):
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        await seed(h, reporter_id=REPORTER, officers={OA: "A"})
+        chat = h.group()
+        await h.bot_membership(chat, h.user(OA, "Oki"), added=True)
+        assert "/hubungkan" in h.last_text(chat.id)
+        await _linked(h, chat)
+        await h.bot_membership(chat, h.user(MEMBER, "Mira"), added=False)
+        await drain(h)
+        assert (await _links(h))[-1].status == "unlinked"
+        assert "Grup Dinas" in h.last_text(ADMIN)
