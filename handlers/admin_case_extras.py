@@ -26,6 +26,7 @@ from bot.ui import case_extras as ui
 from bot.ui.case_extras import CategoryAction, CategoryCb, LaporCb
 from bot.ui.case_render import refusal_text
 from bot.ui.dialogs import cancel_keyboard
+from bot.ui.form_step import refuse_button
 from bot.ui.render import split_html
 from storage.base import utcnow
 
@@ -39,7 +40,7 @@ def _not_command(message: Message) -> bool:
 
 
 async def _refuse(callback: CallbackQuery, exc: Refused) -> None:
-    await callback.answer(refusal_text(exc.reason), show_alert=True)
+    await refuse_button(callback, exc)
 
 
 # -- category -----------------------------------------------------------------------------------
@@ -125,7 +126,7 @@ async def _record(chat_id: int, bot: Bot, session: AsyncSession, actor: Actor, c
         await bot.send_message(chat_id, ui.lapor_taken_text(exc.tracking_id))
         return False
     except Refused as exc:
-        await bot.send_message(chat_id, refusal_text(exc.reason))
+        await bot.send_message(chat_id, refusal_text(exc))
         return True
     delivery.wake()
     await bot.send_message(chat_id, ui.lapor_recorded_text(report.tracking_id, report.lapor_id or ""))

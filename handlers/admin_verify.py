@@ -6,7 +6,10 @@ again (callback data can be forged).
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -39,9 +42,11 @@ from bot.ui.case_render import (
     wrong_kind_text,
 )
 from bot.ui.dialogs import cancel_keyboard, with_cancel
-from bot.ui.form_step import run_button_step, run_text_step
+from bot.ui.form_step import drop_buttons_like, refuse_button, run_button_step, run_text_step
 from bot.ui.render import esc, split_html
 from storage.base import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class VerifyForm(StatesGroup):
@@ -55,7 +60,7 @@ def _not_command(message: Message) -> bool:
 
 
 async def _refuse(callback: CallbackQuery, exc: Refused) -> None:
-    await callback.answer(refusal_text(exc.reason), show_alert=True)
+    await refuse_button(callback, exc)
 
 
 async def _queue(
@@ -113,10 +118,23 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, actor: Actor
         tz=calendar.tz, locale=locale, extra=extra,
     ) + case_timeline_parts(view.events, view.agency_names, calendar.tz, locale)
     messages = split_html(parts)
-    markup = kb.verify_actions_kb(r.id, view.suggested) if r.status in VERIFICATION_QUEUE else None
-    markup = with_card_extras(markup, r.id)  # category and SP4N-LAPOR! number, in any status
+    actions = kb.verify_actions_kb(r.id, view.suggested) if r.status in VERIFICATION_QUEUE else None
+    markup = with_card_extras(actions, r.id)  # category and SP4N-LAPOR! number, in any status
     for i, text in enumerate(messages):
-        await bot.send_message(chat_id, text, reply_markup=markup if i == len(messages) - 1 else None)
+        sent = await bot.send_message(chat_id, text, reply_markup=markup if i == len(messages) - 1 else None)
+    if actions is not None:  # its Disposisi / Tolak / Tunda go once the report moves on
+        await verification.card_shown(session, actor, chat_id, sent.message_id, r.id)
+
+
+async def _settle_cards(bot: Bot, session: AsyncSession, report_id: int) -> None:
+    """The report left verification: every admin's card of it keeps only the buttons that work
+    in any status (category, SP4N-LAPOR! number)."""
+    for chat_id, message_id in await verification.settled_cards(session, report_id):
+        try:
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
+                                                reply_markup=with_card_extras(None, report_id))
+        except TelegramBadRequest:  # deleted by the admin, or too old to edit: nothing to fix
+            log.info("card %s/%s of report %s could not be edited", chat_id, message_id, report_id)
 
 
 async def open_case(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,
@@ -130,7 +148,22 @@ async def open_case(callback: CallbackQuery, callback_data: VerifyCb, session: A
     await callback.answer()
 
 
-async def pick_kind(callback: CallbackQuery, callback_data: VerifyCb, bot: Bot) -> None:
+async def _still_may(callback: CallbackQuery, session: AsyncSession, actor: Actor, action: Action,
+                     report_id: int) -> bool:
+    """Before a step of assigning or rejecting opens: a stale card's button says where the
+    report went instead (and loses its buttons)."""
+    try:
+        await verification.ensure_may(session, actor, action, report_id)
+    except Refused as exc:
+        await refuse_button(callback, exc)
+        return False
+    return True
+
+
+async def pick_kind(callback: CallbackQuery, callback_data: VerifyCb, bot: Bot, session: AsyncSession,
+                    actor: Actor) -> None:
+    if not await _still_may(callback, session, actor, Action.ASSIGN, callback_data.r):
+        return
     await callback.answer()
     await bot.send_message(callback.from_user.id, _("Which kind of agency?"),
                            reply_markup=kb.pick_kinds_kb(callback_data.r))
@@ -138,6 +171,8 @@ async def pick_kind(callback: CallbackQuery, callback_data: VerifyCb, bot: Bot) 
 
 async def pick_from_kind(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
                          actor: Actor, bot: Bot) -> None:
+    if not await _still_may(callback, session, actor, Action.ASSIGN, callback_data.r):
+        return
     found = await verification.agencies_of_kind(session, actor, callback_data.v, callback_data.p)
     await callback.answer()
     text = kb.agency_kind_label(callback_data.v) if found.agencies else _("No agencies of this kind.")
@@ -186,6 +221,8 @@ async def assign(callback: CallbackQuery, callback_data: VerifyCb, session: Asyn
         return
     report, agency = assigned
     await callback.answer(_("Assigned."))
+    await drop_buttons_like(callback)  # the agency list has done its work
+    await _settle_cards(bot, session, report.id)
     await bot.send_message(
         callback.from_user.id,
         _(
@@ -197,7 +234,10 @@ async def assign(callback: CallbackQuery, callback_data: VerifyCb, session: Asyn
     )
 
 
-async def reject_menu(callback: CallbackQuery, callback_data: VerifyCb, bot: Bot) -> None:
+async def reject_menu(callback: CallbackQuery, callback_data: VerifyCb, bot: Bot, session: AsyncSession,
+                      actor: Actor) -> None:
+    if not await _still_may(callback, session, actor, Action.REJECT, callback_data.r):
+        return
     await callback.answer()
     await bot.send_message(callback.from_user.id, _("Why is the report rejected?"),
                            reply_markup=kb.reject_reasons_kb(callback_data.r))
@@ -260,11 +300,13 @@ async def reject_without_note(callback: CallbackQuery, callback_data: VerifyCb, 
     await state.clear()
     delivery.wake()
     await callback.answer(_("Rejected."))
+    await drop_buttons_like(callback)
+    await _settle_cards(bot, session, callback_data.r)
     await bot.send_message(callback.from_user.id, _rejected_text(tracking_id))
 
 
 async def reject_with_note(message: Message, session: AsyncSession, actor: Actor, casework: Casework,
-                           i18n: I18n, state: FSMContext, delivery: DeliveryWorker) -> None:
+                           i18n: I18n, state: FSMContext, delivery: DeliveryWorker, bot: Bot) -> None:
     data = await state.get_data()
     if not (message.text or "").strip():
         # Spaces are not a note; rejecting with one would send the reporter an empty reason.
@@ -275,11 +317,12 @@ async def reject_with_note(message: Message, session: AsyncSession, actor: Actor
         session, casework, i18n, actor, int(data.get("report_id", 0)), str(data.get("reason")), message.text,
     ))
     if tracking_id is not None:
+        await _settle_cards(bot, session, int(data.get("report_id", 0)))
         await message.answer(_rejected_text(tracking_id))
 
 
 async def reject_duplicate(message: Message, session: AsyncSession, actor: Actor, casework: Casework,
-                           i18n: I18n, state: FSMContext, delivery: DeliveryWorker) -> None:
+                           i18n: I18n, state: FSMContext, delivery: DeliveryWorker, bot: Bot) -> None:
     data = await state.get_data()
     report_id = int(data.get("report_id", 0))
     tracking_id = normalize_tracking_id(message.text or "")
@@ -291,10 +334,11 @@ async def reject_duplicate(message: Message, session: AsyncSession, actor: Actor
         rejected = await _reject(session, casework, i18n, actor, report_id, "duplicate", tracking_id)
     except Refused as exc:
         await state.clear()
-        await message.answer(refusal_text(exc.reason))
+        await message.answer(refusal_text(exc))
         return
     await state.clear()
     delivery.wake()
+    await _settle_cards(bot, session, report_id)
     await message.answer(_rejected_text(rejected))
 
 

@@ -34,7 +34,7 @@ from bot.ui.case_render import (
     wrong_kind_text,
 )
 from bot.ui.dialogs import with_cancel
-from bot.ui.form_step import run_button_step, run_text_step
+from bot.ui.form_step import drop_buttons_like, refuse_button, run_button_step, run_text_step
 from bot.ui.render import esc, split_html
 from storage.base import utcnow
 
@@ -75,7 +75,7 @@ async def inbox_page(callback: CallbackQuery, callback_data: OfficerCb, session:
     try:
         await _send_inbox(bot, callback.from_user.id, session, actor, calendar, callback_data.p)
     except Refused as exc:
-        await callback.answer(refusal_text(exc.reason), show_alert=True)
+        await refuse_button(callback, exc)
         return
     await callback.answer()
 
@@ -85,7 +85,7 @@ async def open_case(callback: CallbackQuery, callback_data: OfficerCb, session: 
     try:
         view = await followup.officer_case(session, actor, callback_data.r)
     except Refused as exc:
-        await callback.answer(refusal_text(exc.reason), show_alert=True)
+        await refuse_button(callback, exc)
         return
     await callback.answer()
     r = view.report
@@ -113,6 +113,7 @@ async def take(callback: CallbackQuery, callback_data: OfficerCb, session: Async
     if report is None:
         return
     await callback.answer(_("You took it up."))
+    await drop_buttons_like(callback)  # "Ambil" is done; the message below has what comes next
     await bot.send_message(
         callback.from_user.id,
         _("🛠 <code>{tracking_id}</code> is now in progress. The reporter was told. Answer by "
@@ -136,7 +137,7 @@ async def ask_for_text(callback: CallbackQuery, callback_data: OfficerCb, sessio
     try:
         report = await followup.report_for(session, actor, _TEXT_ACTIONS[callback_data.a], callback_data.r)
     except Refused as exc:
-        await callback.answer(refusal_text(exc.reason), show_alert=True)
+        await refuse_button(callback, exc)
         return
     in_group = callback.message is not None and callback.message.chat.type != "private"
     await callback.answer(_("Write it in your private chat with the bot.") if in_group else None)
@@ -192,7 +193,7 @@ async def template_picked(callback: CallbackQuery, callback_data: TemplateCb, se
         body = await templates.template_text(session, actor, callback_data.t)
         done = await _act(session, casework, actor, data, body)
     except (Refused, ValueError) as exc:
-        await callback.answer(refusal_text(exc.reason if isinstance(exc, Refused) else Reason.INVALID),
+        await callback.answer(refusal_text(exc if isinstance(exc, Refused) else Reason.INVALID),
                               show_alert=True)
         return
     await state.clear()

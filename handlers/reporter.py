@@ -27,9 +27,9 @@ from bot.services.casework.reporter import FileRef
 from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import ReporterAction, ReporterCb
-from bot.ui.case_render import refusal_text, text_rule_error, wrong_kind_text
+from bot.ui.case_render import text_rule_error, wrong_kind_text
 from bot.ui.dialogs import cancel_keyboard, with_cancel
-from bot.ui.form_step import run_button_step, run_text_step
+from bot.ui.form_step import refuse_button, run_button_step, run_text_step
 from bot.ui.render import esc
 from storage.base import utcnow
 
@@ -73,7 +73,7 @@ async def _button_report(callback: CallbackQuery, session: AsyncSession, casewor
     try:
         return await reporter.report_for(session, casework, actor, action, report_id, utcnow())
     except Refused as exc:
-        await callback.answer(refusal_text(exc.reason), show_alert=True)
+        await refuse_button(callback, exc)
         return None
 
 

@@ -36,7 +36,7 @@ async def template_command(message: Message, command: CommandObject, session: As
         await message.answer(text_rule_error(exc.reason, exc.limit))
         return
     except Refused as exc:
-        await message.answer(refusal_text(exc.reason))
+        await message.answer(refusal_text(exc))
         return
     await message.answer(_("Template <b>{title}</b> saved.").format(title=esc(template.title)))
 

@@ -19,11 +19,11 @@ from bot.domain.text_rules import REASON_MAX, TextRuleError, validate_reason
 from bot.services.casework import reporter
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
-from bot.ui.case_render import refusal_text, text_rule_error, wrong_kind_text
+from bot.ui.case_render import text_rule_error, wrong_kind_text
 from bot.ui.citizen_callbacks import WithdrawAction, WithdrawCb
 from bot.ui.citizen_keyboards import withdraw_confirm_keyboard
 from bot.ui.dialogs import cancel_keyboard
-from bot.ui.form_step import run_button_step
+from bot.ui.form_step import refuse_button, run_button_step
 from bot.ui.render import esc
 from storage.base import utcnow
 
@@ -39,7 +39,7 @@ async def ask(callback: CallbackQuery, callback_data: WithdrawCb, session: Async
         report = await reporter.report_for(session, casework, actor, Action.WITHDRAW, callback_data.report_id,
                                            utcnow())
     except Refused as exc:
-        await callback.answer(refusal_text(exc.reason), show_alert=True)
+        await refuse_button(callback, exc)
         return
     await callback.answer()
     await state.set_state(WithdrawForm.reason)

@@ -46,9 +46,12 @@ class Reason(StrEnum):
 class Refused(Exception):
     """The one refusal every service raises; handlers answer it with the reason's text."""
 
-    def __init__(self, reason: Reason) -> None:
+    def __init__(self, reason: Reason, status: str | None = None) -> None:
         super().__init__(reason.value)
         self.reason = reason
+        # The report's status now, when the refusal is about it (NOT_NOW, CONFLICT): a stale
+        # button is answered with where the report went.
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,7 @@ def check(actor: Actor, action: Action, case: Case | None = None, *, today: date
 def ensure(actor: Actor, action: Action, case: Case | None = None, *, today: date | None = None) -> None:
     """``check``, raising ``Refused`` instead of returning the reason."""
     if (reason := check(actor, action, case, today=today)) is not None:
-        raise Refused(reason)
+        raise Refused(reason, case.status if case is not None and reason is Reason.NOT_NOW else None)
 
 
 def allows(actor: Actor, action: Action) -> bool:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.domain.access import Reason
+from bot.domain.access import Reason, Refused
 from bot.domain.categories import display_name
 from bot.domain.deadlines import is_overdue
 from bot.domain.enums import Privacy
@@ -154,8 +154,17 @@ def case_timeline_parts(
     return parts
 
 
-def refusal_text(reason: Reason | str) -> str:
-    """What a refused action answers (on the callback as an alert, or as a message)."""
+def refusal_text(reason: Reason | str | Refused) -> str:
+    """What a refused action answers (on the callback as an alert, or as a message). Given the
+    refusal itself, a stale button (the report moved on) says the report's status now."""
+    if isinstance(reason, Refused):
+        refused, reason = reason, reason.reason
+        if refused.status is not None and reason is Reason.NOT_NOW:
+            return _("This button no longer applies: the report is now “{status}”.").format(
+                status=status_label(refused.status))
+        if refused.status is not None and reason is Reason.CONFLICT:
+            return _("Someone else acted on this report just now: it is now “{status}”.").format(
+                status=status_label(refused.status))
     texts = {
         Reason.FORBIDDEN: _("You cannot act on this report."),
         Reason.ADMINS_ONLY: _("Only LAPOR! admins can do this."),

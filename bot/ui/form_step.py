@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.access import Reason, Refused
 from bot.domain.text_rules import TextRuleError
@@ -42,7 +42,7 @@ async def run_text_step(
         return None
     except (Refused, *invalid) as exc:
         await state.clear()
-        await message.answer(refusal_text(exc.reason if isinstance(exc, Refused) else Reason.INVALID))
+        await message.answer(refusal_text(exc if isinstance(exc, Refused) else Reason.INVALID))
         return None
     if not keep_state:
         await state.clear()
@@ -56,7 +56,30 @@ async def run_button_step(callback: CallbackQuery, delivery: DeliveryWorker, cal
     try:
         result = await call
     except Refused as exc:
-        await callback.answer(refusal_text(exc.reason), show_alert=True)
+        await refuse_button(callback, exc)
         return None
     delivery.wake()
     return result
+
+
+async def refuse_button(callback: CallbackQuery, exc: Refused) -> None:
+    """Answer a refused button once, as an alert. When the report moved on (the refusal knows
+    its status now), the buttons of the kind just pressed go from that message: they can no
+    longer act. Others stay (a card's category and SP4N-LAPOR! buttons work in any status)."""
+    await callback.answer(refusal_text(exc), show_alert=True)
+    if exc.status is not None:
+        await drop_buttons_like(callback)
+
+
+async def drop_buttons_like(callback: CallbackQuery) -> None:
+    """Remove from the pressed message every button with the pressed one's callback prefix."""
+    message = callback.message
+    if not isinstance(message, Message) or message.reply_markup is None or not callback.data:
+        return
+    prefix = callback.data.split(":", 1)[0] + ":"
+    shown = message.reply_markup.inline_keyboard
+    rows = [[b for b in row if not (b.callback_data or "").startswith(prefix)] for row in shown]
+    rows = [row for row in rows if row]
+    if rows == shown:
+        return
+    await message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)

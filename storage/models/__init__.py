@@ -8,6 +8,7 @@ from storage.models.agency import Agency
 from storage.models.audit import AuditLog
 from storage.models.bot_identity import BotIdentity
 from storage.models.broadcast import Broadcast
+from storage.models.case_card import CaseCard
 from storage.models.category import Category
 from storage.models.citizen import Citizen
 from storage.models.command_menu import CommandMenu
@@ -35,6 +36,7 @@ __all__ = [
     "Base",
     "BotIdentity",
     "Broadcast",
+    "CaseCard",
     "Category",
     "Citizen",
     "CommandMenu",

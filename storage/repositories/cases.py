@@ -28,6 +28,9 @@ class CaseRepo:
         )
         return await self.session.scalar(stmt)
 
+    async def status_of(self, report_id: int) -> str | None:
+        return await self.session.scalar(select(Report.status).where(Report.id == report_id))
+
     async def change_status(
         self,
         report_id: int,

@@ -82,7 +82,7 @@ async def change_status(
     )
     if not ok:
         await session.rollback()
-        raise Refused(Reason.CONFLICT)
+        raise Refused(Reason.CONFLICT, await repo.status_of(report_id))
     fresh = await repo.get_with_details(report_id)
     assert fresh is not None
     await webhooks.status_changed(session, fresh, previous, now)

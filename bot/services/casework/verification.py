@@ -21,6 +21,7 @@ from bot.services.casework.core import PAGE_SIZE, CaseView, Casework, Page
 from bot.services.notices import NewCase, NewReport, NobodyToTell
 from storage.models import Agency, Report
 from storage.repositories.agencies import AgencyRepo
+from storage.repositories.case_cards import CaseCardRepo
 from storage.repositories.cases import CaseRepo
 from storage.repositories.citizens import CitizenRepo
 from storage.repositories.reports import ReportRepo
@@ -42,6 +43,26 @@ async def verification_queue(
 
 async def admin_case(session: AsyncSession, actor: Actor, report_id: int) -> CaseView:
     return await core.view(session, await core.report_for(session, actor, Action.VIEW_AS_ADMIN, report_id))
+
+
+async def card_shown(session: AsyncSession, actor: Actor, chat_id: int, message_id: int, report_id: int) -> None:
+    """Remember a verification card sent with its action buttons (see ``settled_cards``)."""
+    access.ensure(actor, Action.ADMINISTER)
+    await CaseCardRepo(session).add(chat_id, message_id, report_id)
+    await session.commit()
+
+
+async def settled_cards(session: AsyncSession, report_id: int) -> list[tuple[int, int]]:
+    """The cards (chat id, message id) of a report that has left verification, to be edited
+    down to what can still be done; forgotten from now on. None while it is still waiting."""
+    repo = CaseCardRepo(session)
+    if await CaseRepo(session).status_of(report_id) in VERIFICATION_QUEUE:
+        return []
+    cards = await repo.of_report(report_id)
+    if cards:
+        await repo.forget_report(report_id)
+        await session.commit()
+    return cards
 
 
 async def ensure_may(session: AsyncSession, actor: Actor, action: Action, report_id: int) -> Report:

@@ -330,6 +330,16 @@ def upgrade() -> None:
     with op.batch_alter_table('api_submission', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_submission_api_key_id'), ['api_key_id'], unique=False)
 
+    op.create_table('case_card',
+    sa.Column('chat_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('message_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_case_card_report_id_report'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('chat_id', 'message_id', name=op.f('pk_case_card'))
+    )
+    with op.batch_alter_table('case_card', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_card_report_id'), ['report_id'], unique=False)
+
     op.create_table('digest_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('citizen_id', sa.Integer(), nullable=False),
@@ -482,6 +492,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_digest_item_digested_at_citizen_id')
 
     op.drop_table('digest_item')
+    with op.batch_alter_table('case_card', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_card_report_id'))
+
+    op.drop_table('case_card')
     with op.batch_alter_table('api_submission', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_submission_api_key_id'))
 
