@@ -35,6 +35,7 @@ from bot.ui.case_callbacks import (
 from bot.ui.case_extras import LaporCb
 from bot.ui.intake_callbacks import EDIT, IntakeCb
 from handlers.intake.states import STEP_OF
+from handlers.intake.texts import TOO_LONG_AT
 from storage.models import Report
 from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, seed
 from tests.handlers.harness import Harness
@@ -332,9 +333,16 @@ async def test_hostile_messages_in_every_intake_state(tmp_path, caplog):
                 problems += [f"{where}: {p}" for p in check.limits(mark)]
                 if not check.replied(mark, user.id):
                     problems.append(f"{where}: no reply")
-                if refused(inp, accepts) and await fsm(h, user) != snap:
+                if refused(inp, accepts) and _kept(await fsm(h, user)) != _kept(snap):
                     problems.append(f"{where}: state or data changed")
         assert not problems, "\n".join(problems)
+
+
+def _kept(snap: tuple[str | None, dict]) -> tuple[str | None, dict]:
+    """The state and the citizen's answers; without the moment a too-long description was refused,
+    which the body step records on purpose (the parts Telegram splits it into are refused too)."""
+    state, data = snap
+    return state, {k: v for k, v in data.items() if k != TOO_LONG_AT}
 
 
 @pytest.mark.parametrize("group", ["officer", "reporter", "admin"])
