@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot.ui.dialogs import DialogCancelCb, cancelled_text, group_of, nothing_to_cancel, stale_cancel
+from bot.ui.form_step import drop_buttons
 
 
 async def cancel_dialog(state: FSMContext, bot: Bot, chat_id: int) -> None:
@@ -33,16 +34,11 @@ async def cancel_button(callback: CallbackQuery, callback_data: DialogCancelCb, 
     if current is None or group_of(current) != callback_data.d:
         # An old dialog's button: it must not cancel whatever the user is doing now.
         await callback.answer(stale_cancel(), show_alert=True)
-        await _drop_buttons(callback)
+        await drop_buttons(callback)
         return
     await callback.answer()
-    await _drop_buttons(callback)
+    await drop_buttons(callback)
     await cancel_dialog(state, bot, callback.from_user.id)
-
-
-async def _drop_buttons(callback: CallbackQuery) -> None:
-    if isinstance(callback.message, Message) and callback.message.reply_markup is not None:
-        await callback.message.edit_reply_markup(reply_markup=None)
 
 
 def router() -> Router:

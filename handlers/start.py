@@ -35,6 +35,7 @@ from bot.ui.citizen_keyboards import (
     consent_keyboard,
     language_keyboard,
 )
+from bot.ui.form_step import drop_buttons
 from bot.ui.render import esc
 from handlers.help import continue_hint
 from storage.models import Citizen
@@ -187,11 +188,11 @@ async def consent_accepted(
 ) -> None:
     if citizen.consent_at is not None:
         await callback.answer(_("You have already agreed."))
-        await _drop_buttons(callback)
+        await drop_buttons(callback)  # an old notice cannot be answered twice
         return
     await give_consent(session, citizen, callback.from_user)
     await callback.answer(_("Thank you!"))
-    await _drop_buttons(callback)
+    await drop_buttons(callback)
     current = await state.get_state()
     if _for_report(callback_data) and current is None:
         # Imported here: the form's commands import this module for ask_consent.
@@ -218,12 +219,12 @@ async def consent_declined(
     if citizen.consent_at is not None:
         # An old notice pressed after agreeing; withdrawing consent is a request to the admin.
         await callback.answer(_("You have already agreed."))
-        await _drop_buttons(callback)
+        await drop_buttons(callback)
         return
     # Nothing of theirs is kept without consent: a message waiting to become a report goes too.
     await state.set_data({})
     await callback.answer()
-    await _drop_buttons(callback)
+    await drop_buttons(callback)
     await bot.send_message(
         callback.from_user.id,
         _(
@@ -240,18 +241,12 @@ async def consent_shown_again(
     callback: CallbackQuery, callback_data: ConsentCb | ConsentForReportCb, citizen: Citizen, bot: Bot,
     settings: Settings,
 ) -> None:
-    await _drop_buttons(callback)
+    await drop_buttons(callback)
     if citizen.consent_at is not None:
         await callback.answer(_("You have already agreed."))
         return
     await callback.answer()
     await ask_consent(bot, callback.from_user.id, settings.privacy, for_report=_for_report(callback_data))
-
-
-async def _drop_buttons(callback: CallbackQuery) -> None:
-    # Pressed buttons go, so an old notice cannot be answered twice.
-    if isinstance(callback.message, Message) and callback.message.reply_markup is not None:
-        await callback.message.edit_reply_markup(reply_markup=None)
 
 
 def router() -> Router:

@@ -71,6 +71,12 @@ async def refuse_button(callback: CallbackQuery, exc: Refused) -> None:
         await drop_buttons_like(callback)
 
 
+async def drop_buttons(callback: CallbackQuery) -> None:
+    """The pressed message loses all its buttons (a notice answered, a dialog left)."""
+    if isinstance(callback.message, Message) and callback.message.reply_markup is not None:
+        await callback.message.edit_reply_markup(reply_markup=None)
+
+
 async def drop_buttons_like(callback: CallbackQuery) -> None:
     """Remove from the pressed message every button with the pressed one's callback prefix."""
     message = callback.message
