@@ -8,7 +8,8 @@ The order, top to bottom; the first handler whose filters match takes the update
    in a group stops there (linking a group to an agency; silence for the rest), so the
    audiences below see private chats only, and button presses from anywhere;
 2. /batal and every dialog's Batal button (``handlers/cancel.py``), for every role and state;
-   officer invite deep links (``/start inv_...``), open to everyone and before the plain /start;
+   officer invite deep links (``/start inv_...``) and walk-ins' claim links (``/start claim_...``,
+   ``/klaim``), open to everyone and before the plain /start;
 3. the admin audience, then the officer audience: each parent router carries the role filter
    (``bot/filters.py``) for messages and button presses alike, so nothing inside repeats it.
    Their form steps let /commands through, and a person who is both takes the admin path;
@@ -36,8 +37,10 @@ from handlers import (
     admin_overdue,
     admin_stats,
     admin_verify,
+    admin_walk_in,
     cancel,
     checkin,
+    claim,
     errors,
     fallback,
     group_chats,
@@ -70,6 +73,7 @@ def admins() -> Router:
         admin_officers.router(),
         admin_verify.router(),
         admin_case_extras.router(),  # the card's category and SP4N-LAPOR! number
+        admin_walk_in.router(),  # /lapor_untuk: then the citizens' form, below
         admin_broadcast.router(),
         admin_stats.router(),
         admin_overdue.router(),  # the escalation's "show all"
@@ -113,6 +117,7 @@ def get_routers() -> list[Router]:
         # /batal and the dialogs' Batal buttons, before any step could take them as text.
         cancel.router(),
         invites.deep_link_router(),
+        claim.router(),  # /start claim_... and /klaim: a walk-in takes over their report
         admins(),
         officers(),
         citizens(),

@@ -23,7 +23,7 @@ from bot.domain.lifecycle import VERIFICATION_QUEUE
 from bot.domain.text_rules import REASON_MAX
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
-from bot.services import open311_intake
+from bot.services import open311_intake, walk_in
 from bot.services.casework import verification
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
@@ -44,6 +44,7 @@ from bot.ui.case_render import (
 from bot.ui.dialogs import cancel_keyboard, with_cancel
 from bot.ui.form_step import drop_buttons_like, refuse_button, run_button_step, run_text_step
 from bot.ui.render import esc, split_html
+from bot.ui.walk_in_render import walk_in_line
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,9 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, actor: Actor
                 agency=esc(view.returned_by or "?"), reason=esc(view.returned_reason)
             )
         )
-    if view.reporter is None and (filed := await open311_intake.filer(session, actor, r.id)):
+    if (walk := await walk_in.walk_in_of(session, actor, r.id)) is not None:
+        extra.append(walk_in_line(r.channel, walk.name, walk.phone, walk.claimed_at is not None))
+    elif view.reporter is None and (filed := await open311_intake.filer(session, actor, r.id)):
         sub, key_name = filed
         extra.append(api_filer_line(sub.first_name, sub.last_name, sub.email, sub.phone, key_name))
     if r.requested_agency_id:
@@ -249,7 +252,8 @@ async def reject_reason(callback: CallbackQuery, callback_data: VerifyCb, sessio
         await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
         return
     try:
-        await verification.ensure_may(session, actor, Action.REJECT, callback_data.r)
+        action = Action.MARK_DUPLICATE if callback_data.v == "duplicate" else Action.REJECT
+        await verification.ensure_may(session, actor, action, callback_data.r)
     except Refused as exc:
         await _refuse(callback, exc)
         return
@@ -331,7 +335,11 @@ async def reject_duplicate(message: Message, session: AsyncSession, actor: Actor
         await message.answer(_("No other report has that tracking ID. Send it again (or /batal)."))
         return
     try:
-        rejected = await _reject(session, casework, i18n, actor, report_id, "duplicate", tracking_id)
+        view = await verification.admin_case(session, actor, report_id)
+        reporter_lang = (view.reporter.language if view.reporter else None) or view.report.language
+        reason = rejection_reason(i18n, reporter_lang, "duplicate", tracking_id)
+        duplicate, original = await verification.mark_duplicate(session, casework, actor, report_id, other.id,
+                                                                reason, utcnow())
     except Refused as exc:
         await state.clear()
         await message.answer(refusal_text(exc))
@@ -339,7 +347,10 @@ async def reject_duplicate(message: Message, session: AsyncSession, actor: Actor
     await state.clear()
     delivery.wake()
     await _settle_cards(bot, session, report_id)
-    await message.answer(_rejected_text(rejected))
+    await message.answer(
+        _("🔁 <code>{duplicate}</code> was joined to <code>{original}</code> as a duplicate; its reporter now "
+          "follows <code>{original}</code> and is told so.").format(
+            duplicate=esc(duplicate.tracking_id), original=esc(original.tracking_id)))
 
 
 async def postpone(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,

@@ -6,15 +6,17 @@ Services ask ``ensure`` before every action (callback data can be forged, so a r
 never enough); handlers ask the services, and the role filters of the routers ask ``allows``.
 
 The rules, by actor:
-- a coordinating **admin** runs the console and verifies: assign, reject or postpone reports
-  waiting in the verification queue; sets a report's category and records its SP4N-LAPOR!
-  tracking number in any status;
+- a coordinating **admin** runs the console and verifies: assign, reject, postpone, or mark as a
+  duplicate of another report, the reports waiting in the verification queue; sets a report's
+  category and records its SP4N-LAPOR! tracking number in any status;
 - an active **liaison officer** acts only on reports assigned to one of their agencies, in a
   status that allows the action;
 - the **reporter** acts only on their own report: answers a question, adds files to that
   answer, rates or disputes an answer within the reply window (10 working days, ``reply_due``),
   comments on their rating once, answers the check-in, withdraws it (with a reason) while it is
-  open and not yet answered.
+  open and not yet answered;
+- any **other citizen** may follow an open report that is not confidential ("this is my problem
+  too"); a confidential one is refused exactly like a missing one.
 
 A refusal says why with a ``Reason``; handlers translate it (``bot.ui.case_render.refusal_text``).
 Someone else's report and a report that does not exist are refused alike (no existence leak),
@@ -29,8 +31,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.deadlines import is_overdue
+from bot.domain.enums import Privacy
 from bot.domain.enums import ReportStatus as S
-from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY, can_transition
+from bot.domain.lifecycle import OPEN_STATUSES, VERIFICATION_QUEUE, WITH_AGENCY, can_transition
 
 
 class Reason(StrEnum):
@@ -89,6 +92,8 @@ class Case(Protocol):
     def rating(self) -> int | None: ...
     @property
     def rating_comment(self) -> str | None: ...
+    @property
+    def privacy(self) -> str: ...
 
 
 class Action(StrEnum):
@@ -101,6 +106,8 @@ class Action(StrEnum):
     ASSIGN = "assign"  # also re-routes a report an agency returned
     REJECT = "reject"
     POSTPONE = "postpone"
+    # Reject as the same problem as another report, whose follower its reporter becomes.
+    MARK_DUPLICATE = "mark_duplicate"
     CATEGORIZE = "categorize"  # set or correct the category (statistics count the corrected one)
     RECORD_LAPOR_ID = "record_lapor_id"  # SP4N-LAPOR!'s form for the report, and its tracking number
     # The liaison officers of the report's agency.
@@ -117,12 +124,15 @@ class Action(StrEnum):
     DISPUTE = "dispute"  # belum selesai: back to the agency
     CHECKIN = "checkin"  # "is it really solved?" some days after closing
     WITHDRAW = "withdraw"  # take the report back, with a reason, before it is answered
+    # Any other citizen.
+    FOLLOW = "follow"  # "this is my problem too": hear of an open, non-confidential report's updates
 
 
 class _Who(StrEnum):
     ADMIN = "admin"
     OFFICER = "officer"  # of the report's current agency
     REPORTER = "reporter"  # who filed it
+    OTHER_CITIZEN = "other_citizen"  # anyone in Telegram but its reporter
 
 
 ANY_STATUS: frozenset[str] = frozenset(S)
@@ -140,6 +150,8 @@ class _Rule:
     in_reply_window: bool = False
     # Goes to the report's agency, so there must be one.
     needs_agency: bool = False
+    # A confidential (rahasia) report is refused like a missing one: it is nobody else's business.
+    not_confidential: bool = False
 
 
 _RULES: dict[Action, _Rule] = {
@@ -147,6 +159,7 @@ _RULES: dict[Action, _Rule] = {
     Action.ASSIGN: _Rule(_Who.ADMIN, _able(S.ASSIGNED, VERIFICATION_QUEUE)),
     Action.REJECT: _Rule(_Who.ADMIN, _able(S.REJECTED, VERIFICATION_QUEUE)),
     Action.POSTPONE: _Rule(_Who.ADMIN, _able(S.POSTPONED)),
+    Action.MARK_DUPLICATE: _Rule(_Who.ADMIN, _able(S.REJECTED, VERIFICATION_QUEUE)),
     # In any status: a category is corrected and a report entered into LAPOR! at any time.
     Action.CATEGORIZE: _Rule(_Who.ADMIN, ANY_STATUS),
     Action.RECORD_LAPOR_ID: _Rule(_Who.ADMIN, ANY_STATUS),
@@ -164,6 +177,7 @@ _RULES: dict[Action, _Rule] = {
     Action.DISPUTE: _Rule(_Who.REPORTER, frozenset({S.ANSWERED}), in_reply_window=True, needs_agency=True),
     Action.CHECKIN: _Rule(_Who.REPORTER, frozenset({S.CLOSED})),
     Action.WITHDRAW: _Rule(_Who.REPORTER, _able(S.WITHDRAWN)),
+    Action.FOLLOW: _Rule(_Who.OTHER_CITIZEN, OPEN_STATUSES, not_confidential=True),
 }
 
 
@@ -175,6 +189,8 @@ def _is(actor: Actor, who: _Who, case: Case) -> bool:
             return case.agency_id is not None and case.agency_id in actor.agency_ids
         case _Who.REPORTER:
             return actor.citizen_id is not None and case.citizen_id == actor.citizen_id
+        case _Who.OTHER_CITIZEN:
+            return actor.citizen_id is not None and case.citizen_id != actor.citizen_id
 
 
 def check(actor: Actor, action: Action, case: Case | None = None, *, today: date | None = None) -> Reason | None:
@@ -189,6 +205,8 @@ def check(actor: Actor, action: Action, case: Case | None = None, *, today: date
             return None if actor.is_admin or actor.is_officer else Reason.FORBIDDEN
     rule = _RULES[action]
     if case is None or not _is(actor, rule.who, case):
+        return Reason.FORBIDDEN
+    if rule.not_confidential and case.privacy == Privacy.CONFIDENTIAL:
         return Reason.FORBIDDEN
     if case.status not in rule.statuses:
         return Reason.NOT_NOW

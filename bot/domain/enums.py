@@ -79,6 +79,16 @@ class Channel(StrEnum):
 
     TELEGRAM = "telegram"
     OPEN311 = "open311"
+    # Filed by an admin on a citizen's behalf (/lapor_untuk): where the citizen came to us.
+    COUNTER = "counter"  # loket
+    PHONE = "phone"  # telepon
+    LETTER = "letter"  # surat
+    SMS = "sms"
+    OTHER = "other"  # lainnya
+
+
+# The channels an admin files through on a citizen's behalf.
+WALK_IN_CHANNELS = (Channel.COUNTER, Channel.PHONE, Channel.LETTER, Channel.SMS, Channel.OTHER)
 
 
 class GroupLinkStatus(StrEnum):

@@ -83,6 +83,7 @@ class ExportRow:
     reporter_name: str
     reporter_username: str
     lapor_id: str
+    channel: str = "telegram"  # where it came in: telegram, open311, counter, phone, letter, sms, other
 
 
 def headers() -> list[str]:
@@ -90,7 +91,7 @@ def headers() -> list[str]:
         _("Tracking ID"), _("Submitted"), _("Classification"), _("Agency"), _("Category"), _("Status"),
         _("Verification due"), _("Verification deadline"), _("Follow-up due"),
         _("Follow-up deadline"), _("Working days to completion"), _("Rating"), _("Privacy"),
-        _("Confidential"), _("Reporter name"), _("Reporter username"), _("SP4N-LAPOR! number"),
+        _("Confidential"), _("Reporter name"), _("Reporter username"), _("SP4N-LAPOR! number"), _("Channel"),
     ]
 
 
@@ -148,6 +149,7 @@ def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str]
         # Without "@": a leading "@" starts a formula in some spreadsheets.
         reporter_username=(reporter.username or "") if IdentityPart.USERNAME in shown else "",
         lapor_id=fact.lapor_id or "",
+        channel=fact.channel,
     )
 
 

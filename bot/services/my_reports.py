@@ -35,6 +35,7 @@ class MyReportsPage:
     page: int  # 0-based, clamped into range
     pages: int  # at least 1, also when there are no reports
     total: int
+    citizen_id: int = 0  # whose list: the others' reports in it are followed ones
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class MyReportView:
     attachments: list[Attachment]
     # Names of the report's agency and of every agency its timeline mentions.
     agency_names: dict[int, str] = field(default_factory=dict)
+    # Someone else's report the citizen follows: shown as its public page shows it.
+    following: bool = False
+    # The tracking ID of the report this one was joined to as a duplicate (which they follow).
+    duplicate_of: str | None = None
 
 
 def next_deadline(report: Report) -> tuple[DeadlineKind, date] | None:
@@ -67,14 +72,14 @@ async def list_my_reports(
     total = await repo.count_by_citizen(citizen_id)
     page, pages = clamp_page(page, total, page_size)
     reports = await repo.list_by_citizen(citizen_id, offset=page * page_size, limit=page_size)
-    return MyReportsPage(reports=list(reports), page=page, pages=pages, total=total)
+    return MyReportsPage(reports=list(reports), page=page, pages=pages, total=total, citizen_id=citizen_id)
 
 
 async def open_my_report(
     session: AsyncSession, citizen_id: int, report_id: int
 ) -> MyReportView | None:
     report = await ReportRepo(session).get_for_citizen(citizen_id, report_id=report_id)
-    return await _view(session, report)
+    return await _view(session, report, citizen_id)
 
 
 async def find_my_report(
@@ -82,12 +87,13 @@ async def find_my_report(
 ) -> MyReportView | None:
     """``tracking_id`` in canonical form (``bot.domain.tracking.normalize_tracking_id``)."""
     report = await ReportRepo(session).get_for_citizen(citizen_id, tracking_id=tracking_id)
-    return await _view(session, report)
+    return await _view(session, report, citizen_id)
 
 
-async def _view(session: AsyncSession, report: Report | None) -> MyReportView | None:
+async def _view(session: AsyncSession, report: Report | None, citizen_id: int) -> MyReportView | None:
     if report is None:
         return None
+    original = await ReportRepo(session).get(report.duplicate_of_id) if report.duplicate_of_id else None
     ids = {report.agency_id} | {e.agency_id for e in report.events}
     agencies = AgencyRepo(session)
     names: dict[int, str] = {}
@@ -100,4 +106,6 @@ async def _view(session: AsyncSession, report: Report | None) -> MyReportView | 
         events=list(report.events),
         attachments=list(report.attachments),
         agency_names=names,
+        following=report.citizen_id != citizen_id,
+        duplicate_of=original.tracking_id if original is not None else None,
     )

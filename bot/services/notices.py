@@ -32,6 +32,25 @@ class ReportUpdate(Notice):
 
 
 @dataclass(frozen=True)
+class FollowedUpdate(Notice):
+    """To a follower of someone else's report: what changed (an ``EventKind``), which agency;
+    never a note (written for the reporter) and never anyone's identity."""
+
+    report: Report
+    kind: str
+    agency_name: str | None = None
+
+
+@dataclass(frozen=True)
+class MarkedDuplicate(Notice):
+    """The reporter's report was merged into ``original`` (the same problem), which they follow
+    now."""
+
+    report: Report
+    original: Report
+
+
+@dataclass(frozen=True)
 class LaporRecorded(Notice):
     """The coordinator entered the report into SP4N-LAPOR!, which gave it ``number``."""
 

@@ -52,6 +52,8 @@ class PublicReport:
     completion_due: date | None
     next_deadline: tuple[DeadlineKind, date] | None
     lapor_id: str | None
+    # Citizens who said "this is my problem too" (followers), never who they are.
+    supporters: int = 0
     # None when not published (see bot.domain.publication).
     title: str | None = None
     description: str | None = None
@@ -88,6 +90,7 @@ def public_view(report: Report, agencies: dict[int, Agency], *, with_events: boo
         completion_due=report.completion_due,
         next_deadline=next_deadline(report),
         lapor_id=report.lapor_id,
+        supporters=report.supporters,
         title=report.title if show.content else None,
         description=report.body if show.content else None,
         address=report.location_text if show.place else None,

@@ -114,6 +114,8 @@ class YearStats:
     # Keyed by category; None: "Lainnya / Tidak tahu" (no category).
     by_category: dict[int | None, Figures] = field(default_factory=dict)
     category_names: dict[int, str] = field(default_factory=dict)
+    # Reports received in the year per channel (Telegram, Open311, the counter, phone, ...).
+    by_channel: dict[str, int] = field(default_factory=dict)
 
     def category_name(self, category_id: int | None) -> str:
         if category_id is None:
@@ -234,7 +236,7 @@ async def year_statistics(
         year=year, as_of=as_of, total=total, by_agency=dict(by_agency),
         agency_names=await repo.agency_names(), received_by_month=received_by_month,
         completed_by_month=completed_by_month, by_category=dict(by_category),
-        category_names=await repo.category_names(),
+        category_names=await repo.category_names(), by_channel=await repo.by_channel(start, before),
     )
 
 

@@ -65,6 +65,8 @@ def verify_actions_kb(report_id: int, suggested: tuple[int, str] | None) -> Inli
             _btn(_("Postpone"), VerifyCb(a=VerifyAction.POSTPONE, r=report_id)),
         ]
     )
+    # The same problem as a report already filed: the admin types that one's tracking ID.
+    rows.append([_btn(_("🔁 Duplicate of…"), VerifyCb(a=VerifyAction.REASON, r=report_id, v="duplicate"))])
     rows.append([_btn(_("Back to the queue"), VerifyCb(a=VerifyAction.LIST))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -29,6 +29,7 @@ from bot.ui.report_render import (
     lapor_line,
     location_text,
     status_label,
+    supporters_label,
 )
 from storage.models import Citizen, Report, ReportEvent
 
@@ -123,6 +124,8 @@ def case_card_parts(
         display_name(r.category.name, r.category.name_en, locale) if r.category else _("Other / not sure"))))
     if r.lapor_id:
         head.append(lapor_line(r.lapor_id, None))
+    if r.supporters:
+        head.append(_("<b>Also reported by:</b> {supporters}").format(supporters=supporters_label(r.supporters)))
     head.append(_("<b>Reporter:</b> {reporter}").format(reporter=reporter_html))
     if r.incident_date:
         head.append(

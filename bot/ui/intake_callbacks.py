@@ -46,6 +46,7 @@ TOP = "top"  # category: back to the topics
 EDIT = "edit"  # summary: edit one field; value is the step
 SUBMIT = "submit"
 KEEP = "keep"  # description: keep the draft (a message written before the form began)
+FOLLOW = "follow"  # attachments: follow the nearby report ``value`` instead of filing this one
 
 # The agency group "Kelurahan/Desa" lists kecamatans first.
 VILLAGES = "village"

@@ -166,9 +166,12 @@ def location_kb(*, may_skip: bool) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
-def attachments_kb(form: str, *, count: int) -> InlineKeyboardMarkup:
+def attachments_kb(form: str, *, count: int, nearby: Sequence[str | int] = ()) -> InlineKeyboardMarkup:
+    """``nearby``: (report id, tracking id) pairs offered to follow instead of filing."""
     s = Step.ATTACHMENTS
-    rows = [[_b(_("✅ Done") if count else _("Skip, no files"), form, s, cb.DONE)]]
+    rows = [[_b(_("🤝 This is my problem too: {tracking_id}").format(tracking_id=tracking_id), form, s, cb.FOLLOW,
+                 str(report_id))] for report_id, tracking_id in nearby]
+    rows.append([_b(_("✅ Done") if count else _("Skip, no files"), form, s, cb.DONE)])
     if count:
         rows.append([_b(_("🗑 Remove the attached files"), form, s, cb.CLEAR)])
     rows.append(_back(form, s))

@@ -5,6 +5,7 @@ All HTML; everything the citizen typed goes through ``esc``/``esc_truncate``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from aiogram.utils.i18n import gettext as _
@@ -20,9 +21,11 @@ from bot.domain.text_rules import (
     TextRuleError,
 )
 from bot.services.intake import ORDER, AttachmentRefusal, Draft, Step
+from bot.services.related import RADIUS_M, NearbyReport
 from bot.ui.dialogs import DIALOGS
-from bot.ui.formatting import coordinate, decimal, long_date
+from bot.ui.formatting import coordinate, decimal, long_date, number
 from bot.ui.render import esc, esc_truncate, split_html
+from bot.ui.report_render import status_label, supporters_label
 
 # Steps the citizen sees numbered (the summary is not one of them).
 _NUMBERED = ORDER[:-1]
@@ -174,6 +177,24 @@ def agree_then_send_again() -> str:
 
 def text_no_longer_kept() -> str:
     return _("I no longer have that message. Send it again, or start with /lapor.")
+
+
+def nearby_block(reports: Sequence[NearbyReport], locale: str) -> str:
+    """Open reports near the one being filed: never who filed them, the title only once public."""
+    lines = [_("🤝 <b>Already reported nearby?</b> These open reports may be about the same problem:")]
+    for n in reports:
+        what = esc_truncate(n.title, 80) if n.title else _("(content not yet published)")
+        facts = [status_label(n.status)]
+        if n.distance_m is not None:
+            facts.append(_("{meters} m away").format(meters=number(n.distance_m, locale)))
+        else:
+            facts.append(_("less than {meters} m away").format(meters=number(RADIUS_M, locale)))
+        if n.supporters:
+            facts.append(_("also reported by {supporters}").format(supporters=supporters_label(n.supporters)))
+        lines.append(f"• <code>{esc(n.tracking_id)}</code> {what}\n  " + " · ".join(facts))
+    lines.append(_("If one of them is your problem, tap <b>🤝 This is my problem too</b> to follow it instead "
+                   "of filing a new report: you hear of its updates. Otherwise carry on below."))
+    return "\n".join(lines)
 
 
 def with_note(note: str | None, text: str) -> str:

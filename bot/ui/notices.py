@@ -15,6 +15,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.enums import EventKind
+from bot.domain.publication import disclosure
 from bot.domain.workdays import WorkCalendar
 from bot.services.broadcasts import BroadcastProgress
 from bot.services.notices import (
@@ -23,7 +24,9 @@ from bot.services.notices import (
     ColleagueTook,
     Digest,
     Escalation,
+    FollowedUpdate,
     LaporRecorded,
+    MarkedDuplicate,
     NewCase,
     NewReport,
     NobodyToTell,
@@ -47,6 +50,7 @@ from bot.ui.checkin import checkin_kb
 from bot.ui.formatting import decimal, long_date, number, short_date
 from bot.ui.overdue_render import overdue_line
 from bot.ui.render import esc, esc_truncate
+from bot.ui.report_render import status_label
 from storage.models import Attachment, Report
 from storage.repositories.overdue import OverdueLine
 
@@ -153,6 +157,53 @@ def _report_update(notice: ReportUpdate, ctx: Context) -> Rendered:
             what = _("The status of your report changed.")
             nxt = _("See the details with /laporan.")
     return Rendered([f"{head}\n\n{what}\n\n{nxt}"], markup)
+
+
+@render.register
+def _followed_update(notice: FollowedUpdate, ctx: Context) -> Rendered:
+    """To a follower: the status only. The reporter's notes (a question, an answer, a reason) and
+    anyone's identity stay out; the title only once the report's public page shows it."""
+    report = notice.report
+    head = _("📣 <b>Update on a report you follow</b> <code>{tracking_id}</code>").format(
+        tracking_id=esc(report.tracking_id))
+    if disclosure(report.privacy, report.assigned_at).content:
+        head += f"\n<b>{esc_truncate(report.title, 200)}</b>"
+    agency_html = f"<b>{esc(notice.agency_name)}</b>" if notice.agency_name else _("the agency")
+    match notice.kind:
+        case EventKind.ASSIGNED | EventKind.REROUTED:
+            what = _("It was verified and forwarded to {agency}.").format(agency=agency_html)
+        case EventKind.TAKEN:
+            what = _("{agency} has started following it up.").format(agency=agency_html)
+        case EventKind.INFO_REQUESTED:
+            what = _("{agency} asked the reporter for more information.").format(agency=agency_html)
+        case EventKind.ANSWERED:
+            what = _("{agency} answered it.").format(agency=agency_html)
+        case EventKind.RETURNED:
+            what = _("It is being forwarded to the agency that can handle it.")
+        case EventKind.DISPUTED | EventKind.CHECKIN_REOPENED:
+            what = _("It was reopened: the problem is not solved yet.")
+        case EventKind.ACCEPTED | EventKind.AUTO_CLOSED:
+            what = _("It is completed.")
+        case EventKind.REJECTED:
+            what = _("It was not accepted for follow-up. If the problem remains, you may file your own report "
+                     "with /lapor.")
+        case EventKind.WITHDRAWN:
+            what = _("Its reporter withdrew it. If the problem remains, you may file your own report with /lapor.")
+        case EventKind.POSTPONED:
+            what = _("Its verification was postponed.")
+        case _:
+            what = _("Its status changed: {status}.").format(status=status_label(report.status))
+    return Rendered([f"{head}\n\n{what}\n\n" + _("See it with /laporan.")])
+
+
+@render.register
+def _marked_duplicate(notice: MarkedDuplicate, ctx: Context) -> Rendered:
+    original = _ref(notice.original)
+    what = _("Your report is about the same problem as report {original}, which is already being handled, so "
+             "the two were joined. You now follow {original}: its updates come here too.").format(original=original)
+    nxt = _("Its status now: {status}. See it with <code>/status {tracking_id}</code>.").format(
+        status=status_label(notice.original.status), tracking_id=esc(notice.original.tracking_id))
+    return Rendered([f"{_update_head(notice.report)}\n\n{what}\n\n{nxt}"])
 
 
 @render.register

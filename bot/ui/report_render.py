@@ -17,6 +17,7 @@ from bot.domain.categories import display_name
 from bot.domain.deadlines import REPLY_DAYS
 from bot.domain.enums import ActorRole, Classification, EventKind, Privacy, ReportStatus
 from bot.domain.lapor import lapor_report_url
+from bot.domain.publication import disclosure
 from bot.services.my_reports import (
     PAGE_SIZE,
     DeadlineKind,
@@ -43,6 +44,13 @@ CITIZEN_VISIBLE_NOTES = frozenset(
     }
 )
 HIDDEN_KINDS = frozenset({EventKind.NOTE})
+# What a follower sees of someone else's report's timeline (as its public page shows it).
+FOLLOWER_EVENTS = frozenset({
+    EventKind.SUBMITTED, EventKind.ASSIGNED, EventKind.REROUTED, EventKind.REJECTED, EventKind.POSTPONED,
+    EventKind.ARCHIVED, EventKind.TAKEN, EventKind.INFO_REQUESTED, EventKind.ANSWERED, EventKind.RETURNED,
+    EventKind.ACCEPTED, EventKind.DISPUTED, EventKind.AUTO_CLOSED, EventKind.CHECKIN_REOPENED,
+    EventKind.WITHDRAWN,
+})
 
 
 # -- words -------------------------------------------------------------------------------------
@@ -61,6 +69,11 @@ def status_label(status: str) -> str:
         ReportStatus.WITHDRAWN: _("Withdrawn by the reporter"),
     }
     return labels.get(status, status)  # type: ignore[call-overload]
+
+
+def supporters_label(count: int) -> str:
+    """How many citizens follow a report as their problem too (never who)."""
+    return _("{n} other citizen(s)").format(n=count)
 
 
 def classification_label(classification: str) -> str:
@@ -168,17 +181,21 @@ def render_my_reports_page(page: MyReportsPage, locale: str) -> str:
     ]
     for n, report in enumerate(page.reports, start=page.page * PAGE_SIZE + 1):
         lines.append("")
-        lines.append(render_report_line(report, n, locale))
+        lines.append(render_report_line(report, n, locale, following=report.citizen_id != page.citizen_id))
     lines.append("")
     lines.append(_("Tap a report to see its details and timeline."))
     return "\n".join(lines)
 
 
-def render_report_line(report: Report, n: int, locale: str) -> str:
+def render_report_line(report: Report, n: int, locale: str, *, following: bool = False) -> str:
+    """``following``: someone else's report the citizen follows; its title only once public."""
+    title = report.title
+    if following and not disclosure(report.privacy, report.assigned_at).content:
+        title = None
     lines = [
         f"<b>{n}.</b> <code>{esc(report.tracking_id)}</code> · "
-        f"{classification_label(report.classification)}",
-        f"<b>{esc_truncate(report.title, LIST_TITLE_LIMIT)}</b>",
+        f"{classification_label(report.classification)}" + (" · " + _("🤝 followed") if following else ""),
+        f"<b>{esc_truncate(title, LIST_TITLE_LIMIT)}</b>" if title else _("(content not yet published)"),
         _("Status: {status}").format(status=status_label(report.status)),
     ]
     if (due := next_deadline(report)) is not None:
@@ -192,9 +209,52 @@ def render_citizen_report(
 ) -> list[str]:
     """The card and the timeline, as few messages as fit Telegram's limit. ``lapor_url``: the
     template of a report's page on lapor.go.id (``[lapor] report_url``)."""
+    if view.following:
+        return split_html(follower_card_parts(view, tz, locale) + follower_timeline_parts(view, tz, locale))
     return split_html(
         citizen_card_parts(view, tz, locale, lapor_url=lapor_url) + citizen_timeline_parts(view, tz, locale)
     )
+
+
+def follower_card_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[str]:
+    """Someone else's report the citizen follows: what its public page shows, nothing of who
+    filed it (not even the privacy they chose), the place only when the page shows it."""
+    r = view.report
+    shown = disclosure(r.privacy, r.assigned_at)
+    agency = view.agency_names.get(r.agency_id) if r.agency_id else None
+    head = [
+        f"<b>{esc(r.tracking_id)}</b> · {classification_label(r.classification)}",
+        _("🤝 You follow this report as your problem too."),
+        _("<b>Status:</b> {status}").format(status=status_label(r.status)),
+    ]
+    if (due := next_deadline(r)) is not None:
+        head.append(deadline_line(*due, locale))
+    head.append(_("<b>Agency:</b> {agency}").format(agency=esc(agency) if agency else _("not yet assigned")))
+    if r.category is not None:
+        head.append(_("<b>Category:</b> {category}").format(
+            category=esc(display_name(r.category.name, r.category.name_en, locale))))
+    if r.supporters:
+        head.append(_("<b>Also reported by:</b> {supporters}").format(supporters=supporters_label(r.supporters)))
+    if shown.place and (location := location_text(r)):
+        head.append(_("<b>Location:</b> {location}").format(location=location))
+    head.append(_("<b>Submitted:</b> {when}").format(when=short_datetime(r.submitted_at, tz, locale)))
+    if not shown.content:
+        return ["\n".join(head), "", _("(content not yet published)")]
+    return card_parts(head, r)
+
+
+def follower_timeline_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[str]:
+    """The public timeline: what happened and when, no notes (they are the reporter's)."""
+    parts = ["", _("<b>Timeline</b>")]
+    for event in view.events:
+        if event.kind not in FOLLOWER_EVENTS:
+            continue
+        when = short_datetime(event.created_at, tz, locale)
+        who = event_actor(event, view.agency_names, citizen=_("Reporter"))
+        what = (_("Asked the reporter for more information") if event.kind == EventKind.INFO_REQUESTED
+                else _what(event, view.agency_names))
+        parts.append(f"• {when} · <b>{who}</b>: {what}")
+    return parts
 
 
 def lapor_line(lapor_id: str, lapor_url: str | None) -> str:
@@ -223,6 +283,11 @@ def citizen_card_parts(
             category=esc(display_name(r.category.name, r.category.name_en, locale))))
     if r.lapor_id:
         head.append(lapor_line(r.lapor_id, lapor_url))
+    if r.supporters:
+        head.append(_("<b>Also reported by:</b> {supporters}").format(supporters=supporters_label(r.supporters)))
+    if view.duplicate_of:
+        head.append(_("🔁 Joined to report <code>{tracking_id}</code> as the same problem; you follow that one: "
+                      "<code>/status {tracking_id}</code>").format(tracking_id=esc(view.duplicate_of)))
     head.append(_("<b>Privacy:</b> {privacy}").format(privacy=privacy_label(r.privacy)))
     if r.incident_date:
         head.append(

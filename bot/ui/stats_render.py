@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.enums import Channel
 from bot.services.statistics import Figures, YearStats
 from bot.ui.formatting import decimal, number, percent, short_date
 from bot.ui.render import esc
+from bot.ui.walk_in_render import channel_label
 
 n = number
 
@@ -47,6 +49,11 @@ def summary(stats: YearStats) -> str:
     ]
     if t.forwarded:
         lines.append(_("Entered into SP4N-LAPOR!: {n}").format(n=n(t.forwarded)))
+    if set(stats.by_channel) - {Channel.TELEGRAM}:
+        # Only once complaints come in elsewhere too (the counter, phone, letter, SMS, the API).
+        channels = sorted(stats.by_channel.items(), key=lambda kv: (-kv[1], kv[0]))
+        lines.append(_("Received via: {channels}").format(
+            channels=" · ".join(f"{channel_label(c)} {n(k)}" for c, k in channels)))
     return "\n".join(lines)
 
 

@@ -25,7 +25,7 @@ from bot.i18n import LANGUAGES
 from bot.services.my_reports import DeadlineKind
 from bot.services.public_reports import PublicEvent
 from bot.ui.formatting import decimal, long_date, percent, short_datetime
-from bot.ui.report_render import classification_label, status_label
+from bot.ui.report_render import classification_label, status_label, supporters_label
 
 # What every page answers with: nothing may run or load from elsewhere, and nobody may frame it.
 SECURITY_HEADERS = {
@@ -96,6 +96,9 @@ class Helpers:
 
     def status(self, status: str) -> str:
         return status_label(status)
+
+    def supporters(self, count: int) -> str:
+        return supporters_label(count)
 
     def classification(self, classification: str) -> str:
         return classification_label(classification)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from handlers.intake import category, choices, commands, files, from_text, guard, resume, summary, texts
+from handlers.intake import category, choices, commands, files, from_text, guard, nearby, resume, summary, texts
 from handlers.intake.flow import remind_step
 from handlers.intake.states import ReportForm
 
@@ -20,5 +20,5 @@ def router() -> Router:
     r = Router(name=__name__)
     r.message.filter(F.chat.type == "private")
     r.include_routers(commands.router(), resume.router(), from_text.router(), choices.router(), category.router(),
-                      texts.router(), files.router(), summary.router(), guard.router())
+                      texts.router(), files.router(), nearby.router(), summary.router(), guard.router())
     return r

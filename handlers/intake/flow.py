@@ -23,6 +23,7 @@ from bot import unit_of_work
 from bot.config import Settings
 from bot.services.categories import CategoryChoice
 from bot.services.intake import Draft, Step, new_form_id, next_step
+from bot.services.related import NearbyReport
 from bot.ui import intake_keyboards as kb
 from bot.ui import intake_render as r
 from bot.ui.intake_callbacks import IntakeCb
@@ -41,6 +42,10 @@ class Form:
     albums_full: list[str] = field(default_factory=list)
     # The category topics as the form started: [id, label, has subtopics] (empty: no step).
     categories: list[list[Any]] = field(default_factory=list)
+    # Open reports near this one, offered to follow instead (``NearbyReport.to_data``).
+    nearby: list[list[Any]] = field(default_factory=list)
+    # An admin filing for a walk-in (/lapor_untuk): {"channel", "name", "phone"}; None: for oneself.
+    on_behalf: dict[str, Any] | None = None
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -50,6 +55,8 @@ class Form:
             "albums": self.albums[-ALBUMS_KEPT:],
             "albums_full": self.albums_full[-ALBUMS_KEPT:],
             "categories": self.categories,
+            "nearby": self.nearby,
+            "on_behalf": self.on_behalf,
         }
 
     @classmethod
@@ -63,6 +70,8 @@ class Form:
             albums=list(data.get("albums", [])),
             albums_full=list(data.get("albums_full", [])),
             categories=list(data.get("categories", [])),
+            nearby=list(data.get("nearby", [])),
+            on_behalf=data.get("on_behalf") if isinstance(data.get("on_behalf"), dict) else None,
         )
 
 
@@ -121,7 +130,7 @@ def markup_for(step: Step, form: Form) -> Any:
         case Step.LOCATION:
             return kb.location_kb(may_skip=draft.may_skip(Step.LOCATION))
         case Step.ATTACHMENTS:
-            return kb.attachments_kb(fid, count=len(draft.attachments))
+            return kb.attachments_kb(fid, count=len(draft.attachments), nearby=[(n[0], n[1]) for n in form.nearby])
         case Step.PRIVACY:
             return kb.privacy_kb(fid)
         case Step.CONFIRM:
@@ -140,8 +149,10 @@ async def send_prompt(
         texts = r.summary_messages(form.draft, locale, note)
     else:
         limits = settings.intake
-        texts = [r.with_note(note, r.prompt(step, form.draft, max_files=limits.max_attachments,
-                                            max_mb=limits.max_attachment_mb))]
+        question = r.prompt(step, form.draft, max_files=limits.max_attachments, max_mb=limits.max_attachment_mb)
+        if step == Step.ATTACHMENTS and form.nearby:
+            question = r.nearby_block([NearbyReport.from_data(n) for n in form.nearby], locale) + "\n\n" + question
+        texts = [r.with_note(note, question)]
     markup = markup_for(step, form)
     for i, text in enumerate(texts):
         last = i == len(texts) - 1
@@ -202,15 +213,16 @@ PENDING_BODY = "body_from_text"
 
 async def begin_form(
     bot: Bot, chat_id: int, state: FSMContext, settings: Settings, locale: str, note: str | None = None,
-    *, categories: Sequence[CategoryChoice] = (),
+    *, categories: Sequence[CategoryChoice] = (), on_behalf: dict[str, Any] | None = None,
 ) -> None:
     """A fresh form at its first step (/lapor, or agreeing to the notice /lapor showed).
-    ``categories``: the topics to offer (``bot.services.categories.choices``); none, no step."""
+    ``categories``: the topics to offer (``bot.services.categories.choices``); none, no step.
+    ``on_behalf``: an admin files it for a walk-in (``Form.on_behalf``)."""
     body = (await state.get_data()).get(PENDING_BODY)
     form = Form(form_id=new_form_id(),
                 draft=Draft(language=locale, category_offered=bool(categories),
                             body=body if isinstance(body, str) else None),
-                categories=[[c.id, c.label, c.has_children] for c in categories])
+                categories=[[c.id, c.label, c.has_children] for c in categories], on_behalf=on_behalf)
     await go_to(bot, chat_id, state, form, Step.CLASSIFICATION, settings, locale, note)
 
 

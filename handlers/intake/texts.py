@@ -9,8 +9,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.domain.access import Actor
 from bot.domain.dates import IncidentDateError, parse_incident_date
 from bot.domain.text_rules import (
     TextRuleError,
@@ -25,6 +27,7 @@ from bot.ui import intake_render as r
 from bot.ui.formatting import long_date
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc_truncate
+from handlers.intake import nearby
 from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, pressed, send_prompt
 from handlers.intake.states import ReportForm
 
@@ -146,7 +149,8 @@ def _labels(i18n: I18n, label: str) -> set[str]:
     return {i18n.gettext(label, locale=lang) for lang in i18n.available_locales}
 
 
-async def location_shared(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
+async def location_shared(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str,
+                          session: AsyncSession, actor: Actor) -> None:
     form = await _form(state)
     loc = message.location
     form.draft.latitude, form.draft.longitude = loc.latitude, loc.longitude
@@ -158,11 +162,13 @@ async def location_shared(message: Message, state: FSMContext, bot: Bot, setting
         except TextRuleError:
             pass
     form.draft.location_skipped = False
+    await nearby.offer(session, actor, form)
     await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
 
 
 async def location_typed(
-    message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, i18n: I18n
+    message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str, i18n: I18n,
+    session: AsyncSession, actor: Actor,
 ) -> None:
     form = await _form(state)
     text = message.text.strip()
@@ -178,6 +184,7 @@ async def location_typed(
         form.draft.location_text = None
         form.draft.latitude = form.draft.longitude = None
         form.draft.location_skipped = True
+        await nearby.offer(session, actor, form)
         await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location skipped."))
         return
     try:
@@ -187,6 +194,7 @@ async def location_typed(
         return
     form.draft.latitude = form.draft.longitude = None
     form.draft.location_skipped = False
+    await nearby.offer(session, actor, form)
     await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
 
 

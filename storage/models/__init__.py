@@ -12,6 +12,7 @@ from storage.models.case_card import CaseCard
 from storage.models.category import Category
 from storage.models.citizen import Citizen
 from storage.models.command_menu import CommandMenu
+from storage.models.follower import ReportFollower
 from storage.models.fsm import FsmState
 from storage.models.group_chat import AgencyGroup, ReportTopic
 from storage.models.integration import (
@@ -25,6 +26,7 @@ from storage.models.officer import InviteFailure, Officer, OfficerInvite
 from storage.models.outbox import Outbox, OutboxStatus
 from storage.models.report import Attachment, Report, ReportEvent
 from storage.models.template import ResponseTemplate
+from storage.models.walk_in import WalkIn
 
 __all__ = [
     "Agency",
@@ -51,8 +53,10 @@ __all__ = [
     "OutboxStatus",
     "Report",
     "ReportEvent",
+    "ReportFollower",
     "ReportTopic",
     "ResponseTemplate",
+    "WalkIn",
     "WebhookDelivery",
     "WebhookTarget",
 ]

@@ -63,6 +63,10 @@ class Report(TimestampMixin, Base):
     rating: Mapped[int | None]
     rating_comment: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(default=0)
+    # Rejected as the same problem as this report, which its reporter now follows.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    # Citizens following it as their problem too (report_follower rows), shown on cards and pages.
+    supporters: Mapped[int] = mapped_column(default=0, server_default="0")
     # The report's tracking number in SP4N-LAPOR!, once a coordinator entered it there.
     lapor_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     lapor_recorded_at: Mapped[datetime | None]

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.models.follower import ReportFollower
 from storage.models.report import Attachment, Report, ReportEvent
 
 
@@ -67,11 +68,17 @@ class ReportRepo:
         async for reports in result.partitions():
             yield reports
 
+    @staticmethod
+    def _theirs(citizen_id: int):
+        """The citizen's own reports and those they follow (report_follower)."""
+        followed = select(ReportFollower.report_id).where(ReportFollower.citizen_id == citizen_id)
+        return or_(Report.citizen_id == citizen_id, Report.id.in_(followed))
+
     async def list_by_citizen(self, citizen_id: int, *, offset: int = 0, limit: int = 10) -> Sequence[Report]:
-        """Newest first."""
+        """Their own and the followed ones, newest first."""
         stmt = (
             select(Report)
-            .where(Report.citizen_id == citizen_id)
+            .where(self._theirs(citizen_id))
             .order_by(Report.submitted_at.desc(), Report.id.desc())
             .offset(offset)
             .limit(limit)
@@ -79,13 +86,14 @@ class ReportRepo:
         return (await self.session.scalars(stmt)).all()
 
     async def count_by_citizen(self, citizen_id: int) -> int:
-        stmt = select(func.count()).select_from(Report).where(Report.citizen_id == citizen_id)
+        stmt = select(func.count()).select_from(Report).where(self._theirs(citizen_id))
         return int(await self.session.scalar(stmt) or 0)
 
     async def get_for_citizen(
         self, citizen_id: int, *, report_id: int | None = None, tracking_id: str | None = None
     ) -> Report | None:
-        """The citizen's own report by id or tracking id, with attachments and events loaded.
+        """The citizen's own report (or one they follow) by id or tracking id, with attachments and
+        events loaded.
 
         The owner is part of the query, so someone else's report and a missing one both give
         None: the caller cannot tell them apart, and neither can whoever forged the id.
@@ -94,7 +102,7 @@ class ReportRepo:
             raise ValueError("pass exactly one of report_id and tracking_id")
         stmt = (
             select(Report)
-            .where(Report.citizen_id == citizen_id)
+            .where(self._theirs(citizen_id))
             .options(selectinload(Report.attachments), selectinload(Report.events))
         )
         if report_id is not None:

@@ -36,6 +36,7 @@ class ReportFact:
     reopened_count: int
     category_id: int | None = None
     lapor_id: str | None = None  # set once recorded in SP4N-LAPOR!
+    channel: str = "telegram"  # where it came in (bot.domain.enums.Channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ _FACT_COLUMNS = (
     Report.updated_at,
 )
 # After the ended-event time, in ReportFact's order.
-_FACT_TAIL = (Report.rating, Report.reopened_count, Report.category_id, Report.lapor_id)
+_FACT_TAIL = (Report.rating, Report.reopened_count, Report.category_id, Report.lapor_id, Report.channel)
 _FACT_WIDTH = len(_FACT_COLUMNS) + 1 + len(_FACT_TAIL)
 
 
@@ -214,6 +215,12 @@ class StatsRepo:
         )
         query = select(inner.c.month, func.count(), _total(inner.c.done)).group_by(inner.c.month)
         return [(int(m), int(n), int(d)) for m, n, d in (await self.session.execute(query)).all()]
+
+    async def by_channel(self, start: datetime, before: datetime) -> dict[str, int]:
+        """Reports submitted in ``[start, before)`` per channel (telegram, open311, counter, ...)."""
+        query = (select(Report.channel, func.count())
+                 .where(Report.submitted_at >= start, Report.submitted_at < before).group_by(Report.channel))
+        return {str(c): int(n) for c, n in (await self.session.execute(query)).all()}
 
     async def stream_facts_with_reporters(
         self, *, submitted_from: datetime, submitted_before: datetime,

@@ -37,7 +37,7 @@ WINDOWS = {"open": TODAY, "last_day_passed": TODAY - timedelta(days=1), "none": 
 # Statuses in which no agency holds the report.
 WITHOUT_AGENCY = {S.SUBMITTED, S.POSTPONED, S.RETURNED}
 
-ADMIN, OFFICER, REPORTER = "admin", "officer", "reporter"
+ADMIN, OFFICER, REPORTER, OTHER_CITIZEN = "admin", "officer", "reporter", "other_citizen"
 WITH_AGENCY = {S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_REPORTER}
 # action: (who may, in which statuses, only within the reply window)
 EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
@@ -45,6 +45,7 @@ EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
     Action.ASSIGN: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
     Action.REJECT: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
     Action.POSTPONE: (ADMIN, {S.SUBMITTED}, False),
+    Action.MARK_DUPLICATE: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
     Action.CATEGORIZE: (ADMIN, set(S), False),
     Action.RECORD_LAPOR_ID: (ADMIN, set(S), False),
     Action.VIEW_AS_OFFICER: (OFFICER, set(S), False),
@@ -60,6 +61,7 @@ EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
     Action.CHECKIN: (REPORTER, {S.CLOSED}, False),
     Action.WITHDRAW: (REPORTER, {S.SUBMITTED, S.POSTPONED, S.RETURNED, S.ASSIGNED, S.IN_PROGRESS,
                                  S.AWAITING_REPORTER}, False),
+    Action.FOLLOW: (OTHER_CITIZEN, set(S) - {S.CLOSED, S.REJECTED, S.ARCHIVED, S.WITHDRAWN}, False),
 }
 CASELESS = {Action.ADMINISTER, Action.WORK_INBOX, Action.USE_TEMPLATES}
 
@@ -72,6 +74,7 @@ class Case:
     reply_due: date | None
     rating: int | None = None
     rating_comment: str | None = None
+    privacy: str = "anonymous"
 
 
 def case_in(status: S, reply_due: date | None) -> Case:
@@ -87,6 +90,8 @@ def expected(actor_name: str, action: Action, case: Case) -> Reason | None:
         ADMIN: actor_name == "admin",
         OFFICER: actor_name == "officer" and case.agency_id == AGENCY,
         REPORTER: actor_name == "reporter",
+        # Everyone with a citizen row but the reporter (admins and officers are citizens too).
+        OTHER_CITIZEN: actor_name != "reporter",
     }[who]
     if not is_who:
         return Reason.FORBIDDEN
@@ -208,3 +213,15 @@ def test_linking_a_group_is_for_an_officer_of_that_agency(actor_name, allowed):
             ensure_may_link_group(actor, AGENCY)
     # A revoked officer holds no agencies any more: refused like a stranger.
     assert may_link_group(Actor(citizen_id=2), AGENCY) == Reason.FORBIDDEN
+
+
+@pytest.mark.parametrize("actor_name", list(ACTORS))
+@pytest.mark.parametrize("status", [S.SUBMITTED, S.IN_PROGRESS])
+def test_nobody_follows_a_confidential_report(actor_name, status):
+    case = Case(**{**case_in(status, None).__dict__, "privacy": "confidential"})
+    assert check(ACTORS[actor_name], Action.FOLLOW, case) == Reason.FORBIDDEN
+    assert check(ACTORS["stranger"], Action.FOLLOW, Case(**{**case.__dict__, "privacy": "public"})) is None
+
+
+def test_the_command_line_follows_nothing():
+    assert check(COMMAND_LINE, Action.FOLLOW, case_in(S.SUBMITTED, None)) == Reason.FORBIDDEN

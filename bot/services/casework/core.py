@@ -15,7 +15,7 @@ from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.workdays import WorkCalendar
 from bot.logs import bind_report
-from bot.services import recipients, webhooks
+from bot.services import recipients, related, webhooks
 from bot.services.notices import Notice, ReportUpdate
 from bot.services.ports import Notifier
 from storage.models import Attachment, Citizen, Report, ReportEvent
@@ -150,10 +150,12 @@ async def tell_reporter(
     session: AsyncSession, cw: Casework, report: Report, kind: EventKind, *, now: datetime,
     agency_id: int | None = None, note: str | None = None,
 ) -> None:
-    """What changed, which agency (never an officer), what happens next and by when."""
+    """What changed, which agency (never an officer), what happens next and by when; the
+    report's followers hear it too, without the note."""
+    name = await agency_name(session, agency_id)
     if (to := await recipients.reporter_of(session, report)) is not None:
-        notice = ReportUpdate(report, kind, await agency_name(session, agency_id), note)
-        await cw.notifier.send(session, to, notice, now=now)
+        await cw.notifier.send(session, to, ReportUpdate(report, kind, name, note), now=now)
+    await related.tell_followers(session, cw.notifier, report, kind, agency_name=name, now=now)
 
 
 async def tell_officers(

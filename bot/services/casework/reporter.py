@@ -15,6 +15,7 @@ from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.lifecycle import WITH_AGENCY
 from bot.domain.text_rules import validate_reason
+from bot.services import related
 from bot.services.casework import core
 from bot.services.casework.core import Casework
 from bot.services.intake import DraftAttachment
@@ -120,6 +121,7 @@ async def accept_answer(
                              values={"closed_at": now, "rating": rating}, now=now)
     if agency_id is not None:
         await core.tell_officers(session, cw, agency_id, ReporterSaid(report, EventKind.ACCEPTED), now=now)
+    await related.tell_followers(session, cw.notifier, report, EventKind.ACCEPTED, agency_name=None, now=now)
     await session.commit()
     return report
 
@@ -188,6 +190,7 @@ async def withdraw(
     if with_agency is not None:
         await core.tell_officers(session, cw, with_agency, notice, now=now, besides=actor.citizen_id)
     await core.tell_admins(session, cw, notice, now=now)
+    await related.tell_followers(session, cw.notifier, report, EventKind.WITHDRAWN, agency_name=None, now=now)
     await session.commit()
     return report
 
@@ -237,5 +240,6 @@ async def close_unanswered(session: AsyncSession, cw: Casework, report_id: int, 
         return False
     if (to := await reporter_of(session, report)) is not None:
         await cw.notifier.send(session, to, AutoClosed(report), now=now)
+    await related.tell_followers(session, cw.notifier, report, EventKind.AUTO_CLOSED, agency_name=None, now=now)
     await session.commit()
     return True

@@ -15,15 +15,16 @@ from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE
 from bot.domain.paging import clamp_page
 from bot.domain.text_rules import validate_reason
-from bot.services import audit
+from bot.services import audit, recipients
 from bot.services.casework import core
 from bot.services.casework.core import PAGE_SIZE, CaseView, Casework, Page
-from bot.services.notices import NewCase, NewReport, NobodyToTell
+from bot.services.notices import MarkedDuplicate, NewCase, NewReport, NobodyToTell
 from storage.models import Agency, Report
 from storage.repositories.agencies import AgencyRepo
 from storage.repositories.case_cards import CaseCardRepo
 from storage.repositories.cases import CaseRepo
 from storage.repositories.citizens import CitizenRepo
+from storage.repositories.followers import FollowerRepo
 from storage.repositories.reports import ReportRepo
 
 S = ReportStatus
@@ -152,6 +153,41 @@ async def reject_report(
                        {"report_id": report.id, "from_status": previous})
     await session.commit()
     return report
+
+
+async def mark_duplicate(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, original_id: int, reason: str,
+    now: datetime,
+) -> tuple[Report, Report]:
+    """Reject the report as the same problem as ``original_id`` (or the report that one was
+    merged into): its reporter follows the original from now on and is told so. ``reason`` is
+    the rejection text in the reporter's language."""
+    reason = validate_reason(reason)
+    report = await core.report_for(session, actor, Action.MARK_DUPLICATE, report_id)
+    original = await core.report_for(session, actor, Action.VIEW_AS_ADMIN, original_id)
+    seen = {report.id}
+    while original.duplicate_of_id is not None and original.duplicate_of_id not in seen:
+        seen.add(original.id)
+        original = await core.report_for(session, actor, Action.VIEW_AS_ADMIN, original.duplicate_of_id)
+    if original.id == report.id:
+        raise Refused(Reason.INVALID)
+    original_id, reporter_id, previous = original.id, report.citizen_id, report.status
+    report = await core.move(session, report, S.REJECTED, EventKind.REJECTED, role=ActorRole.ADMIN,
+                             actor_id=actor.citizen_id, agency_id=None, note=reason,
+                             values={"closed_at": now, "duplicate_of_id": original_id}, now=now)
+    original = await core.load(session, original_id)
+    assert original is not None
+    if reporter_id is not None and reporter_id != original.citizen_id:
+        await FollowerRepo(session).add(original_id, reporter_id, "duplicate", now)
+        await session.refresh(original)
+        if (to := await recipients.reporter_of(session, report)) is not None:
+            await cw.notifier.send(session, to, MarkedDuplicate(report, original), now=now)
+    else:
+        await core.tell_reporter(session, cw, report, EventKind.REJECTED, note=reason, now=now)
+    await audit.record(session, actor, audit.AuditAction.REJECT, report.tracking_id,
+                       {"report_id": report.id, "from_status": previous, "duplicate_of": original.tracking_id})
+    await session.commit()
+    return report, original
 
 
 async def postpone_report(

@@ -290,6 +290,8 @@ def upgrade() -> None:
     sa.Column('rating', sa.Integer(), nullable=True),
     sa.Column('rating_comment', sa.Text(), nullable=True),
     sa.Column('reopened_count', sa.Integer(), nullable=False),
+    sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
+    sa.Column('supporters', sa.Integer(), server_default='0', nullable=False),
     sa.Column('lapor_id', sa.String(length=32), nullable=True),
     sa.Column('lapor_recorded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -297,6 +299,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_report_agency_id_agency')),
     sa.ForeignKeyConstraint(['category_id'], ['category.id'], name=op.f('fk_report_category_id_category')),
     sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_report_citizen_id_citizen')),
+    sa.ForeignKeyConstraint(['duplicate_of_id'], ['report.id'], name=op.f('fk_report_duplicate_of_id_report')),
     sa.ForeignKeyConstraint(['requested_agency_id'], ['agency.id'], name=op.f('fk_report_requested_agency_id_agency')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report')),
     sa.UniqueConstraint('lapor_id', name=op.f('uq_report_lapor_id')),
@@ -375,6 +378,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_report_event_kind_report_id', ['kind', 'report_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_event_report_id'), ['report_id'], unique=False)
 
+    op.create_table('report_follower',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('via', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], name=op.f('fk_report_follower_citizen_id_citizen')),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_report_follower_report_id_report')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_follower')),
+    sa.UniqueConstraint('report_id', 'citizen_id', name=op.f('uq_report_follower_report_id_citizen_id'))
+    )
+    with op.batch_alter_table('report_follower', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_follower_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_follower_report_id'), ['report_id'], unique=False)
+
     op.create_table('report_topic',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -390,6 +408,25 @@ def upgrade() -> None:
     with op.batch_alter_table('report_topic', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_topic_report_id'), ['report_id'], unique=False)
 
+    op.create_table('walk_in',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=True),
+    sa.Column('phone', sa.String(length=32), nullable=True),
+    sa.Column('filed_by_id', sa.Integer(), nullable=True),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('code_expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by_id', sa.Integer(), nullable=True),
+    sa.Column('personal_erased_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['claimed_by_id'], ['citizen.id'], name=op.f('fk_walk_in_claimed_by_id_citizen')),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['citizen.id'], name=op.f('fk_walk_in_filed_by_id_citizen')),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_walk_in_report_id_report')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_walk_in')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_walk_in_code_hash')),
+    sa.UniqueConstraint('report_id', name=op.f('uq_walk_in_report_id'))
+    )
     op.create_table('webhook_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('target', sa.String(length=64), nullable=False),
@@ -479,10 +516,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_report_id'))
 
     op.drop_table('webhook_delivery')
+    op.drop_table('walk_in')
     with op.batch_alter_table('report_topic', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_topic_report_id'))
 
     op.drop_table('report_topic')
+    with op.batch_alter_table('report_follower', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_follower_report_id'))
+        batch_op.drop_index(batch_op.f('ix_report_follower_citizen_id'))
+
+    op.drop_table('report_follower')
     with op.batch_alter_table('report_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_event_report_id'))
         batch_op.drop_index('ix_report_event_kind_report_id')
