@@ -6,7 +6,7 @@ sent an SMS. The channel, then name and phone (both optional), then the citizen'
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -82,11 +82,6 @@ async def phone_skipped(callback: CallbackQuery, state: FSMContext, bot: Bot, se
     await _begin(bot, callback.from_user.id, state, settings, locale, session, None)
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled."))
-
-
 def _not_command(message: Message) -> bool:
     return not (message.text or "").startswith("/")
 
@@ -95,7 +90,6 @@ def router() -> Router:
     r_ = Router(name=__name__)
     r_.message.filter(F.chat.type == "private")
     r_.message.register(start, Command("lapor_untuk"))
-    r_.message.register(cancel, Command("batal", "cancel"), StateFilter(WalkInForm))
     r_.callback_query.register(channel_chosen, WalkInCb.filter(F.step == "ch"), WalkInForm.channel)
     r_.message.register(name_typed, WalkInForm.name, F.text, _not_command)
     r_.callback_query.register(name_skipped, WalkInCb.filter(F.step == "nm"), WalkInForm.name)

@@ -42,6 +42,9 @@ DIALOGS: dict[str, Dialog] = {
     "OfficerForm": Dialog(
         __("a message to the reporter of a report (a question, an answer or a return)"),
         __("Cancelled. Nothing was sent.")),
+    "WalkInForm": Dialog(
+        __("a complaint on a citizen's behalf (/lapor_untuk)"),
+        __("Cancelled: nothing was filed for the citizen.")),
     "WithdrawForm": Dialog(
         __("withdrawing a report"),
         __("Cancelled. Your report stays as it is.")),

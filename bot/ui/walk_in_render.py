@@ -10,8 +10,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.enums import WALK_IN_CHANNELS, Channel
+from bot.ui.dialogs import with_cancel
 from bot.ui.formatting import short_datetime
 from bot.ui.render import esc
+
+DIALOG = "WalkInForm"  # handlers.admin_walk_in's StatesGroup (bot.ui.dialogs)
 
 
 class WalkInCb(CallbackData, prefix="wlk"):
@@ -38,12 +41,12 @@ def channel_label(channel: str) -> str:
 def channels_kb() -> InlineKeyboardMarkup:
     rows = [[InlineKeyboardButton(text=channel_label(c), callback_data=WalkInCb(step="ch", value=c.value).pack())]
             for c in WALK_IN_CHANNELS]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return with_cancel(InlineKeyboardMarkup(inline_keyboard=rows), DIALOG)
 
 
 def skip_kb(step: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=_("Skip"), callback_data=WalkInCb(step=step, value="skip").pack())]])
+    return with_cancel(InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("Skip"), callback_data=WalkInCb(step=step, value="skip").pack())]]), DIALOG)
 
 
 def ask_channel() -> str:
