@@ -33,6 +33,7 @@ CITIZEN_COMMANDS = [
     ("status", __("Check a report by tracking ID")),
     ("bahasa", __("Change language")),
     ("bantuan", __("Help")),
+    ("privasi", __("My data: see, withdraw consent, erase")),
     ("batal", __("Cancel what you are doing now")),
 ]
 OFFICER_COMMANDS = [
@@ -52,6 +53,7 @@ ADMIN_COMMANDS = [
     ("templat", __("Response templates for every agency")),
     ("audit", __("Recent admin actions")),
     ("grup", __("Agency group chats: linked groups, where reports go")),
+    ("datawarga", __("A citizen's data request: copy, withdraw, erase")),
 ]
 # In group chats (the menu every member sees there): linking the group to an agency.
 GROUP_COMMANDS = [

@@ -318,6 +318,14 @@ class PrivacySettings(Section):
                             max_length=200)
     # Where a citizen may also ask about their data outside the bot: an address, e-mail or phone.
     contact: str = Field(default="", max_length=200)
+    # Retention (days), applied by a daily job at retention_time (local): the text of messages
+    # the bot sent; reporters' messages relayed to officers, once the report is closed; the
+    # personal fields of closed reports; forms left unfinished.
+    sent_message_days: int = Field(default=90, ge=1)
+    relayed_text_days: int = Field(default=365, ge=1)
+    closed_report_days: int = Field(default=730, ge=1)
+    form_state_days: int = Field(default=30, ge=1)
+    retention_time: time = time(3)
 
 
 class Settings(BaseSettings):

@@ -31,6 +31,7 @@ from handlers import (
     admin_audit,
     admin_broadcast,
     admin_case_extras,
+    admin_data,
     admin_directory,
     admin_groups,
     admin_officers,
@@ -49,6 +50,7 @@ from handlers import (
     invites,
     my_reports,
     officer,
+    privacy,
     reporter,
     start,
     templates,
@@ -80,6 +82,7 @@ def admins() -> Router:
         admin_directory.router(),
         admin_audit.router(),
         admin_groups.router(),  # confirming linked group chats, /grup
+        admin_data.router(),  # a citizen's data request made outside the bot
         templates.router(),  # global templates
     )
 
@@ -96,6 +99,7 @@ def citizens() -> Router:
         # Its steps let every other /command through to the routers below.
         intake.router(),
         help.router(),
+        privacy.router(),
         my_reports.router(),
         withdraw.router(),  # from a report's view in /laporan; its reason step before free text
         # The reporter's answer to an officer's question: free text outside any form, so after

@@ -71,9 +71,10 @@ def consent_notice_text(privacy: PrivacySettings) -> str:
           "agency your report is forwarded to sees the report and your name, never your "
           "username or Telegram ID. If you choose <b>anonymous</b> for a report, the agency "
           "never learns who you are; only the coordinators do."),
-        retention_text(),
+        retention_text(privacy),
         _("<b>Your rights:</b> to see and obtain what is stored about you, to withdraw your "
           "consent (processing stops within 3×24 hours), and to have your identity erased."),
+        _("Use /privasi for that at any time."),
     ]
     if contact:
         paragraphs.append(contact)
@@ -81,9 +82,13 @@ def consent_notice_text(privacy: PrivacySettings) -> str:
     return "\n\n".join(paragraphs)
 
 
-def retention_text() -> str:
+def retention_text(privacy: PrivacySettings) -> str:
     return _("<b>How long:</b> your reports are records of a public service and stay after they "
-             "are closed; your identity stays linked to them until you ask for it to be erased.")
+             "are closed; {days} days after closing, the link to you, the exact map point and "
+             "file names are removed (sooner if you ask). What you wrote to officers goes "
+             "{relayed} days after you wrote it once the report is closed, unfinished forms "
+             "after {forms} days.").format(
+        days=privacy.closed_report_days, relayed=privacy.relayed_text_days, forms=privacy.form_state_days)
 
 
 def menu_text() -> str:
@@ -93,7 +98,8 @@ def menu_text() -> str:
         "ID to follow it\n"
         "/laporan: your reports, their status and deadlines\n"
         "/status: check one report by its tracking ID\n"
-        "/bantuan: help · /bahasa: change language"
+        "/bantuan: help · /bahasa: change language\n"
+        "/privasi: your data: see it, withdraw consent, erase it"
     )
 
 

@@ -39,7 +39,9 @@ def make_calendar(settings: Settings) -> WorkCalendar:
 
 
 async def add_citizen(session, telegram_id: int, language: str | None = "en") -> Citizen:
-    citizen = Citizen(telegram_id=telegram_id, first_name=f"user{telegram_id}", language=language)
+    # Agreed to the notice: without consent nobody is told anything (recipients.reporter_of).
+    citizen = Citizen(telegram_id=telegram_id, first_name=f"user{telegram_id}", language=language,
+                      consent_at=wita(date(2024, 1, 2)))
     session.add(citizen)
     await session.flush()
     return citizen

@@ -25,6 +25,11 @@ class AuditAction:
     BROADCAST_STOP = "broadcast_stop"
     INVITE = "invite"
     INVITE_REDEEM = "invite_redeem"  # an officer bound themselves with an invite link
+    # A citizen's data rights (UU PDP), by the citizen in /privasi or by an admin in /datawarga.
+    DATA_EXPORT = "data_export"
+    CONSENT_WITHDRAW = "consent_withdraw"
+    IDENTITY_ERASE = "identity_erase"
+    RETENTION = "retention"  # the daily purge of data past its retention period
     REVOKE = "revoke"
     EXPORT = "export"
     CATEGORIZE = "categorize"

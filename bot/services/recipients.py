@@ -23,8 +23,12 @@ def citizen(person: Citizen, report: Report | None = None) -> Recipient:
 
 
 async def reporter_of(session: AsyncSession, report: Report) -> Recipient | None:
+    """None when nobody may be told: no citizen (Open311, an erased identity), or one without
+    consent (withdrawn in /privasi: UU PDP stops all processing but the confirmation)."""
     person = await CitizenRepo(session).get(report.citizen_id)
-    return citizen(person, report) if person is not None else None
+    if person is None or person.consent_at is None:
+        return None
+    return citizen(person, report)
 
 
 async def officers_of(session: AsyncSession, agency_id: int, *, besides: int | None = None) -> list[Recipient]:

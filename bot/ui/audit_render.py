@@ -23,6 +23,10 @@ def _agency(detail: dict) -> str:
     return f"<b>{esc(detail['agency'])}</b>" if detail.get("agency") else _("an agency")
 
 
+def _by_citizen(detail: dict) -> str:
+    return " " + _("(at the citizen's own request in /privasi)") if detail.get("by") == "citizen" else ""
+
+
 def describe(entry: AuditLog, tz: ZoneInfo) -> str:
     """The action with what it acted on, from the entry's target and detail."""
     d = entry.detail or {}
@@ -48,6 +52,20 @@ def describe(entry: AuditLog, tz: ZoneInfo) -> str:
             return text
         case AuditAction.INVITE_REDEEM:
             return _("joined {agency} as a liaison officer with an invite link").format(agency=_agency(d))
+        case AuditAction.DATA_EXPORT:
+            return _("sent a copy of citizen #{id}'s data ({n} reports)").format(
+                id=tail, n=number(d.get("reports", 0))) + _by_citizen(d)
+        case AuditAction.CONSENT_WITHDRAW:
+            return _("withdrew citizen #{id}'s consent: {n} open report(s) anonymised").format(
+                id=tail, n=number(d.get("reports_anonymised", 0))) + _by_citizen(d)
+        case AuditAction.IDENTITY_ERASE:
+            return _("erased citizen #{id}'s identity: {n} report(s) anonymised").format(
+                id=tail, n=number(d.get("reports_anonymised", 0))) + _by_citizen(d)
+        case AuditAction.RETENTION:
+            return _("retention: removed {messages} message text(s), {relayed} reporter message(s), "
+                     "the personal fields of {reports} closed report(s), {forms} unfinished form(s)").format(
+                messages=number(d.get("sent_messages", 0)), relayed=number(d.get("relayed_texts", 0)),
+                reports=number(d.get("closed_reports", 0)), forms=number(d.get("stale_forms", 0)))
         case AuditAction.REVOKE:
             return _("revoked a liaison officer of {agency}").format(agency=_agency(d))
         case AuditAction.EXPORT:

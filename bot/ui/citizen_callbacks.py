@@ -23,6 +23,7 @@ class MenuAction(StrEnum):
     NEW_REPORT = "new"
     MY_REPORTS = "mine"
     HELP = "help"
+    PRIVACY = "privacy"
 
 
 class LanguageCb(CallbackData, prefix="lang"):

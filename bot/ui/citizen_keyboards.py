@@ -58,7 +58,8 @@ def citizen_menu_keyboard() -> InlineKeyboardMarkup:
     kb.button(text=_("📝 Make a report"), callback_data=CitizenMenuCb(action=MenuAction.NEW_REPORT))
     kb.button(text=_("📋 My reports"), callback_data=CitizenMenuCb(action=MenuAction.MY_REPORTS))
     kb.button(text=_("❓ Help"), callback_data=CitizenMenuCb(action=MenuAction.HELP))
-    kb.adjust(1, 2)
+    kb.button(text=_("🔒 My data"), callback_data=CitizenMenuCb(action=MenuAction.PRIVACY))
+    kb.adjust(1, 2, 1)
     return kb.as_markup()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from aiogram import Bot, F, Router
@@ -67,6 +68,11 @@ FRAGMENT_WINDOW_SECONDS = 10
 TOO_LONG_AT = "body_too_long_at"
 
 
+def _too_long_marker(state: FSMContext) -> FSMContext:
+    # Beside the form, not in it (its own destiny): a refusal leaves the form's data as it was.
+    return FSMContext(storage=state.storage, key=replace(state.key, destiny="body_too_long"))
+
+
 async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Settings, locale: str) -> None:
     form = await _form(state)
     sent_at = message.date.timestamp()
@@ -74,14 +80,17 @@ async def body_typed(message: Message, state: FSMContext, bot: Bot, settings: Se
         body = validate_body(message.text)
     except TextRuleError as e:
         if e.reason == "too_long":
-            await state.update_data({TOO_LONG_AT: sent_at})
+            await _too_long_marker(state).set_data({TOO_LONG_AT: sent_at})
         await _refuse(message, form, Step.BODY, r.text_rule_refusal(e, len(message.text)), bot, settings, locale)
         return
-    too_long_at = (await state.get_data()).get(TOO_LONG_AT)
+    marker = _too_long_marker(state)
+    too_long_at = (await marker.get_data()).get(TOO_LONG_AT)
     if isinstance(too_long_at, int | float) and 0 <= sent_at - too_long_at <= FRAGMENT_WINDOW_SECONDS:
-        await state.update_data({TOO_LONG_AT: sent_at})  # a third part may follow the second
+        await marker.set_data({TOO_LONG_AT: sent_at})  # a third part may follow the second
         await _refuse(message, form, Step.BODY, r.body_continuation_refused(), bot, settings, locale)
         return
+    if too_long_at is not None:
+        await marker.clear()
     form.draft.body = body
     await advance(bot, message.chat.id, state, form, Step.BODY, settings, locale, _("✔️ Description saved."))
 

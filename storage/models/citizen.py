@@ -24,5 +24,8 @@ class Citizen(TimestampMixin, Base):
     username: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8))
     consent_at: Mapped[datetime | None]
+    # Set when the citizen withdrew consent (/privasi): nothing is sent to them any more and
+    # their open reports went on anonymously; agreeing again clears consent_at's absence only.
+    consent_withdrawn_at: Mapped[datetime | None]
     # Set when Telegram answers 403 (the user blocked the bot); cleared when they write again.
     unreachable_at: Mapped[datetime | None]

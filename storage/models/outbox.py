@@ -58,3 +58,6 @@ class Outbox(TimestampMixin, Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # When the retention job emptied ``payload`` (the message text) of a finished row; the row
+    # itself stays for the counts of its group (an announcement's totals).
+    purged_at: Mapped[datetime | None]

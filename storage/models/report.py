@@ -71,6 +71,9 @@ class Report(TimestampMixin, Base):
     lapor_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     lapor_recorded_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the retention job removed the personal fields of this closed report (the link to
+    # the reporter, the exact point, file names); the record of the service itself stays.
+    personal_data_purged_at: Mapped[datetime | None]
 
     # Joined: a small lookup every card, page and API answer shows.
     category: Mapped[Category | None] = relationship(lazy="joined")
@@ -102,7 +105,9 @@ class Attachment(TimestampMixin, Base):
 
 
 class ReportEvent(Base):
-    """Append-only timeline of a report: nothing here is ever updated or deleted."""
+    """Append-only timeline of a report: nothing here is ever deleted, and nothing updated but
+    for data protection (bot/services/data_rights.py unlinks the reporter, bot/jobs/retention.py
+    blanks a reporter's old messages)."""
 
     __tablename__ = "report_event"
     # When a report was rejected or archived (statistics' backlog): kind first, index-only.

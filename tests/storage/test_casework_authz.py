@@ -24,7 +24,8 @@ async def _answered(session_factory, *, reply_due: date) -> tuple[int, Citizen, 
     """An answered report of ``owner``, and a ``stranger`` who knows its id."""
     async with session_factory() as s:
         agency = Agency(name="Dinas Alpha", kind="opd")
-        owner = Citizen(telegram_id=1, first_name="Owner")
+        # Agreed to the notice: a citizen without consent is told nothing (recipients.reporter_of).
+        owner = Citizen(telegram_id=1, first_name="Owner", consent_at=datetime(2024, 1, 2, tzinfo=UTC))
         stranger = Citizen(telegram_id=2, first_name="Stranger")
         s.add_all([agency, owner, stranger])
         await s.flush()

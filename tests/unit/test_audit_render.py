@@ -26,6 +26,8 @@ ENTRIES = [
     AuditLog(action="revoke", target="agency:3",
              detail={"officer_id": 5, "agency": "Dinas PUPR", "officer_telegram_id": 6661}),
     AuditLog(action="export", target="export:2026", detail={"format": "csv", "rows": 41}),
+    AuditLog(action="identity_erase", target="citizen:12", detail={"reports_anonymised": 3, "by": "citizen"}),
+    AuditLog(action="consent_withdraw", target="citizen:12", detail={"reports_anonymised": 1, "by": "admin"}),
 ]
 EXPECTED = {
     "id": [
@@ -37,6 +39,8 @@ EXPECTED = {
         "bergabung dengan <b>Dinas PUPR</b> sebagai pejabat penghubung lewat tautan undangan",
         "mencabut pejabat penghubung <b>Dinas PUPR</b>",
         "mengekspor laporan yang masuk tahun 2026 (CSV, 41 baris)",
+        "menghapus identitas warga #12: 3 laporan dijadikan anonim (atas permintaan warga sendiri di /privasi)",
+        "menarik persetujuan warga #12: 1 laporan berjalan dijadikan anonim",
     ],
     "en": [
         "assigned <code>LPR-AB12-CD34</code> to <b>Dinas PUPR</b>",
@@ -47,6 +51,8 @@ EXPECTED = {
         "joined <b>Dinas PUPR</b> as a liaison officer with an invite link",
         "revoked a liaison officer of <b>Dinas PUPR</b>",
         "exported the reports received in 2026 (CSV, 41 rows)",
+        "erased citizen #12's identity: 3 report(s) anonymised (at the citizen's own request in /privasi)",
+        "withdrew citizen #12's consent: 1 open report(s) anonymised",
     ],
 }
 

@@ -1,0 +1,152 @@
+"""Queries behind a citizen's data rights (bot/services/data_rights.py): everything stored about
+one person, and the updates that withdraw their consent or erase their identity."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Attachment,
+    Broadcast,
+    Citizen,
+    DigestItem,
+    FsmState,
+    Officer,
+    OfficerInvite,
+    Outbox,
+    Report,
+    ReportEvent,
+    ResponseTemplate,
+)
+from storage.models.outbox import OutboxStatus
+
+
+class PersonalDataRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def reports_of(self, citizen_id: int) -> Sequence[Report]:
+        return (await self.session.scalars(
+            select(Report).where(Report.citizen_id == citizen_id).order_by(Report.id))).all()
+
+    async def events_of(self, report_ids: Collection[int]) -> Sequence[ReportEvent]:
+        if not report_ids:
+            return []
+        return (await self.session.scalars(
+            select(ReportEvent).where(ReportEvent.report_id.in_(report_ids)).order_by(ReportEvent.id))).all()
+
+    async def attachments_of(self, report_ids: Collection[int]) -> Sequence[Attachment]:
+        if not report_ids:
+            return []
+        return (await self.session.scalars(
+            select(Attachment).where(Attachment.report_id.in_(report_ids)).order_by(Attachment.id))).all()
+
+    async def detach(self, citizen_id: int, report_ids: Collection[int], *, anonymous: str,
+                     public: str) -> None:
+        """The reports stay; the link to the person goes, and a public one becomes anonymous
+        (a confidential one stays confidential: its content is the more protected)."""
+        if not report_ids:
+            return
+        await self.session.execute(
+            update(Report).where(Report.id.in_(report_ids), Report.privacy == public)
+            .values(privacy=anonymous))
+        await self.session.execute(
+            update(Report).where(Report.id.in_(report_ids)).values(citizen_id=None))
+        await self.session.execute(
+            update(ReportEvent).where(ReportEvent.report_id.in_(report_ids),
+                                      ReportEvent.actor_citizen_id == citizen_id)
+            .values(actor_citizen_id=None))
+
+    async def cancel_messages(self, citizen: Citizen, reason: str) -> int:
+        result = await self.session.execute(
+            update(Outbox)
+            .where(or_(Outbox.chat_id == citizen.telegram_id, Outbox.citizen_id == citizen.id),
+                   Outbox.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.CANCELLED.value, last_error=reason))
+        return result.rowcount or 0
+
+    async def forget_messages(self, citizen: Citizen) -> None:
+        """Erasure: what was sent to them (texts, their chat id) goes too, unless a worker is
+        sending it this very moment (it then only finishes its bookkeeping)."""
+        await self.session.execute(
+            delete(Outbox).where(or_(Outbox.chat_id == citizen.telegram_id, Outbox.citizen_id == citizen.id),
+                                 Outbox.status != OutboxStatus.SENDING.value))
+
+    async def drop_digest_items(self, citizen_id: int) -> None:
+        await self.session.execute(delete(DigestItem).where(DigestItem.citizen_id == citizen_id))
+
+    async def drop_conversation_state(self, telegram_id: int) -> None:
+        await self.session.execute(delete(FsmState).where(FsmState.user_id == telegram_id))
+
+    async def has_staff_history(self, citizen_id: int) -> bool:
+        """A former officer or admin is named in records of their work (bindings, invites,
+        templates, announcements), which keep pointing at the row."""
+        checks = (
+            select(func.count()).select_from(Officer).where(
+                or_(Officer.citizen_id == citizen_id, Officer.revoked_by_id == citizen_id)),
+            select(func.count()).select_from(OfficerInvite).where(
+                or_(OfficerInvite.created_by_id == citizen_id, OfficerInvite.used_by_id == citizen_id)),
+            select(func.count()).select_from(ResponseTemplate).where(ResponseTemplate.created_by_id == citizen_id),
+            select(func.count()).select_from(Broadcast).where(Broadcast.created_by_id == citizen_id),
+        )
+        for query in checks:
+            if await self.session.scalar(query):
+                return True
+        return False
+
+    async def delete_citizen(self, citizen: Citizen) -> None:
+        await self.session.delete(citizen)
+        await self.session.flush()
+
+
+class RetentionRepo:
+    """The retention job's purges (bot/jobs/retention.py). Each touches only rows not purged
+    yet, so running one twice changes nothing the second time; each returns how many it did."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def empty_sent_payloads(self, before: datetime, now: datetime, finished: Collection[str]) -> int:
+        result = await self.session.execute(
+            update(Outbox)
+            .where(Outbox.purged_at.is_(None), Outbox.status.in_(finished), Outbox.created_at < before)
+            .values(payload={}, purged_at=now))
+        digests = await self.session.execute(
+            delete(DigestItem).where(DigestItem.digested_at.is_not(None), DigestItem.digested_at < before))
+        return (result.rowcount or 0) + (digests.rowcount or 0)
+
+    async def blank_relayed_texts(self, before: datetime, kinds: Collection[str], closed: Collection[str],
+                                  role: str) -> int:
+        closed_reports = select(Report.id).where(Report.status.in_(closed))
+        result = await self.session.execute(
+            update(ReportEvent)
+            .where(ReportEvent.kind.in_(kinds), ReportEvent.actor_role == role, ReportEvent.note.is_not(None),
+                   ReportEvent.created_at < before, ReportEvent.report_id.in_(closed_reports))
+            .values(note=None))
+        return result.rowcount or 0
+
+    async def strip_closed_reports(self, before: datetime, now: datetime, closed: Collection[str], *,
+                                   citizen_role: str, anonymous: str, public: str) -> int:
+        ids = (await self.session.scalars(
+            select(Report.id).where(Report.status.in_(closed), Report.personal_data_purged_at.is_(None),
+                                    func.coalesce(Report.closed_at, Report.updated_at) < before))).all()
+        if not ids:
+            return 0
+        await self.session.execute(
+            update(Report).where(Report.id.in_(ids), Report.privacy == public).values(privacy=anonymous))
+        await self.session.execute(
+            update(Report).where(Report.id.in_(ids))
+            .values(citizen_id=None, latitude=None, longitude=None, personal_data_purged_at=now))
+        await self.session.execute(
+            update(ReportEvent).where(ReportEvent.report_id.in_(ids), ReportEvent.actor_role == citizen_role)
+            .values(actor_citizen_id=None))
+        await self.session.execute(update(Attachment).where(Attachment.report_id.in_(ids)).values(file_name=None))
+        return len(ids)
+
+    async def drop_stale_forms(self, before: datetime) -> int:
+        result = await self.session.execute(delete(FsmState).where(FsmState.updated_at < before))
+        return result.rowcount or 0

@@ -1,0 +1,114 @@
+"""The retention job (issue 10, UU PDP) across the clock: nothing before retention_time, each
+kind of data purged only once past its period, a second run the same day (or a later one with
+nothing new) changes nothing, and a run that removed anything is audited."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.i18n import build_i18n
+from bot.jobs.retention import purge_expired
+from storage.models import Attachment, AuditLog, FsmState, Outbox, Report, ReportEvent
+from tests.schedule_fixtures import TOKEN, add_citizen, add_report, job_context, wita
+
+DAY0 = date(2025, 3, 3)
+
+
+@pytest.fixture(scope="module")
+def i18n():
+    return build_i18n("id")
+
+
+def _settings() -> Settings:
+    return Settings(telegram={"token": TOKEN}, app={"timezone": "Asia/Makassar"},
+                    privacy={"sent_message_days": 30, "relayed_text_days": 60, "closed_report_days": 90,
+                             "form_state_days": 7, "retention_time": "03:00"})
+
+
+async def _seed(session_factory):
+    async with session_factory() as s:
+        siti = await add_citizen(s, 5001)
+        closed = await add_report(s, siti, "closed", closed_at=wita(DAY0, 10), latitude=-1.25, longitude=116.8,
+                                  tracking_id="LPR-OLD1")
+        still_open = await add_report(s, siti, "in_progress", latitude=-1.2, longitude=116.7,
+                                      tracking_id="LPR-OPN1")
+        for report in (closed, still_open):
+            s.add(ReportEvent(report_id=report.id, actor_role="citizen", actor_citizen_id=siti.id,
+                              kind="reporter_replied", note="nomor saya 0812-5555-000", created_at=wita(DAY0, 9)))
+        s.add(Attachment(report_id=closed.id, file_id="f", file_unique_id="u", kind="document",
+                         file_name="KTP_Siti_Aminah.jpg"))
+        s.add(Outbox(chat_id=5001, citizen_id=siti.id, method="sendMessage", status="sent",
+                     payload={"text": "Laporan LPR-OLD1 selesai"}, created_at=wita(DAY0, 10)))
+        s.add(Outbox(chat_id=5001, method="sendMessage", status="pending", payload={"text": "menunggu"},
+                     created_at=wita(DAY0, 10)))
+        s.add(FsmState(bot_id=1, chat_id=5001, user_id=5001, thread_id=0, business_connection_id="",
+                       destiny="default", state="ReportForm:body", data={"draft": {"title": "Jalan"}},
+                       updated_at=wita(DAY0, 12)))
+        await s.commit()
+        return closed.id, still_open.id
+
+
+async def _state(session_factory, closed_id, open_id):
+    async with session_factory() as s:
+        closed, still_open = await s.get(Report, closed_id), await s.get(Report, open_id)
+        notes = {e.report_id: e.note for e in (await s.scalars(select(ReportEvent))).all()}
+        sent, pending = (await s.scalars(select(Outbox).order_by(Outbox.id))).all()
+        return {
+            "sent_text": sent.payload.get("text"), "pending_text": pending.payload.get("text"),
+            "closed_note": notes[closed_id], "open_note": notes[open_id],
+            "closed_reporter": closed.citizen_id, "closed_point": closed.latitude, "open_point": still_open.latitude,
+            "closed_privacy": closed.privacy,
+            "file_name": (await s.scalar(select(Attachment.file_name))),
+            "forms": len((await s.scalars(select(FsmState))).all()),
+            "audits": [a.detail for a in (await s.scalars(select(AuditLog).order_by(AuditLog.id))).all()],
+        }
+
+
+async def test_each_kind_of_data_goes_after_its_period_once(session_factory, i18n):
+    settings = _settings()
+    closed_id, open_id = await _seed(session_factory)
+
+    async def run(day: date, hh: int, mm: int = 0):
+        now = wita(day, hh, mm)
+        # The clock the models' defaults read, too (a purge stamps rows with ctx.now).
+        with time_machine.travel(now, tick=False):
+            return await purge_expired(job_context(session_factory, settings, i18n, now))
+
+    start = await _state(session_factory, closed_id, open_id)
+    # Day 7 at 02:59 local: before retention_time, nothing runs.
+    assert await run(DAY0 + timedelta(days=8), 2, 59) is None
+    # Day 8 at 03:00: only the form, untouched for more than 7 days, goes.
+    assert await run(DAY0 + timedelta(days=8), 3) == 1
+    assert await run(DAY0 + timedelta(days=8), 23) is None  # today's run is done
+    after8 = await _state(session_factory, closed_id, open_id)
+    assert after8["forms"] == 0 and after8["sent_text"] == start["sent_text"]
+    assert after8["audits"] == [{"sent_messages": 0, "relayed_texts": 0, "closed_reports": 0, "stale_forms": 1}]
+
+    # Day 31: the text of the message sent on day 0 goes; the one never sent stays.
+    assert await run(DAY0 + timedelta(days=31), 4) == 1
+    s31 = await _state(session_factory, closed_id, open_id)
+    assert s31["sent_text"] is None and s31["pending_text"] == "menunggu"
+    assert s31["closed_note"] is not None
+
+    # Day 61: the reporter's message on the closed report goes; on the open one it stays.
+    assert await run(DAY0 + timedelta(days=61), 3) == 1
+    s61 = await _state(session_factory, closed_id, open_id)
+    assert s61["closed_note"] is None and s61["open_note"] == "nomor saya 0812-5555-000"
+    assert s61["closed_reporter"] is not None
+
+    # Day 89 (closed on day 0 at 10:00 local; 90 days pass on day 90 at 10:00): still kept.
+    assert await run(DAY0 + timedelta(days=89), 3) == 0
+    # Day 91: the closed report loses its personal fields; the open one keeps its point.
+    assert await run(DAY0 + timedelta(days=91), 3) == 1
+    s91 = await _state(session_factory, closed_id, open_id)
+    assert s91["closed_reporter"] is None and s91["closed_point"] is None and s91["file_name"] is None
+    assert s91["closed_privacy"] == "anonymous" and s91["open_point"] == -1.2
+    # Idempotent: a later run finds nothing more, and writes no audit entry for nothing.
+    assert await run(DAY0 + timedelta(days=92), 3) == 0
+    final = await _state(session_factory, closed_id, open_id)
+    assert final == s91 and len(final["audits"]) == 4
