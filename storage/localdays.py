@@ -11,8 +11,8 @@ that was 65% of /statistik). Here the count is closed-form SQL:
 - working days after a up to and including b = ``ordinal(b) - ordinal(a)`` when b > a, else 0,
   which is exactly ``WorkCalendar.working_days_between`` as long as both days lie in
   ``[lo, hi]``, the range the holidays were given for;
-- ``calendar()`` tabulates the ordinal for each day of ``[lo, hi]`` inside the statement, so
-  a query over many rows joins it instead of evaluating the tree per row.
+- ``calendar()`` tabulates the same ordinal for each day of ``[lo, hi]`` (computed here) inside
+  the statement, so a query over many rows joins it instead of evaluating the tree per row.
 
 Storage does not import the domain: the caller passes the zone's name and the holidays (from
 ``WorkCalendar``), and compares with it in tests/storage/test_stats_equivalence.py.
@@ -25,7 +25,21 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CTE, Date, Integer, String, case, cast, func, literal_column, select, type_coerce
+from sqlalchemy import (
+    CTE,
+    Date,
+    Integer,
+    String,
+    Values,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+    values,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 EPOCH = date(1970, 1, 1)
@@ -118,14 +132,31 @@ class LocalDays:
         weekdays = _int(5) * (m // _int(7)) + case((rest >= _int(4), _int(5)), else_=rest + _int(1))
         return weekdays - _count_le(n, self._holidays, 0)
 
-    def calendar(self) -> CTE:
-        """A table ``(day, ord)`` of every day in ``[lo, hi]`` and its ordinal, built in the
-        statement (a recursive CTE: a few hundred rows per year). Joining it on ``day(ts)``
-        converts each timestamp once, where the CASE tree inlined per row would repeat it."""
-        first, last = day_number(self.lo), day_number(self.hi)
-        seq = select(_int(first).label("day")).cte("local_day", recursive=True)
-        seq = seq.union_all(select(seq.c.day + _int(1)).where(seq.c.day < _int(last)))
-        return select(seq.c.day, self.ordinal(seq.c.day).label("ord")).cte("workday")
+    def calendar(self) -> Values | CTE:
+        """A table ``(day, ord)`` of every day in ``[lo, hi]`` and its working-day ordinal, as
+        a VALUES list in the statement (a few hundred rows per year). Joining it on
+        ``day(ts)`` converts each timestamp once, where the CASE tree inlined per row would
+        repeat the conversion; unlike a recursive CTE it leaves PostgreSQL free to scan in
+        parallel."""
+        if self.dialect != "postgresql":
+            # SQLite knows no column names on a VALUES alias: count the days in a recursive CTE.
+            first, last = day_number(self.lo), day_number(self.hi)
+            seq = select(_int(first).label("day")).cte("local_day", recursive=True)
+            seq = seq.union_all(select(seq.c.day + _int(1)).where(seq.c.day < _int(last)))
+            return select(seq.c.day, self.ordinal(seq.c.day).label("ord")).cte("workday")
+        rows = []
+        holidays = iter(self._holidays)
+        next_holiday = next(holidays, None)
+        passed = 0
+        for n in range(day_number(self.lo), day_number(self.hi) + 1):
+            while next_holiday is not None and next_holiday <= n:
+                passed += 1
+                next_holiday = next(holidays, None)
+            m = n + 3  # as in ``ordinal``
+            rows.append((n, 5 * (m // 7) + min(m % 7 + 1, 5) - passed))
+        # Inline literals (our own integers): thousands of bound parameters would be slower.
+        return values(column("day", Integer), column("ord", Integer), name="workday",
+                      literal_binds=True).data(rows)
 
     def between(self, a: ColumnElement[int], b: ColumnElement[int]) -> ColumnElement[int]:
         """Working days after day ``a`` up to and including day ``b``; 0 when b <= a."""

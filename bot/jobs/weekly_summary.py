@@ -8,7 +8,10 @@ definitions follow it: working days, local dates, overdue = open past the step's
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Row
 
 from bot.config import Settings
 from bot.domain.enums import ReportStatus
@@ -57,7 +60,7 @@ def _bounds(calendar: WorkCalendar, start: date, end: date) -> tuple[datetime, d
 
 
 def week_figures(
-    reports: list[Report], calendar: WorkCalendar, start: date, end: date
+    reports: Sequence[Report | Row], calendar: WorkCalendar, start: date, end: date
 ) -> dict[int | None, Figures]:
     """Figures for the local days [start, end) per agency (None: not yet assigned). Overdue is
     counted as of the last day of the week."""

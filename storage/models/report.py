@@ -19,8 +19,14 @@ class Report(TimestampMixin, Base):
     __tablename__ = "report"
     __table_args__ = (
         Index("ix_report_status_agency", "status", "agency_id"),
-        # Statistics and exports select a period of submissions (issue 15: 1M reports).
-        Index("ix_report_submitted_at", "submitted_at"),
+        # Statistics and exports select a period of submissions (issue 15: 1M reports). On
+        # PostgreSQL it carries every column /statistik reads, so its scans are index-only and
+        # read a tenth of the table (titles and bodies stay out).
+        Index("ix_report_submitted_at", "submitted_at", postgresql_include=[
+            "id", "agency_id", "category_id", "status", "assigned_at", "answered_at",
+            "first_response_at", "closed_at", "updated_at", "verify_due", "followup_due",
+            "reopened_count", "rating", "lapor_id",
+        ]),
         # The daily scans: each asks for one set of statuses past one deadline.
         Index("ix_report_status_followup_due", "status", "followup_due"),
         Index("ix_report_status_verify_due", "status", "verify_due"),

@@ -317,7 +317,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_report_status_followup_due', ['status', 'followup_due'], unique=False)
         batch_op.create_index('ix_report_status_reply_due', ['status', 'reply_due'], unique=False)
         batch_op.create_index('ix_report_status_verify_due', ['status', 'verify_due'], unique=False)
-        batch_op.create_index('ix_report_submitted_at', ['submitted_at'], unique=False)
+        batch_op.create_index('ix_report_submitted_at', ['submitted_at'], unique=False, postgresql_include=['id', 'agency_id', 'category_id', 'status', 'assigned_at', 'answered_at', 'first_response_at', 'closed_at', 'updated_at', 'verify_due', 'followup_due', 'reopened_count', 'rating', 'lapor_id'])
 
     op.create_table('api_submission',
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -547,7 +547,7 @@ def downgrade() -> None:
 
     op.drop_table('api_submission')
     with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.drop_index('ix_report_submitted_at')
+        batch_op.drop_index('ix_report_submitted_at', postgresql_include=['id', 'agency_id', 'category_id', 'status', 'assigned_at', 'answered_at', 'first_response_at', 'closed_at', 'updated_at', 'verify_due', 'followup_due', 'reopened_count', 'rating', 'lapor_id'])
         batch_op.drop_index('ix_report_status_verify_due')
         batch_op.drop_index('ix_report_status_reply_due')
         batch_op.drop_index('ix_report_status_followup_due')
