@@ -72,7 +72,8 @@ async def admin(h: Harness, stop: asyncio.Event, done: list[tuple[str, float]]) 
 
 def summary(ts: list[float]) -> str:
     q = statistics.quantiles(ts, n=100)
-    return f"{len(ts)} steps, p50 {statistics.median(ts):.0f} ms, p95 {q[94]:.0f} ms, p99 {q[98]:.0f} ms, max {max(ts):.0f} ms"
+    return (f"{len(ts)} steps, p50 {statistics.median(ts):.0f} ms, p95 {q[94]:.0f} ms, "
+            f"p99 {q[98]:.0f} ms, max {max(ts):.0f} ms")
 
 
 _first_id = iter(range(700_000, 800_000, 1000))
