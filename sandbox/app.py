@@ -67,6 +67,10 @@ class Sandbox:
             await self._prepare_database(settings)
             for user in self.people.all_users() if self.people else ():
                 self.server.add_user(user)
+            for group in self.people.groups if self.people else ():
+                # An admin there, as topics need; so the bot hears every message in it.
+                self.server.add_group(group.chat_id, group.title, list(group.members), forum=True,
+                                      bot_status="administrator")
             self.app = build_app(settings)
             # The same polling loop as `lapor-bot run`; signals are the CLI's business here.
             self._polling = asyncio.create_task(

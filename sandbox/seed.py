@@ -18,17 +18,27 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import deadlines
-from bot.domain.enums import ActorRole, Classification, EventKind, Privacy, ReportStatus
+from bot.domain.enums import (
+    ActorRole,
+    Classification,
+    EventKind,
+    GroupDelivery,
+    GroupLinkStatus,
+    Privacy,
+    ReportStatus,
+)
 from bot.domain.tracking import new_tracking_id
 from bot.domain.workdays import WorkCalendar
 from bot.services.agency_import import import_agencies_file
 from sandbox.botapi.models import SimUser
-from storage.models import Agency, Citizen, Officer, Report, ReportEvent
+from storage.models import Agency, AgencyGroup, Citizen, Officer, Report, ReportEvent
 
 # Telegram ids far from each other so a person's role is visible from the id in logs.
 ADMIN_ID = 9_000_001
 OFFICER_ID_BASE = 8_000_000
 CITIZEN_ID_BASE = 7_000_000
+GROUP_MEMBER_ID = 6_000_001
+GROUP_CHAT_ID = -100_900_000_001
 
 S = ReportStatus
 
@@ -50,6 +60,18 @@ class OfficerSeat:
     agency_code: str | None
 
 
+@dataclass(frozen=True)
+class GroupSeat:
+    """An agency's forum group, linked already (as if an officer had sent /hubungkan and the
+    admin confirmed): its officer and a member who is no officer, to show who may press what."""
+
+    chat_id: int
+    title: str
+    agency_id: int
+    agency_name: str
+    members: tuple[SimUser, ...]
+
+
 @dataclass
 class People:
     """Everyone the page can act as."""
@@ -57,9 +79,12 @@ class People:
     admin: SimUser
     officers: list[OfficerSeat] = field(default_factory=list)
     citizens: list[SimUser] = field(default_factory=list)
+    groups: list[GroupSeat] = field(default_factory=list)
 
     def all_users(self) -> list[SimUser]:
-        return [self.admin, *(o.user for o in self.officers), *self.citizens]
+        members = [m for g in self.groups for m in g.members]
+        return [self.admin, *(o.user for o in self.officers), *self.citizens,
+                *(m for m in members if m.id not in {o.user.id for o in self.officers})]
 
     def officer_for(self, agency_code: str) -> OfficerSeat:
         return next(o for o in self.officers if o.agency_code == agency_code)
@@ -100,8 +125,25 @@ async def seed_people(
     for _ in range(citizens):
         # Citizens get no row: the bot meets them on their first /start, as a newcomer would.
         people.next_citizen(language)
+    if people.officers:
+        people.groups.append(await _seed_group(session, people, people.officers[0], now))
     await session.commit()
     return people
+
+
+async def _seed_group(session: AsyncSession, people: People, seat: OfficerSeat, now: datetime) -> GroupSeat:
+    """The first agency's forum group, its officer and a staff member who is no officer in it,
+    linked to the agency; the bot is an admin there so it can open a topic per report."""
+    short = seat.agency_code or seat.agency_name
+    staff = SimUser(id=GROUP_MEMBER_ID, first_name="Staf", last_name=short, language_code=people.admin.language_code)
+    row = await session.scalar(select(Citizen).where(Citizen.telegram_id == seat.user.id))
+    assert row is not None
+    group = GroupSeat(GROUP_CHAT_ID, f"Grup {short}", seat.agency_id, seat.agency_name, (seat.user, staff))
+    session.add(AgencyGroup(
+        agency_id=seat.agency_id, chat_id=group.chat_id, title=group.title, is_forum=True,
+        status=GroupLinkStatus.ACTIVE, delivery=GroupDelivery.ALSO, requested_by_id=row.id, decided_at=now,
+    ))
+    return group
 
 
 def _citizen_row(user: SimUser, now: datetime) -> Citizen:

@@ -65,6 +65,11 @@ class _Page:
                     for o in people.officers
                 ],
                 "citizens": [_user_json(u) for u in people.citizens],
+                "groups": [
+                    {"id": g.chat_id, "title": g.title, "agency_name": g.agency_name,
+                     "members": [_user_json(m) for m in g.members]}
+                    for g in people.groups
+                ],
                 "bot": self.sandbox.server.state.bot_user,
             }
         )
@@ -76,11 +81,12 @@ class _Page:
         """The menu Telegram would show in this chat: the chat's own scope, else the default, in
         the user's language when the bot set one for it (Telegram's resolution order)."""
         chat_id = int(request.match_info["chat_id"])
-        user = self.sandbox.server.state.users.get(chat_id)
+        user = self.sandbox.server.state.users.get(int(request.query.get("user_id", chat_id)))
         lang = (user.language_code or "") if user else ""
         stored = self.sandbox.server.state.commands
         chat_scope = json.dumps({"type": "chat", "chat_id": chat_id}, sort_keys=True)
-        for scope in (chat_scope, json.dumps({"type": "all_private_chats"}, sort_keys=True),
+        kind = "all_private_chats" if chat_id > 0 else "all_group_chats"
+        for scope in (chat_scope, json.dumps({"type": kind}, sort_keys=True),
                       json.dumps({"type": "default"}, sort_keys=True)):
             for language in (lang, ""):
                 if (scope, language) in stored:

@@ -5,8 +5,9 @@
 
 // Penajam, Penajam Paser Utara: what "share my location" sends (offline, no map).
 const PRESET_LOCATION = { lat: -1.2527, lon: 116.8311 };
-const ROLE_TITLES = { citizen: "Warga", officer: "Petugas penghubung", admin: "Admin koordinator" };
-const ROLE_ICONS = { citizen: "🙋", officer: "🛠", admin: "🏛" };
+const ROLE_TITLES = { citizen: "Warga", officer: "Petugas penghubung", admin: "Admin koordinator",
+  group: "Grup instansi" };
+const ROLE_ICONS = { citizen: "🙋", officer: "🛠", admin: "🏛", group: "👥" };
 
 // This start's token, written into the page by the server: every control call carries it, so no
 // other web page the operator visits can drive the sandbox (sandbox/guard.py).
@@ -68,7 +69,8 @@ function personName(user) {
 
 function shortName(userId) {
   const p = state.people;
-  const everyone = p ? [...p.citizens, ...p.officers, p.admin] : [];
+  const members = p ? p.groups.flatMap((g) => g.members) : [];
+  const everyone = p ? [...p.citizens, ...p.officers, p.admin, ...members] : [];
   const found = everyone.find((u) => u.id === userId);
   return found ? found.name : String(userId);
 }
@@ -213,6 +215,19 @@ function messageNode(msg, column) {
     class: `message ${fromBot ? "from-bot" : "from-user"}`,
     "data-message-id": String(msg.message_id),
   });
+  if (column.group) {
+    // A group: who wrote it, and the forum topic it is in (Telegram shows a topic per tab).
+    if (msg.message_thread_id) {
+      node.dataset.threadId = String(msg.message_thread_id);
+      node.append(el("button", { type: "button", class: "topic-chip", title: "Tulis di topik ini",
+        onclick: () => column.useTopic(msg.message_thread_id) }, `🧵 ${column.topicName(msg.message_thread_id)}`));
+    }
+    if (!fromBot) node.append(el("div", { class: "sender" }, shortName(msg.sender_id)));
+  }
+  if (msg.service && msg.service.forum_topic_created) {
+    node.classList.add("service");
+    node.append(el("div", { class: "text" }, `Topik dibuat: ${msg.service.forum_topic_created.name}`));
+  }
   const media = mediaBlock(msg);
   if (media) node.append(media);
   if (msg.text !== null && msg.text !== undefined) node.append(formattedText(msg.text, msg.entities, column));
@@ -227,8 +242,13 @@ function messageNode(msg, column) {
 // -- a chat column ------------------------------------------------------------------------------
 
 class Column {
-  constructor(userId) {
+  // ``group``: an agency's group chat ({id, title, members}); the selector then picks which
+  // member writes and presses, and the chat is the group's, not the person's.
+  constructor(userId, group = null) {
     this.userId = userId;
+    this.group = group;
+    this.thread = null; // the forum topic the composer writes in (null: General)
+    this.topics = [];
     this.messages = new Map();
     this.version = 0;
     const template = document.getElementById("column-template");
@@ -239,6 +259,7 @@ class Column {
     this.replyKeyboard = this.root.querySelector(".reply-keyboard");
     this.menu = this.root.querySelector(".menu");
     this.file = this.root.querySelector(".file");
+    this.topicSelect = this.root.querySelector(".topic");
     this.root.id = `chat-${state.nextColumn}`;
     this.tab = el("button", {
       type: "button", role: "tab", class: "tab", id: `tab-${state.nextColumn}`, "aria-controls": this.root.id,
@@ -250,6 +271,9 @@ class Column {
 
   wire() {
     this.who.addEventListener("change", () => this.switchTo(Number(this.who.value)));
+    this.topicSelect.addEventListener("change", () => {
+      this.thread = this.topicSelect.value ? Number(this.topicSelect.value) : null;
+    });
     this.root.querySelector(".composer").addEventListener("submit", (e) => {
       e.preventDefault();
       const text = this.text.value;
@@ -271,12 +295,52 @@ class Column {
   }
 
   get role() {
-    return roleOf(this.userId);
+    return this.group ? "group" : roleOf(this.userId);
+  }
+
+  get chatId() {
+    return this.group ? this.group.id : this.userId;
+  }
+
+  topicName(threadId) {
+    const topic = this.topics.find((t) => t.message_thread_id === threadId);
+    return topic ? topic.name : `#${threadId}`;
+  }
+
+  useTopic(threadId) {
+    this.thread = threadId;
+    this.topicSelect.value = String(threadId);
+    this.text.focus();
+  }
+
+  async refreshTopics() {
+    const summary = await api("/_sandbox/state");
+    const chat = summary.chats.find((c) => c.id === this.chatId);
+    const topics = chat ? chat.topics : [];
+    if (topics.length === this.topics.length) return;
+    this.topics = topics;
+    const current = this.topicSelect.value;
+    this.topicSelect.replaceChildren(el("option", { value: "" }, "Umum (General)"),
+      ...topics.map((t) => el("option", { value: String(t.message_thread_id) }, t.name)));
+    this.topicSelect.value = current;
+    for (const msg of this.messages.values()) this.put(msg);
   }
 
   fillSelector() {
     const p = state.people;
     this.who.replaceChildren();
+    if (this.group) {
+      // Who is who in the group: an officer of the agency may press its buttons; the others not.
+      const officers = new Set(p.officers.map((o) => o.id));
+      for (const m of this.group.members) {
+        const what = officers.has(m.id) ? "petugas" : "bukan petugas";
+        this.who.append(el("option", { value: String(m.id) }, `${m.name} (${what})`));
+      }
+      this.root.querySelector(".topic-label").hidden = false;
+      this.who.value = String(this.userId);
+      this.label();
+      return;
+    }
     const group = (label, users, text) => {
       const g = el("optgroup", { label });
       for (const u of users) g.append(el("option", { value: String(u.id) }, text(u)));
@@ -294,15 +358,22 @@ class Column {
     const name = option ? option.textContent : String(this.userId);
     this.root.dataset.userId = String(this.userId);
     this.root.dataset.role = this.role;
-    this.root.setAttribute("aria-label", `${ROLE_TITLES[this.role]}: ${name}`);
+    const title = this.group ? `${this.group.title} (${this.group.agency_name})` : name;
+    this.root.dataset.chatId = String(this.chatId);
+    this.root.setAttribute("aria-label", `${ROLE_TITLES[this.role]}: ${title}`);
     this.text.setAttribute("aria-label", `Pesan sebagai ${name}`);
-    this.tab.textContent = `${ROLE_ICONS[this.role]} ${shortName(this.userId)}`;
+    this.tab.textContent = `${ROLE_ICONS[this.role]} ${this.group ? this.group.title : shortName(this.userId)}`;
     this.tab.dataset.role = this.role;
     this.tab.title = `${ROLE_TITLES[this.role]}: ${name}`;
   }
 
   async switchTo(userId) {
     this.userId = userId;
+    if (this.group) {
+      // Another member of the same group: the same chat, another sender.
+      this.label();
+      return;
+    }
     this.messages.clear();
     this.version = 0;
     this.list.replaceChildren();
@@ -313,9 +384,10 @@ class Column {
 
   async refresh() {
     const since = this.version;
-    const userId = this.userId;
-    const data = await api(`/_sandbox/chats/${userId}/messages?since=${since}`);
-    if (userId !== this.userId) return; // switched meanwhile
+    const chatId = this.chatId;
+    if (this.group) await this.refreshTopics();
+    const data = await api(`/_sandbox/chats/${chatId}/messages?since=${since}`);
+    if (chatId !== this.chatId) return; // switched meanwhile
     const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
     for (const msg of data.messages) this.put(msg);
     this.version = Math.max(this.version, data.version);
@@ -393,7 +465,8 @@ class Column {
 
   async send(body) {
     try {
-      await api(`/_sandbox/chats/${this.userId}/send`, { json: { user_id: this.userId, ...body } });
+      const where = this.group && this.thread ? { thread_id: this.thread } : {};
+      await api(`/_sandbox/chats/${this.chatId}/send`, { json: { user_id: this.userId, ...where, ...body } });
     } catch (err) {
       toast(`Gagal mengirim: ${err.message}`, { alert: true });
     }
@@ -418,7 +491,7 @@ class Column {
     const caption = this.text.value.trim();
     if (caption) form.append("caption", caption);
     try {
-      await api(`/_sandbox/chats/${this.userId}/upload`, { method: "POST", body: form });
+      await api(`/_sandbox/chats/${this.chatId}/upload`, { method: "POST", body: form });
       this.text.value = "";
     } catch (err) {
       toast(`Gagal mengunggah: ${err.message}`, { alert: true });
@@ -430,7 +503,7 @@ class Column {
   async press(msg, button) {
     let pressed;
     try {
-      pressed = await api(`/_sandbox/chats/${this.userId}/press`, {
+      pressed = await api(`/_sandbox/chats/${this.chatId}/press`, {
         json: { user_id: this.userId, message_id: msg.message_id, callback_data: button.callback_data },
       });
     } catch (err) {
@@ -459,7 +532,7 @@ class Column {
       this.menu.hidden = true;
       return;
     }
-    const data = await api(`/_sandbox/chats/${this.userId}/commands`);
+    const data = await api(`/_sandbox/chats/${this.chatId}/commands?user_id=${this.userId}`);
     this.menu.replaceChildren();
     if (!data.commands.length) this.menu.append(el("p", {}, "Bot belum memasang menu perintah."));
     for (const c of data.commands) {
@@ -472,8 +545,8 @@ class Column {
 
 // -- the page -----------------------------------------------------------------------------------
 
-function addColumn(userId) {
-  const column = new Column(userId);
+function addColumn(userId, group = null) {
+  const column = new Column(userId, group);
   state.columns.push(column);
   document.getElementById("columns").append(column.root);
   document.getElementById("tabs").append(column.tab);
@@ -563,6 +636,8 @@ async function main() {
   addColumn(p.citizens[0].id);
   if (firstOfficer) addColumn(firstOfficer.id);
   addColumn(p.admin.id);
+  // Each agency group chat beside the private chats, written in as its officer at first.
+  for (const group of p.groups) addColumn(group.members[0].id, group);
   selectColumn(state.columns[0]);
   wireTabKeys();
 
@@ -570,7 +645,7 @@ async function main() {
     const created = await api("/_sandbox/people/citizens", { method: "POST" });
     state.people = await api("/_sandbox/people");
     for (const c of state.columns) c.fillSelector();
-    const target = state.columns.find((c) => c.role === "citizen") || state.columns[0];
+    const target = state.columns.find((c) => c.role === "citizen") || state.columns.find((c) => !c.group);
     target.fillSelector();
     target.who.value = String(created.user.id);
     await target.switchTo(created.user.id);

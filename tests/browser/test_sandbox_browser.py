@@ -173,6 +173,20 @@ async def test_report_from_filing_to_rating_to_statistics(sandbox: Sandbox, page
     await admin.press("Disposisi ke Dinas Pekerjaan Umum dan Penataan Ruang")
     await admin.sees("didisposisikan ke Dinas Pekerjaan Umum dan Penataan Ruang")
 
+    # -- the agency's group chat, beside the private chats (issue 13) ---------------------------
+    # A forum: the report opens its own topic there, with the same card and buttons.
+    group = Chat(page, "group")
+    await expect(group.root).to_be_visible()
+    group_card = await group.sees("Laporan baru untuk Dinas Pekerjaan Umum dan Penataan Ruang")
+    await expect(group_card.locator(".topic-chip")).to_contain_text(tracking_id)
+    # A member of the group who is no officer presses its button: refused, nothing changes.
+    assert sandbox.people is not None
+    staff = sandbox.people.groups[0].members[1]
+    await group.root.get_by_label("Anda sebagai").select_option(str(staff.id))
+    await group.press("Tindak lanjuti")
+    await expect(page.locator("#toasts")).to_contain_text("Anda tidak dapat", timeout=WAIT_MS)
+    await page.locator("#toasts .toast.alert button").last.click()
+
     # -- the officer takes and answers it ---------------------------------------------------
     await officer.sees("Laporan baru untuk Dinas Pekerjaan Umum dan Penataan Ruang")
     # The citizen's attachment reaches the officer as a real picture.
@@ -245,11 +259,11 @@ async def test_on_a_phone_one_chat_at_a_time_with_tabs_and_the_composer_on_scree
     fold. Now: one chat, tabs for the roles, the composer always on screen."""
     page = phone
     tabs = page.get_by_role("tab")
-    await expect(tabs).to_have_count(3)
-    for i in range(3):
+    await expect(tabs).to_have_count(4)  # the three roles and the agency's group chat
+    for i in range(4):
         await _within_screen(tabs.nth(i))
         assert (await tabs.nth(i).bounding_box())["height"] >= 30  # big enough for a thumb
-    assert [t.strip()[:1] for t in await tabs.all_inner_texts()] == ["🙋", "🛠", "🏛"]
+    assert [t.strip()[:1] for t in await tabs.all_inner_texts()] == ["🙋", "🛠", "🏛", "👥"]
     await expect(page.locator("section.chat:visible")).to_have_count(1)
     citizen = Chat(page, "citizen")
     await expect(citizen.root).to_be_visible()

@@ -300,3 +300,68 @@ def test_cli_registers_the_sandbox_command() -> None:
 )
 def test_image_size_reads_the_header(data: bytes, size: tuple[int, int] | None) -> None:
     assert image_size(data) == size
+
+
+async def test_an_agency_group_chat_beside_the_private_chats(sandbox: Sandbox, page: PageClient) -> None:
+    """Issue 13: the first agency's forum group, linked, with its officer and a member who is no
+    officer. A report assigned to the agency opens its own topic there; the member's press is
+    refused, the officer's is not."""
+    from datetime import UTC, datetime
+
+    from bot.services.casework.verification import SubmissionHook
+    from bot.services.intake import Draft, submit_report
+    from storage.models import Citizen
+
+    people = await page.json("GET", "/_sandbox/people")
+    (group,) = people["groups"]
+    officer = people["officers"][0]
+    assert group["agency_name"] == officer["agency_name"] == "Dinas Pekerjaan Umum dan Penataan Ruang"
+    assert [m["id"] for m in group["members"]][0] == officer["id"]
+    staff = group["members"][1]["id"]
+    assert staff not in {o["id"] for o in people["officers"]}
+    chat = next(c for c in (await page.json("GET", "/_sandbox/state"))["chats"] if c["id"] == group["id"])
+    assert chat["type"] == "supergroup" and chat["is_forum"] and chat["bot_status"] == "administrator"
+
+    # A citizen's report, filed through the intake use case, then assigned by the admin's buttons.
+    assert sandbox.app is not None
+    warga = people["citizens"][0]["id"]
+    async with sandbox.app.session_factory() as s:
+        citizen = Citizen(telegram_id=warga, first_name="Warga 1", language="id", consent_at=datetime.now(UTC))
+        s.add(citizen)
+        await s.flush()
+        draft = Draft(classification="complaint", agency_chosen=True, agency_id=group_agency_id(sandbox),
+                      title="Jembatan kayu lapuk", body="Papan jembatan kayu di RT 03 sudah lapuk dan berlubang.",
+                      incident_date="2024-05-02", location_text="RT 03",
+                      attachments_done=True, privacy="anonymous", attachments=[])
+        report = await submit_report(s, citizen, draft, sandbox.app.calendar, datetime.now(UTC),
+                                     on_submitted=SubmissionHook(sandbox.app.dp["casework"]))
+    await page.wait_text(ADMIN_ID, f"Laporan baru {report.tracking_id}")
+    await page.press(ADMIN_ID, f"Buka {report.tracking_id}")
+    await page.wait_text(ADMIN_ID, "Menunggu verifikasi")
+    await page.press(ADMIN_ID, "Disposisi ke Dinas Pekerjaan Umum")
+    card = await page.wait_text(group["id"], "Jembatan kayu lapuk")
+    assert card["message_thread_id"] is not None
+    chat = next(c for c in (await page.json("GET", "/_sandbox/state"))["chats"] if c["id"] == group["id"])
+    assert [t["name"] for t in chat["topics"]] == [f"{report.tracking_id} · Jembatan kayu lapuk"]
+
+    async def press_in_group(user_id: int, label: str) -> dict[str, Any]:
+        button = next(b for row in card["buttons"] for b in row if label in b["text"])
+        pressed = await page.json("POST", f"/_sandbox/chats/{group['id']}/press", json={
+            "user_id": user_id, "message_id": card["message_id"], "callback_data": button["callback_data"]})
+        return await page.callback_answer(pressed["callback_query_id"])
+
+    refused = await press_in_group(staff, "Tindak lanjuti")
+    assert refused["show_alert"]
+    # The staff member writes in the report's topic: the bot (an admin) hears it, and tells nobody.
+    await page.json("POST", f"/_sandbox/chats/{group['id']}/send", json={
+        "user_id": staff, "type": "text", "text": "Sudah saya foto tadi pagi", "thread_id": card["message_thread_id"]})
+    taken = await press_in_group(officer["id"], "Tindak lanjuti")
+    assert not taken.get("show_alert")
+    await page.wait_text(warga, "mulai menindaklanjuti")
+    assert not [m for m in await page.messages(warga) if "foto tadi pagi" in (m["text"] or "")]
+    assert await page.json("GET", "/_sandbox/violations") == []
+
+
+def group_agency_id(sandbox: Sandbox) -> int:
+    assert sandbox.people is not None
+    return sandbox.people.groups[0].agency_id
