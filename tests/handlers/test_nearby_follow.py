@@ -97,13 +97,22 @@ async def test_forged_follow_buttons_are_refused(tmp_path):
         ids = await _world(h)
         original = await file_report(h, REPORTER, agency_id=ids["A"], privacy="public")
         secret = await file_report(h, REPORTER, agency_id=ids["A"], privacy="confidential")
+        # Open and public, but never offered to this form (another classification).
+        async with h.app.session_factory() as s:
+            elsewhere = (await s.scalars(select(Report).where(Report.id == original.id))).one()
+            other = Report(tracking_id="LPR-ZZZZ-ZZZZ", citizen_id=elsewhere.citizen_id, classification="aspiration",
+                           title="Taman", body="Mohon taman bermain.", privacy="public", status="submitted",
+                           submitted_at=elsewhere.submitted_at, latitude=NEAR[0], longitude=NEAR[1])
+            s.add(other)
+            await s.commit()
+            not_offered = other.id
         neighbour = h.user(NEIGHBOUR, "Tetangga")
         await drive(h, neighbour, "lo")
         await h.send_location(neighbour, *NEAR)
         _state, data = await fsm(h, neighbour)
         form = data["form_id"]
         assert [n[0] for n in data["nearby"]] == [original.id]
-        for target in (secret.id, 999_999, "abc"):
+        for target in (secret.id, not_offered, 999_999, "abc"):
             cq = await h.press(neighbour, 1, IntakeCb(form=form, step=Step.ATTACHMENTS.value, action=cb.FOLLOW,
                                                       value=str(target)).pack())
             assert h.answered(cq).show_alert, target
