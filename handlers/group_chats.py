@@ -22,7 +22,7 @@ from bot.services import group_chats
 from bot.services.delivery import DeliveryWorker
 from bot.services.ports import Notifier
 from bot.ui.group_callbacks import GroupLinkAgencyCb
-from bot.ui.group_render import group_refusal_text, link_requested_text
+from bot.ui.group_render import forum_changed_text, group_refusal_text, link_requested_text
 from bot.ui.render import esc_truncate
 from storage.base import utcnow
 
@@ -64,8 +64,11 @@ async def link_agency_picked(callback: CallbackQuery, callback_data: GroupLinkAg
     except Refused as exc:
         await callback.answer(group_refusal_text(exc.reason), show_alert=True)
         return
-    delivery.wake()
     await callback.answer()
+    if outcome.forum_changed:
+        await message.answer(forum_changed_text(outcome.agency_name, bool(message.chat.is_forum)))
+        return
+    delivery.wake()
     await message.answer(link_requested_text(outcome.agency_name))
 
 
@@ -77,8 +80,17 @@ async def _request(message: Message, session: AsyncSession, actor: Actor, notifi
     except Refused as exc:
         await message.reply(group_refusal_text(exc.reason))
         return
+    if outcome.forum_changed:
+        await message.reply(forum_changed_text(outcome.agency_name, chat.is_forum))
+        return
     delivery.wake()
     await message.reply(link_requested_text(outcome.agency_name))
+
+
+async def migrated(message: Message, session: AsyncSession) -> None:
+    """The group became a supergroup under a new id (Telegram's service message in the old one)."""
+    assert message.migrate_to_chat_id is not None
+    await group_chats.chat_migrated(session, message.chat.id, message.migrate_to_chat_id)
 
 
 async def unlink(message: Message, session: AsyncSession, actor: Actor, notifier: Notifier,
@@ -121,6 +133,7 @@ def router() -> Router:
     r.my_chat_member.filter(in_group)
     r.message.register(link, Command("hubungkan", "link"))
     r.message.register(unlink, Command("putuskan", "unlink"))
+    r.message.register(migrated, F.migrate_to_chat_id)
     r.message.register(ignore)
     r.callback_query.register(link_agency_picked, GroupLinkAgencyCb.filter(), F.message.chat.type.in_(_GROUPS))
     r.my_chat_member.register(membership_changed)

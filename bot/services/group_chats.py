@@ -38,6 +38,8 @@ class GroupAudit:
     DECLINE = "group_link_decline"
     UNLINK = "group_unlink"
     DELIVERY = "group_delivery"
+    MIGRATE = "group_migrate"
+    FORUM = "group_forum"
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class GroupChat:
 class LinkOutcome:
     link: AgencyGroup
     agency_name: str
+    # A request for a linked group whose topics were switched on or off: updated, no new link.
+    forum_changed: bool = False
 
 
 async def request_link(
@@ -68,8 +72,18 @@ async def request_link(
     if agency is None:
         raise Refused(Reason.INVALID)
     repo = GroupChatRepo(session)
-    if any(link.agency_id == agency_id for link in await repo.in_chat(chat.chat_id, GroupLinkStatus.ACTIVE)):
-        raise Refused(Reason.NOT_NOW)
+    for link in await repo.in_chat(chat.chat_id, GroupLinkStatus.ACTIVE):
+        if link.agency_id == agency_id:
+            if link.is_forum != chat.is_forum:
+                # Topics switched on (or off) since the link: asking again is how the bot learns
+                # it; the link stays, only how reports are laid out changes.
+                await repo.change(link.id, GroupLinkStatus.ACTIVE,
+                                  {"is_forum": chat.is_forum, "title": chat.title[:255]})
+                await record(session, actor, GroupAudit.FORUM, f"agency:{agency_id}",
+                             {"chat_id": chat.chat_id, "link_id": link.id, "is_forum": chat.is_forum})
+                await session.commit()
+                return LinkOutcome(link, agency.name, forum_changed=True)
+            raise Refused(Reason.NOT_NOW)
     for old in await repo.in_chat(chat.chat_id, GroupLinkStatus.PENDING):
         await repo.change(old.id, GroupLinkStatus.PENDING, {"status": GroupLinkStatus.DECLINED, "decided_at": now})
     link = await repo.add(AgencyGroup(
@@ -135,6 +149,23 @@ async def unlink(session: AsyncSession, notifier: Notifier, actor: Actor, link_i
                         group_key=f"group_link:{link.id}")
     await session.commit()
     return LinkOutcome(link, name)
+
+
+async def chat_migrated(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> int:
+    """Telegram turned the group into a supergroup (switching its topics on does that) under a
+    new id: its links follow. How many moved."""
+    repo = GroupChatRepo(session)
+    moved = 0
+    for status in (GroupLinkStatus.ACTIVE, GroupLinkStatus.PENDING):
+        for link in await repo.in_chat(old_chat_id, status):
+            await repo.change(link.id, status, {"chat_id": new_chat_id})
+            await record(session, None, GroupAudit.MIGRATE, f"agency:{link.agency_id}",
+                         {"link_id": link.id, "from_chat_id": old_chat_id, "to_chat_id": new_chat_id})
+            moved += 1
+    await session.commit()
+    if moved:
+        log.info("group %s became supergroup %s: %s link(s) moved", old_chat_id, new_chat_id, moved)
+    return moved
 
 
 async def agencies_of(session: AsyncSession, actor: Actor) -> list[tuple[int, str]]:

@@ -24,6 +24,14 @@ def link_requested_text(agency_name: str) -> str:
              "confirm.").format(agency=esc_truncate(agency_name, 200))
 
 
+def forum_changed_text(agency_name: str, is_forum: bool) -> str:
+    agency = esc_truncate(agency_name, 200)
+    if is_forum:
+        return _("🧵 This group stays linked to <b>{agency}</b>; from now on each new report gets its own "
+                 "topic here.").format(agency=agency)
+    return _("This group stays linked to <b>{agency}</b>; reports now come without topics.").format(agency=agency)
+
+
 def delivery_label(delivery: str) -> str:
     if delivery == GroupDelivery.ONLY:
         return _("the group only, instead of the officers' private chats")

@@ -241,3 +241,34 @@ async def test_the_bot_removed_from_the_group_ends_the_link(tmp_path):
         await drain(h)
         assert (await _links(h))[-1].status == "unlinked"
         assert "Grup Dinas" in h.last_text(ADMIN)
+
+
+async def test_a_group_turned_forum_follows_its_new_id_and_lays_reports_out_in_topics(tmp_path):
+    """Switching topics on makes a group a supergroup under a new id (Telegram's service message
+    migrate_to_chat_id); the link follows, and /hubungkan again tells the bot it is a forum now."""
+    from aiogram.methods import CreateForumTopic
+
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A"})
+        old = h.group(-4242, "Grup Dinas")
+        await _linked(h, old)
+        forum = h.group(-1004242, "Grup Dinas", forum=True)
+        await h.send_message(h.user(OA, "Oki"), chat=old, migrate_to_chat_id=forum.id)
+        assert [(x.chat_id, x.status, x.is_forum) for x in await _links(h)] == [(forum.id, "active", False)]
+        await h.send_in_group(h.user(OA, "Oki"), forum, "/hubungkan")
+        assert "topik" in h.last_text(forum.id)
+        assert [(x.chat_id, x.status, x.is_forum) for x in await _links(h)] == [(forum.id, "active", True)]
+        # A member who is no officer cannot flip it.
+        await h.send_in_group(h.user(MEMBER, "Mira"), forum, "/hubungkan")
+        assert len(await _links(h)) == 1
+
+        await file_report(h, REPORTER, agency_id=ids["A"])
+        await drain(h)
+        await tap(h, h.user(ADMIN, "Admin"), "Buka")
+        await tap(h, h.user(ADMIN, "Admin"), "Dinas Alpha")
+        await drain(h)
+        (created,) = [r for r in h.requests if isinstance(r, CreateForumTopic)]
+        assert created.chat_id == forum.id
+        async with h.app.session_factory() as s:
+            actions = set(await s.scalars(select(AuditLog.action)))
+        assert {"group_migrate", "group_forum"} <= actions
