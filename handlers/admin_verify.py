@@ -129,10 +129,16 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, actor: Actor
         await verification.card_shown(session, actor, chat_id, sent.message_id, r.id)
 
 
-async def _settle_cards(bot: Bot, session: AsyncSession, report_id: int) -> None:
+async def _settle_cards(bot: Bot, session: AsyncSession, report_id: int, pressed: CallbackQuery | None = None) -> None:
     """The report left verification: every admin's card of it keeps only the buttons that work
-    in any status (category, SP4N-LAPOR! number)."""
-    for chat_id, message_id in await verification.settled_cards(session, report_id):
+    in any status (category, SP4N-LAPOR! number). ``pressed``: the button that moved it; its
+    message loses that kind of button too, edited once if it is itself a card."""
+    cards = await verification.settled_cards(session, report_id)
+    message = pressed.message if pressed is not None else None
+    if pressed is not None and not (isinstance(message, Message)
+                                    and (message.chat.id, message.message_id) in cards):
+        await drop_buttons_like(pressed)
+    for chat_id, message_id in cards:
         try:
             await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
                                                 reply_markup=with_card_extras(None, report_id))
@@ -224,8 +230,7 @@ async def assign(callback: CallbackQuery, callback_data: VerifyCb, session: Asyn
         return
     report, agency = assigned
     await callback.answer(_("Assigned."))
-    await drop_buttons_like(callback)  # the agency list has done its work
-    await _settle_cards(bot, session, report.id)
+    await _settle_cards(bot, session, report.id, callback)  # the card, or the agency list, is done
     await bot.send_message(
         callback.from_user.id,
         _(
@@ -304,8 +309,7 @@ async def reject_without_note(callback: CallbackQuery, callback_data: VerifyCb, 
     await state.clear()
     delivery.wake()
     await callback.answer(_("Rejected."))
-    await drop_buttons_like(callback)
-    await _settle_cards(bot, session, callback_data.r)
+    await _settle_cards(bot, session, callback_data.r, callback)
     await bot.send_message(callback.from_user.id, _rejected_text(tracking_id))
 
 

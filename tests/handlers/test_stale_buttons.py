@@ -3,6 +3,8 @@ report is now, answered once."""
 
 from __future__ import annotations
 
+from aiogram.methods import EditMessageReplyMarkup
+
 from bot.ui.case_callbacks import OfficerAction, OfficerCb, VerifyAction, VerifyCb
 from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, last_button_message, seed, tap
 from tests.handlers.harness import Harness
@@ -37,7 +39,11 @@ async def test_every_admin_card_loses_disposisi_tolak_tunda_once_assigned(tmp_pa
         card, card2 = await _card(h, admin), await _card(h, admin2)
         assert "vq" in _prefixes(_shown(h, ADMIN, card)) and "vq" in _prefixes(_shown(h, ADMIN2, card2))
 
+        mark = h.mark()
         await tap(h, admin, "Dinas Alpha")  # the citizen's choice, on the card
+        edits = [r for r in h.since(mark) if isinstance(r, EditMessageReplyMarkup)]
+        # Once per card: a second edit to the same buttons is refused by Telegram.
+        assert sorted((int(e.chat_id), e.message_id) for e in edits) == sorted([(ADMIN, card), (ADMIN2, card2)])
         for chat, message_id in ((ADMIN, card), (ADMIN2, card2)):
             markup = _shown(h, chat, message_id)
             assert "vq" not in _prefixes(markup), "Disposisi / Tolak / Tunda left on an assigned report"
