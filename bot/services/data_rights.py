@@ -112,6 +112,7 @@ async def withdraw_consent(session: AsyncSession, citizen: Citizen, *, actor: Ac
     open_ids = [r.id for r in await repo.reports_of(citizen.id) if r.status in OPEN_STATUSES]
     await repo.detach(citizen.id, open_ids, anonymous=Privacy.ANONYMOUS.value, public=Privacy.PUBLIC.value)
     cancelled = await repo.cancel_messages(citizen, _CANCEL_REASON)
+    await repo.drop_follows(citizen.id)
     await repo.drop_digest_items(citizen.id)
     await repo.drop_conversation_state(citizen.telegram_id)
     citizen.consent_at = None
@@ -133,6 +134,7 @@ async def erase_identity(session: AsyncSession, citizen: Citizen, *, actor: Acto
     await repo.detach(citizen.id, ids, anonymous=Privacy.ANONYMOUS.value, public=Privacy.PUBLIC.value)
     cancelled = await repo.cancel_messages(citizen, _CANCEL_REASON)
     await repo.forget_messages(citizen)
+    await repo.drop_follows(citizen.id)
     await repo.drop_digest_items(citizen.id)
     await repo.drop_conversation_state(citizen.telegram_id)
     by = _by(actor, citizen)

@@ -20,7 +20,9 @@ from storage.models import (
     Outbox,
     Report,
     ReportEvent,
+    ReportFollower,
     ResponseTemplate,
+    WalkIn,
 )
 from storage.models.outbox import OutboxStatus
 
@@ -76,6 +78,19 @@ class PersonalDataRepo:
             delete(Outbox).where(or_(Outbox.chat_id == citizen.telegram_id, Outbox.citizen_id == citizen.id),
                                  Outbox.status != OutboxStatus.SENDING.value))
 
+    async def drop_follows(self, citizen_id: int) -> None:
+        """The reports they follow (report_follower) stop counting them and writing to them; a
+        walk-in report they claimed forgets who claimed it (its reporter link goes with ``detach``)."""
+        followed = (await self.session.scalars(
+            select(ReportFollower.report_id).where(ReportFollower.citizen_id == citizen_id))).all()
+        if followed:
+            await self.session.execute(
+                update(Report).where(Report.id.in_(followed), Report.supporters > 0)
+                .values(supporters=Report.supporters - 1))
+            await self.session.execute(delete(ReportFollower).where(ReportFollower.citizen_id == citizen_id))
+        await self.session.execute(
+            update(WalkIn).where(WalkIn.claimed_by_id == citizen_id).values(claimed_by_id=None))
+
     async def drop_digest_items(self, citizen_id: int) -> None:
         await self.session.execute(delete(DigestItem).where(DigestItem.citizen_id == citizen_id))
 
@@ -92,6 +107,7 @@ class PersonalDataRepo:
                 or_(OfficerInvite.created_by_id == citizen_id, OfficerInvite.used_by_id == citizen_id)),
             select(func.count()).select_from(ResponseTemplate).where(ResponseTemplate.created_by_id == citizen_id),
             select(func.count()).select_from(Broadcast).where(Broadcast.created_by_id == citizen_id),
+            select(func.count()).select_from(WalkIn).where(WalkIn.filed_by_id == citizen_id),
         )
         for query in checks:
             if await self.session.scalar(query):

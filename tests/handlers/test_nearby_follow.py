@@ -135,3 +135,25 @@ async def test_the_reporter_is_never_offered_their_own_report(tmp_path):
         await h.send_location(reporter, *NEAR)
         assert "Ini masalah saya juga" not in repr([m.buttons for m in h.sent_to(reporter)])
         assert (await fsm(h, reporter))[1]["nearby"] == []
+
+
+async def test_a_follower_who_erases_their_identity_stops_following_and_counting(tmp_path):
+    from bot.ui.privacy import PrivacyAction, PrivacyCb
+    from storage.repositories.followers import FollowerRepo
+
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await _world(h)
+        original = await file_report(h, REPORTER, agency_id=ids["A"], privacy="public")
+        async with h.app.session_factory() as s:
+            neighbour_id = await s.scalar(select(Citizen.id).where(Citizen.telegram_id == NEIGHBOUR))
+            await FollowerRepo(s).add(original.id, neighbour_id, "nearby", original.submitted_at)
+            await s.commit()
+        assert (await report(h, original.id)).supporters == 1
+        neighbour = h.user(NEIGHBOUR, "Tetangga")
+        await h.send(neighbour, "/privasi")
+        await h.press(neighbour, h.last(neighbour), PrivacyCb(action=PrivacyAction.ERASE).pack())
+        await h.press(neighbour, h.last(neighbour), PrivacyCb(action=PrivacyAction.ERASE_YES).pack())
+        async with h.app.session_factory() as s:
+            assert await s.scalar(select(Citizen.id).where(Citizen.telegram_id == NEIGHBOUR)) is None
+            assert await s.scalar(select(func.count()).select_from(ReportFollower)) == 0
+        assert (await report(h, original.id)).supporters == 0
