@@ -157,3 +157,19 @@ async def test_checkin_is_off_by_default(session_factory, i18n):
         await s.commit()
     assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(27), 10))) is None
     assert await _outbox(session_factory) == []
+
+
+async def test_jobs_skip_a_citizen_who_withdrew_consent(session_factory, i18n):
+    """Issue 10 (UU PDP): after /privasi's withdrawal nothing more reaches the citizen, from a
+    job either: their closed report stays theirs, but the check-in is not sent."""
+    settings = make_settings(checkin_after_days=3)
+    async with session_factory() as s:
+        ani = await add_citizen(s, 5001)
+        ani.consent_at, ani.consent_withdrawn_at = None, wita(MAY(21), 8)
+        agency = await add_agency(s, "Dinas PU")
+        await add_report(s, ani, tracking_id="LPR-WDR1", status=ReportStatus.CLOSED, agency_id=agency.id,
+                         closed_at=wita(MAY(20), 15))
+        await s.commit()
+    # The run happens (and counts the report as done), but writes nothing to her.
+    assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(27), 10))) is not None
+    assert [r.chat_id for r in await _outbox(session_factory)] == []
