@@ -212,3 +212,13 @@ class GroupUnlinked(Notice):
     agency_name: str
     group_title: str
     bot_removed: bool = False
+
+
+@dataclass(frozen=True)
+class AgencyEscalated(Notice):
+    """To an agency's group: its reports past their deadline were escalated to the coordinator
+    today (the escalation the admins get, for this agency only)."""
+
+    count: AgencyCount
+    oldest: Sequence[OverdueLine]
+    today: date

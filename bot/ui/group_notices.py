@@ -6,9 +6,11 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.notices import GroupLinkDecided, GroupLinkRequested, GroupUnlinked
+from bot.services.notices import AgencyEscalated, GroupLinkDecided, GroupLinkRequested, GroupUnlinked
+from bot.ui.case_callbacks import OfficerAction, OfficerCb
+from bot.ui.formatting import number, short_date
 from bot.ui.group_callbacks import GroupDecision, GroupDecisionCb
-from bot.ui.notices import Context, Rendered, render
+from bot.ui.notices import MAX_REMINDER_BUTTONS, Context, Rendered, render, report_line
 from bot.ui.render import esc_truncate
 
 
@@ -59,3 +61,21 @@ def _unlinked(notice: GroupUnlinked, ctx: Context) -> Rendered:
             "🔗 This group is no longer linked to <b>{agency}</b>; the agency's reports will not come here any more."
         ).format(agency=agency)
     return Rendered([text])
+
+
+@render.register
+def _agency_escalated(notice: AgencyEscalated, ctx: Context) -> Rendered:
+    count = notice.count
+    head = _("⚠️ <b>{agency}</b>: {n} report(s) are past their deadline and were reported to the LAPOR! "
+             "coordinator today (tunggakan).").format(agency=esc_truncate(count.agency_name, 200),
+                                                       n=number(count.overdue))
+    lines = [report_line(r.tracking_id, r.title, _("due {date}").format(date=short_date(r.due, ctx.locale)))
+             for r in notice.oldest]
+    more = count.overdue - len(notice.oldest)
+    if more > 0:
+        lines.append(_("… and {n} more in /kotak").format(n=number(more)))
+    buttons = [[InlineKeyboardButton(text=r.tracking_id,
+                                     callback_data=OfficerCb(a=OfficerAction.OPEN, r=r.report_id).pack())]
+               for r in notice.oldest[:MAX_REMINDER_BUTTONS]]
+    buttons.append([InlineKeyboardButton(text=_("Open /kotak"), callback_data=OfficerCb(a=OfficerAction.LIST).pack())])
+    return Rendered([head, "\n".join(lines)], InlineKeyboardMarkup(inline_keyboard=buttons))
