@@ -49,12 +49,16 @@ def summary(stats: YearStats) -> str:
     ]
     if t.forwarded:
         lines.append(_("Entered into SP4N-LAPOR!: {n}").format(n=n(t.forwarded)))
-    if set(stats.by_channel) - {Channel.TELEGRAM}:
-        # Only once complaints come in elsewhere too (the counter, phone, letter, SMS, the API).
-        channels = sorted(stats.by_channel.items(), key=lambda kv: (-kv[1], kv[0]))
-        lines.append(_("Received via: {channels}").format(
-            channels=" · ".join(f"{channel_label(c)} {n(k)}" for c, k in channels)))
     return "\n".join(lines)
+
+
+def channel_parts(stats: YearStats) -> list[str]:
+    """Where the year's reports came in (HTML parts), beside the agencies and categories; nothing
+    while every report came through Telegram."""
+    if not set(stats.by_channel) - {Channel.TELEGRAM}:
+        return []
+    channels = sorted(stats.by_channel.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [_("<b>Received via</b>"), "\n".join(f"• {channel_label(c)}: {n(k)}" for c, k in channels)]
 
 
 def agency_rows(stats: YearStats) -> list[tuple[int | None, Figures]]:

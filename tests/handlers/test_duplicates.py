@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot.ui.case_callbacks import VerifyAction, VerifyCb
 from storage.models import Citizen, ReportFollower
+from storage.repositories.followers import FollowerRepo
 from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, report, seed, tap
 from tests.handlers.harness import Harness
 
@@ -27,6 +28,13 @@ async def test_the_duplicates_reporter_follows_the_original_and_sees_it(tmp_path
         ids = await _world(h)
         original = await file_report(h, REPORTER, agency_id=ids["A"], privacy="anonymous")
         duplicate = await file_report(h, SECOND, agency_id=ids["A"], privacy="public", title="Jalan rusak lagi")
+        async with h.app.session_factory() as s:  # someone followed the duplicate already
+            follower = Citizen(telegram_id=7009, first_name="Pengikut", language="id")
+            s.add(follower)
+            await s.flush()
+            await FollowerRepo(s).add(duplicate.id, follower.id, "nearby", duplicate.submitted_at)
+            await s.commit()
+            follower_id = follower.id
         await drain(h)
         admin = h.user(ADMIN, "Admin")
         await h.press(admin, 1, VerifyCb(a=VerifyAction.OPEN, r=duplicate.id).pack())
@@ -36,7 +44,9 @@ async def test_the_duplicates_reporter_follows_the_original_and_sees_it(tmp_path
         await drain(h)
         dup = await report(h, duplicate.id)
         assert dup.status == "rejected" and dup.duplicate_of_id == original.id
-        assert (await report(h, original.id)).supporters == 1
+        assert (await report(h, original.id)).supporters == 2
+        async with h.app.session_factory() as s:
+            assert await FollowerRepo(s).is_following(original.id, follower_id)
         told = h.last_text(SECOND)
         assert original.tracking_id in told and "mengikuti" in told
         assert "Zenobia" not in told and "Quartermain" not in told

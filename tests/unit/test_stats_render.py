@@ -71,3 +71,15 @@ def test_dollar_signs_in_names_do_not_crash_the_chart():
     with i18n.context(), i18n.use_locale("id"):
         png = statistics_chart(stats)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_channels_are_listed_once_complaints_come_in_elsewhere_too():
+    from bot.ui.stats_render import channel_parts
+
+    stats = compute(seed_facts(), 2024, CAL, today=date(2024, 5, 21))
+    i18n = build_i18n("id")
+    with i18n.context(), i18n.use_locale("id"):
+        assert channel_parts(replace(stats, by_channel={"telegram": 12})) == []
+        parts = channel_parts(replace(stats, by_channel={"telegram": 12, "counter": 3, "phone": 1250}))
+    assert parts[0] == "<b>Masuk lewat</b>"
+    assert parts[1].splitlines() == ["• Telepon: 1.250", "• Telegram: 12", "• Loket: 3"]

@@ -184,6 +184,12 @@ async def mark_duplicate(
             await cw.notifier.send(session, to, MarkedDuplicate(report, original), now=now)
     else:
         await core.tell_reporter(session, cw, report, EventKind.REJECTED, note=reason, now=now)
+    # Whoever followed the duplicate follows the original now: it is the same problem. They find it
+    # in /laporan and hear of its updates from here on.
+    followers = FollowerRepo(session)
+    for person in await followers.citizens_of(report.id):
+        if person.id != original.citizen_id:
+            await followers.add(original_id, person.id, "duplicate", now)
     await audit.record(session, actor, audit.AuditAction.REJECT, report.tracking_id,
                        {"report_id": report.id, "from_status": previous, "duplicate_of": original.tracking_id})
     await session.commit()
