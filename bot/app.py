@@ -32,7 +32,7 @@ from bot.i18n import build_i18n
 from bot.jobs.base import JobContext
 from bot.metrics import Metrics, TelegramMetricsMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware
-from bot.retry import RetryAfterMiddleware
+from bot.retry import RetryMiddleware, until_done
 from bot.scheduler import build_scheduler
 from bot.services.bot_identity import remember_username
 from bot.services.broadcasts import BroadcastMonitor
@@ -148,12 +148,12 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
     metrics = Metrics()
-    bot.session.middleware(RetryAfterMiddleware())
+    bot.session.middleware(RetryMiddleware())
     bot.session.middleware(UnchangedEditMiddleware())
     # Last, so it counts every attempt the ones above make.
     bot.session.middleware(TelegramMetricsMiddleware(metrics, "replies"))
-    # The delivery loop has a session of its own, without that retry: it must see a 429 to
-    # pause every send, and its slow sends never hold up a handler's reply.
+    # The delivery loop has a session of its own, without those retries: it must see a 429 to
+    # pause every send, retries through the outbox, and its slow sends never hold up a reply.
     delivery_bot = build_bot(settings)
     delivery_bot.session.middleware(TelegramMetricsMiddleware(metrics, "delivery"))
     i18n = build_i18n(settings.app.default_language)
@@ -211,11 +211,11 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     )
 
     async def on_startup(bot: Bot) -> None:
-        me = await bot.me()
+        me = await until_done(bot.me, "getMe")
         # For `lapor-bot officers invite` on a machine that cannot reach Telegram.
         await remember_username(session_factory, me.id, me.username)
         # Everyone's menu and each admin's and officer's own; only what changed is sent.
-        await sync_menus(bot, i18n, session_factory, settings.roles.admin_ids)
+        await until_done(lambda: sync_menus(bot, i18n, session_factory, settings.roles.admin_ids), "setMyCommands")
         await app.start_background()
 
     async def on_shutdown() -> None:
@@ -311,11 +311,11 @@ async def run_webhook(app: App) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await site.start()
-        await app.bot.set_webhook(
+        await until_done(lambda: app.bot.set_webhook(
             tg.webhook_url,
             secret_token=secret,
             allowed_updates=app.dp.resolve_used_update_types(),
-        )
+        ), "setWebhook")
         log.info("webhook listening on %s:%s", tg.webhook_host, tg.webhook_port)
         await stop.wait()
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -52,32 +53,50 @@ def _setup_logging(verbose: bool, log_format: str = "text") -> None:
 async def _prepare_database(settings: Settings) -> None:
     from storage.migrate import pending, upgrade_head
 
-    if not await pending(settings.database.url):
-        return
-    if settings.database.is_sqlite:
-        log.info("applying database migrations")
-        await upgrade_head(settings.database.url)
-        return
+    async with database_errors(settings):
+        if not await pending(settings.database.url):
+            return
+        if settings.database.is_sqlite:
+            log.info("applying database migrations")
+            await upgrade_head(settings.database.url)
+            return
     raise CliError("the database schema is not up to date: run `lapor-bot migrate` first", EXIT_CONFIG)
 
 
+@contextlib.asynccontextmanager
+async def database_errors(settings: Settings):
+    """A database we cannot reach at start is a configuration problem: one line naming the
+    setting and the cause, exit code 2, no traceback. (While running, the bot retries instead.)"""
+    from storage.db import connection_problem
+
+    try:
+        yield
+    except Exception as exc:
+        if (cause := connection_problem(exc)) is None:
+            raise
+        raise CliError(f"configuration error: database.url ({redact_url(settings.database.url)}): {cause}",
+                       EXIT_CONFIG) from None
+
+
 async def _run(settings: Settings) -> None:
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    from aiogram.exceptions import TelegramUnauthorizedError
 
     from bot.app import build_app, run_polling, run_webhook
+    from bot.retry import until_done
 
     await _prepare_database(settings)
     app = build_app(settings)
     try:
-        me = await app.bot.get_me()
+        # Telegram unreachable or answering 5xx at start is waited out, however long; bot.me()
+        # caches the answer for the polling loop. Only a rejected token is final.
+        me = await until_done(app.bot.me, f"getMe at {redact_url(settings.telegram.api_base)}")
     except TelegramUnauthorizedError:
         await app.close()
         raise CliError("configuration error: telegram.token was rejected by Telegram (Unauthorized)",
                        EXIT_CONFIG) from None
-    except TelegramNetworkError as exc:
+    except BaseException:
         await app.close()
-        raise CliError(f"cannot reach the Bot API at {redact_url(settings.telegram.api_base)}: "
-                       f"{exc}") from None
+        raise
     log.info("running as @%s (id %s), %s mode", me.username, me.id, settings.telegram.mode)
     if settings.telegram.mode == "webhook":
         await run_webhook(app)
@@ -104,8 +123,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args, need_token=False)
 
     async def go() -> str | None:
-        await upgrade_head(settings.database.url)
-        return await current_revision(settings.database.url)
+        async with database_errors(settings):
+            await upgrade_head(settings.database.url)
+            return await current_revision(settings.database.url)
 
     rev = asyncio.run(go())
     print(f"database at revision {rev} (head {head_revision()})")

@@ -1,11 +1,19 @@
-"""Direct replies wait out a short flood wait instead of failing; start-up calls ride out a
-transient failure.
+"""Direct replies and start-up calls survive Telegram's hiccups; a send is never repeated blindly.
 
-A handler's answer goes straight to Telegram (not through the outbox); when a chat briefly
-exceeds about one message a second, Telegram answers 429 with ``retry_after``
-(https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this). Failing
-there would leave the user without a reply, so the request is retried after the wait. The
-delivery worker does not use this: it paces itself and pauses globally on a 429.
+A handler's answer goes straight to Telegram (not through the outbox), so a failure there would
+leave the user without a reply. Three kinds of failure are told apart (``classify``):
+
+- **flood wait** (429 with ``retry_after``): Telegram refused the request; waited out when short
+  (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this);
+- **unsent**: Telegram (or the proxy in front of it) answered that the request failed (5xx, a 502
+  HTML page), or the connection could not even be opened: nothing happened, so any request may
+  be sent again;
+- **ambiguous**: the connection dropped or timed out after the request left: it may have gone
+  through. Only requests whose repetition is harmless are sent again (reads, edits, button
+  answers, menus); a message sent twice would reach the citizen twice, so a send is not.
+
+The delivery worker does not use this: it paces itself, pauses globally on a 429 and retries
+through the outbox.
 """
 
 from __future__ import annotations
@@ -13,25 +21,87 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 log = logging.getLogger(__name__)
+
 T = TypeVar("T")
-# What may well succeed a moment later: the network, Telegram's own 5xx, a flood wait.
-TRANSIENT = (TelegramNetworkError, TelegramServerError, TelegramRetryAfter)
 
 
-class RetryAfterMiddleware(BaseRequestMiddleware):
-    def __init__(self, *, max_wait: float = 5.0, retries: int = 2) -> None:
-        # A longer wait means a real flood: better to fail than to hold the update that long.
-        self.max_wait = max_wait
-        self.retries = retries
+class Failure(Enum):
+    FLOOD = "flood"
+    UNSENT = "unsent"
+    AMBIGUOUS = "ambiguous"
+    OTHER = "other"  # Telegram refused the request itself (400, 403, 401...): the same again would fail
+
+
+# aiohttp errors raised before a byte of the request was written (aiogram wraps them in
+# TelegramNetworkError with "<ExceptionName>: ..." as its message).
+_NOT_CONNECTED = ("ClientConnectorError", "ClientConnectorDNSError", "ClientConnectorCertificateError",
+                  "ClientProxyConnectionError")
+
+# Methods whose repetition changes nothing the user sees: reads, edits (a repeated one answers
+# "message is not modified", taken as done by bot/unchanged_edits.py), menus, button answers
+# (a second answer is refused, never shown), deletions.
+_REPEATABLE_PREFIXES = ("get", "edit", "set", "delete", "answer", "stop")
+_NOT_REPEATABLE = {"answerWebAppQuery", "setMessageReaction"}
+
+
+def classify(exc: BaseException) -> Failure:
+    if isinstance(exc, TelegramRetryAfter):
+        return Failure.FLOOD
+    if isinstance(exc, TelegramServerError):  # 5xx answered by the Bot API (RestartingTelegram too)
+        return Failure.UNSENT
+    if isinstance(exc, ClientDecodeError) and not isinstance(exc.data, dict):
+        # Not JSON at all: a proxy's HTML error page (502/504), never a Bot API answer.
+        return Failure.UNSENT
+    if isinstance(exc, TelegramNetworkError):
+        if exc.message.startswith(_NOT_CONNECTED):
+            return Failure.UNSENT
+        return Failure.AMBIGUOUS
+    return Failure.OTHER
+
+
+def brief(exc: BaseException) -> str:
+    """One short line for the log (a ClientDecodeError's text carries the whole HTML page)."""
+    if isinstance(exc, ClientDecodeError):
+        return f"{exc.message}: {str(exc.data)[:80]!r}"
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def repeatable(method: TelegramMethod) -> bool:
+    name = method.__api_method__
+    return name.startswith(_REPEATABLE_PREFIXES) and name not in _NOT_REPEATABLE
+
+
+def transient(exc: BaseException) -> bool:
+    """Would the same request succeed later? (Anything Telegram itself refused would not.)"""
+    return classify(exc) is not Failure.OTHER
+
+
+class RetryMiddleware(BaseRequestMiddleware):
+    """Retries a direct request on a short flood wait, on an unsent failure, and on an ambiguous
+    one when repeating it is harmless; gives up after ``attempts`` tries."""
+
+    def __init__(self, *, max_flood_wait: float = 5.0, attempts: int = 5, backoff: float = 0.5,
+                 backoff_cap: float = 4.0) -> None:
+        # A longer flood wait means a real flood: better to fail than to hold the update that long.
+        self.max_flood_wait = max_flood_wait
+        self.attempts = attempts
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
 
     async def __call__(
         self,
@@ -39,15 +109,43 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        for attempt in range(self.retries + 1):
+        for attempt in range(1, self.attempts + 1):
             try:
                 return await make_request(bot, method)
-            except TelegramRetryAfter as exc:
-                if attempt == self.retries or exc.retry_after > self.max_wait:
+            except Exception as exc:
+                kind = classify(exc)
+                wait = self._wait(kind, exc, method, attempt)
+                if wait is None:
                     raise
-                log.info("flood wait %ss on %s; retrying", exc.retry_after, type(method).__name__)
-                await asyncio.sleep(exc.retry_after)
+                log.info("%s on %s (%s); retrying in %.1fs", kind.value, method.__api_method__, brief(exc), wait)
+                await asyncio.sleep(wait)
         raise AssertionError("unreachable")
+
+    def _wait(self, kind: Failure, exc: Exception, method: TelegramMethod, attempt: int) -> float | None:
+        if attempt >= self.attempts:
+            return None
+        if kind is Failure.FLOOD:
+            assert isinstance(exc, TelegramRetryAfter)
+            return exc.retry_after if exc.retry_after <= self.max_flood_wait else None
+        if kind is Failure.UNSENT or (kind is Failure.AMBIGUOUS and repeatable(method)):
+            return min(self.backoff_cap, self.backoff * 2 ** (attempt - 1))
+        return None
+
+
+async def until_done(call: Callable[[], Awaitable[T]], what: str, *, cap: float = 30.0) -> T:
+    """Start-up calls (getMe, setMyCommands, setWebhook): tried until they succeed, however long
+    Telegram is unreachable; only an error Telegram would repeat (401 bad token) is raised."""
+    delay = 1.0
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            wait = exc.retry_after if isinstance(exc, TelegramRetryAfter) else delay
+            log.warning("%s failed (%s); trying again in %.0fs", what, brief(exc), wait)
+            await asyncio.sleep(wait)
+            delay = min(cap, delay * 2)
 
 
 async def retry_transient(
@@ -62,10 +160,10 @@ async def retry_transient(
     for attempt in range(attempts):
         try:
             return await call()
-        except TRANSIENT as exc:
-            if attempt == attempts - 1:
+        except Exception as exc:
+            if not transient(exc) or attempt == attempts - 1:
                 raise
             wait = exc.retry_after if isinstance(exc, TelegramRetryAfter) else delay * 2**attempt
-            log.info("transient failure (%s); retrying in %ss", type(exc).__name__, wait)
+            log.info("transient failure (%s); retrying in %ss", brief(exc), wait)
             await asyncio.sleep(wait)
     raise AssertionError("unreachable")

@@ -34,3 +34,22 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def connection_problem(exc: BaseException) -> str | None:
+    """What stopped us from reaching the database, in one line; None for anything else.
+
+    Connecting raises the driver's own errors: OSError from asyncpg (refused, unknown host,
+    timeout), a DBAPIError wrapping the server's refusal (missing database, unknown role, wrong
+    password) or SQLite's "unable to open database file" (a path in a missing folder).
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        cause = str(exc.orig or exc).strip().splitlines()[0]
+        if "unable to open database file" in cause:
+            cause += " (does its folder exist, and may this user write there?)"
+        return cause
+    if isinstance(exc, OSError):
+        return f"cannot connect: {exc.strerror or exc}"
+    return None

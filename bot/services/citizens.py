@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.base import utcnow
 from storage.models import Citizen
 from storage.repositories.citizens import CitizenRepo
+from storage.repositories.outbox import OutboxRepo
 
 
 async def touch_citizen(session: AsyncSession, user: User) -> Citizen:
@@ -65,4 +66,12 @@ async def give_consent(
     citizen.consent_at = at or utcnow()
     if user is not None:
         sync_profile(citizen, user, keep=True)
+    await session.commit()
+
+
+async def mark_unreachable(session: AsyncSession, telegram_id: int, now: datetime | None = None) -> None:
+    """A direct reply answered 403 (the user blocked the bot): as the outbox does on a 403, the
+    citizen is flagged and their queued messages are cancelled; writing to us again clears it."""
+    await CitizenRepo(session).mark_unreachable(telegram_id, now or utcnow())
+    await OutboxRepo(session).cancel_chat(telegram_id, reason="recipient unreachable")
     await session.commit()

@@ -206,6 +206,8 @@ class _ControlApi:
             kind=body.get("kind", "5xx"),
             times=int(body.get("times", 1)),
             retry_after=int(body.get("retry_after", 5)),
+            deliver=bool(body.get("deliver", False)),
+            hang=float(body.get("hang", 3600.0)),
         )
         return web.json_response({"ok": True, "pending": len(self.server.faults.pending)})
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sandbox.botapi.models import ApiError, Limits
 
-FAULT_KINDS = ("5xx", "429", "403", "timeout", "network")
+# "502": a proxy's HTML error page instead of JSON; "slow": answered normally after ``hang``
+# seconds; "timeout"/"network": held until the client gives up, or the connection dropped.
+FAULT_KINDS = ("5xx", "502", "429", "403", "timeout", "network", "slow")
+
+GATEWAY_PAGE = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
+    "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 class _Bucket:
@@ -89,11 +97,48 @@ class Fault:
         return ApiError(500, "Internal Server Error")
 
 
+@dataclass
+class RandomFaults:
+    """Each matching request fails with probability ``rate``, with a kind drawn from ``kinds``."""
+
+    rate: float
+    kinds: tuple[str, ...]
+    methods: frozenset[str] | None = None  # lower-case method names; None: every method but getUpdates
+    retry_after: int = 1
+    hang: float = 2.0
+    deliver: bool = False
+    rng: random.Random = field(default_factory=random.Random)
+
+    def draw(self, method: str) -> Fault | None:
+        name = method.lower()
+        if name == "getupdates" and (self.methods is None or name not in self.methods):
+            return None  # long polls are the transport, not a request to fail by default
+        if self.methods is not None and name not in self.methods:
+            return None
+        if self.rng.random() >= self.rate:
+            return None
+        kind = self.rng.choice(self.kinds)
+        return Fault(kind, method, None, 1, self.retry_after, self.deliver, self.hang)
+
+
 class Faults:
-    """Faults queued by a test, each firing ``times`` times on the requests it matches, in order."""
+    """Faults queued by a test, each firing ``times`` times on the requests it matches, in order;
+    then, when set, random faults at a rate."""
 
     def __init__(self) -> None:
         self._queue: list[Fault] = []
+        self.random: RandomFaults | None = None
+
+    def at_random(self, rate: float, kinds: tuple[str, ...] = ("5xx", "502", "network"), *,
+                  methods: list[str] | None = None, seed: int | None = None, **options: object) -> RandomFaults:
+        unknown = set(kinds) - set(FAULT_KINDS)
+        if unknown or not kinds:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; use some of {FAULT_KINDS}")
+        self.random = RandomFaults(
+            rate, tuple(kinds), frozenset(m.lower() for m in methods) if methods else None,
+            rng=random.Random(seed), **options,  # type: ignore[arg-type]
+        )
+        return self.random
 
     def add(
         self,
@@ -119,7 +164,7 @@ class Faults:
                 if fault.times <= 0:
                     self._queue.remove(fault)
                 return fault
-        return None
+        return self.random.draw(method) if self.random is not None else None
 
     @property
     def pending(self) -> list[Fault]:
@@ -127,3 +172,4 @@ class Faults:
 
     def clear(self) -> None:
         self._queue.clear()
+        self.random = None

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from sandbox.botapi import methods
 from sandbox.botapi.control import add_control_routes
-from sandbox.botapi.limits import Faults, RateLimiter
+from sandbox.botapi.limits import GATEWAY_PAGE, Faults, RateLimiter
 from sandbox.botapi.methods import METHODS, SEND_METHODS
 from sandbox.botapi.models import ApiError, Chat, Limits, SentRequest, SimUser, Violation
 from sandbox.botapi.params import Params, read_params
@@ -208,7 +208,14 @@ class BotApiServer(UserSimulation):
         fault = self.faults.take(name, chat_id)
         if fault is not None and fault.kind in ("timeout", "network"):
             return await self._misbehave(request, name, params, fault.kind, fault.deliver, fault.hang)
-        if fault is not None:
+        if fault is not None and fault.kind == "502":
+            self.state.record_request(
+                SentRequest(name, params.for_log(), False, time.time(), 502, "injected 502 HTML page")
+            )
+            return web.Response(status=502, text=GATEWAY_PAGE, content_type="text/html")
+        if fault is not None and fault.kind == "slow":
+            await self._sleep_unless_closing(fault.hang)
+        elif fault is not None:
             return self._answer_error(name, params, fault.error(), violation=False, note="injected fault")
         if chat_id in self.state.blocked and name.lower() in SEND_METHODS:
             # The user's doing, not the bot's: logged but not a violation.
@@ -266,14 +273,17 @@ class BotApiServer(UserSimulation):
             SentRequest(name, params.for_log(), False, time.time(), 0, f"injected {kind} (delivered={deliver})")
         )
         if kind == "timeout":
-            try:
-                await asyncio.wait_for(self._closed.wait(), hang)
-            except TimeoutError:
-                pass
+            await self._sleep_unless_closing(hang)
             return web.json_response(ApiError(500, "Internal Server Error").payload(), status=500)
         assert request.transport is not None
         request.transport.abort()
         return web.Response()
+
+    async def _sleep_unless_closing(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._closed.wait(), seconds)
+        except TimeoutError:
+            pass
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:

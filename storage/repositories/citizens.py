@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Citizen
@@ -21,3 +23,10 @@ class CitizenRepo:
         self.session.add(citizen)
         await self.session.flush()
         return citizen
+
+    async def mark_unreachable(self, telegram_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(Citizen)
+            .where(Citizen.telegram_id == telegram_id, Citizen.unreachable_at.is_(None))
+            .values(unreachable_at=now)
+        )

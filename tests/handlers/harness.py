@@ -32,7 +32,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.methods import (
     AnswerCallbackQuery,
     CreateForumTopic,
@@ -126,7 +126,15 @@ class Fault:
     def server_error(cls) -> Fault:
         return cls(502, "Bad Gateway")
 
+    @classmethod
+    def gateway_page(cls) -> Fault:
+        """What a proxy in front of the Bot API answers when it fails: an HTML page, not JSON."""
+        return cls(502, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+                        "</h1></center><hr><center>nginx</center></body></html>")
+
     def content(self) -> str:
+        if self.description.startswith("<html>"):
+            return self.description
         parameters = {"retry_after": self.retry_after} if self.retry_after is not None else None
         return json.dumps({"ok": False, "error_code": self.status, "description": self.description,
                            **({"parameters": parameters} if parameters else {})})
@@ -171,7 +179,7 @@ class FakeTelegram:
         if fault is not None:
             try:
                 session.check_response(bot, method, fault.status, fault.content())
-            except TelegramAPIError as exc:
+            except (TelegramAPIError, ClientDecodeError) as exc:
                 self.results.append(exc)
                 raise
             raise AssertionError(f"aiogram accepted the error answer {fault}")
@@ -479,10 +487,10 @@ class Harness:
         return [r for r in self.requests if isinstance(r, AnswerCallbackQuery)
                 and r.callback_query_id == callback_query_id]
 
-    def failed(self) -> list[tuple[TelegramMethod, TelegramAPIError]]:
+    def failed(self) -> list[tuple[TelegramMethod, TelegramAPIError | ClientDecodeError]]:
         """Requests Telegram refused, with the error aiogram raised."""
         return [(r, result) for r, result in zip(self.session.requests, self.session.results, strict=True)
-                if isinstance(result, TelegramAPIError)]
+                if isinstance(result, TelegramAPIError | ClientDecodeError)]
 
     def sent_to(self, user: User | int) -> list[Sent]:
         """Messages sent or edited in the user's chat, in order."""
