@@ -13,7 +13,7 @@ import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -30,6 +30,7 @@ from bot.domain.workdays import WorkCalendar
 from bot.fsm import build_fsm
 from bot.i18n import build_i18n
 from bot.jobs.base import JobContext
+from bot.journal import JournalingDispatcher, JournalKeeper, JournalMiddleware, JournalWebhookHandler
 from bot.metrics import Metrics, TelegramMetricsMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware
 from bot.retry import RetryMiddleware, until_done
@@ -39,6 +40,7 @@ from bot.services.broadcasts import BroadcastMonitor
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.services.lapor import LaporConnector, ManualConnector
+from bot.services.update_journal import UpdateJournal
 from bot.services.webhook_delivery import WebhookWorker
 from bot.services.webhooks import sync_targets
 from bot.ui.notifier import OutboxNotifier
@@ -60,7 +62,7 @@ class App:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     bot: Bot
-    dp: Dispatcher
+    dp: JournalingDispatcher
     i18n: I18n
     calendar: WorkCalendar
     # How every message to a citizen, officer or admin is rendered and queued (bot/ui/notifier.py).
@@ -68,6 +70,8 @@ class App:
     fsm_storage: BaseStorage
     events_isolation: BaseEventIsolation
     delivery: DeliveryWorker
+    # Every update stored before Telegram forgets it, replayed after a crash (bot/journal.py).
+    journal: JournalKeeper
     metrics: Metrics = field(default_factory=Metrics)
     # Built in start_background: AsyncIOScheduler binds to the running event loop.
     scheduler: AsyncIOScheduler | None = None
@@ -173,7 +177,7 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     casework = build_casework(settings, notifier, calendar)
     broadcasts = BroadcastMonitor(bot, session_factory, notifier, rate=settings.delivery.global_rate)
 
-    dp = Dispatcher(
+    dp = JournalingDispatcher(
         storage=fsm_storage,
         events_isolation=isolation,
         settings=settings,
@@ -188,6 +192,12 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     )
     # First of ours: it times the whole update and sets the log context for everything after.
     dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))
+    journal = UpdateJournal(session_factory)
+    dp.journal = journal
+    # Before the unit of work: the claim is held before any work starts (and before the chat's
+    # lock is waited for), and released after it all, in sessions of its own.
+    journal_middleware = JournalMiddleware(journal)
+    dp.update.outer_middleware(journal_middleware)
     unit_of_work.install(dp, session_factory)
     dp.update.outer_middleware(CitizenMiddleware(settings.roles.admin_ids))
     CitizenI18nMiddleware(i18n, settings.app.default_language).setup(dp)
@@ -206,6 +216,7 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         events_isolation=isolation,
         delivery=delivery,
         metrics=metrics,
+        journal=JournalKeeper(dp, journal, journal_middleware),
         broadcasts=broadcasts,
         lapor_connector=dp["lapor_connector"],
     )
@@ -216,9 +227,18 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         await remember_username(session_factory, me.id, me.username)
         # Everyone's menu and each admin's and officer's own; only what changed is sent.
         await until_done(lambda: sync_menus(bot, i18n, session_factory, settings.roles.admin_ids), "setMyCommands")
+        # What a killed process left unfinished, before new updates. One process polls (Telegram
+        # refuses a second), so in polling mode every unfinished update is an orphan; webhook
+        # processes leave each other's running updates alone until their claim runs out.
+        replayed = await app.journal.replay(bot, take_over=settings.telegram.mode == "polling")
+        if replayed:
+            log.info("%s unfinished update(s) handled again", replayed)
+        app.journal.start(bot)
         await app.start_background()
 
     async def on_shutdown() -> None:
+        # Handlers still running finish before the HTTP session and the engine close.
+        await app.journal.stop(drain_timeout=DRAIN_SECONDS)
         await app.stop_background()
 
     dp.startup.register(on_startup)
@@ -286,7 +306,7 @@ async def run_webhook(app: App) -> None:
     Updates are handled before the HTTP answer (``handle_in_background=False``), so a process
     that dies mid-update leaves Telegram without a 2xx and Telegram delivers it again.
     """
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiogram.webhook.aiohttp_server import setup_application
     from aiohttp import web
 
     tg = app.settings.telegram
@@ -294,8 +314,9 @@ async def run_webhook(app: App) -> None:
         raise ValueError("telegram.webhook_secret is required in webhook mode")
     secret = tg.webhook_secret.get_secret_value()
     web_app = web.Application()
-    SimpleRequestHandler(
-        dispatcher=app.dp, bot=app.bot, handle_in_background=False, secret_token=secret
+    JournalWebhookHandler(
+        dispatcher=app.dp, bot=app.bot, handle_in_background=False, secret_token=secret,
+        journal=app.dp.journal,
     ).register(web_app, path=WEBHOOK_PATH)
     setup_application(web_app, app.dp, bot=app.bot)
     if app.settings.web.enabled:
@@ -325,3 +346,6 @@ async def run_webhook(app: App) -> None:
 
 
 WEBHOOK_PATH = "/telegram"
+# How long a shutdown waits for running handlers; what is still running then is handled again
+# at the next start (the journal).
+DRAIN_SECONDS = 10.0

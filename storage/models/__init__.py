@@ -26,6 +26,7 @@ from storage.models.officer import InviteFailure, Officer, OfficerInvite
 from storage.models.outbox import Outbox, OutboxStatus
 from storage.models.report import Attachment, Report, ReportEvent
 from storage.models.template import ResponseTemplate
+from storage.models.update import ReceivedUpdate
 from storage.models.walk_in import WalkIn
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "Officer",
     "OfficerInvite",
     "Outbox",
+    "ReceivedUpdate",
     "OutboxStatus",
     "Report",
     "ReportEvent",

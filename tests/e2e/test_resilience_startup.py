@@ -41,7 +41,7 @@ async def test_a_rejected_token_is_the_one_fatal_answer(api_server, tmp_path):
     proc = BotProcess(api_server, f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}", tmp_path,
                       extra_env={"LAPOR_TELEGRAM__TOKEN": "999999:" + "B" * 35})
     await proc.start_without_polling()
-    assert await asyncio.wait_for(proc.proc.wait(), 60) == 2
+    assert await asyncio.wait_for(proc.proc.wait(), 120) == 2
     lines = [line for line in proc.log().splitlines() if "lapor-bot:" in line]
     assert lines == ["lapor-bot: configuration error: telegram.token was rejected by Telegram (Unauthorized)"]
     assert "Traceback" not in proc.log()
@@ -58,7 +58,7 @@ async def test_a_database_that_cannot_be_opened_is_one_line(tmp_path, url, cause
              "LAPOR_DATABASE__URL": url.format(tmp=tmp_path)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 2, err.decode()
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lapor-bot: configuration error: database.url ("), lines

@@ -117,6 +117,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_run')),
     sa.UniqueConstraint('job_name', 'run_key', name=op.f('uq_job_run_job_name_run_key'))
     )
+    op.create_table('received_update',
+    sa.Column('update_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_by', sa.String(length=32), nullable=True),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('update_id', name=op.f('pk_received_update'))
+    )
+    with op.batch_alter_table('received_update', schema=None) as batch_op:
+        batch_op.create_index('ix_received_update_done_at_update_id', ['done_at', 'update_id'], unique=False)
+
     op.create_table('webhook_target',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('url', sa.String(length=500), nullable=False),
@@ -591,6 +604,10 @@ def downgrade() -> None:
 
     op.drop_table('agency_group')
     op.drop_table('webhook_target')
+    with op.batch_alter_table('received_update', schema=None) as batch_op:
+        batch_op.drop_index('ix_received_update_done_at_update_id')
+
+    op.drop_table('received_update')
     op.drop_table('job_run')
     op.drop_table('job_effect')
     with op.batch_alter_table('invite_failure', schema=None) as batch_op:

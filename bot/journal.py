@@ -1,0 +1,207 @@
+"""The received-update journal wired into aiogram (bot/services/update_journal.py says why).
+
+- Polling: ``JournalingDispatcher`` stores each update from getUpdates before handing it on;
+  aiogram confirms an update's offset only when asking for the next ones, which is after that.
+- Webhook: ``JournalWebhookHandler`` stores the update before handling it and answers 200 only
+  after the handling (503 while another process holds it, so Telegram asks again later).
+- Both: ``JournalMiddleware`` claims the update (skipping one handled or in hand), renews the
+  claim while the handler runs and marks it done; ``JournalKeeper`` replays at start what a
+  dead process left, sweeps now and then, and at shutdown waits (bounded) for running handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import TelegramObject, Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.services.update_journal import Seen, UpdateJournal
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+# Set in the data of an update the keeper replays: it holds the claim already.
+CLAIMED = "journal_claimed"
+
+
+def _payload(update: Update) -> dict[str, Any]:
+    return update.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+async def _until_stored(call: Callable[[], Awaitable[Seen]], update_id: int) -> Seen:
+    """A database that is away is waited for: the update is not confirmed to Telegram before."""
+    delay = 0.5
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            log.warning("cannot store update %s (%s: %s); trying again in %.0fs",
+                        update_id, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+class JournalingDispatcher(Dispatcher):
+    journal: UpdateJournal | None = None
+
+    async def _listen_updates(self, bot: Bot, *args: Any, **kwargs: Any) -> AsyncGenerator[Update, None]:  # type: ignore[override]
+        async for update in super()._listen_updates(bot, *args, **kwargs):
+            if self.journal is not None:
+                seen = await _until_stored(lambda u=update: self.journal.record(u.update_id, _payload(u)),
+                                           update.update_id)
+                if seen is not Seen.NEW:
+                    log.info("update %s is %s; not handled again", update.update_id, seen.value)
+                    continue
+            yield update
+
+
+class JournalMiddleware(BaseMiddleware):
+    """Outer update middleware, outside the database session and the citizen lookup."""
+
+    def __init__(self, journal: UpdateJournal) -> None:
+        self.journal = journal
+        self.in_flight: set[int] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        uid = event.update_id
+        if not data.pop(CLAIMED, False) and not await self._claim(event):
+            log.info("update %s already handled or in hand; skipped", uid)
+            return UNHANDLED
+        self.in_flight.add(uid)
+        self._idle.clear()
+        try:
+            result = await handler(event, data)
+        except asyncio.CancelledError:
+            await self._quietly(self.journal.release(uid))
+            raise
+        except BaseException:
+            # The error handler told the user; handling it again would fail the same way.
+            await self._quietly(self.journal.finish(uid))
+            raise
+        finally:
+            self.in_flight.discard(uid)
+            if not self.in_flight:
+                self._idle.set()
+        await self._quietly(self.journal.finish(uid))
+        return result
+
+    async def _claim(self, event: Update) -> bool:
+        uid = event.update_id
+        if await _until_claimed(lambda: self.journal.claim(uid), uid):
+            return True
+        # Not recorded yet (a webhook or a test feeding the dispatcher directly), or taken.
+        seen = await _until_stored(lambda: self.journal.record(uid, _payload(event)), uid)
+        return seen is Seen.NEW and await _until_claimed(lambda: self.journal.claim(uid), uid)
+
+    async def _quietly(self, work: Awaitable[None]) -> None:
+        # A lost "done" only means a replay that finds the work done (state guards, stale buttons).
+        try:
+            await work
+        except Exception as exc:
+            log.warning("update journal not updated: %s: %s", type(exc).__name__, exc)
+
+    async def drained(self, timeout: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        return not self.in_flight
+
+
+async def _until_claimed(call: Callable[[], Awaitable[bool]], update_id: int) -> bool:
+    delay = 0.5
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            log.warning("cannot claim update %s (%s); trying again in %.0fs", update_id, type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+class JournalKeeper:
+    """Replays orphans, renews running claims, prunes old rows; drains at shutdown."""
+
+    def __init__(self, dp: Dispatcher, journal: UpdateJournal, middleware: JournalMiddleware) -> None:
+        self.dp = dp
+        self.journal = journal
+        self.middleware = middleware
+        self._task: asyncio.Task[None] | None = None
+        self._pruned_at = 0.0
+
+    async def replay(self, bot: Bot, *, take_over: bool) -> int:
+        """Handle what was stored but never finished, oldest first, one at a time."""
+        orphans = await self.journal.orphans(take_over=take_over)
+        replayed = 0
+        for orphan in orphans:
+            if not await self.journal.claim(orphan.update_id, take_over=take_over):
+                continue
+            log.info("update %s was not finished by a previous run; handling it now", orphan.update_id)
+            replayed += 1
+            update = Update.model_validate(orphan.payload, context={"bot": bot})
+            try:
+                await self.dp.feed_update(bot, update, **{CLAIMED: True})
+            except Exception:
+                log.exception("replaying update %s failed", orphan.update_id)
+        return replayed
+
+    def start(self, bot: Bot) -> None:
+        self._task = asyncio.create_task(self._run(bot), name="update-journal")
+
+    async def _run(self, bot: Bot) -> None:
+        period = self.journal.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.journal.renew(sorted(self.middleware.in_flight))
+                await self.replay(bot, take_over=False)
+                if time.monotonic() - self._pruned_at > 3600:
+                    self._pruned_at = time.monotonic()
+                    await self.journal.prune()
+            except Exception as exc:  # a database away for a while: next round
+                log.warning("update journal upkeep failed: %s: %s", type(exc).__name__, exc)
+
+    async def stop(self, drain_timeout: float) -> None:
+        """Let running handlers finish (at most ``drain_timeout``) before the session closes."""
+        if not await self.middleware.drained(drain_timeout):
+            log.warning("%s update(s) still running at shutdown; the next start handles them again",
+                        len(self.middleware.in_flight))
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class JournalWebhookHandler(SimpleRequestHandler):
+    def __init__(self, *args: Any, journal: UpdateJournal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.journal = journal
+
+    async def close(self) -> None:
+        # aiogram closes the bot session when the web app shuts down, while handlers may still
+        # run; App.close closes it once they are done.
+        pass
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        raw = await request.json(loads=bot.session.json_loads)
+        uid = int(raw["update_id"])
+        # A database that is away answers 500 here: Telegram keeps the update and asks again.
+        seen = await self.journal.record(uid, raw)
+        if seen is Seen.DONE:
+            return web.json_response({})
+        if seen is Seen.BUSY:
+            return web.Response(status=503, text="being handled; ask again later")
+        result = await self.dispatcher.feed_webhook_update(bot, raw, **self.data)
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))

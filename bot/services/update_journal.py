@@ -1,0 +1,108 @@
+"""At-least-once handling of updates, and never twice: the received-update journal.
+
+Telegram forgets an update once told it arrived: polling confirms it with the next getUpdates
+offset, a webhook with its 2xx answer. aiogram does both before the handler has finished, so a
+process killed in between loses the update. The journal stores each update first; the handling
+claims it, renews the claim while it runs and marks it done at the end; a start-up (and a sweep
+now and then) hands back what a dead process left unfinished. The same update delivered twice
+(Telegram repeating what it was not told arrived, or a replay racing a redelivery) is claimed
+once.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.base import utcnow
+from storage.repositories.updates import ReceivedUpdateRepo
+
+log = logging.getLogger(__name__)
+
+
+class Seen(Enum):
+    NEW = "new"  # not handled yet, free to claim
+    BUSY = "busy"  # a live handling holds it
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Orphan:
+    update_id: int
+    payload: dict[str, Any]
+
+
+class UpdateJournal:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        lease: timedelta = timedelta(seconds=30),
+        keep: timedelta = timedelta(days=2),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session_factory = session_factory
+        self.lease = lease
+        self._keep = keep
+        self._clock = clock
+        # This process, as the holder of its claims; a restart is a new holder.
+        self.owner = secrets.token_hex(8)
+
+    async def record(self, update_id: int, payload: dict[str, Any]) -> Seen:
+        """Store the update (once) and say whether it still needs handling."""
+        now = self._clock()
+        async with self._session_factory() as session:
+            repo = ReceivedUpdateRepo(session)
+            await repo.record(update_id, payload, now)
+            await session.commit()
+            row = await repo.get(update_id)
+        if row is None or row.done_at is not None:
+            return Seen.DONE
+        if row.claimed_until is not None and row.claimed_until >= now:
+            return Seen.BUSY
+        return Seen.NEW
+
+    async def claim(self, update_id: int, *, take_over: bool = False) -> bool:
+        now = self._clock()
+        async with self._session_factory() as session:
+            won = await ReceivedUpdateRepo(session).claim(update_id, self.owner, now, self.lease, take_over=take_over)
+            await session.commit()
+        return won
+
+    async def renew(self, update_ids: Sequence[int]) -> None:
+        async with self._session_factory() as session:
+            await ReceivedUpdateRepo(session).renew(update_ids, self.owner, self._clock() + self.lease)
+            await session.commit()
+
+    async def finish(self, update_id: int) -> None:
+        async with self._session_factory() as session:
+            await ReceivedUpdateRepo(session).finish(update_id, self._clock())
+            await session.commit()
+
+    async def release(self, update_id: int) -> None:
+        async with self._session_factory() as session:
+            await ReceivedUpdateRepo(session).release(update_id, self.owner)
+            await session.commit()
+
+    async def orphans(self, *, take_over: bool, limit: int = 500) -> list[Orphan]:
+        """Unfinished updates nobody alive holds (``take_over``: every unfinished one, for the
+        one polling process at start, which knows its predecessor is gone)."""
+        now = self._clock()
+        async with self._session_factory() as session:
+            rows = await ReceivedUpdateRepo(session).unfinished(
+                now, take_over=take_over, limit=limit, received_before=None if take_over else now - self.lease
+            )
+            return [Orphan(r.update_id, dict(r.payload)) for r in rows]
+
+    async def prune(self) -> int:
+        async with self._session_factory() as session:
+            removed = await ReceivedUpdateRepo(session).prune(self._clock() - self._keep)
+            await session.commit()
+        return removed

@@ -1,0 +1,90 @@
+"""The received-update journal (storage/models/update.py): record, claim, finish, find orphans."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models.update import ReceivedUpdate
+
+
+class ReceivedUpdateRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, update_id: int, payload: dict[str, Any], now: datetime) -> None:
+        """Store the update unless it is already there (Telegram delivers again what it was
+        not told arrived)."""
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        await self.session.execute(
+            insert(ReceivedUpdate)
+            .values(update_id=update_id, payload=payload, received_at=now, attempts=0)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+
+    async def claim(self, update_id: int, owner: str, now: datetime, lease: timedelta, *,
+                    take_over: bool = False) -> bool:
+        """Hold an unfinished update for handling; False when it is finished or another
+        handling holds it (``take_over``: whoever held it is known to be gone)."""
+        free = [] if take_over else [or_(ReceivedUpdate.claimed_until.is_(None), ReceivedUpdate.claimed_until < now)]
+        result = await self.session.execute(
+            update(ReceivedUpdate)
+            .where(ReceivedUpdate.update_id == update_id, ReceivedUpdate.done_at.is_(None), *free)
+            .values(claimed_by=owner, claimed_until=now + lease, attempts=ReceivedUpdate.attempts + 1)
+        )
+        return result.rowcount == 1
+
+    async def renew(self, update_ids: Sequence[int], owner: str, until: datetime) -> None:
+        if update_ids:
+            await self.session.execute(
+                update(ReceivedUpdate)
+                .where(ReceivedUpdate.update_id.in_(update_ids), ReceivedUpdate.claimed_by == owner,
+                       ReceivedUpdate.done_at.is_(None))
+                .values(claimed_until=until)
+            )
+
+    async def finish(self, update_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(ReceivedUpdate)
+            .where(ReceivedUpdate.update_id == update_id)
+            .values(done_at=now, claimed_until=None)
+        )
+
+    async def release(self, update_id: int, owner: str) -> None:
+        """Handling stopped unfinished (a shutdown): the next start takes it up at once."""
+        await self.session.execute(
+            update(ReceivedUpdate)
+            .where(ReceivedUpdate.update_id == update_id, ReceivedUpdate.claimed_by == owner,
+                   ReceivedUpdate.done_at.is_(None))
+            .values(claimed_until=None)
+        )
+
+    async def get(self, update_id: int) -> ReceivedUpdate | None:
+        return await self.session.get(ReceivedUpdate, update_id)
+
+    async def unfinished(self, now: datetime, *, take_over: bool, limit: int,
+                         received_before: datetime | None = None) -> Sequence[ReceivedUpdate]:
+        """Updates no live handling holds, oldest first (``take_over``: every unfinished one;
+        ``received_before``: leave the ones just recorded to the dispatcher about to run them)."""
+        free = [] if take_over else [or_(ReceivedUpdate.claimed_until.is_(None), ReceivedUpdate.claimed_until < now)]
+        if received_before is not None:
+            free.append(ReceivedUpdate.received_at < received_before)
+        rows = await self.session.scalars(
+            select(ReceivedUpdate)
+            .where(ReceivedUpdate.done_at.is_(None), *free)
+            .order_by(ReceivedUpdate.update_id)
+            .limit(limit)
+        )
+        return rows.all()
+
+    async def prune(self, before: datetime) -> int:
+        result = await self.session.execute(
+            delete(ReceivedUpdate).where(ReceivedUpdate.done_at.is_not(None), ReceivedUpdate.done_at < before)
+        )
+        return result.rowcount or 0

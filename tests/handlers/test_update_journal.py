@@ -1,0 +1,43 @@
+"""The dispatcher handles an update once however often it arrives, and an update a killed
+process left unfinished is handled at the next start (bot/journal.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiogram.methods import SendMessage
+from aiogram.types import Chat, Message, Update
+
+from bot.services.update_journal import UpdateJournal
+from tests.handlers.harness import Harness
+
+
+def _start(update_id: int, user) -> Update:
+    msg = Message(message_id=update_id, date=datetime.now(UTC), chat=Chat(id=user.id, type="private"),
+                  from_user=user, text="/start")
+    return Update(update_id=update_id, message=msg)
+
+
+async def test_the_same_update_twice_is_handled_once(tmp_path):
+    async with Harness.create(tmp_path) as h:
+        alice = h.user(1001, "Alice")
+        update = _start(500, alice)
+        await h.feed(update)
+        await h.feed(update)  # Telegram delivering again what it was not told arrived
+        assert len([r for r in h.requests if isinstance(r, SendMessage)]) == 1
+
+
+async def test_an_update_a_dead_process_held_is_handled_at_start(tmp_path):
+    async with Harness.create(tmp_path) as h:
+        alice = h.user(1001, "Alice")
+        update = _start(600, alice)
+        # A previous process stored and claimed it, then was killed before it answered.
+        dead = UpdateJournal(h.app.session_factory)
+        await dead.record(600, update.model_dump(mode="json", exclude_none=True, by_alias=True))
+        assert await dead.claim(600)
+        # Polling: the one process starting takes every unfinished update over.
+        assert await h.app.journal.replay(h.app.bot, take_over=True) == 1
+        assert "Pilih bahasa" in h.last_text(alice)
+        assert await h.app.journal.replay(h.app.bot, take_over=True) == 0
+        await h.feed(update)  # and Telegram's own redelivery of it changes nothing
+        assert len([r for r in h.requests if isinstance(r, SendMessage)]) == 1

@@ -1,0 +1,80 @@
+"""The received-update journal on SQLite and PostgreSQL: stored once, claimed once, a dead
+process's claim taken over, finished updates never handed out again."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.services.update_journal import Seen, UpdateJournal
+
+T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def journal(session_factory, clock: Clock) -> UpdateJournal:
+    return UpdateJournal(session_factory, lease=timedelta(seconds=30), clock=clock)
+
+
+async def test_an_update_delivered_twice_is_stored_and_claimed_once(session_factory):
+    clock = Clock()
+    a, b = journal(session_factory, clock), journal(session_factory, clock)  # two processes
+    assert await a.record(1, {"update_id": 1}) is Seen.NEW
+    assert await b.record(1, {"update_id": 1}) is Seen.NEW  # not held yet
+    won = await asyncio.gather(a.claim(1), b.claim(1))
+    assert sorted(won) == [False, True]
+    assert await a.record(1, {"update_id": 1}) is Seen.BUSY
+    await a.finish(1)
+    assert await b.record(1, {"update_id": 1}) is Seen.DONE
+    assert not await b.claim(1) and not await b.claim(1, take_over=True)
+
+
+async def test_a_dead_process_leaves_its_update_to_the_next(session_factory):
+    clock = Clock()
+    dead, alive = journal(session_factory, clock), journal(session_factory, clock)
+    await dead.record(7, {"update_id": 7, "message": {"text": "halo"}})
+    assert await dead.claim(7)
+    # While the claim runs, another webhook process leaves it alone...
+    assert await alive.orphans(take_over=False) == []
+    assert not await alive.claim(7)
+    # ...the one polling process at start takes it over at once...
+    [orphan] = await alive.orphans(take_over=True)
+    assert orphan.update_id == 7 and orphan.payload["message"]["text"] == "halo"
+    # ...and anyone may once the claim ran out.
+    clock.now += timedelta(seconds=31)
+    assert [o.update_id for o in await alive.orphans(take_over=False)] == [7]
+    assert await alive.claim(7)
+    await alive.finish(7)
+    assert await alive.orphans(take_over=True) == []
+
+
+async def test_a_running_claim_is_renewed_and_a_released_one_is_free(session_factory):
+    clock = Clock()
+    a, b = journal(session_factory, clock), journal(session_factory, clock)
+    await a.record(3, {"update_id": 3})
+    assert await a.claim(3)
+    clock.now += timedelta(seconds=20)
+    await a.renew([3])
+    clock.now += timedelta(seconds=20)  # 40 s after the claim, 20 s after the renewal
+    assert not await b.claim(3)
+    await a.release(3)
+    assert await b.claim(3)
+
+
+async def test_old_finished_updates_are_pruned(session_factory):
+    clock = Clock()
+    j = journal(session_factory, clock)
+    for uid in (1, 2):
+        await j.record(uid, {"update_id": uid})
+    await j.claim(1)
+    await j.finish(1)
+    clock.now += timedelta(days=3)
+    assert await j.prune() == 1
+    assert [o.update_id for o in await j.orphans(take_over=True)] == [2]
