@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ from bot.jobs.base import JobContext
 from bot.journal import JournalingDispatcher, JournalKeeper, JournalMiddleware, JournalWebhookHandler
 from bot.metrics import Metrics, TelegramMetricsMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware
+from bot.pacing import PaceMiddleware
 from bot.retry import RetryMiddleware, until_done
 from bot.scheduler import build_scheduler
 from bot.services.bot_identity import remember_username
@@ -40,6 +42,7 @@ from bot.services.broadcasts import BroadcastMonitor
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.services.lapor import LaporConnector, ManualConnector
+from bot.services.ratelimit import ChatPacer
 from bot.services.update_journal import UpdateJournal
 from bot.services.webhook_delivery import WebhookWorker
 from bot.services.webhooks import sync_targets
@@ -152,7 +155,11 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
     metrics = Metrics()
+    pacer = ChatPacer(settings.delivery.global_rate, settings.delivery.per_chat_interval,
+                      clock=time.monotonic, sleep=asyncio.sleep)
+    # Outermost first: every attempt of a retried request keeps the pace.
     bot.session.middleware(RetryMiddleware())
+    bot.session.middleware(PaceMiddleware(pacer))
     bot.session.middleware(UnchangedEditMiddleware())
     # Last, so it counts every attempt the ones above make.
     bot.session.middleware(TelegramMetricsMiddleware(metrics, "replies"))
@@ -171,6 +178,7 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         lease=timedelta(seconds=settings.delivery.lease_seconds),
         max_attempts=settings.delivery.max_attempts,
         backoff_base=timedelta(seconds=settings.delivery.backoff_base_seconds),
+        pacer=pacer,
     )
     # Built once: services and jobs get these, never a copy made from settings.
     notifier = OutboxNotifier(i18n, calendar, settings.notifications)

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.outbox import UnknownMethodError, build_method
-from bot.services.ratelimit import RateLimiter, jittered_backoff
+from bot.services.ratelimit import ChatPacer, RateLimiter, jittered_backoff
 from storage.base import utcnow
 from storage.models.outbox import Outbox
 from storage.repositories.group_chats import GroupChatRepo
@@ -90,8 +90,11 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
+        pacer: ChatPacer | None = None,
     ) -> None:
         self.bot = bot
+        # Shared with the handlers' direct replies: together they keep each chat's pace.
+        self._pacer = pacer
         self._session_factory = session_factory
         self._batch = batch
         self._lease = lease
@@ -248,6 +251,8 @@ class DeliveryWorker:
             error = f"invalid payload: {exc}"
             await self._write(lambda repo: repo.mark_failed(job.id, error, count_attempt=False))
             return
+        if self._pacer is not None:
+            await self._pacer.acquire(job.chat_id)
         try:
             result = await self.bot(call)
         except TelegramRetryAfter as exc:

@@ -3,7 +3,8 @@
 Telegram allows about 30 messages per second overall and about one per second per chat
 (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this). Slots are
 reserved in call order, so one caller at a time decides the order; the clock and sleep are
-injected so tests run on a fake clock.
+injected so tests run on a fake clock. ``RateLimiter`` spaces the delivery loop's sends;
+``ChatPacer`` is what the loop and the handlers' direct replies share.
 """
 
 from __future__ import annotations
@@ -70,3 +71,69 @@ class RateLimiter:
         if slot > now:
             await self._sleep(slot - now)
         return slot
+
+
+class ChatPacer:
+    """Token buckets per chat and overall, shared by a handler's direct replies and the delivery
+    loop, so that together they stay within Telegram's limits (a short burst per chat, then about
+    one message a second; ``rate`` overall). Callers wait for a token in call order."""
+
+    def __init__(
+        self,
+        rate: float,
+        per_chat_interval: float,
+        *,
+        # Telegram tolerates a burst of about three; one is kept spare so that requests
+        # arriving bunched up (network, a busy event loop) do not trip it.
+        per_chat_burst: int = 2,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[object]],
+    ) -> None:
+        self._global = _Bucket(rate, max(1, int(rate)))
+        self._per_chat_rate = 1.0 / per_chat_interval if per_chat_interval > 0 else None
+        self._per_chat_burst = per_chat_burst
+        self._chats: dict[Hashable, _Bucket] = {}
+        self._clock = clock
+        self._sleep = sleep
+
+    async def acquire(self, chat_id: Hashable) -> float:
+        """Take a token for one message to ``chat_id``, sleeping until there is one; returns
+        how long it waited."""
+        now = self._clock()
+        buckets = [self._global]
+        if self._per_chat_rate is not None:
+            chat = self._chats.get(chat_id)
+            if chat is None:
+                chat = self._chats[chat_id] = _Bucket(self._per_chat_rate, self._per_chat_burst, now)
+            buckets.append(chat)
+            if len(self._chats) > _PRUNE_AT:
+                self._chats = {k: b for k, b in self._chats.items() if not b.full(now)}
+        # Reserve now (a token may go negative): later callers queue behind this one.
+        ready = max(b.reserve(now) for b in buckets)
+        if ready > now:
+            await self._sleep(ready - now)
+        return max(0.0, ready - now)
+
+
+class _Bucket:
+    def __init__(self, rate: float, burst: int, now: float | None = None) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.updated = now
+
+    def _refill(self, now: float) -> None:
+        if self.updated is None:
+            self.updated = now
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def reserve(self, now: float) -> float:
+        """Take one token (maybe owed); the moment it is really there."""
+        self._refill(now)
+        self.tokens -= 1
+        return now if self.tokens >= 0 else now + (-self.tokens) / self.rate
+
+    def full(self, now: float) -> bool:
+        self._refill(now)
+        return self.tokens >= self.burst
