@@ -53,6 +53,7 @@ def _setup_logging(verbose: bool, log_format: str = "text") -> None:
 async def _prepare_database(settings: Settings) -> None:
     from storage.migrate import pending, upgrade_head
 
+    _check_sqlite_folder(settings)
     async with database_errors(settings):
         if not await pending(settings.database.url):
             return
@@ -61,6 +62,19 @@ async def _prepare_database(settings: Settings) -> None:
             await upgrade_head(settings.database.url)
             return
     raise CliError("the database schema is not up to date: run `lapor-bot migrate` first", EXIT_CONFIG)
+
+
+def _check_sqlite_folder(settings: Settings) -> None:
+    # Asked before connecting: aiosqlite's failed connect can outlive the event loop and print a
+    # traceback of its own after our one line.
+    from sqlalchemy.engine import make_url
+
+    if not settings.database.is_sqlite:
+        return
+    path = make_url(settings.database.url).database
+    if path and path != ":memory:" and not Path(path).parent.is_dir():
+        raise CliError(f"configuration error: database.url ({redact_url(settings.database.url)}): unable to "
+                       f"open database file (its folder {Path(path).parent} does not exist)", EXIT_CONFIG)
 
 
 @contextlib.asynccontextmanager
@@ -121,6 +135,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from storage.migrate import current_revision, head_revision, upgrade_head
 
     settings = _settings(args, need_token=False)
+
+    _check_sqlite_folder(settings)
 
     async def go() -> str | None:
         async with database_errors(settings):

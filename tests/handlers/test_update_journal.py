@@ -41,3 +41,28 @@ async def test_an_update_a_dead_process_held_is_handled_at_start(tmp_path):
         assert await h.app.journal.replay(h.app.bot, take_over=True) == 0
         await h.feed(update)  # and Telegram's own redelivery of it changes nothing
         assert len([r for r in h.requests if isinstance(r, SendMessage)]) == 1
+
+
+async def test_a_database_away_for_a_moment_delays_the_update_and_loses_nothing(tmp_path, monkeypatch):
+    from bot import journal as wiring
+
+    naps: list[float] = []
+
+    async def nap(seconds: float) -> None:
+        naps.append(seconds)
+
+    monkeypatch.setattr(wiring.asyncio, "sleep", nap)
+    async with Harness.create(tmp_path) as h:
+        alice = h.user(1001, "Alice")
+        real_claim = h.app.dp.journal.claim
+        outage = [ConnectionRefusedError(111, "Connect call failed")] * 3
+
+        async def flaky_claim(update_id: int, **kw):
+            if outage:
+                raise outage.pop()
+            return await real_claim(update_id, **kw)
+
+        monkeypatch.setattr(h.app.dp.journal, "claim", flaky_claim)
+        await h.feed(_start(700, alice))
+        assert naps == [0.5, 1.0, 2.0]
+        assert "Pilih bahasa" in h.last_text(alice)
