@@ -53,7 +53,8 @@ class BotProcess:
         await self.server.wait_until(
             lambda: (len(self.server.requests("getUpdates")) > polls_before and "Start polling" in self._this_log())
             or self._died(),
-            timeout=60,
+            # Generous: on a loaded machine importing the bot alone has taken 40 s.
+            timeout=120,
         )
         if self._died():
             raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.log()}")

@@ -25,7 +25,7 @@ async def _kill_while_replying(server: BotApiServer, proc: BotProcess, user: Sim
     await server.user_sends_text(user, HELP)
     await server.wait_until(
         lambda: any(r.method == "sendMessage" and "injected timeout" in (r.description or "")
-                    for r in server.sent_requests), timeout=30)
+                    for r in server.sent_requests), timeout=60)
     await proc.kill()
     server.faults.clear()
 
@@ -37,7 +37,7 @@ async def test_polling_an_update_killed_mid_handler_is_answered_after_the_restar
     assert _replies(api_server, user.id) == []
 
     await bot_process.start()
-    await api_server.wait_until(lambda: _replies(api_server, user.id), timeout=30)
+    await api_server.wait_until(lambda: _replies(api_server, user.id), timeout=120)
     assert await bot_process.stop() == 0
     [answer] = _replies(api_server, user.id)  # once: not also as a new update
     assert answer
@@ -58,12 +58,12 @@ async def test_webhook_an_update_killed_mid_handler_is_answered_after_the_restar
     api_server.forward_webhook([f"http://127.0.0.1:{port}/telegram"], retry_delay=1.0)
     try:
         await proc.start_without_polling()
-        await _wait_port(port)
+        await _wait_port(port, timeout=120)
         await _kill_while_replying(api_server, proc, user)
         assert _replies(api_server, user.id) == []
 
         await proc.start_without_polling()
-        await api_server.wait_until(lambda: _replies(api_server, user.id), timeout=60)
+        await api_server.wait_until(lambda: _replies(api_server, user.id), timeout=120)
     finally:
         if proc.proc is not None and proc.proc.returncode is None:
             assert await proc.stop() == 0

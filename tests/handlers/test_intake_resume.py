@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from aiogram.methods import SendMessage
 
+from bot import retry
+from bot.retry import RetryMiddleware
 from handlers.intake.flow import QUESTION_UNSENT
 from tests.handlers.harness import Fault, Harness
 from tests.handlers.intake_helpers import BODY, TITLE, consenting_citizen, drive, fsm, key
@@ -62,13 +64,18 @@ async def test_a_button_pressed_before_the_question_arrived_shows_it_again(tmp_p
         assert "Pengaduan" in str(h.last(u).buttons)
 
 
-@pytest.mark.expects_error_handler("the question's sendMessage fails with a 502")
-async def test_a_question_telegram_failed_to_send_is_shown_before_the_next_answer(tmp_path):
+@pytest.mark.expects_error_handler("the question's sendMessage fails with a 502, every retry too")
+async def test_a_question_telegram_failed_to_send_is_shown_before_the_next_answer(tmp_path, monkeypatch):
+    async def no_sleep(seconds: float) -> None:
+        pass
+
+    monkeypatch.setattr(retry.asyncio, "sleep", no_sleep)  # bot/retry.py's pauses between tries
     async with Harness.create(tmp_path) as h:
         u = h.user(1001)
         await consenting_citizen(h, u)
         await drive(h, u, "ti")
-        h.telegram.fail(SendMessage, Fault.server_error())
+        # A 502 is retried (bot/retry.py); one that lasts beyond the retries loses the question.
+        h.telegram.fail(SendMessage, Fault.server_error(), times=RetryMiddleware().attempts)
         await h.send(u, TITLE)  # stored; the body question is lost on the way
         state, data = await fsm(h, u)
         assert state.endswith(":body") and data[QUESTION_UNSENT] is True
