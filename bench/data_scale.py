@@ -123,6 +123,9 @@ async def main(args: argparse.Namespace) -> None:
             await timed("escalation's overdue list, page 1", lambda: h.press(admin, 1, "ovd:0:1"))
             await timed("  … page 100", lambda: h.press(admin, h.last(admin), "ovd:99:0"))
 
+            async with h.app.engine.begin() as conn:  # a --reuse run: today's runs again
+                await conn.execute(text("DELETE FROM job_effect"))
+                await conn.execute(text("DELETE FROM job_run"))
             now = datetime.now(h.app.calendar.tz).replace(hour=23, minute=30)
             ctx = JobContext(h.app.session_factory, h.app.settings, h.app.calendar, h.app.notifier, now)
             for job in ALL_JOBS:
