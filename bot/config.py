@@ -178,10 +178,9 @@ class IntakeSettings(Section):
     max_attachments: int = Field(default=5, ge=0, le=10)
     # Telegram's Bot API lets a bot download files up to 20 MB.
     max_attachment_mb: int = Field(default=20, ge=1, le=20)
-    # A complaint an admin files for a walk-in (/lapor_untuk): how long its claim code works, and
-    # how long after the report is finished the walk-in's name and phone are kept.
+    # A complaint an admin files for a walk-in (/lapor_untuk): how long its claim code works.
+    # (The walk-in's name and phone go with the personal fields of closed reports: [privacy].)
     walk_in_claim_days: int = Field(default=30, ge=1, le=365)
-    walk_in_retention_days: int = Field(default=90, ge=0, le=3650)
 
 
 class WorkflowSettings(Section):

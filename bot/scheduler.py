@@ -27,7 +27,6 @@ from bot.jobs.digest import send_digests
 from bot.jobs.escalation import escalate_overdue
 from bot.jobs.officer_reminders import remind_officers
 from bot.jobs.retention import purge_expired
-from bot.jobs.walk_in_retention import erase_walk_in_data
 from bot.jobs.weekly_summary import send_weekly_summary
 from storage.base import utcnow
 
@@ -46,7 +45,6 @@ ALL_JOBS: tuple[Job, ...] = (
     escalate_overdue,
     send_checkins,
     send_weekly_summary,
-    erase_walk_in_data,
     purge_expired,
 )
 
@@ -70,7 +68,6 @@ def schedules(settings: Settings) -> list[Schedule]:
         Schedule(escalate_overdue, (n.escalation_time,), "mon-fri"),
         Schedule(send_checkins, (n.checkin_time,), "mon-fri"),
         Schedule(send_weekly_summary, (n.weekly_summary_time,), weekday),
-        Schedule(erase_walk_in_data, (n.auto_close_time,)),
         Schedule(purge_expired, (settings.privacy.retention_time,)),
     ]
 

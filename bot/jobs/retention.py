@@ -15,6 +15,7 @@ from bot.jobs.base import JobContext, run_daily
 from bot.services.audit import AuditAction, record
 from storage.models import OutboxStatus
 from storage.repositories.personal_data import RetentionRepo
+from storage.repositories.walk_ins import WalkInRepo
 
 JOB_NAME = "retention"
 _FINISHED = tuple(s.value for s in (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNREACHABLE,
@@ -39,7 +40,11 @@ async def purge(ctx: JobContext, today: date) -> int:
             "sent_messages": await repo.empty_sent_payloads(now - timedelta(days=p.sent_message_days), now, _FINISHED),
             "relayed_texts": await repo.blank_relayed_texts(now - timedelta(days=p.relayed_text_days), _RELAYED,
                                                             _CLOSED, ActorRole.CITIZEN.value),
-            "closed_reports": await repo.strip_closed_reports(
+            # The personal fields of long-closed reports, a walk-in's name and phone among them (first:
+            # stripping a report stamps its updated_at, which tells how long it has been finished).
+            "closed_reports": await WalkInRepo(session).erase_personal_data(
+                finished_statuses=_CLOSED, finished_before=now - timedelta(days=p.closed_report_days), now=now)
+            + await repo.strip_closed_reports(
                 now - timedelta(days=p.closed_report_days), now, _CLOSED, citizen_role=ActorRole.CITIZEN.value,
                 anonymous=Privacy.ANONYMOUS.value, public=Privacy.PUBLIC.value),
             "stale_forms": await repo.drop_stale_forms(now - timedelta(days=p.form_state_days)),

@@ -4,7 +4,8 @@ code (and a t.me link carrying it) with which they can take the report over in T
 
 The report is recorded with its channel (``Report.channel``, counted in statistics and the
 export). The walk-in's name and phone are identity: admins only, never an agency, and erased
-``[intake] walk_in_retention_days`` after the report is finished. Only the code's SHA-256 is
+with the personal fields of closed reports (``bot/jobs/retention.py``, ``[privacy]
+closed_report_days``). Only the code's SHA-256 is
 kept; it works once, until it expires, and whoever uses it becomes the report's reporter.
 """
 
@@ -21,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import access
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import WALK_IN_CHANNELS, Channel
-from bot.domain.lifecycle import TERMINAL
 from bot.domain.text_rules import clean_text
 from bot.domain.workdays import WorkCalendar
 from bot.services.intake import Draft, SubmittedHook, submit_report
@@ -117,11 +117,3 @@ async def walk_in_of(session: AsyncSession, actor: Actor, report_id: int) -> Wal
     """The walk-in behind a report, for the admin's card only."""
     access.ensure(actor, Action.ADMINISTER)
     return await WalkInRepo(session).for_report(report_id)
-
-
-async def erase_personal_data(session: AsyncSession, *, retention_days: int, now: datetime) -> int:
-    """Blank the names and phones kept longer than the retention allows. Commits."""
-    count = await WalkInRepo(session).erase_personal_data(
-        finished_statuses=[s.value for s in TERMINAL], finished_before=now - timedelta(days=retention_days), now=now)
-    await session.commit()
-    return count

@@ -13,8 +13,8 @@ class WalkIn(Base):
     SMS (``Report.channel``): who they are, as far as they told, and the one-time code with which
     they can take the report over in Telegram. Only the code's SHA-256 is stored.
 
-    Name and phone are identity (admins only, never an agency) and are erased
-    ``[intake] walk_in_retention_days`` after the report is finished (``personal_erased_at``).
+    Name and phone are identity (admins only, never an agency) and are erased with the personal
+    fields of closed reports (``bot/jobs/retention.py``, ``personal_erased_at``).
     """
 
     __tablename__ = "walk_in"

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.services import walk_in
 from bot.services.statistics import year_statistics
 from bot.ui.case_callbacks import VerifyAction, VerifyCb
 from bot.ui.walk_in_render import WalkInCb
@@ -110,17 +109,23 @@ async def test_only_admins_file_for_others(tmp_path):
         assert h.answered(cq).show_alert
 
 
-async def test_walk_in_personal_data_is_erased_after_the_retention(tmp_path):
+async def test_walk_in_personal_data_goes_with_the_closed_reports_retention(tmp_path):
+    from bot.jobs.retention import purge
+    from tests.schedule_fixtures import job_context
+
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         await seed(h, reporter_id=5551, officers={O1: "A"})
-        filed, _code = await _file_for_walk_in(h)
+        await _file_for_walk_in(h)
         now = datetime.now(UTC)
+        days = h.app.settings.privacy.closed_report_days
+        ctx = job_context(h.app.session_factory, h.app.settings, h.app.i18n, now)
+        await purge(ctx, now.date())
         async with h.app.session_factory() as s:
-            assert await walk_in.erase_personal_data(s, retention_days=0, now=now) == 0  # still open
-            await s.execute(update(Report).values(status="closed", updated_at=now - timedelta(days=91)))
+            assert (await s.scalar(select(WalkIn))).name == "Bu Siti Aminah"  # still open: kept
+            await s.execute(update(Report).values(status="closed", closed_at=now - timedelta(days=days + 1),
+                                                  updated_at=now - timedelta(days=days + 1)))
             await s.commit()
-        async with h.app.session_factory() as s:
-            assert await walk_in.erase_personal_data(s, retention_days=90, now=now) == 1
+        await purge(ctx, now.date())
         async with h.app.session_factory() as s:
             row = await s.scalar(select(WalkIn))
         assert row.name is None and row.phone is None and row.personal_erased_at is not None

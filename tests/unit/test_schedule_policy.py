@@ -89,7 +89,7 @@ async def test_scheduler_uses_memory_store_and_local_cron_times():
     assert set(jobs) == {
         "send_digests@09:00", "send_digests@16:00", "auto_close@07:00", "remind_officers@08:00",
         "escalate_overdue@08:30", "send_checkins@10:00", "send_weekly_summary@08:00", "catch_up",
-        "erase_walk_in_data@07:00",
+        "purge_expired@03:00",
     }
     assert [type(s).__name__ for s in scheduler._jobstores.values()] == ["MemoryJobStore"]
     # Next fire times, seen from Saturday 18 May 2024 noon WITA.
