@@ -151,7 +151,8 @@ def build_casework(settings: Settings, notifier: OutboxNotifier, calendar: WorkC
 
 
 def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = None) -> App:
-    engine = create_engine(settings.database.url)
+    db = settings.database
+    engine = create_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow, pool_timeout=db.pool_timeout)
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
     metrics = Metrics()
@@ -169,7 +170,8 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     delivery_bot.session.middleware(TelegramMetricsMiddleware(metrics, "delivery"))
     i18n = build_i18n(settings.app.default_language)
     calendar = WorkCalendar(settings.app.timezone, settings.app.extra_holidays)
-    fsm_storage, isolation = build_fsm(settings.redis.url, session_factory)
+    fsm_storage, isolation = build_fsm(settings.redis.url, session_factory,
+                                       redis_max_connections=settings.redis.max_connections)
     delivery = DeliveryWorker(
         delivery_bot,
         session_factory,
@@ -299,8 +301,11 @@ async def run_polling(app: App) -> None:
                     "health checks and metrics")
     try:
         # aiogram installs the SIGINT/SIGTERM handlers and stops polling gracefully.
+        # Bounded: past max_concurrent_updates aiogram stops fetching, and the backlog waits at
+        # Telegram rather than as thousands of tasks here.
         await app.dp.start_polling(
-            app.bot, allowed_updates=app.dp.resolve_used_update_types(), close_bot_session=False
+            app.bot, allowed_updates=app.dp.resolve_used_update_types(), close_bot_session=False,
+            handle_as_tasks=True, tasks_concurrency_limit=app.settings.telegram.max_concurrent_updates,
         )
     finally:
         for runner in runners:

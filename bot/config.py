@@ -79,6 +79,10 @@ class TelegramSettings(Section):
     # Seconds before a Bot API call is given up as a network error (long polls get their poll
     # timeout on top). A hung call holds its outbox row until then.
     request_timeout: float = Field(default=25.0, gt=0)
+    # Updates handled at once in polling mode; more wait, unread, at Telegram (back-pressure
+    # instead of thousands of tasks queueing on the database). Keep it at or below
+    # database.pool_size + database.max_overflow: an update holds one connection at most.
+    max_concurrent_updates: int = Field(default=20, ge=1, le=1000)
 
     @property
     def bot_id(self) -> int | None:
@@ -136,6 +140,11 @@ class TelegramSettings(Section):
 
 class DatabaseSettings(Section):
     url: str = Field(default="sqlite+aiosqlite:///lapor.db", repr=False)
+    # Connections kept open, extra ones opened under load, and seconds an update waits for one
+    # before it fails (storage/db.py).
+    pool_size: int = Field(default=10, ge=1, le=500)
+    max_overflow: int = Field(default=10, ge=0, le=500)
+    pool_timeout: float = Field(default=30.0, gt=0)
 
     @field_validator("url")
     @classmethod
@@ -152,6 +161,8 @@ class DatabaseSettings(Section):
 class RedisSettings(Section):
     # Empty: FSM state lives in the database and one process is assumed.
     url: str | None = Field(default=None, repr=False)
+    # Connections to Redis per process; past it a request waits for a free one (never fails).
+    max_connections: int = Field(default=50, ge=2, le=10_000)
 
 
 class RolesSettings(Section):

@@ -11,8 +11,10 @@ from __future__ import annotations
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.isolation import RenewedRedisIsolation
 from storage.fsm import SqlAlchemyStorage
 
 
@@ -32,6 +34,7 @@ def build_fsm(
     session_factory: async_sessionmaker[AsyncSession],
     *,
     key_prefix: str = "lapor:fsm",
+    redis_max_connections: int = 50,
 ) -> tuple[BaseStorage, BaseEventIsolation]:
     """Return ``(storage, events_isolation)`` for ``Dispatcher(storage=..., events_isolation=...)``.
 
@@ -39,6 +42,10 @@ def build_fsm(
     which the isolation shares, so nothing else needs closing.
     """
     if redis_url:
-        storage = RedisStorage.from_url(redis_url, key_builder=redis_key_builder(key_prefix))
-        return storage, storage.create_isolation()
+        # A blocking pool: past its size a command waits for a free connection; the default pool
+        # refused ("Too many connections") and failed half the citizens of a burst.
+        pool = BlockingConnectionPool.from_url(redis_url, max_connections=redis_max_connections, timeout=None)
+        keys = redis_key_builder(key_prefix)
+        storage = RedisStorage(Redis(connection_pool=pool), key_builder=keys)
+        return storage, RenewedRedisIsolation(storage.redis, keys)
     return SqlAlchemyStorage(session_factory), SimpleEventIsolation()

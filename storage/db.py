@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from typing import Any
+
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -9,19 +13,30 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_
+
+# Statements that make a SQLite transaction a writer (pysqlite begins a transaction only there).
+_WRITES = ("insert", "update", "delete", "replace")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10,
+                  pool_timeout: float = 30.0) -> AsyncEngine:
+    """``pool_size`` connections kept, ``max_overflow`` more under load, ``pool_timeout`` seconds
+    to wait for one ([database] in config.example.toml)."""
+    pool: dict[str, Any] = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
+            pool = {}  # one shared in-memory database: SQLAlchemy picks its own pool
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": pool_timeout}, **pool)
         _tune_sqlite(engine)
+        OneWriter(pool_timeout).install(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
-    # WAL lets the delivery loop read while a handler writes; foreign keys are off by default in
-    # SQLite; busy_timeout turns a momentary lock into a short wait instead of an error.
+    # WAL lets readers go on while one writes; foreign keys are off by default in SQLite;
+    # busy_timeout turns a momentary lock (another process, the command line) into a short wait.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         cur = dbapi_conn.cursor()
@@ -30,6 +45,66 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+
+class OneWriter:
+    """SQLite lets one transaction write at a time. Left to SQLite, concurrent writers retry in
+    its busy handler, sleeping up to 100 ms a try, in no order, and fail with "database is
+    locked" after busy_timeout: under a burst of citizens most time went to sleeping. Here the
+    writers of this process queue in order on an asyncio lock, taken at a transaction's first
+    write and released when it commits or rolls back; readers never wait (WAL).
+
+    A task that holds the write lock and then writes through a second session would wait for
+    itself: it fails after ``timeout`` like SQLite would, instead of hanging.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._lock = asyncio.Lock()
+        self._holders: set[int] = set()  # id() of the DBAPI connections holding it
+
+    def install(self, engine: AsyncEngine) -> None:
+        sync = engine.sync_engine
+        event.listen(sync, "before_cursor_execute", self._before_execute)
+        dialect = sync.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_connection) -> None:
+            try:
+                commit(dbapi_connection)
+            finally:
+                self._release(dbapi_connection)
+
+        def do_rollback(dbapi_connection) -> None:
+            try:
+                rollback(dbapi_connection)
+            finally:
+                self._release(dbapi_connection)
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+        event.listen(sync, "invalidate", lambda dbapi_connection, *_: self._release(dbapi_connection))
+
+    def _before_execute(self, conn, _cursor, statement: str, *_: Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        if id(dbapi) in self._holders or not statement.lstrip()[:7].lower().startswith(_WRITES):
+            return
+        await_(self._acquire())
+        self._holders.add(id(dbapi))
+
+    async def _acquire(self) -> None:
+        try:
+            await asyncio.wait_for(self._lock.acquire(), self.timeout)
+        except TimeoutError:
+            raise sqlite3.OperationalError(
+                f"database is locked: no turn to write within {self.timeout:g} s") from None
+
+    def _release(self, connection) -> None:
+        # Called with the pool's proxy or the raw DBAPI connection, depending on the path.
+        ident = id(getattr(connection, "dbapi_connection", None) or connection)
+        if ident in self._holders:
+            self._holders.discard(ident)
+            self._lock.release()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

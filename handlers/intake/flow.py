@@ -190,8 +190,10 @@ async def go_to(
     # question goes out: a crash while it is sent leaves the mark, and the next update shows the
     # question again instead of taking it as the answer to a question the citizen never saw
     # (handlers/intake/resume.py). Committed first, so no lock is held while Telegram answers.
-    await state.set_state(STATE_OF[step])
+    # Data first: on Redis (no transaction) a kill between the two leaves the mark on the step
+    # just answered, whose question is then asked again, rather than a new step without its data.
     await state.set_data({**form.to_data(), QUESTION_UNSENT: True})
+    await state.set_state(STATE_OF[step])
     await unit_of_work.commit()
     # The location step's reply keyboard stays on screen until a message removes it: the next one.
     await send_prompt(bot, chat_id, form, step, settings, locale, note, remove_reply_keyboard=leaving_location)

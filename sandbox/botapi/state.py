@@ -62,6 +62,9 @@ class BotApiState:
         self.callbacks: dict[str, CallbackQueryState] = {}
         self.violations: list[Violation] = []
         self.sent_requests: list[SentRequest] = []
+        # Called with every request as it is recorded: a crowd of simulated users waits on its
+        # own chat this way instead of every waiter re-checking on every change.
+        self.request_listeners: list[Callable[[SentRequest], None]] = []
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook: dict[str, Any] = {}
@@ -342,6 +345,8 @@ class BotApiState:
 
     def record_request(self, entry: SentRequest) -> None:
         self.sent_requests.append(entry)
+        for listener in self.request_listeners:
+            listener(entry)
         self.bump()
 
 

@@ -16,11 +16,12 @@ from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy import func, select, update
 
 from bot.fsm import build_fsm
+from bot.isolation import RenewedRedisIsolation
 from storage.fsm import SqlAlchemyStorage
 from storage.models import FsmState
 
@@ -266,7 +267,7 @@ async def test_build_fsm_without_redis_uses_the_database(session_factory):
 async def test_build_fsm_with_redis_shares_one_pool_and_close_releases_it(redis_prefix):
     storage, isolation = build_fsm(REDIS_URL, NO_DB, key_prefix=redis_prefix)
     assert isinstance(storage, RedisStorage)
-    assert isinstance(isolation, RedisEventIsolation)
+    assert isinstance(isolation, RenewedRedisIsolation)
     assert isolation.redis is storage.redis
     async with isolation.lock(KEY):
         await storage.set_state(KEY, ReportForm.title)

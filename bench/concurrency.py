@@ -1,0 +1,94 @@
+"""N citizens walking the /lapor form at once against the real ``lapor-bot run`` process, beside
+a minimal aiogram echo bot on the same local Bot API server in the same run (issue 15).
+
+Each citizen onboards (/start, language, consent) and files a complaint (10 steps), waiting for
+every answer as a person would. The echo bot gets as many messages from as many citizens. The
+server runs without rate limits: the subject is the bot, not Telegram's pace. On 2 shared cores
+read the ratio, not the absolute figures.
+
+    python bench/concurrency.py --citizens 200
+    python bench/concurrency.py --citizens 1000 --db postgresql+asyncpg://postgres@127.0.0.1/lapor_bench \\
+        --redis redis://127.0.0.1:6379/5
+
+The PostgreSQL database must exist and be empty (or only migrated); the script migrates it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sandbox.botapi import BotApiServer, Limits  # noqa: E402
+from tests.e2e.botprocess import BotProcess  # noqa: E402
+from tests.e2e.crowd import WALK, CrowdResult, echo_walk, run_crowd  # noqa: E402
+
+
+def report(label: str, result: CrowdResult, steps) -> None:
+    print(f"\n{label}: {len(result.citizens)} citizens, {result.updates} updates in {result.seconds:.1f} s "
+          f"= {result.rate:.0f} updates/s; unanswered: {len(result.unanswered)}")
+    for c in result.unanswered[:3]:
+        print("   ", c.user.id, c.failed)
+    print(f"    {'step':<10} {'p50 ms':>8} {'p99 ms':>8}")
+    for step in steps:
+        print(f"    {step.name:<10} {result.percentile(step.name, 0.5) * 1000:8.0f} "
+              f"{result.percentile(step.name, 0.99) * 1000:8.0f}")
+
+
+async def echo_run(server: BotApiServer, citizens: int, timeout: float) -> CrowdResult:
+    steps = echo_walk()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bench" / "echo_bot.py"), server.token, server.base_url,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        await server.wait_until(lambda: server.requests("getUpdates") or None, timeout=60)
+        result = await run_crowd(server, citizens, steps, first_id=5_000_000, timeout=timeout)
+    finally:
+        proc.terminate()
+        await proc.wait()
+    report("echo bot", result, steps)
+    return result
+
+
+async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: str | None, timeout: float,
+                    workdir: Path) -> CrowdResult:
+    url = db or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    env = {"LAPOR_REDIS__URL": redis} if redis else {}
+    proc = BotProcess(server, url, workdir, extra_env=env)
+    if db:
+        subprocess.run([sys.executable, "-m", "bot", "migrate"], env=proc.env(), cwd=workdir, check=True,
+                       capture_output=True)
+    await proc.start()
+    try:
+        result = await run_crowd(server, citizens, WALK, first_id=6_000_000, timeout=timeout)
+    finally:
+        await proc.stop()
+    report(f"lapor-bot ({'PostgreSQL' if db else 'SQLite'}{' + Redis' if redis else ''})", result, WALK)
+    return result
+
+
+async def main(args: argparse.Namespace) -> None:
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        async with BotApiServer(limits=Limits.off()) as server:
+            echo = await echo_run(server, args.citizens, args.timeout)
+            lapor = await lapor_run(server, args.citizens, args.db, args.redis, args.timeout, Path(tmp))
+    print(f"\nratio: lapor-bot / echo = {lapor.rate / echo.rate:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--citizens", type=int, default=200)
+    parser.add_argument("--db", help="a PostgreSQL URL (default: a fresh SQLite file)")
+    parser.add_argument("--redis", help="a Redis URL for FSM state and the chat locks")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds a citizen waits for one answer")
+    asyncio.run(main(parser.parse_args()))

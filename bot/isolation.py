@@ -1,0 +1,71 @@
+"""Each chat's updates one after the other, and a lock a dead process held gone in seconds.
+
+aiogram's ``RedisEventIsolation`` takes a Redis lock with a 60 s expiry: after a ``kill -9``
+mid-update the restarted bot ignored that chat for about a minute (issue 11, item 3). Here the
+lock expires after a few seconds (``ttl``), and a task renews it while the update runs, so a slow
+update keeps its chat to itself however long it takes, while a dead process's lock lapses by
+itself after at most ``ttl``.
+
+Waiting for a lock holds no database connection (``bot/unit_of_work.py`` begins the session's
+work only inside the lock), so a chat's backlog cannot starve the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StorageKey
+from redis.asyncio import Redis
+from redis.exceptions import LockError, RedisError
+
+log = logging.getLogger(__name__)
+
+# Seconds a chat's lock outlives a dead process. Renewed every third of it while the update runs.
+LOCK_TTL = 5.0
+# How often a waiting update asks Redis again (a chat's updates rarely queue for long).
+POLL = 0.02
+
+
+class RenewedRedisIsolation(BaseEventIsolation):
+    def __init__(self, redis: Redis, key_builder: KeyBuilder, *, ttl: float = LOCK_TTL) -> None:
+        self.redis = redis
+        self.key_builder = key_builder
+        self.ttl = ttl
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        lock = self.redis.lock(self.key_builder.build(key, "lock"), timeout=self.ttl, sleep=POLL)
+        await lock.acquire()
+        done = asyncio.Event()
+        renewal = asyncio.create_task(self._renew(lock, done))
+        try:
+            yield None
+        finally:
+            # Told to stop, not cancelled: a Redis command cut off half-way could leave its
+            # connection out of the pool.
+            done.set()
+            await renewal
+            try:
+                await lock.release()
+            except LockError:  # expired while Redis was unreachable; nothing left to free
+                log.warning("a chat lock had expired before its update ended")
+
+    async def _renew(self, lock, done: asyncio.Event) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(done.wait(), self.ttl / 3)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await lock.reacquire()
+            except (LockError, RedisError):
+                log.warning("could not renew a chat lock; its update runs on unguarded", exc_info=True)
+                return
+
+    async def close(self) -> None:
+        # The connection pool belongs to the storage, which closes it.
+        pass
