@@ -81,6 +81,10 @@ async def export(session: AsyncSession, citizen: Citizen, *, actor: Actor, now: 
         },
         "reports": [_report(r, [e for e in events if e.report_id == r.id],
                             [f for f in files if f.report_id == r.id]) for r in reports],
+        # Others' reports they follow ("this is my problem too", a duplicate joined to it): that they
+        # follow is theirs; the reports themselves are not.
+        "following": [{"tracking_id": tracking_id, "since": _iso(since), "how": via}
+                      for tracking_id, since, via in await repo.follows_of(citizen.id)],
     }
     await record(session, actor, AuditAction.DATA_EXPORT, f"citizen:{citizen.id}",
                  {"reports": len(reports), "by": _by(actor, citizen)})

@@ -78,6 +78,14 @@ class PersonalDataRepo:
             delete(Outbox).where(or_(Outbox.chat_id == citizen.telegram_id, Outbox.citizen_id == citizen.id),
                                  Outbox.status != OutboxStatus.SENDING.value))
 
+    async def follows_of(self, citizen_id: int) -> Sequence[tuple[str, datetime, str]]:
+        """(tracking id, since, how) of the reports they follow."""
+        rows = await self.session.execute(
+            select(Report.tracking_id, ReportFollower.created_at, ReportFollower.via)
+            .join(ReportFollower, ReportFollower.report_id == Report.id)
+            .where(ReportFollower.citizen_id == citizen_id).order_by(ReportFollower.id))
+        return [(str(t), c, str(v)) for t, c, v in rows.all()]
+
     async def drop_follows(self, citizen_id: int) -> None:
         """The reports they follow (report_follower) stop counting them and writing to them; a
         walk-in report they claimed forgets who claimed it (its reporter link goes with ``detach``)."""

@@ -4,6 +4,9 @@ confidential report or one never offered cannot be followed by a forged button."
 
 from __future__ import annotations
 
+import json
+
+from aiogram.methods import SendDocument
 from sqlalchemy import func, select
 
 from bot.services.intake import Step
@@ -151,6 +154,12 @@ async def test_a_follower_who_erases_their_identity_stops_following_and_counting
         assert (await report(h, original.id)).supporters == 1
         neighbour = h.user(NEIGHBOUR, "Tetangga")
         await h.send(neighbour, "/privasi")
+        # Their copy of their data says what they follow (nothing of the report's reporter).
+        await h.press(neighbour, h.last(neighbour), PrivacyCb(action=PrivacyAction.EXPORT).pack())
+        (doc,) = [r for r in h.requests if isinstance(r, SendDocument)]
+        copy = json.loads(doc.document.data)
+        assert [(f["tracking_id"], f["how"]) for f in copy["following"]] == [(original.tracking_id, "nearby")]
+        assert "Zenobia" not in doc.document.data.decode()
         await h.press(neighbour, h.last(neighbour), PrivacyCb(action=PrivacyAction.ERASE).pack())
         await h.press(neighbour, h.last(neighbour), PrivacyCb(action=PrivacyAction.ERASE_YES).pack())
         async with h.app.session_factory() as s:
