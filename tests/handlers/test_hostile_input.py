@@ -435,6 +435,10 @@ def legit_press(user_id: int, data: str, other_report: int) -> bool:
             if data.startswith(LaporCb.__prefix__ + ":"):  # asks for the report's LAPOR! number
                 return LaporCb.unpack(data).report_id == other_report
             cb = VerifyCb.unpack(data)
+            if cb.a is VerifyAction.REASON:
+                # A rejection reason for a report the server found in the queue (else it refuses
+                # and nothing changes) opens that report's note step: what the button is for.
+                return True
             return cb.r == other_report and cb.a in {VerifyAction.OPEN, VerifyAction.SEARCH}
         if user_id == OFFICER:
             return TemplateCb.unpack(data).t == 1
