@@ -42,10 +42,10 @@ async def one_form(h: Harness, user, timings: dict[str, list[float]]) -> None:
     await step("title", h.send(user, "Air mati di RT 05"))
     await step("body", h.send(user, "Sudah tiga hari air mati di RT 05, mohon segera ditangani. " * 5))
     await step("date", h.send(user, "kemarin"))
+    await step("privacy", tap(h, user, "Biasa"))
     await step("location", h.send_location(user))
     await step("photo", h.send_photo(user))
     await step("files done", tap(h, user, "Selesai"))
-    await step("privacy", tap(h, user, "Biasa"))
     await step("submit", tap(h, user, "Kirim"))
 
 

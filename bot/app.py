@@ -147,7 +147,8 @@ def build_bot(settings: Settings) -> Bot:
 def build_casework(settings: Settings, notifier: OutboxNotifier, calendar: WorkCalendar) -> Casework:
     """What the casework use cases need besides a session: once per process (``build_app``, or
     ``build_web_context`` for the pages served without the bot)."""
-    return Casework(notifier, calendar, tuple(settings.roles.admin_ids), settings.workflow.auto_assign)
+    return Casework(notifier, calendar, tuple(settings.roles.admin_ids), settings.workflow.auto_assign,
+                    relays_per_hour=settings.limits.relays_per_report_per_hour)
 
 
 def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = None) -> App:

@@ -194,6 +194,16 @@ class IntakeSettings(Section):
     walk_in_claim_days: int = Field(default=30, ge=1, le=365)
 
 
+class LimitsSettings(Section):
+    """Limits against abuse: a citizen flooding the bot must not flood the admins or officers.
+    Over a limit the citizen is told so; nothing is dropped silently."""
+
+    # Reports one citizen may file in 24 hours (each one notifies every admin).
+    reports_per_day: int = Field(default=5, ge=1)
+    # Messages a reporter may add to one report in an hour (each one goes to every officer).
+    relays_per_report_per_hour: int = Field(default=10, ge=1)
+
+
 class WorkflowSettings(Section):
     auto_assign: bool = False
 
@@ -349,6 +359,7 @@ class Settings(BaseSettings):
     roles: RolesSettings = RolesSettings()
     app: AppSettings = AppSettings()
     intake: IntakeSettings = IntakeSettings()
+    limits: LimitsSettings = LimitsSettings()
     workflow: WorkflowSettings = WorkflowSettings()
     delivery: DeliverySettings = DeliverySettings()
     notifications: NotificationSettings = NotificationSettings()

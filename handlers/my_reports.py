@@ -19,7 +19,9 @@ from bot.domain import access
 from bot.domain.access import Action, Actor
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
+from bot.services.casework import reporter
 from bot.services.my_reports import MyReportView, find_my_report, list_my_reports, open_my_report
+from bot.ui.case_keyboards import add_information_button
 from bot.ui.citizen_callbacks import CitizenMenuCb, MenuAction, MyReportsPageCb, OpenMyReportCb
 from bot.ui.citizen_keyboards import back_to_my_reports_keyboard, my_reports_keyboard
 from bot.ui.render import esc
@@ -48,10 +50,13 @@ async def _send_report(
 ) -> None:
     messages = render_citizen_report(view, calendar.tz, locale, lapor_url=settings.lapor.report_url)
     withdrawable = view.report.id if access.check(actor, Action.WITHDRAW, view.report) is None else None
+    markup = back_to_my_reports_keyboard(page, withdrawable=withdrawable)
+    if reporter.may_add_information(actor, view.report):
+        # While the report is open the reporter may add to it (relayed to whoever handles it).
+        markup.inline_keyboard.insert(0, [add_information_button(view.report.id)])
     for i, text in enumerate(messages):
         last = i == len(messages) - 1
-        markup = back_to_my_reports_keyboard(page, withdrawable=withdrawable) if last else None
-        await bot.send_message(chat_id, text, reply_markup=markup)
+        await bot.send_message(chat_id, text, reply_markup=markup if last else None)
 
 
 async def my_reports(

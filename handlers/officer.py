@@ -7,19 +7,22 @@ so a forged or stale button gets a refusal, never an action.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.text_rules import REASON_MAX
 from bot.domain.workdays import WorkCalendar
-from bot.services.casework import followup, templates
+from bot.services.casework import followup, reporter, templates
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
@@ -132,6 +135,30 @@ def _private_state(state: FSMContext, callback: CallbackQuery) -> FSMContext:
     return FSMContext(storage=state.storage, key=StorageKey(state.key.bot_id, chat_id=user_id, user_id=user_id))
 
 
+async def mute(callback: CallbackQuery, callback_data: OfficerCb, session: AsyncSession, actor: Actor,
+               delivery: DeliveryWorker) -> None:
+    """🔇 under a relayed message: the reporter's additions on this report stop (or resume)."""
+    muted = callback_data.a == OfficerAction.MUTE
+    report = await run_button_step(callback, delivery, reporter.set_relays_muted(
+        session, actor, callback_data.r, muted=muted, now=utcnow()
+    ))
+    if report is None:
+        return
+    if muted:
+        text = _("🔇 Muted: the reporter's further messages on {tracking_id} are refused (they are told "
+                 "so). Answers to your questions still arrive.").format(tracking_id=report.tracking_id)
+    else:
+        text = _("🔔 The reporter may add messages to {tracking_id} again.").format(tracking_id=report.tracking_id)
+    await callback.answer(text, show_alert=True)
+    if isinstance(callback.message, Message) and callback.message.reply_markup is not None:
+        # The same message now offers the opposite.
+        rows = [[b for b in row if not (b.callback_data or "").startswith(("oc:mu:", "oc:um:"))]
+                for row in callback.message.reply_markup.inline_keyboard]
+        rows = [row for row in rows if row] + [[kb.mute_reporter_button(report.id, muted=muted)]]
+        with suppress(TelegramBadRequest):
+            await callback.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
 async def ask_for_text(callback: CallbackQuery, callback_data: OfficerCb, session: AsyncSession,
                        actor: Actor, state: FSMContext, bot: Bot) -> None:
     try:
@@ -225,6 +252,7 @@ def router() -> Router:
     r.callback_query.register(inbox_page, OfficerCb.filter(F.a == OfficerAction.LIST))
     r.callback_query.register(open_case, OfficerCb.filter(F.a == OfficerAction.OPEN))
     r.callback_query.register(take, OfficerCb.filter(F.a == OfficerAction.TAKE))
+    r.callback_query.register(mute, OfficerCb.filter(F.a.in_({OfficerAction.MUTE, OfficerAction.UNMUTE})))
     r.callback_query.register(ask_for_text, OfficerCb.filter(F.a.in_(set(_TEXT_ACTIONS))))
     r.message.register(text_given, OfficerForm.text, F.text, _not_command)
     r.callback_query.register(template_picked, TemplateCb.filter(), OfficerForm.text)

@@ -14,9 +14,11 @@ The rules, by actor:
 - the **reporter** acts only on their own report: answers a question, adds files to that
   answer, rates or disputes an answer within the reply window (10 working days, ``reply_due``),
   comments on their rating once, answers the check-in, withdraws it (with a reason) while it is
-  open and not yet answered;
+  open and not yet answered, and adds information to it while it is open, unless the agency's
+  officers muted the report's relays;
 - any **other citizen** may follow an open report that is not confidential ("this is my problem
-  too"); a confidential one is refused exactly like a missing one.
+  too"); a confidential one is refused exactly like a missing one;
+- an officer of the report's agency may mute (and unmute) the reporter's additions on it.
 
 A refusal says why with a ``Reason``; handlers translate it (``bot.ui.case_render.refusal_text``).
 Someone else's report and a report that does not exist are refused alike (no existence leak),
@@ -26,7 +28,7 @@ and who-may is checked before the status, so a stranger learns nothing about the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -44,6 +46,8 @@ class Reason(StrEnum):
     # Outcomes the services decide, refused the same way:
     CONFLICT = "conflict"  # someone else changed the report first
     INVALID = "invalid"  # bad input (an unknown agency, a rating outside 1–5, stale form data)
+    MUTED = "muted"  # the agency muted the reporter's additions on this report
+    TOO_MANY = "too_many"  # over a limit against abuse ([limits]): later
 
 
 class Refused(Exception):
@@ -94,6 +98,7 @@ class Case(Protocol):
     def rating_comment(self) -> str | None: ...
     @property
     def privacy(self) -> str: ...
+    def relays_muted_at(self) -> datetime | None: ...  # officers muted the reporter's additions
 
 
 class Action(StrEnum):
@@ -126,6 +131,11 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"  # take the report back, with a reason, before it is answered
     # Any other citizen.
     FOLLOW = "follow"  # "this is my problem too": hear of an open, non-confidential report's updates
+    # Information the reporter adds on their own (from /laporan, or confirmed after an answer):
+    # relayed to the officers (the admins while no agency holds it).
+    ADD_INFO = "add_info"
+    # The officers of the report's agency: stop (or let again) the reporter's additions.
+    MUTE_REPORTER = "mute_reporter"
 
 
 class _Who(StrEnum):
@@ -178,6 +188,8 @@ _RULES: dict[Action, _Rule] = {
     Action.CHECKIN: _Rule(_Who.REPORTER, frozenset({S.CLOSED})),
     Action.WITHDRAW: _Rule(_Who.REPORTER, _able(S.WITHDRAWN)),
     Action.FOLLOW: _Rule(_Who.OTHER_CITIZEN, OPEN_STATUSES, not_confidential=True),
+    Action.ADD_INFO: _Rule(_Who.REPORTER, OPEN_STATUSES),
+    Action.MUTE_REPORTER: _Rule(_Who.OFFICER, ANY_STATUS),
 }
 
 
@@ -214,6 +226,8 @@ def check(actor: Actor, action: Action, case: Case | None = None, *, today: date
         return Reason.NOT_NOW  # one comment, after a rating
     if rule.needs_agency and case.agency_id is None:
         return Reason.NOT_NOW
+    if action is Action.ADD_INFO and case.relays_muted_at is not None:
+        return Reason.MUTED
     if rule.in_reply_window and case.reply_due is not None:
         if today is None:
             raise TypeError(f"{action} needs today's date for the reply window")

@@ -62,6 +62,8 @@ class EventKind(StrEnum):
     TAKEN = "taken"
     INFO_REQUESTED = "info_requested"
     REPORTER_REPLIED = "reporter_replied"
+    # Information the reporter added on their own (text, files, a location, a voice note).
+    REPORTER_ADDED = "reporter_added"
     ANSWERED = "answered"
     RETURNED = "returned"
     ACCEPTED = "accepted"  # the reporter rated the answer

@@ -20,6 +20,7 @@ from bot.jobs.base import JobContext, run_daily, write_once
 from bot.services import recipients
 from bot.services.notices import Reminder
 from bot.services.notification_policy import RecipientKind
+from bot.services.officers import OFFICER_REMINDER_JOB
 from bot.services.ports import Recipient
 from storage.models.agency import Agency
 from storage.models.citizen import Citizen
@@ -27,7 +28,7 @@ from storage.repositories.group_chats import GroupChatRepo
 from storage.repositories.officers import OfficerRepo
 from storage.repositories.overdue import OverdueRepo
 
-JOB_NAME = "officer_reminder"
+JOB_NAME = OFFICER_REMINDER_JOB
 # Reports named per agency (the most urgent); the counts cover all, /kotak lists all.
 SHOWN_PER_AGENCY = 5
 

@@ -36,6 +36,9 @@ class AuditAction:
     LAPOR_ID = "lapor_id"
     APIKEY_CREATE = "apikey_create"
     APIKEY_REVOKE = "apikey_revoke"
+    # An officer muted (unmuted) a reporter's additions on one report.
+    MUTE_REPORTER = "mute_reporter"
+    UNMUTE_REPORTER = "unmute_reporter"
 
 
 async def record(

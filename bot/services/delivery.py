@@ -30,6 +30,7 @@ from aiogram.methods import CreateForumTopic
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services import file_cleaning
 from bot.services.outbox import UnknownMethodError, build_method
 from bot.services.ratelimit import ChatPacer, RateLimiter, jittered_backoff
 from storage.base import utcnow
@@ -244,12 +245,32 @@ class DeliveryWorker:
                 return
             if thread is not None:
                 job = replace(job, payload={**job.payload, "message_thread_id": thread})
+        payload, prepared = job.payload, None
         try:
-            call = build_method(job.method, job.payload, job.chat_id)
+            if file_cleaning.needs_preparing(payload):
+                # An anonymous report's files: downloaded and cleaned now, inside the row's lease.
+                prepared = await file_cleaning.prepare(self.bot, self._session_factory, job.method, payload)
+                payload = prepared.payload
+            call = build_method(job.method, payload, job.chat_id)
+        except file_cleaning.CleaningFailed as exc:
+            log.error("outbox row %s: a file could not be cleaned: %s", job.id, exc)
+            error = f"cleaning failed: {exc}"
+            await self._write(lambda repo: repo.mark_failed(job.id, error, count_attempt=False))
+            return
+        except (TelegramBadRequest, TelegramNotFound) as exc:
+            # getFile refused the original (gone, or over the 20 MB download limit).
+            log.error("outbox row %s: the original file could not be fetched: %s", job.id, exc.message)
+            reason = f"download refused: {exc.message}"
+            await self._write(lambda repo: repo.mark_failed(job.id, reason))
+            return
         except (ValidationError, UnknownMethodError) as exc:
             log.error("outbox row %s has an invalid %s payload", job.id, job.method)
             error = f"invalid payload: {exc}"
             await self._write(lambda repo: repo.mark_failed(job.id, error, count_attempt=False))
+            return
+        except Exception as exc:
+            # The download failed (network, 5xx): like a failed send, later.
+            await self._retry(job, exc)
             return
         if self._pacer is not None:
             await self._pacer.acquire(job.chat_id)
@@ -296,7 +317,11 @@ class DeliveryWorker:
             await self._retry(job, exc)
         else:
             now = self._clock()
-            await self._write(lambda repo: repo.mark_sent(job.id, now, _message_id(result)))
+            async with self._session_factory() as session:
+                if prepared is not None:
+                    await file_cleaning.remember(session, prepared, result)
+                await OutboxRepo(session).mark_sent(job.id, now, _message_id(result))
+                await session.commit()
 
     async def _retry(self, job: _Job, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.deadlines import completion_due, verify_due
 from bot.domain.enums import ActorRole, AgencyKind, Channel, Classification, EventKind, Privacy, ReportStatus
+from bot.domain.privacy import Cleaning, cleaning_for, coarsen
 from bot.domain.tracking import new_tracking_id
 from bot.domain.workdays import WorkCalendar
 from bot.services import webhooks
@@ -40,9 +41,11 @@ class Step(StrEnum):
     TITLE = "ti"
     BODY = "bo"
     DATE = "dt"
+    # Privacy before the location and the files: an anonymous reporter is told what a map point
+    # or a file may reveal before sending one (bot.domain.privacy).
+    PRIVACY = "pr"
     LOCATION = "lo"
     ATTACHMENTS = "at"
-    PRIVACY = "pr"
     CONFIRM = "cf"
 
 
@@ -80,6 +83,8 @@ class Draft:
     longitude: float | None = None
     location_skipped: bool = False
     attachments: list[DraftAttachment] = field(default_factory=list)
+    # Anonymous reports: files no cleaner can strip, waiting for the citizen to send them anyway.
+    held: list[DraftAttachment] = field(default_factory=list)
     attachments_done: bool = False
     privacy: str | None = None
     language: str = "id"
@@ -94,6 +99,7 @@ class Draft:
         known = {f.name for f in fields(cls)}
         data = {k: v for k, v in data.items() if k in known}
         data["attachments"] = [DraftAttachment(**a) for a in data.get("attachments", [])]
+        data["held"] = [DraftAttachment(**a) for a in data.get("held", [])]
         return cls(**data)
 
     # -- rules -----------------------------------------------------------------------------
@@ -136,6 +142,23 @@ class Draft:
     def asks(self, step: Step) -> bool:
         """Whether the form shows this step at all (no category tree: no category step)."""
         return step != Step.CATEGORY or self.category_offered
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.privacy == Privacy.ANONYMOUS
+
+    def protect_anonymity(self) -> bool:
+        """For an anonymous report, keep only a coarse map point; True when the point changed."""
+        if not self.is_anonymous or self.latitude is None or self.longitude is None:
+            return False
+        coarse = coarsen(self.latitude, self.longitude)
+        changed = coarse != (self.latitude, self.longitude)
+        self.latitude, self.longitude = coarse
+        return changed
+
+    def uncleanable(self) -> list[DraftAttachment]:
+        """Attached files that would reach the agency as they are, if the report is anonymous."""
+        return [a for a in self.attachments if cleaning_for(a.kind, a.mime_type, a.file_name) is Cleaning.NONE]
 
     def may_skip(self, step: Step) -> bool:
         return step in (Step.DATE, Step.LOCATION) and not self.is_complaint
@@ -190,6 +213,23 @@ def check_attachment(
     return None
 
 
+class TooManyReports(Exception):
+    """The citizen filed ``limit`` reports in the last 24 hours ([limits] reports_per_day)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"{limit} reports in 24 hours")
+        self.limit = limit
+
+
+REPORTS_WINDOW = timedelta(hours=24)
+
+
+async def may_file_report(session: AsyncSession, citizen: Citizen, now: datetime, limit: int) -> bool:
+    """Under the daily limit: every report notifies every admin, so a flood of reports must
+    stop at the citizen, not in the admins' chats."""
+    return await ReportRepo(session).count_by_citizen_since(citizen.id, now - REPORTS_WINDOW) < limit
+
+
 class DraftIncomplete(ValueError):
     def __init__(self, step: Step) -> None:
         super().__init__(f"draft is missing step {step}")
@@ -205,6 +245,7 @@ async def submit_report(
     *,
     on_submitted: SubmittedHook | None = None,
     channel: Channel = Channel.TELEGRAM,
+    reports_per_day: int | None = None,
 ) -> Report:
     """File the draft: a report in status submitted, its attachments and a ``submitted`` event.
 
@@ -214,6 +255,12 @@ async def submit_report(
     """
     if (missing := draft.first_missing()) is not None:
         raise DraftIncomplete(missing)
+    if citizen is not None and reports_per_day is not None and not await may_file_report(
+        session, citizen, now, reports_per_day
+    ):
+        raise TooManyReports(reports_per_day)
+    # Whatever path filled the draft, an anonymous report never stores an exact point.
+    draft.protect_anonymity()
     repo = ReportRepo(session)
     # Read before any rollback expires the instance. No citizen: filed through the Open311 API.
     citizen_id = citizen.id if citizen is not None else None

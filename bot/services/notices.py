@@ -99,12 +99,16 @@ class ColleagueTook(Notice):
 
 @dataclass(frozen=True)
 class ReporterSaid(Notice):
-    """The reporter answered, disputed, said "not solved" at the check-in, rated or commented."""
+    """The reporter answered, added information, disputed, said "not solved" at the check-in,
+    rated or commented."""
 
     report: Report
     kind: str
     note: str | None = None
     attachments: Sequence[Attachment] = ()
+    location: tuple[float, float] | None = None  # an addition's map point (coarse if anonymous)
+    # An addition to a report no agency holds goes to the coordinators: no officer buttons.
+    to_admins: bool = False
 
 
 @dataclass(frozen=True)

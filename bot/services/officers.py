@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from aiogram.types import User
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import access
@@ -33,12 +34,16 @@ from bot.services.notices import NoLongerOfficer, OfficerJoined
 from bot.services.notification_policy import RecipientKind
 from bot.services.ports import Notifier, Recipient
 from storage.base import utcnow
-from storage.models import Agency, Citizen, Officer, OfficerInvite
+from storage.models import Agency, Citizen, Officer, OfficerInvite, Report
 from storage.repositories.agencies import AgencyRepo
 from storage.repositories.citizens import CitizenRepo
 from storage.repositories.officers import OfficerRepo
+from storage.repositories.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
+
+# The daily reminder job's name (bot/jobs/officer_reminders.py): its rows are grouped under it.
+OFFICER_REMINDER_JOB = "officer_reminder"
 
 INVITE_PREFIX = "inv_"
 INVITE_TTL = timedelta(hours=72)
@@ -299,6 +304,13 @@ async def revoke_officer(
         officer.revoked_at = now
         officer.revoked_by_id = actor.citizen_id
         await session.flush()
+        # Cards, relayed answers and reminders about the agency's reports still queued for this
+        # person would reach someone who may no longer read them.
+        cancelled = await OutboxRepo(session).cancel_staff_rows_about(
+            person.telegram_id, select(Report.id).where(Report.agency_id == agency.id),
+            (f"{OFFICER_REMINDER_JOB}:",), reason="officer revoked")
+        if cancelled:
+            log.info("cancelled %s queued message(s) for the revoked officer #%s", cancelled, officer.id)
         if notifier is not None:
             to = Recipient(person.telegram_id, person.language, RecipientKind.OFFICER, person.id)
             await notifier.send(session, to, NoLongerOfficer(agency.name), now=now)

@@ -71,5 +71,11 @@ def describe(entry: AuditLog, tz: ZoneInfo) -> str:
         case AuditAction.EXPORT:
             return _("exported the reports received in {year} ({format}, {n} rows)").format(
                 year=tail, format=esc(str(d.get("format", "?")).upper()), n=number(d.get("rows", 0)))
+        case AuditAction.MUTE_REPORTER:
+            return _("muted the reporter's messages on {report}").format(
+                report=f"<code>{esc(str(d.get('tracking_id', tail)))}</code>")
+        case AuditAction.UNMUTE_REPORTER:
+            return _("let the reporter's messages through again on {report}").format(
+                report=f"<code>{esc(str(d.get('tracking_id', tail)))}</code>")
     # An action this version does not know (written by a newer one): its key, escaped.
     return esc(" ".join(p for p in (entry.action, entry.target) if p))

@@ -40,6 +40,8 @@ class OfficerAction(StrEnum):
     RETURN = "ret"  # bukan wewenang
     OPEN = "op"
     LIST = "ls"
+    MUTE = "mu"  # stop the reporter's additions on the report
+    UNMUTE = "um"
 
 
 class OfficerCb(CallbackData, prefix="oc"):
@@ -59,6 +61,9 @@ class ReporterAction(StrEnum):
     NOT_SOLVED = "no"  # Belum selesai
     SKIP_COMMENT = "sk"
     CHOOSE = "ch"  # which report the text just sent answers
+    ADD_INFO = "ad"  # from /laporan: add information to an open report
+    CONFIRM_ADD = "ca"  # "Tambahkan informasi ke LPR-…?": yes
+    DROP_ADD = "da"  # ... no
 
 
 class ReporterCb(CallbackData, prefix="rp"):

@@ -150,6 +150,12 @@ def officer_actions_kb(report_id: int, status: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def mute_reporter_button(report_id: int, *, muted: bool) -> InlineKeyboardButton:
+    if muted:
+        return _btn(_("🔔 Let the reporter's messages through"), OfficerCb(a=OfficerAction.UNMUTE, r=report_id))
+    return _btn(_("🔇 Mute the reporter's messages"), OfficerCb(a=OfficerAction.MUTE, r=report_id))
+
+
 def inbox_kb(items: Sequence[tuple[int, str]], page: int, pages: int) -> InlineKeyboardMarkup:
     rows = [[_btn(label, OfficerCb(a=OfficerAction.OPEN, r=rid, p=page))] for rid, label in items]
     if pager := _pager(lambda p: OfficerCb(a=OfficerAction.LIST, p=p), page, pages):
@@ -169,6 +175,17 @@ def answer_question_kb(report_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_btn(_("Reply"), ReporterCb(a=ReporterAction.REPLY, r=report_id))]]
     )
+
+
+def confirm_addition_kb(report_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _btn(_("✅ Yes, add it"), ReporterCb(a=ReporterAction.CONFIRM_ADD, r=report_id)),
+        _btn(_("✖️ No"), ReporterCb(a=ReporterAction.DROP_ADD, r=report_id)),
+    ]])
+
+
+def add_information_button(report_id: int) -> InlineKeyboardButton:
+    return _btn(_("➕ Add information"), ReporterCb(a=ReporterAction.ADD_INFO, r=report_id))
 
 
 def after_answer_kb(report_id: int) -> InlineKeyboardMarkup:

@@ -175,6 +175,9 @@ def refusal_text(reason: Reason | str | Refused) -> str:
         Reason.CONFLICT: _("Someone else acted on this report just now. Open it again to see its status."),
         Reason.TOO_LATE: _("The time to reply to this answer has passed."),
         Reason.INVALID: _("That choice is not valid."),
+        Reason.MUTED: _("The agency has paused further messages on this report. When they ask you "
+                        "a question, your answer still reaches them."),
+        Reason.TOO_MANY: _("You have sent many messages recently. Please wait a while and try again."),
     }
     return texts.get(reason, texts[Reason.FORBIDDEN])  # type: ignore[call-overload]
 
@@ -207,6 +210,8 @@ def wrong_kind_text(expects: str, limit: int) -> str:
                             "most {limit} characters), or /batal to cancel."),
         "reply": lambda: _("⚠️ Please send your answer as text (at most {limit} characters), a photo, "
                            "a video or a document, or /batal to cancel."),
+        "addition": lambda: _("⚠️ Please send text (at most {limit} characters), a photo, a video, a "
+                              "document, a location or a voice note, or /batal to cancel."),
         "comment": lambda: _("⚠️ Please type your comment as text (at most {limit} characters), or "
                              "tap Skip."),
         "dispute": lambda: _("⚠️ Please type as text what is not solved yet (at most {limit} "

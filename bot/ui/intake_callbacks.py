@@ -47,6 +47,8 @@ EDIT = "edit"  # summary: edit one field; value is the step
 SUBMIT = "submit"
 KEEP = "keep"  # description: keep the draft (a message written before the form began)
 FOLLOW = "follow"  # attachments: follow the nearby report ``value`` instead of filing this one
+SEND_HELD = "sendheld"  # files (anonymous report): send the files no cleaner can strip anyway
+DROP_HELD = "dropheld"  # ... or leave them out
 
 # The agency group "Kelurahan/Desa" lists kecamatans first.
 VILLAGES = "village"

@@ -166,11 +166,16 @@ def location_kb(*, may_skip: bool) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
-def attachments_kb(form: str, *, count: int, nearby: Sequence[str | int] = ()) -> InlineKeyboardMarkup:
-    """``nearby``: (report id, tracking id) pairs offered to follow instead of filing."""
+def attachments_kb(form: str, *, count: int, nearby: Sequence[str | int] = (), held: int = 0) -> InlineKeyboardMarkup:
+    """``nearby``: (report id, tracking id) pairs offered to follow instead of filing; ``held``:
+    files of an anonymous report no cleaner can strip, waiting for a choice."""
     s = Step.ATTACHMENTS
-    rows = [[_b(_("🤝 This is my problem too: {tracking_id}").format(tracking_id=tracking_id), form, s, cb.FOLLOW,
-                 str(report_id))] for report_id, tracking_id in nearby]
+    rows = []
+    if held:
+        rows.append([_b(_("📎 Send anyway"), form, s, cb.SEND_HELD)])
+        rows.append([_b(_("🚫 Leave it out"), form, s, cb.DROP_HELD)])
+    rows += [[_b(_("🤝 This is my problem too: {tracking_id}").format(tracking_id=tracking_id), form, s, cb.FOLLOW,
+                  str(report_id))] for report_id, tracking_id in nearby]
     rows.append([_b(_("✅ Done") if count else _("Skip, no files"), form, s, cb.DONE)])
     if count:
         rows.append([_b(_("🗑 Remove the attached files"), form, s, cb.CLEAR)])

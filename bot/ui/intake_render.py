@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.dates import earliest_incident_date
 from bot.domain.enums import Classification, Privacy
+from bot.domain.privacy import COARSE_METRES
 from bot.domain.text_rules import (
     BODY_MAX,
     BODY_MIN,
@@ -107,11 +108,12 @@ def prompt(step: Step, draft: Draft, *, max_files: int = 5, max_mb: int = 20) ->
                 "Is it about a particular place? Tap <b>📍 Send my location</b> or type the address "
                 "(up to {max} characters). You may skip this step."
             )
-        ).format(max=LOCATION_MAX),
+        ).format(max=LOCATION_MAX) + (("\n\n" + anonymous_location_warning()) if draft.is_anonymous else ""),
         Step.ATTACHMENTS: lambda: (
             _("Send photos, documents, videos or voice notes as evidence: up to {n} files, {mb} MB each.").format(
                 n=max_files, mb=max_mb
             )
+            + (("\n" + anonymous_files_note()) if draft.is_anonymous else "")
             + "\n"
             + (
                 _("Attached so far: {count}. Tap <b>Done</b> when finished.").format(count=len(draft.attachments))
@@ -291,6 +293,49 @@ def attachment_received(count: int, max_files: int) -> str:
             count=count, n=max_files
         )
     return _("📎 Attached {count} of {n}. Send more, or tap Done.").format(count=count, n=max_files)
+
+
+def too_many_reports(limit: int) -> str:
+    return _("You have filed {n} reports in the last 24 hours, the most allowed. Your form is kept: "
+             "send it later.").format(n=limit)
+
+
+def anonymous_location_warning() -> str:
+    return _(
+        "🕶 Your report is anonymous. <b>An exact point may identify you</b>: it is often where you "
+        "live. If you send your location, only an approximate point (about {m} m) is kept. You may "
+        "type the street or a landmark instead."
+    ).format(m=COARSE_METRES)
+
+
+def approximate_location_saved() -> str:
+    return _("✔️ Approximate location saved (about {m} m); the exact point was not kept.").format(m=COARSE_METRES)
+
+
+def location_coarsened() -> str:
+    return _("📍 Your report is anonymous: of the location you sent, only an approximate point "
+             "(about {m} m) is kept.").format(m=COARSE_METRES)
+
+
+def anonymous_files_note() -> str:
+    return _("🕶 Photos, images and PDFs are cleaned of hidden data (such as where a photo was "
+             "taken, or the author's name) and renamed before the agency receives them.")
+
+
+def uncleanable_file_warning() -> str:
+    return _(
+        "⚠️ Your report is anonymous, but this kind of file cannot be cleaned of hidden data (such "
+        "as the place a video was made or an author's name in a document). The agency would "
+        "receive it as it is, under a neutral name. Send it anyway?"
+    )
+
+
+def held_files_sent(count: int) -> str:
+    return _("📎 {n} file(s) will be sent as they are.").format(n=count)
+
+
+def held_files_dropped() -> str:
+    return _("The files that cannot be cleaned were left out.")
 
 
 def files_removed() -> str:

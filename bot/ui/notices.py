@@ -44,7 +44,7 @@ from bot.services.statistics import Figures
 from bot.ui.admin_callbacks import OverdueCb
 from bot.ui.admin_keyboards import broadcast_progress_text, broadcast_stop_keyboard
 from bot.ui.case_callbacks import OfficerAction, OfficerCb, VerifyAction, VerifyCb
-from bot.ui.case_keyboards import after_answer_kb, answer_question_kb, officer_actions_kb
+from bot.ui.case_keyboards import after_answer_kb, answer_question_kb, mute_reporter_button, officer_actions_kb
 from bot.ui.case_render import case_card_parts, reporter_for_admin, reporter_for_officer
 from bot.ui.checkin import checkin_kb
 from bot.ui.formatting import decimal, long_date, number, short_date
@@ -281,6 +281,8 @@ def _reporter_said(notice: ReporterSaid, ctx: Context) -> Rendered:
     match notice.kind:
         case EventKind.REPORTER_REPLIED:
             head = _("💬 The reporter answered your question on {ref}:").format(ref=ref)
+        case EventKind.REPORTER_ADDED:
+            head = _("➕ The reporter added information to {ref}:").format(ref=ref)
         case EventKind.DISPUTED:
             head = _("↩️ The reporter says {ref} is <b>not solved</b>; it is open again:").format(ref=ref)
         case EventKind.CHECKIN_REOPENED:
@@ -297,8 +299,14 @@ def _reporter_said(notice: ReporterSaid, ctx: Context) -> Rendered:
     parts = [head]
     if notice.note:
         parts += ["", esc(notice.note)]
+    if notice.to_admins:
+        return Rendered(parts, location=notice.location, files=notice.attachments)
     markup = officer_actions_kb(report.id, report.status)
-    return Rendered(parts, markup if markup.inline_keyboard else None, files=notice.attachments)
+    if notice.kind in (EventKind.REPORTER_REPLIED, EventKind.REPORTER_ADDED):
+        # What the reporter sends of their own accord can be stopped, here where it arrives.
+        markup.inline_keyboard.append([mute_reporter_button(report.id, muted=report.relays_muted_at is not None)])
+    return Rendered(parts, markup if markup.inline_keyboard else None, location=notice.location,
+                    files=notice.attachments)
 
 
 @render.register

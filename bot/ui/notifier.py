@@ -21,6 +21,7 @@ from bot.config import NotificationSettings
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import in_language
 from bot.services import group_chats
+from bot.services.file_cleaning import enqueue_files
 from bot.services.notices import Notice
 from bot.services.notification_policy import RecipientKind, not_before, queue_citizen_update
 from bot.services.outbox import enqueue, enqueue_message
@@ -28,8 +29,6 @@ from bot.services.ports import Recipient
 from bot.ui.notices import Context, Rendered, render
 from bot.ui.render import CAPTION_LIMIT, esc_truncate, split_html
 from storage.models import Attachment, Report
-
-ALBUM_MAX = 10  # Telegram: an album holds 2–10 items
 
 
 @dataclass(frozen=True)
@@ -79,45 +78,14 @@ class OutboxNotifier:
             await _send_files(session, to.chat_id, report, out.files, key, topic)
 
 
-def _albums(attachments: Sequence[Attachment]) -> list[list[Attachment]]:
-    """Attachments in sendable groups: photos and videos may share an album, documents only go
-    with documents, voice notes go one by one
-    (https://core.telegram.org/bots/api#sendmediagroup). More than ten are split
-    evenly, so no group is left with a single file when it need not be."""
-    visual = [a for a in attachments if a.kind in ("photo", "video")]
-    other = [a for a in attachments if a.kind not in ("photo", "video", "voice")]
-    groups: list[list[Attachment]] = []
-    for files in (visual, other):
-        count = -(-len(files) // ALBUM_MAX)  # ceil
-        for i in range(count):
-            groups.append(files[i * len(files) // count:(i + 1) * len(files) // count])
-    # A voice note joins no album and is re-sent by file_id only as a voice note (sendVoice).
-    return groups + [[a] for a in attachments if a.kind == "voice"]
-
-
 async def _send_files(
     session: AsyncSession, chat_id: int, report: Report, attachments: Sequence[Attachment], key: str | None,
     topic: int | None = None,
 ) -> None:
-    """Re-sent by file_id with OUR caption: a forward or copyMessage would carry the reporter's
-    name (forward header) or their own caption. Two or more go as one album (one outbox row, so
-    the album is delivered, or retried, whole)."""
-    total = len(attachments)
-    numbered = 0
-    for group in _albums(attachments):
-        items = []
-        for att in group:
-            numbered += 1
-            caption = esc_truncate(f"📎 {report.tracking_id} · {numbered}/{total}", CAPTION_LIMIT)
-            kind = att.kind if att.kind in ("photo", "video", "voice") else "document"
-            items.append((kind, att.file_id, caption))
-        if len(items) == 1:
-            kind, file_id, caption = items[0]
-            method = {"photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice"}.get(kind, "sendDocument")
-            payload = {kind: file_id, "caption": caption, "parse_mode": "HTML"}
-        else:
-            method = "sendMediaGroup"
-            payload = {"media": [{"type": kind, "media": file_id, "caption": caption, "parse_mode": "HTML"}
-                                 for kind, file_id, caption in items]}
-        await enqueue(session, chat_id=chat_id, method=method, payload=payload, group_key=key,
-                      report_topic_id=topic)
+    """Re-sent with OUR caption: a forward or copyMessage would carry the reporter's name
+    (forward header) or their own caption; an anonymous report's files cleaned first
+    (``bot/services/file_cleaning.py``)."""
+    def caption(number: int, total: int) -> str:
+        return esc_truncate(f"📎 {report.tracking_id} · {number}/{total}", CAPTION_LIMIT)
+
+    await enqueue_files(session, chat_id, report, attachments, caption, key, report_topic_id=topic)

@@ -36,6 +36,7 @@ CITIZEN_VISIBLE_NOTES = frozenset(
     {
         EventKind.INFO_REQUESTED,
         EventKind.REPORTER_REPLIED,
+        EventKind.REPORTER_ADDED,
         EventKind.ANSWERED,
         EventKind.REJECTED,
         EventKind.POSTPONED,
@@ -150,6 +151,8 @@ def _what(event: ReportEvent, agency_names: dict[int, str]) -> str:
             return _("Asked you for more information")
         case EventKind.REPORTER_REPLIED:
             return _("Sent more information")
+        case EventKind.REPORTER_ADDED:
+            return _("Added information")
         case EventKind.ANSWERED:
             return _("Answered the report")
         case EventKind.RETURNED:

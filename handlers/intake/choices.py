@@ -19,7 +19,7 @@ from bot.ui import intake_render as r
 from bot.ui.callback_types import parse_row_id
 from bot.ui.intake_callbacks import IntakeCb
 from bot.ui.render import esc
-from handlers.intake.flow import CurrentFormButton, Form, advance, current, pressed, show_in_place
+from handlers.intake.flow import CurrentFormButton, Form, advance, current, go_to, pressed, show_in_place
 from handlers.intake.states import ReportForm
 
 PAGE_SIZE = 8
@@ -180,9 +180,21 @@ async def privacy_chosen(
     if callback_data.value not in set(Privacy):
         await _refuse(callback)
         return
-    form.draft.privacy = callback_data.value
+    draft = form.draft
+    draft.privacy = callback_data.value
     await callback.answer()
     note = _("✔️ Privacy: {privacy}").format(privacy=esc(r.privacy_name(callback_data.value)))
+    # Made anonymous from the summary, after a location or files were given: the point is
+    # coarsened now, and files no cleaner can strip wait for the citizen's choice again.
+    if draft.protect_anonymity():
+        note += "\n" + r.location_coarsened()
+    unclean = draft.uncleanable() if draft.is_anonymous else []
+    if unclean:
+        draft.held += unclean
+        draft.attachments = [a for a in draft.attachments if a not in unclean]
+        note += "\n\n" + r.uncleanable_file_warning()
+        await go_to(bot, callback.from_user.id, state, form, Step.ATTACHMENTS, settings, locale, note)
+        return
     await advance(bot, callback.from_user.id, state, form, Step.PRIVACY, settings, locale, note)
 
 

@@ -1,4 +1,5 @@
-"""The attachments step: photos, documents, videos and voice notes, albums acknowledged once."""
+"""The attachments step: photos, documents, videos and voice notes, albums acknowledged once. An
+anonymous report's files that no cleaner can strip wait for the citizen to send them anyway."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
+from bot.domain.privacy import Cleaning, cleaning_for
 from bot.services.intake import AttachmentRefusal, DraftAttachment, Step, check_attachment
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_keyboards as kb
@@ -54,8 +56,11 @@ async def file_sent(message: Message, state: FSMContext, settings: Settings) -> 
         )
         await message.answer(text, reply_markup=markup)
         return
+    if form.draft.is_anonymous and cleaning_for(item.kind, item.mime_type, item.file_name) is Cleaning.NONE:
+        await _hold(message, state, form, item)
+        return
     form.draft.attachments.append(item)
-    markup = kb.attachments_kb(form.form_id, count=len(form.draft.attachments))
+    markup = kb.attachments_kb(form.form_id, count=len(form.draft.attachments), held=len(form.draft.held))
     if album is not None:
         first_of_album = album not in form.albums
         if first_of_album:
@@ -69,18 +74,64 @@ async def file_sent(message: Message, state: FSMContext, settings: Settings) -> 
     await message.answer(received, reply_markup=markup)
 
 
+async def _hold(message: Message, state: FSMContext, form: Form, item: DraftAttachment) -> None:
+    """An anonymous report's file that no cleaner can strip waits until the citizen says to send
+    it anyway (one question per album: Telegram delivers an album one message per file)."""
+    draft = form.draft
+    if any(a.file_unique_id == item.file_unique_id for a in draft.held):
+        return
+    draft.held.append(item)
+    # Asked once per album, whatever else of the album was acknowledged ("h": held).
+    album = f"h{message.media_group_id}" if message.media_group_id else None
+    first_of_album = album is None or album not in form.albums
+    if album is not None and first_of_album:
+        form.albums.append(album)
+    await save(state, form)
+    if first_of_album:
+        markup = kb.attachments_kb(form.form_id, count=len(draft.attachments), held=len(draft.held))
+        await message.answer(r.uncleanable_file_warning(), reply_markup=markup)
+
+
+async def held_sent(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
+) -> None:
+    draft, limit = form.draft, settings.intake.max_attachments
+    room = max(0, limit - len(draft.attachments))
+    taken = draft.held[:room]
+    draft.attachments += taken
+    draft.held = []
+    await save(state, form)
+    await callback.answer()
+    note = r.held_files_sent(len(taken))
+    await send_prompt(bot, callback.from_user.id, form, Step.ATTACHMENTS, settings, locale, note)
+
+
+async def held_dropped(
+    callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
+) -> None:
+    form.draft.held = []
+    await save(state, form)
+    await callback.answer()
+    await send_prompt(bot, callback.from_user.id, form, Step.ATTACHMENTS, settings, locale, r.held_files_dropped())
+
+
 async def files_done(
     callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:
     form.draft.attachments_done = True
+    # Files still waiting for "send anyway" were not confirmed: they stay out, and the citizen
+    # is told so.
+    note = r.held_files_dropped() if form.draft.held else None
+    form.draft.held = []
     await callback.answer()
-    await advance(bot, callback.from_user.id, state, form, Step.ATTACHMENTS, settings, locale)
+    await advance(bot, callback.from_user.id, state, form, Step.ATTACHMENTS, settings, locale, note)
 
 
 async def files_cleared(
     callback: CallbackQuery, form: Form, state: FSMContext, bot: Bot, settings: Settings, locale: str
 ) -> None:
     form.draft.attachments = []
+    form.draft.held = []
     form.albums_full = []
     await save(state, form)
     await callback.answer(r.files_removed())
@@ -92,4 +143,6 @@ def router() -> Router:
     r.message.register(file_sent, ReportForm.attachments, F.photo | F.video | F.document | F.voice)
     r.callback_query.register(files_done, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.DONE))
     r.callback_query.register(files_cleared, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.CLEAR))
+    r.callback_query.register(held_sent, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.SEND_HELD))
+    r.callback_query.register(held_dropped, CurrentFormButton(), pressed(Step.ATTACHMENTS, cb.DROP_HELD))
     return r

@@ -130,7 +130,8 @@ def markup_for(step: Step, form: Form) -> Any:
         case Step.LOCATION:
             return kb.location_kb(may_skip=draft.may_skip(Step.LOCATION))
         case Step.ATTACHMENTS:
-            return kb.attachments_kb(fid, count=len(draft.attachments), nearby=[(n[0], n[1]) for n in form.nearby])
+            return kb.attachments_kb(fid, count=len(draft.attachments), nearby=[(n[0], n[1]) for n in form.nearby],
+                                     held=len(draft.held))
         case Step.PRIVACY:
             return kb.privacy_kb(fid)
         case Step.CONFIRM:

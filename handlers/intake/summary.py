@@ -21,7 +21,7 @@ from bot.services import walk_in
 from bot.services.casework.core import Casework
 from bot.services.casework.verification import SubmissionHook
 from bot.services.delivery import DeliveryWorker
-from bot.services.intake import DraftIncomplete, Step, submit_report
+from bot.services.intake import DraftIncomplete, Step, TooManyReports, submit_report
 from bot.ui import intake_callbacks as cb
 from bot.ui import intake_render as r
 from bot.ui.case_render import refusal_text
@@ -69,8 +69,14 @@ async def submit(
         else:
             report = await submit_report(
                 session, citizen, form.draft, calendar, datetime.now(UTC),
-                on_submitted=SubmissionHook(casework),
+                on_submitted=SubmissionHook(casework), reports_per_day=settings.limits.reports_per_day,
             )
+    except TooManyReports as e:
+        # Nothing filed, nothing lost: the form stays for later.
+        await state.set_state(saved_state)
+        await state.set_data(saved_data)
+        await callback.answer(r.too_many_reports(e.limit), show_alert=True)
+        return
     except DraftIncomplete as e:
         await state.set_state(saved_state)
         await state.set_data(saved_data)

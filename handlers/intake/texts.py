@@ -171,8 +171,12 @@ async def location_shared(message: Message, state: FSMContext, bot: Bot, setting
         except TextRuleError:
             pass
     form.draft.location_skipped = False
+    # Anonymous: the exact point is replaced at once, before the draft is even saved (or used
+    # to look for nearby reports).
+    note = r.approximate_location_saved() if form.draft.is_anonymous else _("✔️ Location saved.")
+    form.draft.protect_anonymity()
     await nearby.offer(session, actor, form)
-    await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, _("✔️ Location saved."))
+    await advance(bot, message.chat.id, state, form, Step.LOCATION, settings, locale, note)
 
 
 async def location_typed(

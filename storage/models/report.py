@@ -76,6 +76,9 @@ class Report(TimestampMixin, Base):
     # The report's tracking number in SP4N-LAPOR!, once a coordinator entered it there.
     lapor_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     lapor_recorded_at: Mapped[datetime | None]
+    # The agency's officers muted the reporter's additions on this report (audited); answers to
+    # their own questions still reach them.
+    relays_muted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # When the retention job removed the personal fields of this closed report (the link to
     # the reporter, the exact point, file names); the record of the service itself stays.
@@ -106,6 +109,9 @@ class Attachment(TimestampMixin, Base):
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     mime_type: Mapped[str | None] = mapped_column(String(128))
     file_name: Mapped[str | None] = mapped_column(String(255))
+    # Anonymous reports: the copy the bot uploaded itself, metadata stripped and under a neutral
+    # name (bot/services/file_cleaning.py); every later re-send uses it, never ``file_id``.
+    clean_file_id: Mapped[str | None] = mapped_column(String(255))
 
     report: Mapped[Report] = relationship(back_populates="attachments", lazy="raise")
 

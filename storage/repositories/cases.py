@@ -117,6 +117,15 @@ class CaseRepo:
         )
         return await self.session.scalar(stmt)
 
+    async def count_events_since(self, report_id: int, kinds: Collection[str], since: datetime) -> int:
+        stmt = select(func.count()).select_from(ReportEvent).where(
+            ReportEvent.report_id == report_id, ReportEvent.kind.in_(list(kinds)), ReportEvent.created_at >= since
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def set_relays_muted(self, report_id: int, at: datetime | None) -> None:
+        await self.session.execute(update(Report).where(Report.id == report_id).values(relays_muted_at=at))
+
     async def last_status_event(self, report_id: int) -> ReportEvent | None:
         stmt = (
             select(ReportEvent)

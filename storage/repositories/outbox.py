@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Select, String, and_, cast, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -196,6 +196,23 @@ class OutboxRepo:
             update(Outbox)
             .where(Outbox.chat_id == chat_id, Outbox.status == OutboxStatus.PENDING.value)
             .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
+        )
+        return result.rowcount or 0
+
+    async def cancel_staff_rows_about(
+        self, chat_id: int, report_ids: Select[Any], key_prefixes: Sequence[str], *, reason: str | None = None
+    ) -> int:
+        """Stop what is not yet sent to ``chat_id`` as staff (not as a citizen: ``citizen_id``
+        is empty) about the reports ``report_ids`` selects (group key ``report:<id>``), or
+        grouped under one of ``key_prefixes``."""
+        keys = select(literal("report:").op("||")(cast(report_ids.subquery().c[0], String)))
+        about = [Outbox.group_key.in_(keys), *(Outbox.group_key.startswith(p) for p in key_prefixes)]
+        result = await self.session.execute(
+            update(Outbox)
+            .where(Outbox.chat_id == chat_id, Outbox.citizen_id.is_(None),
+                   Outbox.status == OutboxStatus.PENDING.value, or_(*about))
+            .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
+            .execution_options(synchronize_session=False)
         )
         return result.rowcount or 0
 

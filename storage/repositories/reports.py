@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -29,6 +29,25 @@ class ReportRepo:
         self.session.add(attachment)
         await self.session.flush()
         return attachment
+
+    async def attachments_by_ids(self, ids: Sequence[int]) -> dict[int, Attachment]:
+        rows = await self.session.scalars(select(Attachment).where(Attachment.id.in_(list(ids))))
+        return {a.id: a for a in rows}
+
+    async def attachment_numbers(self, report_id: int) -> dict[int, int]:
+        """Each attachment's place among the report's files (1, 2, ...), in the order received."""
+        ids = await self.session.scalars(
+            select(Attachment.id).where(Attachment.report_id == report_id).order_by(Attachment.id)
+        )
+        return {attachment_id: n for n, attachment_id in enumerate(ids, start=1)}
+
+    async def set_clean_file_id(self, attachment_id: int, file_id: str) -> None:
+        """The first cleaned upload wins; a concurrent second one is simply not remembered."""
+        await self.session.execute(
+            update(Attachment)
+            .where(Attachment.id == attachment_id, Attachment.clean_file_id.is_(None))
+            .values(clean_file_id=file_id)
+        )
 
     async def add_event(self, event: ReportEvent) -> ReportEvent:
         self.session.add(event)
@@ -87,6 +106,12 @@ class ReportRepo:
 
     async def count_by_citizen(self, citizen_id: int) -> int:
         stmt = select(func.count()).select_from(Report).where(self._theirs(citizen_id))
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def count_by_citizen_since(self, citizen_id: int, since: datetime) -> int:
+        stmt = select(func.count()).select_from(Report).where(
+            Report.citizen_id == citizen_id, Report.submitted_at >= since
+        )
         return int(await self.session.scalar(stmt) or 0)
 
     async def get_for_citizen(

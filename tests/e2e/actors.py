@@ -122,10 +122,10 @@ async def file_anonymous_report(chat: Chatter, *, title: str, body: str, agency_
     await chat.say(title)
     await chat.say(body)
     await chat.say("21 Mei 2024")
+    await chat.tap("Anonim")
     await chat.say("Jl. Nipah-Nipah RT 07")  # a typed address, no pin
     await chat.act(chat.server.user_sends_photo(chat.user))
     await chat.tap("Selesai")
-    await chat.tap("Anonim")
     await chat.tap("Kirim")
     found = TRACKING.search(chat.last_text())
     assert found, chat.last_text()

@@ -118,10 +118,10 @@ async def _fill_form(chat: Chatter, *, title: str, body: str, consent_first: boo
     await chat.say(title)
     await chat.say(body)
     await chat.say("kemarin")
+    await chat.tap("Biasa")
     await chat.say("Jl. Nipah-Nipah RT 07")
     await chat.act(chat.server.user_sends_photo(chat.user))
     await chat.tap("Selesai")
-    await chat.tap("Biasa")
     assert title in chat.last_text()  # the summary
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.services.casework.verification import SubmissionHook
 from bot.services.intake import Draft, DraftAttachment, submit_report
 from storage.models import Agency, Citizen, Officer, Outbox, Report
+from tests.files import jpeg_with_exif, pdf_with_author
 from tests.handlers.harness import Harness
 
 # Immediate sends and no quiet hours: the tests must not depend on the time of day they run.
@@ -52,6 +53,11 @@ async def file_report(h: Harness, reporter_id: int, *, agency_id: int | None, pr
         [DraftAttachment("photo-file-1", "u1", "photo"),
          DraftAttachment("doc-file-2", "u2", "document", file_name="bukti.pdf")] if with_files else [],
     )
+    for att in draft.attachments:
+        # What a download gives: a photo with EXIF, a PDF naming its author, or a few bytes.
+        content = jpeg_with_exif() if att.kind == "photo" or att.mime_type == "image/jpeg" else (
+            pdf_with_author() if (att.file_name or "").endswith(".pdf") else b"plain bytes")
+        h.telegram.files.setdefault(att.file_id, content)
     async with h.app.session_factory() as s:
         citizen = await s.scalar(select(Citizen).where(Citizen.telegram_id == reporter_id))
         hook = SubmissionHook(h.app.dp["casework"])

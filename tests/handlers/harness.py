@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
@@ -39,6 +39,7 @@ from aiogram.methods import (
     EditMessageCaption,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     TelegramMethod,
 )
@@ -51,15 +52,18 @@ from aiogram.types import (
     ChatMemberMember,
     ChatMemberUpdated,
     Document,
+    File,
     ForumTopic,
     FSInputFile,
     InlineKeyboardMarkup,
+    InputFile,
     Location,
     Message,
     PhotoSize,
     Sticker,
     Update,
     User,
+    Video,
     Voice,
 )
 
@@ -67,6 +71,7 @@ from bot.app import App, build_app
 from bot.config import Settings
 from bot.pacing import PaceMiddleware
 from storage.base import Base
+from tests.files import jpeg_with_exif, pdf_with_author
 
 TEST_TOKEN = "123456789:AAHarnessTokenForTestsOnly_abcdefghij"
 BOT_USER = User(id=123456789, is_bot=True, first_name="LAPOR!", username="lapor_test_bot")
@@ -165,6 +170,14 @@ class FakeTelegram:
         self._answered: set[str] = set()
         # (chat_id, message_id) -> (text or caption, inline markup) as the chat shows it now.
         self._shown: dict[tuple[int, int], tuple[str | None, InlineKeyboardMarkup | None]] = {}
+        # The bytes behind file_ids (what users sent, what the bot uploaded): getFile and the
+        # file URL serve them.
+        self.files: dict[str, bytes] = {}
+        # The names users' documents arrived with: a re-send by file_id shows them again.
+        self.file_names: dict[str, str | None] = {}
+        # Every file the bot uploaded: (chat_id, file name, bytes, the file_id it got).
+        self.uploads: list[tuple[int, str | None, bytes, str]] = []
+        self._upload_ids = itertools.count(1)
 
     def fail(self, method: type[TelegramMethod], fault: Fault, *, times: int = 1, chat_id: int | None = None) -> None:
         """The next ``times`` calls of ``method`` (to ``chat_id``, if given) get ``fault``."""
@@ -196,6 +209,8 @@ class FakeTelegram:
             if for_chat is None or str(for_chat) == str(chat_id):
                 del queue[i]
                 return fault
+        if isinstance(method, GetFile) and method.file_id not in self.files:
+            return Fault(400, "Bad Request: invalid file_id")
         if not self.strict:
             return None
         if isinstance(method, AnswerCallbackQuery) and method.callback_query_id in self._answered:
@@ -237,20 +252,26 @@ class FakeTelegram:
             return True
         if isinstance(method, CreateForumTopic):
             return ForumTopic(message_thread_id=next(self._message_ids), name=method.name, icon_color=0x6FB9F0)
+        if isinstance(method, GetFile):
+            return File(file_id=method.file_id, file_unique_id=f"u-{method.file_id}",
+                        file_size=len(self.files[method.file_id]), file_path=f"files/{method.file_id}")
         if returning is Message or (
             isinstance(method, (EditMessageText, EditMessageCaption, EditMessageReplyMarkup))
         ):
             return self._message_for(method)
-        if returning is list[Message]:
+        if get_origin(returning) is list:
             media = getattr(method, "media", [])
-            return [self._message_for(method) for _ in media]
+            return [self._message_for(method, item.type, item.media) for item in media]
         if returning is bool:
             return True
         return None
 
-    def _message_for(self, method: TelegramMethod) -> Message:
+    def _message_for(self, method: TelegramMethod, kind: str | None = None, media: Any = None) -> Message:
         chat_id = getattr(method, "chat_id", None) or 0
         message_id = getattr(method, "message_id", None) or next(self._message_ids)
+        if kind is None:
+            kind = next((k for k in ("photo", "document", "video", "voice") if getattr(method, k, None)), None)
+            media = getattr(method, kind, None) if kind else None
         return Message(
             message_id=message_id,
             date=datetime.now(UTC),
@@ -258,7 +279,30 @@ class FakeTelegram:
             from_user=BOT_USER,
             text=getattr(method, "text", None),
             caption=getattr(method, "caption", None),
+            **(self._media(int(chat_id), kind, media) if kind else {}),
         )
+
+    def _media(self, chat_id: int, kind: str, media: Any) -> dict[str, Any]:
+        """The file a sent message shows: the same file_id on a re-send, a new one on upload."""
+        name = None
+        if isinstance(media, InputFile):
+            file_id = f"upload-{next(self._upload_ids)}"
+            name, content = media.filename, getattr(media, "data", b"")
+            self.files[file_id] = content
+            self.uploads.append((chat_id, name, content, file_id))
+        else:
+            file_id = str(media)
+        unique = f"u-{file_id}"
+        match kind:
+            case "photo":
+                return {"photo": [PhotoSize(file_id=file_id, file_unique_id=unique, width=1280, height=960)]}
+            case "video":
+                return {"video": Video(file_id=file_id, file_unique_id=unique, width=640, height=360, duration=1,
+                                       file_name=name)}
+            case "voice":
+                return {"voice": Voice(file_id=file_id, file_unique_id=unique, duration=1)}
+            case _:
+                return {"document": Document(file_id=file_id, file_unique_id=unique, file_name=name)}
 
 
 def _inline(markup: Any) -> InlineKeyboardMarkup | None:
@@ -287,9 +331,9 @@ class RecordingSession(BaseSession):
     async def close(self) -> None:
         pass
 
-    async def stream_content(self, *args, **kwargs):  # pragma: no cover - no downloads here
-        raise NotImplementedError
-        yield b""
+    async def stream_content(self, url: str, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:
+        # The file URL's last part is the path getFile gave: files/<file_id>.
+        yield self.telegram.files[url.rsplit("/", 1)[-1]]
 
     async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout=None):
         return self.telegram.handle(self, bot, method)
@@ -421,11 +465,20 @@ class Harness:
             PhotoSize(file_id=f"photo-{n}-s", file_unique_id=f"ph{n}s", width=90, height=90, file_size=1_000),
             PhotoSize(file_id=f"photo-{n}", file_unique_id=f"ph{n}", width=1280, height=960, file_size=file_size),
         ]
+        # What a download of the photo gives (Telegram re-encodes photos; the bot cleans them anyway).
+        self.telegram.files[f"photo-{n}"] = jpeg_with_exif()
         return await self.send_message(user, photo=sizes, media_group_id=media_group_id, caption=caption)
 
     async def send_document(self, user: User, file_name: str = "surat.pdf", *, mime_type: str = "application/pdf",
-                            file_size: int = 120_000) -> Message:
+                            file_size: int = 120_000, content: bytes | None = None) -> Message:
+        """``content``: the bytes a download gives (default: a PDF naming its author, an EXIF
+        JPEG, or a few plain bytes, by ``mime_type``)."""
         n = next(self._user_message_ids)
+        if content is None:
+            content = {"application/pdf": pdf_with_author, "image/jpeg": jpeg_with_exif}.get(
+                mime_type, lambda: b"plain bytes")()
+        self.telegram.files[f"doc-{n}"] = content
+        self.telegram.file_names[f"doc-{n}"] = file_name
         doc = Document(file_id=f"doc-{n}", file_unique_id=f"dc{n}", file_name=file_name,
                        mime_type=mime_type, file_size=file_size)
         return await self.send_message(user, document=doc)

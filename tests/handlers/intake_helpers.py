@@ -163,8 +163,8 @@ BODY = "Jalan di depan pasar berlubang besar, sudah tiga minggu belum diperbaiki
 
 async def drive(h: Harness, user: User, until: str, *, kind: str = "Pengaduan") -> None:
     """Fill the form in Indonesian up to (not including) the step ``until``:
-    ag, ti, bo, dt, lo, at, pr, cf."""
-    order = ["ag", "ti", "bo", "dt", "lo", "at", "pr", "cf"]
+    ag, ti, bo, dt, pr, lo, at, cf."""
+    order = ["ag", "ti", "bo", "dt", "pr", "lo", "at", "cf"]
     await h.send(user, "/lapor")
     await tap(h, user, kind)
     actions = {

@@ -224,7 +224,9 @@ async def test_several_attachments_reach_officers_as_albums(tmp_path):
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         ids = await _world(h)
         # Three photos, a video and two documents, interleaved as a citizen might send them.
-        rid = await _assigned(h, ids, attachments=_files("pdvpdp"), privacy="anonymous")
+        # A public report: its files are re-sent by the citizen's file_id (anonymous ones are
+        # cleaned first: tests/handlers/test_file_cleaning.py).
+        rid = await _assigned(h, ids, attachments=_files("pdvpdp"), privacy="public")
         tracking_id = (await report(h, rid)).tracking_id
         for chat in (O1, O2):
             requests = [m.request for m in h.sent_to(chat)]
@@ -249,7 +251,7 @@ async def test_several_attachments_reach_officers_as_albums(tmp_path):
 async def test_more_than_ten_photos_are_split_evenly_and_one_file_goes_alone(tmp_path):
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         ids = await _world(h)
-        await _assigned(h, ids, attachments=_files("p" * 11 + "d"))
+        await _assigned(h, ids, attachments=_files("p" * 11 + "d"), privacy="public")
         requests = [m.request for m in h.sent_to(O1)]
         albums = [r for r in requests if isinstance(r, SendMediaGroup)]
         assert [len(a.media) for a in albums] == [5, 6]

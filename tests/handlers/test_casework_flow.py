@@ -42,7 +42,9 @@ async def test_file_assign_ask_reply_answer_rate(tmp_path):
             assert any("Jalan berlubang besar" in (m.text or "") for m in sent)
             assert any("&lt;dan&gt;" in (m.text or "") for m in sent), "body must be escaped"
             assert any(isinstance(m.request, SendLocation) for m in sent)
-            assert any(isinstance(m.request, SendPhoto) and m.request.photo == "photo-file-1" for m in sent)
+            # An anonymous report: the photo was cleaned and uploaded anew, never re-sent as it came.
+            assert any(isinstance(m.request, SendPhoto) for m in sent)
+            assert not any(getattr(m.request, "photo", None) == "photo-file-1" for m in sent)
             assert any(isinstance(m.request, SendDocument) for m in sent)
             labels = [t for t, _ in last_button_message(h, chat, "Minta info")[0].buttons]
             assert labels == ["Tindak lanjuti", "Minta info", "Tanggapi", "Bukan wewenang"]
@@ -58,21 +60,26 @@ async def test_file_assign_ask_reply_answer_rate(tmp_path):
         assert "Di titik mana tepatnya" in h.last_text(REPORTER)
         last_button_message(h, REPORTER, "Reply")
 
-        # Free text while one question is pending is the answer; a photo right after joins it.
+        # Free text while one question is pending is the answer; a photo sent after it is
+        # something new: offered as an addition, relayed once the reporter confirms.
         await h.send(citizen, "Di depan pasar, sebelah kiri")
         await h.send_photo(citizen)
+        assert "Tambahkan informasi" in h.last_text(REPORTER) or "Add this to" in h.last_text(REPORTER)
+        await tap(h, citizen, "Yes, add it")
         await drain(h)
         r = await report(h, rid)
         assert r.status == "in_progress"
         for chat in (O1, O2):
             texts = [m.text or "" for m in h.sent_to(chat)]
             assert any("Di depan pasar" in t for t in texts)
-            assert any(isinstance(m.request, SendPhoto) and m.request.photo.startswith("photo-") and
-                       m.request.photo != "photo-file-1" for m in h.sent_to(chat))
+            # An anonymous report: the photo went cleaned, as a new upload.
+            assert any(isinstance(m.request, SendPhoto) and not str(m.request.photo).startswith("photo-")
+                       for m in h.sent_to(chat))
         async with h.app.session_factory() as s:
             replies = (await s.scalars(select(ReportEvent).where(ReportEvent.kind == "reporter_replied"))).all()
+            added = (await s.scalars(select(ReportEvent).where(ReportEvent.kind == "reporter_added"))).all()
             files = (await s.scalars(select(Attachment).where(Attachment.event_id.is_not(None)))).all()
-        assert len(replies) == 2 and len(files) == 1
+        assert len(replies) == 1 and len(added) == 1 and len(files) == 1
 
         await tap(h, o2, "Tanggapi")
         await h.send(o2, "Lubang sudah ditambal oleh tim UPT jalan.")

@@ -43,9 +43,9 @@ async def _to_summary(h: Harness, user) -> None:
     await h.send(user, "Jalan berlubang di depan pasar")
     await h.send(user, "Jalan di depan pasar berlubang besar, sudah tiga minggu belum diperbaiki.")
     await tap(h, user, "Kemarin")
+    await tap(h, user, "Biasa")
     await h.send(user, "Jl. Propinsi km 3, Penajam")
     await tap(h, user, "Lewati")
-    await tap(h, user, "Biasa")
 
 
 async def _finish(h: Harness, user) -> Report:

@@ -171,9 +171,9 @@ async def intake_states(h: Harness, user: User) -> dict[str, tuple[Any, Any]]:
         ("ti", lambda: h.send(user, "Jalan berlubang di depan pasar")),
         ("bo", lambda: h.send(user, "Jalan di depan pasar berlubang besar, sudah tiga minggu.")),
         ("dt", lambda: tap(h, user, "Kemarin")),
+        ("pr", lambda: tap(h, user, "Biasa")),
         ("lo", lambda: h.send(user, "Jl. Propinsi km 3, Penajam")),
         ("at", lambda: tap(h, user, "Lewati")),
-        ("pr", lambda: tap(h, user, "Biasa")),
     ]
     for name, act in steps:
         snaps[name] = await fsm(h, user)

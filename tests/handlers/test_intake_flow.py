@@ -35,7 +35,12 @@ async def test_full_complaint_with_every_field_and_an_album(tmp_path):
         await h.send(alice, "Jalan <rusak> & berlubang")
         await h.send(alice, "Jalan di depan pasar berlubang besar, sudah tiga minggu & belum diperbaiki.")
         await h.send(alice, "kemarin")
-        await h.send_location(alice)
+        # Privacy before the location: an anonymous reporter is warned before sharing a point.
+        await tap(h, alice, "Anonim")
+        assert "Titik yang tepat dapat mengenali Anda" in h.last_text(alice)
+        mark = h.mark()
+        await h.send_location(alice, latitude=-1.2563417, longitude=116.8312789)
+        assert any("kira-kira" in t for t in texts_since(h, mark))
         await h.send_photo(alice, media_group_id="album-1")
         await h.send_photo(alice, media_group_id="album-1")
         mark = h.mark()
@@ -44,9 +49,11 @@ async def test_full_complaint_with_every_field_and_an_album(tmp_path):
         await h.send_document(alice)
         assert "4 dari 5" in h.last_text(alice)
         await h.send_voice(alice)  # a voice note is evidence too
-        assert "5 dari 5" in h.last_text(alice)
+        # ...but no cleaner strips it: an anonymous reporter sends it only on purpose.
+        assert "tidak bisa dibersihkan" in h.last_text(alice)
+        await tap(h, alice, "Tetap kirim")
+        assert "1 file akan dikirim apa adanya" in h.last_text(alice)
         await tap(h, alice, "Selesai")
-        await tap(h, alice, "Anonim")
         summary = h.last_text(alice)
         assert "Jalan &lt;rusak&gt; &amp; berlubang" in summary
         assert "3 foto" in summary and "1 dokumen" in summary and "1 pesan suara" in summary
@@ -64,7 +71,9 @@ async def test_full_complaint_with_every_field_and_an_album(tmp_path):
         assert report.title == "Jalan <rusak> & berlubang"
         assert report.classification == "complaint" and report.privacy == "anonymous"
         assert report.requested_agency_id == ids["pupr"]
-        assert report.incident_date is not None and report.latitude is not None
+        assert report.incident_date is not None
+        # Only the coarse point was ever stored, in the draft as in the report.
+        assert (report.latitude, report.longitude) == (-1.256, 116.831)
         assert [a.kind for a in report.attachments] == ["photo", "photo", "photo", "document", "voice"]
         assert [e.kind for e in report.events] == ["submitted"]
 

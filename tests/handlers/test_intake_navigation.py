@@ -40,9 +40,10 @@ async def test_back_goes_one_step_back_and_keeps_the_answers(tmp_path):
         await h.send(u, "Judul yang baru saja")
         await h.send(u, BODY)
         await tap(h, u, "Hari ini")
+        await tap(h, u, "Biasa")
         assert isinstance(h.last(u).reply_markup, ReplyKeyboardMarkup)
         await h.send(u, "⬅️ Kembali")
-        assert (await fsm(h, u))[0].endswith(":incident_date")
+        assert (await fsm(h, u))[0].endswith(":privacy")
         assert any(isinstance(s.reply_markup, ReplyKeyboardRemove) for s in h.sent_to(u)[-3:])
         assert (await fsm(h, u))[1]["draft"]["title"] == "Judul yang baru saja"
         assert limit_violations(h) == []
@@ -76,10 +77,10 @@ async def test_aspiration_skips_date_and_location_then_complaint_needs_them(tmp_
         await consenting_citizen(h, u)
         await drive(h, u, "dt", kind="Aspirasi")
         await tap(h, u, "Lewati")
+        await tap(h, u, "Rahasia")
         await h.send(u, "Lewati")
         assert (await fsm(h, u))[0].endswith(":attachments")
         await tap(h, u, "Lewati")
-        await tap(h, u, "Rahasia")
         assert (await fsm(h, u))[0].endswith(":confirm")
         await tap(h, u, "Jenis")
         await tap(h, u, "Pengaduan")

@@ -42,21 +42,21 @@ async def test_every_answer_gets_exactly_one_message(tmp_path):
         await one_message(h.send, alice, "Lampu jalan mati di RT 05")
         await one_message(h.send, alice, "Lampu jalan di depan rumah nomor 12 mati sejak seminggu, gelap sekali.")
         await one_message(h.send, alice, "kemarin sore")
+        await one_message(tap, h, alice, "Biasa")
 
         # Leaving the location step: the acknowledgement, the next question and the removal of the
         # location keyboard in one message; its buttons come by an edit, not a second message.
         mark = h.mark()
         sent = await one_message(h.send_location, alice)
-        assert "Lokasi tersimpan" in sent.text and "langkah 7 dari 8" in sent.text
+        assert "Lokasi tersimpan" in sent.text and "langkah 8 dari 8" in sent.text
         assert isinstance(sent.reply_markup, ReplyKeyboardRemove)
         edits = [r for r in h.since(mark) if isinstance(r, EditMessageReplyMarkup)]
         assert len(edits) == 1 and isinstance(edits[0].reply_markup, InlineKeyboardMarkup)
 
         await one_message(h.send_photo, alice)
-        await one_message(tap, h, alice, "Selesai")
         # The last step's acknowledgement and the summary: one message.
-        summary = await one_message(tap, h, alice, "Biasa")
-        assert "Privasi: Biasa" in summary.text and "Periksa laporan Anda" in summary.text
+        summary = await one_message(tap, h, alice, "Selesai")
+        assert "<b>Privasi:</b> Biasa" in summary.text and "Periksa laporan Anda" in summary.text
 
         # Editing a field from the summary and coming back: one message each way.
         await one_message(tap, h, alice, "Lokasi")
@@ -91,10 +91,11 @@ async def test_buttons_still_arrive_when_the_edit_is_refused(tmp_path):
         await h.send(alice, "Lampu jalan mati di RT 05")
         await h.send(alice, "Lampu jalan di depan rumah nomor 12 mati sejak seminggu, gelap sekali.")
         await h.send(alice, "kemarin")
+        await tap(h, alice, "Biasa")
         mark = h.mark()
         await h.send_location(alice)
         sent = _sent(h, mark, alice.id)
         assert isinstance(sent[0].reply_markup, ReplyKeyboardRemove)
         assert isinstance(sent[-1].reply_markup, InlineKeyboardMarkup)
         await tap(h, alice, "Lewati")  # the attachments step answers its buttons
-        assert "langkah 8 dari 8" in h.last_text(alice)
+        assert "Periksa laporan Anda" in h.last_text(alice)

@@ -38,9 +38,9 @@ async def test_a_message_becomes_the_description_of_a_report(tmp_path):
         await tap(h, siti, "Pakai uraian ini")
         assert "langkah 5 dari 8" in h.last_text(siti)
         await h.send(siti, "kemarin sore")
+        await tap(h, siti, "Biasa")
         await h.send(siti, "RT 05, Kelurahan Nenang")
         await tap(h, siti, "Lewati")
-        await tap(h, siti, "Biasa")
         await tap(h, siti, "Kirim")
         assert "LPR-" in h.last_text(siti)
         async with h.app.session_factory() as s:

@@ -21,7 +21,7 @@ from bot.services.officers import (
     revoke_officer,
 )
 from bot.services.roles import resolve_actor
-from storage.models import Agency, AuditLog, Citizen, InviteFailure, Officer, OfficerInvite, Outbox
+from storage.models import Agency, AuditLog, Citizen, InviteFailure, Officer, OfficerInvite, Outbox, Report
 from tests.actors import COMMAND_LINE, as_admin
 
 T0 = datetime(2024, 5, 21, 2, 0, tzinfo=UTC)
@@ -189,3 +189,37 @@ async def test_revoke_keeps_other_agencies_and_tells_the_officer(session, world)
 
 def test_links_use_the_deep_link_prefix():
     assert invite_link("bot", "abc") == "https://t.me/bot?start=inv_abc"
+
+
+async def test_what_is_queued_for_a_revoked_officer_about_the_agencys_reports_is_cancelled(session, world):
+    from bot.services.outbox import enqueue_message
+
+    for agency in (world["pupr"], world["dinkes"]):
+        created = await create_invite(session, agency.id, actor=COMMAND_LINE)
+        await redeem_invite(session, world["budi"], created.code)
+    now = datetime.now(UTC)
+    reports = {}
+    for name in ("pupr", "dinkes"):
+        report = Report(tracking_id=f"LPR-{name.upper()[:4]}-0001", classification="complaint", title="t",
+                        body="b", privacy="anonymous", status="in_progress", agency_id=world[name].id)
+        session.add(report)
+        await session.flush()
+        reports[name] = report
+    chat = world["budi"].telegram_id
+    for key in (f"report:{reports['pupr'].id}", f"report:{reports['dinkes'].id}", "officer_reminder:2024-05-20",
+                "broadcast:1"):
+        await enqueue_message(session, chat, f"about {key}", group_key=key)
+    # As a citizen (their own report's update): not the officer's mail.
+    await enqueue_message(session, chat, "your own report", citizen_id=world["budi"].id,
+                          group_key=f"report:{reports['pupr'].id}")
+    await session.commit()
+    binding = await session.scalar(select(Officer).where(Officer.agency_id == world["pupr"].id))
+    await revoke_officer(session, binding.id, actor=as_admin(world["admin"]), now=now)
+    rows = {r.payload["text"]: r.status for r in (await session.scalars(select(Outbox))).all()}
+    assert rows == {
+        f"about report:{reports['pupr'].id}": "cancelled",
+        "about officer_reminder:2024-05-20": "cancelled",
+        f"about report:{reports['dinkes'].id}": "pending",  # still their agency
+        "about broadcast:1": "pending",
+        "your own report": "pending",
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -62,6 +62,8 @@ EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
     Action.WITHDRAW: (REPORTER, {S.SUBMITTED, S.POSTPONED, S.RETURNED, S.ASSIGNED, S.IN_PROGRESS,
                                  S.AWAITING_REPORTER}, False),
     Action.FOLLOW: (OTHER_CITIZEN, set(S) - {S.CLOSED, S.REJECTED, S.ARCHIVED, S.WITHDRAWN}, False),
+    Action.ADD_INFO: (REPORTER, set(S) - {S.CLOSED, S.REJECTED, S.ARCHIVED, S.WITHDRAWN}, False),
+    Action.MUTE_REPORTER: (OFFICER, set(S), False),
 }
 CASELESS = {Action.ADMINISTER, Action.WORK_INBOX, Action.USE_TEMPLATES}
 
@@ -75,6 +77,7 @@ class Case:
     rating: int | None = None
     rating_comment: str | None = None
     privacy: str = "anonymous"
+    relays_muted_at: datetime | None = None
 
 
 def case_in(status: S, reply_due: date | None) -> Case:
@@ -225,3 +228,15 @@ def test_nobody_follows_a_confidential_report(actor_name, status):
 
 def test_the_command_line_follows_nothing():
     assert check(COMMAND_LINE, Action.FOLLOW, case_in(S.SUBMITTED, None)) == Reason.FORBIDDEN
+
+
+def test_muted_relays_stop_the_reporters_additions_but_not_their_answers():
+    reporter = ACTORS["reporter"]
+    muted = Case(status=S.IN_PROGRESS, agency_id=AGENCY, citizen_id=REPORTER_ID, reply_due=None,
+                 relays_muted_at=datetime(2024, 5, 20, 8))
+    assert check(reporter, Action.ADD_INFO, muted) == Reason.MUTED
+    asked = Case(**{**muted.__dict__, "status": S.AWAITING_REPORTER})
+    assert check(reporter, Action.REPLY, asked) is None  # the officer asked: the answer goes
+    # A stranger still learns nothing about the report.
+    assert check(ACTORS["stranger"], Action.ADD_INFO, muted) == Reason.FORBIDDEN
+    assert check(ACTORS["officer"], Action.MUTE_REPORTER, muted) is None

@@ -93,7 +93,7 @@ def test_enum_values_are_the_stored_strings():
     assert {r.value for r in ActorRole} == {"citizen", "admin", "officer", "system"}
     assert {e.value for e in EventKind} == {
         "submitted", "assigned", "rerouted", "rejected", "postponed", "archived", "taken",
-        "info_requested", "reporter_replied", "answered", "returned", "accepted", "disputed",
+        "info_requested", "reporter_replied", "reporter_added", "answered", "returned", "accepted", "disputed",
         "auto_closed", "checkin_reopened", "lapor_recorded", "withdrawn", "note",
     }  # fmt: skip
     assert S("in_progress") is S.IN_PROGRESS and str(S.IN_PROGRESS) == "in_progress"

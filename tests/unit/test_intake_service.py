@@ -153,3 +153,21 @@ def test_attachment_limits():
     assert check_attachment(d, big, max_count=5, max_mb=1) == AttachmentRefusal.TOO_BIG
     ok = DraftAttachment("x", "u9", "video", file_size=1024 * 1024)
     assert check_attachment(d, ok, max_count=5, max_mb=1) is None
+
+
+def test_an_anonymous_draft_keeps_only_a_coarse_point_and_names_the_files_no_cleaner_strips():
+    d = Draft(privacy="anonymous", latitude=-1.2563417, longitude=116.8312789, attachments=[
+        DraftAttachment("p", "u1", "photo"), DraftAttachment("v", "u2", "video"),
+        DraftAttachment("d", "u3", "document", mime_type="application/msword", file_name="a.doc"),
+        DraftAttachment("f", "u4", "document", mime_type="application/pdf", file_name="a.pdf"),
+    ])
+    assert d.protect_anonymity() and (d.latitude, d.longitude) == (-1.256, 116.831)
+    assert not d.protect_anonymity()  # idempotent
+    assert [a.file_id for a in d.uncleanable()] == ["v", "d"]
+    public = Draft(privacy="public", latitude=-1.2563417, longitude=116.8312789)
+    assert not public.protect_anonymity() and public.latitude == -1.2563417
+
+
+def test_privacy_is_asked_before_the_location_and_the_files():
+    order = list(Step)
+    assert order.index(Step.PRIVACY) < order.index(Step.LOCATION) < order.index(Step.ATTACHMENTS)

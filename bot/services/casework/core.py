@@ -36,6 +36,8 @@ class Casework:
     admin_ids: tuple[int, ...] = ()
     # [workflow] auto_assign: a report whose citizen chose an agency goes there at once.
     auto_assign: bool = False
+    # [limits] relays_per_report_per_hour: the reporter's additions to one report in an hour.
+    relays_per_hour: int = 10
 
     def today(self, now: datetime) -> date:
         return self.calendar.local_date(now)

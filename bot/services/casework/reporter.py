@@ -5,7 +5,8 @@ auto-close when the reporter does not reply in time."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,8 +15,10 @@ from bot.domain import access, deadlines
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.lifecycle import WITH_AGENCY
+from bot.domain.privacy import protect_location
 from bot.domain.text_rules import validate_reason
-from bot.services import related
+from bot.services import audit, related
+from bot.services.audit import AuditAction
 from bot.services.casework import core
 from bot.services.casework.core import Casework
 from bot.services.intake import DraftAttachment
@@ -94,19 +97,105 @@ async def reporter_reply(
     event = await core.add_event(session, report, EventKind.REPORTER_REPLIED, role=ActorRole.CITIZEN,
                                  actor_id=actor.citizen_id, agency_id=agency_id, from_status=from_status,
                                  to_status=to_status, note=note, now=now)
+    stored = await _store_files(session, report, event.id, files, now)
+    said = ReporterSaid(report, EventKind.REPORTER_REPLIED, note, stored)
+    await core.tell_officers(session, cw, agency_id, said, now=now)
+    await session.commit()
+    return report
+
+
+# -- information the reporter adds on their own -------------------------------------------------
+@dataclass(frozen=True)
+class Addition:
+    """What the reporter sends: words, files (a voice note among them), a map point."""
+
+    text: str | None = None
+    files: Sequence[FileRef] = ()
+    location: tuple[float, float] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.text or "").strip() and not self.files and self.location is None
+
+
+RELAY_WINDOW = timedelta(hours=1)
+
+
+def may_add_information(actor: Actor, report: Report) -> bool:
+    return access.check(actor, Action.ADD_INFO, report) is None
+
+
+async def report_accepting_additions(session: AsyncSession, actor: Actor, report_id: int) -> Report:
+    """The reporter's report, if information may be added to it now (open, not muted); else
+    ``Refused`` with the reason."""
+    return await core.report_for(session, actor, Action.ADD_INFO, report_id)
+
+
+async def add_information(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, addition: Addition, now: datetime,
+    *, continuing: bool = False,
+) -> Report:
+    """Information the reporter adds to an open report: onto the timeline and to every officer
+    of the agency (the admins while no agency holds it), re-sent as our own message, files
+    cleaned for an anonymous report. At most ``cw.relays_per_hour`` a report an hour (files of
+    one album, ``continuing``, count but are not refused halfway); refused while the officers
+    muted the report's relays."""
+    if addition.is_empty:
+        raise Refused(Reason.INVALID)
+    note = validate_reason(addition.text) if (addition.text or "").strip() else None
+    report = await core.report_for(session, actor, Action.ADD_INFO, report_id)
+    repo = CaseRepo(session)
+    if not continuing:
+        recent = await repo.count_events_since(report.id, [EventKind.REPORTER_ADDED], now - RELAY_WINDOW)
+        if recent >= cw.relays_per_hour:
+            raise Refused(Reason.TOO_MANY)
+    location = None
+    if addition.location is not None:
+        # An anonymous report's point is coarsened before it is stored or sent.
+        location = protect_location(report.privacy, *addition.location)
+        point = f"📍 {round(location[0], 6)}, {round(location[1], 6)}"
+        note = "\n".join(p for p in (note, point) if p)
+    event = await core.add_event(session, report, EventKind.REPORTER_ADDED, role=ActorRole.CITIZEN,
+                                 actor_id=actor.citizen_id, agency_id=report.agency_id, from_status=None,
+                                 to_status=None, note=note, now=now)
+    stored = await _store_files(session, report, event.id, addition.files, now)
+    said = ReporterSaid(report, EventKind.REPORTER_ADDED, note, stored, location=location)
+    if report.agency_id is not None:
+        await core.tell_officers(session, cw, report.agency_id, said, now=now)
+    else:
+        # Still with the coordinators (verification, re-routing): they hear of it.
+        await core.tell_admins(session, cw, replace(said, to_admins=True), now=now)
+    await session.commit()
+    return report
+
+
+async def _store_files(
+    session: AsyncSession, report: Report, event_id: int, files: Sequence[FileRef], now: datetime
+) -> list[Attachment]:
     repo = ReportRepo(session)
-    stored = [
+    return [
         await repo.add_attachment(
-            Attachment(report_id=report.id, event_id=event.id, file_id=f.file_id,
+            Attachment(report_id=report.id, event_id=event_id, file_id=f.file_id,
                        file_unique_id=f.file_unique_id, kind=f.kind, file_size=f.file_size,
                        mime_type=f.mime_type, file_name=f.file_name, created_at=now)
         )
         for f in files
     ]
-    said = ReporterSaid(report, EventKind.REPORTER_REPLIED, note, stored)
-    await core.tell_officers(session, cw, agency_id, said, now=now)
+
+
+async def set_relays_muted(
+    session: AsyncSession, actor: Actor, report_id: int, *, muted: bool, now: datetime
+) -> Report:
+    """An officer of the report's agency stops (or lets again) the reporter's additions on it.
+    Audited: it silences a citizen."""
+    report = await core.report_for(session, actor, Action.MUTE_REPORTER, report_id)
+    await CaseRepo(session).set_relays_muted(report.id, now if muted else None)
+    await audit.record(session, actor, AuditAction.MUTE_REPORTER if muted else AuditAction.UNMUTE_REPORTER,
+                       f"report:{report.id}", {"tracking_id": report.tracking_id, "agency_id": report.agency_id})
     await session.commit()
-    return report
+    reloaded = await core.load(session, report.id)
+    assert reloaded is not None
+    return reloaded
 
 
 async def accept_answer(
