@@ -26,6 +26,46 @@ def _fake_bytes(size: int, header: bytes = b"") -> bytes:
     return (header + b"\0" * max(0, size - len(header)))[: max(size, len(header))]
 
 
+def _fake_photo(size: int, width: int, height: int) -> bytes:
+    """A real JPEG, as Telegram always delivers a photo (the bot may download and re-encode
+    it), padded to ``size``: decoders stop at the end-of-image marker."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 140, 200)).save(out, "JPEG", quality=60)
+    return _fake_bytes(size, out.getvalue())
+
+
+def _fake_document(size: int, mime_type: str) -> bytes:
+    """A real PDF for a PDF (padded inside its metadata, so readers still find its end), else
+    zeros."""
+    if mime_type != "application/pdf":
+        return _fake_bytes(size)
+    import io
+
+    from pypdf import PdfWriter
+
+    def pdf(padding: int) -> bytes:
+        writer = PdfWriter()
+        writer.add_blank_page(595, 842)
+        writer.add_metadata({"/Padding": "x" * padding})
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    padding = 0
+    for _ in range(3):  # the padding's length is all that changes: converges at once
+        data = pdf(padding)
+        if len(data) == size:
+            return data
+        padding += size - len(data)
+        if padding < 0:
+            return _fake_bytes(size)  # smaller than any PDF: the bytes alone will do
+    return data
+
+
 class UserSimulation:
     state: BotApiState
     limits: Limits
@@ -123,7 +163,7 @@ class UserSimulation:
         content: bytes | None = None,
     ) -> StoredMessage:
         """``content``: the picture's real bytes (the sandbox page uploads one); else fabricated."""
-        data = content if content is not None else _fake_bytes(file_size, b"\xff\xd8\xff\xe0")
+        data = content if content is not None else _fake_photo(file_size, *size)
         photo = self.state.store_photo(data, *size)
         return self._user_message(
             user, chat_id, "photo", caption=caption, media={"photo": photo}, media_group_id=media_group_id
@@ -141,7 +181,8 @@ class UserSimulation:
         content: bytes | None = None,
     ) -> StoredMessage:
         stored = self.state.store_file(
-            "document", content if content is not None else _fake_bytes(size), file_name=file_name, mime_type=mime_type
+            "document", content if content is not None else _fake_document(size, mime_type), file_name=file_name,
+            mime_type=mime_type
         )
         return self._user_message(user, chat_id, "document", caption=caption, media={"document": file_json(stored)})
 

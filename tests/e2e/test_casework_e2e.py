@@ -74,13 +74,17 @@ async def _filed_and_assigned(api_server, tmp_path) -> tuple[Chatter, Chatter, C
 async def test_full_path_file_assign_ask_answer_rate(api_server, bot, tmp_path):
     admin, officer, citizen, tid = await _filed_and_assigned(api_server, tmp_path)
 
-    # The officer's notification: the card with its buttons, and the photo re-sent by file_id.
+    # The officer's notification: the card with its buttons, and the photo: downloaded from the
+    # Bot API server, cleaned and uploaded anew under a neutral name (an anonymous report).
     card = await wait_text(api_server, officer.user.id, "Air PDAM keruh di RT 07")
     assert tid in card and "ANONIM" in card
     citizen_photo = next(m for m in api_server.chat(REPORTER_ID) if not m.from_bot and m.kind == "photo")
     sent_photo = await api_server.wait_until(lambda: next(
         (r for r in requests_to(api_server, officer.user.id) if r.method == "sendPhoto" and r.ok), None))
-    assert sent_photo.params["photo"] == citizen_photo.media["photo"][-1]["file_id"]
+    assert sent_photo.params["photo"] != citizen_photo.media["photo"][-1]["file_id"]
+    uploads = [v for v in sent_photo.params.values() if isinstance(v, dict) and "upload" in v]
+    assert [u["upload"] for u in uploads] == [f"{tid}-1.jpg"]
+    assert any(r.method == "getFile" and r.ok for r in api_server.requests("getFile"))
     assert tid in (sent_photo.params.get("caption") or "")
     update = await wait_text(api_server, REPORTER_ID, "diteruskan ke")
     assert PDAM in update and tid in update and "paling lambat" in update  # what, who, by when
