@@ -30,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,6 +182,7 @@ async def main(args: argparse.Namespace) -> dict:
             "telegram_429": sum(1 for r in server.sent_requests if r.status == 429
                                 and "injected" not in (r.description or "")),
             "refused_requests": len(server.violations),
+            "refused_by_kind": dict(Counter(f"{v.method}: {v.description[:50]}" for v in server.violations)),
         }
     return result
 

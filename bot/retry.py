@@ -28,6 +28,7 @@ from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import (
     ClientDecodeError,
+    TelegramBadRequest,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -86,6 +87,20 @@ def repeatable(method: TelegramMethod) -> bool:
     return name.startswith(_REPEATABLE_PREFIXES) and name not in _NOT_REPEATABLE
 
 
+# How Telegram refuses a repeat of a request that had gone through: the button was answered, the
+# message deleted. (An edit's repeat, "message is not modified", is bot/unchanged_edits.py's.)
+_DONE_BEFORE = {
+    "answerCallbackQuery": ("query is too old", "query ID is invalid"),
+    "deleteMessage": ("message to delete not found",),
+}
+
+
+def _already_done(method: TelegramMethod, exc: BaseException) -> bool:
+    return isinstance(exc, TelegramBadRequest) and any(
+        phrase in exc.message for phrase in _DONE_BEFORE.get(method.__api_method__, ())
+    )
+
+
 def transient(exc: BaseException) -> bool:
     """Would the same request succeed later? (Anything Telegram itself refused would not.)"""
     return classify(exc) is not Failure.OTHER
@@ -109,11 +124,17 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        maybe_done = False
         for attempt in range(1, self.attempts + 1):
             try:
                 return await make_request(bot, method)
             except Exception as exc:
+                if maybe_done and _already_done(method, exc):
+                    # The attempt that dropped had gone through: what we asked for is done.
+                    log.info("%s had gone through before the connection dropped", method.__api_method__)
+                    return True  # type: ignore[return-value]
                 kind = classify(exc)
+                maybe_done = maybe_done or kind is Failure.AMBIGUOUS
                 wait = self._wait(kind, exc, method, attempt)
                 if wait is None:
                     raise

@@ -189,3 +189,19 @@ async def test_a_refusal_is_not_retried(slept):
     with pytest.raises(TelegramBadRequest):
         await retry.retry_transient(lambda: bot(method))
     assert session.calls == 1 and slept == []
+
+
+async def test_a_button_answer_that_had_gone_through_before_the_drop_is_done(slept):
+    method = AnswerCallbackQuery(callback_query_id="q")
+    too_old = TelegramBadRequest(method=method, message="Bad Request: query is too old and response timeout "
+                                 "expired or query ID is invalid")
+    session = FaultySession([network("ServerDisconnectedError: Server disconnected"), too_old])
+    assert await _bot(session)(method) is True
+    assert session.calls == 2
+
+
+async def test_a_button_answer_refused_at_the_first_try_stays_refused(slept):
+    method = AnswerCallbackQuery(callback_query_id="q")
+    session = FaultySession([TelegramBadRequest(method=method, message="Bad Request: query is too old")])
+    with pytest.raises(TelegramBadRequest):
+        await _bot(session)(method)
