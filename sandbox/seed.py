@@ -191,6 +191,7 @@ _SUBJECTS: list[tuple[str, str, str, Classification]] = [
 _DEMO_MIX: list[tuple[ReportStatus, int]] = [
     (S.SUBMITTED, 4), (S.POSTPONED, 2), (S.RETURNED, 2), (S.ASSIGNED, 4), (S.IN_PROGRESS, 4),
     (S.AWAITING_REPORTER, 2), (S.ANSWERED, 4), (S.CLOSED, 10), (S.REJECTED, 3), (S.ARCHIVED, 2),
+    (S.WITHDRAWN, 2),
 ]
 
 _ANSWER = "Terima kasih atas laporannya. Petugas kami sudah menindaklanjuti di lapangan."
@@ -276,6 +277,13 @@ def _build(status, title, body, classification, agency_id, submitted, reporter_i
         return min(moment, now)
 
     if status in (S.SUBMITTED,):
+        return t
+    if status == S.WITHDRAWN:
+        # The reporter took it back while it waited for verification, with their reason.
+        at = step(submitted, 2)
+        t.add(EventKind.WITHDRAWN, at, ActorRole.CITIZEN, actor=reporter_id, agency=None,
+              from_status=S.SUBMITTED, to_status=status, note="Masalahnya sudah diperbaiki warga sendiri.")
+        report.updated_at = at
         return t
     if status in (S.POSTPONED, S.REJECTED, S.ARCHIVED):
         at = step(submitted, 2)
