@@ -264,7 +264,9 @@ async def test_more_than_ten_photos_are_split_evenly_and_one_file_goes_alone(tmp
 async def test_a_voice_note_reaches_officers_as_a_voice_note_after_the_albums(tmp_path):
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         ids = await _world(h)
-        rid = await _assigned(h, ids, attachments=_files("pnp"))
+        # A public report: re-sent by file_id (an anonymous one's voice note is uploaded anew,
+        # tests/handlers/test_reporter_channel.py).
+        rid = await _assigned(h, ids, attachments=_files("pnp"), privacy="public")
         tracking_id = (await report(h, rid)).tracking_id
         requests = [m.request for m in h.sent_to(O1)]
         files = [r for r in requests if isinstance(r, (SendMediaGroup, SendVoice, SendDocument))]
