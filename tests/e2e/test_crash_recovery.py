@@ -16,11 +16,9 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import secrets
 import time
 
 import pytest
-import redis.asyncio as aioredis
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +26,7 @@ from sandbox.botapi import BotApiServer, Limits, SimUser
 from storage.models import Report
 from tests.e2e.botprocess import BotProcess
 from tests.e2e.chat import Chatter
+from tests.e2e.own_bot import server_with_own_bot_id
 
 pytestmark = pytest.mark.e2e
 REDIS_URL = os.environ.get("LAPOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -38,18 +37,9 @@ TRACKING = re.compile(r"LPR-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 @pytest.fixture
 async def server():
-    bot_id = 700_000_000 + secrets.randbelow(99_999_999)
-    async with BotApiServer(token=f"{bot_id}:AACrash{secrets.token_hex(12)}",
-                            limits=Limits(per_chat_burst=20, global_burst=60)) as s:
+    async with server_with_own_bot_id(REDIS_URL, Limits(per_chat_burst=20, global_burst=60), "Crash") as s:
         s.add_user(SimUser(id=9000, first_name="Admin"))
         yield s
-    r = aioredis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in r.scan_iter(match=f"lapor:fsm:{bot_id}:*")]
-        if keys:
-            await r.delete(*keys)
-    finally:
-        await r.aclose()
 
 
 async def _onboard(chat: Chatter) -> None:

@@ -47,6 +47,7 @@ from tests.e2e.actors import (
 )
 from tests.e2e.botprocess import BotProcess
 from tests.e2e.chat import Chatter
+from tests.e2e.own_bot import server_with_own_bot_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -90,18 +91,8 @@ def own_pg_url():
 
 @pytest.fixture
 async def server():
-    # A random bot id: the Redis keys (prefix:bot id:...) of this run are its own.
-    bot_id = 700_000_000 + secrets.randbelow(99_999_999)
-    token = f"{bot_id}:AAMultiProcess{secrets.token_hex(12)}"
-    async with BotApiServer(token=token, limits=Limits(per_chat_burst=20, global_burst=60)) as s:
+    async with server_with_own_bot_id(REDIS_URL, Limits(per_chat_burst=20, global_burst=60), "MultiProcess") as s:
         yield s
-    r = aioredis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in r.scan_iter(match=f"lapor:fsm:{bot_id}:*")]
-        if keys:
-            await r.delete(*keys)
-    finally:
-        await r.aclose()
 
 
 async def _fill_form(chat: Chatter, *, title: str, body: str, consent_first: bool = False) -> None:
