@@ -30,7 +30,8 @@ from storage.models import Citizen
 
 
 def export_filename(telegram_id: int) -> str:
-    return f"data-lapor-{telegram_id}-{utcnow():%Y%m%d}.json"
+    # A file name, for machines: ISO date, not a date formatted for reading.
+    return f"data-lapor-{telegram_id}-{utcnow().date().isoformat()}.json"
 
 
 async def show(message: Message, session: AsyncSession, citizen: Citizen, settings: Settings,
