@@ -41,10 +41,10 @@ FORM = (
     Step("agency", tap="Tidak tahu"),
     Step("title", text=TITLE),
     Step("body", text=BODY, expect="Kemarin"),
-    Step("date", tap="Kemarin"),
+    Step("date", tap="Kemarin", expect="Biasa"),
+    Step("privacy", tap="Biasa"),  # privacy comes before the location and the files
     Step("location", text="Jl. Propinsi km 3, Penajam", expect="Lewati"),
-    Step("files", tap="Lewati", expect="Biasa"),
-    Step("privacy", tap="Biasa", expect="Kirim"),
+    Step("files", tap="Lewati", expect="Kirim"),
     Step("submit", tap="Kirim", expect="LPR-"),
 )
 WALK = ONBOARDING + FORM

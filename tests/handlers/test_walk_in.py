@@ -38,9 +38,9 @@ async def _file_for_walk_in(h: Harness, *, name: str | None = "Bu Siti Aminah", 
     await h.send(admin, "Lampu jalan mati di RT 05")
     await h.send(admin, "Lampu jalan di depan rumah nomor 12 mati sejak seminggu, gelap sekali.")
     await tap(h, admin, "Kemarin")
+    await tap(h, admin, "Biasa")  # privacy comes before the location and the files
     await h.send(admin, "Jl. Propinsi km 3, Penajam")
     await tap(h, admin, "Lewati")
-    await tap(h, admin, "Biasa")
     await tap(h, admin, "Kirim")
     receipt = h.last_text(admin)
     code = re.search(r"/klaim ([A-Z0-9]{10})", receipt).group(1)
