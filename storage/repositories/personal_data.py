@@ -127,6 +127,9 @@ class PersonalDataRepo:
         await self.session.flush()
 
 
+PURGE_CHUNK = 5000
+
+
 class RetentionRepo:
     """The retention job's purges (bot/jobs/retention.py). Each touches only rows not purged
     yet, so running one twice changes nothing the second time; each returns how many it did."""
@@ -158,17 +161,20 @@ class RetentionRepo:
         ids = (await self.session.scalars(
             select(Report.id).where(Report.status.in_(closed), Report.personal_data_purged_at.is_(None),
                                     func.coalesce(Report.closed_at, Report.updated_at) < before))).all()
-        if not ids:
-            return 0
-        await self.session.execute(
-            update(Report).where(Report.id.in_(ids), Report.privacy == public).values(privacy=anonymous))
-        await self.session.execute(
-            update(Report).where(Report.id.in_(ids))
-            .values(citizen_id=None, latitude=None, longitude=None, personal_data_purged_at=now))
-        await self.session.execute(
-            update(ReportEvent).where(ReportEvent.report_id.in_(ids), ReportEvent.actor_role == citizen_role)
-            .values(actor_citizen_id=None))
-        await self.session.execute(update(Attachment).where(Attachment.report_id.in_(ids)).values(file_name=None))
+        # In chunks: asyncpg takes at most 32,767 parameters per statement, and a first run on
+        # years of reports may find hundreds of thousands.
+        for start in range(0, len(ids), PURGE_CHUNK):
+            chunk = ids[start:start + PURGE_CHUNK]
+            await self.session.execute(
+                update(Report).where(Report.id.in_(chunk), Report.privacy == public).values(privacy=anonymous))
+            await self.session.execute(
+                update(Report).where(Report.id.in_(chunk))
+                .values(citizen_id=None, latitude=None, longitude=None, personal_data_purged_at=now))
+            await self.session.execute(
+                update(ReportEvent).where(ReportEvent.report_id.in_(chunk), ReportEvent.actor_role == citizen_role)
+                .values(actor_citizen_id=None))
+            await self.session.execute(
+                update(Attachment).where(Attachment.report_id.in_(chunk)).values(file_name=None))
         return len(ids)
 
     async def drop_stale_forms(self, before: datetime) -> int:

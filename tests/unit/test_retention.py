@@ -112,3 +112,27 @@ async def test_each_kind_of_data_goes_after_its_period_once(session_factory, i18
     assert await run(DAY0 + timedelta(days=92), 3) == 0
     final = await _state(session_factory, closed_id, open_id)
     assert final == s91 and len(final["audits"]) == 4
+
+
+async def test_closed_reports_are_stripped_in_chunks_every_one_of_them(session_factory, monkeypatch):
+    # A first run on years of reports finds hundreds of thousands: one statement with every id
+    # would pass asyncpg's 32,767-parameter limit. Chunks of 2 here stand for chunks of 5,000.
+    from storage.repositories import personal_data
+    from storage.repositories.personal_data import RetentionRepo
+
+    monkeypatch.setattr(personal_data, "PURGE_CHUNK", 2)
+    async with session_factory() as s:
+        siti = await add_citizen(s, 5001)
+        ids = [(await add_report(s, siti, "closed", closed_at=wita(DAY0, 10), latitude=-1.25, longitude=116.8,
+                                 tracking_id=f"LPR-CHK{n}")).id for n in range(5)]
+        await s.commit()
+    async with session_factory() as s:
+        now = wita(DAY0 + timedelta(days=100), 3)
+        done = await RetentionRepo(s).strip_closed_reports(now - timedelta(days=90), now, ["closed"],
+                                                           citizen_role="citizen", anonymous="anonymous",
+                                                           public="public")
+        await s.commit()
+    assert done == 5
+    async with session_factory() as s:
+        reports = (await s.scalars(select(Report).where(Report.id.in_(ids)))).all()
+    assert [(r.citizen_id, r.latitude, r.privacy) for r in reports] == [(None, None, "anonymous")] * 5
