@@ -1,4 +1,5 @@
-"""/verifikasi: the admin's queue, and per report assign / reject / postpone / re-route.
+"""/verifikasi: the admin's queue, and per report assign / reject / archive / postpone / re-route,
+and the supervisory flag.
 
 Thin: every action goes to ``bot.services.casework.verification``, which asks the access rules
 again (callback data can be forged).
@@ -19,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Action, Actor, Reason, Refused
+from bot.domain.enums import Classification
 from bot.domain.lifecycle import VERIFICATION_QUEUE
 from bot.domain.text_rules import REASON_MAX
 from bot.domain.tracking import normalize_tracking_id
@@ -32,8 +34,11 @@ from bot.ui.callback_types import parse_row_id
 from bot.ui.case_callbacks import VerifyAction, VerifyCb
 from bot.ui.case_extras import api_filer_line, with_card_extras
 from bot.ui.case_render import (
+    archive_reason,
     case_card_parts,
     case_timeline_parts,
+    completion_lines,
+    due_text,
     queue_button_label,
     queue_header,
     refusal_text,
@@ -54,6 +59,10 @@ class VerifyForm(StatesGroup):
     search = State()  # typing part of an agency name
     reject_note = State()  # optional free text after a reason template
     duplicate = State()  # the tracking ID this report duplicates
+
+
+class ArchiveForm(StatesGroup):
+    note = State()  # optional free text after an archive reason
 
 
 def _not_command(message: Message) -> bool:
@@ -114,6 +123,7 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, actor: Actor
                 agency=esc(view.agency_names.get(r.requested_agency_id, "?"))
             )
         )
+    extra.extend(completion_lines(r, calendar.today(), locale))
     parts = case_card_parts(
         r, reporter_html=reporter_for_admin(r, view.reporter),
         agency_name=view.agency_names.get(r.agency_id) if r.agency_id else None,
@@ -121,7 +131,8 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, actor: Actor
         tz=calendar.tz, locale=locale, extra=extra,
     ) + case_timeline_parts(view.events, view.agency_names, calendar.tz, locale)
     messages = split_html(parts)
-    actions = kb.verify_actions_kb(r.id, view.suggested) if r.status in VERIFICATION_QUEUE else None
+    supervisory = r.supervisory if r.classification == Classification.COMPLAINT else None
+    actions = kb.verify_actions_kb(r.id, view.suggested, supervisory) if r.status in VERIFICATION_QUEUE else None
     markup = with_card_extras(actions, r.id)  # category and SP4N-LAPOR! number, in any status
     for i, text in enumerate(messages):
         sent = await bot.send_message(chat_id, text, reply_markup=markup if i == len(messages) - 1 else None)
@@ -365,12 +376,111 @@ async def postpone(callback: CallbackQuery, callback_data: VerifyCb, session: As
         await callback.answer(_("Postponed. It stays in the queue."), show_alert=True)
 
 
+async def archive_menu(callback: CallbackQuery, callback_data: VerifyCb, bot: Bot, session: AsyncSession,
+                       actor: Actor) -> None:
+    if not await _still_may(callback, session, actor, Action.ARCHIVE, callback_data.r):
+        return
+    await callback.answer()
+    await bot.send_message(callback.from_user.id, _("Why does the report need no follow-up?"),
+                           reply_markup=kb.archive_reasons_kb(callback_data.r))
+
+
+async def archive_pick(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,
+                       state: FSMContext, bot: Bot) -> None:
+    if callback_data.v not in kb.ARCHIVE_REASONS:
+        await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
+        return
+    if not await _still_may(callback, session, actor, Action.ARCHIVE, callback_data.r):
+        return
+    await callback.answer()
+    await state.set_state(ArchiveForm.note)
+    await state.set_data({"report_id": callback_data.r, "reason": callback_data.v})
+    await bot.send_message(
+        callback.from_user.id,
+        _("Add a note for the reporter (optional), or archive without one. /batal cancels."),
+        reply_markup=with_cancel(kb.skip_archive_note_kb(callback_data.r), ArchiveForm.__name__),
+    )
+
+
+async def _archive(session: AsyncSession, casework: Casework, i18n: I18n, actor: Actor, report_id: int,
+                   code: str, extra: str | None) -> str:
+    """Archive with the reason's words in the REPORTER's language, plus the admin's text."""
+    view = await verification.admin_case(session, actor, report_id)
+    reporter_lang = (view.reporter.language if view.reporter else None) or view.report.language
+    reason = archive_reason(i18n, reporter_lang, code, extra)
+    report = await verification.archive_report(session, casework, actor, report_id, reason, utcnow())
+    return report.tracking_id
+
+
+def _archived_text(tracking_id: str) -> str:
+    text = _("🗄 <code>{tracking_id}</code> was archived; the reporter is told why.")
+    return text.format(tracking_id=esc(tracking_id))
+
+
+async def archive_without_note(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
+                               actor: Actor, casework: Casework, i18n: I18n, state: FSMContext,
+                               delivery: DeliveryWorker, bot: Bot) -> None:
+    data = await state.get_data()
+    if int(data.get("report_id", 0)) != callback_data.r:
+        await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
+        return
+    try:
+        tracking_id = await _archive(session, casework, i18n, actor, callback_data.r, str(data.get("reason")), None)
+    except Refused as exc:
+        await state.clear()
+        await _refuse(callback, exc)
+        return
+    await state.clear()
+    delivery.wake()
+    await callback.answer(_("Archived."))
+    await _settle_cards(bot, session, callback_data.r, callback)
+    await bot.send_message(callback.from_user.id, _archived_text(tracking_id))
+
+
+async def archive_with_note(message: Message, session: AsyncSession, actor: Actor, casework: Casework,
+                            i18n: I18n, state: FSMContext, delivery: DeliveryWorker, bot: Bot) -> None:
+    data = await state.get_data()
+    report_id = int(data.get("report_id", 0))
+    if not (message.text or "").strip():
+        # Spaces are not a note; archiving with one would send the reporter an empty reason.
+        await message.answer(_("Add a note for the reporter (optional), or archive without one. /batal cancels."),
+                             reply_markup=kb.skip_archive_note_kb(report_id))
+        return
+    tracking_id = await run_text_step(message, state, delivery, _archive(
+        session, casework, i18n, actor, report_id, str(data.get("reason")), message.text,
+    ))
+    if tracking_id is not None:
+        await _settle_cards(bot, session, report_id)
+        await message.answer(_archived_text(tracking_id))
+
+
+async def supervisory(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,
+                      casework: Casework, calendar: WorkCalendar, locale: str, bot: Bot) -> None:
+    if callback_data.v not in ("0", "1"):
+        await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
+        return
+    try:
+        report = await verification.set_supervisory(session, casework, actor, callback_data.r, callback_data.v == "1")
+    except Refused as exc:
+        await _refuse(callback, exc)
+        return
+    due = due_text(report.completion_due, calendar.today(), locale)
+    if report.supervisory:
+        note = _("Marked as supervisory: to be completed by {date}.").format(date=due)
+    else:
+        note = _("No longer supervisory: to be completed by {date}.").format(date=due)
+    await callback.answer(note)
+    await drop_buttons_like(callback)  # the card below replaces this one, with the flag as it is now
+    await _send_card(bot, callback.from_user.id, session, actor, calendar, locale, report.id)
+
+
 # Registered last: what the text steps above cannot use (a sticker, a voice note, a photo...) is
 # answered with what they expect; the step and its data stay. Commands pass through.
 _EXPECTS = {
     VerifyForm.reject_note.state: "reject_note",
     VerifyForm.duplicate.state: "duplicate",
     VerifyForm.search.state: "search",
+    ArchiveForm.note.state: "archive_note",
 }
 
 
@@ -380,6 +490,8 @@ async def wrong_kind(message: Message, state: FSMContext) -> None:
     if expects == "reject_note":
         # The "reject without a note" button again, as the whitespace answer above does.
         markup = kb.skip_note_kb(int((await state.get_data()).get("report_id", 0)))
+    elif expects == "archive_note":
+        markup = kb.skip_archive_note_kb(int((await state.get_data()).get("report_id", 0)))
     await message.answer(wrong_kind_text(expects, REASON_MAX), reply_markup=markup)
 
 
@@ -401,5 +513,11 @@ def router() -> Router:
     r.message.register(reject_with_note, VerifyForm.reject_note, F.text, _not_command)
     r.message.register(reject_duplicate, VerifyForm.duplicate, F.text, _not_command)
     r.callback_query.register(postpone, VerifyCb.filter(F.a == VerifyAction.POSTPONE))
-    r.message.register(wrong_kind, StateFilter(VerifyForm), _not_command)
+    r.callback_query.register(archive_menu, VerifyCb.filter(F.a == VerifyAction.ARCHIVE))
+    r.callback_query.register(archive_pick, VerifyCb.filter(F.a == VerifyAction.ARCHIVE_REASON))
+    r.callback_query.register(archive_without_note, VerifyCb.filter(F.a == VerifyAction.ARCHIVE_SKIP_NOTE),
+                              ArchiveForm.note)
+    r.message.register(archive_with_note, ArchiveForm.note, F.text, _not_command)
+    r.callback_query.register(supervisory, VerifyCb.filter(F.a == VerifyAction.SUPERVISORY))
+    r.message.register(wrong_kind, StateFilter(VerifyForm, ArchiveForm), _not_command)
     return r

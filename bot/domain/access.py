@@ -6,8 +6,9 @@ Services ask ``ensure`` before every action (callback data can be forged, so a r
 never enough); handlers ask the services, and the role filters of the routers ask ``allows``.
 
 The rules, by actor:
-- a coordinating **admin** runs the console and verifies: assign, reject, postpone, or mark as a
-  duplicate of another report, the reports waiting in the verification queue; sets a report's
+- a coordinating **admin** runs the console and verifies: assign, reject, postpone, archive (no
+  follow-up needed), mark as supervisory, or mark as a duplicate of another report, the reports
+  waiting in the verification queue; sets a report's
   category and records its SP4N-LAPOR! tracking number in any status;
 - an active **liaison officer** acts only on reports assigned to one of their agencies, in a
   status that allows the action;
@@ -113,6 +114,10 @@ class Action(StrEnum):
     POSTPONE = "postpone"
     # Reject as the same problem as another report, whose follower its reporter becomes.
     MARK_DUPLICATE = "mark_duplicate"
+    # Close without follow-up (LAPOR!'s Arsipkan), with a reason the reporter reads.
+    ARCHIVE = "archive"
+    # Mark a complaint as supervisory (berkadar pengawasan): the 60-working-day ceiling.
+    MARK_SUPERVISORY = "mark_supervisory"
     CATEGORIZE = "categorize"  # set or correct the category (statistics count the corrected one)
     RECORD_LAPOR_ID = "record_lapor_id"  # SP4N-LAPOR!'s form for the report, and its tracking number
     # The liaison officers of the report's agency.
@@ -170,6 +175,9 @@ _RULES: dict[Action, _Rule] = {
     Action.REJECT: _Rule(_Who.ADMIN, _able(S.REJECTED, VERIFICATION_QUEUE)),
     Action.POSTPONE: _Rule(_Who.ADMIN, _able(S.POSTPONED)),
     Action.MARK_DUPLICATE: _Rule(_Who.ADMIN, _able(S.REJECTED, VERIFICATION_QUEUE)),
+    Action.ARCHIVE: _Rule(_Who.ADMIN, _able(S.ARCHIVED, VERIFICATION_QUEUE)),
+    # Decided at verification, before the agency has it; its deadline follows from it.
+    Action.MARK_SUPERVISORY: _Rule(_Who.ADMIN, VERIFICATION_QUEUE),
     # In any status: a category is corrected and a report entered into LAPOR! at any time.
     Action.CATEGORIZE: _Rule(_Who.ADMIN, ANY_STATUS),
     Action.RECORD_LAPOR_ID: _Rule(_Who.ADMIN, ANY_STATUS),

@@ -21,6 +21,8 @@ class AuditAction:
     # Plain strings (the column is a string); constants so callers cannot misspell them.
     ASSIGN = "assign"
     REJECT = "reject"
+    ARCHIVE = "archive"  # closed at verification without follow-up (Arsipkan)
+    SUPERVISORY = "supervisory"  # the supervisory flag set or cleared
     BROADCAST = "broadcast"
     BROADCAST_STOP = "broadcast_stop"
     INVITE = "invite"

@@ -37,6 +37,13 @@ def describe(entry: AuditLog, tz: ZoneInfo) -> str:
                 report=f"<code>{esc(entry.target)}</code>", agency=_agency(d))
         case AuditAction.REJECT:
             return _("rejected {report}").format(report=f"<code>{esc(entry.target)}</code>")
+        case AuditAction.ARCHIVE:
+            return _("archived {report}").format(report=f"<code>{esc(entry.target)}</code>")
+        case AuditAction.SUPERVISORY:
+            report = f"<code>{esc(entry.target)}</code>"
+            if d.get("supervisory"):
+                return _("marked {report} as supervisory").format(report=report)
+            return _("cleared the supervisory mark of {report}").format(report=report)
         case AuditAction.BROADCAST:
             return _("sent announcement #{id} to {audience}: {n} recipient(s)").format(
                 id=tail, audience=audience_label(d.get("audience", "")).lower(),

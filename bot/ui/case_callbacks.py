@@ -24,6 +24,10 @@ class VerifyAction(StrEnum):
     REASON = "rr"  # reject with reason ``v``
     SKIP_NOTE = "sn"  # reject without free text
     POSTPONE = "pp"
+    ARCHIVE = "ar"  # the archive reasons
+    ARCHIVE_REASON = "ax"  # archive with reason ``v``
+    ARCHIVE_SKIP_NOTE = "an"  # archive without free text
+    SUPERVISORY = "sv"  # set (``v`` "1") or clear ("0") the supervisory flag
 
 
 class VerifyCb(CallbackData, prefix="vq"):

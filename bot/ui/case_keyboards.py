@@ -21,6 +21,8 @@ from bot.ui.render import truncate
 
 BUTTON_LABEL_MAX = 40
 REJECT_REASONS = ("general", "scope", "duplicate", "incomplete")
+# Arsipkan: why a report needs no follow-up.
+ARCHIVE_REASONS = ("solved", "no_action", "greeting")
 
 
 def _btn(text: str, data: VerifyCb | OfficerCb | ReporterCb | TemplateCb) -> InlineKeyboardButton:
@@ -46,7 +48,9 @@ def queue_kb(items: Sequence[tuple[int, str]], page: int, pages: int) -> InlineK
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def verify_actions_kb(report_id: int, suggested: tuple[int, str] | None) -> InlineKeyboardMarkup:
+def verify_actions_kb(report_id: int, suggested: tuple[int, str] | None,
+                      supervisory: bool | None = None) -> InlineKeyboardMarkup:
+    """``supervisory``: the report's flag, None when it cannot have one (not a complaint)."""
     rows = []
     if suggested is not None:
         agency_id, name = suggested
@@ -67,6 +71,10 @@ def verify_actions_kb(report_id: int, suggested: tuple[int, str] | None) -> Inli
     )
     # The same problem as a report already filed: the admin types that one's tracking ID.
     rows.append([_btn(_("🔁 Duplicate of…"), VerifyCb(a=VerifyAction.REASON, r=report_id, v="duplicate"))])
+    rows.append([_btn(_("🗄 Archive"), VerifyCb(a=VerifyAction.ARCHIVE, r=report_id))])
+    if supervisory is not None:
+        label = _("✅ Supervisory: undo") if supervisory else _("🔎 Mark as supervisory")
+        rows.append([_btn(label, VerifyCb(a=VerifyAction.SUPERVISORY, r=report_id, v="0" if supervisory else "1"))])
     rows.append([_btn(_("Back to the queue"), VerifyCb(a=VerifyAction.LIST))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -127,6 +135,30 @@ def reject_reasons_kb(report_id: int) -> InlineKeyboardMarkup:
 def skip_note_kb(report_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_btn(_("Reject without a note"), VerifyCb(a=VerifyAction.SKIP_NOTE, r=report_id))]]
+    )
+
+
+def archive_reason_label(code: str) -> str:
+    labels = {
+        "solved": _("Already solved"),
+        "no_action": _("Needs no follow-up"),
+        "greeting": _("A greeting or thanks, not a report"),
+    }
+    return labels.get(code, code)
+
+
+def archive_reasons_kb(report_id: int) -> InlineKeyboardMarkup:
+    rows = [
+        [_btn(archive_reason_label(code), VerifyCb(a=VerifyAction.ARCHIVE_REASON, r=report_id, v=code))]
+        for code in ARCHIVE_REASONS
+    ]
+    rows.append([_btn(_("Back"), VerifyCb(a=VerifyAction.OPEN, r=report_id))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def skip_archive_note_kb(report_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_btn(_("Archive without a note"), VerifyCb(a=VerifyAction.ARCHIVE_SKIP_NOTE, r=report_id))]]
     )
 
 

@@ -14,11 +14,11 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.access import Reason, Refused
 from bot.domain.categories import display_name
-from bot.domain.deadlines import is_overdue
+from bot.domain.deadlines import COMPLAINT_SUPERVISORY_DAYS, is_overdue
 from bot.domain.enums import Privacy
 from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
 from bot.i18n import in_language
-from bot.ui.case_keyboards import reject_reason_label
+from bot.ui.case_keyboards import archive_reason_label, reject_reason_label
 from bot.ui.formatting import short_date, short_datetime
 from bot.ui.render import esc, esc_truncate
 from bot.ui.report_render import (
@@ -43,6 +43,16 @@ def due_text(due: date | None, today: date, locale: str) -> str:
     if is_overdue(due, today):
         return _("⚠️ {date} (overdue)").format(date=text)
     return text
+
+
+def completion_lines(report: Report, today: date, locale: str) -> list[str]:
+    """The verification card's completion deadline, by kind of report and the supervisory flag."""
+    lines = [_("<b>To be completed by:</b> {date}").format(
+        date=due_text(report.completion_due, today, locale))]
+    if report.supervisory:
+        lines.append(_("🔎 <b>Supervisory</b> (berkadar pengawasan): {days} working days to complete").format(
+            days=COMPLAINT_SUPERVISORY_DAYS))
+    return lines
 
 
 def queue_button_label(report: Report, today: date) -> str:
@@ -192,6 +202,13 @@ def rejection_reason(i18n: I18n, language: str | None, code: str, extra: str | N
         return f"{reason}. {extra}" if extra else reason
 
 
+def archive_reason(i18n: I18n, language: str | None, code: str, extra: str | None) -> str:
+    """Why the report was archived, as the reporter reads it (see ``rejection_reason``)."""
+    with in_language(i18n, language):
+        reason = archive_reason_label(code)
+        return f"{reason}. {extra}" if extra else reason
+
+
 def text_rule_error(reason: str, limit: int) -> str:
     if reason == "too_long":
         return _("That text is too long (at most {limit} characters). Please shorten it.").format(limit=limit)
@@ -218,6 +235,8 @@ def wrong_kind_text(expects: str, limit: int) -> str:
                              "characters), or /batal to cancel."),
         "reject_note": lambda: _("⚠️ Please type the note for the reporter as text (at most {limit} "
                                  "characters), or reject without one. /batal cancels."),
+        "archive_note": lambda: _("⚠️ Please type the note for the reporter as text (at most {limit} "
+                                  "characters), or archive without one. /batal cancels."),
         "duplicate": lambda: _("⚠️ Please type the tracking ID of the report this one duplicates as "
                                "text, or /batal to cancel."),
         "withdraw": lambda: _("⚠️ Please type as text why you withdraw the report (at most {limit} "

@@ -36,6 +36,9 @@ DIALOGS: dict[str, Dialog] = {
     "VerifyForm": Dialog(
         __("verifying a report (/verifikasi)"),
         __("Cancelled: the report stays as it was, waiting in /verifikasi.")),
+    "ArchiveForm": Dialog(
+        __("archiving a report (/verifikasi)"),
+        __("Cancelled: the report was not archived; it stays waiting in /verifikasi.")),
     "LaporNumberForm": Dialog(
         __("recording a report's SP4N-LAPOR! number"),
         __("Cancelled: no SP4N-LAPOR! number was recorded.")),

@@ -120,6 +120,11 @@ def _report_update(notice: ReportUpdate, ctx: Context) -> Rendered:
                 reason=note_html
             )
             nxt = _("You may file a new, more complete report with /lapor.")
+        case EventKind.ARCHIVED:
+            what = _("Your report was archived: it needs no follow-up by an agency.\n<b>Reason:</b> {reason}").format(
+                reason=note_html
+            )
+            nxt = _("If the problem is still there, you may file a new report with /lapor.")
         case EventKind.POSTPONED:
             what = _("Verification of your report was postponed by the admin.")
             nxt = _("We will tell you as soon as it moves on.")
@@ -187,6 +192,9 @@ def _followed_update(notice: FollowedUpdate, ctx: Context) -> Rendered:
         case EventKind.REJECTED:
             what = _("It was not accepted for follow-up. If the problem remains, you may file your own report "
                      "with /lapor.")
+        case EventKind.ARCHIVED:
+            what = _("It was archived: it needs no follow-up by an agency. If the problem remains, you may file "
+                     "your own report with /lapor.")
         case EventKind.WITHDRAWN:
             what = _("Its reporter withdrew it. If the problem remains, you may file your own report with /lapor.")
         case EventKind.POSTPONED:

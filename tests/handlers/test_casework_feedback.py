@@ -91,6 +91,8 @@ async def _enter(h: Harness, ids: dict[str, int], name: str) -> User:
     await drain(h)
     if name == "admin:search":
         await h.press(admin, 1, VerifyCb(a=VerifyAction.SEARCH, r=rid).pack())
+    elif name == "admin:archive_note":
+        await h.press(admin, 1, VerifyCb(a=VerifyAction.ARCHIVE_REASON, r=rid, v="solved").pack())
     else:
         reason = "duplicate" if name == "admin:duplicate" else "general"
         await h.press(admin, 1, VerifyCb(a=VerifyAction.REASON, r=rid, v=reason).pack())
@@ -121,6 +123,8 @@ EXPECTED = {
     "reporter:comment": ("Please type your comment as text (at most 1000", True),
     "reporter:dispute": ("what is not solved yet (at most 1000", True),
     "admin:reject_note": ("Tuliskan catatan untuk pelapor sebagai teks", True),
+    "admin:archive_note": ("Tuliskan catatan untuk pelapor sebagai teks (paling banyak 1000 karakter), atau arsipkan",
+                           True),
     "admin:duplicate": ("Ketik nomor pelacakan laporan", True),
     "admin:search": ("Ketik sebagian nama instansi sebagai teks", True),
 }
@@ -153,6 +157,8 @@ async def test_unusable_message_says_what_the_step_expects(tmp_path, name):
         if name == "admin:reject_note":
             # The reply offers "reject without a note" again.
             assert h.last(user).button("Tolak tanpa catatan")
+        if name == "admin:archive_note":
+            assert h.last(user).button("Arsipkan tanpa catatan")
         if name == "reporter:comment":
             assert h.last(user).button("Skip")
 

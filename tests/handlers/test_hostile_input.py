@@ -55,8 +55,8 @@ COMMANDS = ("/start", "/lapor", "/batal")
 ERROR_TEXTS = ("Sorry, something went wrong", "Maaf, terjadi kesalahan")
 # The catch-all's reply: a casework text step answers what it expects instead.
 GENERIC_TEXTS = ("I did not understand", "tidak saya pahami")
-SAYS_WHAT_IT_EXPECTS = ("officer:", "reporter:", "admin:reject_note", "admin:duplicate", "admin:search",
-                        "admin:lapor_number")
+SAYS_WHAT_IT_EXPECTS = ("officer:", "reporter:", "admin:reject_note", "admin:archive_note", "admin:duplicate",
+                        "admin:search", "admin:lapor_number")
 
 
 @dataclass(frozen=True)
@@ -260,6 +260,10 @@ def casework_states(h: Harness, ids: dict[str, int]) -> dict[str, tuple[User, fr
             await h.press(admin, 1, VerifyCb(a=VerifyAction.REASON, r=rid, v=reason).pack())
         return enter
 
+    async def archive_note() -> None:
+        rid = await queued_report(h, ids)
+        await h.press(admin, 1, VerifyCb(a=VerifyAction.ARCHIVE_REASON, r=rid, v="solved").pack())
+
     async def verify_search() -> None:
         rid = await queued_report(h, ids)
         await h.press(admin, 1, VerifyCb(a=VerifyAction.SEARCH, r=rid).pack())
@@ -286,6 +290,7 @@ def casework_states(h: Harness, ids: dict[str, int]) -> dict[str, tuple[User, fr
         "reporter:comment": (reporter, text_only, reporter_comment),
         "reporter:dispute": (reporter, text_only, reporter_dispute),
         "admin:reject_note": (admin, text_only, reject("general")),
+        "admin:archive_note": (admin, text_only, archive_note),
         "admin:duplicate": (admin, text_only, reject("duplicate")),
         "admin:search": (admin, searching, verify_search),
         "admin:lapor_number": (admin, text_only, lapor_number),

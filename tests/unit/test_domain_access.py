@@ -46,6 +46,8 @@ EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
     Action.REJECT: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
     Action.POSTPONE: (ADMIN, {S.SUBMITTED}, False),
     Action.MARK_DUPLICATE: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
+    Action.ARCHIVE: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
+    Action.MARK_SUPERVISORY: (ADMIN, {S.SUBMITTED, S.POSTPONED, S.RETURNED}, False),
     Action.CATEGORIZE: (ADMIN, set(S), False),
     Action.RECORD_LAPOR_ID: (ADMIN, set(S), False),
     Action.VIEW_AS_OFFICER: (OFFICER, set(S), False),

@@ -1,5 +1,6 @@
 """The coordinating admins: the verification queue, assigning (and re-routing a returned
-report), rejecting, postponing; and the hook that runs when a report is filed."""
+report), rejecting, archiving, postponing, the supervisory flag; and the hook that runs when a
+report is filed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import access, deadlines
 from bot.domain.access import Action, Actor, Reason, Refused
-from bot.domain.enums import ActorRole, EventKind, ReportStatus
+from bot.domain.enums import ActorRole, Classification, EventKind, ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE
 from bot.domain.paging import clamp_page
 from bot.domain.text_rules import validate_reason
@@ -194,6 +195,43 @@ async def mark_duplicate(
                        {"report_id": report.id, "from_status": previous, "duplicate_of": original.tracking_id})
     await session.commit()
     return report, original
+
+
+async def archive_report(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, reason: str, now: datetime
+) -> Report:
+    """Arsipkan: the report needs no follow-up (already solved, a greeting, a question answered
+    elsewhere) and ends without an agency. ``reason`` is what the citizen reads."""
+    reason = validate_reason(reason)
+    report = await core.report_for(session, actor, Action.ARCHIVE, report_id)
+    previous = report.status
+    report = await core.move(session, report, S.ARCHIVED, EventKind.ARCHIVED, role=ActorRole.ADMIN,
+                             actor_id=actor.citizen_id, agency_id=None, note=reason,
+                             values={"closed_at": now}, now=now)
+    await core.tell_reporter(session, cw, report, EventKind.ARCHIVED, note=reason, now=now)
+    await audit.record(session, actor, audit.AuditAction.ARCHIVE, report.tracking_id,
+                       {"report_id": report.id, "from_status": previous})
+    await session.commit()
+    return report
+
+
+async def set_supervisory(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, supervisory: bool
+) -> Report:
+    """Berkadar pengawasan: only a complaint can be; its completion deadline is counted again
+    from the day it was filed (60 working days instead of 14)."""
+    report = await core.report_for(session, actor, Action.MARK_SUPERVISORY, report_id)
+    if report.classification != Classification.COMPLAINT:
+        raise Refused(Reason.INVALID)
+    if report.supervisory != supervisory:
+        report.supervisory = supervisory
+        report.completion_due = deadlines.completion_due(report.submitted_at, report.classification,
+                                                         supervisory, cw.calendar)
+        await audit.record(session, actor, audit.AuditAction.SUPERVISORY, report.tracking_id,
+                           {"report_id": report.id, "supervisory": supervisory,
+                            "completion_due": report.completion_due.isoformat()})
+        await session.commit()
+    return report
 
 
 async def postpone_report(
