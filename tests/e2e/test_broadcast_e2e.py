@@ -113,8 +113,15 @@ async def _compose(admin: Chatter) -> str:
     """/umumkan up to the confirmation; returns the preview line with the count."""
     await admin.say("/umumkan")
     await admin.say(TEXT)
-    await admin.act(_press(admin, "bca:citizens"))
-    return admin.last_text()
+    shown = len(admin.messages())
+    await _press(admin, "bca:citizens")
+    # The copy of the announcement and then the line with the count: the bot keeps Telegram's
+    # pace per chat (two at once, then one a second), so the count may come a second after the
+    # copy, later than a quiet moment. Wait for the line itself.
+    def count_line() -> str | None:
+        return next((m.text for m in admin.messages()[shown:] if m.text and "Pratinjau" in m.text), None)
+
+    return await admin.server.wait_until(count_line, timeout=20)
 
 
 async def _until(check, timeout: float, what: str, proc: BotProcess):

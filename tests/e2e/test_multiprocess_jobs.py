@@ -160,9 +160,11 @@ async def test_two_processes_send_every_message_once(pg_database_url):
 
     # Every daily job ran once (one lease row, finished), each effect once.
     by_job = Counter(r.job_name for r in runs)
-    # The weekly summary too: Monday's run is missing here, so the sweep catches it up.
+    # The weekly summary too: Monday's run is missing here, so the sweep catches it up. The
+    # retention purge (issue 10) is a daily job like the others, due before 08:45.
     assert by_job == {
-        "digest": 1, "auto_close": 1, "officer_reminder": 1, "escalation": 1, "weekly_summary": 1
+        "digest": 1, "auto_close": 1, "officer_reminder": 1, "escalation": 1, "weekly_summary": 1,
+        "retention": 1,
     }
     assert all(r.finished_at is not None for r in runs)
     assert closed == N_ANSWERED and sorted(auto_closed) == sorted(set(auto_closed))
