@@ -57,6 +57,9 @@ async def _start_complaint(chat: Chatter, title: str, pin: tuple[float, float]) 
     await chat.say(title)
     await chat.say("Sudah seminggu air PDAM keruh dan berbau di RT 07 Nipah-Nipah, anak-anak gatal.")
     await chat.say("21 Mei 2024")
+    # Privacy before the place and the files (issue 10: an anonymous reporter is told first what
+    # a map point or a file may reveal).
+    await chat.tap("Biasa")
     await chat.act(chat.server.user_sends_location(chat.user, *pin))
 
 
@@ -73,7 +76,6 @@ async def test_follow_a_nearby_report_withdraw_it_and_claim_a_walk_in(api_server
     await _start_complaint(reporter, "Air PDAM keruh di RT 07", PIN)
     await reporter.act(api_server.user_sends_voice(reporter.user, 4))
     await reporter.tap("Selesai")
-    await reporter.tap("Biasa")
     await reporter.tap("Kirim")
     tid = TRACKING.search(reporter.last_text()).group(0)
     await wait_text(api_server, ADMIN_ID, tid)
@@ -121,9 +123,9 @@ async def test_follow_a_nearby_report_withdraw_it_and_claim_a_walk_in(api_server
     await admin.say("Lampu jalan mati di RT 05")
     await admin.say("Lampu jalan di depan rumah nomor 12 mati sejak seminggu, gelap sekali.")
     await admin.tap("Kemarin")
+    await admin.tap("Biasa")
     await admin.say("Jl. Propinsi km 3, Penajam")
     await admin.tap("Lewati")
-    await admin.tap("Biasa")
     await admin.tap("Kirim")
     # The receipt (the admins' "new report" notice may come after it).
     receipt = await wait_text(api_server, ADMIN_ID, "/klaim ")
