@@ -8,6 +8,8 @@ again (callback data can be forged).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -293,11 +295,27 @@ async def reject_reason(callback: CallbackQuery, callback_data: VerifyCb, sessio
 async def _reject(session: AsyncSession, casework: Casework, i18n: I18n, actor: Actor, report_id: int,
                   code: str, extra: str | None) -> str:
     """Reject with the template's words in the REPORTER's language, plus the admin's text."""
-    view = await verification.admin_case(session, actor, report_id)
-    reporter_lang = (view.reporter.language if view.reporter else None) or view.report.language
-    reason = rejection_reason(i18n, reporter_lang, code, extra)
+    lang = await _reporter_language(session, actor, report_id)
+    reason = rejection_reason(i18n, lang, code, extra)
     report = await verification.reject_report(session, casework, actor, report_id, reason, utcnow())
     return report.tracking_id
+
+
+async def _reporter_language(session: AsyncSession, actor: Actor, report_id: int) -> str | None:
+    view = await verification.admin_case(session, actor, report_id)
+    return (view.reporter.language if view.reporter else None) or view.report.language
+
+
+@dataclass(frozen=True)
+class _Ending:
+    """A report ended at verification with a reason the reporter reads: rejected or archived.
+    Both take a preset reason, then an optional note (typed, or skipped with a button)."""
+
+    finish: Callable[[AsyncSession, Casework, I18n, Actor, int, str, str | None], Awaitable[str]]
+    note_prompt: Callable[[], str]
+    skip_kb: Callable[[int], InlineKeyboardMarkup]
+    done_answer: Callable[[], str]
+    done_text: Callable[[str], str]
 
 
 def _rejected_text(tracking_id: str) -> str:
@@ -305,39 +323,62 @@ def _rejected_text(tracking_id: str) -> str:
     return text.format(tracking_id=esc(tracking_id))
 
 
-async def reject_without_note(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
-                              actor: Actor, casework: Casework, i18n: I18n, state: FSMContext,
-                              delivery: DeliveryWorker, bot: Bot) -> None:
+REJECTING = _Ending(
+    finish=_reject,
+    note_prompt=lambda: _("Add a note for the reporter (optional), or reject without one. /batal cancels."),
+    skip_kb=lambda report_id: kb.skip_note_kb(report_id),
+    done_answer=lambda: _("Rejected."),
+    done_text=_rejected_text,
+)
+
+
+async def _end_without_note(ending: _Ending, callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
+                            actor: Actor, casework: Casework, i18n: I18n, state: FSMContext,
+                            delivery: DeliveryWorker, bot: Bot) -> None:
     data = await state.get_data()
     if int(data.get("report_id", 0)) != callback_data.r:
         await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
         return
     try:
-        tracking_id = await _reject(session, casework, i18n, actor, callback_data.r, str(data.get("reason")), None)
+        tracking_id = await ending.finish(session, casework, i18n, actor, callback_data.r, str(data.get("reason")),
+                                          None)
     except Refused as exc:
+        await state.clear()
         await _refuse(callback, exc)
         return
     await state.clear()
     delivery.wake()
-    await callback.answer(_("Rejected."))
+    await callback.answer(ending.done_answer())
     await _settle_cards(bot, session, callback_data.r, callback)
-    await bot.send_message(callback.from_user.id, _rejected_text(tracking_id))
+    await bot.send_message(callback.from_user.id, ending.done_text(tracking_id))
+
+
+async def _end_with_note(ending: _Ending, message: Message, session: AsyncSession, actor: Actor,
+                         casework: Casework, i18n: I18n, state: FSMContext, delivery: DeliveryWorker,
+                         bot: Bot) -> None:
+    data = await state.get_data()
+    report_id = int(data.get("report_id", 0))
+    if not (message.text or "").strip():
+        # Spaces are not a note; ending with one would send the reporter an empty reason.
+        await message.answer(ending.note_prompt(), reply_markup=ending.skip_kb(report_id))
+        return
+    tracking_id = await run_text_step(message, state, delivery, ending.finish(
+        session, casework, i18n, actor, report_id, str(data.get("reason")), message.text,
+    ))
+    if tracking_id is not None:
+        await _settle_cards(bot, session, report_id)
+        await message.answer(ending.done_text(tracking_id))
+
+
+async def reject_without_note(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
+                              actor: Actor, casework: Casework, i18n: I18n, state: FSMContext,
+                              delivery: DeliveryWorker, bot: Bot) -> None:
+    await _end_without_note(REJECTING, callback, callback_data, session, actor, casework, i18n, state, delivery, bot)
 
 
 async def reject_with_note(message: Message, session: AsyncSession, actor: Actor, casework: Casework,
                            i18n: I18n, state: FSMContext, delivery: DeliveryWorker, bot: Bot) -> None:
-    data = await state.get_data()
-    if not (message.text or "").strip():
-        # Spaces are not a note; rejecting with one would send the reporter an empty reason.
-        await message.answer(_("Add a note for the reporter (optional), or reject without one. /batal cancels."),
-                             reply_markup=kb.skip_note_kb(int(data.get("report_id", 0))))
-        return
-    tracking_id = await run_text_step(message, state, delivery, _reject(
-        session, casework, i18n, actor, int(data.get("report_id", 0)), str(data.get("reason")), message.text,
-    ))
-    if tracking_id is not None:
-        await _settle_cards(bot, session, int(data.get("report_id", 0)))
-        await message.answer(_rejected_text(tracking_id))
+    await _end_with_note(REJECTING, message, session, actor, casework, i18n, state, delivery, bot)
 
 
 async def reject_duplicate(message: Message, session: AsyncSession, actor: Actor, casework: Casework,
@@ -350,9 +391,8 @@ async def reject_duplicate(message: Message, session: AsyncSession, actor: Actor
         await message.answer(_("No other report has that tracking ID. Send it again (or /batal)."))
         return
     try:
-        view = await verification.admin_case(session, actor, report_id)
-        reporter_lang = (view.reporter.language if view.reporter else None) or view.report.language
-        reason = rejection_reason(i18n, reporter_lang, "duplicate", tracking_id)
+        reason = rejection_reason(i18n, await _reporter_language(session, actor, report_id), "duplicate",
+                                  tracking_id)
         duplicate, original = await verification.mark_duplicate(session, casework, actor, report_id, other.id,
                                                                 reason, utcnow())
     except Refused as exc:
@@ -405,9 +445,8 @@ async def archive_pick(callback: CallbackQuery, callback_data: VerifyCb, session
 async def _archive(session: AsyncSession, casework: Casework, i18n: I18n, actor: Actor, report_id: int,
                    code: str, extra: str | None) -> str:
     """Archive with the reason's words in the REPORTER's language, plus the admin's text."""
-    view = await verification.admin_case(session, actor, report_id)
-    reporter_lang = (view.reporter.language if view.reporter else None) or view.report.language
-    reason = archive_reason(i18n, reporter_lang, code, extra)
+    lang = await _reporter_language(session, actor, report_id)
+    reason = archive_reason(i18n, lang, code, extra)
     report = await verification.archive_report(session, casework, actor, report_id, reason, utcnow())
     return report.tracking_id
 
@@ -417,41 +456,24 @@ def _archived_text(tracking_id: str) -> str:
     return text.format(tracking_id=esc(tracking_id))
 
 
+ARCHIVING = _Ending(
+    finish=_archive,
+    note_prompt=lambda: _("Add a note for the reporter (optional), or archive without one. /batal cancels."),
+    skip_kb=lambda report_id: kb.skip_archive_note_kb(report_id),
+    done_answer=lambda: _("Archived."),
+    done_text=_archived_text,
+)
+
+
 async def archive_without_note(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession,
                                actor: Actor, casework: Casework, i18n: I18n, state: FSMContext,
                                delivery: DeliveryWorker, bot: Bot) -> None:
-    data = await state.get_data()
-    if int(data.get("report_id", 0)) != callback_data.r:
-        await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
-        return
-    try:
-        tracking_id = await _archive(session, casework, i18n, actor, callback_data.r, str(data.get("reason")), None)
-    except Refused as exc:
-        await state.clear()
-        await _refuse(callback, exc)
-        return
-    await state.clear()
-    delivery.wake()
-    await callback.answer(_("Archived."))
-    await _settle_cards(bot, session, callback_data.r, callback)
-    await bot.send_message(callback.from_user.id, _archived_text(tracking_id))
+    await _end_without_note(ARCHIVING, callback, callback_data, session, actor, casework, i18n, state, delivery, bot)
 
 
 async def archive_with_note(message: Message, session: AsyncSession, actor: Actor, casework: Casework,
                             i18n: I18n, state: FSMContext, delivery: DeliveryWorker, bot: Bot) -> None:
-    data = await state.get_data()
-    report_id = int(data.get("report_id", 0))
-    if not (message.text or "").strip():
-        # Spaces are not a note; archiving with one would send the reporter an empty reason.
-        await message.answer(_("Add a note for the reporter (optional), or archive without one. /batal cancels."),
-                             reply_markup=kb.skip_archive_note_kb(report_id))
-        return
-    tracking_id = await run_text_step(message, state, delivery, _archive(
-        session, casework, i18n, actor, report_id, str(data.get("reason")), message.text,
-    ))
-    if tracking_id is not None:
-        await _settle_cards(bot, session, report_id)
-        await message.answer(_archived_text(tracking_id))
+    await _end_with_note(ARCHIVING, message, session, actor, casework, i18n, state, delivery, bot)
 
 
 async def supervisory(callback: CallbackQuery, callback_data: VerifyCb, session: AsyncSession, actor: Actor,
