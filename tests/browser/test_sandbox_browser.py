@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
 # message per second per chat, so a robot clicking at full speed would be refused with 429.
 HUMAN_PAUSE = 1.1
 WAIT_MS = 15_000
+CHART_WAIT_MS = 120_000
 
 
 def png(width: int, height: int) -> bytes:
@@ -105,9 +106,9 @@ class Chat:
         await expect(button).to_be_visible(timeout=WAIT_MS)
         await button.click()
 
-    async def sees(self, text: str | re.Pattern[str]):
+    async def sees(self, text: str | re.Pattern[str], timeout_ms: int = WAIT_MS):
         message = self.bot_messages.filter(has_text=text).last
-        await expect(message).to_be_visible(timeout=WAIT_MS)
+        await expect(message).to_be_visible(timeout=timeout_ms)
         await asyncio.sleep(HUMAN_PAUSE)
         return message
 
@@ -210,7 +211,9 @@ async def test_report_from_filing_to_rating_to_statistics(sandbox: Sandbox, page
     # -- the admin's statistics count it ------------------------------------------------------
     await admin.say("/statistik")
     # One message: the chart, captioned with the summary; the agencies behind a button.
-    stats = await admin.sees(re.compile(r"Statistik \d{4}.*Diterima", re.S))
+    # The first chart starts the chart worker process (matplotlib is imported there, never in the
+    # bot), which takes a while on a loaded machine.
+    stats = await admin.sees(re.compile(r"Statistik \d{4}.*Diterima", re.S), timeout_ms=CHART_WAIT_MS)
     await expect(stats).to_contain_text("Diterima 1")
     await expect(stats).to_contain_text("selesai 1 (100%)")
     await expect(stats).to_contain_text("5,0 dari 5")  # the average rating, with a decimal comma
