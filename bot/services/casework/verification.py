@@ -143,14 +143,24 @@ async def reject_report(
     session: AsyncSession, cw: Casework, actor: Actor, report_id: int, reason: str, now: datetime
 ) -> Report:
     """``reason`` is what the citizen reads (the template's words plus the admin's text)."""
+    return await _end_with_reason(session, cw, actor, report_id, reason, now, Action.REJECT, S.REJECTED,
+                                  EventKind.REJECTED, audit.AuditAction.REJECT)
+
+
+async def _end_with_reason(
+    session: AsyncSession, cw: Casework, actor: Actor, report_id: int, reason: str, now: datetime,
+    action: Action, status: ReportStatus, kind: EventKind, audited: audit.AuditAction,
+) -> Report:
+    """End a report at verification without an agency (rejected, archived): the reporter reads
+    ``reason``."""
     reason = validate_reason(reason)
-    report = await core.report_for(session, actor, Action.REJECT, report_id)
+    report = await core.report_for(session, actor, action, report_id)
     previous = report.status
-    report = await core.move(session, report, S.REJECTED, EventKind.REJECTED, role=ActorRole.ADMIN,
+    report = await core.move(session, report, status, kind, role=ActorRole.ADMIN,
                              actor_id=actor.citizen_id, agency_id=None, note=reason,
                              values={"closed_at": now}, now=now)
-    await core.tell_reporter(session, cw, report, EventKind.REJECTED, note=reason, now=now)
-    await audit.record(session, actor, audit.AuditAction.REJECT, report.tracking_id,
+    await core.tell_reporter(session, cw, report, kind, note=reason, now=now)
+    await audit.record(session, actor, audited, report.tracking_id,
                        {"report_id": report.id, "from_status": previous})
     await session.commit()
     return report
@@ -202,17 +212,8 @@ async def archive_report(
 ) -> Report:
     """Arsipkan: the report needs no follow-up (already solved, a greeting, a question answered
     elsewhere) and ends without an agency. ``reason`` is what the citizen reads."""
-    reason = validate_reason(reason)
-    report = await core.report_for(session, actor, Action.ARCHIVE, report_id)
-    previous = report.status
-    report = await core.move(session, report, S.ARCHIVED, EventKind.ARCHIVED, role=ActorRole.ADMIN,
-                             actor_id=actor.citizen_id, agency_id=None, note=reason,
-                             values={"closed_at": now}, now=now)
-    await core.tell_reporter(session, cw, report, EventKind.ARCHIVED, note=reason, now=now)
-    await audit.record(session, actor, audit.AuditAction.ARCHIVE, report.tracking_id,
-                       {"report_id": report.id, "from_status": previous})
-    await session.commit()
-    return report
+    return await _end_with_reason(session, cw, actor, report_id, reason, now, Action.ARCHIVE, S.ARCHIVED,
+                                  EventKind.ARCHIVED, audit.AuditAction.ARCHIVE)
 
 
 async def set_supervisory(
