@@ -66,7 +66,7 @@ async def agency_page(callback: CallbackQuery, callback_data: DirAgencyCb, sessi
         await callback.answer(_("That agency no longer exists."), show_alert=True)
         return
     officers = await list_officers(session, actor=actor, agency_id=agency.id)
-    open_, overdue = (await agency_load(session, calendar)).get(agency.id, (0, 0))
+    open_, overdue = (await agency_load(session, calendar, agency_ids=[agency.id])).get(agency.id, (0, 0))
     lines = [
         f"🏛 <b>{esc(agency.name)}</b>",
         _("Open: {open} · Overdue: {overdue}").format(open=open_, overdue=overdue),

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import deadlines
+from bot.domain import deadlines, timing
 from bot.domain.enums import (
     ActorRole,
     Classification,
@@ -244,7 +244,12 @@ async def seed_demo_reports(
             t = _build(status, title, body, classification, agency_id, submitted, reporter.id, admin_id,
                        officers.get(agency_id), calendar, rng, today)
             count += 1
-            session.add(t.report)
+            r = t.report
+            # Its last step's time is when a terminal report ended (closing, rejection, withdrawal).
+            for name, value in timing.facts_of_history(r.submitted_at, r.status, r.first_response_at, r.closed_at,
+                                                       r.closed_at or r.updated_at, calendar).items():
+                setattr(r, name, value)
+            session.add(r)
             await session.flush()
             for event in t.events:
                 event.report_id = t.report.id

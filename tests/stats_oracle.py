@@ -8,14 +8,26 @@ hand-countable unit tests (tests/unit/test_statistics.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from bot.domain.deadlines import is_overdue
 from bot.domain.enums import ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
+from bot.domain.timing import facts_of_history
 from bot.domain.workdays import WorkCalendar
 from bot.services.statistics import Figures, YearStats, ended_at, reference_date, step_due
 from storage.repositories.stats import ReportFact
+
+
+def store_facts(report, cal: WorkCalendar, ended_event_at: datetime | None = None) -> None:
+    """Fill the facts ``core.change_status`` stores (bot.domain.timing) on a report row a test
+    writes whole; the end as ``ended_at`` reads it from the row and its timeline
+    (``ended_event_at``: its rejection or archiving, if recorded)."""
+    closed = report.status == ReportStatus.CLOSED
+    end = (report.closed_at if closed else ended_event_at) or report.updated_at
+    for name, value in facts_of_history(report.submitted_at, report.status, report.first_response_at,
+                                        report.closed_at, end, cal).items():
+        setattr(report, name, value)
 
 
 def compute(
@@ -95,3 +107,27 @@ def _count_cohort(g: Figures, fact: ReportFact, status: ReportStatus, submitted:
         g.add_response(cal.working_days_between(submitted, cal.local_date(fact.first_response_at)))
     if fact.rating is not None:
         g.add_rating(fact.rating)
+
+
+def week(facts: list[ReportFact], cal: WorkCalendar, start: date, end: date) -> dict[int | None, Figures]:
+    """The weekly summary's figures for the local days [start, end) per agency, row by row (the
+    job's code until issue 15; ``bot.jobs.weekly_summary.week_figures`` sums stored facts)."""
+    lo = datetime.combine(start, time(), cal.tz)
+    hi = datetime.combine(end, time(), cal.tz)
+    last_day = end - timedelta(days=1)
+    figures: dict[int | None, Figures] = defaultdict(Figures)
+    for r in facts:
+        f = figures[r.agency_id]
+        submitted = cal.local_date(r.submitted_at)
+        if lo <= r.submitted_at < hi:
+            f.received += 1
+        if r.first_response_at and lo <= r.first_response_at < hi:
+            f.add_response(cal.working_days_between(submitted, cal.local_date(r.first_response_at)))
+        if r.status == ReportStatus.CLOSED and r.closed_at and lo <= r.closed_at < hi:
+            f.completed += 1
+            f.add_completion(cal.working_days_between(submitted, cal.local_date(r.closed_at)))
+        due = (r.followup_due if r.status in WITH_AGENCY
+               else r.verify_due if r.status in VERIFICATION_QUEUE else None)
+        if due is not None and last_day > due:
+            f.overdue += 1
+    return {a: f for a, f in figures.items() if f != Figures()}

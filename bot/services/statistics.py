@@ -1,9 +1,11 @@
 """Statistics for the coordinator (/statistik): what the annual evaluation asks for.
 
-``year_statistics`` aggregates in the database (``StatsRepo.cohort``/``backlog``/``by_month``,
-working days in SQL by ``storage.localdays``); tests/stats_oracle.py computes the same figures
-row by row in Python from these definitions, and tests/storage/test_stats_equivalence.py holds
-the two equal on random data. Definitions (one place, so the text, the chart and the tests agree):
+``year_statistics`` aggregates in the database (``StatsRepo.cohort``/``backlog``/``by_month``):
+sums over facts each report carries since they happened (``bot.domain.timing``: working days
+to the first response and to closing, when it ended); tests/stats_oracle.py computes the same
+figures row by row in Python from the timestamps and the timeline, and
+tests/storage/test_stats_equivalence.py holds the two equal. Definitions (one place, so the
+text, the chart and the tests agree):
 
 - the cohort of a year is the reports *received* in it (local date of submission);
 - received = verified? + waiting + in progress + answered + completed + rejected + archived
@@ -20,6 +22,7 @@ the two equal on random data. Definitions (one place, so the text, the chart and
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
@@ -29,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.enums import EventKind, ReportStatus
 from bot.domain.lifecycle import TERMINAL, VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
-from storage.localdays import LocalDays
 from storage.repositories.stats import ReportFact, StatsRepo
 
 ENDED_KINDS = (EventKind.REJECTED.value, EventKind.ARCHIVED.value)
@@ -168,24 +170,6 @@ def local_bounds(year: int, cal: WorkCalendar) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _holiday_range(year: int, as_of: date) -> tuple[date, date]:
-    """The days working days are counted over: from the cohort's first day to well past the
-    last answer or completion that can exist (timestamps are never in the future)."""
-    return date(year, 1, 1), date(max(year, as_of.year) + 2, 12, 31)
-
-
-def local_days(session: AsyncSession, cal: WorkCalendar, lo: date, hi: date) -> LocalDays:
-    holidays = [d for d in _days(lo, hi) if d.weekday() < 5 and cal.is_holiday(d)]
-    return LocalDays(session.get_bind().dialect.name, cal.tz.key, holidays, lo, hi)
-
-
-def _days(lo: date, hi: date):
-    d = lo
-    while d <= hi:
-        yield d
-        d += timedelta(days=1)
-
-
 async def year_statistics(
     session: AsyncSession, year: int, cal: WorkCalendar, today: date | None = None
 ) -> YearStats:
@@ -196,7 +180,6 @@ async def year_statistics(
     start, _end = local_bounds(year, cal)
     before = datetime.combine(as_of + timedelta(days=1), time(), cal.tz)
     repo = StatsRepo(session)
-    days = local_days(session, cal, *_holiday_range(year, as_of))
     months = [datetime.combine(date(year, m, 1), time(), cal.tz) for m in range(2, 13)]
     total = Figures()
     by_agency: dict[int | None, Figures] = defaultdict(Figures)
@@ -206,7 +189,7 @@ async def year_statistics(
     bucket = {ReportStatus.CLOSED: "completed", ReportStatus.REJECTED: "rejected",
               ReportStatus.ARCHIVED: "archived", **dict.fromkeys(VERIFICATION_QUEUE, "waiting"),
               **dict.fromkeys(WITH_AGENCY, "in_progress")}
-    for row in await repo.cohort(start, before, days):
+    for row in await repo.cohort(start, before):
         closed = row.status == ReportStatus.CLOSED
         values = {"received": row.n, "verified": row.verified, "answered": row.answered,
                   "reopened": row.reopened, "forwarded": row.forwarded,
@@ -218,10 +201,8 @@ async def year_statistics(
             values[bucket[ReportStatus(row.status)]] = row.n
         _add(values, total, by_agency[row.agency_id], by_category[row.category_id])
 
-    for row in await repo.backlog(
-        before=before, year_start=start, as_of=as_of, ended_kinds=ENDED_KINDS,
-        terminal=[s.value for s in TERMINAL], reporter_turn=[s.value for s in REPORTER_TURN],
-    ):
+    for row in await repo.backlog(before=before, year_start=start, as_of=as_of,
+                                  reporter_turn=[s.value for s in REPORTER_TURN]):
         values = {"backlog": row.n, "backlog_carried": row.carried, "overdue": row.late,
                   "overdue_carried": row.late_carried}
         _add(values, total, by_agency[row.agency_id], by_category[row.category_id])
@@ -249,9 +230,19 @@ def _add(values: dict[str, int], *into: Figures) -> None:
 
 
 async def agency_load(
-    session: AsyncSession, cal: WorkCalendar, today: date | None = None
+    session: AsyncSession, cal: WorkCalendar, today: date | None = None,
+    agency_ids: Collection[int] | None = None,
 ) -> dict[int | None, tuple[int, int]]:
-    """``{agency_id: (open, overdue)}`` today, for the directory."""
+    """``{agency_id: (open, overdue)}`` today, for the directory (only ``agency_ids`` if given):
+    the running year's backlog alone, as /statistik counts it."""
     today = today or cal.today()
-    stats = await year_statistics(session, today.year, cal, today)
-    return {a: (f.backlog, f.overdue) for a, f in stats.by_agency.items() if f.backlog}
+    start, _end = local_bounds(today.year, cal)
+    before = datetime.combine(today + timedelta(days=1), time(), cal.tz)
+    load: dict[int | None, tuple[int, int]] = {}
+    for row in await StatsRepo(session).backlog(
+        before=before, year_start=start, as_of=today, reporter_turn=[s.value for s in REPORTER_TURN],
+        agency_ids=agency_ids,
+    ):
+        n, late = load.get(row.agency_id, (0, 0))
+        load[row.agency_id] = (n + row.n, late + row.late)
+    return {a: v for a, v in load.items() if v[0]}

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -157,23 +157,6 @@ class CaseRepo:
             .order_by(Report.closed_at, Report.id)
         )
         return list(await self.session.scalars(stmt))
-
-    async def active_between(self, start: datetime, end: datetime, open_statuses: Collection[str]) -> list[Row]:
-        """Reports submitted, first answered or closed in [start, end], and every open one: the
-        columns the weekly summary counts, as rows (a hundred thousand open reports would be
-        far slower as ORM objects)."""
-        stmt = select(
-            Report.agency_id, Report.status, Report.submitted_at, Report.first_response_at,
-            Report.closed_at, Report.followup_due, Report.verify_due,
-        ).where(
-            or_(
-                Report.submitted_at.between(start, end),
-                Report.closed_at.between(start, end),
-                Report.first_response_at.between(start, end),
-                Report.status.in_(list(open_statuses)),
-            )
-        )
-        return list((await self.session.execute(stmt)).all())
 
     # -- templates -------------------------------------------------------------------------
     async def add_template(self, template: ResponseTemplate) -> ResponseTemplate:

@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Integer, Select, and_, case, func, literal, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.localdays import LocalDays
 from storage.models import Agency, Category, Citizen, Report, ReportEvent
 
 
@@ -89,6 +88,22 @@ class BacklogRow:
     late_carried: int
 
 
+@dataclass(frozen=True, slots=True)
+class WeekRow:
+    """One agency's week (the weekly summary)."""
+
+    agency_id: int | None
+    received: int
+    response_days: int  # summed over the reports first responded to in the week
+    responded: int
+    completed: int
+    completion_days: int
+    overdue: int  # open now past the deadline of their step
+
+
+_WEEK_SUMS = ("received", "response_days", "responded", "completed", "completion_days", "overdue")
+
+
 def _flag(condition) -> object:
     return case((condition, 1), else_=0)
 
@@ -128,17 +143,10 @@ class StatsRepo:
             query = query.where(Report.submitted_at >= submitted_from)
         return [ReportFact(*row) for row in (await self.session.execute(query)).all()]
 
-    async def cohort(self, start: datetime, before: datetime, days: LocalDays) -> list[CohortRow]:
-        """Reports submitted in ``[start, before)`` grouped by agency, category and status.
-        Working days come from joining ``days.calendar()`` on each timestamp's local day (one
-        time zone conversion per timestamp); days outside the calendar count as missing."""
-        cal = days.calendar()
-        sub, resp, done = cal.alias("sub"), cal.alias("resp"), cal.alias("done")
-
-        def working_days(to) -> object:
-            # ``WorkCalendar.working_days_between``: 0 unless the later day is after the first.
-            return _total(case((to.c.day > sub.c.day, to.c.ord - sub.c.ord), else_=0))
-
+    async def cohort(self, start: datetime, before: datetime) -> list[CohortRow]:
+        """Reports submitted in ``[start, before)`` grouped by agency, category and status: sums
+        of the facts stored on each report (``response_days``, ``completion_days``), read from
+        the covering index on ``submitted_at`` alone."""
         query = (
             select(
                 Report.agency_id, Report.category_id, Report.status, func.count(),
@@ -146,14 +154,10 @@ class StatsRepo:
                 _total(_flag(Report.answered_at.is_not(None))),
                 _total(_flag(Report.reopened_count > 0)),
                 _total(_flag(Report.lapor_id.is_not(None))),
-                working_days(resp), func.count(resp.c.day),
-                working_days(done), func.count(done.c.day),
+                _total(Report.response_days), func.count(Report.response_days),
+                _total(Report.completion_days), func.count(Report.completion_days),
                 _total(Report.rating), func.count(Report.rating),
             )
-            .select_from(Report)
-            .join(sub, sub.c.day == days.day(Report.submitted_at))
-            .outerjoin(resp, resp.c.day == days.day(Report.first_response_at))
-            .outerjoin(done, done.c.day == days.day(Report.closed_at))
             .where(Report.submitted_at >= start, Report.submitted_at < before)
             .group_by(Report.agency_id, Report.category_id, Report.status)
         )
@@ -161,22 +165,14 @@ class StatsRepo:
         return [CohortRow(r[0], r[1], r[2], *(int(v) for v in r[3:])) for r in rows]
 
     async def backlog(
-        self, *, before: datetime, year_start: datetime, as_of: date, ended_kinds: Iterable[str],
-        terminal: Iterable[str], reporter_turn: Iterable[str], closed: str = "closed",
+        self, *, before: datetime, year_start: datetime, as_of: date, reporter_turn: Iterable[str],
+        agency_ids: Iterable[int] | None = None,
     ) -> list[BacklogRow]:
-        """Reports submitted before ``before`` and still open then (not ended before it),
-        grouped by agency and category. Late: past the deadline of the step they were in on
-        ``as_of`` (verification, or the agency's follow-up once assigned; never while answered
-        and the reporter's turn). Carried: submitted before ``year_start``."""
-        terminal, ended_kinds = list(terminal), list(ended_kinds)
-        ended = self._ended(ended_kinds)
-        still_open = or_(
-            Report.status.not_in(terminal),
-            and_(Report.status == closed,
-                 func.coalesce(Report.closed_at, Report.updated_at) >= before),
-            and_(Report.status.in_([t for t in terminal if t != closed]),
-                 func.coalesce(ended.c.at, Report.updated_at) >= before),
-        )
+        """Reports submitted before ``before`` and still open then (``ended_at`` NULL or not
+        before it), grouped by agency and category (only ``agency_ids`` if given). Late: past the
+        deadline of the step they were in on ``as_of`` (verification, or the agency's follow-up
+        once assigned; never while answered and the reporter's turn). Carried: submitted
+        before ``year_start``."""
         late = case(
             (and_(Report.answered_at.is_not(None), Report.answered_at < before,
                   Report.status.in_(list(reporter_turn))), 0),
@@ -184,14 +180,18 @@ class StatsRepo:
              _flag(Report.followup_due < as_of)),
             else_=_flag(Report.verify_due < as_of),
         )
-        carried = _flag(Report.submitted_at < year_start)
-        inner = (
-            select(Report.agency_id, Report.category_id, late.label("late"),
-                   carried.label("carried"))
-            .outerjoin(ended, ended.c.report_id == Report.id)
-            .where(Report.submitted_at < before, still_open)
-            .subquery()
-        )
+
+        def still_open(ended) -> object:
+            query = (select(Report.agency_id, Report.category_id, late.label("late"),
+                            _flag(Report.submitted_at < year_start).label("carried"))
+                     .where(ended, Report.submitted_at < before))
+            if agency_ids is not None:
+                query = query.where(Report.agency_id.in_(list(agency_ids)))
+            return query
+
+        # Two index ranges rather than one OR, which PostgreSQL would answer from the heap.
+        inner = union_all(still_open(Report.ended_at.is_(None)),
+                          still_open(Report.ended_at >= before)).subquery()
         c = inner.c
         query = select(
             c.agency_id, c.category_id, func.count(), _total(c.carried), _total(c.late),
@@ -199,6 +199,39 @@ class StatsRepo:
         ).group_by(c.agency_id, c.category_id)
         rows = (await self.session.execute(query)).all()
         return [BacklogRow(r[0], r[1], *(int(v) for v in r[2:])) for r in rows]
+
+    async def week(
+        self, start: datetime, end: datetime, due_before: date, *, closed: str,
+        with_agency: Iterable[str], verification_queue: Iterable[str],
+    ) -> list[WeekRow]:
+        """Per agency (None: not assigned): reports submitted, first responded to and closed in
+        ``[start, end)`` with their stored working days, and those open in a step whose
+        deadline is before ``due_before``. Four small GROUP BYs, each over its own index."""
+        def in_week(col) -> object:
+            return and_(col >= start, col < end)
+
+        def part(**sums) -> Select:
+            return select(Report.agency_id, *(sums.get(name, literal_column("0", Integer)).label(name)
+                                              for name in _WEEK_SUMS))
+
+        parts = [
+            part(received=func.count()).where(in_week(Report.submitted_at)),
+            part(response_days=_total(Report.response_days), responded=func.count())
+            .where(in_week(Report.first_response_at)),
+            part(completed=func.count(), completion_days=_total(Report.completion_days))
+            .where(Report.status == closed, in_week(Report.closed_at)),
+            part(overdue=func.count())
+            .where(Report.status.in_(list(with_agency)), Report.followup_due < due_before),
+            part(overdue=func.count())
+            .where(Report.status.in_(list(verification_queue)), Report.verify_due < due_before),
+        ]
+        rows: dict[int | None, list[int]] = {}
+        for q in parts:
+            for agency_id, *values in (await self.session.execute(q.group_by(Report.agency_id))).all():
+                sums = rows.setdefault(agency_id, [0] * 6)
+                for i, v in enumerate(values):
+                    sums[i] += int(v)
+        return [WeekRow(agency_id, *sums) for agency_id, sums in rows.items()]
 
     async def by_month(self, start: datetime, before: datetime, month_starts: list[datetime],
                        closed: str = "closed") -> list[tuple[int, int, int]]:

@@ -1,7 +1,9 @@
-"""The SQL statistics (bot/services/statistics.py, storage/localdays.py) equal the row-by-row
-Python oracle (tests/stats_oracle.py) on random data: every status, reports near local
-midnight and on holidays, cuti bersama from configuration, carried-over backlog, rejections
-dated by their events, in Indonesian time zones and one with daylight saving time."""
+"""The SQL statistics (bot/services/statistics.py over the facts stored on each report) equal
+the row-by-row Python oracle (tests/stats_oracle.py) on random data: every status, reports near
+local midnight and on holidays, cuti bersama from configuration, carried-over backlog,
+rejections dated by their events, in Indonesian time zones and one with daylight saving time.
+The working days in SQL (storage/localdays.py, which the 1M-report bench fills them with) equal
+the calendar's."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from sqlalchemy import literal, select, union_all
 
 from bot.domain.enums import ReportStatus
 from bot.domain.workdays import WorkCalendar
+from bot.jobs.weekly_summary import week_figures
 from bot.services.statistics import ENDED_KINDS, Figures, YearStats, year_statistics
 from storage.localdays import LocalDays, day_number
 from storage.models import Agency, Category, Citizen, Report, ReportEvent
 from storage.repositories.stats import StatsRepo
-from tests.stats_oracle import compute
+from tests.stats_oracle import compute, store_facts
+from tests.stats_oracle import week as oracle_week
 
 S = ReportStatus
 
@@ -67,8 +71,11 @@ async def seed_random(session, cal: WorkCalendar, rng: random.Random, n: int = 2
         if status == S.CLOSED and rng.random() < 0.7:
             r.rating = rng.randint(1, 5)
         session.add(r)
+        ended = None
         if status in (S.REJECTED, S.ARCHIVED) and rng.random() < 0.7:
-            ended_events.append((r, _later(rng, submitted, 60)))
+            ended = _later(rng, submitted, 60)
+            ended_events.append((r, ended))
+        store_facts(r, cal, ended)
     await session.flush()
     for r, at in ended_events:
         kind = "rejected" if r.status == S.REJECTED else "archived"
@@ -113,6 +120,19 @@ async def test_sql_statistics_equal_the_oracle(session, tz, extra, seed):
         sql = await year_statistics(session, year, cal, today)
         assert sql.total.received > 0 or year == 2023
         assert_same(sql, compute(facts, year, cal, today, names, cats))
+
+
+@pytest.mark.parametrize(("tz", "extra", "seed"), CASES[:1] + CASES[3:])
+async def test_weekly_summary_equals_the_oracle(session, tz, extra, seed):
+    cal = WorkCalendar(tz, extra)
+    await seed_random(session, cal, random.Random(seed), n=400)
+    facts = await StatsRepo(session).facts(submitted_before=datetime(2100, 1, 1, tzinfo=UTC))
+    weeks = [date(2023, 11, 6), date(2024, 1, 1), date(2024, 3, 4), date(2024, 3, 11), date(2024, 12, 23)]
+    for monday in weeks:
+        end = monday + timedelta(days=7)
+        sql = {a: asdict(f) for a, f in (await week_figures(session, cal, monday, end)).items()}
+        expected = {a: asdict(f) for a, f in oracle_week(facts, cal, monday, end).items()}
+        assert sql == expected and any(f["received"] for f in sql.values()), monday
 
 
 def test_the_figures_sum_every_field():

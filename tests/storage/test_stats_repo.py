@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from bot.domain.workdays import WorkCalendar
 from bot.services.statistics import agency_load, year_statistics
 from storage.models import Agency, Citizen, Report, ReportEvent
+from tests.stats_oracle import store_facts
 
 CAL = WorkCalendar("Asia/Makassar")
 _ids = itertools.count(1)
@@ -19,12 +20,14 @@ def at(y: int, m: int, d: int, h: int = 2) -> datetime:
 
 def report(citizen: Citizen, agency: Agency | None, submitted: datetime, status: str, **kw) -> Report:
     n = next(_ids)
-    return Report(
+    r = Report(
         tracking_id=f"LPR-T{n:05d}", citizen_id=citizen.id, classification="complaint",
         title=f"laporan {n}", body="isi", privacy=kw.pop("privacy", "public"), status=status,
         agency_id=agency.id if agency else None, submitted_at=submitted,
         verify_due=CAL.add_working_days(CAL.local_date(submitted), 3), **kw,
     )
+    store_facts(r, CAL)
+    return r
 
 
 async def seed(session) -> tuple[Agency, Agency]:
@@ -73,6 +76,7 @@ async def test_carry_over_and_rejection_time_from_events(session):
     carried = report(citizen, agency, at(2023, 11, 6), "in_progress", assigned_at=at(2023, 11, 7),
                      followup_due=date(2023, 11, 14))
     rejected = report(citizen, None, at(2023, 12, 4), "rejected")
+    store_facts(rejected, CAL, ended_event_at=at(2024, 1, 3))  # the event below
     session.add_all([carried, rejected])
     await session.flush()
     session.add(ReportEvent(report_id=rejected.id, actor_role="admin", kind="rejected",

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import access
+from bot.domain import access, timing
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.workdays import WorkCalendar
@@ -69,18 +69,22 @@ async def change_status(
     *,
     agency_ids: Collection[int] | None = None,
     values: dict[str, Any] | None = None,
+    calendar: WorkCalendar,
     now: datetime,
 ) -> Report:
     """Move ``report`` from the status it was read in to ``target``, or refuse with CONFLICT if
     someone got there first. Returns the report re-read with its details. Integrators hear of
-    the change (``bot.services.webhooks``) in the same transaction."""
+    the change (``bot.services.webhooks``) in the same transaction. The facts statistics sum
+    (``bot.domain.timing``) are stored in the same UPDATE."""
     repo = CaseRepo(session)
     report_id, previous = report.id, report.status
+    values = values or {}
+    facts = timing.facts_of_change(report.submitted_at, previous, target, values, now, calendar)
     ok = await repo.change_status(
         report_id,
         expected_status=report.status,
         agency_ids=agency_ids,
-        values={"status": target.value, "updated_at": now, **(values or {})},
+        values={"status": target.value, "updated_at": now, **values, **facts},
     )
     if not ok:
         await session.rollback()
@@ -131,12 +135,14 @@ async def move(
     note: str | None = None,
     values: dict[str, Any] | None = None,
     agency_ids: Collection[int] | None = None,
+    calendar: WorkCalendar,
     now: datetime,
 ) -> Report:
     """``change_status`` and the timeline event that records it, from the status the report
     was read in."""
     previous = report.status
-    report = await change_status(session, report, target, agency_ids=agency_ids, values=values, now=now)
+    report = await change_status(session, report, target, agency_ids=agency_ids, values=values,
+                                 calendar=calendar, now=now)
     await add_event(session, report, kind, role=role, actor_id=actor_id, agency_id=agency_id,
                     from_status=previous, to_status=target, note=note, now=now)
     return report

@@ -68,7 +68,8 @@ async def _act(
     if report.first_response_at is None:
         values["first_response_at"] = now
     report = await core.move(session, report, target, kind, role=ActorRole.OFFICER, actor_id=actor.citizen_id,
-                             agency_id=agency_id, note=note, values=values, agency_ids=[agency_id], now=now)
+                             agency_id=agency_id, note=note, values=values, agency_ids=[agency_id],
+                             calendar=cw.calendar, now=now)
     if tell_reporter:
         await core.tell_reporter(session, cw, report, kind, agency_id=agency_id, note=note, now=now)
     return report, agency_id

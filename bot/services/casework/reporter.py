@@ -90,7 +90,7 @@ async def reporter_reply(
     else:
         report = await core.report_for(session, actor, Action.REPLY, report_id)
         from_status, to_status = report.status, S.IN_PROGRESS
-        report = await core.change_status(session, report, S.IN_PROGRESS, now=now)
+        report = await core.change_status(session, report, S.IN_PROGRESS, calendar=cw.calendar, now=now)
     agency_id = report.agency_id
     assert agency_id is not None
     # The event carries the files, so it is added here rather than by core.move.
@@ -207,7 +207,7 @@ async def accept_answer(
     agency_id = report.agency_id
     report = await core.move(session, report, S.CLOSED, EventKind.ACCEPTED, role=ActorRole.CITIZEN,
                              actor_id=actor.citizen_id, agency_id=agency_id, note=f"{rating}/5",
-                             values={"closed_at": now, "rating": rating}, now=now)
+                             values={"closed_at": now, "rating": rating}, calendar=cw.calendar, now=now)
     if agency_id is not None:
         await core.tell_officers(session, cw, agency_id, ReporterSaid(report, EventKind.ACCEPTED), now=now)
     await related.tell_followers(session, cw.notifier, report, EventKind.ACCEPTED, agency_name=None, now=now)
@@ -221,7 +221,8 @@ async def add_rating_comment(
     comment = validate_reason(comment)
     report = await core.report_for(session, actor, Action.COMMENT, report_id)
     agency_id = report.agency_id
-    report = await core.change_status(session, report, S.CLOSED, values={"rating_comment": comment}, now=now)
+    report = await core.change_status(session, report, S.CLOSED, values={"rating_comment": comment},
+                                      calendar=cw.calendar, now=now)
     if agency_id is not None:
         await core.tell_officers(session, cw, agency_id, ReporterSaid(report, EventKind.NOTE, comment), now=now)
     await session.commit()
@@ -245,7 +246,7 @@ async def _reopen(
             "reply_due": None,
             "closed_at": None,
         },
-        now=now,
+        calendar=cw.calendar, now=now,
     )
     if agency_id is not None:
         await core.tell_officers(session, cw, agency_id, ReporterSaid(report, kind, note), now=now)
@@ -274,7 +275,8 @@ async def withdraw(
     report = await core.report_for(session, actor, Action.WITHDRAW, report_id)
     with_agency = report.agency_id if report.status in WITH_AGENCY else None
     report = await core.move(session, report, S.WITHDRAWN, EventKind.WITHDRAWN, role=ActorRole.CITIZEN,
-                             actor_id=actor.citizen_id, agency_id=with_agency, note=reason, now=now)
+                             actor_id=actor.citizen_id, agency_id=with_agency, note=reason, calendar=cw.calendar,
+                             now=now)
     notice = Withdrawn(report, reason)
     if with_agency is not None:
         await core.tell_officers(session, cw, with_agency, notice, now=now, besides=actor.citizen_id)
@@ -324,7 +326,8 @@ async def close_unanswered(session: AsyncSession, cw: Casework, report_id: int, 
         return False
     try:
         report = await core.move(session, report, S.CLOSED, EventKind.AUTO_CLOSED, role=ActorRole.SYSTEM,
-                                 actor_id=None, agency_id=None, values={"closed_at": now}, now=now)
+                                 actor_id=None, agency_id=None, values={"closed_at": now}, calendar=cw.calendar,
+                                 now=now)
     except Refused:
         return False
     if (to := await reporter_of(session, report)) is not None:
