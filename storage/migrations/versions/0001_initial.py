@@ -304,6 +304,9 @@ def upgrade() -> None:
     sa.Column('rating', sa.Integer(), nullable=True),
     sa.Column('rating_comment', sa.Text(), nullable=True),
     sa.Column('reopened_count', sa.Integer(), nullable=False),
+    sa.Column('response_days', sa.Integer(), nullable=True),
+    sa.Column('completion_days', sa.Integer(), nullable=True),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
     sa.Column('supporters', sa.Integer(), server_default='0', nullable=False),
     sa.Column('lapor_id', sa.String(length=32), nullable=True),
@@ -325,13 +328,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_report_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index('ix_report_ended_at', ['ended_at', 'submitted_at'], unique=False, postgresql_include=['agency_id', 'category_id', 'status', 'assigned_at', 'answered_at', 'verify_due', 'followup_due'])
+        batch_op.create_index('ix_report_first_response_at', ['first_response_at'], unique=False, postgresql_include=['agency_id', 'response_days'])
         batch_op.create_index(batch_op.f('ix_report_status'), ['status'], unique=False)
         batch_op.create_index('ix_report_status_agency', ['status', 'agency_id'], unique=False)
-        batch_op.create_index('ix_report_status_closed_at', ['status', 'closed_at'], unique=False)
-        batch_op.create_index('ix_report_status_followup_due', ['status', 'followup_due'], unique=False)
+        batch_op.create_index('ix_report_status_closed_at', ['status', 'closed_at'], unique=False, postgresql_include=['agency_id', 'completion_days'])
+        batch_op.create_index('ix_report_status_followup_due', ['status', 'followup_due'], unique=False, postgresql_include=['agency_id'])
         batch_op.create_index('ix_report_status_reply_due', ['status', 'reply_due'], unique=False)
-        batch_op.create_index('ix_report_status_verify_due', ['status', 'verify_due'], unique=False)
-        batch_op.create_index('ix_report_submitted_at', ['submitted_at'], unique=False, postgresql_include=['id', 'agency_id', 'category_id', 'status', 'assigned_at', 'answered_at', 'first_response_at', 'closed_at', 'updated_at', 'verify_due', 'followup_due', 'reopened_count', 'rating', 'lapor_id'])
+        batch_op.create_index('ix_report_status_verify_due', ['status', 'verify_due'], unique=False, postgresql_include=['agency_id'])
+        batch_op.create_index('ix_report_submitted_at', ['submitted_at'], unique=False, postgresql_include=['id', 'agency_id', 'category_id', 'status', 'channel', 'classification', 'supervisory', 'assigned_at', 'answered_at', 'reopened_count', 'rating', 'lapor_id', 'response_days', 'completion_days'])
 
     op.create_table('api_submission',
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -562,13 +567,15 @@ def downgrade() -> None:
 
     op.drop_table('api_submission')
     with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.drop_index('ix_report_submitted_at', postgresql_include=['id', 'agency_id', 'category_id', 'status', 'assigned_at', 'answered_at', 'first_response_at', 'closed_at', 'updated_at', 'verify_due', 'followup_due', 'reopened_count', 'rating', 'lapor_id'])
-        batch_op.drop_index('ix_report_status_verify_due')
+        batch_op.drop_index('ix_report_submitted_at', postgresql_include=['id', 'agency_id', 'category_id', 'status', 'channel', 'classification', 'supervisory', 'assigned_at', 'answered_at', 'reopened_count', 'rating', 'lapor_id', 'response_days', 'completion_days'])
+        batch_op.drop_index('ix_report_status_verify_due', postgresql_include=['agency_id'])
         batch_op.drop_index('ix_report_status_reply_due')
-        batch_op.drop_index('ix_report_status_followup_due')
-        batch_op.drop_index('ix_report_status_closed_at')
+        batch_op.drop_index('ix_report_status_followup_due', postgresql_include=['agency_id'])
+        batch_op.drop_index('ix_report_status_closed_at', postgresql_include=['agency_id', 'completion_days'])
         batch_op.drop_index('ix_report_status_agency')
         batch_op.drop_index(batch_op.f('ix_report_status'))
+        batch_op.drop_index('ix_report_first_response_at', postgresql_include=['agency_id', 'response_days'])
+        batch_op.drop_index('ix_report_ended_at', postgresql_include=['agency_id', 'category_id', 'status', 'assigned_at', 'answered_at', 'verify_due', 'followup_due'])
         batch_op.drop_index(batch_op.f('ix_report_citizen_id'))
         batch_op.drop_index(batch_op.f('ix_report_category_id'))
         batch_op.drop_index(batch_op.f('ix_report_agency_id'))
