@@ -11,7 +11,7 @@ from contextlib import suppress
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
@@ -20,13 +20,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Action, Actor, Reason, Refused
-from bot.domain.text_rules import REASON_MAX
+from bot.domain.text_rules import REASON_MAX, TextRuleError, validate_reason
 from bot.domain.workdays import WorkCalendar
 from bot.services.casework import followup, reporter, templates
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
-from bot.ui.case_callbacks import OfficerAction, OfficerCb, TemplateCb
+from bot.ui.case_callbacks import DraftAction, DraftCb, OfficerAction, OfficerCb, TemplateCb
 from bot.ui.case_render import (
     case_card_parts,
     case_timeline_parts,
@@ -34,11 +34,13 @@ from bot.ui.case_render import (
     inbox_header,
     refusal_text,
     reporter_for_officer,
+    text_rule_error,
     wrong_kind_text,
 )
 from bot.ui.dialogs import with_cancel
-from bot.ui.form_step import drop_buttons_like, refuse_button, run_button_step, run_text_step
+from bot.ui.form_step import drop_buttons, drop_buttons_like, refuse_button, run_button_step, run_text_step
 from bot.ui.render import esc, split_html
+from bot.ui.template_render import draft_from_template, draft_replaced, draft_to_copy, edited_draft
 from storage.base import utcnow
 
 # The buttons that open a text step, and the action the text will do.
@@ -51,6 +53,9 @@ _TEXT_ACTIONS = {
 
 class OfficerForm(StatesGroup):
     text = State()  # data: action, report_id
+    # A draft shown to the officer (from a template, or their edit of it), sent only when they
+    # press "send"; data: + draft, draft_message_id (the message whose buttons act on it)
+    draft = State()
 
 
 def _not_command(message: Message) -> bool:
@@ -213,20 +218,86 @@ async def text_given(message: Message, session: AsyncSession, actor: Actor, case
 
 
 async def template_picked(callback: CallbackQuery, callback_data: TemplateCb, session: AsyncSession,
-                          actor: Actor, casework: Casework, state: FSMContext, delivery: DeliveryWorker,
-                          bot: Bot) -> None:
+                          actor: Actor, state: FSMContext, bot: Bot) -> None:
+    """A template opens as a draft: its words are shown, nothing goes to the reporter until the
+    officer sends it as it is or sends their own version and confirms that."""
     data = await state.get_data()
     try:
-        body = await templates.template_text(session, actor, callback_data.t)
-        done = await _act(session, casework, actor, data, body)
-    except (Refused, ValueError) as exc:
+        report_id = int(data.get("report_id", 0))
+        action = _TEXT_ACTIONS[OfficerAction(data.get("action"))]
+        template = await templates.usable_template(session, actor, callback_data.t)
+        await followup.report_for(session, actor, action, report_id)
+    except (Refused, ValueError, KeyError) as exc:
         await callback.answer(refusal_text(exc if isinstance(exc, Refused) else Reason.INVALID),
                               show_alert=True)
+        return
+    await callback.answer()
+    await _show_draft(bot, callback.from_user.id, state, report_id, template.body,
+                      draft_from_template(template.title, template.body), edited=False)
+
+
+async def _show_draft(bot: Bot, chat_id: int, state: FSMContext, report_id: int, draft: str, shown: str,
+                      *, edited: bool) -> None:
+    await state.set_state(OfficerForm.draft)
+    await state.update_data(draft=draft, draft_message_id=None)
+    sent = await bot.send_message(chat_id, shown, reply_markup=with_cancel(
+        kb.draft_kb(report_id, edited=edited), OfficerForm.__name__))
+    # Only the buttons under this message act on this draft: an older preview's "send" must not
+    # send a text the officer has replaced since.
+    await state.update_data(draft_message_id=sent.message_id)
+
+
+async def _current_draft(callback: CallbackQuery, callback_data: DraftCb, state: FSMContext) -> dict | None:
+    """The form's data when the pressed button is under the draft shown last, else None (answered)."""
+    data = await state.get_data()
+    message_id = callback.message.message_id if callback.message is not None else None
+    if callback_data.r != data.get("report_id") or message_id != data.get("draft_message_id"):
+        await callback.answer(draft_replaced(), show_alert=True)
+        return None
+    return data
+
+
+async def draft_send(callback: CallbackQuery, callback_data: DraftCb, session: AsyncSession, actor: Actor,
+                     casework: Casework, state: FSMContext, delivery: DeliveryWorker, bot: Bot) -> None:
+    data = await _current_draft(callback, callback_data, state)
+    if data is None:
+        return
+    try:
+        done = await _act(session, casework, actor, data, str(data.get("draft", "")))
+    except Refused as exc:  # the report moved on: this text step cannot succeed any more
+        await state.clear()
+        await refuse_button(callback, exc)
+        return
+    except ValueError:  # stale form data (or a text the rules refuse: it was checked when shown)
+        await state.clear()
+        await callback.answer(refusal_text(Reason.INVALID), show_alert=True)
         return
     await state.clear()
     delivery.wake()
     await callback.answer()
+    await drop_buttons(callback)
     await bot.send_message(callback.from_user.id, done)
+
+
+async def draft_edit(callback: CallbackQuery, callback_data: DraftCb, state: FSMContext, bot: Bot) -> None:
+    """"Ubah": the draft as text to copy; whatever the officer sends next is their version."""
+    data = await _current_draft(callback, callback_data, state)
+    if data is None:
+        return
+    await callback.answer()
+    await bot.send_message(callback.from_user.id, draft_to_copy(str(data.get("draft", ""))),
+                           reply_markup=with_cancel(None, OfficerForm.__name__))
+
+
+async def draft_text_given(message: Message, state: FSMContext, bot: Bot) -> None:
+    """The officer's own version of a draft: checked now, shown back, sent only once confirmed."""
+    try:
+        text = validate_reason(message.text or "")
+    except TextRuleError as exc:
+        await message.answer(text_rule_error(exc.reason, exc.limit))
+        return
+    report_id = int((await state.get_data()).get("report_id", 0))
+    await _show_draft(bot, message.chat.id, state, report_id, text, edited_draft(text), edited=True)
 
 
 # Registered last: anything the text step above cannot use (a sticker, a voice note, a photo, a
@@ -255,6 +326,10 @@ def router() -> Router:
     r.callback_query.register(mute, OfficerCb.filter(F.a.in_({OfficerAction.MUTE, OfficerAction.UNMUTE})))
     r.callback_query.register(ask_for_text, OfficerCb.filter(F.a.in_(set(_TEXT_ACTIONS))))
     r.message.register(text_given, OfficerForm.text, F.text, _not_command)
-    r.callback_query.register(template_picked, TemplateCb.filter(), OfficerForm.text)
-    r.message.register(wrong_kind, OfficerForm.text, _not_command)
+    r.message.register(draft_text_given, OfficerForm.draft, F.text, _not_command)
+    # Another template while a draft is shown replaces the draft.
+    r.callback_query.register(template_picked, TemplateCb.filter(), StateFilter(OfficerForm.text, OfficerForm.draft))
+    r.callback_query.register(draft_send, DraftCb.filter(F.a == DraftAction.SEND), OfficerForm.draft)
+    r.callback_query.register(draft_edit, DraftCb.filter(F.a == DraftAction.EDIT), OfficerForm.draft)
+    r.message.register(wrong_kind, StateFilter(OfficerForm.text, OfficerForm.draft), _not_command)
     return r

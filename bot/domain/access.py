@@ -19,7 +19,9 @@ The rules, by actor:
   officers muted the report's relays;
 - any **other citizen** may follow an open report that is not confidential ("this is my problem
   too"); a confidential one is refused exactly like a missing one;
-- an officer of the report's agency may mute (and unmute) the reporter's additions on it.
+- an officer of the report's agency may mute (and unmute) the reporter's additions on it;
+- response templates: admins write, edit, retire and restore the global ones, an officer those
+  of their agencies; everyone uses the global ones and officers their agencies' too.
 
 A refusal says why with a ``Reason``; handlers translate it (``bot.ui.case_render.refusal_text``).
 Someone else's report and a report that does not exist are refused alike (no existence leak),
@@ -258,6 +260,20 @@ def allows(actor: Actor, action: Action) -> bool:
 def may_use_template(actor: Actor, template_agency_id: int | None) -> bool:
     """Global templates serve everyone; an agency's only its own officers."""
     return template_agency_id is None or template_agency_id in actor.agency_ids
+
+
+def may_manage_template(actor: Actor, template_agency_id: int | None) -> Reason | None:
+    """Editing, retiring and restoring a template: whoever writes such templates today, so an
+    admin the global ones and an active officer their agency's. An officer only uses the global
+    ones, and an agency's template is its officers' words, not the coordinator's."""
+    if template_agency_id is None:
+        return None if actor.is_admin else Reason.FORBIDDEN
+    return None if template_agency_id in actor.agency_ids else Reason.FORBIDDEN
+
+
+def ensure_may_manage_template(actor: Actor, template_agency_id: int | None) -> None:
+    if (reason := may_manage_template(actor, template_agency_id)) is not None:
+        raise Refused(reason)
 
 
 def may_link_group(actor: Actor, agency_id: int) -> Reason | None:

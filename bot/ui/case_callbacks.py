@@ -58,6 +58,28 @@ class TemplateCb(CallbackData, prefix="tpl"):
     t: RowId
 
 
+class TemplateAction(StrEnum):
+    OPEN = "op"  # the template's card, from /templat
+    EDIT = "ed"  # ask for the new text
+    RETIRE = "rt"  # no longer offered
+    RESTORE = "rs"  # offered again
+
+
+class TemplateManageCb(CallbackData, prefix="tmg"):
+    a: TemplateAction
+    t: RowId
+
+
+class DraftAction(StrEnum):
+    SEND = "sd"  # the draft shown, as it is
+    EDIT = "ed"  # give the text to copy; the officer sends their version
+
+
+class DraftCb(CallbackData, prefix="dft"):
+    a: DraftAction
+    r: RowId  # the report the officer's text step is about
+
+
 class ReporterAction(StrEnum):
     REPLY = "re"  # Jawab: answer the officer's question
     SATISFIED = "ok"  # Puas: show the rating buttons

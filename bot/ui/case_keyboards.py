@@ -9,11 +9,15 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.enums import AgencyKind
 from bot.ui.case_callbacks import (
+    DraftAction,
+    DraftCb,
     OfficerAction,
     OfficerCb,
     ReporterAction,
     ReporterCb,
+    TemplateAction,
     TemplateCb,
+    TemplateManageCb,
     VerifyAction,
     VerifyCb,
 )
@@ -25,7 +29,8 @@ REJECT_REASONS = ("general", "scope", "duplicate", "incomplete")
 ARCHIVE_REASONS = ("solved", "no_action", "greeting")
 
 
-def _btn(text: str, data: VerifyCb | OfficerCb | ReporterCb | TemplateCb) -> InlineKeyboardButton:
+def _btn(text: str, data: VerifyCb | OfficerCb | ReporterCb | TemplateCb | TemplateManageCb | DraftCb,
+         ) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
@@ -200,6 +205,35 @@ def templates_kb(templates: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup |
         return None
     rows = [[_btn(truncate(title, BUTTON_LABEL_MAX), TemplateCb(t=tid))] for tid, title in templates]
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def draft_kb(report_id: int, *, edited: bool) -> InlineKeyboardMarkup:
+    """Under a draft: send it (as it is, or the officer's version), or change it."""
+    send = _("📤 Send it") if edited else _("📤 Send as it is")
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _btn(send, DraftCb(a=DraftAction.SEND, r=report_id)),
+        _btn(_("✏️ Edit"), DraftCb(a=DraftAction.EDIT, r=report_id)),
+    ]])
+
+
+def managed_templates_kb(templates: Sequence[tuple[int, str, bool]]) -> InlineKeyboardMarkup | None:
+    """/templat: one button per template the user may change; (id, title, in use)."""
+    if not templates:
+        return None
+    rows = [[_btn(("📄 " if active else "🗄 ") + truncate(title, BUTTON_LABEL_MAX),
+                  TemplateManageCb(a=TemplateAction.OPEN, t=tid))]
+            for tid, title, active in templates]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def template_card_kb(template_id: int, *, active: bool) -> InlineKeyboardMarkup:
+    if not active:
+        return InlineKeyboardMarkup(inline_keyboard=[[
+            _btn(_("♻️ Use it again"), TemplateManageCb(a=TemplateAction.RESTORE, t=template_id))]])
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _btn(_("✏️ Edit text"), TemplateManageCb(a=TemplateAction.EDIT, t=template_id)),
+        _btn(_("🗄 Retire"), TemplateManageCb(a=TemplateAction.RETIRE, t=template_id)),
+    ]])
 
 
 # -- reporter ------------------------------------------------------------------------------

@@ -45,6 +45,9 @@ DIALOGS: dict[str, Dialog] = {
     "OfficerForm": Dialog(
         __("a message to the reporter of a report (a question, an answer or a return)"),
         __("Cancelled. Nothing was sent.")),
+    "TemplateForm": Dialog(
+        __("editing a response template (/templat)"),
+        __("Cancelled: the template keeps its text.")),
     "WalkInForm": Dialog(
         __("a complaint on a citizen's behalf (/lapor_untuk)"),
         __("Cancelled: nothing was filed for the citizen.")),

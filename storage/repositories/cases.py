@@ -181,4 +181,37 @@ class CaseRepo:
         return (await self.session.scalars(stmt)).all()
 
     async def get_template(self, template_id: int) -> ResponseTemplate | None:
-        return await self.session.get(ResponseTemplate, template_id)
+        return await self.session.get(ResponseTemplate, template_id, populate_existing=True)
+
+    async def templates_managed(self, agency_ids: Collection[int], *, with_global: bool,
+                                limit: int = 40) -> Sequence[ResponseTemplate]:
+        """Templates of these agencies (and the global ones), retired ones included: in use
+        first, then retired, each oldest first."""
+        owners = [ResponseTemplate.agency_id.in_(list(agency_ids))]
+        if with_global:
+            owners.append(ResponseTemplate.agency_id.is_(None))
+        stmt = (
+            select(ResponseTemplate)
+            .where(or_(*owners))
+            .order_by(ResponseTemplate.active.desc(), ResponseTemplate.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def set_template_active(self, template_id: int, active: bool) -> bool:
+        """Retire or restore; False when it already was (two taps: one wins)."""
+        result = await self.session.execute(
+            update(ResponseTemplate)
+            .where(ResponseTemplate.id == template_id, ResponseTemplate.active.is_(not active))
+            .values(active=active)
+        )
+        return result.rowcount == 1
+
+    async def set_template_body(self, template_id: int, body: str) -> bool:
+        """A new text for a template in use; False when it was retired meanwhile."""
+        result = await self.session.execute(
+            update(ResponseTemplate)
+            .where(ResponseTemplate.id == template_id, ResponseTemplate.active.is_(True))
+            .values(body=body)
+        )
+        return result.rowcount == 1

@@ -29,6 +29,7 @@ from bot.ui.case_callbacks import (
     ReporterAction,
     ReporterCb,
     TemplateCb,
+    TemplateManageCb,
     VerifyAction,
     VerifyCb,
 )
@@ -434,7 +435,7 @@ def forged_payloads(cls: type[CallbackData], rng: random.Random, other_report: i
 def legit_press(user_id: int, data: str, other_report: int) -> bool:
     """Payloads the generator builds from real rows that this presser may really use: the admin
     opening (or searching an agency for) a report in the queue, the officer picking the agency's
-    template. Leaving the current step for those is the point of the button."""
+    template, or editing it. Leaving the current step for those is the point of the button."""
     try:
         if user_id == ADMIN:
             if data.startswith(LaporCb.__prefix__ + ":"):  # asks for the report's LAPOR! number
@@ -446,6 +447,8 @@ def legit_press(user_id: int, data: str, other_report: int) -> bool:
                 return True
             return cb.r == other_report and cb.a in {VerifyAction.OPEN, VerifyAction.SEARCH}
         if user_id == OFFICER:
+            if data.startswith(TemplateManageCb.__prefix__ + ":"):  # "edit" asks for the new text
+                return TemplateManageCb.unpack(data).t == 1
             return TemplateCb.unpack(data).t == 1
     except (TypeError, ValueError):
         return False

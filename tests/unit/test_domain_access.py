@@ -18,6 +18,8 @@ from bot.domain.access import (
     allows,
     check,
     ensure,
+    ensure_may_manage_template,
+    may_manage_template,
     may_use_template,
 )
 from bot.domain.enums import ReportStatus as S
@@ -201,6 +203,31 @@ def test_templates_global_or_of_ones_own_agency():
     assert may_use_template(officer, None) and may_use_template(officer, AGENCY)
     assert not may_use_template(officer, OTHER_AGENCY)
     assert not may_use_template(ACTORS["admin"], AGENCY)
+
+
+@pytest.mark.parametrize(
+    ("actor_name", "template_agency", "allowed"),
+    [
+        ("admin", None, True), ("admin", AGENCY, False),
+        ("officer", None, False), ("officer", AGENCY, True), ("officer", OTHER_AGENCY, False),
+        ("other_officer", AGENCY, False), ("other_officer", OTHER_AGENCY, True),
+        ("reporter", None, False), ("reporter", AGENCY, False),
+        ("stranger", None, False), ("stranger", AGENCY, False),
+    ],
+)  # fmt: skip
+def test_a_template_is_managed_by_whoever_writes_such_templates(actor_name, template_agency, allowed):
+    """Edit, retire, restore: admins the global templates, officers their agencies'."""
+    actor = ACTORS[actor_name]
+    assert (may_manage_template(actor, template_agency) is None) is allowed
+    if not allowed:
+        assert may_manage_template(actor, template_agency) == Reason.FORBIDDEN
+        with pytest.raises(Refused):
+            ensure_may_manage_template(actor, template_agency)
+    # Revoked: no agencies any more, so not their agency's templates either.
+    assert may_manage_template(Actor(citizen_id=2), AGENCY) == Reason.FORBIDDEN
+    # An admin who is also an officer manages both kinds.
+    both = Actor(citizen_id=6, is_admin=True, agency_ids=frozenset({AGENCY}))
+    assert may_manage_template(both, None) is None and may_manage_template(both, AGENCY) is None
 
 
 @pytest.mark.parametrize(

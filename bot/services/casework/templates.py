@@ -1,4 +1,8 @@
-"""Response templates: an admin's are global, an officer's belong to their agency."""
+"""Response templates: an admin's are global, an officer's belong to their agency.
+
+Whoever may write a template may edit, retire and restore it (``access.may_manage_template``).
+An answer made from a template is a copy of its words (the officer's draft, sent as a report
+event): editing or retiring the template later never changes what a reporter was sent."""
 
 from __future__ import annotations
 
@@ -36,9 +40,47 @@ async def templates_for(session: AsyncSession, actor: Actor) -> Sequence[Respons
     return await CaseRepo(session).templates_for(actor.agency_ids)
 
 
-async def template_text(session: AsyncSession, actor: Actor, template_id: int) -> str:
-    """A template's body, if this user may use it (global, or one of their agencies')."""
+async def usable_template(session: AsyncSession, actor: Actor, template_id: int) -> ResponseTemplate:
+    """A template in use, if this user may use it (global, or one of their agencies'): what the
+    officer's draft starts from. A retired one is refused like someone else's."""
     template = await CaseRepo(session).get_template(template_id)
     if template is None or not template.active or not access.may_use_template(actor, template.agency_id):
         raise Refused(Reason.FORBIDDEN)
-    return template.body
+    return template
+
+
+async def managed_templates(session: AsyncSession, actor: Actor) -> Sequence[ResponseTemplate]:
+    """The templates this user may edit, retire or restore, retired ones included."""
+    access.ensure(actor, Action.USE_TEMPLATES)
+    return await CaseRepo(session).templates_managed(actor.agency_ids, with_global=actor.is_admin)
+
+
+async def managed_template(session: AsyncSession, actor: Actor, template_id: int) -> ResponseTemplate:
+    """One template this user may manage; a missing one is refused like someone else's."""
+    template = await CaseRepo(session).get_template(template_id)
+    if template is None:
+        raise Refused(Reason.FORBIDDEN)
+    access.ensure_may_manage_template(actor, template.agency_id)
+    return template
+
+
+async def edit_template(session: AsyncSession, actor: Actor, template_id: int, body: str) -> ResponseTemplate:
+    """A new text (the rules of a reason: not empty, not too long). Only a template in use: a
+    retired one is restored first."""
+    await managed_template(session, actor, template_id)
+    body = validate_reason(body)
+    if not await CaseRepo(session).set_template_body(template_id, body):
+        raise Refused(Reason.NOT_NOW)
+    await session.commit()
+    return await managed_template(session, actor, template_id)
+
+
+async def set_template_active(session: AsyncSession, actor: Actor, template_id: int, *,
+                              active: bool) -> ResponseTemplate:
+    """Retire (no longer offered to officers) or restore. Already so, e.g. a double tap or
+    a colleague first: ``Reason.NOT_NOW``."""
+    await managed_template(session, actor, template_id)
+    if not await CaseRepo(session).set_template_active(template_id, active):
+        raise Refused(Reason.NOT_NOW)
+    await session.commit()
+    return await managed_template(session, actor, template_id)
