@@ -48,6 +48,7 @@ from handlers import (
     help,
     intake,
     invites,
+    kecamatan,
     my_reports,
     officer,
     privacy,
@@ -88,7 +89,7 @@ def admins() -> Router:
 
 
 def officers() -> Router:
-    return audience("officer", IsOfficer(), officer.router(), templates.router())
+    return audience("officer", IsOfficer(), officer.router(), kecamatan.router(), templates.router())
 
 
 def citizens() -> Router:

@@ -21,7 +21,7 @@ from bot.ui.admin_keyboards import export_keyboard, stats_keyboard
 from bot.ui.chart_worker import statistics_png
 from bot.ui.formatting import number
 from bot.ui.render import CAPTION_LIMIT, split_html, utf16_len
-from bot.ui.stats_render import agency_parts, agency_rows, category_parts, channel_parts, summary
+from bot.ui.stats_render import agency_parts, agency_rows, category_parts, channel_parts, kecamatan_parts, summary
 
 FIRST_YEAR = 2000
 
@@ -71,7 +71,8 @@ async def statistics_per_agency(callback: CallbackQuery, callback_data: StatsAge
         return
     stats = await year_statistics(session, callback_data.year, calendar, today)
     await callback.answer()
-    for chunk in split_html(agency_parts(stats) + category_parts(stats) + channel_parts(stats)):
+    parts = agency_parts(stats) + kecamatan_parts(stats) + category_parts(stats) + channel_parts(stats)
+    for chunk in split_html(parts):
         await callback.bot.send_message(callback.from_user.id, chunk)
 
 

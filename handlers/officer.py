@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.text_rules import REASON_MAX, TextRuleError, validate_reason
 from bot.domain.workdays import WorkCalendar
-from bot.services.casework import followup, reporter, templates
+from bot.services.casework import followup, oversight, reporter, templates
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
@@ -75,7 +75,9 @@ async def _send_inbox(bot: Bot, chat_id: int, session: AsyncSession, actor: Acto
     if not result.reports:
         text += "\n\n" + _("No open reports. Well done!")
     items = [(r.id, inbox_button_label(r, today)) for r in result.reports]
-    await bot.send_message(chat_id, text, reply_markup=kb.inbox_kb(items, result.page, result.pages))
+    villages = await oversight.overdue_count(session, actor, today)
+    await bot.send_message(chat_id, text, reply_markup=kb.inbox_kb(items, result.page, result.pages,
+                                                                      villages_overdue=villages))
 
 
 async def inbox_page(callback: CallbackQuery, callback_data: OfficerCb, session: AsyncSession,

@@ -21,7 +21,11 @@ The rules, by actor:
   too"); a confidential one is refused exactly like a missing one;
 - an officer of the report's agency may mute (and unmute) the reporter's additions on it;
 - response templates: admins write, edit, retire and restore the global ones, an officer those
-  of their agencies; everyone uses the global ones and officers their agencies' too.
+  of their agencies; everyone uses the global ones and officers their agencies' too;
+- an officer of a **kecamatan** oversees the kelurahan and desa under it: while one of them holds
+  a report, they may look at it (as an agency sees it: nothing of an anonymous reporter) and
+  remind the village's officers, but not act on it (take, ask, answer, return, mute) unless they
+  are officers of that village too.
 
 A refusal says why with a ``Reason``; handlers translate it (``bot.ui.case_render.refusal_text``).
 Someone else's report and a report that does not exist are refused alike (no existence leak),
@@ -74,6 +78,8 @@ class Actor:
     is_admin: bool = False
     # Agencies this person is an active liaison officer of.
     agency_ids: frozenset[int] = field(default_factory=frozenset)
+    # Kelurahan and desa under a kecamatan in ``agency_ids``: watched, never worked on.
+    overseen_agency_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def is_officer(self) -> bool:
@@ -108,6 +114,7 @@ class Action(StrEnum):
     # Without a report.
     ADMINISTER = "administer"  # the admin console: queue, directory, officers, broadcasts, statistics
     WORK_INBOX = "work_inbox"  # an officer's /kotak
+    OVERSEE = "oversee"  # a kecamatan officer's list of its villages' overdue reports (in /kotak)
     USE_TEMPLATES = "use_templates"  # response templates (admins write global ones; officers their agency's)
     # The coordinating admins, on a report.
     VIEW_AS_ADMIN = "view_as_admin"
@@ -143,6 +150,9 @@ class Action(StrEnum):
     ADD_INFO = "add_info"
     # The officers of the report's agency: stop (or let again) the reporter's additions.
     MUTE_REPORTER = "mute_reporter"
+    # The officers of the kecamatan above the report's kelurahan or desa, while the village holds it.
+    VIEW_AS_OVERSEER = "view_as_overseer"  # read-only: the card and its timeline
+    REMIND_AGENCY = "remind_agency"  # nudge the village's officers about it
 
 
 class _Who(StrEnum):
@@ -150,6 +160,7 @@ class _Who(StrEnum):
     OFFICER = "officer"  # of the report's current agency
     REPORTER = "reporter"  # who filed it
     OTHER_CITIZEN = "other_citizen"  # anyone in Telegram but its reporter
+    OVERSEER = "overseer"  # of the kecamatan above the report's current kelurahan or desa
 
 
 ANY_STATUS: frozenset[str] = frozenset(S)
@@ -200,6 +211,8 @@ _RULES: dict[Action, _Rule] = {
     Action.FOLLOW: _Rule(_Who.OTHER_CITIZEN, OPEN_STATUSES, not_confidential=True),
     Action.ADD_INFO: _Rule(_Who.REPORTER, OPEN_STATUSES),
     Action.MUTE_REPORTER: _Rule(_Who.OFFICER, ANY_STATUS),
+    Action.VIEW_AS_OVERSEER: _Rule(_Who.OVERSEER, WITH_AGENCY),
+    Action.REMIND_AGENCY: _Rule(_Who.OVERSEER, WITH_AGENCY),
 }
 
 
@@ -213,6 +226,8 @@ def _is(actor: Actor, who: _Who, case: Case) -> bool:
             return actor.citizen_id is not None and case.citizen_id == actor.citizen_id
         case _Who.OTHER_CITIZEN:
             return actor.citizen_id is not None and case.citizen_id != actor.citizen_id
+        case _Who.OVERSEER:
+            return case.agency_id is not None and case.agency_id in actor.overseen_agency_ids
 
 
 def check(actor: Actor, action: Action, case: Case | None = None, *, today: date | None = None) -> Reason | None:
@@ -223,6 +238,8 @@ def check(actor: Actor, action: Action, case: Case | None = None, *, today: date
             return None if actor.is_admin else Reason.ADMINS_ONLY
         case Action.WORK_INBOX:
             return None if actor.is_officer else Reason.FORBIDDEN
+        case Action.OVERSEE:
+            return None if actor.overseen_agency_ids else Reason.FORBIDDEN
         case Action.USE_TEMPLATES:
             return None if actor.is_admin or actor.is_officer else Reason.FORBIDDEN
     rule = _RULES[action]

@@ -4,12 +4,15 @@ per agency, and the reports waiting in the verification queue past verify_due, w
 longest overdue few named and a button that pages through all of them (handlers/admin_overdue).
 
 An agency with a linked group chat hears there what was escalated about it (its count and
-oldest reports).
+oldest reports). A kecamatan hears what was escalated about the kelurahan and desa under it
+(counts per village, the oldest few; issue 13), in its group and/or its officers' chats as the
+kecamatan chose; another kecamatan hears nothing of them.
 
 Working days only: deadlines count working days, so a weekend list would repeat Friday's."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 from functools import partial
 
@@ -18,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
 from bot.jobs.base import JobContext, run_daily, send_to_admins, write_once
 from bot.services import recipients
-from bot.services.notices import AgencyEscalated, Escalation
+from bot.services.notices import AgencyEscalated, Escalation, VillagesEscalated
 from bot.services.overdue import overdue_scope
+from storage.repositories.agencies import AgencyRepo
 from storage.repositories.group_chats import GroupChatRepo
 from storage.repositories.overdue import AgencyCount, OverdueRepo
 
@@ -44,7 +48,34 @@ async def send_escalations(ctx: JobContext, today: date) -> int:
     if not total:
         return 0
     notice = Escalation(agencies, verification, oldest, total, today)
-    return await send_to_admins(ctx, JOB_NAME, today, notice) + await _tell_groups(ctx, today, agencies)
+    return (await send_to_admins(ctx, JOB_NAME, today, notice) + await _tell_groups(ctx, today, agencies)
+            + await _tell_kecamatans(ctx, today, agencies))
+
+
+async def _tell_kecamatans(ctx: JobContext, today: date, agencies: list[AgencyCount]) -> int:
+    """Each kecamatan above an overdue kelurahan or desa hears of its own villages only."""
+    async with ctx.session_factory() as session:
+        above = await AgencyRepo(session).kecamatan_of({a.agency_id for a in agencies})
+    villages: dict[int, list[AgencyCount]] = defaultdict(list)
+    for count in agencies:
+        if count.agency_id in above:
+            villages[above[count.agency_id][0]].append(count)
+    names = dict(above.values())
+
+    async def write(session: AsyncSession, kecamatan_id: int) -> None:
+        mine = villages[kecamatan_id]
+        oldest = await OverdueRepo(session).of_agencies(
+            WITH_AGENCY, today, [v.agency_id for v in mine], limit=OLDEST_SHOWN)
+        notice = VillagesEscalated(names[kecamatan_id], mine, oldest, today)
+        for to in await recipients.agency(session, kecamatan_id):
+            await ctx.notifier.send(session, to, notice, now=ctx.now, group_key=f"{JOB_NAME}:{today}")
+
+    written = 0
+    for kecamatan_id in sorted(villages):
+        if await write_once(ctx.session_factory, JOB_NAME, f"{today}:kecamatan:{kecamatan_id}", ctx.now,
+                            partial(write, kecamatan_id=kecamatan_id)):
+            written += 1
+    return written
 
 
 async def _tell_groups(ctx: JobContext, today: date, agencies: list[AgencyCount]) -> int:

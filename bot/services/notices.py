@@ -98,6 +98,14 @@ class ColleagueTook(Notice):
 
 
 @dataclass(frozen=True)
+class KecamatanReminded(Notice):
+    """To a kelurahan or desa: its kecamatan reminds it of an overdue report."""
+
+    report: Report
+    kecamatan_name: str
+
+
+@dataclass(frozen=True)
 class ReporterSaid(Notice):
     """The reporter answered, added information, disputed, said "not solved" at the check-in,
     rated or commented."""
@@ -188,6 +196,17 @@ class WeeklySummary(Notice):
     agency_names: dict[int, str]
     start: date
     end: date
+
+
+@dataclass(frozen=True)
+class VillagesEscalated(Notice):
+    """To a kecamatan (its officers and group): the overdue reports of the kelurahan and desa
+    under it, escalated to the coordinator today: counts per village and the oldest few."""
+
+    kecamatan_name: str
+    villages: Sequence[AgencyCount]
+    oldest: Sequence[OverdueLine]
+    today: date
 
 
 # -- agency group chats ------------------------------------------------------------------------

@@ -118,6 +118,8 @@ class YearStats:
     category_names: dict[int, str] = field(default_factory=dict)
     # Reports received in the year per channel (Telegram, Open311, the counter, phone, ...).
     by_channel: dict[str, int] = field(default_factory=dict)
+    # The roll-up per kecamatan: its own reports and those of the kelurahan and desa under it.
+    by_kecamatan: dict[int, Figures] = field(default_factory=dict)
 
     def category_name(self, category_id: int | None) -> str:
         if category_id is None:
@@ -184,6 +186,7 @@ async def year_statistics(
     total = Figures()
     by_agency: dict[int | None, Figures] = defaultdict(Figures)
     by_category: dict[int | None, Figures] = defaultdict(Figures)
+    by_kecamatan: dict[int | None, Figures] = defaultdict(Figures)
 
     # Status partitions the cohort: which Figures field a status's count goes to.
     bucket = {ReportStatus.CLOSED: "completed", ReportStatus.REJECTED: "rejected",
@@ -199,13 +202,13 @@ async def year_statistics(
                   "rating_sum": row.rating_sum, "rated": row.rated}
         if row.status in bucket:  # answered: the reporter's turn, counted in ``answered``
             values[bucket[ReportStatus(row.status)]] = row.n
-        _add(values, total, by_agency[row.agency_id], by_category[row.category_id])
+        _add(values, total, by_agency[row.agency_id], by_category[row.category_id], by_kecamatan[row.kecamatan_id])
 
     for row in await repo.backlog(before=before, year_start=start, as_of=as_of,
                                   reporter_turn=[s.value for s in REPORTER_TURN]):
         values = {"backlog": row.n, "backlog_carried": row.carried, "overdue": row.late,
                   "overdue_carried": row.late_carried}
-        _add(values, total, by_agency[row.agency_id], by_category[row.category_id])
+        _add(values, total, by_agency[row.agency_id], by_category[row.category_id], by_kecamatan[row.kecamatan_id])
 
     received_by_month = [0] * 12
     completed_by_month = [0] * 12
@@ -218,6 +221,7 @@ async def year_statistics(
         agency_names=await repo.agency_names(), received_by_month=received_by_month,
         completed_by_month=completed_by_month, by_category=dict(by_category),
         category_names=await repo.category_names(), by_channel=await repo.by_channel(start, before),
+        by_kecamatan={k: f for k, f in by_kecamatan.items() if k is not None},
     )
 
 

@@ -54,6 +54,20 @@ class OfficerCb(CallbackData, prefix="oc"):
     p: Page = 0
 
 
+class KecamatanAction(StrEnum):
+    LIST = "ls"  # the villages' overdue reports, page ``p``
+    OPEN = "op"  # one of them, read-only
+    REMIND = "rm"  # remind the village's officers of it
+
+
+class KecamatanCb(CallbackData, prefix="kc"):
+    """A kecamatan officer's view of its kelurahan and desa (look and remind only)."""
+
+    a: KecamatanAction
+    r: RowId = 0
+    p: Page = 0
+
+
 class TemplateCb(CallbackData, prefix="tpl"):
     t: RowId
 

@@ -11,6 +11,8 @@ from bot.domain.enums import AgencyKind
 from bot.ui.case_callbacks import (
     DraftAction,
     DraftCb,
+    KecamatanAction,
+    KecamatanCb,
     OfficerAction,
     OfficerCb,
     ReporterAction,
@@ -29,7 +31,7 @@ REJECT_REASONS = ("general", "scope", "duplicate", "incomplete")
 ARCHIVE_REASONS = ("solved", "no_action", "greeting")
 
 
-def _btn(text: str, data: VerifyCb | OfficerCb | ReporterCb | TemplateCb | TemplateManageCb | DraftCb,
+def _btn(text: str, data: VerifyCb | OfficerCb | ReporterCb | TemplateCb | TemplateManageCb | DraftCb | KecamatanCb,
          ) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
@@ -193,11 +195,32 @@ def mute_reporter_button(report_id: int, *, muted: bool) -> InlineKeyboardButton
     return _btn(_("🔇 Mute the reporter's messages"), OfficerCb(a=OfficerAction.MUTE, r=report_id))
 
 
-def inbox_kb(items: Sequence[tuple[int, str]], page: int, pages: int) -> InlineKeyboardMarkup:
+def inbox_kb(items: Sequence[tuple[int, str]], page: int, pages: int, *,
+             villages_overdue: int = 0) -> InlineKeyboardMarkup:
     rows = [[_btn(label, OfficerCb(a=OfficerAction.OPEN, r=rid, p=page))] for rid, label in items]
     if pager := _pager(lambda p: OfficerCb(a=OfficerAction.LIST, p=p), page, pages):
         rows.append(pager)
+    if villages_overdue:
+        # A kecamatan officer: the overdue reports of the kelurahan and desa under it.
+        rows.append([_btn(_("🏘 Overdue in your villages: {n}").format(n=villages_overdue),
+                          KecamatanCb(a=KecamatanAction.LIST))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+# -- kecamatan: its villages' overdue reports, look and remind only ------------------------------
+def villages_overdue_kb(items: Sequence[tuple[int, str]], page: int, pages: int) -> InlineKeyboardMarkup:
+    rows = [[_btn(label, KecamatanCb(a=KecamatanAction.OPEN, r=rid, p=page))] for rid, label in items]
+    if pager := _pager(lambda p: KecamatanCb(a=KecamatanAction.LIST, p=p), page, pages):
+        rows.append(pager)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def overseer_case_kb(report_id: int, page: int) -> InlineKeyboardMarkup:
+    """No casework buttons: the kecamatan looks and reminds; the village acts."""
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_btn(_("🔔 Remind the village's officers"), KecamatanCb(a=KecamatanAction.REMIND, r=report_id, p=page))],
+        [_btn(_("⬅️ Back to the list"), KecamatanCb(a=KecamatanAction.LIST, p=page))],
+    ])
 
 
 def templates_kb(templates: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup | None:

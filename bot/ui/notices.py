@@ -25,6 +25,7 @@ from bot.services.notices import (
     Digest,
     Escalation,
     FollowedUpdate,
+    KecamatanReminded,
     LaporRecorded,
     MarkedDuplicate,
     NewCase,
@@ -283,6 +284,19 @@ def _colleague_took(notice: ColleagueTook, ctx: Context) -> Rendered:
 
 
 @render.register
+def _kecamatan_reminded(notice: KecamatanReminded, ctx: Context) -> Rendered:
+    report = notice.report
+    text = _(
+        "🔔 <b>{kecamatan}</b> reminds you of {ref} (<b>{title}</b>): its answer was due {date}. "
+        "Please follow it up."
+    ).format(kecamatan=esc_truncate(notice.kecamatan_name, 200), ref=_ref(report),
+             title=esc_truncate(report.title, 200), date=_short(report.followup_due, ctx.locale))
+    return Rendered([text], InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("Open {tracking_id}").format(tracking_id=report.tracking_id),
+        callback_data=OfficerCb(a=OfficerAction.OPEN, r=report.id).pack())]]))
+
+
+@render.register
 def _reporter_said(notice: ReporterSaid, ctx: Context) -> Rendered:
     """The reporter's words are re-sent as text, never forwarded (a forward names them)."""
     report, ref = notice.report, _ref(notice.report)
@@ -503,5 +517,5 @@ def _broadcast_progress(notice: BroadcastProgress, ctx: Context) -> Rendered:
     return Rendered([broadcast_progress_text(broadcast, notice.progress)], markup)
 
 
-# Registers the group-chat renderers on ``render`` (kept in their own module).
-from bot.ui import group_notices  # noqa: E402, F401
+# Registers the group-chat and kecamatan renderers on ``render`` (kept in their own modules).
+from bot.ui import group_notices, kecamatan_notices  # noqa: E402, F401

@@ -83,6 +83,22 @@ def agency_parts(stats: YearStats) -> list[str]:
     return parts
 
 
+def kecamatan_parts(stats: YearStats) -> list[str]:
+    """Per kecamatan, its own reports and those of its kelurahan and desa summed, two lines each
+    (HTML parts); nothing where no report concerns a kecamatan or a village."""
+    rows = [(k, f) for k, f in stats.by_kecamatan.items() if f.received or f.backlog]
+    if not rows:
+        return []
+    rows.sort(key=lambda r: (-r[1].backlog, -r[1].overdue, stats.agency_name(r[0])))
+    parts = [_("🏘 <b>Per kecamatan, {year}</b> (its kelurahan and desa included)").format(year=stats.year)]
+    for kecamatan_id, f in rows:
+        parts.append(f"<b>{esc(stats.agency_name(kecamatan_id))}</b>\n" + _(
+            "received {received} · completed {completed} ({rate}) · backlog {backlog}, overdue {overdue}"
+        ).format(received=n(f.received), completed=n(f.completed), rate=percent(f.completion_rate),
+                 backlog=n(f.backlog), overdue=n(f.overdue)))
+    return parts
+
+
 def category_parts(stats: YearStats) -> list[str]:
     """Per category, a line each (HTML parts); nothing where no category tree is in use."""
     categories = stats.categories_by_received()

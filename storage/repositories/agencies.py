@@ -6,15 +6,18 @@ are offered to citizens.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models.agency import Agency
 
 # Kinds stored in agency.kind (the values of bot.domain.enums.AgencyKind).
 VILLAGE_KINDS = ("kelurahan", "desa")
+KECAMATAN = "kecamatan"
+_Parent = aliased(Agency)
 # Rows fetched before ranking a search: a district directory has a few hundred rows at most,
 # so ranking in Python stays cheap and behaves the same on SQLite and PostgreSQL.
 _SEARCH_POOL = 200
@@ -55,6 +58,21 @@ class AgencyRepo:
             .limit(limit)
         )
         return (await self.session.scalars(stmt)).all()
+
+    async def village_ids_under(self, kecamatan_ids: Collection[int]) -> set[int]:
+        """Kelurahan and desa (inactive ones too: their open reports still need watching)
+        whose kecamatan is one of ``kecamatan_ids``; other ids among them have no villages."""
+        stmt = select(Agency.id).join(_Parent, _Parent.id == Agency.parent_id).where(
+            Agency.parent_id.in_(list(kecamatan_ids)), Agency.kind.in_(VILLAGE_KINDS),
+            _Parent.kind == KECAMATAN)
+        return set(await self.session.scalars(stmt))
+
+    async def kecamatan_of(self, village_ids: Collection[int]) -> dict[int, tuple[int, str]]:
+        """For each kelurahan or desa among ``village_ids`` that sits under a kecamatan: the
+        kecamatan's id and name."""
+        stmt = select(Agency.id, _Parent.id, _Parent.name).join(_Parent, _Parent.id == Agency.parent_id).where(
+            Agency.id.in_(list(village_ids)), Agency.kind.in_(VILLAGE_KINDS), _Parent.kind == KECAMATAN)
+        return {village: (kec, name) for village, kec, name in (await self.session.execute(stmt)).all()}
 
     async def count_children(self, parent_id: int) -> int:
         stmt = (

@@ -123,6 +123,27 @@ class OverdueRepo:
             out.setdefault(agency_id, []).append(OverdueLine(rid, tid, title, due, None))
         return out
 
+    async def of_agencies(
+        self, statuses: Collection[str], before: date, agency_ids: Collection[int], *, limit: int, offset: int = 0,
+    ) -> list[OverdueLine]:
+        """The agencies' reports past ``followup_due`` (due before ``before``), longest overdue
+        first, one page, each with its agency's name (a kecamatan's view of its villages)."""
+        stmt = (
+            select(Report.id, Report.tracking_id, Report.title, Report.followup_due, Agency.name)
+            .join(Agency, Agency.id == Report.agency_id)
+            .where(Report.status.in_(list(statuses)), Report.followup_due < before,
+                   Report.agency_id.in_(list(agency_ids)))
+            .order_by(Report.followup_due, Report.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [OverdueLine(*row) for row in (await self.session.execute(stmt)).all()]
+
+    async def count_of_agencies(self, statuses: Collection[str], before: date, agency_ids: Collection[int]) -> int:
+        stmt = select(func.count()).select_from(Report).where(
+            Report.status.in_(list(statuses)), Report.followup_due < before, Report.agency_id.in_(list(agency_ids)))
+        return int(await self.session.scalar(stmt) or 0)
+
     async def count(self, scope: Scope) -> int:
         followups = select(func.count()).select_from(Report).where(
             Report.status.in_(list(scope.with_agency)), Report.followup_due < scope.followup_before,

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Integer, Select, and_, case, func, literal, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import Agency, Category, Citizen, Report, ReportEvent
 
@@ -74,6 +75,8 @@ class CohortRow:
     completion_timed: int
     rating_sum: int
     rated: int
+    # The kecamatan the agency is or sits under (``kecamatan_of``); None for an OPD or BUMD.
+    kecamatan_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,18 @@ class BacklogRow:
     carried: int  # received before the period's start
     late: int
     late_carried: int
+    kecamatan_id: int | None = None
+
+
+_Holder = aliased(Agency, name="holder")
+# The roll-up per kecamatan: a report held by a kecamatan counts for it, one held by a kelurahan or
+# desa for the kecamatan above it. It depends on the agency alone, so grouping by it as well
+# leaves the groups as they were (one GROUP BY gives both the agencies and the kecamatan).
+kecamatan_of = case(
+    (_Holder.kind == "kecamatan", _Holder.id),
+    (_Holder.kind.in_(("kelurahan", "desa")), _Holder.parent_id),
+    else_=None,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +171,18 @@ class StatsRepo:
                 _total(_flag(Report.lapor_id.is_not(None))),
                 _total(Report.response_days), func.count(Report.response_days),
                 _total(Report.completion_days), func.count(Report.completion_days),
-                _total(Report.rating), func.count(Report.rating),
+                _total(Report.rating), func.count(Report.rating), kecamatan_of,
             )
+            # The directory is small (hundreds of rows): joined to name each row's kecamatan.
+            .outerjoin(_Holder, _Holder.id == Report.agency_id)
             .where(Report.submitted_at >= start, Report.submitted_at < before)
-            .group_by(Report.agency_id, Report.category_id, Report.status)
+            # By the holder's columns, not by ``kecamatan_of`` itself: PostgreSQL would not take the
+            # CASE's bound parameters in GROUP BY for those in the select list.
+            .group_by(Report.agency_id, Report.category_id, Report.status, _Holder.id, _Holder.kind,
+                      _Holder.parent_id)
         )
         rows = (await self.session.execute(query)).all()
-        return [CohortRow(r[0], r[1], r[2], *(int(v) for v in r[3:])) for r in rows]
+        return [CohortRow(r[0], r[1], r[2], *(int(v) for v in r[3:-1]), kecamatan_id=r[-1]) for r in rows]
 
     async def backlog(
         self, *, before: datetime, year_start: datetime, as_of: date, reporter_turn: Iterable[str],
@@ -183,7 +203,9 @@ class StatsRepo:
 
         def still_open(ended) -> object:
             query = (select(Report.agency_id, Report.category_id, late.label("late"),
-                            _flag(Report.submitted_at < year_start).label("carried"))
+                            _flag(Report.submitted_at < year_start).label("carried"),
+                            kecamatan_of.label("kecamatan_id"))
+                     .outerjoin(_Holder, _Holder.id == Report.agency_id)
                      .where(ended, Report.submitted_at < before))
             if agency_ids is not None:
                 query = query.where(Report.agency_id.in_(list(agency_ids)))
@@ -195,10 +217,10 @@ class StatsRepo:
         c = inner.c
         query = select(
             c.agency_id, c.category_id, func.count(), _total(c.carried), _total(c.late),
-            _total(c.late * c.carried),
-        ).group_by(c.agency_id, c.category_id)
+            _total(c.late * c.carried), c.kecamatan_id,
+        ).group_by(c.agency_id, c.category_id, c.kecamatan_id)
         rows = (await self.session.execute(query)).all()
-        return [BacklogRow(r[0], r[1], *(int(v) for v in r[2:])) for r in rows]
+        return [BacklogRow(r[0], r[1], *(int(v) for v in r[2:-1]), kecamatan_id=r[-1]) for r in rows]
 
     async def week(
         self, start: datetime, end: datetime, due_before: date, *, closed: str,

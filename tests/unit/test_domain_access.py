@@ -25,7 +25,8 @@ from bot.domain.access import (
 from bot.domain.enums import ReportStatus as S
 
 TODAY = date(2024, 5, 20)
-AGENCY, OTHER_AGENCY = 10, 20
+AGENCY, OTHER_AGENCY = 10, 20  # AGENCY, a desa under KECAMATAN; OTHER_AGENCY under OTHER_KECAMATAN
+KECAMATAN, OTHER_KECAMATAN = 30, 40
 REPORTER_ID = 4
 
 ACTORS = {
@@ -34,12 +35,23 @@ ACTORS = {
     "other_officer": Actor(citizen_id=3, agency_ids=frozenset({OTHER_AGENCY})),
     "reporter": Actor(citizen_id=REPORTER_ID),
     "stranger": Actor(citizen_id=5),
+    # Watches AGENCY's reports from above; may look and remind, never act.
+    "kecamatan_officer": Actor(citizen_id=6, agency_ids=frozenset({KECAMATAN}),
+                               overseen_agency_ids=frozenset({AGENCY})),
+    "other_kecamatan_officer": Actor(citizen_id=7, agency_ids=frozenset({OTHER_KECAMATAN}),
+                                     overseen_agency_ids=frozenset({OTHER_AGENCY})),
+    # Officer of the kecamatan and of the desa itself: acts as the desa's officer.
+    "kecamatan_and_desa_officer": Actor(citizen_id=8, agency_ids=frozenset({KECAMATAN, AGENCY}),
+                                        overseen_agency_ids=frozenset({AGENCY})),
 }
+OFFICERS_OF_AGENCY = {"officer", "kecamatan_and_desa_officer"}
+OVERSEERS_OF_AGENCY = {"kecamatan_officer", "kecamatan_and_desa_officer"}
 WINDOWS = {"open": TODAY, "last_day_passed": TODAY - timedelta(days=1), "none": None}
 # Statuses in which no agency holds the report.
 WITHOUT_AGENCY = {S.SUBMITTED, S.POSTPONED, S.RETURNED}
 
 ADMIN, OFFICER, REPORTER, OTHER_CITIZEN = "admin", "officer", "reporter", "other_citizen"
+OVERSEER = "overseer"
 WITH_AGENCY = {S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_REPORTER}
 # action: (who may, in which statuses, only within the reply window)
 EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
@@ -68,8 +80,10 @@ EXPECTED: dict[Action, tuple[str, set[S], bool]] = {
     Action.FOLLOW: (OTHER_CITIZEN, set(S) - {S.CLOSED, S.REJECTED, S.ARCHIVED, S.WITHDRAWN}, False),
     Action.ADD_INFO: (REPORTER, set(S) - {S.CLOSED, S.REJECTED, S.ARCHIVED, S.WITHDRAWN}, False),
     Action.MUTE_REPORTER: (OFFICER, set(S), False),
+    Action.VIEW_AS_OVERSEER: (OVERSEER, WITH_AGENCY, False),
+    Action.REMIND_AGENCY: (OVERSEER, WITH_AGENCY, False),
 }
-CASELESS = {Action.ADMINISTER, Action.WORK_INBOX, Action.USE_TEMPLATES}
+CASELESS = {Action.ADMINISTER, Action.WORK_INBOX, Action.USE_TEMPLATES, Action.OVERSEE}
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,8 @@ def expected(actor_name: str, action: Action, case: Case) -> Reason | None:
     who, statuses, windowed = EXPECTED[action]
     is_who = {
         ADMIN: actor_name == "admin",
-        OFFICER: actor_name == "officer" and case.agency_id == AGENCY,
+        OFFICER: actor_name in OFFICERS_OF_AGENCY and case.agency_id == AGENCY,
+        OVERSEER: actor_name in OVERSEERS_OF_AGENCY and case.agency_id == AGENCY,
         REPORTER: actor_name == "reporter",
         # Everyone with a citizen row but the reporter (admins and officers are citizens too).
         OTHER_CITIZEN: actor_name != "reporter",
@@ -131,6 +146,8 @@ def test_matrix(actor_name, action, status, window):
         ("other_officer", Action.WORK_INBOX, True), ("reporter", Action.WORK_INBOX, False),
         ("admin", Action.USE_TEMPLATES, True), ("officer", Action.USE_TEMPLATES, True),
         ("stranger", Action.USE_TEMPLATES, False),
+        ("kecamatan_officer", Action.OVERSEE, True), ("officer", Action.OVERSEE, False),
+        ("admin", Action.OVERSEE, False), ("kecamatan_officer", Action.WORK_INBOX, True),
     ],
 )  # fmt: skip
 def test_actions_without_a_report(actor_name, action, allowed):
@@ -269,3 +286,16 @@ def test_muted_relays_stop_the_reporters_additions_but_not_their_answers():
     # A stranger still learns nothing about the report.
     assert check(ACTORS["stranger"], Action.ADD_INFO, muted) == Reason.FORBIDDEN
     assert check(ACTORS["officer"], Action.MUTE_REPORTER, muted) is None
+
+
+@pytest.mark.parametrize("action", [Action.TAKE, Action.ASK, Action.ANSWER, Action.RETURN,
+                                    Action.MUTE_REPORTER, Action.VIEW_AS_OFFICER])
+@pytest.mark.parametrize("status", sorted(WITH_AGENCY))
+def test_a_kecamatan_officer_sees_its_desa_report_but_may_not_act_on_it(action, status):
+    case = case_in(status, None)
+    kecamatan = ACTORS["kecamatan_officer"]
+    assert check(kecamatan, Action.VIEW_AS_OVERSEER, case) is None
+    assert check(kecamatan, Action.REMIND_AGENCY, case) is None
+    assert check(kecamatan, action, case, today=TODAY) == Reason.FORBIDDEN
+    # Another kecamatan's officer does not even see it.
+    assert check(ACTORS["other_kecamatan_officer"], Action.VIEW_AS_OVERSEER, case) == Reason.FORBIDDEN
