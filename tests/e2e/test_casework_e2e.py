@@ -3,7 +3,8 @@
 Citizen files (anonymous, with a photo) → admin assigns from /verifikasi → the officer bound by
 a real invite link asks, the citizen answers, the officer answers, the citizen rates; then
 re-routing ("Bukan wewenang") and a reopen ("Belum selesai"). Every officer-bound request of the
-anonymous report is searched for the reporter's identity.
+anonymous report is searched for the reporter's identity. At verification (issue 13): the admin
+archives a report with a reason the citizen reads, and marks a complaint as supervisory.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import json
 import pytest
 from sqlalchemy import select
 
+from bot.domain import deadlines
+from bot.domain.workdays import DEFAULT_TZ, WorkCalendar
 from storage.models import Agency
 from tests.e2e.actors import (
     ADMIN_ID,
@@ -183,4 +186,39 @@ async def test_not_solved_reopens_to_the_agency(api_server, bot, tmp_path):
     report = load_report(tmp_path, tid)
     assert (report.status, report.reopened_count, report.reply_due) == ("in_progress", 1, None)
     assert [e.kind for e in timeline(tmp_path, tid)][-2:] == ["answered", "disputed"]
+    assert api_server.violations == [], api_server.violations
+
+
+async def test_a_supervisory_complaint_shows_its_60_days_and_an_archive_tells_the_citizen_why(
+        api_server, bot, tmp_path):
+    """One report, to stay short: marked supervisory at verification, then archived."""
+    admin = Chatter(api_server, api_server.state.users[ADMIN_ID])
+    citizen = person(api_server, REPORTER_ID, FIRST, last_name=LAST, username=USERNAME)
+    await onboard(citizen)
+    tid = await file_anonymous_report(
+        citizen, title="Pungutan liar di kantor desa", body="Petugas meminta uang tambahan untuk surat pengantar KTP.")
+    await wait_text(api_server, ADMIN_ID, tid)
+
+    # Berkadar pengawasan: the card then shows the 60-working-day ceiling and its date.
+    await admin.say("/verifikasi")
+    await admin.tap(tid)
+    assert "Diselesaikan paling lambat" in admin.last_text() and "60 hari kerja" not in admin.last_text()
+    answer = await admin.tap("Tandai berkadar pengawasan")
+    assert "Ditandai berkadar pengawasan" in (answer.get("text") or ""), answer
+    assert "Berkadar pengawasan: diselesaikan dalam 60 hari kerja" in admin.last_text()
+    report = load_report(tmp_path, tid)
+    assert report.supervisory and report.status == "submitted"
+    calendar = WorkCalendar(DEFAULT_TZ)
+    assert report.completion_due == deadlines.completion_due(report.submitted_at, "complaint", True, calendar)
+    assert report.completion_due > deadlines.completion_due(report.submitted_at, "complaint", False, calendar)
+
+    # Arsipkan: a reason, then the admin's own note; the citizen reads both, as typed.
+    await admin.tap("Arsipkan")
+    await admin.tap("Sudah selesai")
+    done = await admin.say("Sudah ditangani Inspektorat <kasus 12/2024>.")
+    assert tid in done and "diarsipkan" in done
+    told = await wait_text(api_server, REPORTER_ID, "Laporan Anda diarsipkan")
+    assert tid in told and "Sudah selesai. Sudah ditangani Inspektorat <kasus 12/2024>." in told
+    assert load_report(tmp_path, tid).status == "archived"
+    assert [e.kind for e in timeline(tmp_path, tid)] == ["submitted", "archived"]
     assert api_server.violations == [], api_server.violations
