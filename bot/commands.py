@@ -32,6 +32,7 @@ CITIZEN_COMMANDS = [
     ("laporan", __("My reports and their status")),
     ("status", __("Check a report by tracking ID")),
     ("bahasa", __("Change language")),
+    ("pengaturan", __("Settings: announcements, report news, language")),
     ("bantuan", __("Help")),
     ("privasi", __("My data: see, withdraw consent, erase")),
     ("batal", __("Cancel what you are doing now")),

@@ -53,6 +53,7 @@ from handlers import (
     officer,
     privacy,
     reporter,
+    settings,
     start,
     templates,
     withdraw,
@@ -101,6 +102,7 @@ def citizens() -> Router:
         intake.router(),
         help.router(),
         privacy.router(),
+        settings.router(),  # /pengaturan: buttons only
         my_reports.router(),
         withdraw.router(),  # from a report's view in /laporan; its reason step before free text
         # The reporter's answer to an officer's question: free text outside any form, so after

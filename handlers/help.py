@@ -65,6 +65,7 @@ def help_text(state: str | None, *, officer: bool = False, admin: bool = False) 
         "/laporan: my reports and their status\n"
         "/status: check one report by its tracking ID\n"
         "/bahasa: change language\n"
+        "/pengaturan: announcements on or off, news at once or in a daily digest\n"
         "/privasi: your data: see it, withdraw consent, erase it\n"
         "/batal: cancel the form you are filling in\n"
         "/bantuan: this help"

@@ -99,6 +99,7 @@ def menu_text() -> str:
         "/laporan: your reports, their status and deadlines\n"
         "/status: check one report by its tracking ID\n"
         "/bantuan: help · /bahasa: change language\n"
+        "/pengaturan: announcements, news about your reports, language\n"
         "/privasi: your data: see it, withdraw consent, erase it"
     )
 
@@ -146,6 +147,20 @@ async def choose_language(message: Message, locale: str) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_keyboard(locale))
 
 
+async def apply_language(
+    session: AsyncSession, citizen: Citizen, code: str, *, bot: Bot, i18n: I18n, actor: Actor,
+) -> bool:
+    """Store the citizen's language (/bahasa, and the language buttons of /pengaturan); staff
+    get their command menu in it too. False for a language the bot does not speak (forged)."""
+    if code not in LANGUAGES:
+        return False
+    await set_language(session, citizen, code)
+    if actor.is_admin or actor.agency_ids:  # staff menus are in the chat's own language
+        await update_role_commands(bot, i18n, session, citizen.telegram_id, code,
+                                   officer=bool(actor.agency_ids), admin=actor.is_admin)
+    return True
+
+
 async def language_chosen(
     callback: CallbackQuery,
     callback_data: LanguageCb,
@@ -157,13 +172,9 @@ async def language_chosen(
     settings: Settings,
     actor: Actor,
 ) -> None:
-    if callback_data.code not in LANGUAGES:
+    if not await apply_language(session, citizen, callback_data.code, bot=bot, i18n=i18n, actor=actor):
         await callback.answer(_("This button is no longer active."), show_alert=True)
         return
-    await set_language(session, citizen, callback_data.code)
-    if actor.is_admin or actor.agency_ids:  # staff menus are in the chat's own language
-        await update_role_commands(bot, i18n, session, callback.from_user.id, callback_data.code,
-                                   officer=bool(actor.agency_ids), admin=actor.is_admin)
     # The middleware picked this update's locale before the change; answer in the new one.
     with i18n.use_locale(callback_data.code):
         await callback.answer(_("Language: English"))

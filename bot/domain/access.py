@@ -305,3 +305,21 @@ def may_link_group(actor: Actor, agency_id: int) -> Reason | None:
 def ensure_may_link_group(actor: Actor, agency_id: int) -> None:
     if (reason := may_link_group(actor, agency_id)) is not None:
         raise Refused(reason)
+
+
+def may_change_settings(actor: Actor, citizen_id: int, *, consented: bool) -> Reason | None:
+    """A citizen's own settings (/pengaturan): announcements and immediate updates or a digest.
+    Only on their own row (the buttons carry no id; this guards a mix-up in the code), and only
+    after consent: before it the row keeps the Telegram id and language only, and a citizen
+    without consent receives neither announcements nor updates anyway. The language is anyone's
+    to choose, at any time (/bahasa)."""
+    if actor.citizen_id is None or actor.citizen_id != citizen_id:
+        return Reason.FORBIDDEN
+    if not consented:
+        return Reason.NOT_NOW
+    return None
+
+
+def ensure_may_change_settings(actor: Actor, citizen_id: int, *, consented: bool) -> None:
+    if (reason := may_change_settings(actor, citizen_id, consented=consented)) is not None:
+        raise Refused(reason)

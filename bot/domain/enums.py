@@ -107,3 +107,12 @@ class GroupDelivery(StrEnum):
 
     ALSO = "also"  # the group and every officer's private chat
     ONLY = "only"  # the group instead of the officers' private chats
+
+
+class UpdateMode(StrEnum):
+    """How a citizen hears of their reports: each change when it happens, or gathered in a daily
+    digest. The deployment's ``[notifications] citizen_mode`` is the default; a citizen's own
+    choice (/pengaturan) wins."""
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"

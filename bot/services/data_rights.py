@@ -25,6 +25,7 @@ from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import EventKind, Privacy
 from bot.domain.lifecycle import OPEN_STATUSES
 from bot.domain.tracking import normalize_tracking_id
+from bot.services import citizen_settings
 from bot.services.audit import AuditAction, record
 from bot.services.roles import resolve_actor
 from storage.models import Citizen, Report
@@ -79,6 +80,12 @@ async def export(session: AsyncSession, citizen: Citizen, *, actor: Actor, now: 
             "first_contact_at": _iso(citizen.created_at), "consent_at": _iso(citizen.consent_at),
             "consent_withdrawn_at": _iso(citizen.consent_withdrawn_at),
         },
+        # Their own choices in /pengaturan; "updates" None: the deployment's default.
+        "settings": {
+            "announcements": citizen.announcements_off_at is None,
+            "announcements_off_since": _iso(citizen.announcements_off_at),
+            "updates": citizen.update_mode,
+        },
         "reports": [_report(r, [e for e in events if e.report_id == r.id],
                             [f for f in files if f.report_id == r.id]) for r in reports],
         # Others' reports they follow ("this is my problem too", a duplicate joined to it): that they
@@ -122,6 +129,7 @@ async def withdraw_consent(session: AsyncSession, citizen: Citizen, *, actor: Ac
     citizen.consent_at = None
     citizen.consent_withdrawn_at = now
     citizen.first_name = citizen.last_name = citizen.username = None
+    citizen_settings.forget(citizen)
     await record(session, actor, AuditAction.CONSENT_WITHDRAW, f"citizen:{citizen.id}",
                  {"reports_anonymised": len(open_ids), "messages_cancelled": cancelled,
                   "by": _by(actor, citizen)})
@@ -151,6 +159,7 @@ async def erase_identity(session: AsyncSession, citizen: Citizen, *, actor: Acto
         citizen.consent_at = None
         citizen.consent_withdrawn_at = now
         citizen.first_name = citizen.last_name = citizen.username = None
+        citizen_settings.forget(citizen)
     else:
         await repo.delete_citizen(citizen)
     await session.commit()

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import NotificationSettings
+from bot.domain.enums import UpdateMode
 from bot.services.outbox import enqueue_message
 from storage.models.job import DigestItem
 from storage.models.outbox import Outbox
@@ -94,6 +95,15 @@ def digest_run_key(slot: datetime, tz: ZoneInfo) -> str:
     return _aware(slot).astimezone(tz).strftime("%Y-%m-%dT%H:%M")
 
 
+def effective_mode(choice: str | None, default: str) -> UpdateMode:
+    """The citizen's own choice of immediate updates or a digest wins over the deployment's
+    default; an unknown stored value counts as no choice."""
+    try:
+        return UpdateMode(choice) if choice is not None else UpdateMode(default)
+    except ValueError:
+        return UpdateMode(default)
+
+
 def group_digest(items: Sequence[DigestItem]) -> dict[int, list[DigestItem]]:
     """Pending items per citizen, oldest first, citizens in order of their oldest item."""
     grouped: dict[int, list[DigestItem]] = {}
@@ -114,15 +124,17 @@ async def queue_citizen_update(
     report_id: int | None = None,
     reply_markup: BaseModel | dict[str, Any] | None = None,
     group_key: str | None = None,
+    mode: str | None = None,
 ) -> Outbox | DigestItem:
-    """Send a citizen an update about their report, as the configured mode says.
+    """Send a citizen an update about their report, as their mode says (``mode``: their own
+    choice, None for the deployment's ``citizen_mode``).
 
     Immediate: an outbox row now, or at the end of quiet hours. Digest: the text waits in the
     digest queue. An update with buttons asks the reporter to act (answer a question, rate an
     answer) and their reply deadline runs from now, so it is not held for the digest; quiet
     hours still apply. Runs in the caller's transaction, like every outbox write.
     """
-    if settings.citizen_mode == "digest" and reply_markup is None:
+    if effective_mode(mode, settings.citizen_mode) is UpdateMode.DIGEST and reply_markup is None:
         return await JobRepo(session).add_digest_item(
             citizen_id=citizen_id, chat_id=chat_id, report_id=report_id, text=text, now=now
         )

@@ -31,6 +31,9 @@ class Recipient:
     citizen_id: int | None = None
     # An agency's forum group: a notice about one report goes to that report's own topic.
     forum: bool = False
+    # A citizen's own choice of immediate updates or a digest (/pengaturan); None: the
+    # deployment's ``citizen_mode``.
+    update_mode: str | None = None
 
 
 class Notifier(Protocol):

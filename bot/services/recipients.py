@@ -19,7 +19,8 @@ from storage.repositories.officers import OfficerRepo
 def citizen(person: Citizen, report: Report | None = None) -> Recipient:
     """A citizen reads in the language they chose, else in the one they filed the report in."""
     language = person.language or (report.language if report is not None else None)
-    return Recipient(person.telegram_id, language, RecipientKind.CITIZEN, person.id)
+    return Recipient(person.telegram_id, language, RecipientKind.CITIZEN, person.id,
+                     update_mode=person.update_mode)
 
 
 async def reporter_of(session: AsyncSession, report: Report) -> Recipient | None:

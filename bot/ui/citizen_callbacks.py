@@ -24,6 +24,7 @@ class MenuAction(StrEnum):
     MY_REPORTS = "mine"
     HELP = "help"
     PRIVACY = "privacy"
+    SETTINGS = "settings"
 
 
 class LanguageCb(CallbackData, prefix="lang"):

@@ -59,7 +59,8 @@ def citizen_menu_keyboard() -> InlineKeyboardMarkup:
     kb.button(text=_("📋 My reports"), callback_data=CitizenMenuCb(action=MenuAction.MY_REPORTS))
     kb.button(text=_("❓ Help"), callback_data=CitizenMenuCb(action=MenuAction.HELP))
     kb.button(text=_("🔒 My data"), callback_data=CitizenMenuCb(action=MenuAction.PRIVACY))
-    kb.adjust(1, 2, 1)
+    kb.button(text=_("⚙️ Settings"), callback_data=CitizenMenuCb(action=MenuAction.SETTINGS))
+    kb.adjust(1, 2, 2)
     return kb.as_markup()
 
 

@@ -58,7 +58,7 @@ class OutboxNotifier:
             await queue_citizen_update(
                 session, settings=self.notifications, tz=self.calendar.tz, now=now, citizen_id=to.citizen_id,
                 chat_id=to.chat_id, text=messages[0], report_id=report.id if report is not None else None,
-                reply_markup=out.markup, group_key=key,
+                reply_markup=out.markup, group_key=key, mode=to.update_mode,
             )
             return
         wait = not_before(now, to.kind, self.notifications, self.calendar.tz)

@@ -29,3 +29,8 @@ class Citizen(TimestampMixin, Base):
     consent_withdrawn_at: Mapped[datetime | None]
     # Set when Telegram answers 403 (the user blocked the bot); cleared when they write again.
     unreachable_at: Mapped[datetime | None]
+    # The citizen's own settings (/pengaturan); none of them is personal data about anyone else.
+    # Set when they switched announcements (/umumkan to citizens) off; None: they receive them.
+    announcements_off_at: Mapped[datetime | None]
+    # immediate | digest (bot.domain.enums.UpdateMode); None: the deployment's citizen_mode.
+    update_mode: Mapped[str | None] = mapped_column(String(16))

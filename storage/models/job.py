@@ -47,7 +47,8 @@ class JobEffect(Base):
 
 
 class DigestItem(Base):
-    """A change to a citizen's report held back for the next digest (citizen_mode = "digest").
+    """A change to a citizen's report held back for the next digest: the citizen chose the digest
+    in /pengaturan (``citizen.update_mode``), or left the deployment's ``citizen_mode`` = "digest".
 
     ``text`` is the update already rendered in the citizen's language, HTML-escaped; the digest
     joins the items of one citizen into one message and stamps ``digested_at``.

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Broadcast, Citizen, Officer
 
 SENDING = "sending"
+
+
+def wants_announcements() -> ColumnElement[bool]:
+    """A citizen an announcement may reach: agreed to the notice, has not blocked the bot and
+    has not switched announcements off (/pengaturan). Every citizens' audience starts here."""
+    return and_(Citizen.consent_at.is_not(None), Citizen.unreachable_at.is_(None),
+                Citizen.announcements_off_at.is_(None))
 
 
 class BroadcastRepo:
@@ -57,9 +64,9 @@ class BroadcastRepo:
 
     # -- audiences: (citizen_id, telegram_id), people who blocked the bot left out ------------
     async def citizens_only(self, admin_telegram_ids: Collection[int]) -> list[tuple[int, int]]:
-        """People who agreed to the notice and are neither an active liaison officer nor one of
-        ``admin_telegram_ids``: officers and admins have citizen rows too (everyone who talks to
-        the bot does), but "all citizens" must not reach the staff."""
+        """People who want announcements (``wants_announcements``) and are neither an active
+        liaison officer nor one of ``admin_telegram_ids``: officers and admins have citizen rows
+        too (everyone who talks to the bot does), but "all citizens" must not reach the staff."""
         active_officer = (
             select(Officer.id)
             .where(Officer.citizen_id == Citizen.id, Officer.revoked_at.is_(None))
@@ -67,7 +74,7 @@ class BroadcastRepo:
         )
         query = (
             select(Citizen.id, Citizen.telegram_id)
-            .where(Citizen.consent_at.is_not(None), Citizen.unreachable_at.is_(None), ~active_officer)
+            .where(wants_announcements(), ~active_officer)
             .order_by(Citizen.id)
         )
         if admin_telegram_ids:

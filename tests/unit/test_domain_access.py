@@ -265,6 +265,22 @@ def test_linking_a_group_is_for_an_officer_of_that_agency(actor_name, allowed):
 
 
 @pytest.mark.parametrize("actor_name", list(ACTORS))
+@pytest.mark.parametrize("consented", [True, False])
+def test_settings_are_each_ones_own_and_need_consent(actor_name, consented):
+    from bot.domain.access import ensure_may_change_settings, may_change_settings
+
+    actor = ACTORS[actor_name]
+    # Everyone (staff too: they are citizens as well) on their own row, once they agreed.
+    assert may_change_settings(actor, actor.citizen_id, consented=consented) == (
+        None if consented else Reason.NOT_NOW)
+    # Nobody on someone else's row, an admin included: the admin has /datawarga for requests.
+    assert may_change_settings(actor, REPORTER_ID + 100, consented=consented) == Reason.FORBIDDEN
+    with pytest.raises(Refused):
+        ensure_may_change_settings(actor, REPORTER_ID + 100, consented=True)
+    assert may_change_settings(Actor(), REPORTER_ID, consented=True) == Reason.FORBIDDEN
+
+
+@pytest.mark.parametrize("actor_name", list(ACTORS))
 @pytest.mark.parametrize("status", [S.SUBMITTED, S.IN_PROGRESS])
 def test_nobody_follows_a_confidential_report(actor_name, status):
     case = Case(**{**case_in(status, None).__dict__, "privacy": "confidential"})

@@ -61,6 +61,8 @@ def upgrade() -> None:
     sa.Column('consent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('consent_withdrawn_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('unreachable_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('announcements_off_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('update_mode', sa.String(length=16), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_citizen')),
     sa.UniqueConstraint('telegram_id', name=op.f('uq_citizen_telegram_id'))
