@@ -114,17 +114,28 @@ async def test_an_officer_edits_retires_and_restores_their_agencys_template(tmp_
         assert "Sudah ditangani" in [label for label, _ in h.last(officer).buttons]
 
 
-async def test_a_double_tap_on_retire_retires_once_and_answers_each_tap(tmp_path):
+CARD = {  # the card's buttons, the refusal of the second tap
+    "id": (["✏️ Ubah teks", "🗄 Nonaktifkan"], "baru saja berubah"),
+    "en": (["✏️ Edit text", "🗄 Retire"], "changed in the meantime"),
+}
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+async def test_a_double_tap_on_retire_retires_once_and_answers_each_tap(tmp_path, language):
+    labels, refusal = CARD[language]
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         await _world(h)
+        await _set_language(h, O1, language)
         officer = h.user(O1, "Officer6661")
         await h.send(officer, "/templat Sudah ditangani | Laporan Anda sudah kami tangani.")
         await h.send(officer, "/templat")
         await tap(h, officer, "Sudah ditangani")
         card = h.last(officer)
-        first, second = await h.double_tap(officer, card, card.button("Nonaktifkan"))
+        assert [label for label, _ in card.buttons] == labels
+        first, second = await h.double_tap(officer, card, card.button(labels[1]))
         assert h.answered(first) is not None and not h.answered(first).show_alert
-        assert h.answered(second).show_alert and "baru saja berubah" in h.answered(second).text
+        assert h.answered(second).show_alert and refusal in h.answered(second).text
+        assert not (await _template(h, "Sudah ditangani")).active
         assert h.failed() == []
 
 
