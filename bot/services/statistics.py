@@ -1,6 +1,6 @@
 """Statistics for the coordinator (/statistik): what the annual evaluation asks for.
 
-``year_statistics`` aggregates in the database (``StatsRepo.cohort``/``backlog``/``by_month``):
+``year_statistics`` aggregates in the database (``StatsRepo.cohort``/``backlog``/``by_month_and_channel``):
 sums over facts each report carries since they happened (``bot.domain.timing``: working days
 to the first response and to closing, when it ended); tests/stats_oracle.py computes the same
 figures row by row in Python from the timestamps and the timeline, and
@@ -212,15 +212,17 @@ async def year_statistics(
 
     received_by_month = [0] * 12
     completed_by_month = [0] * 12
-    for month, n, done in await repo.by_month(start, before, months, ReportStatus.CLOSED.value):
+    by_channel: dict[str, int] = defaultdict(int)
+    for month, channel, n, done in await repo.by_month_and_channel(start, before, months, ReportStatus.CLOSED.value):
         received_by_month[month] += n
         completed_by_month[month] += done
+        by_channel[channel] += n
 
     return YearStats(
         year=year, as_of=as_of, total=total, by_agency=dict(by_agency),
         agency_names=await repo.agency_names(), received_by_month=received_by_month,
         completed_by_month=completed_by_month, by_category=dict(by_category),
-        category_names=await repo.category_names(), by_channel=await repo.by_channel(start, before),
+        category_names=await repo.category_names(), by_channel=dict(by_channel),
         by_kecamatan={k: f for k, f in by_kecamatan.items() if k is not None},
     )
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Integer, Select, and_, case, func, literal, literal_column, select, union_all
+from sqlalchemy import Integer, Select, and_, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -165,10 +165,8 @@ class StatsRepo:
         query = (
             select(
                 Report.agency_id, Report.category_id, Report.status, func.count(),
-                _total(_flag(Report.assigned_at.is_not(None))),
-                _total(_flag(Report.answered_at.is_not(None))),
-                _total(_flag(Report.reopened_count > 0)),
-                _total(_flag(Report.lapor_id.is_not(None))),
+                func.count(Report.assigned_at), func.count(Report.answered_at),
+                func.count(func.nullif(Report.reopened_count, 0)), func.count(Report.lapor_id),
                 _total(Report.response_days), func.count(Report.response_days),
                 _total(Report.completion_days), func.count(Report.completion_days),
                 _total(Report.rating), func.count(Report.rating), kecamatan_of,
@@ -255,27 +253,38 @@ class StatsRepo:
                     sums[i] += int(v)
         return [WeekRow(agency_id, *sums) for agency_id, sums in rows.items()]
 
+    async def by_month_and_channel(
+        self, start: datetime, before: datetime, month_starts: list[datetime], closed: str = "closed",
+    ) -> list[tuple[int, str, int, int]]:
+        """``(month index, channel, received, of them closed now)`` of the reports submitted in
+        ``[start, before)``; ``month_starts`` are the instants months 2..12 begin. One index
+        range per month in one statement: a month per row by a CASE over the timestamp cost
+        four times as much at a million reports."""
+        bounds = [start, *month_starts]
+        parts = []
+        for i, lo in enumerate(bounds):
+            hi = min(bounds[i + 1], before) if i + 1 < len(bounds) else before
+            if lo >= hi:
+                continue
+            parts.append(
+                select(literal_column(str(i), Integer).label("month"), Report.channel,
+                       func.count().label("n"), func.count(case((Report.status == closed, 1))).label("done"))
+                .where(Report.submitted_at >= lo, Report.submitted_at < hi)
+                .group_by(Report.channel)
+            )
+        if not parts:
+            return []
+        rows = (await self.session.execute(union_all(*parts))).all()
+        return [(int(m), str(c), int(n), int(d)) for m, c, n, d in rows]
+
     async def by_month(self, start: datetime, before: datetime, month_starts: list[datetime],
                        closed: str = "closed") -> list[tuple[int, int, int]]:
-        """``(month index, received, of them closed now)`` of the reports submitted in
-        ``[start, before)``; ``month_starts`` are the instants months 2..12 begin."""
-        month = case(
-            *((Report.submitted_at < at, literal(i)) for i, at in enumerate(month_starts)),
-            else_=literal(len(month_starts)),
-        )
-        inner = (
-            select(month.label("month"), _flag(Report.status == closed).label("done"))
-            .where(Report.submitted_at >= start, Report.submitted_at < before)
-            .subquery()
-        )
-        query = select(inner.c.month, func.count(), _total(inner.c.done)).group_by(inner.c.month)
-        return [(int(m), int(n), int(d)) for m, n, d in (await self.session.execute(query)).all()]
-
-    async def by_channel(self, start: datetime, before: datetime) -> dict[str, int]:
-        """Reports submitted in ``[start, before)`` per channel (telegram, open311, counter, ...)."""
-        query = (select(Report.channel, func.count())
-                 .where(Report.submitted_at >= start, Report.submitted_at < before).group_by(Report.channel))
-        return {str(c): int(n) for c, n in (await self.session.execute(query)).all()}
+        """``(month index, received, of them closed now)``, as ``by_month_and_channel``."""
+        months: dict[int, tuple[int, int]] = {}
+        for month, _channel, n, done in await self.by_month_and_channel(start, before, month_starts, closed):
+            received, closed_now = months.get(month, (0, 0))
+            months[month] = (received + n, closed_now + done)
+        return [(m, n, d) for m, (n, d) in sorted(months.items())]
 
     async def stream_facts_with_reporters(
         self, *, submitted_from: datetime, submitted_before: datetime,
