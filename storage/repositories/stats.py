@@ -94,13 +94,22 @@ class BacklogRow:
 
 _Holder = aliased(Agency, name="holder")
 # The roll-up per kecamatan: a report held by a kecamatan counts for it, one held by a kelurahan or
-# desa for the kecamatan above it. It depends on the agency alone, so grouping by it as well
-# leaves the groups as they were (one GROUP BY gives both the agencies and the kecamatan).
+# desa for the kecamatan above it. It depends on the agency alone, so each group of an agency
+# gets its kecamatan (``_with_kecamatan``) and the service sums them.
 kecamatan_of = case(
     (_Holder.kind == "kecamatan", _Holder.id),
     (_Holder.kind.in_(("kelurahan", "desa")), _Holder.parent_id),
     else_=None,
 )
+
+
+def _with_kecamatan(grouped) -> Select:
+    """The grouped rows (first column ``agency_id``) and each one's kecamatan: the directory is
+    joined to the groups, not to every report (a join per row cost a third of the cohort's time
+    at a million reports)."""
+    return (select(*grouped.c, kecamatan_of)
+            .select_from(grouped)
+            .outerjoin(_Holder, _Holder.id == grouped.c.agency_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,25 +170,24 @@ class StatsRepo:
     async def cohort(self, start: datetime, before: datetime) -> list[CohortRow]:
         """Reports submitted in ``[start, before)`` grouped by agency, category and status: sums
         of the facts stored on each report (``response_days``, ``completion_days``), read from
-        the covering index on ``submitted_at`` alone."""
-        query = (
+        the covering index on ``submitted_at`` alone; each group's kecamatan joined after."""
+        grouped = (
             select(
-                Report.agency_id, Report.category_id, Report.status, func.count(),
-                func.count(Report.assigned_at), func.count(Report.answered_at),
-                func.count(func.nullif(Report.reopened_count, 0)), func.count(Report.lapor_id),
-                _total(Report.response_days), func.count(Report.response_days),
-                _total(Report.completion_days), func.count(Report.completion_days),
-                _total(Report.rating), func.count(Report.rating), kecamatan_of,
+                Report.agency_id, Report.category_id, Report.status, func.count().label("n"),
+                func.count(Report.assigned_at).label("verified"), func.count(Report.answered_at).label("answered"),
+                func.count(func.nullif(Report.reopened_count, 0)).label("reopened"),
+                func.count(Report.lapor_id).label("forwarded"),
+                _total(Report.response_days).label("response_days"),
+                func.count(Report.response_days).label("responded"),
+                _total(Report.completion_days).label("completion_days"),
+                func.count(Report.completion_days).label("completion_timed"),
+                _total(Report.rating).label("rating_sum"), func.count(Report.rating).label("rated"),
             )
-            # The directory is small (hundreds of rows): joined to name each row's kecamatan.
-            .outerjoin(_Holder, _Holder.id == Report.agency_id)
             .where(Report.submitted_at >= start, Report.submitted_at < before)
-            # By the holder's columns, not by ``kecamatan_of`` itself: PostgreSQL would not take the
-            # CASE's bound parameters in GROUP BY for those in the select list.
-            .group_by(Report.agency_id, Report.category_id, Report.status, _Holder.id, _Holder.kind,
-                      _Holder.parent_id)
+            .group_by(Report.agency_id, Report.category_id, Report.status)
+            .subquery()
         )
-        rows = (await self.session.execute(query)).all()
+        rows = (await self.session.execute(_with_kecamatan(grouped))).all()
         return [CohortRow(r[0], r[1], r[2], *(int(v) for v in r[3:-1]), kecamatan_id=r[-1]) for r in rows]
 
     async def backlog(
@@ -201,9 +209,7 @@ class StatsRepo:
 
         def still_open(ended) -> object:
             query = (select(Report.agency_id, Report.category_id, late.label("late"),
-                            _flag(Report.submitted_at < year_start).label("carried"),
-                            kecamatan_of.label("kecamatan_id"))
-                     .outerjoin(_Holder, _Holder.id == Report.agency_id)
+                            _flag(Report.submitted_at < year_start).label("carried"))
                      .where(ended, Report.submitted_at < before))
             if agency_ids is not None:
                 query = query.where(Report.agency_id.in_(list(agency_ids)))
@@ -213,11 +219,11 @@ class StatsRepo:
         inner = union_all(still_open(Report.ended_at.is_(None)),
                           still_open(Report.ended_at >= before)).subquery()
         c = inner.c
-        query = select(
-            c.agency_id, c.category_id, func.count(), _total(c.carried), _total(c.late),
-            _total(c.late * c.carried), c.kecamatan_id,
-        ).group_by(c.agency_id, c.category_id, c.kecamatan_id)
-        rows = (await self.session.execute(query)).all()
+        grouped = select(
+            c.agency_id, c.category_id, func.count().label("n"), _total(c.carried).label("carried"),
+            _total(c.late).label("late"), _total(c.late * c.carried).label("late_carried"),
+        ).group_by(c.agency_id, c.category_id).subquery()
+        rows = (await self.session.execute(_with_kecamatan(grouped))).all()
         return [BacklogRow(r[0], r[1], *(int(v) for v in r[2:-1]), kecamatan_id=r[-1]) for r in rows]
 
     async def week(
