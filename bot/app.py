@@ -209,6 +209,7 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     # lock is waited for), and released after it all, in sessions of its own.
     journal_middleware = JournalMiddleware(journal)
     dp.update.outer_middleware(journal_middleware)
+    dp.journal_middleware = journal_middleware
     unit_of_work.install(dp, session_factory)
     dp.update.outer_middleware(CitizenMiddleware(settings.roles.admin_ids))
     CitizenI18nMiddleware(i18n, settings.app.default_language).setup(dp)

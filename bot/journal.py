@@ -23,7 +23,9 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import unit_of_work
 from bot.services.update_journal import Seen, UpdateJournal
 
 log = logging.getLogger(__name__)
@@ -53,13 +55,17 @@ async def _until_stored(call: Callable[[], Awaitable[Seen]], update_id: int) -> 
 
 class JournalingDispatcher(Dispatcher):
     journal: UpdateJournal | None = None
+    journal_middleware: JournalMiddleware | None = None
 
     async def _listen_updates(self, bot: Bot, *args: Any, **kwargs: Any) -> AsyncGenerator[Update, None]:  # type: ignore[override]
         async for update in super()._listen_updates(bot, *args, **kwargs):
             if self.journal is not None:
-                seen = await _until_stored(lambda u=update: self.journal.record(u.update_id, _payload(u)),
-                                           update.update_id)
-                if seen is not Seen.NEW:
+                # Stored and claimed in one statement: the handling need not claim it again.
+                seen = await _until_stored(
+                    lambda u=update: self.journal.record_claimed(u.update_id, _payload(u)), update.update_id)
+                if seen is Seen.OURS and self.journal_middleware is not None:
+                    self.journal_middleware.hold(update.update_id)
+                elif seen is not Seen.NEW:
                     log.info("update %s is %s; not handled again", update.update_id, seen.value)
                     continue
             yield update
@@ -71,17 +77,33 @@ class JournalMiddleware(BaseMiddleware):
     def __init__(self, journal: UpdateJournal) -> None:
         self.journal = journal
         self.in_flight: set[int] = set()
+        # Claimed when stored (polling), waiting for a free handling slot: renewed like the
+        # running ones, so the sweep does not take them for a dead process's.
+        self.held: set[int] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+
+    def hold(self, update_id: int) -> None:
+        self.held.add(update_id)
+
+    @property
+    def claimed(self) -> set[int]:
+        return self.in_flight | self.held
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         uid = event.update_id
-        if not data.pop(CLAIMED, False) and not await self._claim(event):
+        held = data.pop(CLAIMED, False) or uid in self.held
+        self.held.discard(uid)
+        if not held and not await self._claim(event):
             log.info("update %s already handled or in hand; skipped", uid)
             return UNHANDLED
         self.in_flight.add(uid)
         self._idle.clear()
+        # "Done" is written in the update's own last transaction (bot/unit_of_work.py): one
+        # commit fewer per update, and the mark commits with the work it vouches for.
+        finish = _FinishInUnitOfWork(self.journal, uid)
+        data.setdefault(unit_of_work.FINAL_WRITES, []).append(finish)
         try:
             result = await handler(event, data)
         except asyncio.CancelledError:
@@ -89,13 +111,15 @@ class JournalMiddleware(BaseMiddleware):
             raise
         except BaseException:
             # The error handler told the user; handling it again would fail the same way.
-            await self._quietly(self.journal.finish(uid))
+            if not finish.committed:
+                await self._quietly(self.journal.finish(uid))
             raise
         finally:
             self.in_flight.discard(uid)
             if not self.in_flight:
                 self._idle.set()
-        await self._quietly(self.journal.finish(uid))
+        if not finish.committed:  # no unit of work ran (a filtered update) or its commit failed
+            await self._quietly(self.journal.finish(uid))
         return result
 
     async def _claim(self, event: Update) -> bool:
@@ -117,6 +141,19 @@ class JournalMiddleware(BaseMiddleware):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout)
         return not self.in_flight
+
+
+class _FinishInUnitOfWork:
+    def __init__(self, journal: UpdateJournal, update_id: int) -> None:
+        self.journal = journal
+        self.update_id = update_id
+        self.committed = False
+
+    async def __call__(self, session: AsyncSession) -> None:
+        await self.journal.finish_in(session, self.update_id)
+
+    def done(self) -> None:
+        self.committed = True
 
 
 async def _until_claimed(call: Callable[[], Awaitable[bool]], update_id: int) -> bool:
@@ -164,7 +201,7 @@ class JournalKeeper:
         while True:
             await asyncio.sleep(period)
             try:
-                await self.journal.renew(sorted(self.middleware.in_flight))
+                await self.journal.renew(sorted(self.middleware.claimed))
                 await self.replay(bot, take_over=False)
                 if time.monotonic() - self._pruned_at > 3600:
                     self._pruned_at = time.monotonic()

@@ -19,15 +19,25 @@ committed when the update ends, and rolled back if it failed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.unit_of_work import bound_session, current_session
+from storage.unit_of_work import bound_session, current_session, has_pending
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+# Key of the handler data: writes an outer middleware adds to the update's last transaction
+# (the journal's "done" mark). Each is called with the session, then ``done()`` once committed.
+FINAL_WRITES = "unit_of_work_final_writes"
+
+
+class FinalWrite(Protocol):
+    async def __call__(self, session: AsyncSession) -> None: ...
+
+    def done(self) -> None: ...
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
@@ -39,8 +49,13 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             with bound_session(session):
                 data["session"] = session
                 result = await handler(event, data)
-                if session.in_transaction():
+                final = data.get(FINAL_WRITES, ())
+                for write in final:
+                    await write(session)
+                if final or session.in_transaction() or has_pending(session):
                     await session.commit()
+                for write in final:
+                    write.done()
                 return result
 
 
@@ -56,5 +71,5 @@ async def commit() -> None:
     """End the update's transaction now, e.g. before a slow call to Telegram: a form step's
     state and data are stored before its question is sent (and SQLite's one writer is free)."""
     session = current_session()
-    if session is not None and session.in_transaction():
+    if session is not None and (session.in_transaction() or has_pending(session)):
         await session.commit()

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_
 
+from storage import generation
+
 # Statements that make a SQLite transaction a writer (pysqlite begins a transaction only there).
 _WRITES = ("insert", "update", "delete", "replace")
 
@@ -30,8 +32,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_over
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": pool_timeout}, **pool)
         _tune_sqlite(engine)
         OneWriter(pool_timeout).install(engine)
-        return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    else:
+        engine = create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    generation.install(engine)
+    return engine
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -9,6 +9,8 @@ never needs a second connection while holding one (with a pool of N connections,
 waiting for a second one would stall every chat until the pool's timeout). The row read once is
 kept in the session for the rest of the update: the button filters and the handler ask for it
 several times, and event isolation guarantees no one else writes this chat's row meanwhile.
+Writes wait for the session's next commit, where one statement stores the row's last state and
+data (a form step sets both, and used to cost three statements).
 Outside an update (jobs, the command line) each call is a short transaction of its own.
 
 FSM data is stored as JSON: callers must keep it JSON-serialisable (store dates as ISO strings,
@@ -34,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from storage.base import utcnow
 from storage.models.fsm import FsmState
-from storage.unit_of_work import current_session
+from storage.unit_of_work import PENDING, current_session
 
 _KEY_COLUMNS = ("bot_id", "chat_id", "user_id", "thread_id", "business_connection_id", "destiny")
 
@@ -61,12 +63,33 @@ def _ident(key: StorageKey) -> tuple[Any, ...]:
 
 # Where a session keeps the rows it read or wrote: {key: (state, data as JSON)}.
 _CACHE = "lapor_fsm_rows"
+# Rows written in the update but not yet sent to the database: {key: StorageKey}. A form step
+# sets the data and the state (and a handler may set them several times); one statement at the
+# commit stores the last of them.
+_DIRTY = "fsm"
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
     # What was written in the transaction is gone: read the rows again.
     session.info.pop(_CACHE, None)
+    session.info.get(PENDING, {}).pop(_DIRTY, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    # Runs inside AsyncSession.commit's greenlet, so the session may still execute here.
+    dirty = session.info.get(PENDING, {}).pop(_DIRTY, None)
+    if not dirty:
+        return
+    cache = session.info[_CACHE]
+    for ident, key in dirty.items():
+        state, data = cache[ident]
+        if state is None and data == "{}":
+            session.execute(delete(FsmState).where(_where(key)))
+        else:
+            session.execute(_upsert_statement(session.get_bind().dialect.name, key, state=state,
+                                              data=json.loads(data)))
 
 
 def _state_name(state: StateType) -> str | None:
@@ -132,8 +155,16 @@ class SqlAlchemyStorage(BaseStorage):
             # A fresh copy every time: callers may change what they got.
             return json.loads((await self._row(session, key))[1])
 
+    async def _defer(self, session: AsyncSession, key: StorageKey, state: str | None, data: dict[str, Any]) -> None:
+        self._remember(session, key, state, data)
+        session.info.setdefault(PENDING, {}).setdefault(_DIRTY, {})[_ident(key)] = key
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         name = _state_name(state)
+        if (shared := current_session()) is not None:
+            _, data = await self._row(shared, key)
+            await self._defer(shared, key, name, json.loads(data))
+            return
         async with self._session(write=True) as session:
             _, data = await self._row(session, key)
             if name is None and data == "{}":
@@ -144,6 +175,10 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         new = _checked_data(data)
+        if (shared := current_session()) is not None:
+            state, _ = await self._row(shared, key)
+            await self._defer(shared, key, state, new)
+            return
         async with self._session(write=True) as session:
             state, _ = await self._row(session, key)
             if not new and state is None:
@@ -157,6 +192,11 @@ class SqlAlchemyStorage(BaseStorage):
         # update of this chat out; outside one, the row lock (PostgreSQL) keeps a concurrent
         # update from another process from being lost (SQLite serialises writers anyway).
         new = _checked_data(data)
+        if (shared := current_session()) is not None:
+            state, raw = await self._row(shared, key)
+            merged = {**json.loads(raw), **new}
+            await self._defer(shared, key, state, merged)
+            return dict(merged)
         async with self._session(write=True) as session:
             if current_session() is None:
                 row = (await session.execute(
@@ -179,16 +219,18 @@ class SqlAlchemyStorage(BaseStorage):
 
     @staticmethod
     async def _upsert(session: AsyncSession, key: StorageKey, **values: Any) -> None:
-        """Insert the row or update the given columns; one statement, no race on first write."""
-        dialect = session.get_bind().dialect.name
-        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-        if insert is None:
-            raise NotImplementedError(f"SqlAlchemyStorage does not support {dialect}")
-        now = utcnow()
-        row = {"state": None, "data": {}, **_key_values(key), **values, "updated_at": now}
-        stmt = insert(FsmState).values(**row)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(_KEY_COLUMNS),
-            set_={**{name: getattr(stmt.excluded, name) for name in values}, "updated_at": now},
-        )
-        await session.execute(stmt)
+        await session.execute(_upsert_statement(session.get_bind().dialect.name, key, **values))
+
+
+def _upsert_statement(dialect: str, key: StorageKey, **values: Any):
+    """Insert the row or update the given columns; one statement, no race on first write."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is None:
+        raise NotImplementedError(f"SqlAlchemyStorage does not support {dialect}")
+    now = utcnow()
+    row = {"state": None, "data": {}, **_key_values(key), **values, "updated_at": now}
+    stmt = insert(FsmState).values(**row)
+    return stmt.on_conflict_do_update(
+        index_elements=list(_KEY_COLUMNS),
+        set_={**{name: getattr(stmt.excluded, name) for name in values}, "updated_at": now},
+    )

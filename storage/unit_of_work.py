@@ -29,3 +29,12 @@ def bound_session(session: AsyncSession) -> Iterator[AsyncSession]:
         yield session
     finally:
         _current.reset(token)
+
+
+# Where code keeps writes it defers to the commit (``storage.fsm``): {name: anything truthy}.
+PENDING = "lapor_pending_writes"
+
+
+def has_pending(session: AsyncSession) -> bool:
+    """Writes are waiting for the next commit even though no statement began a transaction."""
+    return any(session.info.get(PENDING, {}).values())

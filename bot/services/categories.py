@@ -16,6 +16,7 @@ from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.categories import display_name
 from bot.services import audit
 from bot.services.casework import core
+from storage import generation
 from storage.models import Category
 from storage.repositories.categories import CategoryRepo
 
@@ -29,13 +30,32 @@ class CategoryChoice:
 
 async def choices(session: AsyncSession, locale: str, parent_id: int | None = None) -> list[CategoryChoice]:
     """Active categories under ``parent_id`` (None: the top level), labelled for ``locale``."""
-    rows = await CategoryRepo(session).all_active()
+    rows = await _active_rows(session)
     parents = {c.parent_id for c in rows}
     return [
         CategoryChoice(c.id, display_name(c.name, c.name_en, locale), c.id in parents)
         for c in rows
         if c.parent_id == parent_id
     ]
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    name: str
+    name_en: str | None
+    parent_id: int | None
+
+
+async def _active_rows(session: AsyncSession) -> tuple[_Row, ...]:
+    # Every /lapor offers the tree: kept per process until a category changes (storage.generation).
+    cache = generation.cache(session, "categories")
+    if cache is not None and (rows := cache.get("active")) is not None:
+        return rows
+    rows = tuple(_Row(c.id, c.name, c.name_en, c.parent_id) for c in await CategoryRepo(session).all_active())
+    if cache is not None:
+        cache["active"] = rows
+    return rows
 
 
 @dataclass(frozen=True)

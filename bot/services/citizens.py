@@ -8,6 +8,7 @@ from aiogram.types import User
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import generation
 from storage.base import utcnow
 from storage.models import Citizen
 from storage.repositories.citizens import CitizenRepo
@@ -22,7 +23,9 @@ async def touch_citizen(session: AsyncSession, user: User) -> Citizen:
     Writing to us again proves the user unblocked the bot, so ``unreachable_at`` is cleared.
     """
     repo = CitizenRepo(session)
-    citizen = await repo.by_telegram_id(user.id)
+    citizen, seen = await repo.with_generation(user.id)
+    # The process caches (who is an officer, the category tree) are good for what was read here.
+    generation.seen(session, seen)
     if citizen is None:
         citizen = Citizen(telegram_id=user.id)
         try:
@@ -46,12 +49,14 @@ def sync_profile(citizen: Citizen, user: User, *, keep: bool) -> bool:
     the caller commits."""
     before = (citizen.first_name, citizen.last_name, citizen.username)
     if keep:
-        citizen.first_name = (user.first_name or "")[:128] or None
-        citizen.last_name = (user.last_name or "")[:128] or None
-        citizen.username = (user.username or "")[:64] or None
+        after = ((user.first_name or "")[:128] or None, (user.last_name or "")[:128] or None,
+                 (user.username or "")[:64] or None)
     else:
-        citizen.first_name = citizen.last_name = citizen.username = None
-    return before != (citizen.first_name, citizen.last_name, citizen.username)
+        after = (None, None, None)
+    if after == before:
+        return False  # assigning even an equal value would make the ORM write the row
+    citizen.first_name, citizen.last_name, citizen.username = after
+    return True
 
 
 async def set_language(session: AsyncSession, citizen: Citizen, language: str) -> None:

@@ -31,6 +31,7 @@ class Seen(Enum):
     NEW = "new"  # not handled yet, free to claim
     BUSY = "busy"  # a live handling holds it
     DONE = "done"
+    OURS = "ours"  # stored just now and already held by this process (``record_claimed``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,15 @@ class UpdateJournal:
             return Seen.BUSY
         return Seen.NEW
 
+    async def record_claimed(self, update_id: int, payload: dict[str, Any]) -> Seen:
+        """``record`` and ``claim`` in one statement and one commit for a new update (polling:
+        every update but a redelivered one); a stored one is looked at as ``record`` does."""
+        now = self._clock()
+        async with self._session_factory() as session:
+            won = await ReceivedUpdateRepo(session).record_claimed(update_id, payload, now, self.owner, self.lease)
+            await session.commit()
+        return Seen.OURS if won else await self.record(update_id, payload)
+
     async def claim(self, update_id: int, *, take_over: bool = False) -> bool:
         now = self._clock()
         async with self._session_factory() as session:
@@ -85,6 +95,10 @@ class UpdateJournal:
         async with self._session_factory() as session:
             await ReceivedUpdateRepo(session).finish(update_id, self._clock())
             await session.commit()
+
+    async def finish_in(self, session: AsyncSession, update_id: int) -> None:
+        """``finish`` in the caller's transaction: the update's own last commit."""
+        await ReceivedUpdateRepo(session).finish(update_id, self._clock())
 
     async def release(self, update_id: int) -> None:
         async with self._session_factory() as session:

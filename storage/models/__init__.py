@@ -8,6 +8,7 @@ from storage.models.agency import Agency
 from storage.models.audit import AuditLog
 from storage.models.bot_identity import BotIdentity
 from storage.models.broadcast import Broadcast
+from storage.models.cache_generation import CacheGeneration
 from storage.models.case_card import CaseCard
 from storage.models.category import Category
 from storage.models.citizen import Citizen
@@ -38,6 +39,7 @@ __all__ = [
     "Attachment",
     "Base",
     "BotIdentity",
+    "CacheGeneration",
     "Broadcast",
     "CaseCard",
     "Category",

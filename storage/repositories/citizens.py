@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import generation
 from storage.models import Citizen
 
 
@@ -14,6 +15,14 @@ class CitizenRepo:
 
     async def by_telegram_id(self, telegram_id: int) -> Citizen | None:
         return await self.session.scalar(select(Citizen).where(Citizen.telegram_id == telegram_id))
+
+    async def with_generation(self, telegram_id: int) -> tuple[Citizen | None, int]:
+        """The row and the process caches' generation (``storage.generation``) in one statement."""
+        row = (await self.session.execute(
+            select(Citizen, generation.current()).where(Citizen.telegram_id == telegram_id))).first()
+        if row is None:
+            return None, await generation.read(self.session)
+        return row[0], row[1] or 0
 
     async def get(self, citizen_id: int | None) -> Citizen | None:
         """None for None: a report filed through the Open311 API has no citizen."""

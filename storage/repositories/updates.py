@@ -28,6 +28,20 @@ class ReceivedUpdateRepo:
             .on_conflict_do_nothing(index_elements=["update_id"])
         )
 
+    async def record_claimed(self, update_id: int, payload: dict[str, Any], now: datetime, owner: str,
+                             lease: timedelta) -> bool:
+        """Store a new update already held by ``owner``, in one statement; False (nothing
+        written) when it was stored before."""
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        result = await self.session.execute(
+            insert(ReceivedUpdate)
+            .values(update_id=update_id, payload=payload, received_at=now, attempts=1,
+                    claimed_by=owner, claimed_until=now + lease)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(ReceivedUpdate.update_id)
+        )
+        return result.first() is not None
+
     async def claim(self, update_id: int, owner: str, now: datetime, lease: timedelta, *,
                     take_over: bool = False) -> bool:
         """Hold an unfinished update for handling; False when it is finished or another

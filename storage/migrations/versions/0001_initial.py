@@ -51,6 +51,11 @@ def upgrade() -> None:
     sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('bot_id', name=op.f('pk_bot_identity'))
     )
+    op.create_table('cache_generation',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cache_generation'))
+    )
     op.create_table('citizen',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('telegram_id', sa.BigInteger(), nullable=False),
@@ -631,6 +636,7 @@ def downgrade() -> None:
     op.drop_table('fsm_state')
     op.drop_table('command_menu')
     op.drop_table('citizen')
+    op.drop_table('cache_generation')
     op.drop_table('bot_identity')
     op.drop_table('api_key')
     with op.batch_alter_table('agency', schema=None) as batch_op:
