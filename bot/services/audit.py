@@ -41,6 +41,12 @@ class AuditAction:
     # An officer muted (unmuted) a reporter's additions on one report.
     MUTE_REPORTER = "mute_reporter"
     UNMUTE_REPORTER = "unmute_reporter"
+    # Response templates (target "template:<id>", detail: its title): they put words in officers'
+    # answers, so who wrote, changed, retired or restored one is kept.
+    TEMPLATE_ADD = "template_add"
+    TEMPLATE_EDIT = "template_edit"
+    TEMPLATE_RETIRE = "template_retire"
+    TEMPLATE_RESTORE = "template_restore"
 
 
 async def record(

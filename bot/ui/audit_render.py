@@ -84,5 +84,13 @@ def describe(entry: AuditLog, tz: ZoneInfo) -> str:
         case AuditAction.UNMUTE_REPORTER:
             return _("let the reporter's messages through again on {report}").format(
                 report=f"<code>{esc(str(d.get('tracking_id', tail)))}</code>")
+        case AuditAction.TEMPLATE_ADD:
+            return _("added the response template “{title}”").format(title=esc(str(d.get("title", tail))))
+        case AuditAction.TEMPLATE_EDIT:
+            return _("edited the response template “{title}”").format(title=esc(str(d.get("title", tail))))
+        case AuditAction.TEMPLATE_RETIRE:
+            return _("retired the response template “{title}”").format(title=esc(str(d.get("title", tail))))
+        case AuditAction.TEMPLATE_RESTORE:
+            return _("offered the response template “{title}” again").format(title=esc(str(d.get("title", tail))))
     # An action this version does not know (written by a newer one): its key, escaped.
     return esc(" ".join(p for p in (entry.action, entry.target) if p))

@@ -17,7 +17,7 @@ from bot.ui.case_callbacks import (
     VerifyAction,
     VerifyCb,
 )
-from storage.models import Citizen, ReportEvent, ResponseTemplate
+from storage.models import AuditLog, Citizen, ReportEvent, ResponseTemplate
 from tests.handlers.casework_helpers import (
     ADMIN,
     FAST_DELIVERY,
@@ -189,6 +189,13 @@ async def test_editing_or_retiring_a_template_leaves_answers_sent_with_it_intact
         async with h.app.session_factory() as s:
             template = await s.get(ResponseTemplate, tid)
             assert (template.body, template.active) == ("Teks baru yang lain sama sekali.", False)
+            # Who wrote, changed and retired it is kept in the audit trail.
+            trail = (await s.execute(select(AuditLog.action, AuditLog.target, Citizen.telegram_id)
+                                     .join(Citizen, Citizen.id == AuditLog.actor_citizen_id)
+                                     .where(AuditLog.action.like("template_%")).order_by(AuditLog.id))).all()
+            assert [tuple(row) for row in trail] == [
+                ("template_add", f"template:{tid}", O1), ("template_edit", f"template:{tid}", O1),
+                ("template_retire", f"template:{tid}", O1)]
 
 
 # -- the draft: never sent word for word -----------------------------------------------------------

@@ -28,6 +28,10 @@ ENTRIES = [
     AuditLog(action="export", target="export:2026", detail={"format": "csv", "rows": 41}),
     AuditLog(action="identity_erase", target="citizen:12", detail={"reports_anonymised": 3, "by": "citizen"}),
     AuditLog(action="consent_withdraw", target="citizen:12", detail={"reports_anonymised": 1, "by": "admin"}),
+    AuditLog(action="template_add", target="template:7", detail={"title": "Sudah <ditangani>", "agency_id": None}),
+    AuditLog(action="template_edit", target="template:7", detail={"title": "Sudah <ditangani>", "agency_id": 3}),
+    AuditLog(action="template_retire", target="template:7", detail={"title": "Sudah <ditangani>", "agency_id": 3}),
+    AuditLog(action="template_restore", target="template:7", detail={"title": "Sudah <ditangani>", "agency_id": 3}),
 ]
 EXPECTED = {
     "id": [
@@ -41,6 +45,10 @@ EXPECTED = {
         "mengekspor laporan yang masuk tahun 2026 (CSV, 41 baris)",
         "menghapus identitas warga #12: 3 laporan dijadikan anonim (atas permintaan warga sendiri di /privasi)",
         "menarik persetujuan warga #12: 1 laporan berjalan dijadikan anonim",
+        "menambahkan templat tanggapan “Sudah &lt;ditangani&gt;”",
+        "mengubah templat tanggapan “Sudah &lt;ditangani&gt;”",
+        "menonaktifkan templat tanggapan “Sudah &lt;ditangani&gt;”",
+        "mengaktifkan lagi templat tanggapan “Sudah &lt;ditangani&gt;”",
     ],
     "en": [
         "assigned <code>LPR-AB12-CD34</code> to <b>Dinas PUPR</b>",
@@ -53,6 +61,10 @@ EXPECTED = {
         "exported the reports received in 2026 (CSV, 41 rows)",
         "erased citizen #12's identity: 3 report(s) anonymised (at the citizen's own request in /privasi)",
         "withdrew citizen #12's consent: 1 open report(s) anonymised",
+        "added the response template “Sudah &lt;ditangani&gt;”",
+        "edited the response template “Sudah &lt;ditangani&gt;”",
+        "retired the response template “Sudah &lt;ditangani&gt;”",
+        "offered the response template “Sudah &lt;ditangani&gt;” again",
     ],
 }
 
@@ -63,7 +75,7 @@ def test_every_action_reads_as_a_sentence(locale):
     with i18n.context(), i18n.use_locale(locale):
         lines = [describe(e, WITA) for e in ENTRIES]
     assert lines == EXPECTED[locale]
-    assert not any(key in line for line in lines for key in ("export:", "broadcast:", "agency:", "_stop"))
+    assert not any(key in line for line in lines for key in ("export:", "broadcast:", "agency:", "_stop", "template:"))
 
 
 def test_an_unknown_action_shows_its_key_escaped():

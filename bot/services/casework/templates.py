@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import access
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.text_rules import validate_reason
+from bot.services import audit
 from storage.models import ResponseTemplate
 from storage.repositories.cases import CaseRepo
 
@@ -30,8 +31,14 @@ async def add_template(session: AsyncSession, actor: Actor, title: str, body: st
     template = await CaseRepo(session).add_template(
         ResponseTemplate(agency_id=agency_id, title=title, body=body, created_by_id=actor.citizen_id)
     )
+    await _audit(session, actor, audit.AuditAction.TEMPLATE_ADD, template)
     await session.commit()
     return template
+
+
+async def _audit(session: AsyncSession, actor: Actor, action: str, template: ResponseTemplate) -> None:
+    await audit.record(session, actor, action, f"template:{template.id}",
+                       {"title": template.title, "agency_id": template.agency_id})
 
 
 async def templates_for(session: AsyncSession, actor: Actor) -> Sequence[ResponseTemplate]:
@@ -67,10 +74,11 @@ async def managed_template(session: AsyncSession, actor: Actor, template_id: int
 async def edit_template(session: AsyncSession, actor: Actor, template_id: int, body: str) -> ResponseTemplate:
     """A new text (the rules of a reason: not empty, not too long). Only a template in use: a
     retired one is restored first."""
-    await managed_template(session, actor, template_id)
+    template = await managed_template(session, actor, template_id)
     body = validate_reason(body)
     if not await CaseRepo(session).set_template_body(template_id, body):
         raise Refused(Reason.NOT_NOW)
+    await _audit(session, actor, audit.AuditAction.TEMPLATE_EDIT, template)
     await session.commit()
     return await managed_template(session, actor, template_id)
 
@@ -79,8 +87,10 @@ async def set_template_active(session: AsyncSession, actor: Actor, template_id: 
                               active: bool) -> ResponseTemplate:
     """Retire (no longer offered to officers) or restore. Already so, e.g. a double tap or
     a colleague first: ``Reason.NOT_NOW``."""
-    await managed_template(session, actor, template_id)
+    template = await managed_template(session, actor, template_id)
     if not await CaseRepo(session).set_template_active(template_id, active):
         raise Refused(Reason.NOT_NOW)
+    await _audit(session, actor, audit.AuditAction.TEMPLATE_RESTORE if active else audit.AuditAction.TEMPLATE_RETIRE,
+                 template)
     await session.commit()
     return await managed_template(session, actor, template_id)
