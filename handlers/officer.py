@@ -240,6 +240,10 @@ async def template_picked(callback: CallbackQuery, callback_data: TemplateCb, se
 
 async def _show_draft(bot: Bot, chat_id: int, state: FSMContext, report_id: int, draft: str, shown: str,
                       *, edited: bool) -> None:
+    if replaced := (await state.get_data()).get("draft_message_id"):
+        # The previous draft's buttons go: only the latest draft can be sent.
+        with suppress(TelegramBadRequest):
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=replaced, reply_markup=None)
     await state.set_state(OfficerForm.draft)
     await state.update_data(draft=draft, draft_message_id=None)
     sent = await bot.send_message(chat_id, shown, reply_markup=with_cancel(

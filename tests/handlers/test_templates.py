@@ -265,7 +265,8 @@ async def test_the_officer_edits_the_draft_and_confirms_their_version(tmp_path, 
         assert [label for label, _ in preview.buttons][:2] == [f"📤 {send}", f"✏️ {edit}"]
         assert (await report(h, rid)).status == "assigned"
 
-        # The first draft's "send as it is" no longer acts: it was replaced.
+        # The first draft lost its buttons, and an old tap on its "send as it is" does nothing.
+        assert h.telegram.shown(O1, first_draft.message_id)[1] is None
         cq = await h.press(officer, first_draft, first_draft.button(send_as_is))
         assert h.answered(cq).show_alert
         assert (await report(h, rid)).status == "assigned"
