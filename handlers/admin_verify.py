@@ -39,13 +39,13 @@ from bot.ui.case_render import (
     archive_reason,
     case_card_parts,
     case_timeline_parts,
-    completion_lines,
     due_text,
     queue_button_label,
     queue_header,
     refusal_text,
     rejection_reason,
     reporter_for_admin,
+    supervisory_lines,
     wrong_kind_text,
 )
 from bot.ui.dialogs import cancel_keyboard, with_cancel
@@ -125,12 +125,12 @@ async def _send_card(bot: Bot, chat_id: int, session: AsyncSession, actor: Actor
                 agency=esc(view.agency_names.get(r.requested_agency_id, "?"))
             )
         )
-    extra.extend(completion_lines(r, calendar.today(), locale))
+    extra.extend(supervisory_lines(r))
     parts = case_card_parts(
         r, reporter_html=reporter_for_admin(r, view.reporter),
         agency_name=view.agency_names.get(r.agency_id) if r.agency_id else None,
         attachment_count=len(view.attachments), due=r.verify_due, today=calendar.today(),
-        tz=calendar.tz, locale=locale, extra=extra,
+        cal=calendar, locale=locale, extra=extra,
     ) + case_timeline_parts(view.events, view.agency_names, calendar.tz, locale)
     messages = split_html(parts)
     supervisory = r.supervisory if r.classification == Classification.COMPLAINT else None

@@ -58,7 +58,7 @@ async def open_village_case(callback: CallbackQuery, callback_data: KecamatanCb,
         r, reporter_html=reporter_for_officer(r, view.reporter),
         agency_name=view.agency_names.get(r.agency_id) if r.agency_id else None,
         attachment_count=len(view.attachments), due=r.followup_due, today=calendar.today(),
-        tz=calendar.tz, locale=locale,
+        cal=calendar, locale=locale,
     ) + case_timeline_parts(view.events, view.agency_names, calendar.tz, locale)
     messages = split_html(parts)
     for i, text in enumerate(messages):

@@ -48,7 +48,7 @@ async def _send_report(
     bot: Bot, chat_id: int, view: MyReportView, calendar: WorkCalendar, locale: str, page: int,
     settings: Settings, actor: Actor,
 ) -> None:
-    messages = render_citizen_report(view, calendar.tz, locale, lapor_url=settings.lapor.report_url)
+    messages = render_citizen_report(view, calendar, locale, lapor_url=settings.lapor.report_url)
     withdrawable = view.report.id if access.check(actor, Action.WITHDRAW, view.report) is None else None
     markup = back_to_my_reports_keyboard(page, withdrawable=withdrawable)
     if reporter.may_add_information(actor, view.report):

@@ -247,7 +247,9 @@ async def seed_demo_reports(
             r = t.report
             # Its last step's time is when a terminal report ended (closing, rejection, withdrawal).
             for name, value in timing.facts_of_history(r.submitted_at, r.status, r.first_response_at, r.closed_at,
-                                                       r.closed_at or r.updated_at, calendar).items():
+                                                       r.closed_at or r.updated_at, calendar,
+                                                       answered_at=r.answered_at,
+                                                       completion_due=r.completion_due).items():
                 setattr(r, name, value)
             session.add(r)
             await session.flush()

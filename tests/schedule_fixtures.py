@@ -66,7 +66,7 @@ async def add_report(session, citizen: Citizen, status: str, **fields) -> Report
     report = Report(
         tracking_id=fields.pop("tracking_id", f"LPR-T{n:03d}"),
         citizen_id=citizen.id,
-        classification="complaint",
+        classification=fields.pop("classification", "complaint"),
         title=fields.pop("title", f"Report {n}"),
         body="Jalan rusak",
         privacy="public",

@@ -26,7 +26,8 @@ def store_facts(report, cal: WorkCalendar, ended_event_at: datetime | None = Non
     closed = report.status == ReportStatus.CLOSED
     end = (report.closed_at if closed else ended_event_at) or report.updated_at
     for name, value in facts_of_history(report.submitted_at, report.status, report.first_response_at,
-                                        report.closed_at, end, cal).items():
+                                        report.closed_at, end, cal, answered_at=report.answered_at,
+                                        completion_due=report.completion_due).items():
         setattr(report, name, value)
 
 
@@ -99,6 +100,12 @@ def _count_cohort(g: Figures, fact: ReportFact, status: ReportStatus, submitted:
         g.completed += 1
         if fact.closed_at is not None:
             g.add_completion(cal.working_days_between(submitted, cal.local_date(fact.closed_at)))
+        done = fact.answered_at or fact.closed_at
+        if done is not None and fact.completion_due is not None:
+            if cal.local_date(done) <= fact.completion_due:
+                g.completed_in_time += 1
+            else:
+                g.completed_late += 1
     elif status == ReportStatus.REJECTED:
         g.rejected += 1
     elif status == ReportStatus.ARCHIVED:

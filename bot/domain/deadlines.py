@@ -56,3 +56,12 @@ def completion_due(
 def is_overdue(due: date, today: date) -> bool:
     # The due date itself is still in time.
     return today > due
+
+
+def working_days_left(due: date, today: date, cal: WorkCalendar) -> int:
+    """Working days from ``today`` up to and including ``due``: 0 on the due day itself (still in
+    time), negative once past it (the working days late). A weekend right after a Friday due date
+    is late by 0 working days: ask ``is_overdue`` for lateness, this for how much."""
+    if is_overdue(due, today):
+        return -cal.working_days_between(due, today)
+    return cal.working_days_between(today, due)

@@ -33,6 +33,9 @@ TERMINAL: frozenset[ReportStatus] = frozenset({S.CLOSED, S.REJECTED, S.ARCHIVED,
 OPEN_STATUSES: frozenset[ReportStatus] = frozenset(ReportStatus) - TERMINAL
 VERIFICATION_QUEUE: frozenset[ReportStatus] = frozenset({S.SUBMITTED, S.POSTPONED, S.RETURNED})
 WITH_AGENCY: frozenset[ReportStatus] = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_REPORTER})
+# The completion ceiling (deadlines.completion_due) runs while nobody has answered the report yet:
+# waiting for the coordinators or with an agency. Answered, it is the reporter's turn; ended, done.
+CEILING_RUNS: frozenset[ReportStatus] = VERIFICATION_QUEUE | WITH_AGENCY
 
 
 class InvalidTransition(ValueError):

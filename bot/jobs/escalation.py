@@ -1,7 +1,9 @@
 """Escalation to the coordinating admins: the tunggakan. On working days each admin gets one
 message summarising the reports past their follow-up deadline (still with an agency), counted
 per agency, and the reports waiting in the verification queue past verify_due, with the
-longest overdue few named and a button that pages through all of them (handlers/admin_overdue).
+longest overdue few named and a button that pages through all of them (handlers/admin_overdue);
+and, stated apart, the reports past their completion ceiling by kind of report (14/60/5/5 working
+days from receipt), per agency and in the verification queue.
 
 An agency with a linked group chat hears there what was escalated about it (its count and
 oldest reports). A kecamatan hears what was escalated about the kelurahan and desa under it
@@ -41,15 +43,21 @@ async def send_escalations(ctx: JobContext, today: date) -> int:
     scope = overdue_scope(today)
     async with ctx.session_factory() as session:
         repo = OverdueRepo(session)
-        agencies = [a for a in await repo.per_agency(WITH_AGENCY, today, today) if a.overdue]
+        agencies = [a for a in await repo.per_agency(WITH_AGENCY, today, today, ceiling_before=today)
+                    if a.overdue or a.past_ceiling]
         verification = await repo.verification_count(VERIFICATION_QUEUE, today)
+        unverified_past_ceiling = await repo.past_ceiling_count(VERIFICATION_QUEUE, today)
         oldest = await repo.oldest(scope, limit=OLDEST_SHOWN)
     total = sum(a.overdue for a in agencies) + verification
-    if not total:
+    past_ceiling = sum(a.past_ceiling for a in agencies) + unverified_past_ceiling
+    if not total and not past_ceiling:
         return 0
-    notice = Escalation(agencies, verification, oldest, total, today)
+    notice = Escalation(agencies, verification, oldest, total, today,
+                        unverified_past_ceiling=unverified_past_ceiling)
+    # A kecamatan hears of its villages' step deadlines (issue 13); the ceilings go to the
+    # coordinators and to the agency's own group.
     return (await send_to_admins(ctx, JOB_NAME, today, notice) + await _tell_groups(ctx, today, agencies)
-            + await _tell_kecamatans(ctx, today, agencies))
+            + await _tell_kecamatans(ctx, today, [a for a in agencies if a.overdue]))
 
 
 async def _tell_kecamatans(ctx: JobContext, today: date, agencies: list[AgencyCount]) -> int:
@@ -82,6 +90,7 @@ async def _tell_groups(ctx: JobContext, today: date, agencies: list[AgencyCount]
     """Each overdue agency with a linked group chat hears there what was escalated about it."""
     async with ctx.session_factory() as session:
         groups = await GroupChatRepo(session).active_by_agency({a.agency_id for a in agencies})
+        # The step deadline's oldest few; reports only past the ceiling are counted, not named.
         oldest = await OverdueRepo(session).oldest_per_agency(
             WITH_AGENCY, today - timedelta(days=1), set(groups), OLDEST_SHOWN)
 

@@ -1,7 +1,8 @@
 """Officer reminders: on working days, each liaison officer gets one message with, per agency,
-how many reports are due within one working day and how many are already overdue, the most
-urgent few named, with buttons into /kotak (which lists them all). Officers treat the work as
-an extra duty (domain.md); a daily nudge is the remedy.
+how many reports are due within one working day and how many are already overdue, how many are
+past their completion ceiling by kind of report (counted apart), the most urgent few named, with
+buttons into /kotak (which lists them all). Officers treat the work as an extra duty (domain.md);
+a daily nudge is the remedy.
 
 An agency with a linked group chat gets its own reminder there too; one that chose the group
 instead of private chats is left out of its officers' private reminders."""
@@ -46,7 +47,8 @@ async def send_reminders(ctx: JobContext, today: date) -> int:
         groups = await GroupChatRepo(session).active_by_agency()
         agency_ids = {agency.id for _o, _c, agency in officers} | set(groups)
         repo = OverdueRepo(session)
-        counts = {c.agency_id: c for c in await repo.per_agency(WITH_AGENCY, today, horizon, agency_ids)}
+        counts = {c.agency_id: c for c in await repo.per_agency(WITH_AGENCY, today, horizon, agency_ids,
+                                                                ceiling_before=today)}
         shown = await repo.oldest_per_agency(WITH_AGENCY, horizon, set(counts), SHOWN_PER_AGENCY)
     # One message per person, even when they serve several agencies.
     people: dict[int, Citizen] = {}

@@ -85,6 +85,9 @@ class ExportRow:
     reporter_username: str
     lapor_id: str
     channel: str = "telegram"  # where it came in: telegram, open311, counter, phone, letter, sms, other
+    # The completion ceiling by kind of report, and whether the answer came by it.
+    completion_due: str = ""
+    completion: str = "-"
 
 
 def headers() -> list[str]:
@@ -93,6 +96,7 @@ def headers() -> list[str]:
         _("Verification due"), _("Verification deadline"), _("Follow-up due"),
         _("Follow-up deadline"), _("Working days to completion"), _("Rating"), _("Privacy"),
         _("Confidential"), _("Reporter name"), _("Reporter username"), _("SP4N-LAPOR! number"), _("Channel"),
+        _("Completion due"), _("Completion deadline"),
     ]
 
 
@@ -165,6 +169,11 @@ def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str]
         reporter_username=(reporter.username or "") if IdentityPart.USERNAME in shown else "",
         lapor_id=fact.lapor_id or "",
         channel=fact.channel,
+        completion_due=fact.completion_due.isoformat() if fact.completion_due else "",
+        # Met by the (last) answer, as the reminders count it: once answered, the reporter's turn.
+        completion=_outcome_label(deadline_outcome(
+            local(fact.answered_at or (fact.closed_at if fact.status == ReportStatus.CLOSED else None)),
+            fact.completion_due, still_open, today)),
     )
 
 

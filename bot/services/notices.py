@@ -179,13 +179,16 @@ class NobodyToTell(Notice):
 @dataclass(frozen=True)
 class Escalation(Notice):
     """The backlog (tunggakan) summarised: follow-ups past due counted per agency, the
-    verification queue past due counted, the longest overdue few; the rest page by page."""
+    verification queue past due counted, the longest overdue few; the rest page by page. Apart:
+    reports past their completion ceiling, per agency (``AgencyCount.past_ceiling``) and still
+    waiting for verification."""
 
     agencies: Sequence[AgencyCount]
     verification: int
     oldest: Sequence[OverdueLine]
-    total: int
+    total: int  # past the deadline of their step: what "Show all" pages through
     today: date
+    unverified_past_ceiling: int = 0
 
 
 @dataclass(frozen=True)

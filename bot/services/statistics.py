@@ -16,7 +16,10 @@ text, the chart and the tests agree):
   carried over from earlier years count; "overdue" are those of them past the deadline of the
   step they were in (verification, or the agency's follow-up). A report answered and waiting
   for the reporter is the reporter's turn, not late;
-- days are working days (Indonesian holidays excluded).
+- days are working days (Indonesian holidays excluded);
+- of the completed, "within the completion ceiling" are those whose answer (the last one; closed
+  without an answer: the closing) came by their stored ``completion_due`` (14/60/5/5 working days
+  from receipt by kind of report), "late" those after it; without a due date, neither.
 """
 
 from __future__ import annotations
@@ -64,6 +67,9 @@ class Figures:
     completion_timed: int = 0
     rating_sum: int = 0
     rated: int = 0
+    # Of ``completed``: answered within the completion ceiling by kind of report, or late.
+    completed_in_time: int = 0
+    completed_late: int = 0
 
     def add_response(self, days: int) -> None:
         self.response_days_sum += days
@@ -199,7 +205,9 @@ async def year_statistics(
                   "response_days_sum": row.response_days, "responded": row.responded,
                   "completion_days_sum": row.completion_days if closed else 0,
                   "completion_timed": row.completion_timed if closed else 0,
-                  "rating_sum": row.rating_sum, "rated": row.rated}
+                  "rating_sum": row.rating_sum, "rated": row.rated,
+                  "completed_in_time": row.ceiling_met if closed else 0,
+                  "completed_late": row.ceiling_missed if closed else 0}
         if row.status in bucket:  # answered: the reporter's turn, counted in ``answered``
             values[bucket[ReportStatus(row.status)]] = row.n
         _add(values, total, by_agency[row.agency_id], by_category[row.category_id], by_kecamatan[row.kecamatan_id])

@@ -17,6 +17,7 @@ from bot.domain.categories import display_name
 from bot.domain.deadlines import COMPLAINT_SUPERVISORY_DAYS, is_overdue
 from bot.domain.enums import Privacy
 from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
+from bot.domain.workdays import WorkCalendar
 from bot.i18n import in_language
 from bot.ui.case_keyboards import archive_reason_label, reject_reason_label
 from bot.ui.formatting import short_date, short_datetime
@@ -25,6 +26,7 @@ from bot.ui.report_render import (
     _what,
     card_parts,
     classification_label,
+    completion_line,
     event_actor,
     lapor_line,
     location_text,
@@ -45,14 +47,12 @@ def due_text(due: date | None, today: date, locale: str) -> str:
     return text
 
 
-def completion_lines(report: Report, today: date, locale: str) -> list[str]:
-    """The verification card's completion deadline, by kind of report and the supervisory flag."""
-    lines = [_("<b>To be completed by:</b> {date}").format(
-        date=due_text(report.completion_due, today, locale))]
-    if report.supervisory:
-        lines.append(_("🔎 <b>Supervisory</b> (berkadar pengawasan): {days} working days to complete").format(
-            days=COMPLAINT_SUPERVISORY_DAYS))
-    return lines
+def supervisory_lines(report: Report) -> list[str]:
+    """The admin's card: why the completion deadline is that far (the supervisory flag)."""
+    if not report.supervisory:
+        return []
+    return [_("🔎 <b>Supervisory</b> (berkadar pengawasan): {days} working days to complete").format(
+        days=COMPLAINT_SUPERVISORY_DAYS)]
 
 
 def queue_button_label(report: Report, today: date) -> str:
@@ -114,12 +114,14 @@ def case_card_parts(
     attachment_count: int,
     due: date | None,
     today: date,
-    tz: ZoneInfo,
+    cal: WorkCalendar,
     locale: str,
     extra: Iterable[str] = (),
 ) -> list[str]:
-    """The card; ``reporter_html`` from ``reporter_for_officer``/``_admin``; ``extra`` are rendered
-    lines shown before the title (e.g. an officer's "not our authority" reason)."""
+    """The card; ``reporter_html`` from ``reporter_for_officer``/``_admin``; ``due``: the deadline
+    of the step the reader acts on (verification, follow-up), shown with the completion ceiling;
+    ``extra`` are rendered lines shown before the title (e.g. an officer's "not our authority"
+    reason)."""
     r = report
     head = [f"<b>{esc(r.tracking_id)}</b> · {classification_label(r.classification)}"]
     if r.privacy == Privacy.CONFIDENTIAL:
@@ -128,6 +130,8 @@ def case_card_parts(
         head.append(_("🕶 <b>ANONYMOUS</b>: the reporter's identity is withheld"))
     head.append(_("<b>Status:</b> {status}").format(status=status_label(r.status)))
     head.append(_("<b>Deadline:</b> {date}").format(date=due_text(due, today, locale)))
+    if completion := completion_line(r, today, cal, locale):
+        head.append(completion)
     if agency_name:
         head.append(_("<b>Agency:</b> {agency}").format(agency=esc(agency_name)))
     head.append(_("<b>Category:</b> {category}").format(category=esc(
@@ -146,7 +150,7 @@ def case_card_parts(
     if attachment_count:
         head.append(_("<b>Attachments:</b> {count}").format(count=attachment_count))
     head.append(
-        _("<b>Submitted:</b> {when}").format(when=short_datetime(r.submitted_at, tz, locale))
+        _("<b>Submitted:</b> {when}").format(when=short_datetime(r.submitted_at, cal.tz, locale))
     )
     head.extend(extra)
     return card_parts(head, r)

@@ -66,9 +66,15 @@ def _unlinked(notice: GroupUnlinked, ctx: Context) -> Rendered:
 @render.register
 def _agency_escalated(notice: AgencyEscalated, ctx: Context) -> Rendered:
     count = notice.count
-    head = _("⚠️ <b>{agency}</b>: {n} report(s) are past their deadline and were reported to the LAPOR! "
-             "coordinator today (tunggakan).").format(agency=esc_truncate(count.agency_name, 200),
-                                                       n=number(count.overdue))
+    agency = esc_truncate(count.agency_name, 200)
+    if count.overdue:
+        head = _("⚠️ <b>{agency}</b>: {n} report(s) are past their deadline and were reported to the LAPOR! "
+                 "coordinator today (tunggakan).").format(agency=agency, n=number(count.overdue))
+    else:
+        head = _("⚠️ <b>{agency}</b>: reported to the LAPOR! coordinator today (tunggakan).").format(agency=agency)
+    if count.past_ceiling:
+        head += "\n" + _("Past the completion deadline for their kind of report: {n}").format(
+            n=number(count.past_ceiling))
     lines = [report_line(r.tracking_id, r.title, _("due {date}").format(date=short_date(r.due, ctx.locale)))
              for r in notice.oldest]
     more = count.overdue - len(notice.oldest)

@@ -262,7 +262,7 @@ def _new_case(notice: NewCase, ctx: Context) -> Rendered:
         attachment_count=len(notice.attachments),
         due=report.followup_due,
         today=ctx.today,
-        tz=ctx.calendar.tz,
+        cal=ctx.calendar,
         locale=ctx.locale,
     )
     location = None
@@ -366,6 +366,9 @@ def _reminder(notice: Reminder, ctx: Context) -> Rendered:
             block += [_("Overdue: {n}").format(n=number(count.overdue)), *map(line, overdue)]
         if count.due_soon:
             block += [_("Due within one working day: {n}").format(n=number(count.due_soon)), *map(line, soon)]
+        if count.past_ceiling:
+            block.append(_("Past the completion deadline for their kind of report: {n}").format(
+                n=number(count.past_ceiling)))
         more = count.overdue + count.due_soon - len(shown)
         if more > 0:
             block.append(_("… and {n} more in /kotak").format(n=number(more)))
@@ -441,25 +444,44 @@ def _escalation(notice: Escalation, ctx: Context) -> Rendered:
     today, locale = notice.today, ctx.locale
     parts = [_("<b>Overdue reports (tunggakan)</b>: {n} on {date}").format(
         n=number(notice.total), date=short_date(today, locale))]
-    if notice.agencies:
+    if late := [a for a in notice.agencies if a.overdue and a.oldest_due is not None]:
         lines = ["\n" + _("Past the follow-up deadline:")]
-        for a in notice.agencies[:MAX_ESCALATION_AGENCIES]:
+        for a in late[:MAX_ESCALATION_AGENCIES]:
             lines.append(_("• <b>{agency}</b>: {n}, the oldest due {date}").format(
                 agency=esc(a.agency_name), n=number(a.overdue), date=short_date(a.oldest_due, locale)))
-        rest = len(notice.agencies) - MAX_ESCALATION_AGENCIES
+        rest = len(late) - MAX_ESCALATION_AGENCIES
         if rest > 0:
             lines.append(_("… and {n} more agencies").format(n=number(rest)))
         parts.append("\n".join(lines))
     if notice.verification:
         parts.append("\n" + _("Waiting for verification past 3 working days:") + f" {number(notice.verification)}")
+    if ceiling := _past_ceiling_block(notice):
+        parts.append(ceiling)
     if notice.oldest:
         lines = ["\n" + _("Longest overdue:")]
         lines += [overdue_line(r, today, ctx.calendar, locale) for r in notice.oldest]
         parts.append("\n".join(lines))
     markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
         text=_("Show all {n}").format(n=number(notice.total)),
-        callback_data=OverdueCb(page=0, new=True).pack())]])
+        callback_data=OverdueCb(page=0, new=True).pack())]]) if notice.total else None
     return Rendered(parts, markup)
+
+
+def _past_ceiling_block(notice: Escalation) -> str | None:
+    """Reports past their completion ceiling by kind of report (14/60/5/5 working days from
+    receipt), counted apart from the step deadlines above: per agency, and still unverified."""
+    agencies = [a for a in notice.agencies if a.past_ceiling]
+    if not agencies and not notice.unverified_past_ceiling:
+        return None
+    total = sum(a.past_ceiling for a in agencies) + notice.unverified_past_ceiling
+    lines = ["\n" + _("Past the completion deadline for their kind of report: {n}").format(n=number(total))]
+    lines += [_("• <b>{agency}</b>: {n}").format(agency=esc(a.agency_name), n=number(a.past_ceiling))
+              for a in agencies[:MAX_ESCALATION_AGENCIES]]
+    if (rest := len(agencies) - MAX_ESCALATION_AGENCIES) > 0:
+        lines.append(_("… and {n} more agencies").format(n=number(rest)))
+    if notice.unverified_past_ceiling:
+        lines.append(_("• still waiting for verification: {n}").format(n=number(notice.unverified_past_ceiling)))
+    return "\n".join(lines)
 
 
 def _week_block(title: str, f: Figures) -> str:

@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.categories import display_name
-from bot.domain.deadlines import REPLY_DAYS
+from bot.domain.deadlines import REPLY_DAYS, is_overdue, working_days_left
 from bot.domain.enums import ActorRole, Classification, EventKind, Privacy, ReportStatus
 from bot.domain.lapor import lapor_report_url
+from bot.domain.lifecycle import CEILING_RUNS, TERMINAL
 from bot.domain.publication import disclosure
+from bot.domain.workdays import WorkCalendar
 from bot.services.my_reports import (
     PAGE_SIZE,
     DeadlineKind,
@@ -25,7 +27,7 @@ from bot.services.my_reports import (
     MyReportView,
     next_deadline,
 )
-from bot.ui.formatting import coordinate, long_date, short_datetime
+from bot.ui.formatting import coordinate, long_date, short_date, short_datetime
 from bot.ui.render import esc, esc_truncate, split_html
 from storage.models import Report, ReportEvent
 
@@ -104,6 +106,29 @@ def deadline_line(kind: DeadlineKind, due: date, locale: str) -> str:
             return _("Agency answer due by {date}").format(date=when)
         case DeadlineKind.REPLY:
             return _("You may reply until {date}").format(date=when)
+
+
+def completion_line(report: Report, today: date, cal: WorkCalendar, locale: str, *,
+                    long: bool = False) -> str | None:
+    """The completion ceiling by kind of report (deadlines.completion_due), counted down in working
+    days while it runs (nobody answered yet); only the date once answered or completed; nothing
+    for a report that ended otherwise (rejected, archived, withdrawn). ``long``: the citizen's
+    date style."""
+    due = report.completion_due
+    if due is None or (report.status in TERMINAL and report.status != ReportStatus.CLOSED):
+        return None
+    when = long_date(due, locale) if long else short_date(due, locale)
+    if report.status not in CEILING_RUNS:
+        return _("<b>Completion deadline:</b> {date}").format(date=when)
+    left = working_days_left(due, today, cal)
+    if is_overdue(due, today):
+        if left < 0:
+            return _("<b>Completion deadline:</b> ⚠️ {date}: passed, {n} working day(s) late").format(
+                date=when, n=-left)
+        return _("<b>Completion deadline:</b> ⚠️ {date}: passed").format(date=when)
+    if left == 0:
+        return _("<b>Completion deadline:</b> {date} (today is the last day)").format(date=when)
+    return _("<b>Completion deadline:</b> {date} ({n} working day(s) left)").format(date=when, n=left)
 
 
 def event_actor(event: ReportEvent, agency_names: dict[int, str], *, citizen: str) -> str:
@@ -208,21 +233,22 @@ def render_report_line(report: Report, n: int, locale: str, *, following: bool =
 
 # -- one report --------------------------------------------------------------------------------
 def render_citizen_report(
-    view: MyReportView, tz: ZoneInfo, locale: str, *, lapor_url: str | None = None
+    view: MyReportView, cal: WorkCalendar, locale: str, *, lapor_url: str | None = None
 ) -> list[str]:
     """The card and the timeline, as few messages as fit Telegram's limit. ``lapor_url``: the
     template of a report's page on lapor.go.id (``[lapor] report_url``)."""
+    tz = cal.tz
     if view.following:
-        return split_html(follower_card_parts(view, tz, locale) + follower_timeline_parts(view, tz, locale))
+        return split_html(follower_card_parts(view, cal, locale) + follower_timeline_parts(view, tz, locale))
     return split_html(
-        citizen_card_parts(view, tz, locale, lapor_url=lapor_url) + citizen_timeline_parts(view, tz, locale)
+        citizen_card_parts(view, cal, locale, lapor_url=lapor_url) + citizen_timeline_parts(view, tz, locale)
     )
 
 
-def follower_card_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[str]:
+def follower_card_parts(view: MyReportView, cal: WorkCalendar, locale: str) -> list[str]:
     """Someone else's report the citizen follows: what its public page shows, nothing of who
     filed it (not even the privacy they chose), the place only when the page shows it."""
-    r = view.report
+    r, tz = view.report, cal.tz
     shown = disclosure(r.privacy, r.assigned_at)
     agency = view.agency_names.get(r.agency_id) if r.agency_id else None
     head = [
@@ -232,6 +258,8 @@ def follower_card_parts(view: MyReportView, tz: ZoneInfo, locale: str) -> list[s
     ]
     if (due := next_deadline(r)) is not None:
         head.append(deadline_line(*due, locale))
+    if completion := completion_line(r, cal.today(), cal, locale, long=True):
+        head.append(completion)
     head.append(_("<b>Agency:</b> {agency}").format(agency=esc(agency) if agency else _("not yet assigned")))
     if r.category is not None:
         head.append(_("<b>Category:</b> {category}").format(
@@ -268,9 +296,9 @@ def lapor_line(lapor_id: str, lapor_url: str | None) -> str:
 
 
 def citizen_card_parts(
-    view: MyReportView, tz: ZoneInfo, locale: str, *, lapor_url: str | None = None
+    view: MyReportView, cal: WorkCalendar, locale: str, *, lapor_url: str | None = None
 ) -> list[str]:
-    r = view.report
+    r, tz = view.report, cal.tz
     agency = view.agency_names.get(r.agency_id) if r.agency_id else None
     head = [
         f"<b>{esc(r.tracking_id)}</b> · {classification_label(r.classification)}",
@@ -278,6 +306,8 @@ def citizen_card_parts(
     ]
     if (due := next_deadline(r)) is not None:
         head.append(deadline_line(*due, locale))
+    if completion := completion_line(r, cal.today(), cal, locale, long=True):
+        head.append(completion)
     head.append(
         _("<b>Agency:</b> {agency}").format(agency=esc(agency) if agency else _("not yet assigned"))
     )

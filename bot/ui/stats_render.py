@@ -23,6 +23,15 @@ def _rating(f: Figures) -> str:
     return _("Average rating: {r} of 5 ({n} rated)").format(r=decimal(f.avg_rating), n=n(f.rated))
 
 
+def _ceiling(f: Figures) -> str:
+    """Of the completed: answered within the completion ceiling by kind of report, or late
+    ("" while none was completed with a due date)."""
+    if not (f.completed_in_time or f.completed_late):
+        return ""
+    return _("{in_time} within the completion deadline, {late} late").format(
+        in_time=n(f.completed_in_time), late=n(f.completed_late))
+
+
 def summary(stats: YearStats) -> str:
     """The year at a glance: intake and completion, what is open now, speed, rating."""
     t = stats.total
@@ -33,7 +42,7 @@ def summary(stats: YearStats) -> str:
         "",
         _("Received <b>{received}</b> · followed up {answered} · completed <b>{completed}</b> ({rate})").format(
             received=n(t.received), answered=n(t.answered), completed=n(t.completed),
-            rate=percent(t.completion_rate)),
+            rate=percent(t.completion_rate)) + (": " + ceiling if (ceiling := _ceiling(t)) else ""),
         _("Now: {waiting} awaiting verification · {in_progress} at the agency · {rejected} rejected").format(
             waiting=n(t.waiting), in_progress=n(t.in_progress), rejected=n(t.rejected)),
         _("Backlog (tunggakan) <b>{backlog}</b>, of which overdue <b>{overdue}</b>").format(
@@ -79,7 +88,8 @@ def agency_parts(stats: YearStats) -> list[str]:
             "received {received} · completed {completed} ({rate}) · backlog {backlog}, overdue {overdue} · "
             "first response {first} working days"
         ).format(received=n(f.received), completed=n(f.completed), rate=percent(f.completion_rate),
-                 backlog=n(f.backlog), overdue=n(f.overdue), first=decimal(f.avg_response_days)))
+                 backlog=n(f.backlog), overdue=n(f.overdue), first=decimal(f.avg_response_days))
+            + (" · " + ceiling if (ceiling := _ceiling(f)) else ""))
     return parts
 
 

@@ -9,7 +9,7 @@ indexes and returns at most a page or one row per agency.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import case, func, literal, select, union_all
@@ -24,7 +24,10 @@ class AgencyCount:
     agency_name: str
     overdue: int  # due before the day given
     due_soon: int  # due on or after it (up to the horizon asked for)
-    oldest_due: date
+    oldest_due: date | None  # of those two; None when only past the completion ceiling
+    # Past ``Report.completion_due`` (the ceiling by kind of report), when asked for: counted
+    # apart, a report may be past it and not yet past its follow-up deadline, or the reverse.
+    past_ceiling: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +58,12 @@ class OverdueRepo:
 
     async def per_agency(
         self, statuses: Collection[str], overdue_before: date, due_by: date,
-        agency_ids: Collection[int] | None = None,
+        agency_ids: Collection[int] | None = None, *, ceiling_before: date | None = None,
     ) -> list[AgencyCount]:
         """Per agency, reports with it due by ``due_by``: how many are overdue (due before
-        ``overdue_before``) and how many due soon; the most urgent agency first."""
+        ``overdue_before``) and how many due soon; the most urgent agency first. With
+        ``ceiling_before``, also how many are past their completion ceiling (due before it),
+        agencies with only those last."""
         late = func.sum(case((Report.followup_due < overdue_before, 1), else_=0))
         stmt = (
             select(Report.agency_id, Agency.name, func.count(), late, func.min(Report.followup_due))
@@ -70,8 +75,37 @@ class OverdueRepo:
         if agency_ids is not None:
             stmt = stmt.where(Report.agency_id.in_(list(agency_ids)))
         rows = (await self.session.execute(stmt)).all()
-        return [AgencyCount(aid, name, int(over or 0), int(n) - int(over or 0), oldest)
-                for aid, name, n, over, oldest in rows]
+        counts = [AgencyCount(aid, name, int(over or 0), int(n) - int(over or 0), oldest)
+                  for aid, name, n, over, oldest in rows]
+        if ceiling_before is None:
+            return counts
+        past = await self._past_ceiling(statuses, ceiling_before, agency_ids)
+        merged = [replace(c, past_ceiling=past.pop(c.agency_id)[1]) if c.agency_id in past else c
+                  for c in counts]
+        rest = sorted(past.items(), key=lambda item: (item[1][2], item[1][0]))
+        return merged + [AgencyCount(aid, name, 0, 0, None, n) for aid, (name, n, _oldest) in rest]
+
+    async def _past_ceiling(
+        self, statuses: Collection[str], before: date, agency_ids: Collection[int] | None,
+    ) -> dict[int, tuple[str, int, date]]:
+        """``{agency_id: (name, count, oldest completion_due)}`` past the ceiling: one GROUP BY
+        over the (status, completion_due) index."""
+        stmt = (
+            select(Report.agency_id, Agency.name, func.count(), func.min(Report.completion_due))
+            .join(Agency, Agency.id == Report.agency_id)
+            .where(Report.status.in_(list(statuses)), Report.completion_due < before)
+            .group_by(Report.agency_id, Agency.name)
+        )
+        if agency_ids is not None:
+            stmt = stmt.where(Report.agency_id.in_(list(agency_ids)))
+        return {aid: (name, int(n), oldest) for aid, name, n, oldest in (await self.session.execute(stmt)).all()}
+
+    async def past_ceiling_count(self, statuses: Collection[str], before: date) -> int:
+        """Reports in ``statuses`` past their completion ceiling (``completion_due`` before
+        ``before``), e.g. the verification queue's."""
+        stmt = select(func.count()).select_from(Report).where(
+            Report.status.in_(list(statuses)), Report.completion_due < before)
+        return int(await self.session.scalar(stmt) or 0)
 
     async def verification_count(self, statuses: Collection[str], before: date) -> int:
         stmt = select(func.count()).select_from(Report).where(

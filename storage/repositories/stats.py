@@ -37,6 +37,7 @@ class ReportFact:
     category_id: int | None = None
     lapor_id: str | None = None  # set once recorded in SP4N-LAPOR!
     channel: str = "telegram"  # where it came in (bot.domain.enums.Channel)
+    completion_due: date | None = None  # the completion ceiling by kind of report
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,8 @@ _FACT_COLUMNS = (
     Report.updated_at,
 )
 # After the ended-event time, in ReportFact's order.
-_FACT_TAIL = (Report.rating, Report.reopened_count, Report.category_id, Report.lapor_id, Report.channel)
+_FACT_TAIL = (Report.rating, Report.reopened_count, Report.category_id, Report.lapor_id, Report.channel,
+              Report.completion_due)
 _FACT_WIDTH = len(_FACT_COLUMNS) + 1 + len(_FACT_TAIL)
 
 
@@ -75,6 +77,10 @@ class CohortRow:
     completion_timed: int
     rating_sum: int
     rated: int
+    # Closed with the last answer (without one: the closing) by ``completion_due``, or after it
+    # (``Report.completion_met``).
+    ceiling_met: int = 0
+    ceiling_missed: int = 0
     # The kecamatan the agency is or sits under (``kecamatan_of``); None for an OPD or BUMD.
     kecamatan_id: int | None = None
 
@@ -182,6 +188,9 @@ class StatsRepo:
                 _total(Report.completion_days).label("completion_days"),
                 func.count(Report.completion_days).label("completion_timed"),
                 _total(Report.rating).label("rating_sum"), func.count(Report.rating).label("rated"),
+                # Closed within the completion ceiling, or late (NULL, not closed: neither).
+                func.count(case((Report.completion_met.is_(True), 1))).label("ceiling_met"),
+                func.count(case((Report.completion_met.is_(False), 1))).label("ceiling_missed"),
             )
             .where(Report.submitted_at >= start, Report.submitted_at < before)
             .group_by(Report.agency_id, Report.category_id, Report.status)

@@ -137,7 +137,7 @@ async def test_supervisory_flag_moves_the_completion_deadline_and_the_card_shows
         assert filed.completion_due == deadlines.completion_due(filed.submitted_at, "complaint", False, cal)
         admin = h.user(ADMIN, "Admin")
         await _card(h, admin, filed.id)
-        assert "Diselesaikan paling lambat" in h.last_text(admin)
+        assert "Batas penyelesaian" in h.last_text(admin)
         await tap(h, admin, "Tandai berkadar pengawasan")
         r = await report(h, filed.id)
         assert r.supervisory

@@ -44,7 +44,9 @@ async def _setup(session_factory, submitted: list[datetime]) -> tuple[list[int],
             Report(tracking_id=f"LPR-FACT-{i:04d}", citizen_id=owner.id, classification="complaint",
                    title="Jalan rusak", body="Isi laporan yang cukup panjang", privacy="public",
                    status="submitted", submitted_at=when, updated_at=when,
-                   verify_due=CAL.add_working_days(CAL.local_date(when), 3))
+                   verify_due=CAL.add_working_days(CAL.local_date(when), 3),
+                   # The completion ceiling: 14 working days for the second, 5 for the others.
+                   completion_due=CAL.add_working_days(CAL.local_date(when), 14 if i == 1 else 5))
             for i, when in enumerate(submitted)
         ]
         s.add_all(reports)
@@ -105,6 +107,12 @@ async def test_stored_facts_equal_the_oracle_after_real_casework(session_factory
             assert row.completion_days == (CAL.working_days_between(submitted, CAL.local_date(fact.closed_at))
                                            if fact.closed_at else None)
             assert _same_instant(row.ended_at, ended_at(fact)), fact.tracking_id
+            done = fact.answered_at or fact.closed_at
+            assert row.completion_met == (CAL.local_date(done) <= fact.completion_due
+                                          if row.status == "closed" else None), fact.tracking_id
+        # Answered on 20 May within 14 working days of 7 May: met; last answered on 27 May,
+        # past 5 working days of 6 May: late (the first closing's answer no longer counts).
+        assert (rows[disputed].completion_met, rows[closed_then_reopened].completion_met) == (True, False)
         # 14 May 08:00 local is the first response of three reports submitted 6-13 May: days
         # counted from the local day of submission, Ascension Day and the cuti bersama skipped.
         assert sorted(rows[i].response_days for i in (closed_then_reopened, disputed, still_open)) == [1, 3, 4]

@@ -12,6 +12,7 @@ from bot.domain.deadlines import (
     is_overdue,
     reply_due,
     verify_due,
+    working_days_left,
 )
 from bot.domain.enums import Classification
 from bot.domain.workdays import WorkCalendar
@@ -107,3 +108,49 @@ def test_is_overdue():
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
         verify_due(datetime(2024, 5, 21, 10, 0), WorkCalendar())
+
+
+def test_completion_due_of_a_five_day_request_over_the_year_end():
+    cal = WorkCalendar()
+    # Friday 27 Dec 2024: Mon 30 (1), Tue 31 (2), 1 Jan holiday, Thu 2 (3), Fri 3 (4), Mon 6 (5).
+    submitted = datetime(2024, 12, 27, 9, 0, tzinfo=WITA)
+    assert completion_due(submitted, Classification.ASPIRATION, False, cal) == date(2025, 1, 6)
+    # A cuti bersama on Thursday 2 January moves it a working day on.
+    with_cuti = WorkCalendar(extra_holidays=[date(2025, 1, 2)])
+    assert completion_due(submitted, Classification.INFORMATION, False, with_cuti) == date(2025, 1, 7)
+
+
+def test_completion_due_of_a_complaint_over_waisak_and_a_weekend_late_at_night():
+    # 23:30 WITA on Friday 17 May 2024 still belongs to Friday (UTC says 15:30 the same day).
+    submitted = datetime(2024, 5, 17, 15, 30, tzinfo=UTC)
+    cal = WorkCalendar(extra_holidays=[date(2024, 5, 24)])
+    # Mon 20, Tue 21, Wed 22, (Thu 23 Waisak, Fri 24 cuti bersama), Mon 27 .. Fri 31 (eight),
+    # (Sat 1 June Pancasila, a weekend anyway) Mon 3 .. Fri 7 (thirteen), Mon 10: the fourteenth.
+    assert completion_due(submitted, Classification.COMPLAINT, False, cal) == date(2024, 6, 10)
+    # Half an hour later it is Saturday in WITA: the count starts from the same Monday.
+    assert completion_due(datetime(2024, 5, 17, 16, 30, tzinfo=UTC), "complaint", False, cal) == date(2024, 6, 10)
+    # A Thursday night, by contrast, is one working day ahead of Friday's first minutes.
+    thursday_night = datetime(2024, 5, 16, 15, 30, tzinfo=UTC)
+    assert completion_due(thursday_night, "complaint", False, cal) == date(2024, 6, 7)
+
+
+@pytest.mark.parametrize(
+    ("today", "left"),
+    [
+        (date(2024, 5, 21), 5),  # Tue: Wed 22, (Waisak), Fri 24, Mon 27, Tue 28, Wed 29
+        (date(2024, 5, 25), 3),  # a Saturday counts from the next working day
+        (date(2024, 5, 29), 0),  # the due day itself is still in time
+        (date(2024, 5, 30), -1),
+        (date(2024, 6, 3), -3),  # Thu 30, Fri 31, (Sat 1 June, Sun), Mon 3
+    ],
+)
+def test_working_days_left_until_a_due_date(today, left):
+    cal = WorkCalendar()
+    assert working_days_left(date(2024, 5, 29), today, cal) == left
+    assert is_overdue(date(2024, 5, 29), today) == (left < 0)
+
+
+def test_a_weekend_after_a_friday_due_date_is_late_by_no_working_day():
+    cal = WorkCalendar()
+    assert is_overdue(date(2024, 5, 31), date(2024, 6, 2))
+    assert working_days_left(date(2024, 5, 31), date(2024, 6, 2), cal) == 0

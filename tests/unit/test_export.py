@@ -61,9 +61,9 @@ async def seed(session):
         # Public, verified in time, answered late, closed after 6 working days, rated.
         rep("LPR-A", budi, "public", "closed", at(2024, 4, 1), assigned_at=at(2024, 4, 2),
             followup_due=date(2024, 4, 9), answered_at=at(2024, 4, 10), closed_at=at(2024, 4, 9),
-            rating=5),
+            rating=5, completion_due=date(2024, 4, 19)),
         rep("LPR-B", sari, "anonymous", "in_progress", at(2024, 4, 1), assigned_at=at(2024, 4, 8),
-            followup_due=date(2024, 4, 15)),
+            followup_due=date(2024, 4, 15), completion_due=date(2024, 4, 19)),
         rep("LPR-C", sari, "confidential", "submitted", at(2024, 4, 1)),
         rep("LPR-D", evil, "public", "submitted", at(2024, 6, 3)),
         rep("LPR-OLD", budi, "public", "submitted", at(2023, 6, 3)),
@@ -85,6 +85,10 @@ async def test_csv_rows_and_anonymity(session, i18n):
     assert a["Reporter name"] == "Budi Santoso" and a["Reporter username"] == "budis"
     assert a["Verification deadline"] == "met" and a["Follow-up deadline"] == "missed"
     assert a["Working days to completion"] == "6" and a["Rating"] == "5"
+    # The completion ceiling: met by the answer (10 April); still open past it (today 20 April); none set.
+    assert (a["Completion due"], a["Completion deadline"]) == ("2024-04-19", "met")
+    assert (b["Completion due"], b["Completion deadline"]) == ("2024-04-19", "missed")
+    assert (c["Completion due"], c["Completion deadline"]) == ("", "-")
     # Anonymous: no trace of the reporter.
     assert b["Reporter name"] == "" and b["Reporter username"] == ""
     assert "Sari" not in content(exported).decode("utf-8-sig").split("LPR-B")[1].split("\n")[0]

@@ -136,3 +136,21 @@ def test_chart_is_a_png_in_both_languages(i18n):
         with i18n.context(), i18n.use_locale(locale):
             png = statistics_chart(s)
         assert png.startswith(b"\x89PNG") and len(png) > 5000
+
+
+def test_completed_within_the_completion_ceiling_or_late_by_the_answer():
+    due = date(2024, 3, 15)
+    facts = [
+        closed(1, at(2024, 3, 1), at(2024, 3, 15), completion_due=due),  # answered on the due day
+        # Answered a day late; closed by the reporter's acceptance even later.
+        replace(closed(2, at(2024, 3, 1), at(2024, 3, 20), completion_due=due, agency_id=2),
+                answered_at=at(2024, 3, 18)),
+        # Answered in time, closed by itself after the reply window: in time all the same.
+        replace(closed(3, at(2024, 3, 1), at(2024, 4, 2), completion_due=due), answered_at=at(2024, 3, 14)),
+        closed(4, at(2024, 3, 1), at(2024, 3, 5)),  # no due date: neither
+        fact(5, at(2024, 3, 1), "in_progress", completion_due=date(2024, 3, 2)),  # open: not completed
+    ]
+    s = compute(facts, 2024, CAL, today=date(2024, 5, 21))
+    assert (s.total.completed, s.total.completed_in_time, s.total.completed_late) == (4, 2, 1)
+    assert (s.by_agency[1].completed_in_time, s.by_agency[1].completed_late) == (2, 0)
+    assert (s.by_agency[2].completed_in_time, s.by_agency[2].completed_late) == (0, 1)

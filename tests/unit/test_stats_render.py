@@ -83,3 +83,19 @@ def test_channels_are_listed_once_complaints_come_in_elsewhere_too():
         parts = channel_parts(replace(stats, by_channel={"telegram": 12, "counter": 3, "phone": 1250}))
     assert parts[0] == "<b>Masuk lewat</b>"
     assert parts[1].splitlines() == ["• Telepon: 1.250", "• Telegram: 12", "• Loket: 3"]
+
+
+@pytest.mark.parametrize(("locale", "words"), [("id", "2 dalam batas penyelesaian, 1 terlambat"),
+                                                ("en", "2 within the completion deadline, 1 late")])
+def test_completed_within_the_ceiling_or_late_overall_and_per_agency(locale, words):
+    stats = compute(seed_facts(), 2024, CAL, today=date(2024, 5, 21), agency_names={1: "Dinas A"})
+    ceiling = Figures(received=4, completed=3, completed_in_time=2, completed_late=1)
+    stats = replace(stats, total=ceiling, by_agency={1: ceiling, 2: Figures(received=1, backlog=1)})
+    i18n = build_i18n("id")
+    with i18n.context(), i18n.use_locale(locale):
+        text, parts = summary(stats), agency_parts(stats)
+    assert words in text
+    (a,) = [p for p in parts if "Dinas A" in p]
+    (other,) = [p for p in parts if "#2" in p]
+    assert words in a
+    assert "batas penyelesaian" not in other and "completion deadline" not in other  # nothing completed

@@ -79,7 +79,8 @@ async def change_status(
     repo = CaseRepo(session)
     report_id, previous = report.id, report.status
     values = values or {}
-    facts = timing.facts_of_change(report.submitted_at, previous, target, values, now, calendar)
+    facts = timing.facts_of_change(report.submitted_at, previous, target, values, now, calendar,
+                                   answered_at=report.answered_at, completion_due=report.completion_due)
     ok = await repo.change_status(
         report_id,
         expected_status=report.status,

@@ -313,6 +313,7 @@ def upgrade() -> None:
     sa.Column('reopened_count', sa.Integer(), nullable=False),
     sa.Column('response_days', sa.Integer(), nullable=True),
     sa.Column('completion_days', sa.Integer(), nullable=True),
+    sa.Column('completion_met', sa.Boolean(), nullable=True),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
     sa.Column('supporters', sa.Integer(), server_default='0', nullable=False),
@@ -340,10 +341,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_report_status'), ['status'], unique=False)
         batch_op.create_index('ix_report_status_agency', ['status', 'agency_id'], unique=False)
         batch_op.create_index('ix_report_status_closed_at', ['status', 'closed_at'], unique=False, postgresql_include=['agency_id', 'completion_days'])
+        batch_op.create_index('ix_report_status_completion_due', ['status', 'completion_due'], unique=False)
         batch_op.create_index('ix_report_status_followup_due', ['status', 'followup_due'], unique=False, postgresql_include=['agency_id'])
         batch_op.create_index('ix_report_status_reply_due', ['status', 'reply_due'], unique=False)
         batch_op.create_index('ix_report_status_verify_due', ['status', 'verify_due'], unique=False, postgresql_include=['agency_id'])
-        batch_op.create_index('ix_report_submitted_at', ['submitted_at'], unique=False, postgresql_include=['id', 'agency_id', 'category_id', 'status', 'channel', 'classification', 'supervisory', 'assigned_at', 'answered_at', 'reopened_count', 'rating', 'lapor_id', 'response_days', 'completion_days'])
+        batch_op.create_index('ix_report_submitted_at', ['submitted_at'], unique=False, postgresql_include=['id', 'agency_id', 'category_id', 'status', 'channel', 'classification', 'supervisory', 'assigned_at', 'answered_at', 'reopened_count', 'rating', 'lapor_id', 'response_days', 'completion_days', 'completion_met'])
 
     op.create_table('api_submission',
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -574,10 +576,11 @@ def downgrade() -> None:
 
     op.drop_table('api_submission')
     with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.drop_index('ix_report_submitted_at', postgresql_include=['id', 'agency_id', 'category_id', 'status', 'channel', 'classification', 'supervisory', 'assigned_at', 'answered_at', 'reopened_count', 'rating', 'lapor_id', 'response_days', 'completion_days'])
+        batch_op.drop_index('ix_report_submitted_at', postgresql_include=['id', 'agency_id', 'category_id', 'status', 'channel', 'classification', 'supervisory', 'assigned_at', 'answered_at', 'reopened_count', 'rating', 'lapor_id', 'response_days', 'completion_days', 'completion_met'])
         batch_op.drop_index('ix_report_status_verify_due', postgresql_include=['agency_id'])
         batch_op.drop_index('ix_report_status_reply_due')
         batch_op.drop_index('ix_report_status_followup_due', postgresql_include=['agency_id'])
+        batch_op.drop_index('ix_report_status_completion_due')
         batch_op.drop_index('ix_report_status_closed_at', postgresql_include=['agency_id', 'completion_days'])
         batch_op.drop_index('ix_report_status_agency')
         batch_op.drop_index(batch_op.f('ix_report_status'))
