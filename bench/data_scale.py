@@ -138,10 +138,10 @@ async def main(args: argparse.Namespace) -> None:
             for job in ALL_JOBS:
                 await timed(f"job {job.__name__}", lambda job=job: job(ctx), note=lambda n: f"{n} effects")
 
-            for past, fmt in ((year - 1, ExportFormat.CSV), (year - 1, ExportFormat.LAPOR),
-                              (year - 1, ExportFormat.XLSX) if args.xlsx else (None, None)):
-                if past is None:
-                    continue
+            exports = [] if args.skip_export else [(year - 1, ExportFormat.CSV), (year - 1, ExportFormat.LAPOR)]
+            if args.xlsx and not args.skip_export:
+                exports.append((year - 1, ExportFormat.XLSX))
+            for past, fmt in exports:
                 before = _rss_mb()
                 label = f"export {past} {fmt.value} (service)"
 
@@ -159,7 +159,8 @@ async def main(args: argparse.Namespace) -> None:
                                f"{sizes}")
                 print(f"    → {results[-1][2]}")
                 exported.cleanup()
-            await timed(f"/ekspor {year - 1} csv (chat, sent)", lambda: h.send(admin, f"/ekspor {year - 1} csv"))
+            if not args.skip_export:
+                await timed(f"/ekspor {year - 1} csv (chat, sent)", lambda: h.send(admin, f"/ekspor {year - 1} csv"))
 
             took, label, log = slowest
             print(f"\nslowest: {label} ({took:.2f} s); its slowest statement:")
@@ -184,4 +185,5 @@ if __name__ == "__main__":
     ap.add_argument("--keep", action="store_true", help="keep the database for another run")
     ap.add_argument("--reuse", action="store_true", help="use the kept database as it is")
     ap.add_argument("--xlsx", action="store_true", help="time the XLSX export too (slow)")
+    ap.add_argument("--skip-export", action="store_true", help="leave the exports out (minutes at 1M reports)")
     asyncio.run(main(ap.parse_args()))

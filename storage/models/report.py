@@ -18,7 +18,8 @@ class Report(TimestampMixin, Base):
 
     __tablename__ = "report"
     __table_args__ = (
-        Index("ix_report_status_agency", "status", "agency_id"),
+        # /kotak: an agency's open reports, a page chosen from the index alone (CaseRepo._rows).
+        Index("ix_report_status_agency", "status", "agency_id", postgresql_include=["followup_due", "id"]),
         # Statistics select a period of submissions (issue 15: 1M reports). On PostgreSQL it
         # carries every column the year's cohort reads, so /statistik's scans are index-only and
         # read a tenth of the table (titles and bodies stay out).
@@ -38,8 +39,8 @@ class Report(TimestampMixin, Base):
               postgresql_include=["agency_id", "response_days"]),
         # The daily scans: each asks for one set of statuses past one deadline.
         Index("ix_report_status_followup_due", "status", "followup_due",
-              postgresql_include=["agency_id"]),
-        Index("ix_report_status_verify_due", "status", "verify_due", postgresql_include=["agency_id"]),
+              postgresql_include=["agency_id", "id"]),
+        Index("ix_report_status_verify_due", "status", "verify_due", postgresql_include=["agency_id", "id"]),
         Index("ix_report_status_reply_due", "status", "reply_due"),
         # Past the completion ceiling by kind of report (reminders, escalation).
         Index("ix_report_status_completion_due", "status", "completion_due"),

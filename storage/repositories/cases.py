@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -56,14 +56,24 @@ class CaseRepo:
         self, statuses: Collection[str], *, offset: int, limit: int
     ) -> Sequence[Report]:
         """Oldest deadline first; reports without one last."""
-        stmt = (
-            select(Report)
+        order = (case((Report.verify_due.is_(None), 1), else_=0), Report.verify_due, Report.id)
+        page = (
+            select(Report.id)
             .where(Report.status.in_(list(statuses)))
-            .order_by(case((Report.verify_due.is_(None), 1), else_=0), Report.verify_due, Report.id)
+            .order_by(*order)
             .offset(offset)
             .limit(limit)
         )
-        return (await self.session.scalars(stmt)).all()
+        return await self._rows(page, order)
+
+    async def _rows(self, page: Select, order: Sequence[ColumnElement]) -> Sequence[Report]:
+        """The reports of a page of ids, in ``order``. The page is chosen from an index alone
+        and only its rows are read: at a million reports a queue holds tens of thousands, and
+        sorting whole rows to show eight took most of a second (issue 15)."""
+        ids = list(await self.session.scalars(page))
+        if not ids:
+            return []
+        return (await self.session.scalars(select(Report).where(Report.id.in_(ids)).order_by(*order))).all()
 
     async def count_status(self, statuses: Collection[str]) -> int:
         stmt = select(func.count()).select_from(Report).where(Report.status.in_(list(statuses)))
@@ -73,16 +83,15 @@ class CaseRepo:
         self, agency_ids: Collection[int], statuses: Collection[str], *, offset: int, limit: int
     ) -> Sequence[Report]:
         """The agencies' open reports by follow-up deadline (overdue ones come first that way)."""
-        stmt = (
-            select(Report)
+        order = (case((Report.followup_due.is_(None), 1), else_=0), Report.followup_due, Report.id)
+        page = (
+            select(Report.id)
             .where(Report.agency_id.in_(list(agency_ids)), Report.status.in_(list(statuses)))
-            .order_by(
-                case((Report.followup_due.is_(None), 1), else_=0), Report.followup_due, Report.id
-            )
+            .order_by(*order)
             .offset(offset)
             .limit(limit)
         )
-        return (await self.session.scalars(stmt)).all()
+        return await self._rows(page, order)
 
     async def count_agency_open(self, agency_ids: Collection[int], statuses: Collection[str]) -> int:
         stmt = (
