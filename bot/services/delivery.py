@@ -62,6 +62,11 @@ class _Job:
                    row.report_topic_id)
 
 
+# Calls on a report's topic itself rather than messages in it: they never open a topic, and one
+# that is gone (deleted, refused) or already as asked leaves nothing to do.
+_TOPIC_CALLS = frozenset({"closeForumTopic", "reopenForumTopic"})
+
+
 def _topic_gone(description: str) -> bool:
     text = description.lower()
     return "thread not found" in text or "topic_closed" in text or "topic_deleted" in text
@@ -212,7 +217,7 @@ class DeliveryWorker:
             topic = await GroupChatRepo(session).topic_by_id(job.report_topic_id)
         if topic is None or topic.failed_at is not None:
             return None
-        if topic.message_thread_id is not None:
+        if topic.message_thread_id is not None or job.method in _TOPIC_CALLS:
             return topic.message_thread_id
         try:
             created = await self.bot(CreateForumTopic(chat_id=job.chat_id, name=topic.name))
@@ -245,6 +250,10 @@ class DeliveryWorker:
                 return
             if thread is not None:
                 job = replace(job, payload={**job.payload, "message_thread_id": thread})
+            elif job.method in _TOPIC_CALLS:
+                # No topic to close or reopen: the group refused topics, or it was never opened.
+                await self._write(lambda repo: repo.mark_sent(job.id, self._clock(), None))
+                return
         payload, prepared = job.payload, None
         try:
             if file_cleaning.needs_preparing(payload):
@@ -297,6 +306,11 @@ class DeliveryWorker:
                 lambda repo: repo.mark_unreachable(job.id, now, reason, chat_id=job.chat_id, citizen_id=job.citizen_id)
             )
         except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as exc:
+            if job.method in _TOPIC_CALLS and ("TOPIC_NOT_MODIFIED" in exc.message or _topic_gone(exc.message)):
+                # Already closed (or open), or deleted by the members: nothing left to do.
+                log.info("outbox row %s: %s needs no doing: %s", job.id, job.method, exc.message)
+                await self._write(lambda repo: repo.mark_sent(job.id, self._clock(), None))
+                return
             if job.report_topic_id is not None and _topic_gone(exc.message):
                 # Members deleted or closed the report's topic: its messages go to General now.
                 now, reason, topic_id = self._clock(), exc.message, job.report_topic_id

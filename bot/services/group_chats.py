@@ -1,7 +1,8 @@
 """Agency group chats: an officer asks in the group (``/hubungkan``), an admin confirms in their
 private chat, and from then on the agency's reports, reminders and escalations go to the group
 as well as (or instead of) the officers' private chats. In a forum supergroup each report gets
-its own topic (``topic_for``; the delivery worker opens it).
+its own topic (``topic_for``; the delivery worker opens it), closed when the report ends and
+reopened with it (``follow_report_status``).
 
 Who may is ``bot.domain.access`` (an officer of that agency asks or unlinks; an admin decides,
 unlinks and sets the delivery). Every change is audited and commits here.
@@ -18,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import access
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import GroupDelivery, GroupLinkStatus
+from bot.domain.lifecycle import TERMINAL
 from bot.services import recipients
 from bot.services.audit import record
-from bot.services.notices import GroupLinkDecided, GroupLinkRequested, GroupUnlinked
+from bot.services.notices import GroupLinkDecided, GroupLinkRequested, GroupUnlinked, TopicClosing
+from bot.services.outbox import enqueue
 from bot.services.ports import Notifier
 from storage.models import AgencyGroup, Report, ReportTopic
 from storage.repositories.agencies import AgencyRepo
@@ -228,6 +231,30 @@ async def topic_for(session: AsyncSession, chat_id: int, report: Report) -> Repo
         topic = await repo.add_topic(ReportTopic(report_id=report.id, chat_id=chat_id,
                                                  name=name[:TOPIC_NAME_MAX]))
     return topic
+
+
+async def follow_report_status(
+    session: AsyncSession, notifier: Notifier, report: Report, previous: str, now: datetime,
+) -> None:
+    """A report that ended (closed, rejected, archived, withdrawn) closes its forum topics, with a
+    last line in each; one that reopened opens them again. Queued in the status change's
+    transaction, through the outbox like every message: the delivery worker finds each topic's
+    thread when the row goes out. Topics in a group no longer linked are left as they are."""
+    ended, was_ended = report.status in TERMINAL, previous in TERMINAL
+    if ended == was_ended:
+        return
+    repo = GroupChatRepo(session)
+    for topic in await repo.topics_of(report.id):
+        if (topic.closed_at is not None) == ended:
+            continue
+        link = await active_link_in_chat(session, topic.chat_id)
+        if link is None:
+            continue
+        if ended:
+            await notifier.send(session, recipients.group(link), TopicClosing(report), now=now)
+        await enqueue(session, chat_id=topic.chat_id, method="closeForumTopic" if ended else "reopenForumTopic",
+                      payload={}, group_key=f"report:{report.id}", report_topic_id=topic.id)
+        await repo.topic_closed(topic.id, now if ended else None)
 
 
 async def _end(session: AsyncSession, actor: Actor | None, link: AgencyGroup, now: datetime) -> bool:

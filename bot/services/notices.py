@@ -241,6 +241,13 @@ class GroupUnlinked(Notice):
 
 
 @dataclass(frozen=True)
+class TopicClosing(Notice):
+    """In a report's forum topic, its last line before the topic is closed: the report ended."""
+
+    report: Report
+
+
+@dataclass(frozen=True)
 class AgencyEscalated(Notice):
     """To an agency's group: its reports past their deadline were escalated to the coordinator
     today (the escalation the admins get, for this agency only)."""

@@ -95,8 +95,11 @@ async def enqueue(
     cls = resolve_method(method)
     data = to_json(payload)
     data.pop("chat_id", None)
+    # In a report's topic the worker adds the thread (it may not be opened yet): a stand-in
+    # lets a call that requires one (closeForumTopic) be checked now all the same.
+    thread = {"message_thread_id": 1} if report_topic_id is not None else {}
     try:
-        cls.model_validate({**data, "chat_id": chat_id})
+        cls.model_validate({**thread, **data, "chat_id": chat_id})
     except ValidationError as exc:
         raise ValueError(f"invalid payload for {cls.__api_method__}: {exc}") from exc
     return await OutboxRepo(session).add(

@@ -6,12 +6,19 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.notices import AgencyEscalated, GroupLinkDecided, GroupLinkRequested, GroupUnlinked
+from bot.services.notices import (
+    AgencyEscalated,
+    GroupLinkDecided,
+    GroupLinkRequested,
+    GroupUnlinked,
+    TopicClosing,
+)
 from bot.ui.case_callbacks import OfficerAction, OfficerCb
 from bot.ui.formatting import number, short_date
 from bot.ui.group_callbacks import GroupDecision, GroupDecisionCb
 from bot.ui.notices import MAX_REMINDER_BUTTONS, Context, Rendered, render, report_line
 from bot.ui.render import esc_truncate
+from bot.ui.report_render import status_label
 
 
 def decision_kb(link_id: int) -> InlineKeyboardMarkup:
@@ -85,3 +92,12 @@ def _agency_escalated(notice: AgencyEscalated, ctx: Context) -> Rendered:
                for r in notice.oldest[:MAX_REMINDER_BUTTONS]]
     buttons.append([InlineKeyboardButton(text=_("Open /kotak"), callback_data=OfficerCb(a=OfficerAction.LIST).pack())])
     return Rendered([head, "\n".join(lines)], InlineKeyboardMarkup(inline_keyboard=buttons))
+
+
+@render.register
+def _topic_closing(notice: TopicClosing, ctx: Context) -> Rendered:
+    report = notice.report
+    return Rendered([_(
+        "🔒 <b>{tracking_id}</b> has ended: {status}. This topic is closed now; it opens again if the "
+        "report is reopened."
+    ).format(tracking_id=report.tracking_id, status=status_label(report.status))])

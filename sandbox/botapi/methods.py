@@ -387,7 +387,8 @@ def _writable(server: BotApiServer, chat_id: int) -> Chat:
 
 
 def _thread(chat: Chat, p: Params) -> int | None:
-    """``message_thread_id``: a topic of a forum supergroup, open; Telegram refuses others."""
+    """``message_thread_id``: a topic of a forum supergroup; a closed one only for an
+    administrator bot (Telegram lets the group's admins write in a closed topic)."""
     thread = p.int("message_thread_id")
     if thread is None:
         return None
@@ -396,7 +397,7 @@ def _thread(chat: Chat, p: Params) -> int | None:
     topic = chat.topics.get(thread)
     if topic is None:
         raise bad_request("message thread not found")
-    if topic.closed:
+    if topic.closed and chat.bot_status != "administrator":
         raise bad_request("TOPIC_CLOSED")
     return thread
 

@@ -75,6 +75,9 @@ class Chat:
     # The bot's own membership in a group: "member", "administrator", "left" or "kicked".
     bot_status: str = "member"
     topics: dict[int, ForumTopic] = field(default_factory=dict)
+    # Members who are the group's administrators: they (and an administrator bot) still write in
+    # a closed topic; everyone else is refused there, as in Telegram.
+    admins: set[int] = field(default_factory=set)
 
     @property
     def is_group(self) -> bool:

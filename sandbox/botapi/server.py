@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -131,10 +131,13 @@ class BotApiServer(UserSimulation):
         supergroup: bool = False,
         forum: bool = False,
         bot_status: str = "member",
+        admins: Sequence[SimUser] = (),
     ) -> None:
         """A group that already has the bot in it (``bot_status="left"``: not yet; then
-        ``set_bot_status`` adds it the way a member would, with its my_chat_member update)."""
-        self.state.add_group(chat_id, title, members, supergroup=supergroup, forum=forum, bot_status=bot_status)
+        ``set_bot_status`` adds it the way a member would, with its my_chat_member update).
+        ``admins``: members who administer it (they write in closed topics)."""
+        self.state.add_group(chat_id, title, members, supergroup=supergroup, forum=forum, bot_status=bot_status,
+                             admins=admins)
 
     def set_bot_status(self, chat_id: int, status: str, *, by: SimUser) -> None:
         """A member adds the bot to the group ("member"), makes it an admin ("administrator"),

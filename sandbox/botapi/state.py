@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -133,9 +133,11 @@ class BotApiState:
         supergroup: bool = False,
         forum: bool = False,
         bot_status: str = "member",
+        admins: Sequence[SimUser] = (),
     ) -> Chat:
         """A group with the bot in it (``bot_status``: "member", "administrator", or "left" for
-        a group the bot is still to be added to). A forum is always a supergroup."""
+        a group the bot is still to be added to). A forum is always a supergroup. ``admins``:
+        members who administer the group."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
         for member in members:
@@ -147,6 +149,7 @@ class BotApiState:
             members={m.id for m in members},
             is_forum=forum,
             bot_status=bot_status,
+            admins={a.id for a in admins},
         )
         self.messages.setdefault(chat_id, [])
         self.bump()

@@ -87,6 +87,9 @@ class UserSimulation:
         chat = self.state.chats[target]
         if thread_id is not None and thread_id not in chat.topics:
             raise LookupError(f"no topic {thread_id} in {chat.title!r}")
+        if thread_id is not None and chat.topics[thread_id].closed and user.id not in chat.admins:
+            # Telegram's app offers no input field there; only the group's admins may write.
+            raise PermissionError(f"TOPIC_CLOSED: {user.first_name} may not write in a closed topic")
         msg = self.state.add_message(
             target, from_bot=False, sender_id=user.id, kind=kind, message_thread_id=thread_id, **fields
         )

@@ -43,7 +43,9 @@ class ReportTopic(TimestampMixin, Base):
     """The forum topic of one report in one group. Written when the first message for it is
     queued; the delivery worker opens the topic (createForumTopic) before that message goes out
     and keeps its ``message_thread_id`` here. ``failed_at``: the group refused topics (the bot
-    lacks the right): the report's messages go to the General topic instead."""
+    lacks the right): the report's messages go to the General topic instead. A topic is closed
+    when its report ends and reopened when the report does (``group_chats.follow_report_status``).
+    """
 
     __tablename__ = "report_topic"
     __table_args__ = (UniqueConstraint("report_id", "chat_id"),)
@@ -54,3 +56,6 @@ class ReportTopic(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(128))
     message_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     failed_at: Mapped[datetime | None]
+    # Set when the report ended (closed, rejected, archived, withdrawn) and closing the topic was
+    # queued; cleared when the report reopened and reopening it was queued.
+    closed_at: Mapped[datetime | None]

@@ -69,6 +69,19 @@ class GroupChatRepo:
             select(ReportTopic).where(ReportTopic.report_id == report_id, ReportTopic.chat_id == chat_id)
         )
 
+    async def topics_of(self, report_id: int) -> Sequence[ReportTopic]:
+        """The report's topics in every group, but those a group refused (their messages went
+        to General)."""
+        return (await self.session.scalars(
+            select(ReportTopic).where(ReportTopic.report_id == report_id, ReportTopic.failed_at.is_(None))
+            .order_by(ReportTopic.id)
+        )).all()
+
+    async def topic_closed(self, topic_id: int, closed_at: datetime | None) -> None:
+        await self.session.execute(
+            update(ReportTopic).where(ReportTopic.id == topic_id).values(closed_at=closed_at)
+        )
+
     async def topic_by_id(self, topic_id: int) -> ReportTopic | None:
         return await self.session.get(ReportTopic, topic_id, populate_existing=True)
 

@@ -110,13 +110,40 @@ async def test_forum_topics_created_written_to_and_written_in(bot: Bot, server: 
     t = topic.message_thread_id
     assert [m.message_thread_id for m in server.chat(FORUM)] == [t, t, t, None, t]
 
-    await bot.close_forum_topic(FORUM, topic.message_thread_id)
-    with pytest.raises(TelegramBadRequest, match="TOPIC_CLOSED"):
-        await bot.send_message(FORUM, "lagi", message_thread_id=topic.message_thread_id)
-    await bot.reopen_forum_topic(FORUM, topic.message_thread_id)
     await bot.edit_forum_topic(FORUM, topic.message_thread_id, name="LPR-ABC123 · selesai")
     assert server.state.chats[FORUM].topics[topic.message_thread_id].name == "LPR-ABC123 · selesai"
-    assert [v.description for v in server.violations] == ["Bad Request: TOPIC_CLOSED"]  # the one on purpose
+    assert not server.violations
+
+
+async def test_a_closed_topic_refuses_members_but_not_the_groups_admins(bot: Bot, server: BotApiServer) -> None:
+    """closeForumTopic / reopenForumTopic as Telegram has them: in a closed topic only the group's
+    administrators (the admin bot among them) may write; closing twice is TOPIC_NOT_MODIFIED."""
+    server.add_group(FORUM, "Dinas PU · laporan", [ALICE, BUDI], forum=True, bot_status="administrator",
+                     admins=[ALICE])
+    thread = (await bot.create_forum_topic(FORUM, "LPR-ABC123 · Jalan berlubang")).message_thread_id
+    assert await bot.close_forum_topic(FORUM, thread) is True
+    assert server.state.chats[FORUM].topics[thread].closed
+    last = await bot.send_message(FORUM, "🔒 LPR-ABC123 selesai", message_thread_id=thread)  # an admin bot may
+    assert last.message_thread_id == thread
+    with pytest.raises(PermissionError, match="TOPIC_CLOSED"):  # a member may not
+        await server.user_sends_text(BUDI, "masih rusak", chat_id=FORUM, thread_id=thread)
+    await server.user_sends_text(ALICE, "ditutup ya", chat_id=FORUM, thread_id=thread)  # the group's admin may
+    with pytest.raises(TelegramBadRequest, match="TOPIC_NOT_MODIFIED"):
+        await bot.close_forum_topic(FORUM, thread)
+    # A bot that is no admin (demoted) is refused in a closed topic, and may not reopen it.
+    server.state.chats[FORUM].bot_status = "member"
+    with pytest.raises(TelegramBadRequest, match="TOPIC_CLOSED"):
+        await bot.send_message(FORUM, "lagi", message_thread_id=thread)
+    with pytest.raises(TelegramBadRequest, match="not enough rights"):
+        await bot.reopen_forum_topic(FORUM, thread)
+    server.state.chats[FORUM].bot_status = "administrator"
+    assert await bot.reopen_forum_topic(FORUM, thread) is True
+    await server.user_sends_text(BUDI, "masih rusak", chat_id=FORUM, thread_id=thread)
+    assert [m.text for m in server.chat(FORUM) if m.message_thread_id == thread][-3:] == [
+        "🔒 LPR-ABC123 selesai", "ditutup ya", "masih rusak"]
+    assert [v.description for v in server.violations] == [  # the refusals on purpose
+        "Bad Request: TOPIC_NOT_MODIFIED", "Bad Request: TOPIC_CLOSED",
+        "Bad Request: not enough rights to create a topic"]
 
 
 async def test_topics_refused_where_telegram_refuses_them(bot: Bot, server: BotApiServer) -> None:

@@ -5,7 +5,8 @@ so it hears everything and must itself keep the members' talk away from the repo
 An officer bound by a real invite links the group (/hubungkan), the admin confirms with the
 button in their private chat; the agency's anonymous report arrives in the group (in its own
 topic in the forum); a member who is no officer is refused; what officers write in the group is
-never sent to the reporter; the answer goes out through the buttons. Every request the server
+never sent to the reporter; the answer goes out through the buttons; the closed report closes
+its topic. Every request the server
 got for a group is searched for the anonymous reporter's identity.
 """
 
@@ -191,5 +192,16 @@ async def test_a_forum_supergroup_gives_each_report_its_topic(api_server, bot, t
         (m for m in api_server.bot_messages(FORUM) if "5/5" in (m.text or "")), None), what="the rating")
     assert rated.message_thread_id == topic.message_thread_id
     assert len(api_server.requests("createForumTopic")) == 1
+
+    # Rated, the report is closed, and so is its topic: a last line in it, then closeForumTopic.
+    # Members can no longer write there; the bot, an admin of the forum, still can (the rating
+    # notice went in after the close).
+    await eventually(api_server, lambda: topic.closed, what="the topic closed")
+    (last,) = [m for m in api_server.bot_messages(FORUM) if "🔒" in (m.text or "")]
+    assert last.message_thread_id == topic.message_thread_id and tid in last.text and "Selesai" in last.text
+    assert len(api_server.requests("closeForumTopic")) == 1
+    with pytest.raises(PermissionError, match="TOPIC_CLOSED"):
+        await api_server.user_sends_text(officer.user, "Sudah beres ya", chat_id=FORUM,
+                                         thread_id=topic.message_thread_id)
     assert _leaks(api_server, FORUM) == []
     assert api_server.violations == [], api_server.violations

@@ -272,3 +272,129 @@ async def test_a_group_turned_forum_follows_its_new_id_and_lays_reports_out_in_t
         async with h.app.session_factory() as s:
             actions = set(await s.scalars(select(AuditLog.action)))
         assert {"group_migrate", "group_forum"} <= actions
+
+
+async def test_a_report_that_ends_closes_its_topic_and_one_that_reopens_opens_it(tmp_path):
+    """Issue 13: the report's topic gets a last line and is closed (closeForumTopic) when the
+    report ends, through the outbox; a report reopened (the check-in's "not solved") reopens it
+    before the officers hear why. Another group's chat and a topic-less group are left alone."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from aiogram.methods import CloseForumTopic, CreateForumTopic, ReopenForumTopic, SendMessage
+    from sqlalchemy import update
+
+    from bot.domain.access import COMMAND_LINE, Actor
+    from bot.services.casework.reporter import CHECKIN_JOB, accept_answer, answer_checkin, checkin_key
+    from bot.services.casework.verification import assign_report
+    from storage.models import Citizen, Report
+    from storage.repositories.jobs import JobRepo
+
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A"})
+        forum = h.group(-100888, "Forum Dinas", forum=True)
+        await _linked(h, forum)
+        cw = h.app.dp["casework"]
+        rid = (await file_report(h, REPORTER, agency_id=None, with_files=False)).id
+        async with h.app.session_factory() as s:
+            await assign_report(s, cw, COMMAND_LINE, rid, ids["A"], datetime.now(UTC))
+        await drain(h)
+        (created,) = [r for r in h.requests if isinstance(r, CreateForumTopic)]
+        async with h.app.session_factory() as s:
+            (topic,) = await s.scalars(select(ReportTopic))
+            reporter = await s.scalar(select(Citizen).where(Citizen.telegram_id == REPORTER))
+            # The officer answered (the answer itself is test_casework_flow's).
+            await s.execute(update(Report).where(Report.id == rid).values(
+                status="answered", reply_due=date.today() + timedelta(days=10)))
+            await s.commit()
+        thread = topic.message_thread_id
+        assert thread is not None and created.chat_id == forum.id
+        me = Actor(citizen_id=reporter.id, telegram_id=REPORTER)
+
+        mark = h.mark()
+        async with h.app.session_factory() as s:
+            await accept_answer(s, cw, me, rid, 5, datetime.now(UTC))
+        async with h.app.session_factory() as s:
+            assert (await s.get(ReportTopic, topic.id)).closed_at is not None
+        await drain(h)
+        in_forum = [r for r in h.since(mark) if str(getattr(r, "chat_id", "")) == str(forum.id)]
+        (last_line,) = [r for r in in_forum if isinstance(r, SendMessage) and "🔒" in r.text]
+        assert last_line.message_thread_id == thread and "Selesai" in last_line.text
+        (closing,) = [r for r in in_forum if isinstance(r, CloseForumTopic)]
+        assert closing.message_thread_id == thread
+        assert in_forum.index(last_line) < in_forum.index(closing)
+        assert not h.failed()
+
+        # "Not solved" at the check-in: the topic opens again, before the officers read why.
+        mark = h.mark()
+        async with h.app.session_factory() as s:
+            await JobRepo(s).record_effect(CHECKIN_JOB, checkin_key(rid), datetime.now(UTC))
+            await s.commit()
+        async with h.app.session_factory() as s:
+            await answer_checkin(s, cw, me, rid, solved=False, now=datetime.now(UTC))
+        await drain(h)
+        in_forum = [r for r in h.since(mark) if str(getattr(r, "chat_id", "")) == str(forum.id)]
+        assert isinstance(in_forum[0], ReopenForumTopic) and in_forum[0].message_thread_id == thread
+        assert [r for r in in_forum[1:] if isinstance(r, SendMessage)]  # why, in the reopened topic
+        assert all(getattr(r, "message_thread_id", thread) == thread for r in in_forum)
+        assert not [r for r in in_forum if isinstance(r, CloseForumTopic)]
+        async with h.app.session_factory() as s:
+            assert (await s.get(ReportTopic, topic.id)).closed_at is None
+        assert len([r for r in h.requests if isinstance(r, CreateForumTopic)]) == 1
+        for secret in SECRETS:
+            assert secret not in _group_dump(h, forum.id)
+
+
+async def test_closing_a_topic_that_is_not_there_or_already_closed_is_done_not_retried(tmp_path):
+    """A group that refused a report's topic (its messages went to General) has nothing to close;
+    a topic the members deleted meanwhile neither; one they closed already answers
+    TOPIC_NOT_MODIFIED: done, not retried."""
+    from datetime import UTC, datetime
+
+    from aiogram.methods import CloseForumTopic, CreateForumTopic, SendMessage
+    from sqlalchemy import update
+
+    from bot.domain.access import COMMAND_LINE
+    from bot.services.casework.verification import assign_report, reject_report
+    from storage.models import Outbox, Report
+    from tests.handlers.harness import Fault
+
+    async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
+        ids = await seed(h, reporter_id=REPORTER, officers={OA: "A"})
+        forum = h.group(-100888, "Forum Dinas", forum=True)
+        await _linked(h, forum)
+        cw = h.app.dp["casework"]
+        refused, deleted, closed = [
+            (await file_report(h, REPORTER, agency_id=None, with_files=False, title=title)).id
+            for title in ("Lampu jalan mati", "Got mampet", "Sampah menumpuk")]
+        h.telegram.fail(CreateForumTopic, Fault(400, "Bad Request: not enough rights to create a topic"))
+        for rid in (refused, deleted, closed):
+            async with h.app.session_factory() as s:
+                await assign_report(s, cw, COMMAND_LINE, rid, ids["A"], datetime.now(UTC))
+            await drain(h)
+        async with h.app.session_factory() as s:
+            topics = {t.report_id: t for t in await s.scalars(select(ReportTopic))}
+            # The agency returned them all; the admin rejects each.
+            await s.execute(update(Report).where(Report.id.in_([refused, deleted, closed])).values(status="returned"))
+            await s.commit()
+        assert topics[refused].failed_at is not None
+
+        async def reject(rid: int) -> None:
+            async with h.app.session_factory() as s:
+                await reject_report(s, cw, COMMAND_LINE, rid, "Bukan pelayanan publik", datetime.now(UTC))
+            await drain(h)
+
+        await reject(refused)
+        h.telegram.fail(SendMessage, Fault(400, "Bad Request: message thread not found"), chat_id=forum.id)
+        await reject(deleted)  # its last line goes to General instead
+        h.telegram.fail(CloseForumTopic, Fault(400, "Bad Request: TOPIC_NOT_MODIFIED"))
+        await reject(closed)
+        closes = [r for r in h.requests if isinstance(r, CloseForumTopic)]
+        assert [c.message_thread_id for c in closes] == [topics[closed].message_thread_id]
+        async with h.app.session_factory() as s:
+            rows = (await s.scalars(select(Outbox).where(Outbox.method == "closeForumTopic")
+                                    .order_by(Outbox.id))).all()
+        assert [r.report_topic_id for r in rows] == [topics[deleted].id, topics[closed].id]  # none for refused
+        assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("sent", 1)]
+        last_lines = [r for r in h.requests if isinstance(r, SendMessage) and "🔒" in r.text]
+        assert [r.message_thread_id for r in last_lines] == [
+            topics[deleted].message_thread_id, None, topics[closed].message_thread_id]

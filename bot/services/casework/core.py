@@ -15,7 +15,7 @@ from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.enums import ActorRole, EventKind, ReportStatus
 from bot.domain.workdays import WorkCalendar
 from bot.logs import bind_report
-from bot.services import recipients, related, webhooks
+from bot.services import group_chats, recipients, related, webhooks
 from bot.services.notices import Notice, ReportUpdate
 from bot.services.ports import Notifier
 from storage.models import Attachment, Citizen, Report, ReportEvent
@@ -70,12 +70,14 @@ async def change_status(
     agency_ids: Collection[int] | None = None,
     values: dict[str, Any] | None = None,
     calendar: WorkCalendar,
+    notifier: Notifier,
     now: datetime,
 ) -> Report:
     """Move ``report`` from the status it was read in to ``target``, or refuse with CONFLICT if
     someone got there first. Returns the report re-read with its details. Integrators hear of
-    the change (``bot.services.webhooks``) in the same transaction. The facts statistics sum
-    (``bot.domain.timing``) are stored in the same UPDATE."""
+    the change (``bot.services.webhooks``) in the same transaction, and the report's forum topics
+    close when it ends and reopen with it (``group_chats.follow_report_status``). The facts
+    statistics sum (``bot.domain.timing``) are stored in the same UPDATE."""
     repo = CaseRepo(session)
     report_id, previous = report.id, report.status
     values = values or {}
@@ -93,6 +95,7 @@ async def change_status(
     fresh = await repo.get_with_details(report_id)
     assert fresh is not None
     await webhooks.status_changed(session, fresh, previous, now)
+    await group_chats.follow_report_status(session, notifier, fresh, previous, now)
     return fresh
 
 
@@ -137,13 +140,14 @@ async def move(
     values: dict[str, Any] | None = None,
     agency_ids: Collection[int] | None = None,
     calendar: WorkCalendar,
+    notifier: Notifier,
     now: datetime,
 ) -> Report:
     """``change_status`` and the timeline event that records it, from the status the report
     was read in."""
     previous = report.status
     report = await change_status(session, report, target, agency_ids=agency_ids, values=values,
-                                 calendar=calendar, now=now)
+                                 calendar=calendar, notifier=notifier, now=now)
     await add_event(session, report, kind, role=role, actor_id=actor_id, agency_id=agency_id,
                     from_status=previous, to_status=target, note=note, now=now)
     return report

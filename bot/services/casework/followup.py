@@ -69,7 +69,7 @@ async def _act(
         values["first_response_at"] = now
     report = await core.move(session, report, target, kind, role=ActorRole.OFFICER, actor_id=actor.citizen_id,
                              agency_id=agency_id, note=note, values=values, agency_ids=[agency_id],
-                             calendar=cw.calendar, now=now)
+                             calendar=cw.calendar, notifier=cw.notifier, now=now)
     if tell_reporter:
         await core.tell_reporter(session, cw, report, kind, agency_id=agency_id, note=note, now=now)
     return report, agency_id

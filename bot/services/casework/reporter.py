@@ -90,7 +90,8 @@ async def reporter_reply(
     else:
         report = await core.report_for(session, actor, Action.REPLY, report_id)
         from_status, to_status = report.status, S.IN_PROGRESS
-        report = await core.change_status(session, report, S.IN_PROGRESS, calendar=cw.calendar, now=now)
+        report = await core.change_status(session, report, S.IN_PROGRESS,
+                                          calendar=cw.calendar, notifier=cw.notifier, now=now)
     agency_id = report.agency_id
     assert agency_id is not None
     # The event carries the files, so it is added here rather than by core.move.
@@ -207,7 +208,8 @@ async def accept_answer(
     agency_id = report.agency_id
     report = await core.move(session, report, S.CLOSED, EventKind.ACCEPTED, role=ActorRole.CITIZEN,
                              actor_id=actor.citizen_id, agency_id=agency_id, note=f"{rating}/5",
-                             values={"closed_at": now, "rating": rating}, calendar=cw.calendar, now=now)
+                             values={"closed_at": now, "rating": rating},
+                             calendar=cw.calendar, notifier=cw.notifier, now=now)
     if agency_id is not None:
         await core.tell_officers(session, cw, agency_id, ReporterSaid(report, EventKind.ACCEPTED), now=now)
     await related.tell_followers(session, cw.notifier, report, EventKind.ACCEPTED, agency_name=None, now=now)
@@ -222,7 +224,7 @@ async def add_rating_comment(
     report = await core.report_for(session, actor, Action.COMMENT, report_id)
     agency_id = report.agency_id
     report = await core.change_status(session, report, S.CLOSED, values={"rating_comment": comment},
-                                      calendar=cw.calendar, now=now)
+                                      calendar=cw.calendar, notifier=cw.notifier, now=now)
     if agency_id is not None:
         await core.tell_officers(session, cw, agency_id, ReporterSaid(report, EventKind.NOTE, comment), now=now)
     await session.commit()
@@ -246,7 +248,7 @@ async def _reopen(
             "reply_due": None,
             "closed_at": None,
         },
-        calendar=cw.calendar, now=now,
+        calendar=cw.calendar, notifier=cw.notifier, now=now,
     )
     if agency_id is not None:
         await core.tell_officers(session, cw, agency_id, ReporterSaid(report, kind, note), now=now)
@@ -275,7 +277,8 @@ async def withdraw(
     report = await core.report_for(session, actor, Action.WITHDRAW, report_id)
     with_agency = report.agency_id if report.status in WITH_AGENCY else None
     report = await core.move(session, report, S.WITHDRAWN, EventKind.WITHDRAWN, role=ActorRole.CITIZEN,
-                             actor_id=actor.citizen_id, agency_id=with_agency, note=reason, calendar=cw.calendar,
+                             actor_id=actor.citizen_id, agency_id=with_agency, note=reason,
+                             calendar=cw.calendar, notifier=cw.notifier,
                              now=now)
     notice = Withdrawn(report, reason)
     if with_agency is not None:
@@ -326,7 +329,8 @@ async def close_unanswered(session: AsyncSession, cw: Casework, report_id: int, 
         return False
     try:
         report = await core.move(session, report, S.CLOSED, EventKind.AUTO_CLOSED, role=ActorRole.SYSTEM,
-                                 actor_id=None, agency_id=None, values={"closed_at": now}, calendar=cw.calendar,
+                                 actor_id=None, agency_id=None, values={"closed_at": now},
+                                 calendar=cw.calendar, notifier=cw.notifier,
                                  now=now)
     except Refused:
         return False

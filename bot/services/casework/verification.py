@@ -112,7 +112,7 @@ async def _assign(
         session, report, S.ASSIGNED, kind, role=role, actor_id=actor_id, agency_id=agency.id,
         values={"agency_id": agency.id, "assigned_at": now,
                 "followup_due": deadlines.followup_due(now, cw.calendar)},
-        calendar=cw.calendar, now=now,
+        calendar=cw.calendar, notifier=cw.notifier, now=now,
     )
     reporter = await CitizenRepo(session).get(report.citizen_id)
     card = NewCase(report, agency.name, reporter, list(report.attachments))
@@ -158,7 +158,7 @@ async def _end_with_reason(
     previous = report.status
     report = await core.move(session, report, status, kind, role=ActorRole.ADMIN,
                              actor_id=actor.citizen_id, agency_id=None, note=reason,
-                             values={"closed_at": now}, calendar=cw.calendar, now=now)
+                             values={"closed_at": now}, calendar=cw.calendar, notifier=cw.notifier, now=now)
     await core.tell_reporter(session, cw, report, kind, note=reason, now=now)
     await audit.record(session, actor, audited, report.tracking_id,
                        {"report_id": report.id, "from_status": previous})
@@ -185,7 +185,8 @@ async def mark_duplicate(
     original_id, reporter_id, previous = original.id, report.citizen_id, report.status
     report = await core.move(session, report, S.REJECTED, EventKind.REJECTED, role=ActorRole.ADMIN,
                              actor_id=actor.citizen_id, agency_id=None, note=reason,
-                             values={"closed_at": now, "duplicate_of_id": original_id}, calendar=cw.calendar, now=now)
+                             values={"closed_at": now, "duplicate_of_id": original_id},
+                             calendar=cw.calendar, notifier=cw.notifier, now=now)
     original = await core.load(session, original_id)
     assert original is not None
     if reporter_id is not None and reporter_id != original.citizen_id:
@@ -240,7 +241,8 @@ async def postpone_report(
 ) -> Report:
     report = await core.report_for(session, actor, Action.POSTPONE, report_id)
     report = await core.move(session, report, S.POSTPONED, EventKind.POSTPONED, role=ActorRole.ADMIN,
-                             actor_id=actor.citizen_id, agency_id=None, calendar=cw.calendar, now=now)
+                             actor_id=actor.citizen_id, agency_id=None,
+                             calendar=cw.calendar, notifier=cw.notifier, now=now)
     await core.tell_reporter(session, cw, report, EventKind.POSTPONED, now=now)
     await session.commit()
     return report
