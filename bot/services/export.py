@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import astuple, dataclass
-from datetime import date, datetime, time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,13 +33,16 @@ from bot.services.export_files import (
     UPLOAD_LIMIT,
     ExportPart,
     PartWriter,
+    clean_text,
     plan_parts,
 )
-from bot.services.statistics import ENDED_KINDS, ended_at, local_bounds
-from storage.repositories.stats import Reporter, ReportFact, StatsRepo
+from bot.services.statistics import ENDED_KINDS, local_bounds
+from storage.localdays import EPOCH, LocalDays, day_number
+from storage.repositories.stats import StatsRepo
 
 # Rows fetched and written at a time: memory holds one batch, whatever the year's size.
 BATCH = 2000
+_EPOCH_ORDINAL = EPOCH.toordinal()
 # The LAPOR! form carries titles and descriptions: more than a plain row (measured 1.6×).
 LAPOR_ROW_FACTOR = 2
 
@@ -65,31 +66,6 @@ class Outcome(StrEnum):
     NONE = "-"
 
 
-@dataclass(frozen=True)
-class ExportRow:
-    tracking_id: str
-    submitted: str  # local "YYYY-MM-DD HH:MM"
-    classification: str
-    agency: str
-    category: str
-    status: str
-    verify_due: str
-    verify: str
-    followup_due: str
-    followup: str
-    working_days: int | None  # submission to completion; None while not completed
-    rating: int | None
-    privacy: str
-    confidential: str
-    reporter_name: str
-    reporter_username: str
-    lapor_id: str
-    channel: str = "telegram"  # where it came in: telegram, open311, counter, phone, letter, sms, other
-    # The completion ceiling by kind of report, and whether the answer came by it.
-    completion_due: str = ""
-    completion: str = "-"
-
-
 def headers() -> list[str]:
     return [
         _("Tracking ID"), _("Submitted"), _("Classification"), _("Agency"), _("Category"), _("Status"),
@@ -98,29 +74,6 @@ def headers() -> list[str]:
         _("Confidential"), _("Reporter name"), _("Reporter username"), _("SP4N-LAPOR! number"), _("Channel"),
         _("Completion due"), _("Completion deadline"),
     ]
-
-
-def _locale() -> str:
-    i18n = I18n.get_current(no_error=True)
-    return i18n.current_locale if i18n is not None else ""
-
-
-def _outcome_label(outcome: Outcome) -> str:
-    return _label(outcome.value, _locale())
-
-
-@lru_cache(maxsize=64)
-def _label(word: str, locale: str) -> str:
-    """The cell words, translated once per locale (an export has hundreds of thousands of rows;
-    ``locale`` is the cache key, the translation comes from the current context)."""
-    return {
-        Outcome.MET: _("met"),
-        Outcome.MISSED: _("missed"),
-        Outcome.PENDING: _("pending"),
-        Outcome.NONE: "-",
-        "yes": _("yes"),
-        "no": _("no"),
-    }[word]
 
 
 def deadline_outcome(done_at: date | None, due: date | None, still_open: bool, today: date) -> Outcome:
@@ -133,48 +86,102 @@ def deadline_outcome(done_at: date | None, due: date | None, still_open: bool, t
     return Outcome.MISSED if today > due else Outcome.PENDING
 
 
-def build_row(fact: ReportFact, reporter: Reporter, agency_names: dict[int, str],
-              cal: WorkCalendar, today: date, category_names: dict[int, str] | None = None,
-              working_days: Callable[[date, date], int] | None = None) -> ExportRow:
-    def local(dt: datetime | None) -> date | None:
-        return cal.local_date(dt) if dt is not None else None
+def _labels() -> dict[str, str]:
+    """The cell words in the current language, cleaned, once per export."""
+    words = {Outcome.MET: _("met"), Outcome.MISSED: _("missed"), Outcome.PENDING: _("pending"),
+             Outcome.NONE: "-", "yes": _("yes"), "no": _("no")}
+    return {str(k): clean_text(v) for k, v in words.items()}
 
-    still_open = fact.status not in TERMINAL
-    decided = fact.assigned_at
-    if decided is None and fact.status in (ReportStatus.REJECTED, ReportStatus.ARCHIVED):
-        decided = ended_at(fact)
-    submitted = cal.local_date(fact.submitted_at)
-    shown = reporter_identity(Viewer.EXPORT, fact.privacy)
-    name = " ".join(p for p in (reporter.first_name, reporter.last_name) if p)
-    return ExportRow(
-        tracking_id=fact.tracking_id,
-        submitted=fact.submitted_at.astimezone(cal.tz).strftime("%Y-%m-%d %H:%M"),
-        classification=fact.classification,
-        agency=agency_names.get(fact.agency_id, "") if fact.agency_id is not None else "",
-        category=(category_names or {}).get(fact.category_id, "") if fact.category_id is not None else "",
-        status=fact.status,
-        verify_due=fact.verify_due.isoformat() if fact.verify_due else "",
-        verify=_outcome_label(deadline_outcome(local(decided), fact.verify_due, still_open, today)),
-        followup_due=fact.followup_due.isoformat() if fact.followup_due else "",
-        followup=_outcome_label(
-            deadline_outcome(local(fact.answered_at), fact.followup_due, still_open, today)),
-        working_days=((working_days or cal.working_days_between)(submitted, cal.local_date(fact.closed_at))
-                      if fact.status == ReportStatus.CLOSED and fact.closed_at else None),
-        rating=fact.rating,
-        privacy=fact.privacy,
-        confidential=_label("yes" if fact.privacy == Privacy.CONFIDENTIAL else "no", _locale()),
-        # The most sensitive data in the system: never for anonymous reports.
-        reporter_name=name if IdentityPart.NAME in shown else "",
-        # Without "@": a leading "@" starts a formula in some spreadsheets.
-        reporter_username=(reporter.username or "") if IdentityPart.USERNAME in shown else "",
-        lapor_id=fact.lapor_id or "",
-        channel=fact.channel,
-        completion_due=fact.completion_due.isoformat() if fact.completion_due else "",
-        # Met by the (last) answer, as the reminders count it: once answered, the reporter's turn.
-        completion=_outcome_label(deadline_outcome(
-            local(fact.answered_at or (fact.closed_at if fact.status == ReportStatus.CLOSED else None)),
-            fact.completion_due, still_open, today)),
-    )
+
+class _Rows:
+    """Turns the repository's export rows (``StatsRepo.stream_export_rows``) into cells.
+    Everything that is the same for every row (names, words, the calendar, the dates seen
+    before) is computed once here: the loop below is what a 100k-row export repeats."""
+
+    def __init__(self, cal: WorkCalendar, year: int, today: date, agencies: dict[int, str],
+                 categories: dict[int, str]) -> None:
+        self.tz = cal.tz
+        self.today = day_number(today)
+        self.agencies = {k: clean_text(v) for k, v in agencies.items()}
+        self.categories = {k: clean_text(v) for k, v in categories.items()}
+        self.words = _labels()
+        self.open_statuses = frozenset(s.value for s in ReportStatus if s not in TERMINAL)
+        self.closed = ReportStatus.CLOSED.value
+        self.confidential = Privacy.CONFIDENTIAL.value
+        self._due: dict[date, tuple[str, int]] = {}
+
+        # Working days after a submission day up to a completion day, for every pair: the
+        # difference of two ordinals (working days up to a day) from one table of the days
+        # from the year's start to today, computed once (counting day by day for each row
+        # was the largest cost after the ORM). Days outside it are counted the slow way.
+        first = day_number(date(min(year, today.year), 1, 1))
+        self._first = first
+        self._ordinals: list[int] = []
+        n = 0
+        for day in range(first, self.today + 2):
+            n += cal.is_working_day(EPOCH + timedelta(day))
+            self._ordinals.append(n)
+        self._cal = cal
+
+    def working_days(self, first: int, last: int) -> int:
+        """``WorkCalendar.working_days_between`` of two day numbers."""
+        if last <= first:
+            return 0
+        i, j = first - self._first, last - self._first
+        if i >= 0 and j < len(self._ordinals):
+            return self._ordinals[j] - self._ordinals[i]
+        return self._cal.working_days_between(EPOCH + timedelta(first), EPOCH + timedelta(last))
+
+    def due(self, d: date | None) -> tuple[str, int | None]:
+        if d is None:
+            return "", None
+        known = self._due.get(d)
+        if known is None:
+            known = self._due[d] = (d.isoformat(), day_number(d))
+        return known
+
+    def cells(self, rows: Sequence[Sequence]) -> list[tuple[int, tuple]]:
+        """``(local month, cells)`` per row, the columns of ``headers()``."""
+        out = []
+        tz, today, words, open_statuses = self.tz, self.today, self.words, self.open_statuses
+        agencies, categories, due, outcome = self.agencies, self.categories, self.due, deadline_outcome
+        for (tracking_id, submitted_at, classification, agency_id, category_id, status, verify_due,
+             decided, followup_due, answered, closed, rating, privacy, first_name, last_name,
+             username, lapor_id, channel, completion_due) in rows:
+            local = submitted_at.astimezone(tz)
+            submitted = local.toordinal() - _EPOCH_ORDINAL
+            still_open = status in open_statuses
+            verify_text, verify_day = due(verify_due)
+            followup_text, followup_day = due(followup_due)
+            completion_text, completion_day = due(completion_due)
+            # The repository leaves the name out where the privacy rule says so (anonymous).
+            name = f"{first_name} {last_name}" if first_name and last_name else first_name or last_name
+            out.append((local.month, (
+                tracking_id,
+                f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}",
+                classification,
+                agencies.get(agency_id, "") if agency_id is not None else "",
+                categories.get(category_id, "") if category_id is not None else "",
+                status,
+                verify_text,
+                words[outcome(decided, verify_day, still_open, today)],
+                followup_text,
+                words[outcome(answered, followup_day, still_open, today)],
+                self.working_days(submitted, closed) if status == self.closed and closed is not None else "",
+                "" if rating is None else rating,
+                privacy,
+                words["yes" if privacy == self.confidential else "no"],
+                clean_text(name) if name else "",
+                # Without "@": a leading "@" starts a formula in some spreadsheets.
+                clean_text(username) if username else "",
+                lapor_id or "",
+                channel,
+                completion_text,
+                # Met by the (last) answer, as the reminders count it: once answered, the reporter's turn.
+                words[outcome(answered if answered is not None else closed if status == self.closed else None,
+                              completion_day, still_open, today)],
+            )))
+        return out
 
 
 @dataclass
@@ -223,23 +230,39 @@ async def export_year(
     writer = PartWriter(directory, base, kind, head, plan, f"LAPOR {year}", limit)
     agency_names = await repo.agency_names()
     rows = 0
+    # The worker thread writes one batch while the next is fetched; never two at once.
+    writing: asyncio.Future[None] | None = None
+
+    async def write(batch: Sequence, to_cells: Callable[[Sequence], list[tuple[int, tuple]]]) -> None:
+        nonlocal writing, rows
+        if writing is not None:
+            await writing
+        # to_thread carries the context along: the cells' language.
+        writing = asyncio.ensure_future(asyncio.to_thread(lambda: writer.write(to_cells(batch))))
+        rows += len(batch)
+
     try:
-        if fmt is ExportFormat.LAPOR:
-            async for forms in lapor.stream_lapor_forms(session, start, end, agency_names, BATCH):
-                batch = [(cal.local_date(at).month, form.cells()) for at, form in forms]
-                await asyncio.to_thread(writer.write, batch)
-                rows += len(batch)
-        else:
-            categories = await repo.category_names()
-            # Completion times repeat (same days, different reports): count each pair once.
-            working_days = lru_cache(maxsize=1 << 16)(cal.working_days_between)
-            async for facts in repo.stream_facts_with_reporters(
-                submitted_from=start, submitted_before=end, ended_kinds=ENDED_KINDS, batch=BATCH,
-            ):
-                # to_thread carries the context along: the headers' and cells' language.
-                await asyncio.to_thread(_write_facts, writer, facts, agency_names, cal, today,
-                                        categories, working_days)
-                rows += len(facts)
+        try:
+            if fmt is ExportFormat.LAPOR:
+                async for forms in lapor.stream_lapor_forms(session, start, end, agency_names, BATCH):
+                    await write(forms, lambda forms: [
+                        (at.astimezone(cal.tz).month, tuple(map(clean_text, form.cells()))) for at, form in forms])
+            else:
+                cells = _Rows(cal, year, today, agency_names, await repo.category_names())
+                # Local day numbers of the timestamps, in SQL (no holidays needed for those).
+                days = LocalDays(session.get_bind().dialect.name, cal.tz.key, (), date(year, 1, 1),
+                                 date(max(year, today.year) + 2, 12, 31))
+                async for batch in repo.stream_export_rows(
+                    submitted_from=start, submitted_before=end, days=days, ended_kinds=ENDED_KINDS,
+                    ended_statuses=[ReportStatus.REJECTED.value, ReportStatus.ARCHIVED.value],
+                    name_shown=_shown(IdentityPart.NAME), username_shown=_shown(IdentityPart.USERNAME),
+                    batch=BATCH,
+                ):
+                    # Cells are made in the worker thread too: the event loop only fetches.
+                    await write(batch, cells.cells)
+        finally:
+            if writing is not None:
+                await writing
         parts = await asyncio.to_thread(writer.finish)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
@@ -250,11 +273,7 @@ async def export_year(
     return ExportFile(parts, rows, directory)
 
 
-def _write_facts(writer: PartWriter, facts: list[tuple[ReportFact, Reporter]],
-                 agency_names: dict[int, str], cal: WorkCalendar, today: date,
-                 categories: dict[int, str], working_days: Callable[[date, date], int]) -> None:
-    batch = []
-    for fact, reporter in facts:
-        row = build_row(fact, reporter, agency_names, cal, today, categories, working_days)
-        batch.append((int(row.submitted[5:7]), astuple(row)))
-    writer.write(batch)
+def _shown(part: IdentityPart) -> list[str]:
+    """The privacy values whose reports may carry ``part`` of the reporter's identity in an
+    export (``bot.domain.privacy``: not anonymous ones); the query fetches it for those only."""
+    return [p.value for p in Privacy if part in reporter_identity(Viewer.EXPORT, p)]

@@ -54,16 +54,29 @@ def plan_parts(rows_per_month: Sequence[int], bytes_per_row: int, limit: int | N
 
 # What XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, without importing openpyxl here).
 _ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+# What starts a formula in a spreadsheet.
+_FORMULA_START = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 
-def _cell(value: object) -> object:
+def clean_text(value: str) -> str:
+    """Text fit for a cell: a control character in a Telegram name or a report made openpyxl
+    refuse the whole workbook, so they go (from the CSV too, so both files say the same); a
+    name like "=HYPERLINK(...)" would run as a formula in Excel (CSV/formula injection), so it
+    gets a leading quote. Writers take cells as they are: every text a person typed (names,
+    usernames, agency and category names, titles) goes through here first."""
+    # Most text needs nothing: one C-level check instead of a regex per cell.
+    if value.isprintable() and value[:1] not in _FORMULA_START:
+        return value
+    value = _ILLEGAL_CHARACTERS.sub("", value)
+    if value[:1] in _FORMULA_START and value != "-":
+        return "'" + value
+    return value
+
+
+def cell(value: object) -> object:
+    """Any value as a cell: text cleaned, None empty."""
     if isinstance(value, str):
-        # A control character in a Telegram name or a report made openpyxl refuse the whole
-        # workbook; they go (from the CSV too, so both files say the same).
-        value = _ILLEGAL_CHARACTERS.sub("", value)
-        # A name like "=HYPERLINK(...)" would run as a formula in Excel (CSV/formula injection).
-        if value[:1] in ("=", "+", "-", "@", "\t", "\r") and value != "-":
-            return "'" + value
+        return clean_text(value)
     return "" if value is None else value
 
 
@@ -74,7 +87,7 @@ class _CsvSink:
         self.path, self.member, self.zipped = path, member, zipped
         self._zip: zipfile.ZipFile | None = None
         if zipped:
-            self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+            self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
             raw = self._zip.open(member, "w", force_zip64=True)
         else:
             raw = open(path, "wb")
@@ -82,8 +95,8 @@ class _CsvSink:
         self._text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._text)
 
-    def append(self, cells: Sequence[object]) -> None:
-        self._writer.writerow([_cell(v) for v in cells])
+    def extend(self, rows: Sequence[Sequence[object]]) -> None:
+        self._writer.writerows(rows)
 
     def close(self) -> None:
         self._text.close()
@@ -110,13 +123,15 @@ class _XlsxSink:
         bold = Font(bold=True)
         cells = []
         for header in headers:
-            cell = WriteOnlyCell(self._ws, value=header)
-            cell.font = bold
-            cells.append(cell)
+            head = WriteOnlyCell(self._ws, value=cell(header))
+            head.font = bold
+            cells.append(head)
         self._ws.append(cells)
 
-    def append(self, cells: Sequence[object]) -> None:
-        self._ws.append([_cell(v) for v in cells])
+    def extend(self, rows: Sequence[Sequence[object]]) -> None:
+        append = self._ws.append
+        for cells in rows:
+            append(cells)
 
     def close(self) -> None:
         self._wb.save(self.path)
@@ -163,7 +178,7 @@ class PartWriter:
             zipped = self.kind == "zip"
             path = self.directory / f"{name}.{'zip' if zipped else 'csv'}"
             self._sink = _CsvSink(path, f"{name}.csv", zipped)
-            self._sink.append(self.headers)
+            self._sink.extend([[cell(h) for h in self.headers]])
 
     def _close(self) -> None:
         if self._sink is None:
@@ -173,12 +188,22 @@ class PartWriter:
         self._sink = None
 
     def write(self, rows: Sequence[tuple[int, Sequence[object]]]) -> None:
-        """``(month 1-12, cells)`` per row, months never decreasing."""
+        """``(month 1-12, cells)`` per row, months never decreasing; cells as they go into the
+        file (text through ``clean_text``, no None). Written in runs, one per part touched."""
+        run: list[Sequence[object]] = []
         for month, cells in rows:
-            while self._sink is None or month > self.plan[self._index][1]:
-                self._open(self._index + 1)
-            self._sink.append(cells)
-            self._rows += 1
+            if self._sink is None or month > self.plan[self._index][1]:
+                self._extend(run)
+                run = []
+                while self._sink is None or month > self.plan[self._index][1]:
+                    self._open(self._index + 1)
+            run.append(cells)
+        self._extend(run)
+
+    def _extend(self, run: list[Sequence[object]]) -> None:
+        if run:
+            self._sink.extend(run)
+            self._rows += len(run)
 
     def finish(self) -> list[ExportPart]:
         """The parts; every planned part exists (an empty year still has its header row). A

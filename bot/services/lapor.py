@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,7 +66,8 @@ class LaporForm:
                 self.lokasi, self.instansi_tujuan, self.kategori, self.anonim, self.rahasia, self.lapor_id)
 
 
-def form_of(report: Report, agency_name: str | None, category_name: str | None) -> LaporForm:
+def form_of(report: Report | Row, agency_name: str | None, category_name: str | None) -> LaporForm:
+    """``report``: the ORM object, or a row of the export's query with the same column names."""
     place = report.location_text or ""
     if report.latitude is not None and report.longitude is not None:
         place = f"{place} ({report.latitude:.6f}, {report.longitude:.6f})".strip()
@@ -174,9 +176,9 @@ async def stream_lapor_forms(
 ) -> AsyncIterator[list[tuple[datetime, LaporForm]]]:
     """Every verified report received in [start, end) as LAPOR!'s form (the export), in
     batches, each with its report's submission time."""
-    async for reports in ReportRepo(session).stream_verified_between(start, end, batch):
+    async for rows in ReportRepo(session).stream_verified_between(start, end, batch):
         yield [
             (r.submitted_at, form_of(r, agency_names.get(r.agency_id or r.requested_agency_id or 0),
-                                     r.category.name if r.category else None))
-            for r in reports
+                                     r.category_name))
+            for r in rows
         ]

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.models.category import Category
 from storage.models.follower import ReportFollower
 from storage.models.report import Attachment, Report, ReportEvent
 
@@ -73,19 +74,26 @@ class ReportRepo:
 
     async def stream_verified_between(
         self, start: datetime, end: datetime, batch: int = 1000
-    ) -> AsyncIterator[Sequence[Report]]:
+    ) -> AsyncIterator[Sequence[Row]]:
         """Reports submitted in [start, end) that an admin verified (assigned at least once),
         oldest first: what a coordinator enters into SP4N-LAPOR!. In batches from a server-side
-        cursor (the export)."""
+        cursor (the export), as plain rows of the columns the form needs (named as on
+        ``Report``, plus ``category_name``), not ORM objects."""
         stmt = (
-            select(Report)
+            select(
+                Report.tracking_id, Report.submitted_at, Report.classification, Report.title,
+                Report.body, Report.incident_date, Report.location_text, Report.latitude,
+                Report.longitude, Report.agency_id, Report.requested_agency_id, Report.privacy,
+                Report.lapor_id, Category.name.label("category_name"),
+            )
+            .outerjoin(Category, Category.id == Report.category_id)
             .where(Report.submitted_at >= start, Report.submitted_at < end, Report.assigned_at.is_not(None))
             .order_by(Report.submitted_at, Report.id)
             .execution_options(yield_per=batch)
         )
-        result = await self.session.stream_scalars(stmt)
-        async for reports in result.partitions():
-            yield reports
+        result = await (await self.session.connection()).stream(stmt)
+        async for rows in result.partitions():
+            yield rows
 
     @staticmethod
     def _theirs(citizen_id: int):
