@@ -202,7 +202,7 @@ async def test_a_supervisory_complaint_shows_its_60_days_and_an_archive_tells_th
     # Berkadar pengawasan: the card then shows the 60-working-day ceiling and its date.
     await admin.say("/verifikasi")
     await admin.tap(tid)
-    assert "Diselesaikan paling lambat" in admin.last_text() and "60 hari kerja" not in admin.last_text()
+    assert "Batas penyelesaian:" in admin.last_text() and "60 hari kerja" not in admin.last_text()
     answer = await admin.tap("Tandai berkadar pengawasan")
     assert "Ditandai berkadar pengawasan" in (answer.get("text") or ""), answer
     assert "Berkadar pengawasan: diselesaikan dalam 60 hari kerja" in admin.last_text()

@@ -21,7 +21,7 @@ BIG = Figures(received=1_234_567, verified=1_200_000, waiting=12_345, in_progres
               completed=876_543, rejected=34_567, archived=1_234, reopened=4_321, backlog=345_678,
               backlog_carried=123_456, overdue=234_567, overdue_carried=99_999,
               response_days_sum=7, responded=2, completion_days_sum=21,
-              completion_timed=2, rating_sum=9, rated=2)
+              completion_timed=2, rating_sum=9, rated=2, completed_in_time=765_432, completed_late=111_111)
 
 
 @pytest.mark.parametrize("locale", ["id", "en"])
