@@ -60,7 +60,7 @@ async def echo_run(server: BotApiServer, citizens: int, timeout: float) -> Crowd
 
 
 async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: str | None, timeout: float,
-                    workdir: Path, keep_log: str | None = None) -> CrowdResult:
+                    workdir: Path, keep_log: str | None = None, profile: str | None = None) -> CrowdResult:
     url = db or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     # Telegram's pace is not the subject (the server does not limit it, and the echo bot keeps
     # none): without this the bot's own pacer (25 messages/s overall, one a second per chat)
@@ -68,7 +68,8 @@ async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: 
     env = {"LAPOR_DELIVERY__GLOBAL_RATE": "1000", "LAPOR_DELIVERY__PER_CHAT_INTERVAL": "0"}
     if redis:
         env["LAPOR_REDIS__URL"] = redis
-    proc = BotProcess(server, url, workdir, extra_env=env)
+    proc = BotProcess(server, url, workdir, extra_env=env,
+                      python_args=("-m", "cProfile", "-o", profile) if profile else ())
     if db:
         subprocess.run([sys.executable, "-m", "bot", "migrate"], env=proc.env(), cwd=workdir, check=True,
                        capture_output=True)
@@ -91,10 +92,11 @@ async def main(args: argparse.Namespace) -> None:
         # citizen waits for them as for any answer, up to --timeout.
         async with BotApiServer(limits=Limits.off(callback_answer_timeout=args.timeout)) as server:
             server.add_user(SimUser(id=9000, first_name="Admin"))  # hears of every new report
-            echo = await echo_run(server, args.citizens, args.timeout)
+            echo = None if args.no_echo else await echo_run(server, args.citizens, args.timeout)
             lapor = await lapor_run(server, args.citizens, args.db, args.redis, args.timeout, Path(tmp),
-                                    args.keep_log)
-    print(f"\nratio: lapor-bot / echo = {lapor.rate / echo.rate:.2f}")
+                                    args.keep_log, args.profile)
+    if echo is not None:
+        print(f"\nratio: lapor-bot / echo = {lapor.rate / echo.rate:.2f}")
 
 
 if __name__ == "__main__":
@@ -104,4 +106,6 @@ if __name__ == "__main__":
     parser.add_argument("--redis", help="a Redis URL for FSM state and the chat locks")
     parser.add_argument("--timeout", type=float, default=120, help="seconds a citizen waits for one answer")
     parser.add_argument("--keep-log", help="copy the bot's log here")
+    parser.add_argument("--profile", help="run the bot under cProfile, writing the stats here")
+    parser.add_argument("--no-echo", action="store_true", help="skip the echo bot (with --profile)")
     asyncio.run(main(parser.parse_args()))

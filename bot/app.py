@@ -35,6 +35,7 @@ from bot.journal import JournalingDispatcher, JournalKeeper, JournalMiddleware, 
 from bot.metrics import Metrics, TelegramMetricsMiddleware, UpdateMetricsMiddleware
 from bot.middlewares import CitizenI18nMiddleware, CitizenMiddleware
 from bot.pacing import PaceMiddleware
+from bot.response_types import PinResponseTypes
 from bot.retry import RetryMiddleware, until_done
 from bot.scheduler import build_scheduler
 from bot.services.bot_identity import remember_username
@@ -137,6 +138,7 @@ def build_bot(settings: Settings) -> Bot:
         )
     else:
         session = AiohttpSession(timeout=settings.telegram.request_timeout)
+    session.middleware(PinResponseTypes())
     return Bot(
         token=settings.telegram.token.get_secret_value(),
         session=session,

@@ -21,12 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class BotProcess:
     def __init__(self, server: BotApiServer, db_url: str, workdir: Path, *, admin_ids=(9000,),
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, python_args: tuple[str, ...] = ()) -> None:
         self.server = server
         self.db_url = db_url
         self.workdir = workdir
         self.admin_ids = list(admin_ids)
         self.extra_env = extra_env or {}
+        self.python_args = python_args  # e.g. ("-m", "cProfile", "-o", path) for a profile
         self.proc: asyncio.subprocess.Process | None = None
         self.log_path = workdir / "bot.log"
         self.starts = 0
@@ -67,7 +68,7 @@ class BotProcess:
         log.write(f"\n=== start #{self.starts} ===\n".encode())
         log.flush()
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run",
+            sys.executable, *self.python_args, "-m", "bot", "run",
             cwd=self.workdir, env=self.env(), stdout=log, stderr=log,
         )
         log.close()
