@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.services.casework.verification import SubmissionHook
 from bot.services.intake import Draft, DraftAttachment, submit_report
-from storage.models import Agency, Citizen, Officer, Outbox, Report
+from storage.models import Agency, AgencyGroup, Citizen, Officer, Outbox, Report
 from tests.files import jpeg_with_exif, pdf_with_author
 from tests.handlers.harness import Harness
 
@@ -95,3 +95,33 @@ async def tap(h: Harness, user, label: str) -> str:
     cq = await h.press(user, sent, data)
     assert h.answered(cq) is not None, "callback query left unanswered"
     return cq
+
+
+# -- agency group chats ----------------------------------------------------------------------------
+async def group_links(h: Harness) -> list[AgencyGroup]:
+    async with h.app.session_factory() as s:
+        return list(await s.scalars(select(AgencyGroup).order_by(AgencyGroup.id)))
+
+
+def group_button(h: Harness, chat_id: int, prefix: str, suffix: str = "") -> tuple[int, str]:
+    """(message id, callback data) of the newest button in ``chat_id`` whose data starts with
+    ``prefix`` and ends with ``suffix``."""
+    for sent in reversed(h.sent_to(chat_id)):
+        for _text, data in sent.buttons:
+            if data and data.startswith(prefix) and data.endswith(suffix):
+                return sent.message_id, data
+    raise AssertionError(f"no {prefix}…{suffix} button in chat {chat_id}")
+
+
+async def link_group(h: Harness, chat, officer_id: int) -> AgencyGroup:
+    """The officer asks in the group (/hubungkan), the admin confirms with the button in their chat."""
+    from bot.ui.group_callbacks import GroupDecision
+
+    await h.send_in_group(h.user(officer_id, "Oki"), chat, "/hubungkan")
+    await drain(h)
+    message_id, data = group_button(h, ADMIN, "gld:", GroupDecision.CONFIRM)
+    cq = await h.press(h.user(ADMIN, "Admin"), message_id, data)
+    assert h.answered(cq) is not None
+    await drain(h)
+    (link,) = [link for link in await group_links(h) if link.chat_id == chat.id and link.status == "active"]
+    return link

@@ -19,7 +19,9 @@ from bot.ui.group_callbacks import (
     GroupManageCb,
 )
 from storage.models import AgencyGroup, AuditLog, ReportTopic
-from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, report, seed, tap
+from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, file_report, link_group, report, seed, tap
+from tests.handlers.casework_helpers import group_button as _button
+from tests.handlers.casework_helpers import group_links as _links
 from tests.handlers.harness import Harness
 
 REPORTER, OA, OB, MEMBER = 5551, 6661, 6663, 7771
@@ -27,17 +29,6 @@ REPORTER, OA, OB, MEMBER = 5551, 6661, 6663, 7771
 SECRETS = ("Zenobia", "Quartermain", "zq_secret_handle", str(REPORTER))
 
 
-async def _links(h: Harness) -> list[AgencyGroup]:
-    async with h.app.session_factory() as s:
-        return list(await s.scalars(select(AgencyGroup).order_by(AgencyGroup.id)))
-
-
-def _button(h: Harness, chat_id: int, prefix: str, suffix: str = "") -> tuple[int, str]:
-    for sent in reversed(h.sent_to(chat_id)):
-        for _text, data in sent.buttons:
-            if data and data.startswith(prefix) and data.endswith(suffix):
-                return sent.message_id, data
-    raise AssertionError(f"no {prefix}…{suffix} button in chat {chat_id}")
 
 
 def _group_dump(h: Harness, chat_id: int) -> str:
@@ -46,15 +37,7 @@ def _group_dump(h: Harness, chat_id: int) -> str:
 
 
 async def _linked(h: Harness, chat, officer_id: int = OA) -> AgencyGroup:
-    """The officer asks in the group, the admin confirms with the button in their chat."""
-    await h.send_in_group(h.user(officer_id, "Oki"), chat, "/hubungkan")
-    await drain(h)
-    message_id, data = _button(h, ADMIN, "gld:", GroupDecision.CONFIRM)
-    cq = await h.press(h.user(ADMIN, "Admin"), message_id, data)
-    assert h.answered(cq) is not None
-    await drain(h)
-    (link,) = [link for link in await _links(h) if link.chat_id == chat.id and link.status == "active"]
-    return link
+    return await link_group(h, chat, officer_id)
 
 
 async def test_an_officer_asks_an_admin_confirms_and_it_is_audited(tmp_path):

@@ -1,7 +1,9 @@
 """The privacy scan (tests/privacy_scan.py) over every path by which an anonymous report leaves
 toward the agency: the card and its files and albums, the reporter's answer and additions (text,
 files, a location), reminders, escalations, the weekly summary, exports, /audit, statistics and
-the logs. None of the reporter's identifiers may appear in any of it.
+the logs; in the officers' private chats and in the agency's forum group, where the report has
+its own topic (issue 13: its name, everything posted in it, the group's overdue list, the last
+line when the report ends). None of the reporter's identifiers may appear in any of it.
 
 The same flow with one protection taken away must fail the scan: the scan is no formality.
 """
@@ -12,7 +14,7 @@ import logging
 from datetime import datetime, time, timedelta
 
 import pytest
-from aiogram.methods import SendDocument, SendLocation, SendMediaGroup, SendPhoto
+from aiogram.methods import CloseForumTopic, CreateForumTopic, SendDocument, SendLocation, SendMediaGroup, SendPhoto
 from sqlalchemy import update
 
 from bot.jobs.base import JobContext
@@ -21,11 +23,12 @@ from bot.jobs.officer_reminders import send_reminders
 from bot.jobs.weekly_summary import send_weekly_summary
 from storage.models import Citizen
 from tests.files import ARTIST, jpeg_with_exif, pdf_with_author
-from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, report, seed, tap
+from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, drain, link_group, report, seed, tap
 from tests.handlers.harness import Harness
 from tests.privacy_scan import Identity, Scan
 
 REPORTER_ID, O1, O2 = 770_013_579, 6661, 6662
+FORUM = -100_555_013
 KTP = "KTP_Siti_Aminah_6409011234567890.jpg"
 LETTER = "Surat_Siti_Aminah.pdf"
 PROOF = "Bukti_Siti_Aminah.pdf"
@@ -46,6 +49,8 @@ async def _file_and_follow(h: Harness) -> tuple[int, int]:
         await s.commit()
     siti = h.user(REPORTER_ID, SITI.first_name, last_name=SITI.last_name, username=SITI.username)
     admin, o1 = h.user(ADMIN, "Admin"), h.user(O1, "Officer")
+    # The agency's forum group hears of its reports as well as the officers' private chats.
+    await link_group(h, h.group(FORUM, "Forum Dinas Alpha", forum=True), O1)
 
     # The form, with everything that can identify her.
     await h.send(siti, "/lapor")
@@ -111,12 +116,20 @@ async def _file_and_follow(h: Harness) -> tuple[int, int]:
     await h.send(admin, f"/ekspor {submitted.year} csv")
     await h.send(admin, f"/ekspor {submitted.year} xlsx")
     await drain(h)
+    # The reporter withdraws it (the admins and the agency are told): the last line in the
+    # topic, and the topic closed.
+    await h.send(siti, "/laporan")
+    await tap(h, siti, "LPR-")
+    await tap(h, siti, "Tarik laporan")
+    await h.send(siti, "Sudah diperbaiki warga sendiri")
+    await tap(h, siti, "Ya, tarik")
+    await drain(h)
     return rid, admin_from
 
 
 def _scan(h: Harness, admin_from: int, logs: list[logging.LogRecord]) -> Scan:
     scan = Scan(SITI, known_files=h.telegram.files, known_names=h.telegram.file_names)
-    scan.requests(r for r in h.requests if getattr(r, "chat_id", None) in (O1, O2))
+    scan.requests(r for r in h.requests if getattr(r, "chat_id", None) in (O1, O2, FORUM))
     scan.requests(r for r in h.requests[admin_from:] if getattr(r, "chat_id", None) == ADMIN)
     for record in logs:
         scan.text(f"log {record.name}", record.getMessage())
@@ -150,7 +163,16 @@ async def test_no_identifier_of_an_anonymous_reporter_reaches_the_agency(tmp_pat
                      "membisukan pesan pelapor"):
             assert word.lower() in admin_texts.lower(), word
         assert sum(isinstance(r, SendDocument) for r in h.requests[admin_from:]) >= 2  # the exports
-        assert scan.scanned > 100
+        # The group's topic got the same: the card with its files and pin, the additions, the
+        # overdue list, the last line and the close.
+        group = [r for r in h.requests if getattr(r, "chat_id", None) == FORUM]
+        thread = next(r for r in group if isinstance(r, CreateForumTopic))
+        group_texts = " ".join(getattr(r, "text", "") or "" for r in group)
+        for word in ("Laporan baru untuk Dinas Alpha", "menambahkan informasi", "lewat tenggat", "🔒"):
+            assert word in group_texts, word
+        assert any(isinstance(r, SendMediaGroup) for r in group) and any(isinstance(r, SendLocation) for r in group)
+        assert any(isinstance(r, CloseForumTopic) for r in group) and thread.name.startswith("LPR-")
+        assert scan.scanned > 150
         assert scan.leaks == [], scan.report()
 
 
@@ -166,7 +188,9 @@ async def test_the_scan_fails_when_a_protection_is_removed(tmp_path, caplog, mon
         _rid, admin_from = await _file_and_follow(h)
         scan = _scan(h, admin_from, caplog.records)
     found = {leak.what for leak in scan.leaks}
+    in_group = {leak.what for leak in scan.leaks if f"to {FORUM}" in leak.where}
     if removed == "file cleaning":
         assert f"file name {KTP}" in found and f"embedded {ARTIST}" in found, scan.report()
+        assert f"file name {KTP}" in in_group, scan.report()  # the group's topic is scanned too
     else:
-        assert "exact point" in found, scan.report()
+        assert "exact point" in found and "exact point" in in_group, scan.report()
