@@ -47,6 +47,8 @@ def _guard(fn: Route) -> Route:
             return await fn(request)
         except (KeyError, LookupError, ValueError, TypeError) as e:
             return web.json_response({"ok": False, "error": f"{type(e).__name__}: {e}"}, status=400)
+        except PermissionError as e:  # a member writing in a closed topic
+            return web.json_response({"ok": False, "error": str(e)}, status=403)
         except ApiError as e:
             return web.json_response({"ok": False, "error": e.description}, status=e.code)
 
