@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.services.xlsx_stream import XlsxWriter
+
 # What a bot may upload (sendDocument), minus room for the multipart envelope.
 UPLOAD_LIMIT = 50 * 1000 * 1000
 PART_LIMIT = 48 * 1000 * 1000
@@ -52,15 +54,15 @@ def plan_parts(rows_per_month: Sequence[int], bytes_per_row: int, limit: int | N
     return parts
 
 
-# What XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, without importing openpyxl here).
+# What XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
 _ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 # What starts a formula in a spreadsheet.
 _FORMULA_START = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 
 def clean_text(value: str) -> str:
-    """Text fit for a cell: a control character in a Telegram name or a report made openpyxl
-    refuse the whole workbook, so they go (from the CSV too, so both files say the same); a
+    """Text fit for a cell: a control character in a Telegram name or a report made the whole
+    workbook unreadable (XML 1.0 cannot hold it), so they go (from the CSV too, so both files say the same); a
     name like "=HYPERLINK(...)" would run as a formula in Excel (CSV/formula injection), so it
     gets a leading quote. Writers take cells as they are: every text a person typed (names,
     usernames, agency and category names, titles) goes through here first."""
@@ -105,45 +107,19 @@ class _CsvSink:
 
 
 class _XlsxSink:
-    """An XLSX workbook in openpyxl's write-only mode: rows go to a temporary file, not a tree
-    of cell objects."""
+    """An XLSX workbook streamed to disk (``xlsx_stream``), header bold and frozen, widths
+    from the headers."""
 
     def __init__(self, path: Path, title: str, headers: Sequence[str]) -> None:
-        from openpyxl import Workbook  # heavy: only for an XLSX export
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-
         self.path = path
-        self._wb = Workbook(write_only=True)
-        self._ws = self._wb.create_sheet(title[:31])
-        # Widths must be set before the first row in write-only mode: from the headers.
-        for i, header in enumerate(headers):
-            self._ws.column_dimensions[_column_letter(i)].width = min(max(len(header) + 2, 12), 40)
-        self._ws.freeze_panes = "A2"
-        bold = Font(bold=True)
-        cells = []
-        for header in headers:
-            head = WriteOnlyCell(self._ws, value=cell(header))
-            head.font = bold
-            cells.append(head)
-        self._ws.append(cells)
+        head = [str(cell(h)) for h in headers]
+        self._book = XlsxWriter(path, title, head, [min(max(len(h) + 2, 12), 40) for h in head])
 
     def extend(self, rows: Sequence[Sequence[object]]) -> None:
-        append = self._ws.append
-        for cells in rows:
-            append(cells)
+        self._book.extend(rows)
 
     def close(self) -> None:
-        self._wb.save(self.path)
-
-
-def _column_letter(i: int) -> str:
-    letters = ""
-    i += 1
-    while i:
-        i, rest = divmod(i - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+        self._book.close()
 
 
 class PartWriter:

@@ -11,13 +11,14 @@ import io
 import random
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
 from bot.domain.enums import Privacy
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
-from bot.services.export import ExportFormat, export_year
+from bot.services.export import ExportFormat, export_year, headers
 from bot.services.export_files import cell
 from storage.models import Citizen, Report
 from tests import export_oracle
@@ -25,7 +26,8 @@ from tests.actors import COMMAND_LINE
 from tests.storage.test_stats_equivalence import CASES, seed_random
 
 NAMES = [("Budi", "Santoso", "budis"), ("Sari", None, "sari_x"), (None, "Nomor 7", None), ("", "", ""),
-         ('=HYPERLINK("x")', "Siti\x1b[31m", "@evil"), ("\x01-1", None, "+62"), ("Ani\nBaru", "a,b", 'q"q')]
+         ('=HYPERLINK("x")', "Siti\x1b[31m", "@evil"), ("\x01-1", None, "+62"), ("Ani\nBaru", "a,b", 'q"q'),
+         (" Tono ", "<b>&amp;</b>", "a>b")]
 
 
 async def diversify(session, cal: WorkCalendar, rng: random.Random) -> None:
@@ -75,3 +77,16 @@ async def test_the_export_equals_the_oracle(session, i18n, tz, extra, seed):
         # The data has what the rule is about: anonymous reports of named reporters.
         assert any(r[12] == Privacy.ANONYMOUS and r[14] == "" for r in got)
         assert any(r[12] != Privacy.ANONYMOUS and r[14] for r in got)
+
+    # The workbook (its own writer, bot/services/xlsx_stream.py) holds the same cells: numbers
+    # as numbers, empty cells empty.
+    year, today = 2024, date(2024, 6, 14)
+    exported = await export_year(session, year, ExportFormat.XLSX, cal, actor=COMMAND_LINE, today=today)
+    try:
+        (part,) = exported.parts
+        header, *got = list(openpyxl.load_workbook(part.path).active.values)
+    finally:
+        exported.cleanup()
+    want = [tuple(None if cell(v) == "" else cell(v) for v in row)
+            for row in await export_oracle.rows(session, year, cal, today)]
+    assert header == tuple(headers()) and got == want
