@@ -139,16 +139,16 @@ class OverdueRepo:
                    Report.agency_id.in_(list(agency_ids)))
             .subquery()
         )
-        # Ranked over the index's columns; titles read for the few shown only.
-        page = select(ranked).where(ranked.c.rank <= per_agency).subquery()
-        stmt = (
-            select(Report.id, Report.tracking_id, Report.title, page.c.due, page.c.agency_id)
-            .join(page, page.c.id == Report.id)
-            .order_by(page.c.agency_id, page.c.rank)
-        )
+        # Ranked over the index's columns, then titles read for the few shown only, in a second
+        # statement: joined in one, PostgreSQL expects the rank to keep most rows and scans the
+        # whole table for their titles.
+        shown = (await self.session.execute(
+            select(ranked.c.id, ranked.c.agency_id).where(ranked.c.rank <= per_agency)
+            .order_by(ranked.c.agency_id, ranked.c.rank))).all()
+        lines = {line.report_id: line for line in await self._lines_of([rid for rid, _a in shown])}
         out: dict[int, list[OverdueLine]] = {}
-        for rid, tid, title, due, agency_id in (await self.session.execute(stmt)).all():
-            out.setdefault(agency_id, []).append(OverdueLine(rid, tid, title, due, None))
+        for rid, agency_id in shown:
+            out.setdefault(agency_id, []).append(lines[rid])
         return out
 
     async def of_agencies(
@@ -179,6 +179,14 @@ class OverdueRepo:
             .outerjoin(Agency, Agency.id == Report.agency_id)
             .order_by(page.c.due, Report.id)
         )
+        return [OverdueLine(*row) for row in (await self.session.execute(stmt)).all()]
+
+    async def _lines_of(self, report_ids: list[int]) -> list[OverdueLine]:
+        """Lines naming no agency for the given reports (their follow-up deadline as due)."""
+        if not report_ids:
+            return []
+        stmt = select(Report.id, Report.tracking_id, Report.title, Report.followup_due,
+                      literal(None, Agency.name.type)).where(Report.id.in_(report_ids))
         return [OverdueLine(*row) for row in (await self.session.execute(stmt)).all()]
 
     async def count_of_agencies(self, statuses: Collection[str], before: date, agency_ids: Collection[int]) -> int:
