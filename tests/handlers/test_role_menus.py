@@ -76,6 +76,9 @@ async def test_admins_from_the_config_get_the_admin_menu_at_start_once(tmp_path,
                     and isinstance(r.scope, BotCommandScopeDefault)]
         assert {r.language_code for r in defaults} == {None, "en"}
         assert all("verifikasi" not in _names(r) for r in defaults)
+        # Issue 13: the citizen's settings are in everyone's menu, and in the admins' own.
+        assert all("pengaturan" in _names(r) for r in defaults)
+        assert "pengaturan" in _names(_menus(requests, 9000)[0])
 
         # A restart with nothing changed asks Telegram for nothing.
         mark = await _real_start(h, monkeypatch)
