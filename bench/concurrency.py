@@ -10,7 +10,8 @@ read the ratio, not the absolute figures.
     python bench/concurrency.py --citizens 1000 --db postgresql+asyncpg://postgres@127.0.0.1/lapor_bench \\
         --redis redis://127.0.0.1:6379/5
 
-The PostgreSQL database must exist and be empty (or only migrated); the script migrates it.
+The PostgreSQL database must exist and be empty (or only migrated); the script migrates it, and
+refuses one with citizens. With Redis each run has a bot id of its own (its FSM keys are its own).
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sandbox.botapi import BotApiServer, Limits, SimUser  # noqa: E402
 from tests.e2e.botprocess import BotProcess  # noqa: E402
 from tests.e2e.crowd import WALK, CrowdResult, echo_walk, run_crowd  # noqa: E402
+from tests.e2e.own_bot import server_with_own_bot_id  # noqa: E402
 
 
 def report(label: str, result: CrowdResult, steps) -> None:
@@ -59,6 +64,18 @@ async def echo_run(server: BotApiServer, citizens: int, timeout: float) -> Crowd
     return result
 
 
+async def _refuse_used(url: str) -> None:
+    """Citizens of an earlier run answer differently (already agreed, mid-form): start empty."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            known = await conn.scalar(text("SELECT count(*) FROM citizen"))
+    finally:
+        await engine.dispose()
+    if known:
+        sys.exit(f"{url} holds {known} citizens of an earlier run: give an empty database")
+
+
 async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: str | None, timeout: float,
                     workdir: Path, keep_log: str | None = None, profile: str | None = None) -> CrowdResult:
     url = db or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
@@ -73,6 +90,7 @@ async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: 
     if db:
         subprocess.run([sys.executable, "-m", "bot", "migrate"], env=proc.env(), cwd=workdir, check=True,
                        capture_output=True)
+        await _refuse_used(db)
     await proc.start()
     try:
         result = await run_crowd(server, citizens, WALK, first_id=6_000_000, timeout=timeout)
@@ -90,7 +108,12 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # Button answers may come late in a burst (as in tests/e2e/test_concurrency_e2e.py): the
         # citizen waits for them as for any answer, up to --timeout.
-        async with BotApiServer(limits=Limits.off(callback_answer_timeout=args.timeout)) as server:
+        limits = Limits.off(callback_answer_timeout=args.timeout)
+        # With Redis, a bot id of this run's own: the FSM keys of an earlier run (same bot id, same
+        # citizens' ids) outlive a fresh database, and citizens left mid-form by it got another
+        # answer than the crowd waits for: the "unanswered" citizens of PostgreSQL + Redis runs.
+        fresh = server_with_own_bot_id(args.redis, limits, "Bench") if args.redis else BotApiServer(limits=limits)
+        async with fresh as server:
             server.add_user(SimUser(id=9000, first_name="Admin"))  # hears of every new report
             echo = None if args.no_echo else await echo_run(server, args.citizens, args.timeout)
             lapor = await lapor_run(server, args.citizens, args.db, args.redis, args.timeout, Path(tmp),

@@ -256,6 +256,11 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         await app.stop_background()
 
     dp.startup.register(on_startup)
+    # aiogram registers closing the FSM storage as its first shutdown handler, so it ran before
+    # ours drained the running handlers: with Redis, every update in flight at a SIGTERM lost its
+    # FSM writes and its chat lock's release ("Connection closed"), and was marked done unfinished.
+    # App.close closes the storage, after the drain.
+    dp.shutdown.handlers[:] = [h for h in dp.shutdown.handlers if h.callback != dp.fsm.close]
     dp.shutdown.register(on_shutdown)
     return app
 

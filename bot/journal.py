@@ -19,7 +19,10 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -57,18 +60,54 @@ class JournalingDispatcher(Dispatcher):
     journal: UpdateJournal | None = None
     journal_middleware: JournalMiddleware | None = None
 
+    async def _polling(self, bot: Bot, *args: Any, **kwargs: Any) -> None:
+        if not any(isinstance(m, _RecordBatches) for m in bot.session.middleware):
+            bot.session.middleware(_RecordBatches(self))
+        await super()._polling(bot, *args, **kwargs)
+
+    async def record_batch(self, updates: list[Update]) -> None:
+        """A getUpdates answer, stored and claimed in one statement before any of it is handled
+        (one commit per batch, not per update); ``_listen_updates`` then skips recording them."""
+        if self.journal is None or not updates:
+            return
+        journal = self.journal
+        won = await _until_stored(
+            lambda: journal.record_claimed_batch([(u.update_id, _payload(u)) for u in updates]), updates[0].update_id)
+        for uid in won:
+            if self.journal_middleware is not None:
+                self.journal_middleware.hold(uid)  # renewed while it waits for a handling slot
+
     async def _listen_updates(self, bot: Bot, *args: Any, **kwargs: Any) -> AsyncGenerator[Update, None]:  # type: ignore[override]
         async for update in super()._listen_updates(bot, *args, **kwargs):
-            if self.journal is not None:
-                # Stored and claimed in one statement: the handling need not claim it again.
+            middleware = self.journal_middleware
+            if self.journal is not None and not (middleware is not None and update.update_id in middleware.held):
+                # Not recorded with its batch (stored before: a redelivery): look at it alone.
                 seen = await _until_stored(
                     lambda u=update: self.journal.record_claimed(u.update_id, _payload(u)), update.update_id)
-                if seen is Seen.OURS and self.journal_middleware is not None:
-                    self.journal_middleware.hold(update.update_id)
+                if seen is Seen.OURS and middleware is not None:
+                    middleware.hold(update.update_id)
                 elif seen is not Seen.NEW:
                     log.info("update %s is %s; not handled again", update.update_id, seen.value)
                     continue
             yield update
+
+
+class _RecordBatches(BaseRequestMiddleware):
+    """Stores each getUpdates answer in the journal as soon as it arrives (polling only)."""
+
+    def __init__(self, dp: JournalingDispatcher) -> None:
+        self.dp = dp
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        result = await make_request(bot, method)
+        if isinstance(method, GetUpdates) and isinstance(result, list):
+            await self.dp.record_batch(result)
+        return result
 
 
 class JournalMiddleware(BaseMiddleware):

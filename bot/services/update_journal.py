@@ -71,13 +71,21 @@ class UpdateJournal:
         return Seen.NEW
 
     async def record_claimed(self, update_id: int, payload: dict[str, Any]) -> Seen:
-        """``record`` and ``claim`` in one statement and one commit for a new update (polling:
-        every update but a redelivered one); a stored one is looked at as ``record`` does."""
+        """``record`` and ``claim`` in one statement and one commit for a new update; a stored
+        one is looked at as ``record`` does."""
+        won = await self.record_claimed_batch([(update_id, payload)])
+        return Seen.OURS if won else await self.record(update_id, payload)
+
+    async def record_claimed_batch(self, updates: Sequence[tuple[int, dict[str, Any]]]) -> set[int]:
+        """Polling: a whole getUpdates answer stored and claimed in one statement and one commit;
+        the ids that were new (now held by this process)."""
+        if not updates:
+            return set()
         now = self._clock()
         async with self._session_factory() as session:
-            won = await ReceivedUpdateRepo(session).record_claimed(update_id, payload, now, self.owner, self.lease)
+            won = await ReceivedUpdateRepo(session).record_claimed(updates, now, self.owner, self.lease)
             await session.commit()
-        return Seen.OURS if won else await self.record(update_id, payload)
+        return won
 
     async def claim(self, update_id: int, *, take_over: bool = False) -> bool:
         now = self._clock()

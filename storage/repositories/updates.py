@@ -28,19 +28,19 @@ class ReceivedUpdateRepo:
             .on_conflict_do_nothing(index_elements=["update_id"])
         )
 
-    async def record_claimed(self, update_id: int, payload: dict[str, Any], now: datetime, owner: str,
-                             lease: timedelta) -> bool:
-        """Store a new update already held by ``owner``, in one statement; False (nothing
-        written) when it was stored before."""
+    async def record_claimed(self, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime, owner: str,
+                             lease: timedelta) -> set[int]:
+        """Store new updates (id, payload) already held by ``owner``, in one statement; the ids
+        written (those stored before are left as they were)."""
         insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         result = await self.session.execute(
             insert(ReceivedUpdate)
-            .values(update_id=update_id, payload=payload, received_at=now, attempts=1,
-                    claimed_by=owner, claimed_until=now + lease)
+            .values([{"update_id": uid, "payload": payload, "received_at": now, "attempts": 1,
+                      "claimed_by": owner, "claimed_until": now + lease} for uid, payload in updates])
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(ReceivedUpdate.update_id)
         )
-        return result.first() is not None
+        return set(result.scalars())
 
     async def claim(self, update_id: int, owner: str, now: datetime, lease: timedelta, *,
                     take_over: bool = False) -> bool:

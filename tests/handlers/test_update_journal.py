@@ -66,3 +66,40 @@ async def test_a_database_away_for_a_moment_delays_the_update_and_loses_nothing(
         await h.feed(_start(700, alice))
         assert naps == [0.5, 1.0, 2.0]
         assert "Pilih bahasa" in h.last_text(alice)
+
+
+async def test_a_polled_batch_is_stored_and_claimed_in_one_commit_and_handled_once(tmp_path):
+    """Issue 15: polling stores each getUpdates answer with one statement, already claimed, so
+    the handling neither records nor claims again; one handled before is left alone."""
+    from sqlalchemy import event, select
+
+    from storage.models import ReceivedUpdate
+
+    async with Harness.create(tmp_path) as h:
+        dp = h.app.dp
+        alice, budi, sari = h.user(1001, "Alice"), h.user(1002, "Budi"), h.user(1003, "Sari")
+        await h.feed(_start(500, alice))  # handled before (a redelivery)
+        batch = [_start(500, alice), _start(501, budi), _start(502, sari)]
+
+        commits: list[object] = []
+
+        def committed(conn) -> None:
+            commits.append(conn)
+
+        event.listen(h.app.engine.sync_engine, "commit", committed)
+        try:
+            await dp.record_batch(batch)
+        finally:
+            event.remove(h.app.engine.sync_engine, "commit", committed)
+        assert len(commits) == 1
+        assert dp.journal_middleware.held == {501, 502}
+
+        for update in batch[1:]:
+            await h.feed(update)
+        assert not dp.journal_middleware.held
+        sent = [r.chat_id for r in h.requests if isinstance(r, SendMessage)]
+        assert sorted(sent) == [1001, 1002, 1003]
+        async with h.app.session_factory() as s:
+            rows = (await s.scalars(select(ReceivedUpdate).order_by(ReceivedUpdate.update_id))).all()
+        assert [(r.update_id, r.attempts, r.done_at is not None) for r in rows] == [
+            (500, 1, True), (501, 1, True), (502, 1, True)]
