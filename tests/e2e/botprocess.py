@@ -3,7 +3,9 @@
 ``BotProcess`` starts the installed console entry point (``python -m bot run``) with only the
 environment a deployment would give it (token, api_base, database url, admin ids), can stop it
 with SIGTERM (and reports the exit code) and start it again on the same database, which is how
-the tests prove that nothing is lost across a restart.
+the tests prove that nothing is lost across a restart. The process is forked from a zygote that
+has the bot imported already (``tests/e2e/zygote.py``: the imports cost seconds per start);
+``real_exec=True`` (or ``LAPOR_TEST_E2E_EXEC=1`` for every test) runs the interpreter afresh.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import sys
 from pathlib import Path
 
 from sandbox.botapi import BotApiServer
+from tests.e2e.zygote_client import spawn_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 class BotProcess:
     def __init__(self, server: BotApiServer, db_url: str, workdir: Path, *, admin_ids=(9000,),
-                 extra_env: dict[str, str] | None = None, python_args: tuple[str, ...] = ()) -> None:
+                 extra_env: dict[str, str] | None = None, real_exec: bool = False,
+                 python_args: tuple[str, ...] = ()) -> None:
         self.server = server
         self.db_url = db_url
         self.workdir = workdir
@@ -31,6 +35,8 @@ class BotProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.log_path = workdir / "bot.log"
         self.starts = 0
+        # A fresh interpreter also for interpreter options (the zygote has none).
+        self.real_exec = real_exec or bool(python_args) or os.environ.get("LAPOR_TEST_E2E_EXEC") == "1"
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
@@ -67,11 +73,15 @@ class BotProcess:
         log = self.log_path.open("ab")
         log.write(f"\n=== start #{self.starts} ===\n".encode())
         log.flush()
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, *self.python_args, "-m", "bot", "run",
-            cwd=self.workdir, env=self.env(), stdout=log, stderr=log,
-        )
-        log.close()
+        if self.real_exec:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, *self.python_args, "-m", "bot", "run",
+                cwd=self.workdir, env=self.env(), stdout=log, stderr=log,
+            )
+            log.close()
+        else:
+            log.close()
+            self.proc = await spawn_bot(["run"], env=self.env(), cwd=self.workdir, log=self.log_path)
 
     def _died(self) -> bool:
         return self.proc is not None and self.proc.returncode is not None

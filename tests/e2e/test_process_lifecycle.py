@@ -14,6 +14,8 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_starts_answers_and_stops_cleanly(api_server, bot_process, tmp_path):
+    # The console entry point itself, a fresh interpreter (the other e2e tests fork a zygote).
+    bot_process.real_exec = True
     await bot_process.start()
     # Menus in both languages.
     menus = api_server.requests("setMyCommands")
