@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +21,7 @@ from sandbox.botapi import BotApiServer, SimUser
 from storage.models import Report, ReportEvent
 from tests.e2e.botprocess import ROOT, BotProcess
 from tests.e2e.chat import Chatter
+from tests.e2e.zygote_client import run_cli
 
 ADMIN_ID = 9000
 TRACKING = re.compile(r"LPR-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -40,10 +39,8 @@ T = TypeVar("T")
 
 
 def import_agencies(bot: BotProcess) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "bot", "agencies", "import", str(ROOT / "examples" / "agencies-ppu.toml")],
-        env=bot.env(), cwd=bot.workdir, check=True, capture_output=True, timeout=120,
-    )
+    run_cli(["agencies", "import", str(ROOT / "examples" / "agencies-ppu.toml")],
+            env=bot.env(), cwd=bot.workdir, check=True)
 
 
 def db(workdir: Path) -> Session:

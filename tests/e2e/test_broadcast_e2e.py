@@ -16,8 +16,6 @@ import asyncio
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from html import unescape
@@ -33,6 +31,7 @@ from sandbox.botapi import BotApiServer, Limits, SimUser
 from storage.models import Broadcast, Citizen
 from tests.e2e.botprocess import BotProcess
 from tests.e2e.chat import Chatter
+from tests.e2e.zygote_client import run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -74,8 +73,7 @@ async def bot(fast_server, tmp_path):
 def _seed_citizens(proc: BotProcess, db_path) -> None:
     """Three hundred citizens who gave consent, written straight into the schema the bot made:
     onboarding each through /start would take minutes and is covered elsewhere."""
-    subprocess.run([sys.executable, "-m", "bot", "migrate"], env=proc.env(), cwd=proc.workdir,
-                   check=True, capture_output=True, timeout=120)
+    run_cli(["migrate"], env=proc.env(), cwd=proc.workdir, check=True)
     now = datetime.now(UTC)
     with Session(create_engine(f"sqlite:///{db_path}")) as db:
         for i in range(USERS):

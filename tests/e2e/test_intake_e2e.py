@@ -8,8 +8,6 @@ it after each restart; the stored rows are checked; Telegram would have rejected
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -17,18 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from sandbox.botapi import SimUser
 from storage.models import Agency, Report
-from tests.e2e.botprocess import ROOT
+from tests.e2e.actors import import_agencies
 from tests.e2e.chat import Chatter
 
 pytestmark = pytest.mark.e2e
 TRACKING = re.compile(r"LPR-[0-9A-Z]{4}-[0-9A-Z]{4}")
-
-
-def _import_agencies(bot_process) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "bot", "agencies", "import", str(ROOT / "examples" / "agencies-ppu.toml")],
-        env=bot_process.env(), cwd=bot_process.workdir, check=True, capture_output=True, timeout=120,
-    )
 
 
 async def _onboard(chat: Chatter) -> None:
@@ -44,7 +35,7 @@ def _db(tmp_path) -> Session:
 
 async def test_citizen_files_a_complaint_and_a_form_survives_restarts(api_server, bot_process, tmp_path):
     await bot_process.start()
-    _import_agencies(bot_process)
+    import_agencies(bot_process)
 
     # -- a complaint with every field and attachment --------------------------------------------
     siti = Chatter(api_server, api_server.add_user(SimUser(id=5001, first_name="Siti", username="siti_ppu")))

@@ -4,22 +4,18 @@ username in the database, and the command line uses it."""
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import pytest
 
 from tests.e2e.botprocess import ROOT
+from tests.e2e.zygote_client import run_cli
 
 pytestmark = pytest.mark.e2e
 
 
 async def _cli(env: dict[str, str], cwd, *argv: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *argv, cwd=cwd, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    return proc.returncode, out.decode(), err.decode()
+    done = await asyncio.to_thread(run_cli, list(argv), env=env, cwd=cwd)
+    return done.returncode, done.stdout, done.stderr
 
 
 async def test_invite_uses_the_username_the_running_bot_saw(api_server, bot_process, tmp_path):

@@ -17,8 +17,6 @@ import asyncio
 import os
 import secrets
 import socket
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -48,6 +46,7 @@ from tests.e2e.actors import (
 from tests.e2e.botprocess import BotProcess
 from tests.e2e.chat import Chatter
 from tests.e2e.own_bot import server_with_own_bot_id
+from tests.e2e.zygote_client import run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -182,10 +181,7 @@ async def test_two_webhook_processes_share_one_database_and_one_redis(server, ow
         workdir.mkdir()
         procs.append(BotProcess(server, own_pg_url, workdir,
                                 extra_env={**env, "LAPOR_TELEGRAM__WEBHOOK_PORT": str(port)}))
-    migrate = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "bot", "migrate"], env=procs[0].env(), cwd=procs[0].workdir,
-        capture_output=True, text=True, timeout=120, check=False,
-    )
+    migrate = await asyncio.to_thread(run_cli, ["migrate"], env=procs[0].env(), cwd=procs[0].workdir)
     assert migrate.returncode == 0, migrate.stderr
     await asyncio.to_thread(import_agencies, procs[0])
 

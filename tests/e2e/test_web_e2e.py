@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 
 import aiohttp
 import pytest
 
 from tests.e2e.test_webhook_e2e import _free_port, _wait_port
+from tests.e2e.zygote_client import run_cli, spawn_bot
 
 pytestmark = pytest.mark.e2e
 TOKEN = "123456789:AAHarnessTokenForTestsOnly_abcdefghij"
@@ -28,8 +27,7 @@ def _env(tmp_path, port: int) -> dict[str, str]:
 
 
 def _cli(tmp_path, env, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = run_cli(list(args), env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -39,9 +37,7 @@ async def test_lapor_bot_web_serves_the_api_and_the_pages(tmp_path):
     env = _env(tmp_path, port)
     key = _cli(tmp_path, env, "apikeys", "create", "kiosk").strip().splitlines()[-1]
     assert "kiosk" in _cli(tmp_path, env, "apikeys", "list")
-    log = (tmp_path / "web.log").open("wb")
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "web", cwd=tmp_path, env=env,
-                                                stdout=log, stderr=log)
+    proc = await spawn_bot(["web"], env=env, cwd=tmp_path, log=tmp_path / "web.log")
     try:
         await _wait_port(port)
         base = f"http://127.0.0.1:{port}"
@@ -58,6 +54,5 @@ async def test_lapor_bot_web_serves_the_api_and_the_pages(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), 30)
-        log.close()
     assert code == 0, (tmp_path / "web.log").read_text()
     assert _cli(tmp_path, env, "webhooks", "log").strip() == "no webhook deliveries"  # no targets configured

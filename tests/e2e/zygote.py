@@ -6,13 +6,15 @@ time went there. The zygote is one Python process that imports the bot once and 
 per start. The child is a real, separate process running ``bot.cli.main`` with its own
 environment, working directory, log file, signals and exit code, exactly what
 ``python -m bot run`` would run after its imports; only the interpreter start-up is shared.
-``tests/e2e/test_process_lifecycle.py`` still starts the console entry point the ordinary way.
+The command line (``lapor-bot agencies import`` and the like) goes the same way. The console
+entry point itself is still started the ordinary way by ``tests/e2e/test_process_lifecycle.py``
+and by the start-up tests that check what a bad configuration prints.
 
-Protocol, one connection per child on a Unix socket: the client sends one JSON line
-(argv, env, cwd, log), the zygote answers ``{"pid": N}`` and later ``{"rc": CODE}`` when the
-child exits (negative for a signal, as asyncio's ``returncode``). A client that hangs up has
-its child killed, and the zygote kills every child and exits when its stdin closes (the test
-run ended or died), so no bot outlives the tests.
+Protocol, one connection per child on a Unix socket: the client sends one JSON line (argv,
+env, cwd, and log, or stdout and stderr: file paths), the zygote answers ``{"pid": N}`` and
+later ``{"rc": CODE}`` when the child exits (negative for a signal, as asyncio's
+``returncode``). A client that hangs up has its child killed, and the zygote kills every child
+and exits when its stdin closes (the test run ended or died), so no bot outlives the tests.
 
 Single-threaded on purpose: forking a process that has threads can leave locks held forever in
 the child.
@@ -51,13 +53,13 @@ def _child(request: dict, closing: list[socket.socket]) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(log)
         os.close(null)
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            out = os.open(request.get(name) or request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            os.dup2(out, fd)
+            os.close(out)
         sys.stdout = open(1, "w", buffering=1, closefd=False)
         sys.stderr = open(2, "w", buffering=1, closefd=False)
         sys.argv = ["lapor-bot", *request["argv"]]

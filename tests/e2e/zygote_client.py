@@ -1,7 +1,8 @@
 """The test side of ``tests/e2e/zygote.py``: one zygote per test process, started on first use.
 
 ``spawn_bot`` returns a ``ZygoteChild`` that behaves like ``asyncio.subprocess.Process`` where
-the tests use it: ``pid``, ``returncode``, ``send_signal``, ``kill``, ``wait``.
+the tests use it: ``pid``, ``returncode``, ``send_signal``, ``kill``, ``wait``; ``run_cli`` is
+``subprocess.run([python, "-m", "bot", *argv], capture_output=True, text=True)`` through it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -82,3 +84,27 @@ async def spawn_bot(argv: list[str], *, env: dict[str, str], cwd: Path, log: Pat
     if not answer:
         raise RuntimeError("the e2e zygote closed the connection without starting the bot")
     return ZygoteChild(json.loads(answer)["pid"], reader, writer)
+
+
+def run_cli(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float = 120,
+            check: bool = False) -> subprocess.CompletedProcess[str]:
+    """One ``lapor-bot`` command, blocking, its output captured."""
+    path = _ensure_zygote()
+    out_dir = Path(tempfile.mkdtemp(prefix="lapor-cli-"))
+    out, err = out_dir / "stdout", out_dir / "stderr"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(path)
+        request = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(err), "stdout": str(out),
+                   "stderr": str(err)}
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        with sock.makefile("rb") as answers:
+            json.loads(answers.readline())  # {"pid": N}
+            line = answers.readline()
+    code = json.loads(line)["rc"] if line else -9
+    done = subprocess.CompletedProcess(["lapor-bot", *argv], code,
+                                       out.read_text() if out.exists() else "",
+                                       err.read_text() if err.exists() else "")
+    if check:
+        done.check_returncode()
+    return done
