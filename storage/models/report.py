@@ -43,7 +43,8 @@ class Report(TimestampMixin, Base):
         Index("ix_report_status_verify_due", "status", "verify_due", postgresql_include=["agency_id", "id"]),
         Index("ix_report_status_reply_due", "status", "reply_due"),
         # Past the completion ceiling by kind of report (reminders, escalation).
-        Index("ix_report_status_completion_due", "status", "completion_due"),
+        Index("ix_report_status_completion_due", "status", "completion_due",
+              postgresql_include=["agency_id"]),
         Index("ix_report_status_closed_at", "status", "closed_at",
               postgresql_include=["agency_id", "completion_days"]),
     )
