@@ -5,7 +5,8 @@ English "2.4", "1,250", "Friday, December 4, 2026" and "Dec 4, 2026". One style 
 
 - ``long_date``: a deadline or a date in a sentence to a citizen (receipt, updates, the form);
 - ``short_date``: lists, cards, staff messages, charts;
-- ``short_datetime``: when something happened, with the time zone (WIB/WITA/WIT).
+- ``short_datetime``: when something happened, with the time zone (WIB/WITA/WIT);
+- ``clock_time``: a time of day (the digest times).
 
 Every helper takes the locale, or uses the one gettext is rendering in (handlers, jobs and the
 notifier all render inside ``i18n.use_locale``).
@@ -13,7 +14,7 @@ notifier all render inside ``i18n.use_locale``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
@@ -61,6 +62,11 @@ def short_datetime(dt: datetime, tz: ZoneInfo, locale: str | None = None) -> str
         .replace("{0}", format_time(local, "short", locale=locale))
     )
     return f"{joined} {zone}"
+
+
+def clock_time(t: time, locale: str | None = None) -> str:
+    """A time of day without a date: "09.00" / "9:00 AM" (CLDR's short time)."""
+    return format_time(t, "short", locale=locale or current_locale())
 
 
 def number(n: int, locale: str | None = None) -> str:

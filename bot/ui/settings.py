@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.enums import UpdateMode
 from bot.services.citizen_settings import CitizenSettings
 from bot.ui.citizen_keyboards import LANGUAGE_LABELS
+from bot.ui.formatting import clock_time
 
 
 class SettingsAction(StrEnum):
@@ -38,8 +39,8 @@ class SettingsLanguageCb(CallbackData, prefix="setlang"):
 MODE_OF = {SettingsAction.IMMEDIATE: UpdateMode.IMMEDIATE, SettingsAction.DIGEST: UpdateMode.DIGEST}
 
 
-def _times(digest_times: Sequence[time]) -> str:
-    return ", ".join(t.strftime("%H.%M") for t in sorted(digest_times))
+def _times(digest_times: Sequence[time], locale: str) -> str:
+    return ", ".join(clock_time(t, locale) for t in sorted(digest_times))
 
 
 def settings_text(current: CitizenSettings, locale: str, digest_times: Sequence[time]) -> str:
@@ -49,7 +50,7 @@ def settings_text(current: CitizenSettings, locale: str, digest_times: Sequence[
         lines.append(_("📢 Announcements from the coordinators: <b>on</b>") if current.announcements
                      else _("📢 Announcements from the coordinators: <b>off</b>"))
         mode = (_("<b>at once</b>") if current.mode is UpdateMode.IMMEDIATE
-                else _("<b>in a daily digest</b> ({times})").format(times=_times(digest_times)))
+                else _("<b>in a daily digest</b> ({times})").format(times=_times(digest_times, locale)))
         if not current.mode_chosen:
             mode += " " + _("(the default)")
         lines.append(_("🔔 News about your reports: {mode}").format(mode=mode))

@@ -111,6 +111,8 @@ async def test_the_citizens_choice_of_digest_or_immediate_wins_over_the_default(
         assert "(the default)" in screen.text  # Siti reads English
         await h.press(siti, screen, _cb(chosen))
         assert "(the default)" not in h.last_text(siti)
+        if held:  # the digest's times, as English writes them
+            assert "daily digest</b> (9:00" in h.last_text(siti) and "4:00" in h.last_text(siti)
         report = await file_report(h, SITI, agency_id=None, with_files=False)
         async with h.app.session_factory() as s:
             await assign_report(s, h.app.dp["casework"], COMMAND_LINE, report.id, ids["A"], datetime.now(UTC))
