@@ -39,6 +39,7 @@ from bot.domain.access import COMMAND_LINE  # noqa: E402
 from bot.jobs.base import JobContext  # noqa: E402
 from bot.scheduler import ALL_JOBS  # noqa: E402
 from bot.services.export import ExportFormat, export_year  # noqa: E402
+from bot.services.statistics import year_statistics  # noqa: E402
 from tests.handlers.harness import Harness  # noqa: E402
 
 PG = os.environ.get("LAPOR_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -122,6 +123,13 @@ async def main(args: argparse.Namespace) -> None:
                 return out
 
             await timed(f"/statistik (running year {year})", lambda: h.send(admin, "/statistik"))
+            # The first chart starts the chart worker process (spawn + matplotlib): once per process.
+            await timed("  … again (chart worker running)", lambda: h.send(admin, "/statistik"))
+            for y in (year, year - 1):
+                async def figures(y=y):
+                    async with h.app.session_factory() as s:
+                        return await year_statistics(s, y, h.app.calendar)
+                await timed(f"statistics service {y} (no chart)", figures)
             await timed(f"/statistik {year - 1} (past year)", lambda: h.send(admin, f"/statistik {year - 1}"))
             await timed("per-agency button", lambda: h.press(admin, 1, f"stag:{year}"))
             await timed("/kotak (officer of the busiest agency)", lambda: h.send(officer, "/kotak"))

@@ -153,6 +153,29 @@ async def write_once(
     return True
 
 
+async def write_each_once(
+    session_factory: SessionFactory,
+    job_name: str,
+    effects: list[tuple[str, Callable[[AsyncSession], Awaitable[None]]]],
+    now: datetime,
+    *,
+    per_transaction: int = 200,
+) -> int:
+    """``write_once`` for many effects, committed together up to ``per_transaction`` at a time:
+    a reminder to every officer of a hundred agencies was a hundred commits (issue 15). A crash
+    loses a whole batch, never half an effect; recorded effects are skipped. How many wrote."""
+    written = 0
+    for first in range(0, len(effects), per_transaction):
+        async with session_factory() as session:
+            repo = JobRepo(session)
+            for effect_key, write in effects[first:first + per_transaction]:
+                if await repo.record_effect(job_name, effect_key, now):
+                    await write(session)
+                    written += 1
+            await session.commit()
+    return written
+
+
 async def send_to_admins(ctx: JobContext, job_name: str, run: date, notice: Notice) -> int:
     """``notice`` to each configured admin in their language, once per admin and ``run`` day.
     Messages written."""

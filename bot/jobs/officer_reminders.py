@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.enums import GroupDelivery
 from bot.domain.lifecycle import WITH_AGENCY
-from bot.jobs.base import JobContext, run_daily, write_once
+from bot.jobs.base import JobContext, run_daily, write_each_once
 from bot.services import recipients
 from bot.services.notices import Reminder
 from bot.services.notification_policy import RecipientKind
@@ -69,15 +69,7 @@ async def send_reminders(ctx: JobContext, today: date) -> int:
         await ctx.notifier.send(session, recipients.group(groups[agency_id]), notice, now=ctx.now,
                                 group_key=f"{JOB_NAME}:{today}")
 
-    written = 0
-    for citizen_id, citizen in people.items():
-        if await write_once(ctx.session_factory, JOB_NAME, f"{today}:{citizen_id}", ctx.now,
-                            partial(write, citizen=citizen)):
-            written += 1
-    for agency_id, link in groups.items():
-        if agency_id in counts and await write_once(
-            ctx.session_factory, JOB_NAME, f"{today}:group:{link.chat_id}:{agency_id}", ctx.now,
-            partial(write_group, agency_id=agency_id),
-        ):
-            written += 1
-    return written
+    effects = [(f"{today}:{citizen_id}", partial(write, citizen=citizen)) for citizen_id, citizen in people.items()]
+    effects += [(f"{today}:group:{link.chat_id}:{agency_id}", partial(write_group, agency_id=agency_id))
+                for agency_id, link in groups.items() if agency_id in counts]
+    return await write_each_once(ctx.session_factory, JOB_NAME, effects, ctx.now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.jobs.base import run_leased
+from bot.jobs.base import run_leased, write_each_once
 from storage.repositories.jobs import JobRepo
 from tests.schedule_fixtures import D_MON, add_citizen, wita
 
@@ -107,3 +107,22 @@ async def test_digest_items_are_stamped_once(session_factory):
         assert await repo.mark_digested([first.id, later.id], now) == 1
         await s.commit()
         assert await repo.pending_digest_items(now + timedelta(days=1)) == []
+
+
+async def test_effects_written_together_are_each_written_once(session_factory):
+    """write_each_once: a batch commits its effects together; a rerun (a run taken over after a
+    crash) skips what was recorded and writes only the rest."""
+    now = wita(D_MON, 9)
+    written: list[str] = []
+
+    def effect(key: str):
+        async def write(session) -> None:
+            written.append(key)
+        return (key, write)
+
+    assert await write_each_once(session_factory, "job", [effect("a"), effect("b"), effect("c")], now,
+                                 per_transaction=2) == 3
+    assert await write_each_once(session_factory, "job", [effect("a"), effect("d")], now) == 1
+    assert written == ["a", "b", "c", "d"]
+    async with session_factory() as s:
+        assert all([await JobRepo(s).has_effect("job", k) for k in "abcd"])
