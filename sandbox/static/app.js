@@ -317,11 +317,15 @@ class Column {
     const summary = await api("/_sandbox/state");
     const chat = summary.chats.find((c) => c.id === this.chatId);
     const topics = chat ? chat.topics : [];
-    if (topics.length === this.topics.length) return;
+    // Redrawn when a topic opens, is renamed, closed or reopened (a closed one is marked 🔒:
+    // only the group's admins may write there).
+    const key = JSON.stringify(topics.map((t) => [t.message_thread_id, t.name, t.closed]));
+    if (key === this.topicsKey) return;
+    this.topicsKey = key;
     this.topics = topics;
     const current = this.topicSelect.value;
     this.topicSelect.replaceChildren(el("option", { value: "" }, "Umum (General)"),
-      ...topics.map((t) => el("option", { value: String(t.message_thread_id) }, t.name)));
+      ...topics.map((t) => el("option", { value: String(t.message_thread_id) }, `${t.closed ? "🔒 " : ""}${t.name}`)));
     this.topicSelect.value = current;
     for (const msg of this.messages.values()) this.put(msg);
   }
