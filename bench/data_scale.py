@@ -4,12 +4,14 @@ Generates a district's years of reports (bench/scale_data.py) into a database of
 times through the real dispatcher (the handler harness's recording Bot session, no network):
 /statistik for the running and the past year, its per-agency button, /ekspor, /kotak,
 /verifikasi, /instansi, the escalation's overdue list, and every scheduled job once; the export
-service alone with its peak memory. Prints the figures, and EXPLAIN ANALYZE of the slowest
-statement of the slowest operation. The database is dropped afterwards (~2 GB) unless --keep.
+service alone (CSV, XLSX, LAPOR! form) with its CPU time and peak memory. Prints the figures,
+and EXPLAIN ANALYZE of the slowest statement of the slowest operation. The database is dropped
+afterwards (~2 GB) unless --keep.
 
     python bench/data_scale.py                      # 1,000,000 reports, ~10 minutes
     python bench/data_scale.py --reports 100000 --keep
     python bench/data_scale.py --reuse              # a database kept by --keep
+    python bench/data_scale.py --db-name lapor_bench_1m --exports-only   # the export alone
 
 Goal (issue 15): each ≤ 1 s at 1M reports; the export ≤ 1 s per 100k rows, memory flat, every
 file under the 50 MB a bot may upload.
@@ -32,13 +34,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # noqa: E402
 
 from bench.scale_data import ADMIN_TID, OFFICER_TID, generate  # noqa: E402
 from bot.domain.access import COMMAND_LINE  # noqa: E402
+from bot.domain.workdays import WorkCalendar  # noqa: E402
+from bot.i18n import build_i18n  # noqa: E402
 from bot.jobs.base import JobContext  # noqa: E402
 from bot.scheduler import ALL_JOBS  # noqa: E402
 from bot.services.export import ExportFormat, export_year  # noqa: E402
+from bot.services.export_files import PART_LIMIT  # noqa: E402
 from bot.services.statistics import year_statistics  # noqa: E402
 from tests.handlers.harness import Harness  # noqa: E402
 
@@ -77,9 +82,51 @@ class Statements:
             self.log.append((time.perf_counter() - t0, statement, parameters))
 
 
+async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: int, fmt: ExportFormat,
+                         limit: int | None = PART_LIMIT) -> str:
+    """One export through the service as the chat makes it (``limit``: split and zipped to fit
+    an upload; None: the command line's one plain file): rows, wall and CPU time per 100k rows
+    (CPU of the whole process, the worker thread included: on a shared machine the wall time
+    mostly measures the neighbours), the peak RSS it added, the files."""
+    before = _rss_mb()
+    t, cpu = time.perf_counter(), time.process_time()
+    with i18n.context(), i18n.use_locale("id"):
+        async with session_factory() as s:
+            exported = await export_year(s, year, fmt, calendar, actor=COMMAND_LINE, limit=limit)
+    took, cpu = time.perf_counter() - t, time.process_time() - cpu
+    try:
+        rows = max(exported.rows, 1)
+        sizes = ", ".join(f"{p.filename} {p.path.stat().st_size / 1e6:.1f} MB" for p in exported.parts)
+        return (f"{exported.rows:,} rows; per 100k rows {took / rows * 1e5:.2f} s wall, "
+                f"{cpu / rows * 1e5:.2f} s CPU; peak RSS +{_rss_mb() - before:.0f} MB; {sizes}")
+    finally:
+        exported.cleanup()
+
+
+async def exports_only(url: str) -> None:
+    """``--exports-only``: the export service alone on a kept database (read only: nothing is
+    deleted, so it can run on a database another bench keeps)."""
+    engine = create_async_engine(url)
+    session_factory = async_sessionmaker(engine, expire_on_commit=False)
+    calendar, i18n = WorkCalendar(), build_i18n("id")  # the default zone, as scale_data generates
+    year = calendar.today().year - 1
+    print("| export (service) | wall | note |\n|---|---|---|")
+    try:
+        for fmt, limit in [(f, PART_LIMIT) for f in ExportFormat] + [(ExportFormat.CSV, None)]:
+            t = time.perf_counter()
+            note = await export_figures(session_factory, calendar, i18n, year, fmt, limit)
+            where = "chat" if limit else "command line"
+            print(f"| {year} {fmt.value} ({where}) | {time.perf_counter() - t:.2f} s | {note} |", flush=True)
+    finally:
+        await engine.dispose()
+
+
 async def main(args: argparse.Namespace) -> None:
     name = args.db_name
     url = _url(name)
+    if args.exports_only:
+        await exports_only(url)
+        return
     if not args.reuse:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await _admin(f'CREATE DATABASE "{name}"')
@@ -146,27 +193,13 @@ async def main(args: argparse.Namespace) -> None:
             for job in ALL_JOBS:
                 await timed(f"job {job.__name__}", lambda job=job: job(ctx), note=lambda n: f"{n} effects")
 
-            exports = [] if args.skip_export else [(year - 1, ExportFormat.CSV), (year - 1, ExportFormat.LAPOR)]
-            if args.xlsx and not args.skip_export:
-                exports.append((year - 1, ExportFormat.XLSX))
+            exports = [] if args.skip_export else [(year - 1, fmt) for fmt in ExportFormat]
             for past, fmt in exports:
-                before = _rss_mb()
                 label = f"export {past} {fmt.value} (service)"
-
-                async def run(past=past, fmt=fmt):
-                    i18n = h.app.i18n
-                    with i18n.context(), i18n.use_locale("id"):
-                        async with h.app.session_factory() as s:
-                            return await export_year(s, past, fmt, h.app.calendar, actor=COMMAND_LINE)
-
-                exported = await timed(label, run)
-                sizes = ", ".join(f"{p.filename} {p.path.stat().st_size / 1e6:.1f} MB" for p in exported.parts)
-                per_100k = results[-1][1] / max(exported.rows, 1) * 100_000
-                results[-1] = (label, results[-1][1],
-                               f"{exported.rows:,} rows, {per_100k:.2f} s/100k, peak RSS +{_rss_mb() - before:.0f} MB; "
-                               f"{sizes}")
-                print(f"    → {results[-1][2]}")
-                exported.cleanup()
+                t = time.perf_counter()
+                note = await export_figures(h.app.session_factory, h.app.calendar, h.app.i18n, past, fmt)
+                results.append((label, time.perf_counter() - t, note))
+                print(f"  {label:44s} {results[-1][1]:7.2f} s  {note}", flush=True)
             if not args.skip_export:
                 await timed(f"/ekspor {year - 1} csv (chat, sent)", lambda: h.send(admin, f"/ekspor {year - 1} csv"))
 
@@ -192,6 +225,7 @@ if __name__ == "__main__":
     ap.add_argument("--db-name", default="lapor_bench_scale")
     ap.add_argument("--keep", action="store_true", help="keep the database for another run")
     ap.add_argument("--reuse", action="store_true", help="use the kept database as it is")
-    ap.add_argument("--xlsx", action="store_true", help="time the XLSX export too (slow)")
+    ap.add_argument("--exports-only", action="store_true",
+                    help="only the export service, on a kept database (--db-name), deleting nothing")
     ap.add_argument("--skip-export", action="store_true", help="leave the exports out (minutes at 1M reports)")
     asyncio.run(main(ap.parse_args()))

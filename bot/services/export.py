@@ -244,9 +244,10 @@ async def export_year(
     try:
         try:
             if fmt is ExportFormat.LAPOR:
-                async for forms in lapor.stream_lapor_forms(session, start, end, agency_names, BATCH):
-                    await write(forms, lambda forms: [
-                        (at.astimezone(cal.tz).month, tuple(map(clean_text, form.cells()))) for at, form in forms])
+                async for batch in lapor.stream_lapor_rows(session, start, end, BATCH):
+                    await write(batch, lambda batch: [
+                        (at.astimezone(cal.tz).month, tuple(map(clean_text, form.cells())))
+                        for at, form in lapor.lapor_forms(batch, agency_names)])
             else:
                 cells = _Rows(cal, year, today, agency_names, await repo.category_names())
                 # Local day numbers of the timestamps, in SQL (no holidays needed for those).

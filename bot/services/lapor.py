@@ -14,7 +14,7 @@ district's integrator implements both against LAPOR!'s API and passes the object
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -170,15 +170,19 @@ async def record_lapor_id(
     return report
 
 
-async def stream_lapor_forms(
-    session: AsyncSession, start: datetime, end: datetime, agency_names: dict[int, str],
-    batch: int = 1000,
-) -> AsyncIterator[list[tuple[datetime, LaporForm]]]:
-    """Every verified report received in [start, end) as LAPOR!'s form (the export), in
-    batches, each with its report's submission time."""
+async def stream_lapor_rows(session: AsyncSession, start: datetime, end: datetime,
+                           batch: int = 1000) -> AsyncIterator[Sequence[Row]]:
+    """Every verified report received in [start, end), in batches of the rows ``lapor_forms``
+    turns into forms (the export: the rows are fetched here, the forms made in its worker
+    thread)."""
     async for rows in ReportRepo(session).stream_verified_between(start, end, batch):
-        yield [
-            (r.submitted_at, form_of(r, agency_names.get(r.agency_id or r.requested_agency_id or 0),
-                                     r.category_name))
-            for r in rows
-        ]
+        yield rows
+
+
+def lapor_forms(rows: Sequence[Row], agency_names: dict[int, str]) -> list[tuple[datetime, LaporForm]]:
+    """Each row of ``stream_lapor_rows`` as LAPOR!'s form, with its report's submission time."""
+    return [
+        (r.submitted_at, form_of(r, agency_names.get(r.agency_id or r.requested_agency_id or 0),
+                                 r.category_name))
+        for r in rows
+    ]
