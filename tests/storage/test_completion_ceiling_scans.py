@@ -119,3 +119,27 @@ async def test_the_officer_reads_it_in_indonesian(session_factory, i18n):
     async with session_factory() as s:
         (row,) = (await s.scalars(select(Outbox))).all()
     assert "Melewati batas penyelesaian menurut jenis laporan: 1" in row.payload["text"]
+
+
+async def test_the_agency_group_hears_its_reports_past_the_ceiling_were_escalated(session_factory, i18n):
+    from bot.jobs.escalation import send_escalations
+    from storage.models import AgencyGroup
+
+    group = -100333
+    async with session_factory() as s:
+        citizen = await add_citizen(s, 5103)
+        await add_citizen(s, ADMIN_TID, language="en")
+        info = await add_agency(s, "Dinas Info")
+        officer = await add_officer(s, info, OFFICER_TID)
+        await add_report(s, citizen, ReportStatus.IN_PROGRESS, agency_id=info.id, classification="information",
+                         followup_due=TUE + timedelta(days=3), completion_due=TUE - timedelta(days=1))
+        s.add(AgencyGroup(agency_id=info.id, chat_id=group, title="Grup Info", status="active", delivery="also",
+                          requested_by_id=officer.id))
+        await s.commit()
+    ctx = job_context(session_factory, make_settings(), i18n, wita(TUE, 9))
+    assert await send_escalations(ctx, TUE) == 2  # the admin and the agency's group
+    async with session_factory() as s:
+        rows = {row.chat_id: row.payload["text"] for row in await s.scalars(select(Outbox))}
+    # A group reads Indonesian; nothing is past the follow-up deadline, so no count of that.
+    assert rows[group].startswith("⚠️ <b>Dinas Info</b>: dilaporkan ke koordinator LAPOR! hari ini (tunggakan).")
+    assert "Melewati batas penyelesaian menurut jenis laporan: 1" in rows[group]
