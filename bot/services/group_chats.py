@@ -239,7 +239,8 @@ async def follow_report_status(
     """A report that ended (closed, rejected, archived, withdrawn) closes its forum topics, with a
     last line in each; one that reopened opens them again. Queued in the status change's
     transaction, through the outbox like every message: the delivery worker finds each topic's
-    thread when the row goes out. Topics in a group no longer linked are left as they are."""
+    thread when the row goes out. Topics in a group no longer linked, or no longer a forum, are
+    left as they are."""
     ended, was_ended = report.status in TERMINAL, previous in TERMINAL
     if ended == was_ended:
         return
@@ -248,7 +249,7 @@ async def follow_report_status(
         if (topic.closed_at is not None) == ended:
             continue
         link = await active_link_in_chat(session, topic.chat_id)
-        if link is None:
+        if link is None or not link.is_forum:  # unlinked, or its topics switched off since
             continue
         if ended:
             await notifier.send(session, recipients.group(link), TopicClosing(report), now=now)

@@ -267,7 +267,7 @@ async def test_a_report_that_ends_closes_its_topic_and_one_that_reopens_opens_it
     from sqlalchemy import update
 
     from bot.domain.access import COMMAND_LINE, Actor
-    from bot.services.casework.reporter import CHECKIN_JOB, accept_answer, answer_checkin, checkin_key
+    from bot.services.casework.reporter import CHECKIN_JOB, accept_answer, answer_checkin, checkin_key, withdraw
     from bot.services.casework.verification import assign_report
     from storage.models import Citizen, Report
     from storage.repositories.jobs import JobRepo
@@ -325,6 +325,17 @@ async def test_a_report_that_ends_closes_its_topic_and_one_that_reopens_opens_it
         assert len([r for r in h.requests if isinstance(r, CreateForumTopic)]) == 1
         for secret in SECRETS:
             assert secret not in _group_dump(h, forum.id)
+
+        # Unlinked since: when the report ends again its topic there is left as it is.
+        async with h.app.session_factory() as s:
+            await s.execute(update(AgencyGroup).values(status="unlinked"))
+            await s.commit()
+        mark = h.mark()
+        async with h.app.session_factory() as s:
+            await withdraw(s, cw, me, rid, "Sudah diperbaiki warga", datetime.now(UTC))
+        await drain(h)
+        assert not [r for r in h.since(mark) if str(getattr(r, "chat_id", "")) == str(forum.id)]
+        assert (await report(h, rid)).status == "withdrawn"
 
 
 async def test_closing_a_topic_that_is_not_there_or_already_closed_is_done_not_retried(tmp_path):
