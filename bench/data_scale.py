@@ -82,23 +82,38 @@ class Statements:
             self.log.append((time.perf_counter() - t0, statement, parameters))
 
 
+async def _ticker(lags: list[float], every: float = 0.01) -> None:
+    """How late the event loop wakes a 10 ms sleep: what an update would wait meanwhile."""
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(every)
+        lags.append(time.perf_counter() - t - every)
+
+
 async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: int, fmt: ExportFormat,
                          limit: int | None = PART_LIMIT) -> str:
     """One export through the service as the chat makes it (``limit``: split and zipped to fit
     an upload; None: the command line's one plain file): rows, wall and CPU time per 100k rows
     (CPU of the whole process, the worker thread included: on a shared machine the wall time
-    mostly measures the neighbours), the peak RSS it added, the files."""
+    mostly measures the neighbours), the peak RSS it added, the files, how late the event loop
+    answered meanwhile."""
     before = _rss_mb()
+    lags: list[float] = []
+    ticking = asyncio.create_task(_ticker(lags))
     t, cpu = time.perf_counter(), time.process_time()
     with i18n.context(), i18n.use_locale("id"):
         async with session_factory() as s:
             exported = await export_year(s, year, fmt, calendar, actor=COMMAND_LINE, limit=limit)
     took, cpu = time.perf_counter() - t, time.process_time() - cpu
+    ticking.cancel()
+    lags.sort()
     try:
         rows = max(exported.rows, 1)
         sizes = ", ".join(f"{p.filename} {p.path.stat().st_size / 1e6:.1f} MB" for p in exported.parts)
         return (f"{exported.rows:,} rows; per 100k rows {took / rows * 1e5:.2f} s wall, "
-                f"{cpu / rows * 1e5:.2f} s CPU; peak RSS +{_rss_mb() - before:.0f} MB; {sizes}")
+                f"{cpu / rows * 1e5:.2f} s CPU; peak RSS +{_rss_mb() - before:.0f} MB; {sizes}; "
+                f"event loop late by p99 {lags[int(len(lags) * 0.99)] * 1000:.0f} ms, "
+                f"max {lags[-1] * 1000:.0f} ms")
     finally:
         exported.cleanup()
 
