@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, TimestampMixin, utcnow
@@ -34,6 +34,14 @@ class Report(TimestampMixin, Base):
             "agency_id", "category_id", "status", "assigned_at", "answered_at", "verify_due",
             "followup_due",
         ]),
+        # Retention (bot/jobs/retention.py): the finished reports not yet stripped of personal data,
+        # by when they finished (closed_at, else updated_at); stripped ones leave the index.
+        Index("ix_report_unpurged_closed_at", "closed_at",
+              postgresql_where=text("personal_data_purged_at IS NULL"),
+              sqlite_where=text("personal_data_purged_at IS NULL")),
+        Index("ix_report_unpurged_updated_at", "updated_at",
+              postgresql_where=text("personal_data_purged_at IS NULL AND closed_at IS NULL"),
+              sqlite_where=text("personal_data_purged_at IS NULL AND closed_at IS NULL")),
         # The weekly summary: first responses in a week, per agency.
         Index("ix_report_first_response_at", "first_response_at",
               postgresql_include=["agency_id", "response_days"]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -158,9 +158,17 @@ class RetentionRepo:
 
     async def strip_closed_reports(self, before: datetime, now: datetime, closed: Collection[str], *,
                                    citizen_role: str, anonymous: str, public: str) -> int:
-        ids = (await self.session.scalars(
-            select(Report.id).where(Report.status.in_(closed), Report.personal_data_purged_at.is_(None),
-                                    func.coalesce(Report.closed_at, Report.updated_at) < before))).all()
+        # Finished before the cut-off: closed_at, else updated_at. As two ranges over partial
+        # indexes of the reports not yet stripped (Report's ix_report_unpurged_*): at a million
+        # reports one condition over COALESCE read every finished report's row daily (1.1 s).
+        def finished(condition) -> Select:
+            return select(Report.id).where(condition, Report.status.in_(closed),
+                                           Report.personal_data_purged_at.is_(None))
+
+        ids = (await self.session.scalars(union_all(
+            finished(Report.closed_at < before),
+            finished(and_(Report.closed_at.is_(None), Report.updated_at < before)),
+        ))).all()
         # In chunks: asyncpg takes at most 32,767 parameters per statement, and a first run on
         # years of reports may find hundreds of thousands.
         for start in range(0, len(ids), PURGE_CHUNK):

@@ -136,3 +136,22 @@ async def test_closed_reports_are_stripped_in_chunks_every_one_of_them(session_f
     async with session_factory() as s:
         reports = (await s.scalars(select(Report).where(Report.id.in_(ids)))).all()
     assert [(r.citizen_id, r.latitude, r.privacy) for r in reports] == [(None, None, "anonymous")] * 5
+
+
+async def test_a_report_finished_without_closed_at_is_stripped_by_its_last_change(session_factory, i18n):
+    """Withdrawn (and older rejected or archived) reports have no ``closed_at``: their last change
+    dates the end, and they are stripped once it is past the period, like a closed one."""
+    async with session_factory() as s:
+        siti = await add_citizen(s, 5002)
+        old = await add_report(s, siti, "withdrawn", updated_at=wita(DAY0, 10), latitude=-1.25, longitude=116.8)
+        recent = await add_report(s, siti, "withdrawn", updated_at=wita(DAY0 + timedelta(days=60), 10),
+                                  latitude=-1.25, longitude=116.8)
+        await s.commit()
+        ids = old.id, recent.id
+    now = wita(DAY0 + timedelta(days=91), 3)
+    with time_machine.travel(now, tick=False):
+        assert await purge_expired(job_context(session_factory, _settings(), i18n, now)) == 1
+    async with session_factory() as s:
+        old, recent = await s.get(Report, ids[0]), await s.get(Report, ids[1])
+        assert (old.citizen_id, old.latitude, old.personal_data_purged_at is not None) == (None, None, True)
+        assert recent.citizen_id is not None and recent.latitude == -1.25
