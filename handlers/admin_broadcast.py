@@ -1,5 +1,7 @@
 """Announcements: /umumkan (compose, audience, preview, confirm, live progress with a stop
-button) and /umumkan_riwayat (history). Admins only (the admin audience's router), asked
+button) and /umumkan_riwayat (history). The audience: all citizens, all officers, one agency's
+officers, or the citizens whose reports concern one kecamatan (its villages included) or one
+kelurahan or desa. Admins only (the admin audience's router), asked
 again in the service."""
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.access import Actor
+from bot.domain.enums import AgencyKind
 from bot.services import broadcasts as svc
 from bot.services.delivery import DeliveryWorker
 from bot.services.officers import agency_choices
@@ -26,6 +29,8 @@ from bot.services.ports import Notifier
 from bot.ui.admin_callbacks import (
     BcAgencyCb,
     BcAgencyPageCb,
+    BcAreaCb,
+    BcAreaPickCb,
     BcAudienceCb,
     BcConfirm,
     BcConfirmCb,
@@ -35,6 +40,7 @@ from bot.ui.admin_keyboards import (
     audience_keyboard,
     audience_label,
     broadcast_agency_picker,
+    broadcast_area_picker,
     broadcast_state_label,
     confirm_keyboard,
 )
@@ -47,6 +53,7 @@ class BroadcastForm(StatesGroup):
     compose = State()
     audience = State()
     agency = State()
+    area = State()  # a kecamatan, kelurahan or desa whose citizens hear it
     confirm = State()
 
 
@@ -116,6 +123,8 @@ async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, act
     if audience.agency_id is not None:
         agency = await svc.audience_agency(session, audience.agency_id, actor=actor)
         name = f"{name}: {esc(agency.name) if agency else audience.agency_id}"
+        if audience.kind is svc.AudienceKind.AREA and agency is not None and agency.kind == AgencyKind.KECAMATAN:
+            name += " " + _("(its kelurahan and desa included)")
     await bot.send_message(
         chat_id,
         _("☝️ Preview. Audience: <b>{audience}</b>, {n} recipients. Send it?").format(
@@ -126,6 +135,9 @@ async def _preview(callback: CallbackQuery, bot: Bot, session: AsyncSession, act
 
 async def audience_picked(callback: CallbackQuery, callback_data: BcAudienceCb, bot: Bot,
                           session: AsyncSession, actor: Actor, state: FSMContext, settings: Settings) -> None:
+    if callback_data.kind is svc.AudienceKind.AREA:
+        await _show_areas(callback, session, actor, state, BcAreaCb())
+        return
     if callback_data.kind is svc.AudienceKind.AGENCY:
         agencies, page, pages = await agency_choices(session, actor=actor)
         await state.set_state(BroadcastForm.agency)
@@ -135,6 +147,40 @@ async def audience_picked(callback: CallbackQuery, callback_data: BcAudienceCb, 
                                              reply_markup=broadcast_agency_picker(agencies, page, pages))
         return
     await _preview(callback, bot, session, actor, state, svc.Audience(callback_data.kind), settings)
+
+
+async def _show_areas(callback: CallbackQuery, session: AsyncSession, actor: Actor, state: FSMContext,
+                      where: BcAreaCb) -> None:
+    kecamatan = await svc.area(session, where.kecamatan_id, actor=actor) if where.kecamatan_id else None
+    if where.kecamatan_id and (kecamatan is None or kecamatan.kind != AgencyKind.KECAMATAN):
+        await callback.answer(_("That kecamatan no longer exists."), show_alert=True)
+        return
+    agencies, page, pages = await svc.area_choices(
+        session, actor=actor, kecamatan_id=kecamatan.id if kecamatan else None, page=where.page)
+    await state.set_state(BroadcastForm.area)
+    await callback.answer()
+    if kecamatan is None:
+        text = _("Citizens with reports in which kecamatan? Open one to pick the whole kecamatan or "
+                 "one of its kelurahan and desa.") if agencies else _("The directory has no kecamatan.")
+    else:
+        text = _("<b>{kecamatan}</b>: the whole kecamatan, or one kelurahan or desa?").format(
+            kecamatan=esc(kecamatan.name))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(text, reply_markup=broadcast_area_picker(agencies, page, pages, kecamatan))
+
+
+async def area_browse(callback: CallbackQuery, callback_data: BcAreaCb, session: AsyncSession, actor: Actor,
+                      state: FSMContext) -> None:
+    await _show_areas(callback, session, actor, state, callback_data)
+
+
+async def area_picked(callback: CallbackQuery, callback_data: BcAreaPickCb, bot: Bot,
+                      session: AsyncSession, actor: Actor, state: FSMContext, settings: Settings) -> None:
+    if await svc.area(session, callback_data.agency_id, actor=actor) is None:
+        await callback.answer(_("That kecamatan, kelurahan or desa no longer exists."), show_alert=True)
+        return
+    audience = svc.Audience(svc.AudienceKind.AREA, callback_data.agency_id)
+    await _preview(callback, bot, session, actor, state, audience, settings)
 
 
 async def agency_page(callback: CallbackQuery, callback_data: BcAgencyPageCb,
@@ -244,10 +290,14 @@ def router() -> Router:
     r.callback_query.register(audience_picked, BroadcastForm.audience, BcAudienceCb.filter())
     r.callback_query.register(agency_page, BroadcastForm.agency, BcAgencyPageCb.filter())
     r.callback_query.register(agency_picked, BroadcastForm.agency, BcAgencyCb.filter())
+    r.callback_query.register(area_browse, BroadcastForm.area, BcAreaCb.filter())
+    r.callback_query.register(area_picked, BroadcastForm.area, BcAreaPickCb.filter())
     r.callback_query.register(confirmed, BroadcastForm.confirm, BcConfirmCb.filter(F.action == BcConfirm.SEND))
     r.callback_query.register(stale_confirm, BcConfirmCb.filter(F.action == BcConfirm.SEND))
     r.callback_query.register(stale_step, BcAgencyPageCb.filter())
     r.callback_query.register(stale_step, BcAgencyCb.filter())
+    r.callback_query.register(stale_step, BcAreaCb.filter())
+    r.callback_query.register(stale_step, BcAreaPickCb.filter())
     r.callback_query.register(stale_step, BcAudienceCb.filter())
     r.callback_query.register(stop, BcStopCb.filter())
     r.message.register(history, Command("umumkan_riwayat"))

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import access
 from bot.domain.access import Action, Actor
+from bot.domain.enums import AgencyKind
+from bot.domain.paging import clamp_page
 from bot.services import audit
 from bot.services.notices import Notice
 from bot.services.outbox import enqueue
@@ -47,6 +49,9 @@ class AudienceKind(StrEnum):
     CITIZENS = "citizens"  # citizens only: not the active officers, not the admins
     OFFICERS = "officers"
     AGENCY = "agency"  # the officers of one agency
+    # Citizens whose reports concern one area: a kecamatan (its kelurahan and desa included),
+    # or one kelurahan or desa (issue 13).
+    AREA = "area"
 
 
 class BroadcastStatus(StrEnum):
@@ -66,8 +71,8 @@ class Audience:
     agency_id: int | None = None
 
     def __post_init__(self) -> None:
-        if (self.kind is AudienceKind.AGENCY) != (self.agency_id is not None):
-            raise ValueError("an agency audience needs an agency id, and only it")
+        if (self.kind in (AudienceKind.AGENCY, AudienceKind.AREA)) != (self.agency_id is not None):
+            raise ValueError("an agency or area audience needs an agency id, and only they")
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,10 @@ async def recipients(
         return await repo.citizens_only(admin_ids)
     if audience.kind is AudienceKind.OFFICERS:
         return await repo.active_officers()
+    if audience.kind is AudienceKind.AREA:
+        assert audience.agency_id is not None
+        area = {audience.agency_id} | await AgencyRepo(session).village_ids_under([audience.agency_id])
+        return await repo.citizens_only(admin_ids, concerning=area)
     return await repo.active_officers(audience.agency_id)
 
 
@@ -119,6 +128,32 @@ async def audience_agency(session: AsyncSession, agency_id: int, *, actor: Actor
     """The agency whose officers an announcement would reach, if it still exists."""
     access.ensure(actor, Action.ADMINISTER)
     return await AgencyRepo(session).get(agency_id)
+
+
+AREA_KINDS = (AgencyKind.KECAMATAN, AgencyKind.KELURAHAN, AgencyKind.DESA)
+
+
+async def area(session: AsyncSession, agency_id: int, *, actor: Actor) -> Agency | None:
+    """The kecamatan, kelurahan or desa an area announcement would be about, if it exists."""
+    access.ensure(actor, Action.ADMINISTER)
+    agency = await AgencyRepo(session).get(agency_id)
+    return agency if agency is not None and agency.kind in AREA_KINDS else None
+
+
+async def area_choices(
+    session: AsyncSession, *, actor: Actor, kecamatan_id: int | None = None, page: int = 0,
+    per_page: int = 8,
+) -> tuple[list[Agency], int, int]:
+    """One page of the kecamatan (``kecamatan_id`` None) or of one kecamatan's kelurahan and
+    desa: ``(agencies, page, pages)``, the page clamped (a stale button may point past the end)."""
+    access.ensure(actor, Action.ADMINISTER)
+    repo = AgencyRepo(session)
+    if kecamatan_id is None:
+        total = await repo.count_by_kind(AgencyKind.KECAMATAN)
+        page, pages = clamp_page(page, total, per_page)
+        return list(await repo.list_by_kind(AgencyKind.KECAMATAN, offset=page * per_page, limit=per_page)), page, pages
+    page, pages = clamp_page(page, await repo.count_children(kecamatan_id), per_page)
+    return list(await repo.children(kecamatan_id, offset=page * per_page, limit=per_page)), page, pages
 
 
 # -- quiet hours ------------------------------------------------------------------------------
@@ -164,6 +199,8 @@ async def start_broadcast(
     now = now or utcnow()
     if audience.agency_id is not None and await AgencyRepo(session).get(audience.agency_id) is None:
         raise EmptyAudience("no such agency")
+    if audience.kind is AudienceKind.AREA and await area(session, audience.agency_id or 0, actor=actor) is None:
+        raise EmptyAudience("not a kecamatan, kelurahan or desa")
     people = await recipients(session, audience, admin_ids=admin_ids)
     if not people:
         raise EmptyAudience("nobody to send to")

@@ -27,6 +27,19 @@ class BcAgencyPageCb(CallbackData, prefix="bcagp"):
     page: Page
 
 
+class BcAreaCb(CallbackData, prefix="bcar"):
+    """Browse the areas: the kecamatan (``kecamatan_id`` 0) or one kecamatan's villages, a page."""
+
+    kecamatan_id: RowId = 0
+    page: Page = 0
+
+
+class BcAreaPickCb(CallbackData, prefix="bcarp"):
+    """The area chosen: a kecamatan (with its villages), a kelurahan or a desa."""
+
+    agency_id: RowId
+
+
 class BcConfirm(StrEnum):
     SEND = "send"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -14,6 +14,8 @@ from bot.services.officers import OfficerView
 from bot.ui.admin_callbacks import (
     BcAgencyCb,
     BcAgencyPageCb,
+    BcAreaCb,
+    BcAreaPickCb,
     BcAudienceCb,
     BcConfirm,
     BcConfirmCb,
@@ -38,6 +40,7 @@ def audience_label(kind: str) -> str:
         AudienceKind.CITIZENS: _("All citizens"),
         AudienceKind.OFFICERS: _("All liaison officers"),
         AudienceKind.AGENCY: _("Officers of one agency"),
+        AudienceKind.AREA: _("Citizens of one kecamatan or desa"),
     }.get(kind, kind)  # type: ignore[call-overload]
 
 
@@ -58,6 +61,32 @@ def broadcast_agency_picker(agencies: Sequence[Agency], page: int, pages: int) -
     kb.add(cancel_button("BroadcastForm"))
     kb.adjust(*([1] * len(agencies)), *([nav] if nav else []), 1)
     return kb.as_markup()
+
+
+def broadcast_area_picker(agencies: Sequence[Agency], page: int, pages: int,
+                          kecamatan: Agency | None = None) -> InlineKeyboardMarkup:
+    """The kecamatan (each opens its villages), or one kecamatan: the whole of it first, then its
+    kelurahan and desa one by one."""
+    def button(text: str, data: BcAreaCb | BcAreaPickCb) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=truncate(text, _LABEL), callback_data=data.pack())
+
+    rows: list[list[InlineKeyboardButton]] = []
+    if kecamatan is None:
+        rows += [[button(a.name, BcAreaCb(kecamatan_id=a.id))] for a in agencies]
+        turn = [button(arrow, BcAreaCb(page=p)) for arrow, p in (("◀", page - 1), ("▶", page + 1))
+                if 0 <= p < pages]
+    else:
+        rows.append([button(_("All of {kecamatan}").format(kecamatan=kecamatan.name),
+                            BcAreaPickCb(agency_id=kecamatan.id))])
+        rows += [[button(a.name, BcAreaPickCb(agency_id=a.id))] for a in agencies]
+        turn = [button(arrow, BcAreaCb(kecamatan_id=kecamatan.id, page=p))
+                for arrow, p in (("◀", page - 1), ("▶", page + 1)) if 0 <= p < pages]
+    if turn:
+        rows.append(turn)
+    if kecamatan is not None:
+        rows.append([button(_("⬅️ Other kecamatan"), BcAreaCb())])
+    rows.append([cancel_button("BroadcastForm")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def confirm_keyboard(count: int) -> InlineKeyboardMarkup:

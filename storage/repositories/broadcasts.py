@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Broadcast, Citizen, Officer
+from storage.models import Broadcast, Citizen, Officer, Report
 
 SENDING = "sending"
 
@@ -63,10 +63,14 @@ class BroadcastRepo:
         return bool(result.rowcount)
 
     # -- audiences: (citizen_id, telegram_id), people who blocked the bot left out ------------
-    async def citizens_only(self, admin_telegram_ids: Collection[int]) -> list[tuple[int, int]]:
+    async def citizens_only(
+        self, admin_telegram_ids: Collection[int], *, concerning: Collection[int] | None = None,
+    ) -> list[tuple[int, int]]:
         """People who want announcements (``wants_announcements``) and are neither an active
         liaison officer nor one of ``admin_telegram_ids``: officers and admins have citizen rows
-        too (everyone who talks to the bot does), but "all citizens" must not reach the staff."""
+        too (everyone who talks to the bot does), but "all citizens" must not reach the staff.
+        ``concerning``: only those with a report held by, or addressed to, one of these agencies
+        (an area's citizens)."""
         active_officer = (
             select(Officer.id)
             .where(Officer.citizen_id == Citizen.id, Officer.revoked_at.is_(None))
@@ -79,6 +83,14 @@ class BroadcastRepo:
         )
         if admin_telegram_ids:
             query = query.where(Citizen.telegram_id.not_in(list(admin_telegram_ids)))
+        if concerning is not None:
+            ids = list(concerning)
+            query = query.where(
+                select(Report.id)
+                .where(Report.citizen_id == Citizen.id,
+                       or_(Report.agency_id.in_(ids), Report.requested_agency_id.in_(ids)))
+                .exists()
+            )
         return [(cid, tid) for cid, tid in (await self.session.execute(query)).all()]
 
     async def active_officers(self, agency_id: int | None = None) -> list[tuple[int, int]]:
