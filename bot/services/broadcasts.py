@@ -418,6 +418,12 @@ class BroadcastMonitor:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # ``close`` cancelled us while the session was closing: SQLAlchemy turns the
+                    # cancel into another error (PendingRollbackError). Swallowing it kept this
+                    # loop alive and ``close`` waiting for it forever.
+                    raise asyncio.CancelledError from None
                 log.exception("broadcast %s: progress update failed", broadcast_id)
                 state = Progress(0, 0, 0, 0, 0, 1, None)
             if state is None:
