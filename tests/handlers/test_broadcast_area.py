@@ -15,8 +15,9 @@ from tests.handlers.harness import Harness
 ADMIN_ID = 9000
 # Reporters: at Desa Sesulu, addressed to Kelurahan Waru (not yet assigned), at Kecamatan Waru
 # itself, at Desa Bumi Harapan (another kecamatan); one without a report; an officer of Sesulu
-# with a report there (staff: never a citizens' audience).
-SESULU, KELURAHAN, KECAMATAN, OTHER, NONE, OFFICER = 5301, 5302, 5303, 5304, 5305, 5306
+# with a report there (staff: never a citizens' audience); one at Sesulu who switched
+# announcements off (/pengaturan).
+SESULU, KELURAHAN, KECAMATAN, OTHER, NONE, OFFICER, OFF = 5301, 5302, 5303, 5304, 5305, 5306, 5307
 
 
 async def seed(h: Harness) -> dict[str, int]:
@@ -30,7 +31,8 @@ async def seed(h: Harness) -> dict[str, int]:
         kelurahan = Agency(name="Kelurahan Waru", kind="kelurahan", parent_id=waru.id)
         bumi = Agency(name="Desa Bumi Harapan", kind="desa", parent_id=sepaku.id)
         people = {tid: Citizen(telegram_id=tid, first_name=f"W{tid}", consent_at=now)
-                  for tid in (SESULU, KELURAHAN, KECAMATAN, OTHER, NONE, OFFICER, ADMIN_ID)}
+                  for tid in (SESULU, KELURAHAN, KECAMATAN, OTHER, NONE, OFFICER, OFF, ADMIN_ID)}
+        people[OFF].announcements_off_at = now
         s.add_all([sesulu, kelurahan, bumi, *people.values()])
         await s.flush()
         s.add(Officer(agency_id=sesulu.id, citizen_id=people[OFFICER].id, bound_at=now))
@@ -46,6 +48,7 @@ async def seed(h: Harness) -> dict[str, int]:
             filed(OTHER, 4, status="assigned", agency_id=bumi.id),
             filed(OFFICER, 5, status="assigned", agency_id=sesulu.id),
             filed(ADMIN_ID, 6, status="assigned", agency_id=sesulu.id),
+            filed(OFF, 7, status="assigned", agency_id=sesulu.id),
         ])
         await s.commit()
         return {"waru": waru.id, "sesulu": sesulu.id, "opd": opd.id}
