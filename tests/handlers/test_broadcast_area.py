@@ -23,7 +23,8 @@ SESULU, KELURAHAN, KECAMATAN, OTHER, NONE, OFFICER, OFF = 5301, 5302, 5303, 5304
 async def seed(h: Harness) -> dict[str, int]:
     now = datetime.now(UTC)
     async with h.app.session_factory() as s:
-        waru, sepaku = Agency(name="Kecamatan Waru", kind="kecamatan"), Agency(name="Kecamatan Sepaku", kind="kecamatan")
+        waru = Agency(name="Kecamatan Waru", kind="kecamatan")
+        sepaku = Agency(name="Kecamatan Sepaku", kind="kecamatan")
         opd = Agency(name="Dinas PUPR", kind="opd")
         s.add_all([waru, sepaku, opd])
         await s.flush()
