@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 import storage.models  # noqa: F401  (registers every table)
+from bot.i18n import build_i18n
 from storage.base import Base
 
 PG_ADMIN_URL = os.environ.get("LAPOR_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -70,6 +71,12 @@ async def engine(request, tmp_path) -> AsyncIterator[AsyncEngine]:
         yield eng
     finally:
         await eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def i18n():
+    """The catalogs the jobs render with; a module that needs another locale defines its own."""
+    return build_i18n("id")
 
 
 @pytest.fixture

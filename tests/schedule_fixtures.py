@@ -6,11 +6,13 @@ import itertools
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from bot.config import Settings
 from bot.domain.workdays import WorkCalendar
 from bot.jobs.base import JobContext
 from bot.ui.notifier import OutboxNotifier
-from storage.models import Agency, Citizen, Officer, Report
+from storage.models import Agency, Citizen, Officer, Outbox, Report
 
 WITA = ZoneInfo("Asia/Makassar")
 CUTI_BERSAMA = date(2024, 5, 24)  # the Friday after Waisak (23 May)
@@ -87,3 +89,9 @@ def job_context(session_factory, settings: Settings, i18n, now: datetime) -> Job
     calendar = make_calendar(settings)
     notifier = OutboxNotifier(i18n, calendar, settings.notifications)
     return JobContext(session_factory, settings, calendar, notifier, now)
+
+
+async def outbox_rows(session_factory) -> list[Outbox]:
+    """What the jobs queued, in the order they queued it."""
+    async with session_factory() as s:
+        return list((await s.scalars(select(Outbox).order_by(Outbox.id))).all())

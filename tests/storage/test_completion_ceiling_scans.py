@@ -6,15 +6,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-from sqlalchemy import select
-
 from bot.domain.enums import ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
-from bot.i18n import build_i18n
 from bot.jobs.escalation import escalate_overdue
 from bot.jobs.officer_reminders import remind_officers
-from storage.models import Outbox
 from storage.repositories.overdue import OverdueRepo
 from tests.schedule_fixtures import (
     ADMIN_TID,
@@ -24,16 +19,12 @@ from tests.schedule_fixtures import (
     add_report,
     job_context,
     make_settings,
+    outbox_rows,
     wita,
 )
 
 TUE = date(2024, 5, 21)
 OFFICER_TID = 7101
-
-
-@pytest.fixture(scope="module")
-def i18n():
-    return build_i18n("id")
 
 
 async def seed(session_factory) -> dict[str, int]:
@@ -82,8 +73,7 @@ async def test_the_escalation_states_the_reports_past_their_ceiling(session_fact
     settings = make_settings()
     # Without the ceiling nothing would be escalated at all today.
     assert await escalate_overdue(job_context(session_factory, settings, i18n, wita(TUE, 9))) == 1
-    async with session_factory() as s:
-        (row,) = (await s.scalars(select(Outbox))).all()
+    (row,) = await outbox_rows(session_factory)
     assert row.chat_id == ADMIN_TID
     text = row.payload["text"]
     assert "Past the completion deadline for their kind of report: 3" in text
@@ -97,8 +87,7 @@ async def test_the_officer_is_reminded_of_reports_past_their_ceiling(session_fac
     await seed(session_factory)
     settings = make_settings()
     assert await remind_officers(job_context(session_factory, settings, i18n, wita(TUE, 9))) == 1
-    async with session_factory() as s:
-        (row,) = (await s.scalars(select(Outbox))).all()
+    (row,) = await outbox_rows(session_factory)
     assert row.chat_id == OFFICER_TID
     text = row.payload["text"]
     assert "<b>Dinas Info</b>" in text
@@ -116,8 +105,7 @@ async def test_the_officer_reads_it_in_indonesian(session_factory, i18n):
                          followup_due=TUE + timedelta(days=3), completion_due=TUE - timedelta(days=1))
         await s.commit()
     assert await remind_officers(job_context(session_factory, make_settings(), i18n, wita(TUE, 9))) == 1
-    async with session_factory() as s:
-        (row,) = (await s.scalars(select(Outbox))).all()
+    (row,) = await outbox_rows(session_factory)
     assert "Melewati batas penyelesaian menurut jenis laporan: 1" in row.payload["text"]
 
 
@@ -138,8 +126,7 @@ async def test_the_agency_group_hears_its_reports_past_the_ceiling_were_escalate
         await s.commit()
     ctx = job_context(session_factory, make_settings(), i18n, wita(TUE, 9))
     assert await send_escalations(ctx, TUE) == 2  # the admin and the agency's group
-    async with session_factory() as s:
-        rows = {row.chat_id: row.payload["text"] for row in await s.scalars(select(Outbox))}
+    rows = {row.chat_id: row.payload["text"] for row in await outbox_rows(session_factory)}
     # A group reads Indonesian; nothing is past the follow-up deadline, so no count of that.
     assert rows[group].startswith("⚠️ <b>Dinas Info</b>: dilaporkan ke koordinator LAPOR! hari ini (tunggakan).")
     assert "Melewati batas penyelesaian menurut jenis laporan: 1" in rows[group]

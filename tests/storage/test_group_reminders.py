@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from bot.i18n import build_i18n
 from bot.jobs.officer_reminders import send_reminders
-from storage.models import AgencyGroup, Outbox
+from storage.models import AgencyGroup
 from tests.schedule_fixtures import (
     add_agency,
     add_citizen,
@@ -17,6 +15,7 @@ from tests.schedule_fixtures import (
     add_report,
     job_context,
     make_settings,
+    outbox_rows,
     wita,
 )
 
@@ -42,8 +41,7 @@ async def test_reminders_go_to_linked_groups_per_the_agency_setting(session_fact
         await s.commit()
     ctx = job_context(session_factory, settings, build_i18n(), wita(MONDAY, 8))
     assert await send_reminders(ctx, MONDAY) == 3
-    async with session_factory() as s:
-        rows = {row.chat_id: row.payload["text"] for row in await s.scalars(select(Outbox))}
+    rows = {row.chat_id: row.payload["text"] for row in await outbox_rows(session_factory)}
     assert set(rows) == {6001, GROUP_A, GROUP_B}  # Beta's officer: the group instead
     assert "Lampu mati Dinas Alpha" in rows[GROUP_A] and "Dinas Beta" not in rows[GROUP_A]
     assert "Lampu mati Dinas Beta" in rows[GROUP_B]
@@ -68,8 +66,7 @@ async def test_the_escalation_tells_the_overdue_agency_s_group(session_factory):
         await s.commit()
     ctx = job_context(session_factory, settings, build_i18n(), wita(MONDAY, 9))
     assert await send_escalations(ctx, MONDAY) == 2  # the admin, and Alpha's group
-    async with session_factory() as s:
-        rows = {row.chat_id: row.payload["text"] for row in await s.scalars(select(Outbox))}
+    rows = {row.chat_id: row.payload["text"] for row in await outbox_rows(session_factory)}
     assert set(rows) == {settings.roles.admin_ids[0], GROUP_A}
     assert "Lampu mati sejak lama" in rows[GROUP_A] and "Sampah" not in rows[GROUP_A]
     assert await send_escalations(ctx, MONDAY) == 0  # once a day

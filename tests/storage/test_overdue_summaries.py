@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-from sqlalchemy import select
-
 from bot.domain.enums import ReportStatus
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
-from bot.i18n import build_i18n
 from bot.jobs.escalation import OLDEST_SHOWN, escalate_overdue
 from bot.jobs.officer_reminders import SHOWN_PER_AGENCY, remind_officers
 from bot.services.overdue import overdue_scope
-from storage.models import Outbox
 from storage.repositories.overdue import OverdueRepo
 from tests.schedule_fixtures import (
     ADMIN_TID,
@@ -24,16 +19,12 @@ from tests.schedule_fixtures import (
     add_report,
     job_context,
     make_settings,
+    outbox_rows,
     wita,
 )
 
 TUE = date(2024, 5, 21)
 OFFICER_TID = 7001
-
-
-@pytest.fixture(scope="module")
-def i18n():
-    return build_i18n("id")
 
 
 async def seed(session_factory) -> dict[str, int]:
@@ -89,8 +80,7 @@ async def test_the_escalation_is_one_short_message_with_counts_and_a_button(sess
     await seed(session_factory)
     settings = make_settings()
     assert await escalate_overdue(job_context(session_factory, settings, i18n, wita(TUE, 9))) == 1
-    async with session_factory() as s:
-        (row,) = (await s.scalars(select(Outbox))).all()
+    (row,) = await outbox_rows(session_factory)
     text = row.payload["text"]
     assert "<b>Overdue reports (tunggakan)</b>: 17 on" in text
     assert "<b>Dinas PU</b>: 12," in text and "<b>Dinas Kes</b>: 1," in text
@@ -106,8 +96,7 @@ async def test_the_officer_reminder_counts_and_names_the_most_urgent_few(session
     await seed(session_factory)
     settings = make_settings()
     assert await remind_officers(job_context(session_factory, settings, i18n, wita(TUE, 9))) == 1
-    async with session_factory() as s:
-        (row,) = (await s.scalars(select(Outbox))).all()
+    (row,) = await outbox_rows(session_factory)
     assert row.chat_id == OFFICER_TID
     text = row.payload["text"]
     assert "Overdue: 12" in text and "Due within one working day: 2" in text

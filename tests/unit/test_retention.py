@@ -6,22 +6,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 import time_machine
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.i18n import build_i18n
 from bot.jobs.retention import purge_expired
 from storage.models import Attachment, AuditLog, FsmState, Outbox, Report, ReportEvent
 from tests.schedule_fixtures import TOKEN, add_citizen, add_report, job_context, wita
 
 DAY0 = date(2025, 3, 3)
-
-
-@pytest.fixture(scope="module")
-def i18n():
-    return build_i18n("id")
 
 
 def _settings() -> Settings:

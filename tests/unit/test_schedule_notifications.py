@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy import select
 
 from bot.domain.enums import EventKind, ReportStatus
-from bot.i18n import build_i18n
 from bot.jobs.checkin import send_checkins
 from bot.jobs.digest import send_digests
 from bot.services.casework.reporter import CheckinAnswer, answer_checkin
@@ -26,20 +24,11 @@ from tests.schedule_fixtures import (
     job_context,
     make_calendar,
     make_settings,
+    outbox_rows,
     wita,
 )
 
 MAY = lambda d: date(2024, 5, d)  # noqa: E731
-
-
-@pytest.fixture(scope="module")
-def i18n():
-    return build_i18n("id")
-
-
-async def _outbox(session_factory) -> list[Outbox]:
-    async with session_factory() as s:
-        return list((await s.scalars(select(Outbox).order_by(Outbox.id))).all())
 
 
 async def test_a_change_at_22_wita_goes_out_at_07(session_factory):
@@ -53,7 +42,7 @@ async def test_a_change_at_22_wita_goes_out_at_07(session_factory):
                 chat_id=citizen.telegram_id, text=text, report_id=report.id,
             )
         await s.commit()
-    late, noon = await _outbox(session_factory)
+    late, noon = await outbox_rows(session_factory)
     assert late.not_before == wita(MAY(21), 7)
     assert late.not_before.astimezone(WITA).hour == 7
     assert noon.not_before is None
@@ -93,7 +82,7 @@ async def test_digest_groups_a_citizens_changes_into_one_message(session_factory
     assert await send_digests(job_context(session_factory, settings, i18n, wita(MAY(20), 15, 59))) is None
     # 16:00 gathers Ani's three changes into one message.
     assert await send_digests(job_context(session_factory, settings, i18n, wita(MAY(20), 16))) == 1
-    rows = [r for r in await _outbox(session_factory) if r.group_key and r.group_key.startswith("digest")]
+    rows = [r for r in await outbox_rows(session_factory) if r.group_key and r.group_key.startswith("digest")]
     assert len(rows) == 1
     text = rows[0].payload["text"]
     assert rows[0].chat_id == 5001
@@ -102,7 +91,7 @@ async def test_digest_groups_a_citizens_changes_into_one_message(session_factory
     # The same slot does not run twice; Budi's change goes at 09:00 next morning.
     assert await send_digests(job_context(session_factory, settings, i18n, wita(MAY(20), 16, 30))) is None
     assert await send_digests(job_context(session_factory, settings, i18n, wita(MAY(21), 9))) == 1
-    rows = [r for r in await _outbox(session_factory) if r.group_key and r.group_key.startswith("digest")]
+    rows = [r for r in await outbox_rows(session_factory) if r.group_key and r.group_key.startswith("digest")]
     assert [r.chat_id for r in rows] == [5001, 5002]
     assert "after the digest" in rows[1].payload["text"]
 
@@ -126,7 +115,7 @@ async def test_checkin_asks_once_n_working_days_after_closing_and_no_reopens(ses
     assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(27), 9, 59))) is None
     assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(27), 10))) == 2
     assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(28), 10))) == 0
-    asked = await _outbox(session_factory)
+    asked = await outbox_rows(session_factory)
     assert [r.chat_id for r in asked] == [5001, 5001]
     assert asked[0].payload["reply_markup"]["inline_keyboard"][0][1]["callback_data"] == f"ci:{unsolved.id}:0"
 
@@ -145,7 +134,7 @@ async def test_checkin_asks_once_n_working_days_after_closing_and_no_reopens(ses
         assert (await s.get(Report, solved.id)).status == ReportStatus.CLOSED
         kinds = (await s.scalars(select(ReportEvent.kind).where(ReportEvent.report_id == unsolved.id))).all()
         assert kinds == [EventKind.CHECKIN_REOPENED]
-    officer_rows = [r for r in await _outbox(session_factory) if r.chat_id == 7001]
+    officer_rows = [r for r in await outbox_rows(session_factory) if r.chat_id == 7001]
     assert len(officer_rows) == 1 and "LPR-CHK1" in officer_rows[0].payload["text"]
 
 
@@ -156,7 +145,7 @@ async def test_checkin_is_off_by_default(session_factory, i18n):
         await add_report(s, ani, ReportStatus.CLOSED, closed_at=wita(MAY(20), 15))
         await s.commit()
     assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(27), 10))) is None
-    assert await _outbox(session_factory) == []
+    assert await outbox_rows(session_factory) == []
 
 
 async def test_jobs_skip_a_citizen_who_withdrew_consent(session_factory, i18n):
@@ -172,4 +161,4 @@ async def test_jobs_skip_a_citizen_who_withdrew_consent(session_factory, i18n):
         await s.commit()
     # The run happens (and counts the report as done), but writes nothing to her.
     assert await send_checkins(job_context(session_factory, settings, i18n, wita(MAY(27), 10))) is not None
-    assert [r.chat_id for r in await _outbox(session_factory)] == []
+    assert [r.chat_id for r in await outbox_rows(session_factory)] == []

@@ -7,11 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.domain.enums import EventKind, ReportStatus
-from bot.i18n import build_i18n
 from bot.scheduler import run_all_jobs
 from storage.models import Outbox, Report, ReportEvent
 from tests.schedule_fixtures import (
@@ -23,17 +21,13 @@ from tests.schedule_fixtures import (
     add_report,
     job_context,
     make_settings,
+    outbox_rows,
     wita,
 )
 
 MAY = lambda d: date(2024, 5, d)  # noqa: E731
 OFFICER_TID = 7001
 CITIZEN_TID = 5001
-
-
-@pytest.fixture(scope="module")
-def i18n():
-    return build_i18n("id")
 
 
 async def _seed(session_factory):
@@ -159,8 +153,7 @@ async def test_escalation_counts_per_agency_and_names_the_oldest_first(session_f
                          followup_due=MAY(21), tracking_id="LPR-ONTIME")
         await s.commit()
     assert await escalate_overdue(job_context(session_factory, settings, i18n, wita(MAY(21), 9))) == 1
-    async with session_factory() as s:
-        (row,) = (await s.scalars(select(Outbox))).all()
+    (row,) = await outbox_rows(session_factory)
     text = row.payload["text"]
     assert "<b>Overdue reports (tunggakan)</b>: 3 on" in text
     # Per agency a count, the most urgent agency first (its oldest is due earliest).
