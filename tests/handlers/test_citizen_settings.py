@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiogram.methods import EditMessageText, SendDocument, SendMessage
+from aiogram.types import User
 from sqlalchemy import select
 
 from bot.domain.access import COMMAND_LINE
@@ -17,7 +18,7 @@ from bot.ui.privacy import PrivacyAction, PrivacyCb
 from bot.ui.settings import SettingsAction, SettingsCb, SettingsLanguageCb
 from storage.models import Citizen, DigestItem, Outbox
 from tests.handlers.casework_helpers import FAST_DELIVERY, file_report, seed
-from tests.handlers.harness import Harness
+from tests.handlers.harness import Harness, Sent
 
 ADMIN_ID = 9000
 SITI, BUDI, NEWCOMER = 1001, 1002, 1003
@@ -31,6 +32,14 @@ async def _citizens(h: Harness, *ids: int) -> None:
     async with h.app.session_factory() as s:
         s.add_all([Citizen(telegram_id=i, first_name=f"W{i}", consent_at=datetime.now(UTC)) for i in ids])
         await s.commit()
+
+
+async def _siti_opens_the_settings(h: Harness) -> tuple[User, Sent]:
+    """Siti, who agreed to the personal data notice, sends /pengaturan: she and the screen."""
+    await _citizens(h, SITI)
+    siti = h.user(SITI, "Siti")
+    await h.send(siti, "/pengaturan")
+    return siti, h.last(siti)
 
 
 async def _row(h: Harness, telegram_id: int) -> Citizen:
@@ -55,10 +64,8 @@ async def _broadcast(h: Harness, text: str) -> tuple[str, list[int]]:
 
 async def test_announcements_switched_off_are_not_received_and_not_counted(tmp_path):
     async with Harness.create(tmp_path) as h:
-        await _citizens(h, SITI, BUDI)
-        siti = h.user(SITI, "Siti")
-        await h.send(siti, "/pengaturan")
-        screen = h.last(siti)
+        await _citizens(h, BUDI)
+        siti, screen = await _siti_opens_the_settings(h)
         assert "Pengumuman dari koordinator: <b>aktif</b>" in screen.text
         cq = await h.press(siti, screen, screen.button("Matikan pengumuman"))
         assert len(h.answers(cq)) == 1 and h.answered(cq).text == "Tersimpan."
@@ -80,10 +87,7 @@ async def test_announcements_switched_off_are_not_received_and_not_counted(tmp_p
 
 async def test_a_double_tap_and_an_old_button_change_nothing_and_are_answered_once(tmp_path):
     async with Harness.create(tmp_path) as h:  # strict: Telegram refuses an unchanged edit
-        await _citizens(h, SITI)
-        siti = h.user(SITI, "Siti")
-        await h.send(siti, "/pengaturan")
-        screen = h.last(siti)
+        siti, screen = await _siti_opens_the_settings(h)
         first, second = await h.double_tap(siti, screen, _cb(SettingsAction.ANNOUNCEMENTS_OFF))
         assert [len(h.answers(q)) for q in (first, second)] == [1, 1]
         assert h.answered(second).text == "Sudah begitu."
@@ -166,10 +170,7 @@ async def test_before_consent_only_the_language(tmp_path):
 
 async def test_the_data_copy_lists_the_settings_and_withdrawal_forgets_them(tmp_path):
     async with Harness.create(tmp_path) as h:
-        await _citizens(h, SITI)
-        siti = h.user(SITI, "Siti")
-        await h.send(siti, "/pengaturan")
-        screen = h.last(siti)
+        siti, screen = await _siti_opens_the_settings(h)
         await h.press(siti, screen, _cb(SettingsAction.ANNOUNCEMENTS_OFF))
         await h.press(siti, screen, _cb(SettingsAction.DIGEST))
         # The admin's /datawarga gives the same copy as /privasi: both come from data_rights.export.

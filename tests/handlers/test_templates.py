@@ -4,6 +4,7 @@ opened as an editable draft when an officer picks one, never sent word for word.
 from __future__ import annotations
 
 import pytest
+from aiogram.types import User
 from sqlalchemy import select, update
 
 from bot.ui.case_callbacks import (
@@ -27,7 +28,7 @@ from tests.handlers.casework_helpers import (
     seed,
     tap,
 )
-from tests.handlers.harness import Harness
+from tests.handlers.harness import Harness, Sent
 from tests.handlers.intake_helpers import fsm
 
 REPORTER, O1, OB = 5551, 6661, 6663
@@ -65,15 +66,31 @@ async def _set_language(h: Harness, telegram_id: int, language: str) -> None:
         await s.commit()
 
 
+async def _officer_with_a_template_and_a_case(h: Harness, language: str | None = None) -> tuple[User, int]:
+    """Officer O1 (reading ``language``, if given) wrote the template "Sudah ditangani" (BODY), and a
+    report was assigned to their agency: the officer and the report's id."""
+    ids = await _world(h)
+    if language is not None:
+        await _set_language(h, O1, language)
+    officer = h.user(O1, "Officer6661")
+    await h.send(officer, f"/templat Sudah ditangani | {BODY}")
+    return officer, await _assigned(h, ids)
+
+
+async def _open_the_card(h: Harness, officer: User) -> Sent:
+    """The template's card, opened from the /templat list."""
+    await h.send(officer, "/templat")
+    await tap(h, officer, "Sudah ditangani")
+    return h.last(officer)
+
+
 # -- managing: edit, retire, restore ---------------------------------------------------------------
 async def test_an_officer_edits_retires_and_restores_their_agencys_template(tmp_path):
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         ids = await _world(h)
         officer = h.user(O1, "Officer6661")
         await h.send(officer, "/templat Sudah ditangani | Laporan Anda sudah kami tangani.")
-        await h.send(officer, "/templat")
-        await tap(h, officer, "Sudah ditangani")
-        card = h.last(officer)
+        card = await _open_the_card(h, officer)
         assert "Laporan Anda sudah kami tangani." in card.text and "Aktif" in card.text
         assert [label for label, _ in card.buttons] == ["✏️ Ubah teks", "🗄 Nonaktifkan"]
 
@@ -86,9 +103,7 @@ async def test_an_officer_edits_retires_and_restores_their_agencys_template(tmp_
         assert (await fsm(h, officer))[0] is None
 
         # Retire: the card shows it retired and the answer step no longer offers it.
-        await h.send(officer, "/templat")
-        await tap(h, officer, "Sudah ditangani")
-        card = h.last(officer)
+        card = await _open_the_card(h, officer)
         cq = await h.press(officer, card, card.button("Nonaktifkan"))
         assert "Dinonaktifkan" in h.answered(cq).text
         assert not (await _template(h, "Sudah ditangani")).active
@@ -128,9 +143,7 @@ async def test_a_double_tap_on_retire_retires_once_and_answers_each_tap(tmp_path
         await _set_language(h, O1, language)
         officer = h.user(O1, "Officer6661")
         await h.send(officer, "/templat Sudah ditangani | Laporan Anda sudah kami tangani.")
-        await h.send(officer, "/templat")
-        await tap(h, officer, "Sudah ditangani")
-        card = h.last(officer)
+        card = await _open_the_card(h, officer)
         assert [label for label, _ in card.buttons] == labels
         first, second = await h.double_tap(officer, card, card.button(labels[1]))
         assert h.answered(first) is not None and not h.answered(first).show_alert
@@ -172,10 +185,7 @@ async def test_only_who_may_write_a_template_may_change_it(tmp_path, who, owner,
 
 async def test_editing_or_retiring_a_template_leaves_answers_sent_with_it_intact(tmp_path):
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
-        ids = await _world(h)
-        officer = h.user(O1, "Officer6661")
-        await h.send(officer, f"/templat Sudah ditangani | {BODY}")
-        rid = await _assigned(h, ids)
+        officer, rid = await _officer_with_a_template_and_a_case(h)
         await h.press(officer, 1, OfficerCb(a=OfficerAction.ANSWER, r=rid).pack())
         await tap(h, officer, "Sudah ditangani")
         await tap(h, officer, "Kirim apa adanya")
@@ -209,11 +219,7 @@ LABELS = {
 async def test_a_picked_template_is_a_draft_the_officer_sends_as_it_is(tmp_path, language):
     send_as_is, edit, _send, nothing_sent, _version = LABELS[language]
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
-        ids = await _world(h)
-        await _set_language(h, O1, language)
-        officer = h.user(O1, "Officer6661")
-        await h.send(officer, f"/templat Sudah ditangani | {BODY}")
-        rid = await _assigned(h, ids)
+        officer, rid = await _officer_with_a_template_and_a_case(h, language)
         await h.press(officer, 1, OfficerCb(a=OfficerAction.ANSWER, r=rid).pack())
         to_reporter = len(h.sent_to(REPORTER))
         await tap(h, officer, "Sudah ditangani")
@@ -245,11 +251,7 @@ async def test_a_picked_template_is_a_draft_the_officer_sends_as_it_is(tmp_path,
 async def test_the_officer_edits_the_draft_and_confirms_their_version(tmp_path, language):
     send_as_is, edit, send, _nothing_sent, version = LABELS[language]
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
-        ids = await _world(h)
-        await _set_language(h, O1, language)
-        officer = h.user(O1, "Officer6661")
-        await h.send(officer, f"/templat Sudah ditangani | {BODY}")
-        rid = await _assigned(h, ids)
+        officer, rid = await _officer_with_a_template_and_a_case(h, language)
         await h.press(officer, 1, OfficerCb(a=OfficerAction.RETURN, r=rid).pack())
         await tap(h, officer, "Sudah ditangani")
         first_draft = h.last(officer)
@@ -279,10 +281,7 @@ async def test_the_officer_edits_the_draft_and_confirms_their_version(tmp_path, 
 
 async def test_a_draft_over_the_limit_is_refused_before_it_is_shown_for_sending(tmp_path):
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
-        ids = await _world(h)
-        officer = h.user(O1, "Officer6661")
-        await h.send(officer, f"/templat Sudah ditangani | {BODY}")
-        rid = await _assigned(h, ids)
+        officer, rid = await _officer_with_a_template_and_a_case(h)
         await h.press(officer, 1, OfficerCb(a=OfficerAction.ASK, r=rid).pack())
         await tap(h, officer, "Sudah ditangani")
         await tap(h, officer, "Ubah")

@@ -215,6 +215,16 @@ def test_ensure_raises_the_reason():
     ensure(ACTORS["reporter"], Action.RATE, case_in(S.ANSWERED, TODAY), today=TODAY)
 
 
+def _assert_question_and_guard_agree(may, ensure_may, actor: Actor, *args, allowed: bool) -> None:
+    """``may_…`` answers None when allowed, FORBIDDEN when not; ``ensure_may_…`` refuses exactly then."""
+    assert may(actor, *args) == (None if allowed else Reason.FORBIDDEN)
+    if allowed:
+        ensure_may(actor, *args)
+    else:
+        with pytest.raises(Refused):
+            ensure_may(actor, *args)
+
+
 def test_templates_global_or_of_ones_own_agency():
     officer = ACTORS["officer"]
     assert may_use_template(officer, None) and may_use_template(officer, AGENCY)
@@ -234,12 +244,8 @@ def test_templates_global_or_of_ones_own_agency():
 )  # fmt: skip
 def test_a_template_is_managed_by_whoever_writes_such_templates(actor_name, template_agency, allowed):
     """Edit, retire, restore: admins the global templates, officers their agencies'."""
-    actor = ACTORS[actor_name]
-    assert (may_manage_template(actor, template_agency) is None) is allowed
-    if not allowed:
-        assert may_manage_template(actor, template_agency) == Reason.FORBIDDEN
-        with pytest.raises(Refused):
-            ensure_may_manage_template(actor, template_agency)
+    _assert_question_and_guard_agree(may_manage_template, ensure_may_manage_template, ACTORS[actor_name],
+                                     template_agency, allowed=allowed)
     # Revoked: no agencies any more, so not their agency's templates either.
     assert may_manage_template(Actor(citizen_id=2), AGENCY) == Reason.FORBIDDEN
     # An admin who is also an officer manages both kinds.
@@ -254,12 +260,8 @@ def test_a_template_is_managed_by_whoever_writes_such_templates(actor_name, temp
 def test_linking_a_group_is_for_an_officer_of_that_agency(actor_name, allowed):
     from bot.domain.access import ensure_may_link_group, may_link_group
 
-    actor = ACTORS[actor_name]
-    assert (may_link_group(actor, AGENCY) is None) is allowed
-    if not allowed:
-        assert may_link_group(actor, AGENCY) == Reason.FORBIDDEN
-        with pytest.raises(Refused):
-            ensure_may_link_group(actor, AGENCY)
+    _assert_question_and_guard_agree(may_link_group, ensure_may_link_group, ACTORS[actor_name], AGENCY,
+                                     allowed=allowed)
     # A revoked officer holds no agencies any more: refused like a stranger.
     assert may_link_group(Actor(citizen_id=2), AGENCY) == Reason.FORBIDDEN
 
