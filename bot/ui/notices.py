@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import singledispatch
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
@@ -93,6 +94,12 @@ def _long(d: date | None, locale: str) -> str:
 def _short(d: date | None, locale: str) -> str:
     """A date for staff, in lists and cards: "4 Des 2026"."""
     return short_date(d, locale) if d else "—"
+
+
+def _open_kb(report: Report, opens: CallbackData) -> InlineKeyboardMarkup:
+    """One button, "Open LPR-…": ``opens`` is the reader's own view of the report."""
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("Open {tracking_id}").format(tracking_id=report.tracking_id), callback_data=opens.pack())]])
 
 
 # -- the reporter ----------------------------------------------------------------------------
@@ -291,9 +298,7 @@ def _kecamatan_reminded(notice: KecamatanReminded, ctx: Context) -> Rendered:
         "Please follow it up."
     ).format(kecamatan=esc_truncate(notice.kecamatan_name, 200), ref=_ref(report),
              title=esc_truncate(report.title, 200), date=_short(report.followup_due, ctx.locale))
-    return Rendered([text], InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=_("Open {tracking_id}").format(tracking_id=report.tracking_id),
-        callback_data=OfficerCb(a=OfficerAction.OPEN, r=report.id).pack())]]))
+    return Rendered([text], _open_kb(report, OfficerCb(a=OfficerAction.OPEN, r=report.id)))
 
 
 @render.register
@@ -388,13 +393,6 @@ def _no_longer_officer(notice: NoLongerOfficer, ctx: Context) -> Rendered:
 
 
 # -- admins ----------------------------------------------------------------------------------
-def _open_kb(report: Report) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=_("Open {tracking_id}").format(tracking_id=report.tracking_id),
-        callback_data=VerifyCb(a=VerifyAction.OPEN, r=report.id).pack(),
-    )]])
-
-
 @render.register
 def _new_report(notice: NewReport, ctx: Context) -> Rendered:
     report = notice.report
@@ -403,7 +401,7 @@ def _new_report(notice: NewReport, ctx: Context) -> Rendered:
         "Reporter: {reporter}\nVerify by {date}."
     ).format(tracking_id=esc(report.tracking_id), title=esc_truncate(report.title, 200),
              reporter=reporter_for_admin(report, notice.reporter), date=_short(report.verify_due, ctx.locale))
-    return Rendered([text], _open_kb(report))
+    return Rendered([text], _open_kb(report, VerifyCb(a=VerifyAction.OPEN, r=report.id)))
 
 
 @render.register
@@ -413,7 +411,7 @@ def _returned(notice: Returned, ctx: Context) -> Rendered:
         "<b>Reason:</b> {reason}\nIt is back in /verifikasi to be forwarded elsewhere."
     ).format(agency=esc(notice.agency_name), tracking_id=esc(notice.report.tracking_id),
              reason=esc_truncate(notice.reason, 3000))
-    return Rendered([text], _open_kb(notice.report))
+    return Rendered([text], _open_kb(notice.report, VerifyCb(a=VerifyAction.OPEN, r=notice.report.id)))
 
 
 @render.register
