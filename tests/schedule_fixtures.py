@@ -95,3 +95,10 @@ async def outbox_rows(session_factory) -> list[Outbox]:
     """What the jobs queued, in the order they queued it."""
     async with session_factory() as s:
         return list((await s.scalars(select(Outbox).order_by(Outbox.id))).all())
+
+
+async def the_one_message(job, session_factory, i18n, now: datetime) -> Outbox:
+    """Runs ``job`` at ``now`` with the default settings; it must queue one message: that one."""
+    assert await job(job_context(session_factory, make_settings(), i18n, now)) == 1
+    (row,) = await outbox_rows(session_factory)
+    return row

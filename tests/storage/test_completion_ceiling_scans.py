@@ -20,6 +20,7 @@ from tests.schedule_fixtures import (
     job_context,
     make_settings,
     outbox_rows,
+    the_one_message,
     wita,
 )
 
@@ -70,10 +71,8 @@ async def test_counts_past_the_ceiling_per_agency_and_in_the_queue(session_facto
 
 async def test_the_escalation_states_the_reports_past_their_ceiling(session_factory, i18n):
     await seed(session_factory)
-    settings = make_settings()
     # Without the ceiling nothing would be escalated at all today.
-    assert await escalate_overdue(job_context(session_factory, settings, i18n, wita(TUE, 9))) == 1
-    (row,) = await outbox_rows(session_factory)
+    row = await the_one_message(escalate_overdue, session_factory, i18n, wita(TUE, 9))
     assert row.chat_id == ADMIN_TID
     text = row.payload["text"]
     assert "Past the completion deadline for their kind of report: 3" in text
@@ -85,9 +84,7 @@ async def test_the_escalation_states_the_reports_past_their_ceiling(session_fact
 
 async def test_the_officer_is_reminded_of_reports_past_their_ceiling(session_factory, i18n):
     await seed(session_factory)
-    settings = make_settings()
-    assert await remind_officers(job_context(session_factory, settings, i18n, wita(TUE, 9))) == 1
-    (row,) = await outbox_rows(session_factory)
+    row = await the_one_message(remind_officers, session_factory, i18n, wita(TUE, 9))
     assert row.chat_id == OFFICER_TID
     text = row.payload["text"]
     assert "<b>Dinas Info</b>" in text
@@ -104,8 +101,7 @@ async def test_the_officer_reads_it_in_indonesian(session_factory, i18n):
         await add_report(s, citizen, ReportStatus.IN_PROGRESS, agency_id=info.id, classification="aspiration",
                          followup_due=TUE + timedelta(days=3), completion_due=TUE - timedelta(days=1))
         await s.commit()
-    assert await remind_officers(job_context(session_factory, make_settings(), i18n, wita(TUE, 9))) == 1
-    (row,) = await outbox_rows(session_factory)
+    row = await the_one_message(remind_officers, session_factory, i18n, wita(TUE, 9))
     assert "Melewati batas penyelesaian menurut jenis laporan: 1" in row.payload["text"]
 
 

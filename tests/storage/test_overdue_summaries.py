@@ -17,9 +17,7 @@ from tests.schedule_fixtures import (
     add_citizen,
     add_officer,
     add_report,
-    job_context,
-    make_settings,
-    outbox_rows,
+    the_one_message,
     wita,
 )
 
@@ -78,9 +76,7 @@ async def test_counts_per_agency_and_pages_of_the_oldest(session_factory):
 
 async def test_the_escalation_is_one_short_message_with_counts_and_a_button(session_factory, i18n):
     await seed(session_factory)
-    settings = make_settings()
-    assert await escalate_overdue(job_context(session_factory, settings, i18n, wita(TUE, 9))) == 1
-    (row,) = await outbox_rows(session_factory)
+    row = await the_one_message(escalate_overdue, session_factory, i18n, wita(TUE, 9))
     text = row.payload["text"]
     assert "<b>Overdue reports (tunggakan)</b>: 17 on" in text
     assert "<b>Dinas PU</b>: 12," in text and "<b>Dinas Kes</b>: 1," in text
@@ -94,9 +90,7 @@ async def test_the_escalation_is_one_short_message_with_counts_and_a_button(sess
 
 async def test_the_officer_reminder_counts_and_names_the_most_urgent_few(session_factory, i18n):
     await seed(session_factory)
-    settings = make_settings()
-    assert await remind_officers(job_context(session_factory, settings, i18n, wita(TUE, 9))) == 1
-    (row,) = await outbox_rows(session_factory)
+    row = await the_one_message(remind_officers, session_factory, i18n, wita(TUE, 9))
     assert row.chat_id == OFFICER_TID
     text = row.payload["text"]
     assert "Overdue: 12" in text and "Due within one working day: 2" in text

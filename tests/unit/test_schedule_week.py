@@ -21,7 +21,7 @@ from tests.schedule_fixtures import (
     add_report,
     job_context,
     make_settings,
-    outbox_rows,
+    the_one_message,
     wita,
 )
 
@@ -137,7 +137,6 @@ async def test_a_dispute_before_the_run_keeps_the_report_open(session_factory, i
 async def test_escalation_counts_per_agency_and_names_the_oldest_first(session_factory, i18n):
     from bot.jobs.escalation import escalate_overdue
 
-    settings = make_settings()
     async with session_factory() as s:
         citizen = await add_citizen(s, CITIZEN_TID)
         await add_citizen(s, ADMIN_TID, language="en")
@@ -152,8 +151,7 @@ async def test_escalation_counts_per_agency_and_names_the_oldest_first(session_f
         await add_report(s, citizen, ReportStatus.ASSIGNED, agency_id=kes.id,
                          followup_due=MAY(21), tracking_id="LPR-ONTIME")
         await s.commit()
-    assert await escalate_overdue(job_context(session_factory, settings, i18n, wita(MAY(21), 9))) == 1
-    (row,) = await outbox_rows(session_factory)
+    row = await the_one_message(escalate_overdue, session_factory, i18n, wita(MAY(21), 9))
     text = row.payload["text"]
     assert "<b>Overdue reports (tunggakan)</b>: 3 on" in text
     # Per agency a count, the most urgent agency first (its oldest is due earliest).
