@@ -77,6 +77,12 @@ async def _officer_with_a_template_and_a_case(h: Harness, language: str | None =
     return officer, await _assigned(h, ids)
 
 
+async def _pick_the_template(h: Harness, officer: User, rid: int, step: OfficerAction) -> None:
+    """The officer starts ``step`` (answer, ask, return) on the report and picks "Sudah ditangani"."""
+    await h.press(officer, 1, OfficerCb(a=step, r=rid).pack())
+    await tap(h, officer, "Sudah ditangani")
+
+
 async def _open_the_card(h: Harness, officer: User) -> Sent:
     """The template's card, opened from the /templat list."""
     await h.send(officer, "/templat")
@@ -186,8 +192,7 @@ async def test_only_who_may_write_a_template_may_change_it(tmp_path, who, owner,
 async def test_editing_or_retiring_a_template_leaves_answers_sent_with_it_intact(tmp_path):
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         officer, rid = await _officer_with_a_template_and_a_case(h)
-        await h.press(officer, 1, OfficerCb(a=OfficerAction.ANSWER, r=rid).pack())
-        await tap(h, officer, "Sudah ditangani")
+        await _pick_the_template(h, officer, rid, OfficerAction.ANSWER)
         await tap(h, officer, "Kirim apa adanya")
         await drain(h)
         assert await _events(h, rid, "answered") == [BODY]
@@ -220,9 +225,8 @@ async def test_a_picked_template_is_a_draft_the_officer_sends_as_it_is(tmp_path,
     send_as_is, edit, _send, nothing_sent, _version = LABELS[language]
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         officer, rid = await _officer_with_a_template_and_a_case(h, language)
-        await h.press(officer, 1, OfficerCb(a=OfficerAction.ANSWER, r=rid).pack())
         to_reporter = len(h.sent_to(REPORTER))
-        await tap(h, officer, "Sudah ditangani")
+        await _pick_the_template(h, officer, rid, OfficerAction.ANSWER)
         await drain(h)
         # Shown to the officer, escaped, with the two choices; nothing reached the reporter.
         draft = h.last(officer)
@@ -252,8 +256,7 @@ async def test_the_officer_edits_the_draft_and_confirms_their_version(tmp_path, 
     send_as_is, edit, send, _nothing_sent, version = LABELS[language]
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         officer, rid = await _officer_with_a_template_and_a_case(h, language)
-        await h.press(officer, 1, OfficerCb(a=OfficerAction.RETURN, r=rid).pack())
-        await tap(h, officer, "Sudah ditangani")
+        await _pick_the_template(h, officer, rid, OfficerAction.RETURN)
         first_draft = h.last(officer)
         await tap(h, officer, edit)
         # The text to copy, in a code block, escaped.
@@ -282,8 +285,7 @@ async def test_the_officer_edits_the_draft_and_confirms_their_version(tmp_path, 
 async def test_a_draft_over_the_limit_is_refused_before_it_is_shown_for_sending(tmp_path):
     async with Harness.create(tmp_path, **FAST_DELIVERY) as h:
         officer, rid = await _officer_with_a_template_and_a_case(h)
-        await h.press(officer, 1, OfficerCb(a=OfficerAction.ASK, r=rid).pack())
-        await tap(h, officer, "Sudah ditangani")
+        await _pick_the_template(h, officer, rid, OfficerAction.ASK)
         await tap(h, officer, "Ubah")
         await h.send(officer, "x" * 1001)
         assert "1000" in h.last_text(officer)
