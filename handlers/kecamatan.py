@@ -16,7 +16,7 @@ from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import KecamatanAction, KecamatanCb
-from bot.ui.case_render import case_card_parts, case_timeline_parts, reporter_for_officer
+from bot.ui.case_render import agency_case_parts
 from bot.ui.form_step import refuse_button
 from bot.ui.formatting import short_date
 from bot.ui.render import esc, esc_truncate, split_html
@@ -51,15 +51,9 @@ async def open_village_case(callback: CallbackQuery, callback_data: KecamatanCb,
         return
     await callback.answer()
     r = view.report
-    # What an agency may see of the reporter (nothing of an anonymous one), files as a count.
     parts = [_("👁 Read-only: the report of <b>{village}</b>.").format(
         village=esc_truncate(view.agency_names.get(r.agency_id, ""), 200) if r.agency_id else "")]
-    parts += case_card_parts(
-        r, reporter_html=reporter_for_officer(r, view.reporter),
-        agency_name=view.agency_names.get(r.agency_id) if r.agency_id else None,
-        attachment_count=len(view.attachments), due=r.followup_due, today=calendar.today(),
-        cal=calendar, locale=locale,
-    ) + case_timeline_parts(view.events, view.agency_names, calendar.tz, locale)
+    parts += agency_case_parts(view, calendar, locale)
     messages = split_html(parts)
     for i, text in enumerate(messages):
         last = i == len(messages) - 1

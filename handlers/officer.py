@@ -28,12 +28,10 @@ from bot.services.delivery import DeliveryWorker
 from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import DraftAction, DraftCb, OfficerAction, OfficerCb, TemplateCb
 from bot.ui.case_render import (
-    case_card_parts,
-    case_timeline_parts,
+    agency_case_parts,
     inbox_button_label,
     inbox_header,
     refusal_text,
-    reporter_for_officer,
     text_rule_error,
     wrong_kind_text,
 )
@@ -99,15 +97,7 @@ async def open_case(callback: CallbackQuery, callback_data: OfficerCb, session: 
         return
     await callback.answer()
     r = view.report
-    # Only attachments of the report itself and of the reporter's answers exist; both are
-    # shown as a count here (the files came with the notifications).
-    parts = case_card_parts(
-        r, reporter_html=reporter_for_officer(r, view.reporter),
-        agency_name=view.agency_names.get(r.agency_id) if r.agency_id else None,
-        attachment_count=len(view.attachments), due=r.followup_due, today=calendar.today(),
-        cal=calendar, locale=locale,
-    ) + case_timeline_parts(view.events, view.agency_names, calendar.tz, locale)
-    messages = split_html(parts)
+    messages = split_html(agency_case_parts(view, calendar, locale))
     markup = kb.officer_actions_kb(r.id, r.status)
     for i, text in enumerate(messages):
         last = i == len(messages) - 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
@@ -34,6 +35,9 @@ from bot.ui.report_render import (
     supporters_label,
 )
 from storage.models import Citizen, Report, ReportEvent
+
+if TYPE_CHECKING:
+    from bot.services.casework.core import CaseView
 
 LINE_TITLE_LIMIT = 40
 
@@ -169,6 +173,19 @@ def case_timeline_parts(
         if event.note:
             parts.append(esc_truncate(event.note, 1000))
     return parts
+
+
+def agency_case_parts(view: CaseView, calendar: WorkCalendar, locale: str) -> list[str]:
+    """A report as an agency reads it (its officers, or the kecamatan above it): what an agency
+    may see of the reporter (nothing of an anonymous one), files as a count (they came with the
+    notifications), then the timeline."""
+    r = view.report
+    return case_card_parts(
+        r, reporter_html=reporter_for_officer(r, view.reporter),
+        agency_name=view.agency_names.get(r.agency_id) if r.agency_id else None,
+        attachment_count=len(view.attachments), due=r.followup_due, today=calendar.today(),
+        cal=calendar, locale=locale,
+    ) + case_timeline_parts(view.events, view.agency_names, calendar.tz, locale)
 
 
 def refusal_text(reason: Reason | str | Refused) -> str:
