@@ -25,12 +25,13 @@ run: $(RUN_STAMP)
 
 # Lint and import contracts first (seconds), so a wrong-way import fails CI before the tests run.
 # The tests run in two processes (pytest-xdist): the end-to-end tests mostly wait on the bot's
-# process, the in-process ones keep the other core busy. TEST_WORKERS=0 runs them in one.
+# process, the in-process ones keep the other core busy; a worker that runs out of tests takes
+# some from the other (worksteal: the end-to-end tests are slow). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 sandbox: $(RUN_STAMP)
 	$(BIN)/lapor-bot sandbox

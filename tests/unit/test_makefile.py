@@ -33,4 +33,4 @@ def test_make_run_installs_only_what_running_needs():
 def test_make_test_adds_the_test_extras():
     plan = _plan("test")
     assert "pip install -q -e '.[test]'" in plan
-    assert plan.rstrip().endswith("pytest -q -n 2")
+    assert plan.rstrip().endswith("pytest -q -n 2 --dist worksteal")
