@@ -8,9 +8,11 @@ every chat until the pool's 30 s timeout (issue 15; tests/handlers/test_concurre
 Now an update needs one connection at most, whatever the concurrency, and a form step's state
 and data are committed together (issue 11: a kill between two commits tore the step).
 
-The middleware sits outside aiogram's FSM middleware (``install``), so the state aiogram reads
-before the handler is read in this session too, after the chat's event-isolation lock is taken:
-no connection is held while waiting for that lock.
+The order (``install``): the chat's event-isolation lock, then this unit of work, then aiogram's
+FSM middleware. The lock is held until the update's transaction is committed: released before
+it, the chat's next update (the second photo of an album) read the form as it was before the
+first one's step and overwrote it. The lock is taken before the session begins, so no connection
+is held while waiting for it; the state aiogram reads before the handler is read in this session.
 
 Services still decide where a transaction ends (``session.commit()``); whatever is left is
 committed when the update ends, and rolled back if it failed.
@@ -21,7 +23,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from aiogram import BaseMiddleware, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -59,10 +64,30 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 return result
 
 
+class ChatLockMiddleware(BaseMiddleware):
+    """The chat's event-isolation lock (aiogram's, keyed as the FSM keys it) around the unit of
+    work, so that it is released only after the update's transaction is committed."""
+
+    def __init__(self, fsm: FSMContextMiddleware, isolation: BaseEventIsolation) -> None:
+        self.fsm = fsm
+        self.isolation = isolation
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        bot: Bot = data["bot"]
+        context = self.fsm.resolve_event_context(bot, data)
+        if context is None:
+            return await handler(event, data)
+        async with self.isolation.lock(key=context.key):
+            return await handler(event, data)
+
+
 def install(dp: Dispatcher, session_factory: async_sessionmaker[AsyncSession]) -> None:
-    """Put the unit of work around aiogram's FSM middleware (which the Dispatcher registered
-    first): the FSM reads the state under the chat's lock, in the update's session."""
+    """The chat's lock, then the unit of work, then aiogram's FSM middleware (which the
+    Dispatcher registered first, and which no longer locks: the lock is not reentrant)."""
+    isolation = dp.fsm.events_isolation
+    dp.fsm.events_isolation = DisabledEventIsolation()
     dp.update.outer_middleware.unregister(dp.fsm)
+    dp.update.outer_middleware(ChatLockMiddleware(dp.fsm, isolation))
     dp.update.outer_middleware(UnitOfWorkMiddleware(session_factory))
     dp.update.outer_middleware(dp.fsm)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.handlers.harness import Harness
-from tests.handlers.intake_helpers import consenting_citizen, fsm
+from tests.handlers.intake_helpers import consenting_citizen, drive, fsm, texts_since
 
 CITIZENS = 60  # four times the SQLite pool (5 + 10 overflow)
 
@@ -39,3 +39,20 @@ async def test_more_concurrent_forms_than_connections_all_answered(tmp_path):
             state, data = await fsm(h, user)
             assert state != "ReportForm:classification", h.last_text(user)
             assert data["draft"]["classification"] == "complaint"
+
+
+async def test_an_album_delivered_at_once_keeps_every_file_and_is_acknowledged_once(tmp_path):
+    """Telegram delivers an album as one update per file, in one batch, handled concurrently.
+    The chat's lock must last until the update's transaction is committed: released before it,
+    the second photo read the form as it was before the first and overwrote it (a lost file, the
+    album acknowledged twice; found by tests/e2e/test_intake_e2e.py)."""
+    async with Harness.create(tmp_path) as h:
+        user = h.user(80_001, "Siti")
+        await consenting_citizen(h, user)
+        await drive(h, user, "at")
+        mark = h.mark()
+        await asyncio.wait_for(asyncio.gather(*(h.send_photo(user, media_group_id="album-1") for _ in range(3))),
+                               timeout=25)
+        _state, data = await fsm(h, user)
+        assert len(data["draft"]["attachments"]) == 3
+        assert len([t for t in texts_since(h, mark) if "Album" in t]) == 1
