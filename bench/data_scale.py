@@ -137,7 +137,7 @@ async def exports_only(url: str) -> None:
         await engine.dispose()
 
 
-async def _time_jobs(h: Harness, timed, stmts: Statements, rounds: int) -> None:
+async def _time_jobs(h: Harness, timed, stmts: Statements, rounds: int, verbose: int = 0) -> None:
     """Every job once per round, today's runs and effects forgotten before each (the jobs'
     own statements only: they are called directly, not through the dispatcher)."""
     now = datetime.now(h.app.calendar.tz).replace(hour=23, minute=30)
@@ -150,6 +150,8 @@ async def _time_jobs(h: Harness, timed, stmts: Statements, rounds: int) -> None:
             await timed(f"job {job.__name__}", lambda job=job: job(ctx),
                         note=lambda n: f"{n} effects, {len(stmts.log)} statements, "
                                        f"{sum(d for d, _s, _p in stmts.log):.2f} s in them")
+            for duration, statement, _params in sorted(stmts.log, key=lambda r: -r[0])[:verbose]:
+                print(f"      {duration:6.3f} s  {' '.join(statement.split())[:160]}")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -201,7 +203,7 @@ async def main(args: argparse.Namespace) -> None:
                 return out
 
             if args.jobs_only:
-                await _time_jobs(h, timed, stmts, args.jobs_only)
+                await _time_jobs(h, timed, stmts, args.jobs_only, verbose=3)
             else:
                 await timed(f"/statistik (running year {year})", lambda: h.send(admin, "/statistik"))
                 # The first chart starts the chart worker process (spawn + matplotlib): once per process.

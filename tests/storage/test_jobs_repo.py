@@ -122,7 +122,19 @@ async def test_effects_written_together_are_each_written_once(session_factory):
 
     assert await write_each_once(session_factory, "job", [effect("a"), effect("b"), effect("c")], now,
                                  per_transaction=2) == 3
-    assert await write_each_once(session_factory, "job", [effect("a"), effect("d")], now) == 1
+    assert await write_each_once(session_factory, "job", [effect("a"), effect("d"), effect("d")], now) == 1
     assert written == ["a", "b", "c", "d"]
     async with session_factory() as s:
         assert all([await JobRepo(s).has_effect("job", k) for k in "abcd"])
+
+
+async def test_effects_recorded_in_one_statement_are_those_not_recorded_before(session_factory):
+    now = wita(D_MON, 9)
+    async with session_factory() as s:
+        repo = JobRepo(s)
+        assert await repo.record_effect("reminder", "x", now) is True
+        assert await repo.record_effects("reminder", ["x", "y", "z", "y"], now) == {"y", "z"}
+        assert await repo.record_effects("reminder", [], now) == set()
+        assert await repo.record_effects("other", ["x"], now) == {"x"}
+        await s.commit()
+        assert await repo.effect_keys("reminder") == ["x", "y", "z"]
