@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -31,13 +31,16 @@ from bot.services.export_files import (
     BYTES_PER_ROW,
     PART_LIMIT,
     UPLOAD_LIMIT,
+    CopyPart,
     ExportPart,
     PartWriter,
     clean_text,
+    copied_parts,
     plan_parts,
 )
 from bot.services.statistics import ENDED_KINDS, local_bounds
 from storage.localdays import EPOCH, LocalDays, day_number
+from storage.repositories.export_rows import ExportRepo
 from storage.repositories.stats import StatsRepo
 
 # Rows fetched and written at a time: memory holds one batch, whatever the year's size. Small,
@@ -48,6 +51,8 @@ BATCH = 500
 _EPOCH_ORDINAL = EPOCH.toordinal()
 # The LAPOR! form carries titles and descriptions: more than a plain row (measured 1.6×).
 LAPOR_ROW_FACTOR = 2
+# Statuses of reports set aside at verification: decided by their ending, not an assignment.
+_SET_ASIDE = [ReportStatus.REJECTED.value, ReportStatus.ARCHIVED.value]
 
 
 class ExportFormat(StrEnum):
@@ -205,13 +210,20 @@ class ExportFile:
     def cleanup(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
+    def __enter__(self) -> ExportFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
 
 async def export_year(
     session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, *, actor: Actor,
     today: date | None = None, limit: int | None = PART_LIMIT,
 ) -> ExportFile:
-    """The year's reports written to disk in batches from a server-side cursor, the CPU work
-    (rows, CSV, compression, XLSX) in a worker thread so the bot keeps answering meanwhile.
+    """The year's reports written to disk: on PostgreSQL the CSV by the server itself (COPY,
+    ``_server_csv``); otherwise in batches from a server-side cursor, the CPU work (cells, CSV,
+    compression, XLSX) in a worker thread, so the bot keeps answering meanwhile.
     ``limit``: bytes per file (the chat's upload limit; CSV is then zipped and the year split
     by month when needed); None for one plain file (the command line). The export is recorded
     in the audit trail (committed here)."""
@@ -231,52 +243,86 @@ async def export_year(
     plan = plan_parts(per_month, row_bytes, limit)
     base = f"lapor-{year}-formulir" if fmt is ExportFormat.LAPOR else f"lapor-{year}"
     head = lapor.HEADERS if fmt is ExportFormat.LAPOR else headers()
-    directory = Path(tempfile.mkdtemp(prefix="lapor-export-"))
-    writer = PartWriter(directory, base, kind, head, plan, f"LAPOR {year}", limit)
     agency_names = await repo.agency_names()
-    rows = 0
-    # The worker thread writes one batch while the next is fetched; never two at once.
-    writing: asyncio.Future[None] | None = None
-
-    async def write(batch: Sequence, to_cells: Callable[[Sequence], list[tuple[int, tuple]]]) -> None:
-        nonlocal writing, rows
-        if writing is not None:
-            await writing
-        # to_thread carries the context along: the cells' language.
-        writing = asyncio.ensure_future(asyncio.to_thread(lambda: writer.write(to_cells(batch))))
-        rows += len(batch)
-
+    directory = Path(tempfile.mkdtemp(prefix="lapor-export-"))
     try:
-        try:
-            if fmt is ExportFormat.LAPOR:
-                async for batch in lapor.stream_lapor_rows(session, start, end, BATCH):
-                    await write(batch, lambda batch: [
-                        (at.astimezone(cal.tz).month, tuple(map(clean_text, form.cells())))
-                        for at, form in lapor.lapor_forms(batch, agency_names)])
-            else:
-                cells = _Rows(cal, year, today, agency_names, await repo.category_names())
-                # Local day numbers of the timestamps, in SQL (no holidays needed for those).
-                days = LocalDays(session.get_bind().dialect.name, cal.tz.key, (), date(year, 1, 1),
-                                 date(max(year, today.year) + 2, 12, 31))
-                async for batch in repo.stream_export_rows(
-                    submitted_from=start, submitted_before=end, days=days, ended_kinds=ENDED_KINDS,
-                    ended_statuses=[ReportStatus.REJECTED.value, ReportStatus.ARCHIVED.value],
-                    name_shown=_shown(IdentityPart.NAME), username_shown=_shown(IdentityPart.USERNAME),
-                    batch=BATCH,
-                ):
-                    # Cells are made in the worker thread too: the event loop only fetches.
-                    await write(batch, cells.cells)
-        finally:
-            if writing is not None:
-                await writing
-        parts = await asyncio.to_thread(writer.finish)
+        if fmt is ExportFormat.CSV and session.get_bind().dialect.name == "postgresql":
+            parts = await copied_parts(directory, base, head, plan,
+                                       _server_csv(session, year, cal, today, start, end, months),
+                                       zipped=kind == "zip", limit=limit)
+        else:
+            writer = PartWriter(directory, base, kind, head, plan, f"LAPOR {year}", limit)
+            await _write_in_python(session, writer, fmt, cal, year, today, start, end, agency_names,
+                                   await repo.category_names())
+            parts = await asyncio.to_thread(writer.finish)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
+    rows = sum(p.rows for p in parts)
     await audit.record(session, actor, audit.AuditAction.EXPORT, f"export:{year}",
                        {"format": fmt.value, "rows": rows})
     await session.commit()
     return ExportFile(parts, rows, directory)
+
+
+def _server_csv(session: AsyncSession, year: int, cal: WorkCalendar, today: date, start: datetime,
+                end: datetime, month_starts: list[datetime]) -> CopyPart:
+    """PostgreSQL writes the CSV (``ExportRepo.copy_csv``): the bot's process only passes
+    bytes to the file, and its event loop stays free for the citizens."""
+    # Working days are exact for days in [lo, hi]; a report closes after it was submitted.
+    lo, hi = date(year, 1, 1), date(max(year, today.year) + 2, 12, 31)
+    holidays = [lo + timedelta(n) for n in range((hi - lo).days + 1) if cal.is_holiday(lo + timedelta(n))]
+    days = LocalDays("postgresql", cal.tz.key, holidays, lo, hi)
+    bounds = [start, *month_starts, end]  # bounds[m - 1]: where month m begins
+
+    async def copy(first: int, last: int, write: Callable[[bytes], Awaitable[None]]) -> int:
+        return await ExportRepo(session).copy_csv(
+            submitted_from=bounds[first - 1], submitted_before=bounds[last], days=days,
+            today=day_number(today), ended_kinds=ENDED_KINDS, ended_statuses=_SET_ASIDE,
+            open_statuses=[s.value for s in ReportStatus if s not in TERMINAL],
+            closed_status=ReportStatus.CLOSED.value, confidential=Privacy.CONFIDENTIAL.value,
+            name_shown=_shown(IdentityPart.NAME), username_shown=_shown(IdentityPart.USERNAME),
+            words=_labels(), write=write)
+
+    return copy
+
+
+async def _write_in_python(session: AsyncSession, writer: PartWriter, fmt: ExportFormat, cal: WorkCalendar,
+                           year: int, today: date, start: datetime, end: datetime, agency_names: dict[int, str],
+                           category_names: dict[int, str]) -> None:
+    """The rows fetched in batches, made into cells and written in a worker thread while the
+    next batch is fetched (SQLite's CSV, the workbook, the LAPOR! form)."""
+    # The worker thread writes one batch while the next is fetched; never two at once.
+    writing: asyncio.Future[None] | None = None
+
+    async def write(batch: Sequence, to_cells: Callable[[Sequence], list[tuple[int, tuple]]]) -> None:
+        nonlocal writing
+        if writing is not None:
+            await writing
+        # to_thread carries the context along: the cells' language.
+        writing = asyncio.ensure_future(asyncio.to_thread(lambda: writer.write(to_cells(batch))))
+
+    try:
+        if fmt is ExportFormat.LAPOR:
+            async for batch in lapor.stream_lapor_rows(session, start, end, BATCH):
+                await write(batch, lambda batch: [
+                    (at.astimezone(cal.tz).month, tuple(map(clean_text, form.cells())))
+                    for at, form in lapor.lapor_forms(batch, agency_names)])
+        else:
+            cells = _Rows(cal, year, today, agency_names, category_names)
+            # Local day numbers of the timestamps, in SQL (no holidays needed for those).
+            days = LocalDays(session.get_bind().dialect.name, cal.tz.key, (), date(year, 1, 1),
+                             date(max(year, today.year) + 2, 12, 31))
+            async for batch in ExportRepo(session).stream_rows(
+                submitted_from=start, submitted_before=end, days=days, ended_kinds=ENDED_KINDS,
+                ended_statuses=_SET_ASIDE, name_shown=_shown(IdentityPart.NAME),
+                username_shown=_shown(IdentityPart.USERNAME), batch=BATCH,
+            ):
+                # Cells are made in the worker thread too: the event loop only fetches.
+                await write(batch, cells.cells)
+    finally:
+        if writing is not None:
+            await writing
 
 
 def _shown(part: IdentityPart) -> list[str]:

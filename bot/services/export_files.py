@@ -9,12 +9,13 @@ held in memory but one batch; the caller runs ``PartWriter.write`` in a worker t
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
 import shutil
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,14 @@ def plan_parts(rows_per_month: Sequence[int], bytes_per_row: int, limit: int | N
     return parts
 
 
+def part_name(base: str, plan: Sequence[tuple[int, int]], index: int) -> str:
+    """``base`` for a single part, ``{base}-MM-MM`` (its months) for one of several."""
+    if len(plan) == 1:
+        return base
+    first, last = plan[index]
+    return f"{base}-{first:02d}-{last:02d}"
+
+
 # What XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
 _ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 # What starts a formula in a spreadsheet.
@@ -81,6 +90,10 @@ def cell(value: object) -> object:
     if isinstance(value, str):
         return clean_text(value)
     return "" if value is None else value
+
+
+def header_row(headers: Sequence[str]) -> list[object]:
+    return [cell(h) for h in headers]
 
 
 class _CsvSink:
@@ -139,23 +152,18 @@ class PartWriter:
         self._sink: Any = None
         self._rows = 0
 
-    def _name(self, index: int) -> str:
-        if len(self.plan) == 1:
-            return self.base
-        first, last = self.plan[index]
-        return f"{self.base}-{first:02d}-{last:02d}"
 
     def _open(self, index: int) -> None:
         self._close()
         self._index, self._rows = index, 0
-        name = self._name(index)
+        name = part_name(self.base, self.plan, index)
         if self.kind == "xlsx":
             self._sink = _XlsxSink(self.directory / f"{name}.xlsx", self.sheet_title, self.headers)
         else:
             zipped = self.kind == "zip"
             path = self.directory / f"{name}.{'zip' if zipped else 'csv'}"
             self._sink = _CsvSink(path, f"{name}.csv", zipped)
-            self._sink.extend([[cell(h) for h in self.headers]])
+            self._sink.extend([header_row(self.headers)])
 
     def _close(self) -> None:
         if self._sink is None:
@@ -200,3 +208,40 @@ class PartWriter:
                     self.parts = [ExportPart(plain.name, plain, part.rows, part.months)]
         return self.parts
 
+
+
+# The CSV the database writes: one part at a time, ``(first month, last month, write) -> rows``.
+CopyPart = Callable[[int, int, Callable[[bytes], Awaitable[None]]], Awaitable[int]]
+
+
+async def copied_parts(directory: Path, base: str, headers: Sequence[str], plan: list[tuple[int, int]],
+                       copy: CopyPart, *, zipped: bool, limit: int | None) -> list[ExportPart]:
+    """The planned parts as CSV files whose rows someone else writes (PostgreSQL's COPY,
+    chunks of finished CSV, ``"\n"`` line ends like the header here). ``zipped``: as
+    ``PartWriter``'s "zip" kind: compressed unless one part is small enough to send as it is."""
+    parts = []
+    for index, (first, last) in enumerate(plan):
+        path = directory / f"{part_name(base, plan, index)}.csv"
+        with open(path, "wb") as out:
+            # The BOM makes Excel read UTF-8 instead of the system code page.
+            head = io.StringIO()
+            csv.writer(head, lineterminator="\n").writerow(header_row(headers))
+            out.write(head.getvalue().encode("utf-8-sig"))
+
+            async def write(chunk: bytes) -> None:
+                out.write(chunk)  # into the page cache: microseconds, not worth a thread
+
+            rows = await copy(first, last, write)
+        parts.append(ExportPart(path.name, path, rows, (first, last)))
+    if zipped and (len(parts) > 1 or (limit is not None and parts[0].path.stat().st_size > limit)):
+        # zlib and the CRC release the GIL: the bot's loop keeps answering meanwhile.
+        parts = [await asyncio.to_thread(_zip, part) for part in parts]
+    return parts
+
+
+def _zip(part: ExportPart) -> ExportPart:
+    path = part.path.with_suffix(".zip")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.write(part.path, part.filename)
+    part.path.unlink()
+    return ExportPart(path.name, path, part.rows, part.months)

@@ -70,6 +70,9 @@ def _escape(text: str) -> str:
         text = text.replace("<", "&lt;")
     if ">" in text:
         text = text.replace(">", "&gt;")
+    if "\r" in text:
+        # A reader turns a literal carriage return into a line feed (XML's end-of-line rule).
+        text = text.replace("\r", "&#13;")
     return text
 
 

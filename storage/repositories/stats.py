@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Integer, Row, Select, and_, case, func, literal_column, null, select, union_all
+from sqlalchemy import Integer, Select, and_, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.localdays import LocalDays
-from storage.models import Agency, Category, Citizen, Report, ReportEvent
+from storage.models import Agency, Category, Report, ReportEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,17 +134,19 @@ def _total(expr) -> object:
     return func.coalesce(func.sum(expr), 0)
 
 
+def ended_events(ended_kinds: Iterable[str]):
+    """``(report_id, at)``: when each report last had one of ``ended_kinds`` (rejected, archived…)."""
+    return (
+        select(ReportEvent.report_id, func.max(ReportEvent.created_at).label("at"))
+        .where(ReportEvent.kind.in_(list(ended_kinds)))
+        .group_by(ReportEvent.report_id)
+        .subquery()
+    )
+
+
 class StatsRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    def _ended(self, ended_kinds: Iterable[str]):
-        return (
-            select(ReportEvent.report_id, func.max(ReportEvent.created_at).label("at"))
-            .where(ReportEvent.kind.in_(list(ended_kinds)))
-            .group_by(ReportEvent.report_id)
-            .subquery()
-        )
 
     async def facts(
         self,
@@ -155,7 +156,7 @@ class StatsRepo:
         ended_kinds: Iterable[str] = (),
     ) -> list[ReportFact]:
         """Every report submitted in ``[submitted_from, submitted_before)``, oldest first."""
-        ended = self._ended(ended_kinds)
+        ended = ended_events(ended_kinds)
         query = (
             select(*_FACT_COLUMNS, ended.c.at, *_FACT_TAIL)
             .outerjoin(ended, ended.c.report_id == Report.id)
@@ -293,53 +294,6 @@ class StatsRepo:
             received, closed_now = months.get(month, (0, 0))
             months[month] = (received + n, closed_now + done)
         return [(m, n, d) for m, (n, d) in sorted(months.items())]
-
-    async def stream_export_rows(
-        self, *, submitted_from: datetime, submitted_before: datetime, days: LocalDays,
-        ended_kinds: Iterable[str], ended_statuses: Iterable[str], name_shown: Iterable[str],
-        username_shown: Iterable[str], batch: int = 2000,
-    ) -> AsyncIterator[Sequence[Row]]:
-        """The export's rows of the reports submitted in the period, oldest first, in batches
-        from a server-side cursor (``yield_per``): a year of a million reports never sits in
-        memory. A Core select on the connection, no ORM objects, and what SQL can compute is
-        computed there: local day numbers instead of timestamps to convert (issue 15: per-row
-        Python was 25 s per 100k rows). Each row, in this order (``EXPORT_COLUMNS``):
-
-        tracking_id, submitted_at, classification, agency_id, category_id, status, verify_due,
-        decided_day (assigned, or the ``ended_statuses`` report's ending), followup_due,
-        answered_day, closed_day, rating, privacy, first_name, last_name, username, lapor_id,
-        channel, completion_due.
-
-        The reporter's name only where ``privacy`` is in ``name_shown``, the username only in
-        ``username_shown`` (the caller's privacy rule): otherwise NULL, never fetched."""
-        ended = self._ended(ended_kinds)
-        name_shown, username_shown = list(name_shown), list(username_shown)
-
-        def only_if(shown: list[str], value):
-            return case((Report.privacy.in_(shown), value), else_=null()) if shown else null()
-
-        decided = func.coalesce(Report.assigned_at, case(
-            (Report.status.in_(list(ended_statuses)), func.coalesce(ended.c.at, Report.updated_at))))
-        query = (
-            select(
-                Report.tracking_id, Report.submitted_at, Report.classification, Report.agency_id,
-                Report.category_id, Report.status, Report.verify_due, days.day(decided),
-                Report.followup_due, days.day(Report.answered_at), days.day(Report.closed_at),
-                Report.rating, Report.privacy, only_if(name_shown, Citizen.first_name),
-                only_if(name_shown, Citizen.last_name), only_if(username_shown, Citizen.username),
-                Report.lapor_id, Report.channel, Report.completion_due,
-            )
-            # Outer: a report filed through the Open311 API has no citizen row.
-            .outerjoin(Citizen, Citizen.id == Report.citizen_id)
-            .outerjoin(ended, ended.c.report_id == Report.id)
-            .where(Report.submitted_at >= submitted_from, Report.submitted_at < submitted_before)
-            .order_by(Report.submitted_at, Report.id)
-            .execution_options(yield_per=batch)
-        )
-        conn = await self.session.connection()
-        result = await conn.stream(query)
-        async for rows in result.partitions():
-            yield rows
 
     async def category_names(self) -> dict[int, str]:
         rows = await self.session.execute(select(Category.id, Category.name))

@@ -27,7 +27,7 @@ from tests.storage.test_stats_equivalence import CASES, seed_random
 
 NAMES = [("Budi", "Santoso", "budis"), ("Sari", None, "sari_x"), (None, "Nomor 7", None), ("", "", ""),
          ('=HYPERLINK("x")', "Siti\x1b[31m", "@evil"), ("\x01-1", None, "+62"), ("Ani\nBaru", "a,b", 'q"q'),
-         (" Tono ", "<b>&amp;</b>", "a>b")]
+         (" Tono ", "<b>&amp;</b>", "a>b"), ("-", None, "-"), ("\t-", "\r", "\x02@x")]
 
 
 async def diversify(session, cal: WorkCalendar, rng: random.Random) -> None:

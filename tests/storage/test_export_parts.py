@@ -134,8 +134,12 @@ async def test_a_small_year_is_a_plain_csv_and_rows_are_streamed_in_batches(sess
         assert [r["Tracking ID"] for r in csv_rows(part.path.read_bytes())] == ids
     finally:
         exported.cleanup()
-    # Never more than a batch at a time from the cursor to the file.
-    assert batches == [5, 5, 5, 2]
+    if session.bind.dialect.name == "postgresql":
+        # The server writes the CSV itself (COPY): no row passes through Python.
+        assert batches == []
+    else:
+        # Never more than a batch at a time from the cursor to the file.
+        assert batches == [5, 5, 5, 2]
 
 
 async def test_xlsx_splits_by_month_too(session, i18n):

@@ -76,45 +76,45 @@ async def test_csv_rows_and_anonymity(session, i18n):
     actor = Citizen(telegram_id=9000, first_name="Admin")
     session.add(actor)
     await session.flush()
-    exported = await export_year(session, 2024, ExportFormat.CSV, CAL, actor=as_admin(actor),
-                                 today=date(2024, 4, 20))
-    assert content(exported).startswith(b"\xef\xbb\xbf")  # BOM for Excel
-    rows = list(csv.DictReader(io.StringIO(content(exported).decode("utf-8-sig"))))
-    assert [r["Tracking ID"] for r in rows] == ["LPR-A", "LPR-B", "LPR-C", "LPR-D"]
-    a, b, c, d = rows
-    assert a["Reporter name"] == "Budi Santoso" and a["Reporter username"] == "budis"
-    assert a["Verification deadline"] == "met" and a["Follow-up deadline"] == "missed"
-    assert a["Working days to completion"] == "6" and a["Rating"] == "5"
-    # The completion ceiling: met by the answer (10 April); still open past it (today 20 April); none set.
-    assert (a["Completion due"], a["Completion deadline"]) == ("2024-04-19", "met")
-    assert (b["Completion due"], b["Completion deadline"]) == ("2024-04-19", "missed")
-    assert (c["Completion due"], c["Completion deadline"]) == ("", "-")
-    # Anonymous: no trace of the reporter.
-    assert b["Reporter name"] == "" and b["Reporter username"] == ""
-    assert "Sari" not in content(exported).decode("utf-8-sig").split("LPR-B")[1].split("\n")[0]
-    assert b["Verification deadline"] == "missed" and b["Follow-up deadline"] == "missed"
-    assert c["Confidential"] == "yes" and a["Confidential"] == "no"
-    assert c["Reporter name"] == "Sari" and c["Verification deadline"] == "missed"
-    assert "rahasia isi" not in content(exported).decode("utf-8-sig")
-    # A formula in a name is neutralised.
-    assert d["Reporter name"].startswith("'=")
-    entry = await session.scalar(select(AuditLog).where(AuditLog.action == "export"))
-    assert entry.actor_telegram_id == 9000 and entry.detail == {"format": "csv", "rows": 4}
+    with await export_year(session, 2024, ExportFormat.CSV, CAL, actor=as_admin(actor),
+                           today=date(2024, 4, 20)) as exported:
+        assert content(exported).startswith(b"\xef\xbb\xbf")  # BOM for Excel
+        rows = list(csv.DictReader(io.StringIO(content(exported).decode("utf-8-sig"))))
+        assert [r["Tracking ID"] for r in rows] == ["LPR-A", "LPR-B", "LPR-C", "LPR-D"]
+        a, b, c, d = rows
+        assert a["Reporter name"] == "Budi Santoso" and a["Reporter username"] == "budis"
+        assert a["Verification deadline"] == "met" and a["Follow-up deadline"] == "missed"
+        assert a["Working days to completion"] == "6" and a["Rating"] == "5"
+        # The completion ceiling: met by the answer (10 April); still open past it (today 20 April); none set.
+        assert (a["Completion due"], a["Completion deadline"]) == ("2024-04-19", "met")
+        assert (b["Completion due"], b["Completion deadline"]) == ("2024-04-19", "missed")
+        assert (c["Completion due"], c["Completion deadline"]) == ("", "-")
+        # Anonymous: no trace of the reporter.
+        assert b["Reporter name"] == "" and b["Reporter username"] == ""
+        assert "Sari" not in content(exported).decode("utf-8-sig").split("LPR-B")[1].split("\n")[0]
+        assert b["Verification deadline"] == "missed" and b["Follow-up deadline"] == "missed"
+        assert c["Confidential"] == "yes" and a["Confidential"] == "no"
+        assert c["Reporter name"] == "Sari" and c["Verification deadline"] == "missed"
+        assert "rahasia isi" not in content(exported).decode("utf-8-sig")
+        # A formula in a name is neutralised.
+        assert d["Reporter name"].startswith("'=")
+        entry = await session.scalar(select(AuditLog).where(AuditLog.action == "export"))
+        assert entry.actor_telegram_id == 9000 and entry.detail == {"format": "csv", "rows": 4}
 
 
 async def test_xlsx_opens_with_the_same_rows(session, i18n):
     await seed(session)
-    exported = await export_year(session, 2024, ExportFormat.XLSX, CAL, actor=COMMAND_LINE,
-                                 today=date(2024, 4, 20))
-    ws = openpyxl.load_workbook(exported.parts[0].path).active
-    values = list(ws.values)
-    header, body = values[0], values[1:]
-    assert header[0] == "Tracking ID" and len(body) == 4
-    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in body}
-    assert by_id["LPR-B"]["Reporter name"] in (None, "")
-    assert by_id["LPR-A"]["Reporter username"] == "budis"
-    assert by_id["LPR-A"]["Working days to completion"] == 6
-    assert [p.filename for p in exported.parts] == ["lapor-2024.xlsx"]
+    with await export_year(session, 2024, ExportFormat.XLSX, CAL, actor=COMMAND_LINE,
+                           today=date(2024, 4, 20)) as exported:
+        ws = openpyxl.load_workbook(exported.parts[0].path).active
+        values = list(ws.values)
+        header, body = values[0], values[1:]
+        assert header[0] == "Tracking ID" and len(body) == 4
+        by_id = {row[0]: dict(zip(header, row, strict=True)) for row in body}
+        assert by_id["LPR-B"]["Reporter name"] in (None, "")
+        assert by_id["LPR-A"]["Reporter username"] == "budis"
+        assert by_id["LPR-A"]["Working days to completion"] == 6
+        assert [p.filename for p in exported.parts] == ["lapor-2024.xlsx"]
 
 
 async def test_control_characters_in_a_name_do_not_break_the_xlsx(session, i18n):
@@ -129,15 +129,15 @@ async def test_control_characters_in_a_name_do_not_break_the_xlsx(session, i18n)
                        submitted_at=at(2024, 6, 3), agency_id=agency.id))
     await session.commit()
     for fmt in (ExportFormat.XLSX, ExportFormat.CSV):
-        exported = await export_year(session, 2024, fmt, CAL, actor=COMMAND_LINE, today=date(2024, 6, 20))
-        if fmt is ExportFormat.XLSX:
-            ws = openpyxl.load_workbook(exported.parts[0].path).active
-            header, row = list(ws.values)
-            text = " ".join(str(v) for v in row if v is not None)
-            assert dict(zip(header, row, strict=True))["Reporter name"] == "'=HYPERLINK(\"x\") Siti[31m"
-        else:
-            text = content(exported).decode("utf-8-sig")
-        assert not any(ord(ch) < 32 and ch not in "\r\n" for ch in text)
+        with await export_year(session, 2024, fmt, CAL, actor=COMMAND_LINE, today=date(2024, 6, 20)) as exported:
+            if fmt is ExportFormat.XLSX:
+                ws = openpyxl.load_workbook(exported.parts[0].path).active
+                header, row = list(ws.values)
+                text = " ".join(str(v) for v in row if v is not None)
+                assert dict(zip(header, row, strict=True))["Reporter name"] == "'=HYPERLINK(\"x\") Siti[31m"
+            else:
+                text = content(exported).decode("utf-8-sig")
+            assert not any(ord(ch) < 32 and ch not in "\r\n" for ch in text)
 
 
 async def test_only_admins_export(session, i18n):
@@ -195,12 +195,12 @@ async def test_category_and_lapor_number_columns_and_reports_without_a_citizen(s
     session.add(Report(tracking_id="LPR-API", citizen_id=None, channel="open311", classification="complaint",
                        title="t", body="b", privacy="public", status="submitted", submitted_at=at(2024, 5, 2)))
     await session.commit()
-    exported = await export_year(session, 2024, ExportFormat.CSV, CAL, actor=COMMAND_LINE,
-                                 today=date(2024, 6, 20))
-    rows = {r["Tracking ID"]: r for r in csv.DictReader(io.StringIO(content(exported).decode("utf-8-sig")))}
-    assert rows["LPR-A"]["Category"] == "Jalan rusak" and rows["LPR-A"]["SP4N-LAPOR! number"] == "1916449"
-    assert rows["LPR-B"]["Category"] == "" and rows["LPR-B"]["SP4N-LAPOR! number"] == ""
-    assert rows["LPR-API"]["Reporter name"] == ""
+    with await export_year(session, 2024, ExportFormat.CSV, CAL, actor=COMMAND_LINE,
+                           today=date(2024, 6, 20)) as exported:
+        rows = {r["Tracking ID"]: r for r in csv.DictReader(io.StringIO(content(exported).decode("utf-8-sig")))}
+        assert rows["LPR-A"]["Category"] == "Jalan rusak" and rows["LPR-A"]["SP4N-LAPOR! number"] == "1916449"
+        assert rows["LPR-B"]["Category"] == "" and rows["LPR-B"]["SP4N-LAPOR! number"] == ""
+        assert rows["LPR-API"]["Reporter name"] == ""
 
 
 async def test_lapor_format_follows_the_form_and_never_names_the_reporter(session, i18n):
@@ -213,21 +213,21 @@ async def test_lapor_format_follows_the_form_and_never_names_the_reporter(sessio
         report.incident_date = date(2024, 3, 30)
         report.location_text = "Jl. Propinsi km 3"
     await session.commit()
-    exported = await export_year(session, 2024, ExportFormat.LAPOR, CAL, actor=COMMAND_LINE)
-    assert [p.filename for p in exported.parts] == ["lapor-2024-formulir.csv"]
-    text = content(exported).decode("utf-8-sig")
-    header, *rows = list(csv.reader(io.StringIO(text)))
-    # LAPOR!'s own form, in its order and wording, framed by our id and its number.
-    assert header == ["Nomor pelacakan kanal", "Klasifikasi", "Judul", "Isi Laporan", "Tanggal Kejadian",
-                      "Lokasi", "Instansi Tujuan", "Kategori", "Anonim", "Rahasia", "Nomor LAPOR!"]
-    # Verified reports only (A and B were assigned); C (confidential) waits for verification.
-    by_id = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
-    assert set(by_id) == {"LPR-A", "LPR-B"}
-    a, b = by_id["LPR-A"], by_id["LPR-B"]
-    assert (a["Klasifikasi"], a["Isi Laporan"], a["Tanggal Kejadian"], a["Instansi Tujuan"], a["Kategori"]) == (
-        "Pengaduan", "rahasia isi", "30/03/2024", "Dinas PUPR", "Jalan rusak")
-    assert (a["Anonim"], b["Anonim"], b["Rahasia"]) == ("Tidak", "Ya", "Tidak")
-    for name in ("Budi", "Santoso", "budis", "Sari", "sari_x"):
-        assert name not in text
-    with pytest.raises(Refused):
-        await export_year(session, 2024, ExportFormat.LAPOR, CAL, actor=Actor(citizen_id=1))
+    with await export_year(session, 2024, ExportFormat.LAPOR, CAL, actor=COMMAND_LINE) as exported:
+        assert [p.filename for p in exported.parts] == ["lapor-2024-formulir.csv"]
+        text = content(exported).decode("utf-8-sig")
+        header, *rows = list(csv.reader(io.StringIO(text)))
+        # LAPOR!'s own form, in its order and wording, framed by our id and its number.
+        assert header == ["Nomor pelacakan kanal", "Klasifikasi", "Judul", "Isi Laporan", "Tanggal Kejadian",
+                          "Lokasi", "Instansi Tujuan", "Kategori", "Anonim", "Rahasia", "Nomor LAPOR!"]
+        # Verified reports only (A and B were assigned); C (confidential) waits for verification.
+        by_id = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+        assert set(by_id) == {"LPR-A", "LPR-B"}
+        a, b = by_id["LPR-A"], by_id["LPR-B"]
+        assert (a["Klasifikasi"], a["Isi Laporan"], a["Tanggal Kejadian"], a["Instansi Tujuan"], a["Kategori"]) == (
+            "Pengaduan", "rahasia isi", "30/03/2024", "Dinas PUPR", "Jalan rusak")
+        assert (a["Anonim"], b["Anonim"], b["Rahasia"]) == ("Tidak", "Ya", "Tidak")
+        for name in ("Budi", "Santoso", "budis", "Sari", "sari_x"):
+            assert name not in text
+        with pytest.raises(Refused):
+            await export_year(session, 2024, ExportFormat.LAPOR, CAL, actor=Actor(citizen_id=1))
