@@ -44,6 +44,7 @@ from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.services.lapor import LaporConnector, ManualConnector
 from bot.services.ratelimit import ChatPacer
+from bot.services.statistics import StatsCache
 from bot.services.update_journal import UpdateJournal
 from bot.services.webhook_delivery import WebhookWorker
 from bot.services.webhooks import sync_targets
@@ -202,6 +203,8 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
         delivery=delivery,
         broadcasts=broadcasts,
         lapor_connector=lapor_connector or ManualConnector(),
+        # /statistik's months, counted again only when their reports change.
+        stats_cache=StatsCache(),
     )
     # First of ours: it times the whole update and sets the log context for everything after.
     dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))

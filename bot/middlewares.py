@@ -23,6 +23,7 @@ from bot.services.casework.core import Casework
 from bot.services.citizens import sync_profile, touch_citizen
 from bot.services.ports import Notifier
 from bot.services.roles import resolve_actor
+from bot.services.statistics import StatsCache
 from storage.models import Citizen
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -35,6 +36,7 @@ class HandlerData(TypedDict, total=False):
     session_factory: async_sessionmaker[AsyncSession]
     notifier: Notifier
     casework: Casework
+    stats_cache: StatsCache
     session: AsyncSession
     citizen: Citizen
     actor: Actor  # who acts: their citizen row, admin or not, the agencies they serve

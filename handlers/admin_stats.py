@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from aiogram import F, Router
@@ -15,13 +16,15 @@ from bot.domain.access import Actor
 from bot.domain.workdays import WorkCalendar
 from bot.services import export_files
 from bot.services.export import ExportFormat, export_year
-from bot.services.statistics import year_statistics
+from bot.services.statistics import StatsCache, YearStats, year_statistics
 from bot.ui.admin_callbacks import ExportCb, StatsAgenciesCb
 from bot.ui.admin_keyboards import export_keyboard, stats_keyboard
-from bot.ui.chart_worker import statistics_png
+from bot.ui.chart_worker import prewarm, statistics_png
 from bot.ui.formatting import number
-from bot.ui.render import CAPTION_LIMIT, split_html, utf16_len
+from bot.ui.render import split_html
 from bot.ui.stats_render import agency_parts, agency_rows, category_parts, channel_parts, kecamatan_parts, summary
+
+log = logging.getLogger(__name__)
 
 FIRST_YEAR = 2000
 
@@ -43,33 +46,41 @@ def _bad_year(today: date) -> str:
 
 
 async def statistics(message: Message, command: CommandObject, session: AsyncSession,
-                     actor: Actor, calendar: WorkCalendar) -> None:
+                     actor: Actor, calendar: WorkCalendar, stats_cache: StatsCache) -> None:
     today = calendar.today()
     year = parse_year((command.args or "").strip(), today)
     if year is None:
         await message.answer(_bad_year(today))
         return
-    stats = await year_statistics(session, year, calendar, today)
-    text = summary(stats)
-    markup = stats_keyboard(year, len(agency_rows(stats)))
-    # Drawn in the chart worker process: off the event loop and off the bot's GIL.
-    png = await statistics_png(stats)
-    photo = BufferedInputFile(png, f"statistik-{year}.png")
-    # On a phone one message reads best: the chart with the summary as its caption.
-    if utf16_len(text) <= CAPTION_LIMIT:
-        await message.answer_photo(photo, caption=text, reply_markup=markup)
+    prewarm()  # the first chart's worker starts while the figures are counted
+    stats = await year_statistics(session, year, calendar, today, cache=stats_cache)
+    # The figures at once; the chart follows when the worker has drawn it (seconds; the first
+    # one after a start more), so it never holds the answer back.
+    await message.answer(summary(stats), reply_markup=stats_keyboard(year, len(agency_rows(stats))))
+    # Nothing to write: end the read transaction so no connection idles while the chart is drawn.
+    await session.commit()
+    await _send_chart(message, stats)
+
+
+async def _send_chart(message: Message, stats: YearStats) -> None:
+    try:
+        # Drawn in the chart worker process: off the event loop and off the bot's GIL.
+        png = await statistics_png(stats)
+    except Exception:  # the figures are out already; a failed chart must not fail (replay) the update
+        log.exception("the statistics chart of %s failed", stats.year)
         return
-    await message.answer(text, reply_markup=markup)
-    await message.answer_photo(photo, caption=_("Statistics {year}").format(year=year))
+    await message.answer_photo(BufferedInputFile(png, f"statistik-{stats.year}.png"),
+                               caption=_("Statistics {year}").format(year=stats.year))
 
 
 async def statistics_per_agency(callback: CallbackQuery, callback_data: StatsAgenciesCb,
-                                session: AsyncSession, calendar: WorkCalendar) -> None:
+                                session: AsyncSession, calendar: WorkCalendar,
+                                stats_cache: StatsCache) -> None:
     today = calendar.today()
     if parse_year(str(callback_data.year), today) is None:  # forged
         await callback.answer(_bad_year(today), show_alert=True)
         return
-    stats = await year_statistics(session, callback_data.year, calendar, today)
+    stats = await year_statistics(session, callback_data.year, calendar, today, cache=stats_cache)
     await callback.answer()
     parts = agency_parts(stats) + kecamatan_parts(stats) + category_parts(stats) + channel_parts(stats)
     for chunk in split_html(parts):

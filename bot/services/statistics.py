@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.enums import EventKind, ReportStatus
 from bot.domain.lifecycle import TERMINAL, VERIFICATION_QUEUE, WITH_AGENCY
 from bot.domain.workdays import WorkCalendar
+from storage.base import utcnow
 from storage.repositories.stats import ReportFact, StatsRepo
 
 ENDED_KINDS = (EventKind.REJECTED.value, EventKind.ARCHIVED.value)
@@ -178,27 +179,86 @@ def local_bounds(year: int, cal: WorkCalendar) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def year_statistics(
-    session: AsyncSession, year: int, cal: WorkCalendar, today: date | None = None
-) -> YearStats:
-    """Aggregated in the database (GROUP BY over the indexed submission time), so the cost
-    grows with the number of agencies and categories, not of reports."""
-    today = today or cal.today()
-    as_of = reference_date(year, today)
-    start, _end = local_bounds(year, cal)
-    before = datetime.combine(as_of + timedelta(days=1), time(), cal.tz)
-    repo = StatsRepo(session)
-    months = [datetime.combine(date(year, m, 1), time(), cal.tz) for m in range(2, 13)]
-    total = Figures()
-    by_agency: dict[int | None, Figures] = defaultdict(Figures)
-    by_category: dict[int | None, Figures] = defaultdict(Figures)
-    by_kecamatan: dict[int | None, Figures] = defaultdict(Figures)
+# A report's write is stamped (``Report.changed_at``) when it is flushed and seen by others when
+# its transaction commits. A month counted at ``t`` is taken as current for every write stamped
+# before ``t - COMMIT_MARGIN``: longer than any transaction that writes reports (an update's
+# handler, a daily job's batch) takes from its first write to its commit.
+COMMIT_MARGIN = timedelta(minutes=30)
+# More changed reports than this since a year's months were counted: count them all again
+# rather than sort the changes into months.
+CHANGED_LIMIT = 20_000
 
-    # Status partitions the cohort: which Figures field a status's count goes to.
-    bucket = {ReportStatus.CLOSED: "completed", ReportStatus.REJECTED: "rejected",
-              ReportStatus.ARCHIVED: "archived", **dict.fromkeys(VERIFICATION_QUEUE, "waiting"),
-              **dict.fromkeys(WITH_AGENCY, "in_progress")}
-    for row in await repo.cohort(start, before):
+# Status partitions the cohort: which Figures field a status's count goes to. Answered is the
+# reporter's turn, counted in ``answered`` alone.
+_BUCKET = {ReportStatus.CLOSED: "completed", ReportStatus.REJECTED: "rejected",
+           ReportStatus.ARCHIVED: "archived", **dict.fromkeys(VERIFICATION_QUEUE, "waiting"),
+           **dict.fromkeys(WITH_AGENCY, "in_progress")}
+
+Period = tuple[datetime, datetime]
+
+
+@dataclass
+class MonthCohort:
+    """The reports received in one month (or its part up to the reference date), summed per
+    agency they are with now and per category; what the year's figures add up from."""
+
+    by_agency: dict[int | None, Figures] = field(default_factory=lambda: defaultdict(Figures))
+    by_category: dict[int | None, Figures] = field(default_factory=lambda: defaultdict(Figures))
+    by_channel: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    received: int = 0
+    completed: int = 0  # closed now
+
+
+class StatsCache:
+    """The months of /statistik counted once and counted again only when one of their reports
+    changed (issue 15: a year of a million reports took 1.4-2.3 s to count on every /statistik
+    and every per-agency button). Which months changed comes from ``Report.changed_at``, so no
+    write path has to know about the cache; the backlog, which depends on the day, is always
+    counted. One per process (the app builds it), a few kilobytes per month."""
+
+    def __init__(self, margin: timedelta = COMMIT_MARGIN) -> None:
+        self.margin = margin
+        # (start, before) of a month -> (counted as of, its figures)
+        self._months: dict[Period, tuple[datetime, MonthCohort]] = {}
+
+    async def months(self, repo: StatsRepo, periods: list[Period]) -> list[MonthCohort]:
+        """The figures of ``periods`` (consecutive, in order), counting those not counted yet
+        or changed since."""
+        clock = utcnow()
+        known = {p: self._months[p] for p in periods if p in self._months}
+        stale = {p for p in periods if p not in known}
+        if known:
+            since = min(as_of for as_of, _m in known.values())
+            changed = await repo.changed(since, periods[0][0], periods[-1][1], CHANGED_LIMIT)
+            if changed is None:
+                stale = set(periods)
+            else:
+                for submitted, written in changed:
+                    period = next((p for p in known if p[0] <= submitted < p[1]), None)
+                    if period is not None and written >= known[period][0]:
+                        stale.add(period)
+        counted = dict(known)
+        if stale:
+            order = [p for p in periods if p in stale]
+            fresh = await count_months(repo, order)
+            as_of = clock - self.margin
+            for period, month in zip(order, fresh, strict=True):
+                counted[period] = (as_of, month)
+                self._forget_month_of(period)
+                self._months[period] = (as_of, month)
+        return [counted[p][1] for p in periods]
+
+    def _forget_month_of(self, period: Period) -> None:
+        # The running month's end moves with the reference date: its earlier counts go.
+        for old in [p for p in self._months if p[0] == period[0]]:
+            del self._months[old]
+
+
+async def count_months(repo: StatsRepo, periods: list[Period]) -> list[MonthCohort]:
+    """Each period's cohort from the database: one statement for the groups, one for the channels."""
+    months = [MonthCohort() for _p in periods]
+    for i, row in await repo.cohort(periods):
+        month = months[i]
         closed = row.status == ReportStatus.CLOSED
         values = {"received": row.n, "verified": row.verified, "answered": row.answered,
                   "reopened": row.reopened, "forwarded": row.forwarded,
@@ -208,23 +268,64 @@ async def year_statistics(
                   "rating_sum": row.rating_sum, "rated": row.rated,
                   "completed_in_time": row.ceiling_met if closed else 0,
                   "completed_late": row.ceiling_missed if closed else 0}
-        if row.status in bucket:  # answered: the reporter's turn, counted in ``answered``
-            values[bucket[ReportStatus(row.status)]] = row.n
-        _add(values, total, by_agency[row.agency_id], by_category[row.category_id], by_kecamatan[row.kecamatan_id])
+        if row.status in _BUCKET:
+            values[_BUCKET[ReportStatus(row.status)]] = row.n
+        _add(values, month.by_agency[row.agency_id], month.by_category[row.category_id])
+    for i, channel, n, done in await repo.by_period_and_channel(periods, ReportStatus.CLOSED.value):
+        months[i].by_channel[channel] += n
+        months[i].received += n
+        months[i].completed += done
+    return months
+
+
+def month_periods(year: int, before: datetime, cal: WorkCalendar) -> list[tuple[int, Period]]:
+    """``(month index, (start, end))`` of the year's months up to ``before``, the last one cut there."""
+    starts = [datetime.combine(date(year, m, 1), time(), cal.tz) for m in range(1, 13)]
+    ends = [*starts[1:], datetime.combine(date(year + 1, 1, 1), time(), cal.tz)]
+    return [(i, (lo, min(hi, before))) for i, (lo, hi) in enumerate(zip(starts, ends, strict=True)) if lo < before]
+
+
+async def year_statistics(
+    session: AsyncSession, year: int, cal: WorkCalendar, today: date | None = None,
+    cache: StatsCache | None = None,
+) -> YearStats:
+    """Aggregated in the database (GROUP BY over the indexed submission time) month by month,
+    the months unchanged since ``cache`` counted them taken from it; the cost grows with the
+    number of agencies and categories (and of changed months), not of reports."""
+    today = today or cal.today()
+    as_of = reference_date(year, today)
+    start, _end = local_bounds(year, cal)
+    before = datetime.combine(as_of + timedelta(days=1), time(), cal.tz)
+    repo = StatsRepo(session)
+    indexed = month_periods(year, before, cal)
+    months = await (cache or StatsCache()).months(repo, [p for _i, p in indexed])
+
+    total = Figures()
+    by_agency: dict[int | None, Figures] = defaultdict(Figures)
+    by_category: dict[int | None, Figures] = defaultdict(Figures)
+    received_by_month = [0] * 12
+    completed_by_month = [0] * 12
+    by_channel: dict[str, int] = defaultdict(int)
+    for (i, _period), month in zip(indexed, months, strict=True):
+        for agency_id, figures in month.by_agency.items():
+            by_agency[agency_id] += figures
+        for category_id, figures in month.by_category.items():
+            by_category[category_id] += figures
+        for channel, n in month.by_channel.items():
+            by_channel[channel] += n
+        received_by_month[i] += month.received
+        completed_by_month[i] += month.completed
+    kecamatans = await repo.kecamatans()
+    by_kecamatan: dict[int | None, Figures] = defaultdict(Figures)
+    for agency_id, figures in by_agency.items():
+        total += figures
+        by_kecamatan[kecamatans.get(agency_id) if agency_id is not None else None] += figures
 
     for row in await repo.backlog(before=before, year_start=start, as_of=as_of,
                                   reporter_turn=[s.value for s in REPORTER_TURN]):
         values = {"backlog": row.n, "backlog_carried": row.carried, "overdue": row.late,
                   "overdue_carried": row.late_carried}
         _add(values, total, by_agency[row.agency_id], by_category[row.category_id], by_kecamatan[row.kecamatan_id])
-
-    received_by_month = [0] * 12
-    completed_by_month = [0] * 12
-    by_channel: dict[str, int] = defaultdict(int)
-    for month, channel, n, done in await repo.by_month_and_channel(start, before, months, ReportStatus.CLOSED.value):
-        received_by_month[month] += n
-        completed_by_month[month] += done
-        by_channel[channel] += n
 
     return YearStats(
         year=year, as_of=as_of, total=total, by_agency=dict(by_agency),

@@ -4,7 +4,8 @@ matplotlib (with numpy and Pillow, ~100 MB) is imported only there, never in the
 process, whose idle memory stays small; and drawing, mostly Python code that would hold the
 GIL in a thread, runs on another core while the bot keeps answering citizens (issue 15). The
 worker starts on the first chart and is reused; it exits with the bot (the executor's
-exit handler).
+exit handler). /statistik starts it (``prewarm``) before computing its figures, so spawning it
+and importing matplotlib overlap the queries instead of delaying the first chart further.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def _draw(stats: YearStats, locale: str) -> bytes:
         return statistics_chart(stats)
 
 
+def _warm() -> None:
+    """In the worker: the imports that make its first chart slow (matplotlib, numpy, Pillow)."""
+    import bot.ui.charts  # noqa: F401
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
@@ -53,3 +59,13 @@ async def statistics_png(stats: YearStats) -> bytes:
         _pool = None
         return await loop.run_in_executor(_executor(), _draw, stats, current_locale())
 
+
+
+def prewarm() -> None:
+    """Start the worker and its imports now without waiting for them (a no-op once running).
+    A broken worker is dropped here; ``statistics_png`` starts a new one."""
+    global _pool
+    try:
+        _executor().submit(_warm)
+    except BrokenProcessPool:
+        _pool = None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, TimestampMixin, utcnow
@@ -42,6 +42,8 @@ class Report(TimestampMixin, Base):
         Index("ix_report_unpurged_updated_at", "updated_at",
               postgresql_where=text("personal_data_purged_at IS NULL AND closed_at IS NULL"),
               sqlite_where=text("personal_data_purged_at IS NULL AND closed_at IS NULL")),
+        # The statistics cache: which months' reports changed since a moment (StatsCache).
+        Index("ix_report_changed_at", "changed_at", "submitted_at"),
         # The weekly summary: first responses in a week, per agency.
         Index("ix_report_first_response_at", "first_response_at",
               postgresql_include=["agency_id", "response_days"]),
@@ -116,6 +118,11 @@ class Report(TimestampMixin, Base):
     # their own questions still reach them.
     relays_muted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the row was last written, by the clock at the write: unlike ``updated_at`` (which
+    # services set to the ``now`` they were given) nothing sets it by hand, so the statistics
+    # cache (bot.services.statistics.StatsCache) can ask which months' reports changed since it
+    # counted them. The server default fills rows inserted by SQL (the 1M-report bench).
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
     # When the retention job removed the personal fields of this closed report (the link to
     # the reporter, the exact point, file names); the record of the service itself stays.
     personal_data_purged_at: Mapped[datetime | None]

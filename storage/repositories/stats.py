@@ -167,31 +167,55 @@ class StatsRepo:
             query = query.where(Report.submitted_at >= submitted_from)
         return [ReportFact(*row) for row in (await self.session.execute(query)).all()]
 
-    async def cohort(self, start: datetime, before: datetime) -> list[CohortRow]:
-        """Reports submitted in ``[start, before)`` grouped by agency, category and status: sums
-        of the facts stored on each report (``response_days``, ``completion_days``), read from
-        the covering index on ``submitted_at`` alone; each group's kecamatan joined after."""
-        grouped = (
-            select(
-                Report.agency_id, Report.category_id, Report.status, func.count().label("n"),
-                func.count(Report.assigned_at).label("verified"), func.count(Report.answered_at).label("answered"),
-                func.count(func.nullif(Report.reopened_count, 0)).label("reopened"),
-                func.count(Report.lapor_id).label("forwarded"),
-                _total(Report.response_days).label("response_days"),
-                func.count(Report.response_days).label("responded"),
-                _total(Report.completion_days).label("completion_days"),
-                func.count(Report.completion_days).label("completion_timed"),
-                _total(Report.rating).label("rating_sum"), func.count(Report.rating).label("rated"),
-                # Closed within the completion ceiling, or late (NULL, not closed: neither).
-                func.count(case((Report.completion_met.is_(True), 1))).label("ceiling_met"),
-                func.count(case((Report.completion_met.is_(False), 1))).label("ceiling_missed"),
+    async def cohort(self, periods: Sequence[tuple[datetime, datetime]]) -> list[tuple[int, CohortRow]]:
+        """``(i, row)``: the reports submitted in ``periods[i]`` (``[start, before)``) grouped by
+        agency, category and status, as sums of the facts stored on each report
+        (``response_days``, ``completion_days``). One index range of the covering index on
+        ``submitted_at`` per period, in one statement. Without the kecamatan (``kecamatans``)."""
+        def period(i: int, start: datetime, before: datetime) -> Select:
+            return (
+                select(
+                    literal_column(str(i), Integer).label("period"),
+                    Report.agency_id, Report.category_id, Report.status, func.count().label("n"),
+                    func.count(Report.assigned_at).label("verified"),
+                    func.count(Report.answered_at).label("answered"),
+                    func.count(func.nullif(Report.reopened_count, 0)).label("reopened"),
+                    func.count(Report.lapor_id).label("forwarded"),
+                    _total(Report.response_days).label("response_days"),
+                    func.count(Report.response_days).label("responded"),
+                    _total(Report.completion_days).label("completion_days"),
+                    func.count(Report.completion_days).label("completion_timed"),
+                    _total(Report.rating).label("rating_sum"), func.count(Report.rating).label("rated"),
+                    # Closed within the completion ceiling, or late (NULL, not closed: neither).
+                    func.count(case((Report.completion_met.is_(True), 1))).label("ceiling_met"),
+                    func.count(case((Report.completion_met.is_(False), 1))).label("ceiling_missed"),
+                )
+                .where(Report.submitted_at >= start, Report.submitted_at < before)
+                .group_by(Report.agency_id, Report.category_id, Report.status)
             )
-            .where(Report.submitted_at >= start, Report.submitted_at < before)
-            .group_by(Report.agency_id, Report.category_id, Report.status)
-            .subquery()
-        )
-        rows = (await self.session.execute(_with_kecamatan(grouped))).all()
-        return [CohortRow(r[0], r[1], r[2], *(int(v) for v in r[3:-1]), kecamatan_id=r[-1]) for r in rows]
+
+        if not periods:
+            return []
+        rows = (await self.session.execute(union_all(*(period(i, *p) for i, p in enumerate(periods))))).all()
+        return [(int(r[0]), CohortRow(r[1], r[2], r[3], *(int(v) for v in r[4:]))) for r in rows]
+
+    async def changed(
+        self, since: datetime, start: datetime, before: datetime, limit: int,
+    ) -> list[tuple[datetime, datetime]] | None:
+        """``(submitted_at, changed_at)`` of the reports submitted in ``[start, before)`` and
+        written since ``since`` (``ix_report_changed_at``); None when there are more than
+        ``limit``, which a caller takes as "everything changed"."""
+        rows = (await self.session.execute(
+            select(Report.submitted_at, Report.changed_at)
+            .where(Report.changed_at >= since, Report.submitted_at >= start, Report.submitted_at < before)
+            .limit(limit + 1)
+        )).all()
+        return None if len(rows) > limit else [(r[0], r[1]) for r in rows]
+
+    async def kecamatans(self) -> dict[int, int | None]:
+        """Every agency's kecamatan (``kecamatan_of``): itself, the one above it, or None."""
+        rows = await self.session.execute(select(_Holder.id, kecamatan_of))
+        return {aid: kec for aid, kec in rows.all()}
 
     async def backlog(
         self, *, before: datetime, year_start: datetime, as_of: date, reporter_turn: Iterable[str],
@@ -266,21 +290,27 @@ class StatsRepo:
         self, start: datetime, before: datetime, month_starts: list[datetime], closed: str = "closed",
     ) -> list[tuple[int, str, int, int]]:
         """``(month index, channel, received, of them closed now)`` of the reports submitted in
-        ``[start, before)``; ``month_starts`` are the instants months 2..12 begin. One index
-        range per month in one statement: a month per row by a CASE over the timestamp cost
-        four times as much at a million reports."""
+        ``[start, before)``; ``month_starts`` are the instants months 2..12 begin."""
         bounds = [start, *month_starts]
-        parts = []
+        periods = []
         for i, lo in enumerate(bounds):
             hi = min(bounds[i + 1], before) if i + 1 < len(bounds) else before
-            if lo >= hi:
-                continue
-            parts.append(
-                select(literal_column(str(i), Integer).label("month"), Report.channel,
-                       func.count().label("n"), func.count(case((Report.status == closed, 1))).label("done"))
-                .where(Report.submitted_at >= lo, Report.submitted_at < hi)
-                .group_by(Report.channel)
-            )
+            periods.append((lo, hi))
+        return await self.by_period_and_channel(periods, closed)
+
+    async def by_period_and_channel(
+        self, periods: Sequence[tuple[datetime, datetime]], closed: str = "closed",
+    ) -> list[tuple[int, str, int, int]]:
+        """``(i, channel, received, of them closed now)`` of the reports submitted in
+        ``periods[i]``. One index range per period in one statement: a month per row by a CASE
+        over the timestamp cost four times as much at a million reports."""
+        parts = [
+            select(literal_column(str(i), Integer).label("period"), Report.channel,
+                   func.count().label("n"), func.count(case((Report.status == closed, 1))).label("done"))
+            .where(Report.submitted_at >= lo, Report.submitted_at < hi)
+            .group_by(Report.channel)
+            for i, (lo, hi) in enumerate(periods) if lo < hi
+        ]
         if not parts:
             return []
         rows = (await self.session.execute(union_all(*parts))).all()

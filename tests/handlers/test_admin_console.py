@@ -158,12 +158,11 @@ async def test_statistics_export_directory_and_audit(tmp_path):
 
         mark = h.mark()
         await h.send(admin, "/statistik 2024")
-        # On a phone: one message, the chart with a short summary as its caption; the agencies on
-        # demand behind a button.
+        # The figures at once, the agencies on demand behind a button; the chart after them.
         sent = h.since(mark)
-        assert [type(r).__name__ for r in sent] == ["SendPhoto"]
-        assert "Statistik 2024" in sent[0].caption and "Diterima <b>1</b>" in sent[0].caption
-        assert "Dinas PUPR" not in sent[0].caption
+        assert [type(r).__name__ for r in sent] == ["SendMessage", "SendPhoto"]
+        assert "Statistik 2024" in sent[0].text and "Diterima <b>1</b>" in sent[0].text
+        assert "Dinas PUPR" not in sent[0].text and sent[1].caption == "Statistik 2024"
         per_agency = next(b.callback_data for row in sent[0].reply_markup.inline_keyboard for b in row)
         assert per_agency == "stag:2024"
         mark = h.mark()

@@ -321,6 +321,7 @@ def upgrade() -> None:
     sa.Column('lapor_recorded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('relays_muted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('personal_data_purged_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_report_agency_id_agency')),
@@ -335,6 +336,7 @@ def upgrade() -> None:
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_category_id'), ['category_id'], unique=False)
+        batch_op.create_index('ix_report_changed_at', ['changed_at', 'submitted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_citizen_id'), ['citizen_id'], unique=False)
         batch_op.create_index('ix_report_ended_at', ['ended_at', 'submitted_at'], unique=False, postgresql_include=['agency_id', 'category_id', 'status', 'assigned_at', 'answered_at', 'verify_due', 'followup_due'])
         batch_op.create_index('ix_report_first_response_at', ['first_response_at'], unique=False, postgresql_include=['agency_id', 'response_days'])
@@ -592,6 +594,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_report_first_response_at', postgresql_include=['agency_id', 'response_days'])
         batch_op.drop_index('ix_report_ended_at', postgresql_include=['agency_id', 'category_id', 'status', 'assigned_at', 'answered_at', 'verify_due', 'followup_due'])
         batch_op.drop_index(batch_op.f('ix_report_citizen_id'))
+        batch_op.drop_index('ix_report_changed_at')
         batch_op.drop_index(batch_op.f('ix_report_category_id'))
         batch_op.drop_index(batch_op.f('ix_report_agency_id'))
 
