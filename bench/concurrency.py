@@ -24,6 +24,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import text
@@ -49,17 +51,24 @@ def report(label: str, result: CrowdResult, steps) -> None:
               f"{result.percentile(step.name, 0.99) * 1000:8.0f}")
 
 
-async def echo_run(server: BotApiServer, citizens: int, timeout: float) -> CrowdResult:
-    steps = echo_walk()
+@asynccontextmanager
+async def echo_bot(server: BotApiServer) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``bench/echo_bot.py`` polling ``server``, until the block ends."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "bench" / "echo_bot.py"), server.token, server.base_url,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         await server.wait_until(lambda: server.requests("getUpdates") or None, timeout=60)
-        result = await run_crowd(server, citizens, steps, first_id=5_000_000, timeout=timeout)
+        yield proc
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def echo_run(server: BotApiServer, citizens: int, timeout: float) -> CrowdResult:
+    steps = echo_walk()
+    async with echo_bot(server):
+        result = await run_crowd(server, citizens, steps, first_id=5_000_000, timeout=timeout)
     report("echo bot", result, steps)
     return result
 
@@ -76,8 +85,13 @@ async def _refuse_used(url: str) -> None:
         sys.exit(f"{url} holds {known} citizens of an earlier run: give an empty database")
 
 
-async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: str | None, timeout: float,
-                    workdir: Path, keep_log: str | None = None, profile: str | None = None) -> CrowdResult:
+@asynccontextmanager
+async def lapor_bot(server: BotApiServer, db: str | None, redis: str | None, workdir: Path,
+                    keep_log: str | None = None, profile: str | None = None,
+                    extra_env: dict[str, str] | None = None) -> AsyncIterator[BotProcess]:
+    """The real ``lapor-bot run`` polling ``server``, until the block ends; ``db`` None: a fresh
+    SQLite file in ``workdir``. ``extra_env`` starts a fresh interpreter (not the e2e zygote's
+    fork) so that start-up options in it take effect."""
     url = db or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     # Telegram's pace is not the subject (the server does not limit it, and the echo bot keeps
     # none): without this the bot's own pacer (25 messages/s overall, one a second per chat)
@@ -85,7 +99,8 @@ async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: 
     env = {"LAPOR_DELIVERY__GLOBAL_RATE": "1000", "LAPOR_DELIVERY__PER_CHAT_INTERVAL": "0"}
     if redis:
         env["LAPOR_REDIS__URL"] = redis
-    proc = BotProcess(server, url, workdir, extra_env=env,
+    env.update(extra_env or {})
+    proc = BotProcess(server, url, workdir, extra_env=env, real_exec=bool(extra_env),
                       python_args=("-m", "cProfile", "-o", profile) if profile else ())
     if db:
         subprocess.run([sys.executable, "-m", "bot", "migrate"], env=proc.env(), cwd=workdir, check=True,
@@ -93,27 +108,45 @@ async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: 
         await _refuse_used(db)
     await proc.start()
     try:
-        result = await run_crowd(server, citizens, WALK, first_id=6_000_000, timeout=timeout)
+        yield proc
     finally:
         await proc.stop()
         if keep_log:
             shutil.copy(proc.log_path, keep_log)
-    report(f"lapor-bot ({'PostgreSQL' if db else 'SQLite'}{' + Redis' if redis else ''})", result, WALK)
+
+
+def lapor_label(db: str | None, redis: str | None) -> str:
+    return f"lapor-bot ({'PostgreSQL' if db else 'SQLite'}{' + Redis' if redis else ''})"
+
+
+async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: str | None, timeout: float,
+                    workdir: Path, keep_log: str | None = None, profile: str | None = None) -> CrowdResult:
+    async with lapor_bot(server, db, redis, workdir, keep_log, profile):
+        result = await run_crowd(server, citizens, WALK, first_id=6_000_000, timeout=timeout)
+    report(lapor_label(db, redis), result, WALK)
     return result
 
 
+def bench_server(redis: str | None, timeout: float) -> AbstractAsyncContextManager[BotApiServer]:
+    """The local Bot API server, without rate limits."""
+    # Button answers may come late in a burst (as in tests/e2e/test_concurrency_e2e.py): the
+    # citizen waits for them as for any answer, up to ``timeout``.
+    limits = Limits.off(callback_answer_timeout=timeout)
+    # With Redis, a bot id of this run's own: the FSM keys of an earlier run (same bot id, same
+    # citizens' ids) outlive a fresh database, and citizens left mid-form by it got another
+    # answer than the crowd waits for: the "unanswered" citizens of PostgreSQL + Redis runs.
+    return server_with_own_bot_id(redis, limits, "Bench") if redis else BotApiServer(limits=limits)
+
+
+def machine() -> str:
+    return (f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"load average {os.getloadavg()[0]:.1f}")
+
+
 async def main(args: argparse.Namespace) -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(machine())
     with tempfile.TemporaryDirectory() as tmp:
-        # Button answers may come late in a burst (as in tests/e2e/test_concurrency_e2e.py): the
-        # citizen waits for them as for any answer, up to --timeout.
-        limits = Limits.off(callback_answer_timeout=args.timeout)
-        # With Redis, a bot id of this run's own: the FSM keys of an earlier run (same bot id, same
-        # citizens' ids) outlive a fresh database, and citizens left mid-form by it got another
-        # answer than the crowd waits for: the "unanswered" citizens of PostgreSQL + Redis runs.
-        fresh = server_with_own_bot_id(args.redis, limits, "Bench") if args.redis else BotApiServer(limits=limits)
-        async with fresh as server:
+        async with bench_server(args.redis, args.timeout) as server:
             server.add_user(SimUser(id=9000, first_name="Admin"))  # hears of every new report
             echo = None if args.no_echo else await echo_run(server, args.citizens, args.timeout)
             lapor = await lapor_run(server, args.citizens, args.db, args.redis, args.timeout, Path(tmp),

@@ -61,6 +61,10 @@ class ChatWatch:
     def __init__(self, server: BotApiServer) -> None:
         self.server = server
         self._events: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
+        # When each chat's latest update was handed to the bot, and when the bot's first request
+        # for that chat came after it: the latency a citizen feels before anything happens.
+        self._sent_at: dict[int, float] = {}
+        self._first_reply_at: dict[int, float] = {}
         server.state.request_listeners.append(self._seen)
 
     def close(self) -> None:
@@ -71,11 +75,23 @@ class ChatWatch:
         if chat is None and (cq := self.server.state.callbacks.get(str(request.params.get("callback_query_id")))):
             chat = cq.chat_id
         try:
-            event = self._events.get(int(chat))  # type: ignore[arg-type]
+            chat = int(chat)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return
-        if event is not None:
+        if chat in self._sent_at and chat not in self._first_reply_at and request.ok:
+            self._first_reply_at[chat] = time.monotonic()
+        if (event := self._events.get(chat)) is not None:
             event.set()
+
+    def sent(self, chat_id: int) -> None:
+        """The citizen's update is now in the bot's queue."""
+        self._sent_at[chat_id] = time.monotonic()
+        self._first_reply_at.pop(chat_id, None)
+
+    def first_reply(self, chat_id: int) -> float | None:
+        """Seconds from the latest update to the bot's first request in that chat."""
+        at = self._first_reply_at.get(chat_id)
+        return None if at is None else at - self._sent_at[chat_id]
 
     async def until(self, chat_id: int, check: Callable[[], object], timeout: float) -> object:
         event = self._events[chat_id]
@@ -99,6 +115,7 @@ class Citizen:
     watch: ChatWatch
     user: SimUser
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds to the answer
+    first_replies: dict[str, float] = field(default_factory=dict)  # step -> seconds to the bot's first request
     failed: str | None = None  # the step that got no answer, and why
 
     def _bot_messages(self) -> list[StoredMessage]:
@@ -124,29 +141,39 @@ class Citizen:
 
     async def walk(self, steps: tuple[Step, ...], timeout: float) -> None:
         for step in steps:
-            before = max((m.message_id for m in self._bot_messages()), default=0)
-            started = time.monotonic()
-            try:
-                if step.text is not None:
-                    await self.server.user_sends_text(self.user, step.text)
-                else:
-                    assert step.tap is not None
-                    # A keyboard may come by an edit just after its message: wait for it too.
-                    try:
-                        found = await self.watch.until(
-                            self.user.id, lambda label=step.tap: self._newest_button(label), 5)
-                    except TimeoutError:
-                        self.failed = f"{step.name}: no button {step.tap!r}"
-                        return
-                    cq = await self.server.user_presses(self.user, found[0], found[1])
-                    await self.watch.until(self.user.id, lambda cq=cq: self.server.state.callbacks[cq].answer,
-                                           timeout)
-                await self.watch.until(
-                    self.user.id, lambda before=before, expect=step.expect: self._answered(before, expect), timeout)
-            except TimeoutError:
-                self.failed = f"{step.name}: no answer within {timeout:g} s"
+            if not await self.take(step, timeout):
                 return
-            self.timings[step.name] = time.monotonic() - started
+
+    async def take(self, step: Step, timeout: float) -> bool:
+        """One step, waiting for its answer; False (and ``failed`` says why) when none came."""
+        before = max((m.message_id for m in self._bot_messages()), default=0)
+        started = time.monotonic()
+        try:
+            if step.text is not None:
+                await self.server.user_sends_text(self.user, step.text)
+                self.watch.sent(self.user.id)
+            else:
+                assert step.tap is not None
+                # A keyboard may come by an edit just after its message: wait for it too.
+                try:
+                    found = await self.watch.until(
+                        self.user.id, lambda label=step.tap: self._newest_button(label), 5)
+                except TimeoutError:
+                    self.failed = f"{step.name}: no button {step.tap!r}"
+                    return False
+                cq = await self.server.user_presses(self.user, found[0], found[1])
+                self.watch.sent(self.user.id)
+                await self.watch.until(self.user.id, lambda cq=cq: self.server.state.callbacks[cq].answer,
+                                       timeout)
+            await self.watch.until(
+                self.user.id, lambda before=before, expect=step.expect: self._answered(before, expect), timeout)
+        except TimeoutError:
+            self.failed = f"{step.name}: no answer within {timeout:g} s"
+            return False
+        self.timings[step.name] = time.monotonic() - started
+        if (first := self.watch.first_reply(self.user.id)) is not None:
+            self.first_replies[step.name] = first
+        return True
 
 
 @dataclass
