@@ -96,6 +96,7 @@ async def _run(settings: Settings) -> None:
     from aiogram.exceptions import TelegramUnauthorizedError
 
     from bot.app import build_app, run_polling, run_webhook
+    from bot.heap import freeze_start_up_objects
     from bot.retry import until_done
 
     await _prepare_database(settings)
@@ -112,6 +113,8 @@ async def _run(settings: Settings) -> None:
         await app.close()
         raise
     log.info("running as @%s (id %s), %s mode", me.username, me.id, settings.telegram.mode)
+    # Last, when everything that lives as long as the process exists: see bot/heap.py.
+    log.info("froze %d start-up objects out of the garbage collector's passes", freeze_start_up_objects())
     if settings.telegram.mode == "webhook":
         await run_webhook(app)
     else:
