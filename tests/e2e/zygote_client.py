@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -55,7 +56,7 @@ class ZygoteChild:
 
     async def _watch(self, reader: asyncio.StreamReader) -> None:
         line = await reader.readline()
-        self.returncode = json.loads(line)["rc"] if line else -9
+        self.returncode = json.loads(line)["rc"] if line else -signal.SIGKILL
         self._writer.close()
 
     def send_signal(self, sig: int) -> None:
@@ -63,10 +64,10 @@ class ZygoteChild:
             os.kill(self.pid, sig)
 
     def kill(self) -> None:
-        self.send_signal(9)
+        self.send_signal(signal.SIGKILL)
 
     def terminate(self) -> None:
-        self.send_signal(15)
+        self.send_signal(signal.SIGTERM)
 
     async def wait(self) -> int:
         await asyncio.shield(self._exited)
@@ -101,7 +102,7 @@ def run_cli(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float =
         with sock.makefile("rb") as answers:
             json.loads(answers.readline())  # {"pid": N}
             line = answers.readline()
-    code = json.loads(line)["rc"] if line else -9
+    code = json.loads(line)["rc"] if line else -signal.SIGKILL
     done = subprocess.CompletedProcess(["lapor-bot", *argv], code,
                                        out.read_text() if out.exists() else "",
                                        err.read_text() if err.exists() else "")
