@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import unit_of_work
+from bot.callback_answers import AnswerOnce
 from bot.commands import sync_menus
 from bot.config import DEFAULT_API_BASE, Settings
 from bot.domain.workdays import WorkCalendar
@@ -162,7 +163,11 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     metrics = Metrics()
     pacer = ChatPacer(settings.delivery.global_rate, settings.delivery.per_chat_interval,
                       clock=time.monotonic, sleep=asyncio.sleep)
-    # Outermost first: every attempt of a retried request keeps the pace.
+    journal = UpdateJournal(session_factory)
+    # Outermost first: a button is answered once, however often the request is retried inside;
+    # every attempt of a retried request keeps the pace.
+    answers = AnswerOnce(journal)
+    bot.session.middleware(answers)
     bot.session.middleware(RetryMiddleware())
     bot.session.middleware(PaceMiddleware(pacer))
     bot.session.middleware(UnchangedEditMiddleware())
@@ -208,11 +213,10 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     )
     # First of ours: it times the whole update and sets the log context for everything after.
     dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))
-    journal = UpdateJournal(session_factory)
     dp.journal = journal
     # Before the unit of work: the claim is held before any work starts (and before the chat's
     # lock is waited for), and released after it all, in sessions of its own.
-    journal_middleware = JournalMiddleware(journal)
+    journal_middleware = JournalMiddleware(journal, answers)
     dp.update.outer_middleware(journal_middleware)
     dp.journal_middleware = journal_middleware
     unit_of_work.install(dp, session_factory)

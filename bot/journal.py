@@ -29,13 +29,14 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import unit_of_work
-from bot.services.update_journal import Seen, UpdateJournal
+from bot.callback_answers import AnswerOnce
+from bot.services.update_journal import Claim, Seen, UpdateJournal
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
-# Set in the data of an update the keeper replays: it holds the claim already.
+# Set in the data of an update the keeper replays: it holds the claim already (its ``Claim``).
 CLAIMED = "journal_claimed"
 
 
@@ -113,8 +114,9 @@ class _RecordBatches(BaseRequestMiddleware):
 class JournalMiddleware(BaseMiddleware):
     """Outer update middleware, outside the database session and the citizen lookup."""
 
-    def __init__(self, journal: UpdateJournal) -> None:
+    def __init__(self, journal: UpdateJournal, answers: AnswerOnce | None = None) -> None:
         self.journal = journal
+        self.answers = answers
         self.in_flight: set[int] = set()
         # Claimed when stored (polling), waiting for a free handling slot: renewed like the
         # running ones, so the sweep does not take them for a dead process's.
@@ -132,11 +134,18 @@ class JournalMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         uid = event.update_id
-        held = data.pop(CLAIMED, False) or uid in self.held
+        claim: Claim | None = data.pop(CLAIMED, None)
+        held = claim is not None or uid in self.held
         self.held.discard(uid)
-        if not held and not await self._claim(event):
-            log.info("update %s already handled or in hand; skipped", uid)
-            return UNHANDLED
+        if not held:
+            claim = await self._claim(event)
+            if claim is None:
+                log.info("update %s already handled or in hand; skipped", uid)
+                return UNHANDLED
+        if self.answers is not None and event.callback_query is not None:
+            # Held since it was stored (polling): received just now. Claimed: the journal knows
+            # when, and whether an earlier handling answered the button.
+            self.answers.begin(event.callback_query.id, uid, claim)
         self.in_flight.add(uid)
         self._idle.clear()
         # "Done" is written in the update's own last transaction (bot/unit_of_work.py): one
@@ -161,13 +170,14 @@ class JournalMiddleware(BaseMiddleware):
             await self._quietly(self.journal.finish(uid))
         return result
 
-    async def _claim(self, event: Update) -> bool:
+    async def _claim(self, event: Update) -> Claim | None:
         uid = event.update_id
-        if await _until_claimed(lambda: self.journal.claim(uid), uid):
-            return True
+        claim = await _until_claimed(lambda: self.journal.claim(uid), uid)
+        if claim is not None:
+            return claim
         # Not recorded yet (a webhook or a test feeding the dispatcher directly), or taken.
         seen = await _until_stored(lambda: self.journal.record(uid, _payload(event)), uid)
-        return seen is Seen.NEW and await _until_claimed(lambda: self.journal.claim(uid), uid)
+        return await _until_claimed(lambda: self.journal.claim(uid), uid) if seen is Seen.NEW else None
 
     async def _quietly(self, work: Awaitable[None]) -> None:
         # A lost "done" only means a replay that finds the work done (state guards, stale buttons).
@@ -195,7 +205,7 @@ class _FinishInUnitOfWork:
         self.committed = True
 
 
-async def _until_claimed(call: Callable[[], Awaitable[bool]], update_id: int) -> bool:
+async def _until_claimed(call: Callable[[], Awaitable[Claim | None]], update_id: int) -> Claim | None:
     delay = 0.5
     while True:
         try:
@@ -221,13 +231,14 @@ class JournalKeeper:
         orphans = await self.journal.orphans(take_over=take_over)
         replayed = 0
         for orphan in orphans:
-            if not await self.journal.claim(orphan.update_id, take_over=take_over):
+            claim = await self.journal.claim(orphan.update_id, take_over=take_over)
+            if claim is None:
                 continue
             log.info("update %s was not finished by a previous run; handling it now", orphan.update_id)
             replayed += 1
             update = Update.model_validate(orphan.payload, context={"bot": bot})
             try:
-                await self.dp.feed_update(bot, update, **{CLAIMED: True})
+                await self.dp.feed_update(bot, update, **{CLAIMED: claim})
             except Exception:
                 log.exception("replaying update %s failed", orphan.update_id)
         return replayed

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_
 
-from storage import generation
+from storage import generation, unit_of_work
 
 # Statements that make a SQLite transaction a writer (pysqlite begins a transaction only there).
 _WRITES = ("insert", "update", "delete", "replace")
@@ -35,6 +35,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_over
     else:
         engine = create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
     generation.install(engine)
+    unit_of_work.install(engine)
     return engine
 
 

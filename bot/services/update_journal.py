@@ -35,6 +35,15 @@ class Seen(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """An update this process now holds: when it was received, and when its button was answered
+    (by an earlier handling that did not finish: a replay must not answer it again)."""
+
+    received_at: datetime
+    callback_answered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Orphan:
     update_id: int
     payload: dict[str, Any]
@@ -87,12 +96,12 @@ class UpdateJournal:
             await session.commit()
         return won
 
-    async def claim(self, update_id: int, *, take_over: bool = False) -> bool:
+    async def claim(self, update_id: int, *, take_over: bool = False) -> Claim | None:
         now = self._clock()
         async with self._session_factory() as session:
             won = await ReceivedUpdateRepo(session).claim(update_id, self.owner, now, self.lease, take_over=take_over)
             await session.commit()
-        return won
+        return Claim(*won) if won is not None else None
 
     async def renew(self, update_ids: Sequence[int]) -> None:
         async with self._session_factory() as session:
@@ -107,6 +116,15 @@ class UpdateJournal:
     async def finish_in(self, session: AsyncSession, update_id: int) -> None:
         """``finish`` in the caller's transaction: the update's own last commit."""
         await ReceivedUpdateRepo(session).finish(update_id, self._clock())
+
+    async def mark_answered(self, update_id: int) -> None:
+        async with self._session_factory() as session:
+            await self.mark_answered_in(session, update_id)
+            await session.commit()
+
+    async def mark_answered_in(self, session: AsyncSession, update_id: int) -> None:
+        """The update's button was answered (committed by the caller)."""
+        await ReceivedUpdateRepo(session).mark_answered(update_id, self._clock())
 
     async def release(self, update_id: int) -> None:
         async with self._session_factory() as session:

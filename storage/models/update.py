@@ -35,3 +35,6 @@ class ReceivedUpdate(Base):
     # Claims so far: more than one means a process died while handling it.
     attempts: Mapped[int] = mapped_column(default=0)
     done_at: Mapped[datetime | None]
+    # When the update's button (a callback query) was answered: a replay after a crash must not
+    # answer it again, Telegram refuses a second answer (bot/callback_answers.py).
+    callback_answered_at: Mapped[datetime | None]

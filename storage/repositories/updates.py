@@ -43,16 +43,19 @@ class ReceivedUpdateRepo:
         return set(result.scalars())
 
     async def claim(self, update_id: int, owner: str, now: datetime, lease: timedelta, *,
-                    take_over: bool = False) -> bool:
-        """Hold an unfinished update for handling; False when it is finished or another
-        handling holds it (``take_over``: whoever held it is known to be gone)."""
+                    take_over: bool = False) -> tuple[datetime, datetime | None] | None:
+        """Hold an unfinished update for handling: when it was received and when its button was
+        answered; None when it is finished or another handling holds it (``take_over``: whoever
+        held it is known to be gone)."""
         free = [] if take_over else [or_(ReceivedUpdate.claimed_until.is_(None), ReceivedUpdate.claimed_until < now)]
         result = await self.session.execute(
             update(ReceivedUpdate)
             .where(ReceivedUpdate.update_id == update_id, ReceivedUpdate.done_at.is_(None), *free)
             .values(claimed_by=owner, claimed_until=now + lease, attempts=ReceivedUpdate.attempts + 1)
+            .returning(ReceivedUpdate.received_at, ReceivedUpdate.callback_answered_at)
         )
-        return result.rowcount == 1
+        row = result.first()
+        return (row.received_at, row.callback_answered_at) if row is not None else None
 
     async def renew(self, update_ids: Sequence[int], owner: str, until: datetime) -> None:
         if update_ids:
@@ -68,6 +71,11 @@ class ReceivedUpdateRepo:
             update(ReceivedUpdate)
             .where(ReceivedUpdate.update_id == update_id)
             .values(done_at=now, claimed_until=None)
+        )
+
+    async def mark_answered(self, update_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(ReceivedUpdate).where(ReceivedUpdate.update_id == update_id).values(callback_answered_at=now)
         )
 
     async def release(self, update_id: int, owner: str) -> None:

@@ -39,6 +39,11 @@ BOUNDS = {
 # Committed transactions per update: the journal's record, the step before its question, the
 # update's end.
 COMMIT_BOUND = 3
+# A tapped button costs one statement and one commit more: its answer is recorded in the journal
+# as soon as it is out, so that a replay after a crash does not answer it again
+# (bot/callback_answers.py).
+ANSWER_MARK = 1
+TAPPED = {"language", "consent", "kind", "agency", "date", "privacy", "files", "submit"}
 
 
 @contextmanager
@@ -108,9 +113,9 @@ async def test_a_form_step_costs_a_handful_of_statements(tmp_path):
         counts = await walk_counted(h, h.user(1001, "Alice"))
 
     for name, seen in counts.items():
-        bound = BOUNDS.get(name, STEP_BOUND)
-        assert len(seen["statements"]) <= bound, (name, seen["statements"])
-        assert len(seen["commits"]) <= COMMIT_BOUND, (name, seen["statements"])
+        extra = ANSWER_MARK if name in TAPPED else 0
+        assert len(seen["statements"]) <= BOUNDS.get(name, STEP_BOUND) + extra, (name, seen["statements"])
+        assert len(seen["commits"]) <= COMMIT_BOUND + extra, (name, seen["statements"])
     # Only a newcomer's roles are read from the database; the rest come from the process cache.
     assert [name for name, seen in counts.items() if any("FROM officer" in s for s in seen["statements"])] == [
         "/start"]

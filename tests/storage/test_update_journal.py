@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.services.update_journal import Seen, UpdateJournal
+from bot.services.update_journal import Claim, Seen, UpdateJournal
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
@@ -29,7 +29,7 @@ async def test_an_update_delivered_twice_is_stored_and_claimed_once(session_fact
     assert await a.record(1, {"update_id": 1}) is Seen.NEW
     assert await b.record(1, {"update_id": 1}) is Seen.NEW  # not held yet
     won = await asyncio.gather(a.claim(1), b.claim(1))
-    assert sorted(won) == [False, True]
+    assert sorted(w is not None for w in won) == [False, True]
     assert await a.record(1, {"update_id": 1}) is Seen.BUSY
     await a.finish(1)
     assert await b.record(1, {"update_id": 1}) is Seen.DONE
@@ -78,3 +78,14 @@ async def test_old_finished_updates_are_pruned(session_factory):
     clock.now += timedelta(days=3)
     assert await j.prune() == 1
     assert [o.update_id for o in await j.orphans(take_over=True)] == [2]
+
+
+async def test_a_claim_says_when_the_update_came_and_when_its_button_was_answered(session_factory):
+    clock = Clock()
+    dead, alive = journal(session_factory, clock), journal(session_factory, clock)
+    await dead.record(9, {"update_id": 9})
+    assert await dead.claim(9) == Claim(T0, None)
+    clock.now += timedelta(seconds=2)
+    await dead.mark_answered(9)
+    clock.now += timedelta(seconds=40)  # the process died; its claim ran out
+    assert await alive.claim(9) == Claim(T0, T0 + timedelta(seconds=2))
