@@ -132,6 +132,7 @@ def upgrade() -> None:
     sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('callback_answered_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('update_id', name=op.f('pk_received_update'))
     )
     with op.batch_alter_table('received_update', schema=None) as batch_op:
