@@ -184,9 +184,6 @@ def local_bounds(year: int, cal: WorkCalendar) -> tuple[datetime, datetime]:
 # before ``t - COMMIT_MARGIN``: longer than any transaction that writes reports (an update's
 # handler, a daily job's batch) takes from its first write to its commit.
 COMMIT_MARGIN = timedelta(minutes=30)
-# More changed reports than this since a year's months were counted: count them all again
-# rather than sort the changes into months.
-CHANGED_LIMIT = 20_000
 
 # Status partitions the cohort: which Figures field a status's count goes to. Answered is the
 # reporter's turn, counted in ``answered`` alone.
@@ -229,14 +226,9 @@ class StatsCache:
         stale = {p for p in periods if p not in known}
         if known:
             since = min(as_of for as_of, _m in known.values())
-            changed = await repo.changed(since, periods[0][0], periods[-1][1], CHANGED_LIMIT)
-            if changed is None:
-                stale = set(periods)
-            else:
-                for submitted, written in changed:
-                    period = next((p for p in known if p[0] <= submitted < p[1]), None)
-                    if period is not None and written >= known[period][0]:
-                        stale.add(period)
+            for period, written in zip(periods, await repo.last_changed(since, periods), strict=True):
+                if period in known and written is not None and written >= known[period][0]:
+                    stale.add(period)
         counted = dict(known)
         if stale:
             order = [p for p in periods if p in stale]

@@ -199,18 +199,16 @@ class StatsRepo:
         rows = (await self.session.execute(union_all(*(period(i, *p) for i, p in enumerate(periods))))).all()
         return [(int(r[0]), CohortRow(r[1], r[2], r[3], *(int(v) for v in r[4:]))) for r in rows]
 
-    async def changed(
-        self, since: datetime, start: datetime, before: datetime, limit: int,
-    ) -> list[tuple[datetime, datetime]] | None:
-        """``(submitted_at, changed_at)`` of the reports submitted in ``[start, before)`` and
-        written since ``since`` (``ix_report_changed_at``); None when there are more than
-        ``limit``, which a caller takes as "everything changed"."""
-        rows = (await self.session.execute(
-            select(Report.submitted_at, Report.changed_at)
-            .where(Report.changed_at >= since, Report.submitted_at >= start, Report.submitted_at < before)
-            .limit(limit + 1)
-        )).all()
-        return None if len(rows) > limit else [(r[0], r[1]) for r in rows]
+    async def last_changed(
+        self, since: datetime, periods: Sequence[tuple[datetime, datetime]],
+    ) -> list[datetime | None]:
+        """For each period, the latest write (``changed_at``) at or after ``since`` to a report
+        submitted in it, None when there is none: one range of ``ix_report_changed_at``, however
+        many reports there are."""
+        latest = [func.max(case((and_(Report.submitted_at >= lo, Report.submitted_at < hi), Report.changed_at)))
+                  for lo, hi in periods]
+        row = (await self.session.execute(select(*latest).where(Report.changed_at >= since))).one()
+        return list(row)
 
     async def kecamatans(self) -> dict[int, int | None]:
         """Every agency's kecamatan (``kecamatan_of``): itself, the one above it, or None."""
