@@ -26,7 +26,7 @@ from bot.domain.enums import Privacy, ReportStatus
 from bot.domain.lifecycle import TERMINAL
 from bot.domain.privacy import IdentityPart, Viewer, reporter_identity
 from bot.domain.workdays import WorkCalendar
-from bot.services import audit, lapor
+from bot.services import audit, export_worker, lapor
 from bot.services.export_files import (
     BYTES_PER_ROW,
     PART_LIMIT,
@@ -229,6 +229,24 @@ async def export_year(
     in the audit trail (committed here)."""
     access.ensure(actor, Action.ADMINISTER)
     today = today or cal.today()
+    if fmt is not ExportFormat.CSV and session.get_bind().dialect.name == "postgresql":
+        # Cells, XML and compression are Python's work: a process of its own with its own
+        # connection, off the bot's event loop and GIL (SQLite keeps it in a thread: an
+        # embedded database is read best by the process that holds it).
+        parts, directory = await export_worker.write_year(session, year, fmt, cal, today, limit)
+    else:
+        parts, directory = await write_year(session, year, fmt, cal, today, limit)
+    rows = sum(p.rows for p in parts)
+    await audit.record(session, actor, audit.AuditAction.EXPORT, f"export:{year}",
+                       {"format": fmt.value, "rows": rows})
+    await session.commit()
+    return ExportFile(parts, rows, directory)
+
+
+async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, today: date,
+                     limit: int | None) -> tuple[list[ExportPart], Path]:
+    """The files of ``export_year`` and their temporary directory, in this process (also the
+    worker's body, ``export_worker``)."""
     start, end = local_bounds(year, cal)
     repo = StatsRepo(session)
     months = [datetime.combine(date(year, m, 1), time(), cal.tz) for m in range(2, 13)]
@@ -258,11 +276,7 @@ async def export_year(
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
-    rows = sum(p.rows for p in parts)
-    await audit.record(session, actor, audit.AuditAction.EXPORT, f"export:{year}",
-                       {"format": fmt.value, "rows": rows})
-    await session.commit()
-    return ExportFile(parts, rows, directory)
+    return parts, directory
 
 
 def _server_csv(session: AsyncSession, year: int, cal: WorkCalendar, today: date, start: datetime,
