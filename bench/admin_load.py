@@ -54,13 +54,19 @@ async def citizen(h: Harness, n: int, stop: asyncio.Event, timings: list[float])
         await asyncio.sleep(0.05)
 
 
-async def admin(h: Harness, stop: asyncio.Event, done: list[tuple[str, float]]) -> None:
+ADMIN_OPS = ("stats", "stats-past", "per-agency", "export")
+
+
+async def admin(h: Harness, stop: asyncio.Event, done: list[tuple[str, float]], which: list[str],
+                export_format: str) -> None:
     user = h.user(ADMIN_TID, "Admin")
     year = h.app.calendar.today().year
-    ops = [("/statistik", lambda: h.send(user, "/statistik")),
-           (f"/statistik {year - 1}", lambda: h.send(user, f"/statistik {year - 1}")),
-           ("per-agency", lambda: h.press(user, 1, f"stag:{year}")),
-           (f"/ekspor {year - 1} csv", lambda: h.send(user, f"/ekspor {year - 1} csv"))]
+    ops = {"stats": ("/statistik", lambda: h.send(user, "/statistik")),
+           "stats-past": (f"/statistik {year - 1}", lambda: h.send(user, f"/statistik {year - 1}")),
+           "per-agency": ("per-agency", lambda: h.press(user, 1, f"stag:{year}")),
+           "export": (f"/ekspor {year - 1} {export_format}",
+                      lambda: h.send(user, f"/ekspor {year - 1} {export_format}"))}
+    ops = [ops[name] for name in which]
     while not stop.is_set():
         for label, op in ops:
             if stop.is_set():
@@ -79,14 +85,15 @@ def summary(ts: list[float]) -> str:
 _first_id = iter(range(700_000, 800_000, 1000))
 
 
-async def phase(h: Harness, citizens: int, seconds: float, with_admin: bool):
+async def phase(h: Harness, citizens: int, seconds: float, with_admin: bool, which: list[str] = (),
+                export_format: str = "csv"):
     stop = asyncio.Event()
     timings: list[float] = []
     done: list[tuple[str, float]] = []
     first = next(_first_id)  # new citizens each phase: each starts with consent given
     tasks = [asyncio.create_task(citizen(h, first + i, stop, timings)) for i in range(citizens)]
     if with_admin:
-        tasks.append(asyncio.create_task(admin(h, stop, done)))
+        tasks.append(asyncio.create_task(admin(h, stop, done, list(which), export_format)))
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.gather(*tasks)
@@ -100,8 +107,10 @@ async def main(args: argparse.Namespace) -> None:
         await phase(h, 1, 2, with_admin=False)
         await h.send(h.user(ADMIN_TID, "Admin"), "/statistik")
         alone, _ = await phase(h, args.citizens, args.seconds, with_admin=False)
-        busy, done = await phase(h, args.citizens, args.seconds, with_admin=True)
-    print(f"{args.citizens} citizens, {args.seconds:.0f} s per phase, database {args.db_name}")
+        busy, done = await phase(h, args.citizens, args.seconds, with_admin=True,
+                                 which=args.admin_ops.split(","), export_format=args.export_format)
+    print(f"{args.citizens} citizens, {args.seconds:.0f} s per phase, database {args.db_name}, "
+          f"admin: {args.admin_ops}")
     print(f"  citizens alone:            {summary(alone)}")
     print(f"  while the admin works:     {summary(busy)}")
     by_op: dict[str, list[float]] = {}
@@ -118,4 +127,8 @@ if __name__ == "__main__":
     ap.add_argument("--db-name", default="lapor_bench_scale")
     ap.add_argument("--citizens", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--admin-ops", default=",".join(ADMIN_OPS),
+                    help=f"what the admin repeats, comma-separated of {', '.join(ADMIN_OPS)} "
+                         "(e.g. export alone: the export's own effect on the citizens)")
+    ap.add_argument("--export-format", default="csv", choices=["csv", "xlsx", "lapor"])
     asyncio.run(main(ap.parse_args()))
