@@ -21,6 +21,7 @@ import asyncio
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,10 +40,43 @@ from tests.e2e.botprocess import BotProcess  # noqa: E402
 from tests.e2e.crowd import WALK, CrowdResult, echo_walk, run_crowd  # noqa: E402
 from tests.e2e.own_bot import server_with_own_bot_id  # noqa: E402
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-def report(label: str, result: CrowdResult, steps) -> None:
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads) so far; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+@asynccontextmanager
+async def measured(pid: int, spy: str | None = None) -> AsyncIterator[dict[str, float]]:
+    """The process's CPU seconds over the block (the crowd alone, not the start-up); with ``spy``,
+    a py-spy sampling of the block written there (raw collapsed stacks, for a flame graph)."""
+    seen: dict[str, float] = {}
+    recorder = None
+    if spy:
+        recorder = await asyncio.create_subprocess_exec(
+            "py-spy", "record", "--pid", str(pid), "--format", "raw", "--output", spy, "--rate", "200",
+            "--nonblocking", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    before = cpu_seconds(pid)
+    try:
+        yield seen
+    finally:
+        seen["cpu"] = cpu_seconds(pid) - before
+        if recorder is not None:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            await recorder.wait()
+
+
+def report(label: str, result: CrowdResult, steps, cpu: float | None = None) -> None:
     print(f"\n{label}: {len(result.citizens)} citizens, {result.updates} updates in {result.seconds:.1f} s "
           f"= {result.rate:.0f} updates/s; unanswered: {len(result.unanswered)}")
+    if cpu is not None and result.updates:
+        print(f"    process CPU over the crowd: {cpu:.1f} s = {cpu / result.updates * 1000:.1f} ms per update")
     for c in result.unanswered[:3]:
         print("   ", c.user.id, c.failed)
     print(f"    {'step':<10} {'p50 ms':>8} {'p99 ms':>8}")
@@ -67,9 +101,9 @@ async def echo_bot(server: BotApiServer) -> AsyncIterator[asyncio.subprocess.Pro
 
 async def echo_run(server: BotApiServer, citizens: int, timeout: float) -> CrowdResult:
     steps = echo_walk()
-    async with echo_bot(server):
+    async with echo_bot(server) as proc, measured(proc.pid) as cpu:
         result = await run_crowd(server, citizens, steps, first_id=5_000_000, timeout=timeout)
-    report("echo bot", result, steps)
+    report("echo bot", result, steps, cpu.get("cpu"))
     return result
 
 
@@ -120,10 +154,13 @@ def lapor_label(db: str | None, redis: str | None) -> str:
 
 
 async def lapor_run(server: BotApiServer, citizens: int, db: str | None, redis: str | None, timeout: float,
-                    workdir: Path, keep_log: str | None = None, profile: str | None = None) -> CrowdResult:
-    async with lapor_bot(server, db, redis, workdir, keep_log, profile):
-        result = await run_crowd(server, citizens, WALK, first_id=6_000_000, timeout=timeout)
-    report(lapor_label(db, redis), result, WALK)
+                    workdir: Path, keep_log: str | None = None, profile: str | None = None,
+                    spy: str | None = None) -> CrowdResult:
+    async with lapor_bot(server, db, redis, workdir, keep_log, profile) as proc:
+        assert proc.proc is not None
+        async with measured(proc.proc.pid, spy) as cpu:
+            result = await run_crowd(server, citizens, WALK, first_id=6_000_000, timeout=timeout)
+    report(lapor_label(db, redis), result, WALK, cpu.get("cpu"))
     return result
 
 
@@ -150,7 +187,7 @@ async def main(args: argparse.Namespace) -> None:
             server.add_user(SimUser(id=9000, first_name="Admin"))  # hears of every new report
             echo = None if args.no_echo else await echo_run(server, args.citizens, args.timeout)
             lapor = await lapor_run(server, args.citizens, args.db, args.redis, args.timeout, Path(tmp),
-                                    args.keep_log, args.profile)
+                                    args.keep_log, args.profile, args.spy)
     if echo is not None:
         print(f"\nratio: lapor-bot / echo = {lapor.rate / echo.rate:.2f}")
 
@@ -163,5 +200,7 @@ if __name__ == "__main__":
     parser.add_argument("--timeout", type=float, default=120, help="seconds a citizen waits for one answer")
     parser.add_argument("--keep-log", help="copy the bot's log here")
     parser.add_argument("--profile", help="run the bot under cProfile, writing the stats here")
+    parser.add_argument("--spy", help="sample the bot with py-spy (pip install py-spy) while the crowd walks; "
+                        "raw collapsed stacks written here")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot (with --profile)")
     asyncio.run(main(parser.parse_args()))

@@ -39,20 +39,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.concurrency import bench_server, echo_bot, lapor_bot, lapor_label, machine  # noqa: E402
+from bench.concurrency import bench_server, cpu_seconds, echo_bot, lapor_bot, lapor_label, machine  # noqa: E402
 from sandbox.botapi import BotApiServer, SimUser  # noqa: E402
 from tests.e2e.crowd import WALK, ChatWatch, Citizen, Step, echo_walk  # noqa: E402
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads) so far; 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
 def children(pid: int) -> list[int]:

@@ -29,7 +29,7 @@ from typing import Any
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import ColumnElement, and_, delete, event, select
+from sqlalchemy import and_, bindparam, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -53,8 +53,16 @@ def _key_values(key: StorageKey) -> dict[str, Any]:
     }
 
 
-def _where(key: StorageKey) -> ColumnElement[bool]:
-    return and_(*(getattr(FsmState, name) == value for name, value in _key_values(key).items()))
+# The statements are built once and run with the key as parameters: building them per call
+# (six comparisons, an upsert's EXCLUDED alias with a proxy per column) cost more CPU than the
+# rest of a form step's SQL together (issue 15, py-spy of bench/concurrency.py).
+_WHERE = and_(*(getattr(FsmState, name) == bindparam(f"key_{name}") for name in _KEY_COLUMNS))
+_SELECT = select(FsmState.state, FsmState.data).where(_WHERE)
+_DELETE = delete(FsmState).where(_WHERE)
+
+
+def _where_params(key: StorageKey) -> dict[str, Any]:
+    return {f"key_{name}": value for name, value in _key_values(key).items()}
 
 
 def _ident(key: StorageKey) -> tuple[Any, ...]:
@@ -86,10 +94,9 @@ def _write_pending(session: Session) -> None:
     for ident, key in dirty.items():
         state, data = cache[ident]
         if state is None and data == "{}":
-            session.execute(delete(FsmState).where(_where(key)))
+            session.execute(_DELETE, _where_params(key))
         else:
-            session.execute(_upsert_statement(session.get_bind().dialect.name, key, state=state,
-                                              data=json.loads(data)))
+            _upsert(session, key, state=state, data=json.loads(data))
 
 
 def _state_name(state: StateType) -> str | None:
@@ -138,7 +145,7 @@ class SqlAlchemyStorage(BaseStorage):
         cache = session.info.setdefault(_CACHE, {})
         ident = _ident(key)
         if ident not in cache:
-            row = (await session.execute(select(FsmState.state, FsmState.data).where(_where(key)))).first()
+            row = (await session.execute(_SELECT, _where_params(key))).first()
             cache[ident] = (row[0], json.dumps(row[1] or {})) if row else (None, "{}")
         return cache[ident]
 
@@ -168,9 +175,9 @@ class SqlAlchemyStorage(BaseStorage):
         async with self._session(write=True) as session:
             _, data = await self._row(session, key)
             if name is None and data == "{}":
-                await session.execute(delete(FsmState).where(_where(key)))
+                await session.execute(_DELETE, _where_params(key))
             else:
-                await self._upsert(session, key, state=name)
+                await session.run_sync(_upsert, key, state=name)
             self._remember(session, key, name, json.loads(data))
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
@@ -182,9 +189,9 @@ class SqlAlchemyStorage(BaseStorage):
         async with self._session(write=True) as session:
             state, _ = await self._row(session, key)
             if not new and state is None:
-                await session.execute(delete(FsmState).where(_where(key)))
+                await session.execute(_DELETE, _where_params(key))
             else:
-                await self._upsert(session, key, data=new)
+                await session.run_sync(_upsert, key, data=new)
             self._remember(session, key, state, new)
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,15 +206,14 @@ class SqlAlchemyStorage(BaseStorage):
             return dict(merged)
         async with self._session(write=True) as session:
             if current_session() is None:
-                row = (await session.execute(
-                    select(FsmState.state, FsmState.data).where(_where(key)).with_for_update())).first()
+                row = (await session.execute(_SELECT.with_for_update(), _where_params(key))).first()
                 state, current = (row[0], row[1] or {}) if row else (None, {})
             else:
                 state, raw = await self._row(session, key)
                 current = json.loads(raw)
             merged = {**current, **new}
             if merged:
-                await self._upsert(session, key, data=merged)
+                await session.run_sync(_upsert, key, data=merged)
             self._remember(session, key, state, merged)
         return dict(merged)
 
@@ -217,20 +223,28 @@ class SqlAlchemyStorage(BaseStorage):
             result = await session.execute(delete(FsmState).where(FsmState.updated_at < before))
         return result.rowcount or 0
 
-    @staticmethod
-    async def _upsert(session: AsyncSession, key: StorageKey, **values: Any) -> None:
-        await session.execute(_upsert_statement(session.get_bind().dialect.name, key, **values))
+
+# {(dialect, columns written): the upsert}, built on first use.
+_UPSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
-def _upsert_statement(dialect: str, key: StorageKey, **values: Any):
+def _upsert(session: Session, key: StorageKey, **values: Any) -> None:
     """Insert the row or update the given columns; one statement, no race on first write."""
+    dialect = session.get_bind().dialect.name
+    columns = tuple(sorted(values))
+    if (stmt := _UPSERTS.get((dialect, columns))) is None:
+        stmt = _UPSERTS[dialect, columns] = _upsert_statement(dialect, columns)
+    row = {"state": None, "data": {}, **_key_values(key), **values, "updated_at": utcnow()}
+    session.execute(stmt, row)
+
+
+def _upsert_statement(dialect: str, columns: tuple[str, ...]):
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert is None:
         raise NotImplementedError(f"SqlAlchemyStorage does not support {dialect}")
-    now = utcnow()
-    row = {"state": None, "data": {}, **_key_values(key), **values, "updated_at": now}
-    stmt = insert(FsmState).values(**row)
+    # No VALUES given: the parameters of each execution name them (every column of the row).
+    stmt = insert(FsmState)
     return stmt.on_conflict_do_update(
         index_elements=list(_KEY_COLUMNS),
-        set_={**{name: getattr(stmt.excluded, name) for name in values}, "updated_at": now},
+        set_={name: getattr(stmt.excluded, name) for name in (*columns, "updated_at")},
     )
