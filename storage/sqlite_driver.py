@@ -1,0 +1,129 @@
+"""SQLAlchemy's aiosqlite adapter with one trip to SQLite's thread per statement.
+
+aiosqlite runs each call on the connection's own thread and hands the result back to the event
+loop. SQLAlchemy's adapter makes four such calls per statement (open a cursor, execute, fetch
+the rows, close the cursor), each a hand-over between two threads and a wake-up of the loop;
+under a crowd of citizens a quarter of the bot's main thread was spent handing over (issue 15,
+py-spy of bench/concurrency.py). Here the cursor is opened, executed, read and closed in one
+call on that thread; the rows, description, rowcount and last row id come back together, which
+is what SQLAlchemy's adapter keeps of them anyway (it buffers every row as it executes).
+
+What this relies on of aiosqlite beyond its documented API, ``Connection._execute`` and
+``Connection._conn``, SQLAlchemy's own adapter uses too (its isolation-level setter). Server-side
+cursors (``stream``) keep SQLAlchemy's cursor. ``tests/storage/test_sqlite_driver.py`` checks the
+one trip and the results.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import await_
+
+
+def _run(connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, ...]:
+    """On the connection's thread: the whole statement."""
+    cursor = connection._conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        # No cursor of aiosqlite's: each statement opens and closes its own on the thread.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = {}
+        self._rows = collections.deque()
+        self._description = None
+        self._rowcount = -1
+        self._lastrowid = None
+        self._arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        self._trip(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        self._trip(operation, seq_of_parameters, many=True)
+
+    def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        try:
+            await_(self._trip_async(operation, parameters, many))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _trip_async(self, operation: Any, parameters: Any, many: bool) -> None:
+        async with self._adapt_connection._execute_mutex:
+            description, rows, rowcount, lastrowid = await self._connection._execute(
+                _run, self._connection, operation, parameters, many)
+        self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
+        self._rows = collections.deque(rows)
+
+    async def _async_soft_close(self) -> None:
+        pass  # nothing open: the statement's cursor was closed on the thread
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        pass  # sqlite3's does nothing either
+
+    def nextset(self) -> None:
+        raise sqlite3.NotSupportedError("nextset is not supported by sqlite3")
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = OneTripCursor
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        adapted = super().connect(*arg, **kw)
+        return OneTripConnection(self, adapted._connection)
+
+
+def one_trip_dbapi() -> OneTripDBAPI:
+    """For ``create_async_engine(..., module=one_trip_dbapi())`` on a ``sqlite+aiosqlite`` URL."""
+    return OneTripDBAPI(aiosqlite, sqlite3)

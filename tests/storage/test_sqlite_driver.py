@@ -1,0 +1,54 @@
+"""The SQLite engine makes one trip to aiosqlite's thread per statement (storage/sqlite_driver.py),
+and statements give what SQLAlchemy's own adapter gives."""
+
+from __future__ import annotations
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import create_engine
+
+
+@pytest.fixture
+def trips(monkeypatch):
+    seen: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        seen.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return seen
+
+
+async def test_one_trip_per_statement_with_the_same_results(tmp_path, trips):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        async with engine.connect() as conn:
+            trips.clear()
+            inserted = await conn.execute(text("INSERT INTO t (v) VALUES ('a'), ('b') RETURNING id"))
+            assert sorted(inserted.scalars()) == [1, 2]
+            assert len(trips) == 1, trips  # SQLAlchemy's adapter: cursor, execute, fetchall, close
+
+            trips.clear()
+            rows = (await conn.execute(text("SELECT id, v FROM t ORDER BY id"))).all()
+            assert [tuple(r) for r in rows] == [(1, "a"), (2, "b")]
+            assert len(trips) == 1, trips
+
+            assert (await conn.execute(text("UPDATE t SET v = 'c' WHERE id > 0"))).rowcount == 2
+            plain = await conn.execute(text("INSERT INTO t (v) VALUES ('d')"))
+            assert plain.lastrowid == 3
+            with pytest.raises(IntegrityError):
+                await conn.execute(text("INSERT INTO t (id, v) VALUES (1, 'again')"))
+            await conn.rollback()
+
+        async with engine.connect() as conn:  # server-side cursors keep SQLAlchemy's own
+            streamed = await conn.stream(text("SELECT id FROM t ORDER BY id"))
+            assert [r[0] async for r in streamed] == []  # the rolled-back rows are gone
+    finally:
+        await engine.dispose()
