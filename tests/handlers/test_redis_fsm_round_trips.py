@@ -1,0 +1,66 @@
+"""With Redis, a form step's FSM costs two round trips to Redis besides the chat's lock (issue 15):
+the state and the data read in one MGET, the step's writes in one MULTI/EXEC at each commit
+(bot/fsm.py). It used to be six: two reads, and every set_state and set_data on its own."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from tests.handlers.harness import Harness
+from tests.handlers.test_statements_per_step import WALK, as_polling
+
+REDIS_URL = os.environ.get("LAPOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+# The chat's lock (acquire, release), one read, the step before its question is sent, and the
+# "question sent" mark with the update's end.
+STEP_BOUND = 5
+# Beside the form, the marker of a too-long description sent in parts: its own key, one more read.
+BOUNDS = {"body": 6}
+
+
+@contextmanager
+def round_trips(monkeypatch) -> Iterator[list[str]]:
+    seen: list[str] = []
+    command, execute = Redis.execute_command, Pipeline.execute
+
+    async def counted_command(self, *args, **kwargs):
+        seen.append(str(args[0]))
+        return await command(self, *args, **kwargs)
+
+    async def counted_pipeline(self, *args, **kwargs):
+        seen.append("pipeline: " + " ".join(str(c[0][0]) for c in self.command_stack))
+        return await execute(self, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(Redis, "execute_command", counted_command)
+        m.setattr(Pipeline, "execute", counted_pipeline)
+        yield seen
+
+
+async def test_a_form_step_reads_redis_once_and_writes_it_once_per_commit(tmp_path, monkeypatch):
+    async with Harness.create(tmp_path, redis={"url": REDIS_URL}) as h:
+        as_polling(h)
+        # A citizen of this run alone: FSM keys of an earlier run would put them mid-form.
+        user = h.user(random.randrange(10**8, 10**9), "Alice")
+        counts = {}
+        for name, step in WALK:
+            with round_trips(monkeypatch) as seen:
+                await step(h, user)
+            counts[name] = seen
+        assert "LPR-" in h.last_text(user)  # the form went through, every step stored
+        keys = [k async for k in h.app.fsm_storage.redis.scan_iter(match=f"*:{user.id}:*")]
+        assert keys == []  # submitting cleared the form
+
+    form_steps = {name: seen for name, seen in counts.items() if name not in ("/start", "language", "consent")}
+    for name, seen in form_steps.items():
+        assert len(seen) <= BOUNDS.get(name, STEP_BOUND), (name, seen)
+    title = counts["title"]
+    # One read; the only plain SET is the chat's lock.
+    assert title.count("MGET") == 1 and "GET" not in title and title.count("SET") == 1, title
+    assert "pipeline: SET SET" in title, title  # the step's data and state together
