@@ -32,6 +32,9 @@ import sys
 
 def _preload() -> None:
     # What `lapor-bot run` imports on its way to polling (bot.cli imports the rest lazily).
+    from bot.aiogram_models import defer_aiogram_builds
+
+    defer_aiogram_builds()  # first, as bot.cli.main does
     import aiosqlite  # noqa: F401
     import alembic.command  # noqa: F401
     import asyncpg  # noqa: F401
