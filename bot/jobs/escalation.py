@@ -21,7 +21,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lifecycle import VERIFICATION_QUEUE, WITH_AGENCY
-from bot.jobs.base import JobContext, run_daily, send_to_admins, write_once
+from bot.jobs.base import JobContext, run_daily, send_to_admins, write_each_once
 from bot.services import recipients
 from bot.services.notices import AgencyEscalated, Escalation, VillagesEscalated
 from bot.services.overdue import overdue_scope
@@ -78,12 +78,9 @@ async def _tell_kecamatans(ctx: JobContext, today: date, agencies: list[AgencyCo
         for to in await recipients.agency(session, kecamatan_id):
             await ctx.notifier.send(session, to, notice, now=ctx.now, group_key=f"{JOB_NAME}:{today}")
 
-    written = 0
-    for kecamatan_id in sorted(villages):
-        if await write_once(ctx.session_factory, JOB_NAME, f"{today}:kecamatan:{kecamatan_id}", ctx.now,
-                            partial(write, kecamatan_id=kecamatan_id)):
-            written += 1
-    return written
+    return await write_each_once(ctx.session_factory, JOB_NAME, [
+        (f"{today}:kecamatan:{kecamatan_id}", partial(write, kecamatan_id=kecamatan_id))
+        for kecamatan_id in sorted(villages)], ctx.now)
 
 
 async def _tell_groups(ctx: JobContext, today: date, agencies: list[AgencyCount]) -> int:
@@ -99,11 +96,6 @@ async def _tell_groups(ctx: JobContext, today: date, agencies: list[AgencyCount]
         await ctx.notifier.send(session, recipients.group(groups[count.agency_id]), notice, now=ctx.now,
                                 group_key=f"{JOB_NAME}:{today}")
 
-    written = 0
-    for count in agencies:
-        link = groups.get(count.agency_id)
-        if link is not None and await write_once(ctx.session_factory, JOB_NAME,
-                                                 f"{today}:group:{link.chat_id}:{count.agency_id}", ctx.now,
-                                                 partial(write, count=count)):
-            written += 1
-    return written
+    return await write_each_once(ctx.session_factory, JOB_NAME, [
+        (f"{today}:group:{groups[c.agency_id].chat_id}:{c.agency_id}", partial(write, count=c))
+        for c in agencies if c.agency_id in groups], ctx.now)
