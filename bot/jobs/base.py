@@ -28,6 +28,7 @@ from bot.services.casework.core import Casework
 from bot.services.notices import Notice
 from bot.services.ports import Notifier
 from storage.repositories.jobs import JobRepo
+from storage.repositories.outbox import defer_outbox_flush
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +165,13 @@ async def write_each_once(
     """``write_once`` for many effects, committed together up to ``per_transaction`` at a time:
     a reminder to every officer of a hundred agencies was a hundred commits (issue 15), and the
     effects of a batch are recorded in one statement. A crash loses a whole batch, never half an
-    effect; recorded effects are skipped. How many wrote."""
+    effect; recorded effects are skipped. The batch's messages are inserted together at its
+    commit. How many wrote."""
     written = 0
     for first in range(0, len(effects), per_transaction):
         batch = effects[first:first + per_transaction]
         async with session_factory() as session:
+            defer_outbox_flush(session)
             fresh = await JobRepo(session).record_effects(job_name, [key for key, _write in batch], now)
             for effect_key, write in batch:
                 if effect_key in fresh:

@@ -15,6 +15,7 @@ notifier all render inside ``i18n.use_locale``).
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
@@ -47,7 +48,14 @@ def long_date(d: date, locale: str | None = None) -> str:
 
 
 def short_date(d: date, locale: str | None = None) -> str:
-    return format_date(d, "medium", locale=locale or current_locale())
+    return _short_date(d, locale or current_locale())
+
+
+# Babel parses the locale anew on every call: a daily reminder to a hundred officers formatted
+# the same few dates and counts hundreds of times (issue 15). Both are pure.
+@lru_cache(maxsize=4096)
+def _short_date(d: date, locale: str) -> str:
+    return format_date(d, "medium", locale=locale)
 
 
 def short_datetime(dt: datetime, tz: ZoneInfo, locale: str | None = None) -> str:
@@ -71,7 +79,12 @@ def clock_time(t: time, locale: str | None = None) -> str:
 
 def number(n: int, locale: str | None = None) -> str:
     """A count, grouped: "1.250" / "1,250"."""
-    return format_decimal(n, locale=locale or current_locale())
+    return _number(n, locale or current_locale())
+
+
+@lru_cache(maxsize=4096)
+def _number(n: int, locale: str) -> str:
+    return format_decimal(n, locale=locale)
 
 
 def decimal(value: float | None, digits: int = 1, locale: str | None = None) -> str:

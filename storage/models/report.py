@@ -18,8 +18,9 @@ class Report(TimestampMixin, Base):
 
     __tablename__ = "report"
     __table_args__ = (
-        # /kotak: an agency's open reports, a page chosen from the index alone (CaseRepo._rows).
-        Index("ix_report_status_agency", "status", "agency_id", postgresql_include=["followup_due", "id"]),
+        # /kotak: an agency's open reports, a page chosen from the index alone (CaseRepo._rows);
+        # the reminders' most urgent few per agency, read in deadline order (OverdueRepo).
+        Index("ix_report_status_agency", "status", "agency_id", "followup_due", "id"),
         # Statistics select a period of submissions (issue 15: 1M reports). On PostgreSQL it
         # carries every column the year's cohort reads, so /statistik's scans are index-only and
         # read a tenth of the table (titles and bodies stay out).

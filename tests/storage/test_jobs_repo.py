@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import event, select
+
 from bot.jobs.base import run_leased, write_each_once
+from bot.services.outbox import enqueue_message
+from storage.models import Outbox
 from storage.repositories.jobs import JobRepo
 from tests.schedule_fixtures import D_MON, add_citizen, wita
 
@@ -138,3 +142,32 @@ async def test_effects_recorded_in_one_statement_are_those_not_recorded_before(s
         assert await repo.record_effects("other", ["x"], now) == {"x"}
         await s.commit()
         assert await repo.effect_keys("reminder") == ["x", "y", "z"]
+
+
+async def test_a_batch_inserts_its_messages_together_in_order(engine, session_factory):
+    """The messages of one batch of effects reach the outbox in one INSERT at its commit (one
+    round trip per officer was most of the reminder job, issue 15), in the order written."""
+    inserts: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            inserts.append(statement)
+
+    def message(chat_id: int):
+        async def write(session) -> None:
+            await enqueue_message(session, chat_id, f"part 1 to {chat_id}")
+            await enqueue_message(session, chat_id, f"part 2 to {chat_id}")
+        return (f"to:{chat_id}", write)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert await write_each_once(session_factory, "job", [message(c) for c in (31, 32, 33)],
+                                     wita(D_MON, 9)) == 3
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    # SQLAlchemy sends SQLite (in-process, no round trip) one row per statement all the same.
+    if engine.dialect.name == "postgresql":
+        assert len(inserts) == 1
+    async with session_factory() as s:
+        rows = (await s.scalars(select(Outbox).order_by(Outbox.id))).all()
+    assert [r.payload["text"] for r in rows] == [f"part {p} to {c}" for c in (31, 32, 33) for p in (1, 2)]

@@ -3,6 +3,7 @@ line per overdue report, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
 from bot.domain.enums import ReportStatus
@@ -100,3 +101,32 @@ async def test_the_officer_reminder_counts_and_names_the_most_urgent_few(session
     assert "LPR-KES" not in text and "LPR-LATER" not in text
     buttons = [b["callback_data"] for r in row.payload["reply_markup"]["inline_keyboard"] for b in r]
     assert len(buttons) == SHOWN_PER_AGENCY + 1 and buttons[-1] == "oc:ls:0:0"
+
+
+async def test_the_most_urgent_few_per_agency_match_a_plain_reference(session_factory):
+    """OverdueRepo.oldest_per_agency (a LATERAL per agency and status on PostgreSQL, a window on
+    SQLite) picks what sorting each agency's reports in Python picks: ties on the deadline
+    broken by id, other statuses, later deadlines and other agencies left out."""
+    rng = random.Random(15)
+    async with session_factory() as s:
+        citizen = await add_citizen(s, 5002)
+        agencies = [await add_agency(s, f"Dinas {i}") for i in range(5)]
+        reports = []
+        for i in range(160):
+            status = rng.choice([*WITH_AGENCY, ReportStatus.ANSWERED, ReportStatus.CLOSED])
+            agency = rng.choice(agencies)
+            due = TUE + timedelta(days=rng.randint(-12, 4))
+            r = await add_report(s, citizen, status, agency_id=agency.id, followup_due=due,
+                                 tracking_id=f"LPR-R{i:03d}")
+            reports.append((r.id, agency.id, status, due))
+        await s.commit()
+    asked = [a.id for a in agencies[:4]]  # the fifth is not asked for
+    due_by = TUE + timedelta(days=1)
+    expected: dict[int, list[int]] = {}
+    for rid, aid, status, due in sorted(reports, key=lambda r: (r[3], r[0])):
+        if aid in asked and status in WITH_AGENCY and due <= due_by and len(expected.setdefault(aid, [])) < 3:
+            expected[aid].append(rid)
+    async with session_factory() as s:
+        shown = await OverdueRepo(s).oldest_per_agency(WITH_AGENCY, due_by, asked, 3)
+        assert {aid: [line.report_id for line in lines] for aid, lines in shown.items()} == expected
+        assert await OverdueRepo(s).oldest_per_agency(WITH_AGENCY, due_by, [], 3) == {}
