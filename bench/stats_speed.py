@@ -48,6 +48,8 @@ SCHEMA = [
     "ALTER TABLE report ALTER COLUMN changed_at SET DEFAULT now()",
     "CREATE INDEX IF NOT EXISTS ix_report_changed_at ON report (changed_at, submitted_at)",
     "ANALYZE report",
+    # Landed after the 1M database was generated (the update journal).
+    "ALTER TABLE received_update ADD COLUMN IF NOT EXISTS callback_answered_at timestamptz",
 ]
 
 

@@ -247,22 +247,24 @@ class StatsCache:
 
 
 async def count_months(repo: StatsRepo, periods: list[Period]) -> list[MonthCohort]:
-    """Each period's cohort from the database: one statement for the groups, one for the channels."""
+    """Each period's cohort from the database: a statement per agency and per category, one for
+    the channels."""
     months = [MonthCohort() for _p in periods]
-    for i, row in await repo.cohort(periods):
-        month = months[i]
-        closed = row.status == ReportStatus.CLOSED
-        values = {"received": row.n, "verified": row.verified, "answered": row.answered,
-                  "reopened": row.reopened, "forwarded": row.forwarded,
-                  "response_days_sum": row.response_days, "responded": row.responded,
-                  "completion_days_sum": row.completion_days if closed else 0,
-                  "completion_timed": row.completion_timed if closed else 0,
-                  "rating_sum": row.rating_sum, "rated": row.rated,
-                  "completed_in_time": row.ceiling_met if closed else 0,
-                  "completed_late": row.ceiling_missed if closed else 0}
-        if row.status in _BUCKET:
-            values[_BUCKET[ReportStatus(row.status)]] = row.n
-        _add(values, month.by_agency[row.agency_id], month.by_category[row.category_id])
+    for by in ("agency_id", "category_id"):
+        for i, row in await repo.cohort(periods, by):
+            closed = row.status == ReportStatus.CLOSED
+            values = {"received": row.n, "verified": row.verified, "answered": row.answered,
+                      "reopened": row.reopened, "forwarded": row.forwarded,
+                      "response_days_sum": row.response_days, "responded": row.responded,
+                      "completion_days_sum": row.completion_days if closed else 0,
+                      "completion_timed": row.completion_timed if closed else 0,
+                      "rating_sum": row.rating_sum, "rated": row.rated,
+                      "completed_in_time": row.ceiling_met if closed else 0,
+                      "completed_late": row.ceiling_missed if closed else 0}
+            if row.status in _BUCKET:
+                values[_BUCKET[ReportStatus(row.status)]] = row.n
+            groups = months[i].by_agency if by == "agency_id" else months[i].by_category
+            _add(values, groups[row.agency_id if by == "agency_id" else row.category_id])
     for i, channel, n, done in await repo.by_period_and_channel(periods, ReportStatus.CLOSED.value):
         months[i].by_channel[channel] += n
         months[i].received += n

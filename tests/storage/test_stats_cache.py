@@ -84,21 +84,21 @@ async def test_only_the_changed_month_is_counted_again(session, monkeypatch):
     counted: list[int] = []
     cohort = StatsRepo.cohort
 
-    async def spy(self, periods):
+    async def spy(self, periods, by):
         counted.append(len(periods))
-        return await cohort(self, periods)
+        return await cohort(self, periods, by)
 
     monkeypatch.setattr(StatsRepo, "cohort", spy)
     cache = StatsCache(margin=timedelta(0))
     await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache)
     await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache)
-    assert counted == [12]  # nothing changed: nothing counted
+    assert counted == [12, 12]  # by agency and by category; nothing changed: nothing counted
     march = await session.scalar(select(Report.id).where(Report.submitted_at >= datetime(2024, 3, 5, tzinfo=UTC))
                                  .order_by(Report.submitted_at).limit(1))
     await session.execute(update(Report).where(Report.id == march).values(rating=5))
     await session.commit()
     await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache)
-    assert counted == [12, 1]
+    assert counted == [12, 12, 1, 1]
 
 
 async def test_a_write_committed_late_is_seen_within_the_margin(session):
