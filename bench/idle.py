@@ -178,10 +178,10 @@ def costliest_imports(log: str, top: int) -> list[tuple[str, float]]:
 
 
 def table(rows: list[Measured]) -> None:
-    print(f"\n{'process':<22} {'1st poll s':>10} {'/start s':>9} {'CPU s':>6} "
+    print(f"\n{'process':<26} {'1st poll s':>10} {'/start s':>9} {'CPU s':>6} "
           f"{'idle RSS':>9} {'anon':>6} {'PSS':>6} {'walked RSS':>11} {'PSS':>6} {'peak':>6}")
     for r in rows:
-        print(f"{r.label:<22} {r.poll_s:10.1f} {r.answer_s:9.1f} {r.answer_cpu_s:6.1f} "
+        print(f"{r.label:<26} {r.poll_s:10.1f} {r.answer_s:9.1f} {r.answer_cpu_s:6.1f} "
               f"{r.idle.get('VmRSS', 0):9.1f} {r.idle.get('RssAnon', 0):6.1f} {r.idle.get('Pss', 0):6.1f} "
               f"{r.walked.get('VmRSS', 0):11.1f} {r.walked.get('Pss', 0):6.1f} {r.walked.get('VmHWM', 0):6.1f}")
 
