@@ -9,7 +9,12 @@ figure that matters is the citizens' p99 with and without the admin.
 
     python bench/data_scale.py --keep          # once: generates lapor_bench_scale
     python bench/admin_load.py --seconds 60
+    python bench/admin_load.py --db-name lapor_1m_copy --citizens 20 --rate 20   # a steady rate
     python bench/data_scale.py --reuse         # … and drop it when done (or DROP DATABASE)
+
+It writes (citizens, their forms, the journal it clears, the export's job rows): run it on a
+database of your own, e.g. a copy of a shared one
+(``CREATE DATABASE lapor_1m_mine TEMPLATE lapor_bench_1m``).
 
 Goal (issue 15): the citizens' p99 no more than 50 ms above the baseline.
 """
@@ -28,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import text  # noqa: E402
+
 from bench.scale_data import ADMIN_TID  # noqa: E402
 from tests.handlers.harness import Harness  # noqa: E402
 from tests.handlers.intake_helpers import consenting_citizen, tap  # noqa: E402
@@ -35,23 +42,42 @@ from tests.handlers.intake_helpers import consenting_citizen, tap  # noqa: E402
 PG = os.environ.get("LAPOR_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 
 
-async def citizen(h: Harness, n: int, stop: asyncio.Event, timings: list[float]) -> None:
+class Pacer:
+    """Steps at ``rate`` a second over all citizens: each waits for the next free slot. A step's
+    time counts from its slot, not from when a busy citizen got to it, so a stall shows in full
+    (as updates arriving at a steady rate would wait), not as fewer steps."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.slots = 0
+        self.start = time.perf_counter()
+
+    async def next(self) -> float:
+        due = self.start + self.slots / self.rate
+        self.slots += 1
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        return due
+
+
+async def citizen(h: Harness, n: int, stop: asyncio.Event, timings: list[float], pacer: Pacer | None) -> None:
     user = h.user(n, f"Warga {n}")
     await consenting_citizen(h, user)
 
-    async def step(coro) -> None:
-        t = time.perf_counter()
-        await coro
+    async def step(make) -> None:
+        t = await pacer.next() if pacer else time.perf_counter()
+        await make()
         timings.append((time.perf_counter() - t) * 1000)
 
     while not stop.is_set():
         # The first steps of the form, then cancel: a citizen's typical interaction, without
         # filing thousands of reports into the data set.
-        await step(h.send(user, "/lapor"))
-        await step(tap(h, user, "Pengaduan"))
-        await step(h.send(user, "Dinas 1"))
-        await step(h.send(user, "/batal"))
-        await asyncio.sleep(0.05)
+        await step(lambda: h.send(user, "/lapor"))
+        await step(lambda: tap(h, user, "Pengaduan"))
+        await step(lambda: h.send(user, "Dinas 1"))
+        await step(lambda: h.send(user, "/batal"))
+        if not pacer:
+            await asyncio.sleep(0.05)
 
 
 ADMIN_OPS = ("stats", "stats-past", "per-agency", "export")
@@ -82,16 +108,14 @@ def summary(ts: list[float]) -> str:
             f"p99 {q[98]:.0f} ms, max {max(ts):.0f} ms")
 
 
-_first_id = iter(range(700_000, 800_000, 1000))
-
-
-async def phase(h: Harness, citizens: int, seconds: float, with_admin: bool, which: list[str] = (),
-                export_format: str = "csv"):
+async def phase(h: Harness, first: int, citizens: int, seconds: float, with_admin: bool, which: list[str] = (),
+                export_format: str = "csv", rate: float | None = None):
+    """``first``: the phase's first citizen id (new citizens each phase: each starts with consent)."""
     stop = asyncio.Event()
     timings: list[float] = []
     done: list[tuple[str, float]] = []
-    first = next(_first_id)  # new citizens each phase: each starts with consent given
-    tasks = [asyncio.create_task(citizen(h, first + i, stop, timings)) for i in range(citizens)]
+    pacer = Pacer(rate) if rate else None
+    tasks = [asyncio.create_task(citizen(h, first + i, stop, timings, pacer)) for i in range(citizens)]
     if with_admin:
         tasks.append(asyncio.create_task(admin(h, stop, done, list(which), export_format)))
     await asyncio.sleep(seconds)
@@ -103,13 +127,20 @@ async def phase(h: Harness, citizens: int, seconds: float, with_admin: bool, whi
 async def main(args: argparse.Namespace) -> None:
     url = PG.rsplit("/", 1)[0] + "/" + args.db_name
     async with Harness.create(Path(tempfile.mkdtemp()), database={"url": url}) as h:
+        async with h.app.engine.begin() as conn:
+            # The harness numbers its updates from 1: the received-update journal of an earlier
+            # run would take them for duplicates and skip them (the bot answered nothing).
+            await conn.execute(text("DELETE FROM received_update"))
+            top = await conn.scalar(text("SELECT coalesce(max(telegram_id), 0) FROM citizen"))
+        first = iter(range(max(700_000, top + 1), 10**12, 1000))  # citizens of no earlier run
         # Warm up: the first /statistik starts the chart worker, the first form step the caches.
-        await phase(h, 1, 2, with_admin=False)
+        await phase(h, next(first), 1, 2, with_admin=False)
         await h.send(h.user(ADMIN_TID, "Admin"), "/statistik")
-        alone, _ = await phase(h, args.citizens, args.seconds, with_admin=False)
-        busy, done = await phase(h, args.citizens, args.seconds, with_admin=True,
-                                 which=args.admin_ops.split(","), export_format=args.export_format)
-    print(f"{args.citizens} citizens, {args.seconds:.0f} s per phase, database {args.db_name}, "
+        alone, _ = await phase(h, next(first), args.citizens, args.seconds, with_admin=False, rate=args.rate)
+        busy, done = await phase(h, next(first), args.citizens, args.seconds, with_admin=True,
+                                 which=args.admin_ops.split(","), export_format=args.export_format, rate=args.rate)
+    pace = f"{args.rate:g} steps/s in all" if args.rate else "each step after the last, 50 ms between forms"
+    print(f"{args.citizens} citizens ({pace}), {args.seconds:.0f} s per phase, database {args.db_name}, "
           f"admin: {args.admin_ops}")
     print(f"  citizens alone:            {summary(alone)}")
     print(f"  while the admin works:     {summary(busy)}")
@@ -131,4 +162,6 @@ if __name__ == "__main__":
                     help=f"what the admin repeats, comma-separated of {', '.join(ADMIN_OPS)} "
                          "(e.g. export alone: the export's own effect on the citizens)")
     ap.add_argument("--export-format", default="csv", choices=["csv", "xlsx", "lapor"])
+    ap.add_argument("--rate", type=float, help="citizens' steps a second over all of them (a steady rate; "
+                    "a step's time counts from its slot); default: each citizen steps as soon as answered")
     asyncio.run(main(ap.parse_args()))
