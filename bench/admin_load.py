@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
+from bench import loop_probe  # noqa: E402
+from bench.loop_probe import window_report  # noqa: E402
 from bench.scale_data import ADMIN_TID  # noqa: E402
 from tests.handlers.harness import Harness  # noqa: E402
 from tests.handlers.intake_helpers import consenting_citizen, tap  # noqa: E402
@@ -60,22 +62,23 @@ class Pacer:
         return due
 
 
-async def citizen(h: Harness, n: int, stop: asyncio.Event, timings: list[float], pacer: Pacer | None) -> None:
+async def citizen(h: Harness, n: int, stop: asyncio.Event, timings: list[tuple[str, float]],
+                  pacer: Pacer | None) -> None:
     user = h.user(n, f"Warga {n}")
     await consenting_citizen(h, user)
 
-    async def step(make) -> None:
+    async def step(name: str, make) -> None:
         t = await pacer.next() if pacer else time.perf_counter()
         await make()
-        timings.append((time.perf_counter() - t) * 1000)
+        timings.append((name, (time.perf_counter() - t) * 1000))
 
     while not stop.is_set():
         # The first steps of the form, then cancel: a citizen's typical interaction, without
         # filing thousands of reports into the data set.
-        await step(lambda: h.send(user, "/lapor"))
-        await step(lambda: tap(h, user, "Pengaduan"))
-        await step(lambda: h.send(user, "Dinas 1"))
-        await step(lambda: h.send(user, "/batal"))
+        await step("/lapor", lambda: h.send(user, "/lapor"))
+        await step("kind", lambda: tap(h, user, "Pengaduan"))
+        await step("agency", lambda: h.send(user, "Dinas 1"))
+        await step("/batal", lambda: h.send(user, "/batal"))
         if not pacer:
             await asyncio.sleep(0.05)
 
@@ -102,26 +105,40 @@ async def admin(h: Harness, stop: asyncio.Event, done: list[tuple[str, float]], 
             done.append((label, time.perf_counter() - t))
 
 
-def summary(ts: list[float]) -> str:
+def summary(steps: list[tuple[str, float]]) -> str:
+    ts = [ms for _, ms in steps]
     q = statistics.quantiles(ts, n=100)
+    by_step: dict[str, list[float]] = {}
+    for name, ms in steps:
+        by_step.setdefault(name, []).append(ms)
+    each = ", ".join(f"{name} {statistics.median(v):.0f}/{max(v):.0f}" for name, v in by_step.items())
     return (f"{len(ts)} steps, p50 {statistics.median(ts):.0f} ms, p95 {q[94]:.0f} ms, "
-            f"p99 {q[98]:.0f} ms, max {max(ts):.0f} ms")
+            f"p99 {q[98]:.0f} ms, max {max(ts):.0f} ms\n{'':31s}per step, median/max ms: {each}")
+
+
+def p99(steps: list[tuple[str, float]]) -> float:
+    return statistics.quantiles([ms for _, ms in steps], n=100)[98]
 
 
 async def phase(h: Harness, first: int, citizens: int, seconds: float, with_admin: bool, which: list[str] = (),
                 export_format: str = "csv", rate: float | None = None):
     """``first``: the phase's first citizen id (new citizens each phase: each starts with consent)."""
     stop = asyncio.Event()
-    timings: list[float] = []
+    timings: list[tuple[str, float]] = []  # (step, ms)
     done: list[tuple[str, float]] = []
     pacer = Pacer(rate) if rate else None
     tasks = [asyncio.create_task(citizen(h, first + i, stop, timings, pacer)) for i in range(citizens)]
     if with_admin:
         tasks.append(asyncio.create_task(admin(h, stop, done, list(which), export_format)))
+    started = time.monotonic()
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.gather(*tasks)
+    windows.append((started, time.monotonic()))
     return timings, done
+
+
+windows: list[tuple[float, float]] = []  # each phase's, for the loop probe
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -149,8 +166,10 @@ async def main(args: argparse.Namespace) -> None:
         by_op.setdefault(label, []).append(took)
     for label, times in by_op.items():
         print(f"    admin {label:22s} ×{len(times)}, median {statistics.median(times):.2f} s")
-    p99 = statistics.quantiles(busy, n=100)[98] - statistics.quantiles(alone, n=100)[98]
-    print(f"  p99 difference: {p99:+.0f} ms (goal ≤ +50 ms)")
+    print(f"  p99 difference: {p99(busy) - p99(alone):+.0f} ms (goal ≤ +50 ms)")
+    if args.probe:
+        window_report("citizens alone", loop_probe.records, *windows[-2])
+        window_report("while the admin works", loop_probe.records, *windows[-1])
 
 
 if __name__ == "__main__":
@@ -164,4 +183,9 @@ if __name__ == "__main__":
     ap.add_argument("--export-format", default="csv", choices=["csv", "xlsx", "lapor"])
     ap.add_argument("--rate", type=float, help="citizens' steps a second over all of them (a steady rate; "
                     "a step's time counts from its slot); default: each citizen steps as soon as answered")
-    asyncio.run(main(ap.parse_args()))
+    ap.add_argument("--probe", action="store_true", help="what held up the event loop in each phase "
+                    "(bench/loop_probe.py: callbacks over 10 ms, GC pauses)")
+    parsed = ap.parse_args()
+    if parsed.probe:
+        loop_probe.install()
+    asyncio.run(main(parsed))

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.concurrency import bench_server, cpu_seconds, echo_bot, lapor_bot, lapor_label, machine  # noqa: E402
+from bench.loop_probe import window_report  # noqa: E402
 from sandbox.botapi import BotApiServer, SimUser  # noqa: E402
 from tests.e2e.crowd import WALK, ChatWatch, Citizen, Step, echo_walk  # noqa: E402
 
@@ -228,36 +229,14 @@ def tree(pid: int) -> Callable[[], list[int]]:
 
 
 def probe_report(path: Path, results: list[SteadyResult]) -> None:
-    """What held up the bot's event loop in each rate's window (bench/loop_probe)."""
+    """What held up the bot's event loop in each rate's window (bench/loop_probe.py)."""
     try:
         records = [json.loads(line) for line in path.read_text().splitlines()]
     except OSError:
         print("loop probe: no records (did the bot exit cleanly?)")
         return
     for r in results:
-        start, end = r.window
-        inside = [rec for rec in records if start <= rec[1] <= end]
-        ticks = sorted(rec[2] for rec in inside if rec[0] == "tick")
-        gcs = [rec for rec in inside if rec[0] == "gc"]
-        slow = [rec for rec in inside if rec[0] == "slow"]
-        print(f"loop at {r.rate:g}/s: ", end="")
-        if ticks:
-            print(f"a 10 ms timer late p50 {ticks[len(ticks) // 2] * 1000:.1f} ms, "
-                  f"p99 {ticks[int(0.99 * (len(ticks) - 1))] * 1000:.0f} ms, max {ticks[-1] * 1000:.0f} ms; ", end="")
-        for gen in (0, 1, 2):
-            pauses = sorted((rec[2], rec[3]) for rec in gcs if rec[4] == gen)
-            if pauses:
-                print(f"GC gen {gen} ×{len(pauses)} (max {pauses[-1][0] * 1000:.1f} ms wall, "
-                      f"{max(c for _, c in pauses) * 1000:.1f} ms CPU; "
-                      f"total {sum(c for _, c in pauses) * 1000:.0f} ms CPU) ", end="")
-        print(f"\n    callbacks over 10 ms: {len(slow)}, {sum(rec[2] for rec in slow):.1f} s wall, "
-              f"{sum(rec[3] for rec in slow):.1f} s CPU; by CPU (count, max wall, max CPU, total CPU):")
-        by_where: dict[str, list[tuple[float, float]]] = {}
-        for rec in slow:
-            by_where.setdefault(rec[4], []).append((rec[2], rec[3]))
-        for where, took in sorted(by_where.items(), key=lambda kv: -sum(c for _, c in kv[1]))[:8]:
-            print(f"      ×{len(took):<4} {max(w for w, _ in took) * 1000:5.0f} {max(c for _, c in took) * 1000:5.0f} "
-                  f"{sum(c for _, c in took) * 1000:6.0f} ms  {where}")
+        window_report(f"at {r.rate:g}/s", records, *r.window)
 
 
 async def refresh_backends(url: str, backends: list[int]) -> None:
@@ -277,7 +256,7 @@ async def main(args: argparse.Namespace) -> None:
             if args.no_lapor:
                 return
             probe = Path(tmp) / "probe.jsonl"
-            env = {"PYTHONPATH": os.pathsep.join([str(ROOT / "bench" / "loop_probe"), str(ROOT)]),
+            env = {"PYTHONPATH": os.pathsep.join([str(ROOT / "bench" / "loop_probe_site"), str(ROOT)]),
                    "BENCH_LOOP_PROBE": str(probe)} if args.probe else None
             backends: list[int] = []
             refresher = asyncio.create_task(refresh_backends(args.db, backends)) if args.db else None
@@ -311,5 +290,5 @@ if __name__ == "__main__":
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot")
     parser.add_argument("--no-lapor", action="store_true", help="the echo bot only")
     parser.add_argument("--probe", action="store_true",
-                        help="record what holds up the bot's event loop (bench/loop_probe; a fresh interpreter)")
+                        help="record what holds up the bot's event loop (bench/loop_probe.py; a fresh interpreter)")
     asyncio.run(main(parser.parse_args()))
