@@ -18,9 +18,13 @@ class Report(TimestampMixin, Base):
 
     __tablename__ = "report"
     __table_args__ = (
-        # /kotak: an agency's open reports, a page chosen from the index alone (CaseRepo._rows);
-        # the reminders' most urgent few per agency, read in deadline order (OverdueRepo).
-        Index("ix_report_status_agency", "status", "agency_id", "followup_due", "id"),
+        # /kotak: an agency's open reports, a page chosen from the index alone (CaseRepo._rows).
+        Index("ix_report_status_agency", "status", "agency_id", postgresql_include=["followup_due", "id"]),
+        # An agency's reports (what a plain agency_id index served), and the reminders' most urgent
+        # few per agency and status in deadline order (OverdueRepo.oldest_per_agency). Agency
+        # first: led by status, PostgreSQL took it over (status, followup_due) for the overdue
+        # counts, and reading in agency order made those scans 40% slower (issue 15).
+        Index("ix_report_agency_status_followup_due", "agency_id", "status", "followup_due", "id"),
         # Statistics select a period of submissions (issue 15: 1M reports). On PostgreSQL it
         # carries every column the year's cohort reads, so /statistik's scans are index-only and
         # read a tenth of the table (titles and bodies stay out).
@@ -75,7 +79,7 @@ class Report(TimestampMixin, Base):
     longitude: Mapped[float | None]
     # The agency the citizen picked (None: "Tidak tahu"), and the one it is assigned to now.
     requested_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
-    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     privacy: Mapped[str] = mapped_column(String(16))
     # Complaints with supervisory content (berkadar pengawasan) get the 60-working-day ceiling.

@@ -116,17 +116,26 @@ async def test_the_most_urgent_few_per_agency_match_a_plain_reference(session_fa
             status = rng.choice([*WITH_AGENCY, ReportStatus.ANSWERED, ReportStatus.CLOSED])
             agency = rng.choice(agencies)
             due = TUE + timedelta(days=rng.randint(-12, 4))
+            ceiling = TUE + timedelta(days=rng.randint(-6, 6))
             r = await add_report(s, citizen, status, agency_id=agency.id, followup_due=due,
-                                 tracking_id=f"LPR-R{i:03d}")
-            reports.append((r.id, agency.id, status, due))
+                                 completion_due=ceiling, tracking_id=f"LPR-R{i:03d}")
+            reports.append((r.id, agency.id, status, due, ceiling))
         await s.commit()
     asked = [a.id for a in agencies[:4]]  # the fifth is not asked for
     due_by = TUE + timedelta(days=1)
     expected: dict[int, list[int]] = {}
-    for rid, aid, status, due in sorted(reports, key=lambda r: (r[3], r[0])):
+    for rid, aid, status, due, _ceiling in sorted(reports, key=lambda r: (r[3], r[0])):
         if aid in asked and status in WITH_AGENCY and due <= due_by and len(expected.setdefault(aid, [])) < 3:
             expected[aid].append(rid)
     async with session_factory() as s:
         shown = await OverdueRepo(s).oldest_per_agency(WITH_AGENCY, due_by, asked, 3)
         assert {aid: [line.report_id for line in lines] for aid, lines in shown.items()} == expected
         assert await OverdueRepo(s).oldest_per_agency(WITH_AGENCY, due_by, [], 3) == {}
+        # The counts of the agencies asked for (picked from the groups of all agencies).
+        counts = await OverdueRepo(s).per_agency(WITH_AGENCY, TUE, due_by, asked, ceiling_before=TUE)
+    mine = [r for r in reports if r[1] in asked and r[2] in WITH_AGENCY]
+    assert {c.agency_id: (c.overdue, c.due_soon, c.past_ceiling) for c in counts} == {
+        aid: (sum(1 for r in mine if r[1] == aid and r[3] < TUE),
+              sum(1 for r in mine if r[1] == aid and TUE <= r[3] <= due_by),
+              sum(1 for r in mine if r[1] == aid and r[4] < TUE))
+        for aid in {r[1] for r in mine if r[3] <= due_by or r[4] < TUE}}
