@@ -104,13 +104,9 @@ async def test_a_crash_after_the_answer_does_not_answer_the_replayed_button_agai
 def _callback_update(update_id: int, user_id: int, data: str) -> Update:
     message = Message(message_id=77, date=datetime.now(UTC), chat=Chat(id=user_id, type="private"),
                       from_user=BOT_USER, text="(button message)")
-    cq = CallbackQuery(id=f"cq-dead-{update_id}", from_user=h_user(user_id), chat_instance=str(user_id),
-                       data=data, message=message)
+    cq = CallbackQuery(id=f"cq-dead-{update_id}", from_user=Harness.user(user_id, "Admin"),
+                       chat_instance=str(user_id), data=data, message=message)
     return Update(update_id=update_id, callback_query=cq)
-
-
-def h_user(user_id: int):
-    return Harness.user(user_id, "Admin")
 
 
 async def _left_by_a_dead_process(h: Harness, update: Update, *, received_ago: timedelta) -> None:
