@@ -221,9 +221,10 @@ async def export_year(
     session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, *, actor: Actor,
     today: date | None = None, limit: int | None = PART_LIMIT,
 ) -> ExportFile:
-    """The year's reports written to disk: on PostgreSQL the CSV by the server itself (COPY,
-    ``_server_csv``); otherwise in batches from a server-side cursor, the CPU work (cells, CSV,
-    compression, XLSX) in a worker thread, so the bot keeps answering meanwhile.
+    """The year's reports written to disk, the bot answering meanwhile: on PostgreSQL the CSV
+    by the server itself (COPY, ``_server_csv``); otherwise in batches from a server-side
+    cursor, the cells, CSV, compression and XLSX made in a worker process of its own
+    (``export_worker``, PostgreSQL) or in a worker thread (SQLite).
     ``limit``: bytes per file (the chat's upload limit; CSV is then zipped and the year split
     by month when needed); None for one plain file (the command line). The export is recorded
     in the audit trail (committed here)."""
