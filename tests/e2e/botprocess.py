@@ -105,7 +105,13 @@ class BotProcess:
         await self.proc.wait()
 
     def log(self) -> str:
+        """The end of the log: for an assertion's message, not to search (see ``full_log``)."""
         return self.log_path.read_text(errors="replace")[-6000:]
+
+    def full_log(self) -> str:
+        """Everything the process wrote, every start: what a test searches (a rule checked on the
+        tail alone passes once enough lines follow what it looks for)."""
+        return self.log_path.read_text(errors="replace")
 
     def _this_log(self) -> str:
         """The log of the latest start only."""

@@ -38,8 +38,8 @@ async def test_health_metrics_and_json_logs_of_the_running_bot(api_server, bot_p
     assert "lapor_outbox_pending" in metrics and 'lapor_reports_open{status="submitted"} 0.0' in metrics
     assert await bot_process.stop(signal.SIGTERM) == 0
 
-    lines = [json.loads(line) for line in bot_process.log().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in bot_process.full_log().splitlines() if line.startswith("{")]
     assert lines, bot_process.log()
     assert any(line.get("message", "").startswith("health checks and metrics on") for line in lines)
-    log = bot_process.log()
+    log = bot_process.full_log()
     assert "6409011234" not in log and "siti_ppu" not in log and "Siti" not in log

@@ -29,7 +29,7 @@ async def test_starts_answers_and_stops_cleanly(api_server, bot_process, tmp_pat
     reply = await api_server.wait_for_bot_message(warga.id, timeout=20)
     assert reply.text
     assert await bot_process.stop(signal.SIGTERM) == 0
-    assert "Traceback" not in bot_process.log()
+    assert "Traceback" not in bot_process.full_log()
 
     tables = inspect(create_engine(f"sqlite:///{tmp_path / 'e2e.db'}")).get_table_names()
     assert {"report", "citizen", "alembic_version", "outbox"} <= set(tables)

@@ -46,7 +46,7 @@ async def test_every_action_is_answered_while_a_fifth_of_requests_fail(api_serve
     injected = [r for r in api_server.sent_requests if "injected" in (r.description or "")]
     assert len(injected) >= 5, "the faults did fire"
     assert faults.rate == 0.2
-    assert " ERROR " not in bot_process.log()
+    assert " ERROR " not in bot_process.full_log()
     assert api_server.violations == []
 
 

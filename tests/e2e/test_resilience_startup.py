@@ -33,7 +33,7 @@ async def test_start_up_waits_out_every_transient_fault(api_server, bot_process)
     assert (await api_server.wait_for_bot_message(warga.id, timeout=20)).text
     assert not api_server.faults.pending
     assert await bot_process.stop(signal.SIGTERM) == 0
-    assert "Traceback" not in bot_process.log()
+    assert "Traceback" not in bot_process.full_log()
     assert api_server.violations == []
 
 
@@ -44,7 +44,7 @@ async def test_a_rejected_token_is_the_one_fatal_answer(api_server, tmp_path):
     assert await asyncio.wait_for(proc.proc.wait(), 120) == 2
     lines = [line for line in proc.log().splitlines() if "lapor-bot:" in line]
     assert lines == ["lapor-bot: configuration error: telegram.token was rejected by Telegram (Unauthorized)"]
-    assert "Traceback" not in proc.log()
+    assert "Traceback" not in proc.full_log()
 
 
 @pytest.mark.parametrize("url, cause", [

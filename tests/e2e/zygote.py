@@ -32,9 +32,12 @@ import sys
 
 def _preload() -> None:
     # What `lapor-bot run` imports on its way to polling (bot.cli imports the rest lazily).
-    from bot.aiogram_models import defer_aiogram_builds
-
-    defer_aiogram_builds()  # first, as bot.cli.main does
+    # aiogram's types are built here, all of them, once: a fork inherits them. Deferred (as
+    # bot.cli.main does in a fresh interpreter) each of the suite's ~150 bot starts built its own
+    # (~0.6 s of CPU for the everyday ones at build_app, more on first use of the others), part of
+    # why the suite grew from 888 s to 1,054 s (2026-12-02). The deferred start itself is tested in
+    # fresh interpreters (tests/e2e/test_startup_footprint.py, tests/unit/test_aiogram_models.py).
+    import aiogram.types  # noqa: F401
     import aiosqlite  # noqa: F401
     import alembic.command  # noqa: F401
     import asyncpg  # noqa: F401
