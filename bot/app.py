@@ -159,7 +159,8 @@ def build_casework(settings: Settings, notifier: OutboxNotifier, calendar: WorkC
 def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = None) -> App:
     build_everyday_types()  # aiogram's types are built on first use (bot/aiogram_models.py)
     db = settings.database
-    engine = create_engine(db.url, pool_size=db.pool_size, max_overflow=db.max_overflow, pool_timeout=db.pool_timeout)
+    engine = create_engine(db.url, pool_size=db.pool_for(settings.telegram.max_concurrent_updates),
+                           max_overflow=db.max_overflow, pool_timeout=db.pool_timeout)
     session_factory = create_session_factory(engine)
     bot = build_bot(settings)
     metrics = Metrics()

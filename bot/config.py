@@ -80,8 +80,8 @@ class TelegramSettings(Section):
     # timeout on top). A hung call holds its outbox row until then.
     request_timeout: float = Field(default=25.0, gt=0)
     # Updates handled at once in polling mode; more wait, unread, at Telegram (back-pressure
-    # instead of thousands of tasks queueing on the database). Keep it at or below
-    # database.pool_size + database.max_overflow: an update holds one connection at most.
+    # instead of thousands of tasks queueing on the database). An update holds one database
+    # connection at most: database.pool_size follows this unless set.
     max_concurrent_updates: int = Field(default=20, ge=1, le=1000)
 
     @property
@@ -138,12 +138,18 @@ class TelegramSettings(Section):
         return _http_url(v, "https://api.telegram.org")
 
 
+# Connections beside the updates': the journal storing a getUpdates answer, its keeper, the
+# outbox's delivery worker, a scheduled job, the web server. Without them a fully loaded bot
+# opened and closed overflow connections all the time (issue 15: 20 updates at once, 10 kept).
+POOL_RESERVE = 5
+
+
 class DatabaseSettings(Section):
     url: str = Field(default="sqlite+aiosqlite:///lapor.db", repr=False)
-    # Connections kept open, extra ones opened under load, and seconds an update waits for one
-    # before it fails (storage/db.py).
-    pool_size: int = Field(default=10, ge=1, le=500)
-    max_overflow: int = Field(default=10, ge=0, le=500)
+    # Connections kept open (None: telegram.max_concurrent_updates + POOL_RESERVE), extra ones
+    # opened under load, and seconds an update waits for one before it fails (storage/db.py).
+    pool_size: int | None = Field(default=None, ge=1, le=500)
+    max_overflow: int = Field(default=5, ge=0, le=500)
     pool_timeout: float = Field(default=30.0, gt=0)
 
     @field_validator("url")
@@ -156,6 +162,10 @@ class DatabaseSettings(Section):
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
+
+    def pool_for(self, max_concurrent_updates: int) -> int:
+        """Connections to keep: one per update handled at once, and the background work's."""
+        return self.pool_size or max_concurrent_updates + POOL_RESERVE
 
 
 class RedisSettings(Section):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,11 +23,17 @@ from storage.sqlite_driver import one_trip_dbapi
 _WRITES = ("insert", "update", "delete", "replace")
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10,
-                  pool_timeout: float = 30.0) -> AsyncEngine:
+# Seconds a pooled connection may sit unused before it is pinged at its next checkout.
+IDLE_PING = 1.0
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 25, max_overflow: int = 5,
+                  pool_timeout: float = 30.0, idle_ping: float = IDLE_PING) -> AsyncEngine:
     """``pool_size`` connections kept, ``max_overflow`` more under load, ``pool_timeout`` seconds
-    to wait for one ([database] in config.example.toml)."""
-    pool: dict[str, Any] = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
+    to wait for one ([database] in config.example.toml). Most recently used first (LIFO): under a
+    light load the same few connections stay warm, the rest idle and are pinged when next used."""
+    pool: dict[str, Any] = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout,
+                            "pool_use_lifo": True}
     if url.startswith("sqlite"):
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             pool = {}  # one shared in-memory database: SQLAlchemy picks its own pool
@@ -36,10 +43,47 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_over
         _tune_sqlite(engine)
         OneWriter(pool_timeout).install(engine)
     else:
-        engine = create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
+        engine = create_async_engine(url, echo=echo, **pool)
+        ping_when_idle(engine, idle_ping)
     generation.install(engine)
     unit_of_work.install(engine)
     return engine
+
+
+def ping_when_idle(engine: AsyncEngine, idle: float) -> None:
+    """A connection is pinged at checkout only when it sat in the pool for over ``idle`` seconds.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout, and asyncpg's ping is three round trips
+    (BEGIN, a blank query, ROLLBACK): under load that was several round trips per update for
+    connections used milliseconds before (issue 15). A connection that was busy just now is taken
+    as alive; if the server restarted meanwhile its first statement fails, SQLAlchemy sees the
+    disconnect and invalidates every connection opened before it, so the pool heals at once (the
+    updates in flight at that moment fail, as they would have mid-restart anyway).
+    """
+    sync = engine.sync_engine
+    dialect = sync.dialect
+
+    @event.listens_for(sync.pool, "checkin")
+    def _checkin(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(sync.pool, "checkout")
+    def _checkout(dbapi_connection, record, _proxy) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since <= idle:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if not dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            # The pool throws this connection away, marks every older one stale (a restart
+            # closed them all) and checks out another, as its own pre-ping does.
+            raise exc.InvalidatePoolError(str(error)) from error
+
+
+_IDLE_SINCE = "lapor_idle_since"
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

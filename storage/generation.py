@@ -50,7 +50,8 @@ def install(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync, "rollback")
     def _forget(conn) -> None:
-        conn.info.pop(_CHANGED, None)
+        if not conn.invalidated:  # its ``info`` would raise (the server went away: nothing to forget)
+            conn.info.pop(_CHANGED, None)
 
 
 @event.listens_for(Session, "before_commit")

@@ -60,7 +60,8 @@ def install(engine: AsyncEngine) -> None:
     @event.listens_for(sync, "commit")
     @event.listens_for(sync, "rollback")
     def _ended(conn) -> None:
-        conn.info.pop(_WROTE, None)
+        if not conn.invalidated:  # its ``info`` would raise (the server went away)
+            conn.info.pop(_WROTE, None)
 
     _tracked.add(sync)
 

@@ -246,3 +246,12 @@ def test_webhook_mode_needs_a_secret(monkeypatch):
         load_settings()
     monkeypatch.setenv("LAPOR_TELEGRAM__WEBHOOK_SECRET", "Ok_secret-123")
     assert load_settings().telegram.webhook_secret.get_secret_value() == "Ok_secret-123"
+
+
+def test_the_pool_follows_the_updates_handled_at_once_unless_set():
+    # One connection per update at once, and the background work's (bot/config.py POOL_RESERVE):
+    # a pool of 10 under 20 updates at once opened and closed overflow connections (issue 15).
+    from bot.config import POOL_RESERVE, DatabaseSettings
+
+    assert DatabaseSettings().pool_for(40) == 40 + POOL_RESERVE
+    assert DatabaseSettings(pool_size=12).pool_for(40) == 12
