@@ -166,3 +166,16 @@ async def test_working_days_in_sql_equal_the_calendar(session, tz):
     # union_all keeps the order of its parts on both databases for a plain scan.
     assert sorted(got) == sorted(cal.working_days_between(a, b) for a, b in pairs)
     assert got == [cal.working_days_between(a, b) for a, b in pairs]
+
+    # Days past either end of [lo, hi] (PostgreSQL's table of ordinals ends there): weekdays
+    # still count, holidays only those given.
+    def counted(a: date, b: date) -> int:
+        return sum(1 for n in range(1, (b - a).days + 1) if (d := a + timedelta(n)).weekday() < 5
+                   and not (lo <= d <= hi and cal.is_holiday(d)))
+
+    beyond = [(lo - timedelta(days=40), date(2024, 4, 10)), (date(2025, 12, 20), hi + timedelta(days=30)),
+              (lo - timedelta(days=9), hi + timedelta(days=9)), (hi + timedelta(days=2), hi + timedelta(days=20))]
+    rows = union_all(*(select(literal(day_number(a)).label("a"), literal(day_number(b)).label("b"))
+                       for a, b in beyond)).subquery()
+    got = (await session.execute(select(days.between(rows.c.a, rows.c.b)))).scalars().all()
+    assert got == [counted(a, b) for a, b in beyond]
