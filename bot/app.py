@@ -30,6 +30,7 @@ from bot.callback_answers import AnswerOnce
 from bot.commands import sync_menus
 from bot.config import DEFAULT_API_BASE, Settings
 from bot.domain.workdays import WorkCalendar
+from bot.filters import run_sync_filters_inline
 from bot.fsm import build_fsm
 from bot.i18n import build_i18n
 from bot.jobs.base import JobContext
@@ -226,6 +227,7 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
     dp.update.outer_middleware(CitizenMiddleware(settings.roles.admin_ids))
     CitizenI18nMiddleware(i18n, settings.app.default_language).setup(dp)
     dp.include_routers(*get_routers())
+    run_sync_filters_inline(dp)  # not in a worker thread each (bot/filters.py)
 
     app = App(
         settings=settings,

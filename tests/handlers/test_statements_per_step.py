@@ -4,11 +4,13 @@ Counted with SQLAlchemy's ``before_cursor_execute`` on the app's engine while a 
 onboarding and a whole complaint through the real dispatcher, each update fed as polling feeds
 it (stored and claimed by the journal in one statement, then handled). A step used to cost 11
 statements in 5 transactions (the journal's record, get, claim and finish; the FSM's read and
-three writes; the citizen, the officer lookup); the bounds below fail a regression.
+three writes; the citizen, the officer lookup); the bounds below fail a regression. Nor does a
+step hand anything to a worker thread (the routers' filters did, a dozen times).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -106,11 +108,31 @@ async def walk_counted(h: Harness, user) -> dict[str, dict[str, list[str]]]:
     return counts
 
 
-async def test_a_form_step_costs_a_handful_of_statements(tmp_path):
+@contextmanager
+def thread_hops(monkeypatch) -> Iterator[list[str]]:
+    """What the update's handling hands to a worker thread through ``asyncio.to_thread``."""
+    hops: list[str] = []
+    to_thread = asyncio.to_thread
+
+    async def recorded(func, /, *args, **kwargs):
+        hops.append(repr(getattr(func, "func", func)))
+        return await to_thread(func, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", recorded)
+    yield hops
+
+
+async def test_a_form_step_costs_a_handful_of_statements(tmp_path, monkeypatch):
     async with Harness.create(tmp_path) as h:
         as_polling(h)
         await walk_counted(h, h.user(1000, "Warm"))  # the first walk fills the process caches
-        counts = await walk_counted(h, h.user(1001, "Alice"))
+        with thread_hops(monkeypatch) as hops:
+            counts = await walk_counted(h, h.user(1001, "Alice"))
+
+    # aiogram runs a filter that is a plain function (every F.… magic filter) in a worker
+    # thread; bot/filters.py runs them on the loop, a hand-over per filter cost more than the
+    # filter (issue 15).
+    assert hops == []
 
     for name, seen in counts.items():
         extra = ANSWER_MARK if name in TAPPED else 0
