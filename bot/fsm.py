@@ -3,124 +3,16 @@
 aiogram handles updates concurrently, so two quick taps on one button would both pass the FSM
 state check; event isolation makes them run one after the other. In one process a lock in memory
 is enough; several processes (webhook behind a load balancer) need Redis for both the state and
-the lock.
+the lock (``bot/fsm_redis.py``, imported only then).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
-
-from aiogram.exceptions import DataNotDictLikeError
-from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisStorage
-from redis.asyncio import BlockingConnectionPool, Redis
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
-from sqlalchemy.util import await_
 
-from bot.isolation import RenewedRedisIsolation
 from storage.fsm import SqlAlchemyStorage
-from storage.unit_of_work import PENDING, current_session
-
-# Where an update's session keeps what the Redis storage read or wrote: {(kind, key): value}.
-_READS = "lapor_redis_fsm"
-# Writes waiting for the session's next commit, in ``session.info[PENDING]``: {(kind, key): storage}.
-_DIRTY = "redis_fsm"
-
-
-class UpdateCachedRedisStorage(RedisStorage):
-    """Inside an update, reads Redis once and writes it once per commit.
-
-    The form's button filters and its handler ask for the state and the data several times per
-    button press: the first read fetches both in one round trip, and event isolation keeps
-    every other update of the chat out meanwhile, so what was read stays true. A form step sets
-    the data and then the state: both wait for the update's session to commit, where one
-    MULTI/EXEC stores them just before the database commits (one round trip instead of two,
-    and a kill between the two writes no longer tears the step). A rollback forgets them, as
-    it forgets the database's writes. Outside an update (no session bound) every call goes to
-    Redis (issue 15)."""
-
-    @staticmethod
-    def _cache() -> dict[tuple[str, StorageKey], Any] | None:
-        session = current_session()
-        return None if session is None else session.info.setdefault(_READS, {})
-
-    async def _read(self, cache: dict[tuple[str, StorageKey], Any], kind: str, key: StorageKey) -> Any:
-        if (kind, key) not in cache:
-            state, data = await self.redis.mget(self.key_builder.build(key, "state"),
-                                                self.key_builder.build(key, "data"))
-            # What this update wrote already stays (it is newer than Redis).
-            cache.setdefault(("state", key), state.decode() if isinstance(state, bytes) else state)
-            cache.setdefault(("data", key), (data.decode() if isinstance(data, bytes) else data) or "{}")
-        return cache[kind, key]
-
-    def _defer(self, cache: dict[tuple[str, StorageKey], Any], kind: str, key: StorageKey, value: Any) -> None:
-        cache[kind, key] = value
-        session = current_session()
-        assert session is not None
-        session.info.setdefault(PENDING, {}).setdefault(_DIRTY, {})[kind, key] = self
-
-    async def get_state(self, key: StorageKey) -> str | None:
-        cache = self._cache()
-        if cache is None:
-            return await super().get_state(key)
-        return await self._read(cache, "state", key)
-
-    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        cache = self._cache()
-        if cache is None:
-            return await super().set_state(key, state)
-        self._defer(cache, "state", key, state.state if isinstance(state, State) else state)
-
-    async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        cache = self._cache()
-        if cache is None:
-            return await super().get_data(key)
-        return json.loads(await self._read(cache, "data", key))  # a fresh copy: callers may change it
-
-    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        cache = self._cache()
-        if cache is None:
-            return await super().set_data(key, data)
-        if not isinstance(data, dict):
-            raise DataNotDictLikeError(f"Data must be a dict or dict-like object, got {type(data).__name__}")
-        self._defer(cache, "data", key, self.json_dumps(data))
-
-    def queue_write(self, pipe: Any, kind: str, key: StorageKey, value: Any) -> None:
-        """What ``set_state``/``set_data`` would send, added to ``pipe``."""
-        redis_key = self.key_builder.build(key, kind)
-        if value is None or value == "{}":
-            pipe.delete(redis_key)
-        else:
-            pipe.set(redis_key, value, ex=self.state_ttl if kind == "state" else self.data_ttl)
-
-
-async def _write(dirty: dict[tuple[str, StorageKey], UpdateCachedRedisStorage], cache: dict[Any, Any]) -> None:
-    storage = next(iter(dirty.values()))
-    async with storage.redis.pipeline(transaction=True) as pipe:
-        for (kind, key), owner in dirty.items():
-            owner.queue_write(pipe, kind, key, cache[kind, key])
-        await pipe.execute()
-
-
-@event.listens_for(Session, "before_commit")
-def _write_pending(session: Session) -> None:
-    # Runs inside AsyncSession.commit's greenlet: the Redis writes are awaited from here, before
-    # the database commits (as when they were written at once).
-    dirty = session.info.get(PENDING, {}).pop(_DIRTY, None)
-    if dirty:
-        await_(_write(dirty, session.info[_READS]))
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_on_rollback(session: Session) -> None:
-    if session.info.get(PENDING, {}).pop(_DIRTY, None):
-        session.info.pop(_READS, None)  # read Redis again: the writes kept here never happened
 
 
 def redis_key_builder(key_prefix: str = "lapor:fsm") -> DefaultKeyBuilder:
@@ -147,10 +39,7 @@ def build_fsm(
     which the isolation shares, so nothing else needs closing.
     """
     if redis_url:
-        # A blocking pool: past its size a command waits for a free connection; the default pool
-        # refused ("Too many connections") and failed half the citizens of a burst.
-        pool = BlockingConnectionPool.from_url(redis_url, max_connections=redis_max_connections, timeout=None)
-        keys = redis_key_builder(key_prefix)
-        storage = UpdateCachedRedisStorage(Redis(connection_pool=pool), key_builder=keys)
-        return storage, RenewedRedisIsolation(storage.redis, keys)
+        from bot.fsm_redis import build_redis_fsm  # the Redis client only where Redis is used
+
+        return build_redis_fsm(redis_url, redis_key_builder(key_prefix), redis_max_connections)
     return SqlAlchemyStorage(session_factory), SimpleEventIsolation()

@@ -3,7 +3,8 @@
 Idle memory and start-up time are measured in bench/idle.py; this test keeps what made them
 smaller: the heavy libraries of rarely used features (charts: matplotlib and numpy, only in the
 chart worker's process; XLSX: openpyxl; cleaning a file: Pillow) are not imported by starting
-and answering, and aiogram's ~450 Telegram types are built on first use, not at import
+and answering, nor Alembic for the schema check of a migrated database nor the Redis client
+without Redis, and aiogram's ~450 Telegram types are built on first use, not at import
 (``bot/aiogram_models.py``). The process is the console entry point in a fresh interpreter; a
 ``sitecustomize`` module on its path writes, at exit, what it had loaded and built.
 """
@@ -16,10 +17,13 @@ import signal
 import pytest
 
 from sandbox.botapi import SimUser
+from storage.migrate import upgrade_head
 
 pytestmark = pytest.mark.e2e
 
-HEAVY = ("matplotlib", "numpy", "openpyxl", "PIL", "sandbox")
+# Alembic (with Mako and Pygments) only to migrate: the database below is migrated beforehand, as
+# at every start but the first; the Redis client only with Redis.
+HEAVY = ("matplotlib", "numpy", "openpyxl", "PIL", "sandbox", "alembic", "mako", "pygments", "redis")
 
 REPORTER = """
 import atexit, json, os, sys
@@ -40,6 +44,7 @@ async def test_a_started_bot_holds_no_heavy_library_and_few_built_types(api_serv
     (tmp_path / "sitecustomize.py").write_text(REPORTER)
     report = tmp_path / "footprint.json"
     bot_process.real_exec = True
+    await upgrade_head(bot_process.db_url)
     bot_process.extra_env.update(PYTHONPATH=str(tmp_path), FOOTPRINT_REPORT=str(report))
     await bot_process.start()
     warga = api_server.add_user(SimUser(id=5002, first_name="Sari"))

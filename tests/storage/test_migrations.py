@@ -23,6 +23,7 @@ from storage.migrate import (
     MIGRATIONS_DIR,
     alembic_config,
     current_revision,
+    head_from_files,
     head_revision,
     pending,
     upgrade_head,
@@ -64,6 +65,8 @@ def test_single_initial_migration():
     files = sorted(p.name for p in versions.glob("*.py") if p.name != "__init__.py")
     assert files == ["0001_initial.py"]
     assert head_revision() == "0001"
+    # The start-up's check reads the head without Alembic (storage/migrate.py); the same answer.
+    assert head_from_files() == head_revision()
 
 
 async def test_upgrade_builds_the_model_schema(empty_db_url):
