@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -51,6 +50,7 @@ from bot.services.statistics import StatsCache
 from bot.services.update_journal import UpdateJournal
 from bot.services.webhook_delivery import WebhookWorker
 from bot.services.webhooks import sync_targets
+from bot.telegram_session import FormSession
 from bot.ui.notifier import OutboxNotifier
 from bot.unchanged_edits import UnchangedEditMiddleware
 from bot.web import WebContext, build_web_app
@@ -136,12 +136,12 @@ def build_bot(settings: Settings) -> Bot:
     if settings.telegram.token is None:  # load_settings(need_token=True) rules this out
         raise ValueError("telegram.token is required to talk to Telegram")
     if settings.telegram.api_base != DEFAULT_API_BASE:
-        session = AiohttpSession(
+        session = FormSession(
             api=TelegramAPIServer.from_base(settings.telegram.api_base),
             timeout=settings.telegram.request_timeout,
         )
     else:
-        session = AiohttpSession(timeout=settings.telegram.request_timeout)
+        session = FormSession(timeout=settings.telegram.request_timeout)
     session.middleware(PinResponseTypes())
     return Bot(
         token=settings.telegram.token.get_secret_value(),
