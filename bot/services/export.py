@@ -244,10 +244,16 @@ async def export_year(
     return ExportFile(parts, rows, directory)
 
 
+class ExportStopped(Exception):
+    """The export was given up by whoever waited for it (``write_year``'s ``stopped``)."""
+
+
 async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, today: date,
-                     limit: int | None) -> tuple[list[ExportPart], Path]:
+                     limit: int | None, *, directory: Path | None = None,
+                     stopped: Callable[[], bool] = lambda: False) -> tuple[list[ExportPart], Path]:
     """The files of ``export_year`` and their temporary directory, in this process (also the
-    worker's body, ``export_worker``)."""
+    worker's body, ``export_worker``: it gives the ``directory`` and ``stopped``, asked before
+    each batch; when true, the files are removed and ``ExportStopped`` raised)."""
     start, end = local_bounds(year, cal)
     repo = StatsRepo(session)
     months = [datetime.combine(date(year, m, 1), time(), cal.tz) for m in range(2, 13)]
@@ -263,7 +269,7 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
     base = f"lapor-{year}-formulir" if fmt is ExportFormat.LAPOR else f"lapor-{year}"
     head = lapor.HEADERS if fmt is ExportFormat.LAPOR else headers()
     agency_names = await repo.agency_names()
-    directory = Path(tempfile.mkdtemp(prefix="lapor-export-"))
+    directory = directory or Path(tempfile.mkdtemp(prefix="lapor-export-"))
     try:
         if fmt is ExportFormat.CSV and session.get_bind().dialect.name == "postgresql":
             parts = await copied_parts(directory, base, head, plan,
@@ -271,8 +277,12 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
                                        zipped=kind == "zip", limit=limit)
         else:
             writer = PartWriter(directory, base, kind, head, plan, f"LAPOR {year}", limit)
-            await _write_in_python(session, writer, fmt, cal, year, today, start, end, agency_names,
-                                   await repo.category_names())
+            try:
+                await _write_in_python(session, writer, fmt, cal, year, today, start, end, agency_names,
+                                       await repo.category_names(), stopped)
+            except BaseException:
+                writer.discard()
+                raise
             parts = await asyncio.to_thread(writer.finish)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
@@ -304,7 +314,7 @@ def _server_csv(session: AsyncSession, year: int, cal: WorkCalendar, today: date
 
 async def _write_in_python(session: AsyncSession, writer: PartWriter, fmt: ExportFormat, cal: WorkCalendar,
                            year: int, today: date, start: datetime, end: datetime, agency_names: dict[int, str],
-                           category_names: dict[int, str]) -> None:
+                           category_names: dict[int, str], stopped: Callable[[], bool]) -> None:
     """The rows fetched in batches, made into cells and written in a worker thread while the
     next batch is fetched (SQLite's CSV, the workbook, the LAPOR! form)."""
     # The worker thread writes one batch while the next is fetched; never two at once.
@@ -314,6 +324,8 @@ async def _write_in_python(session: AsyncSession, writer: PartWriter, fmt: Expor
         nonlocal writing
         if writing is not None:
             await writing
+        if stopped():
+            raise ExportStopped
         # to_thread carries the context along: the cells' language.
         writing = asyncio.ensure_future(asyncio.to_thread(lambda: writer.write(to_cells(batch))))
 

@@ -10,6 +10,7 @@ held in memory but one batch; the caller runs ``PartWriter.write`` in a worker t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import re
@@ -189,6 +190,13 @@ class PartWriter:
         if run:
             self._sink.extend(run)
             self._rows += len(run)
+
+    def discard(self) -> None:
+        """Closes the open file of an export given up (its directory is removed next)."""
+        if self._sink is not None:
+            with contextlib.suppress(Exception):
+                self._sink.close()
+            self._sink = None
 
     def finish(self) -> list[ExportPart]:
         """The parts; every planned part exists (an empty year still has its header row). A

@@ -12,6 +12,11 @@ handler). The CSV needs none of this: PostgreSQL writes it (``ExportRepo.copy_cs
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,11 +45,21 @@ class _Job:
     today: date
     limit: int | None
     locale: str
+    directory: str  # made by the bot: it removes it if it stops waiting (cancelled)
+
+
+# Put in the export's directory by a caller that stopped waiting: the worker stops at its next
+# batch (``_stopped``).
+_STOP = ".stop"
 
 
 def _run(job: _Job) -> tuple[list[ExportPart], Path]:
     """In the worker: ``export.write_year`` on a connection of its own."""
     return asyncio.run(_write(job))
+
+
+def _stopped(directory: Path) -> Callable[[], bool]:
+    return lambda: (directory / _STOP).exists()
 
 
 async def _write(job: _Job) -> tuple[list[ExportPart], Path]:
@@ -58,7 +73,9 @@ async def _write(job: _Job) -> tuple[list[ExportPart], Path]:
         with worker_locale(job.locale):
             async with AsyncSession(engine) as session:
                 cal = WorkCalendar(job.tz, job.extra_holidays)
-                return await write_year(session, job.year, ExportFormat(job.fmt), cal, job.today, job.limit)
+                directory = Path(job.directory)
+                return await write_year(session, job.year, ExportFormat(job.fmt), cal, job.today, job.limit,
+                                        directory=directory, stopped=_stopped(directory))
     finally:
         await engine.dispose()
 
@@ -73,6 +90,25 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
     """``export.write_year`` in the worker, on the database ``session`` is bound to (what is
     committed there: the worker has its own connection)."""
     i18n = I18n.get_current(no_error=True)
+    directory = Path(tempfile.mkdtemp(prefix="lapor-export-"))
     job = _Job(session.get_bind().url.render_as_string(hide_password=False), year, fmt.value, cal.tz.key,
-               tuple(sorted(cal.extra_holidays)), today, limit, i18n.current_locale if i18n else "id")
-    return await _worker.run(_run, job)
+               tuple(sorted(cal.extra_holidays)), today, limit, i18n.current_locale if i18n else "id",
+               str(directory))
+    try:
+        return await _worker.run(_run, job, on_cancel=_abandon(directory))
+    except asyncio.CancelledError:
+        raise  # the directory goes once the job has ended (``_abandon``)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)  # the worker failed or died
+        raise
+
+
+def _abandon(directory: Path) -> Callable[[Future], None]:
+    """What a cancelled export does (the admin's update cancelled, the bot stopping): the worker
+    is asked to stop at its next batch, and the directory is removed once its job has ended,
+    however it ended (it used to finish the whole year and leave the files behind)."""
+    def on_cancel(job: Future) -> None:
+        with contextlib.suppress(OSError):  # gone already: the job failed and cleaned up
+            (directory / _STOP).touch()
+        job.add_done_callback(lambda _job: shutil.rmtree(directory, ignore_errors=True))
+    return on_cancel

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -43,14 +43,26 @@ class WorkerProcess:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in the worker (both picklable)."""
-        loop = asyncio.get_running_loop()
+    async def run(self, fn: Callable[..., T], *args: Any,
+                  on_cancel: Callable[[Future[T]], None] | None = None) -> T:
+        """``fn(*args)`` in the worker (both picklable). A job the caller stops waiting for
+        (cancelled) is dropped if it has not started; one that has runs on in the worker (a
+        process is not interrupted mid-write): ``on_cancel`` gets its future, to ask it to stop
+        and to clean up after it once it is done."""
         try:
-            return await loop.run_in_executor(self._executor(), fn, *args)
+            return await self._run(fn, args, on_cancel)
         except BrokenProcessPool:  # the worker died: start a new one once
             self._pool = None
-            return await loop.run_in_executor(self._executor(), fn, *args)
+            return await self._run(fn, args, on_cancel)
+
+    async def _run(self, fn: Callable[..., T], args: tuple, on_cancel: Callable[[Future[T]], None] | None) -> T:
+        job = self._executor().submit(fn, *args)
+        try:
+            return await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            if on_cancel is not None:
+                on_cancel(job)
+            raise
 
     def start(self, fn: Callable[[], object]) -> None:
         """Start the worker (a no-op once running) with ``fn`` to run there, without waiting for

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import tempfile
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import openpyxl
@@ -14,7 +18,10 @@ from sqlalchemy import select
 from bot.domain.access import Actor, Refused
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
+from bot.services import export, export_worker
 from bot.services.export import ExportFormat, export_year
+from bot.services.export_files import PART_LIMIT, PartWriter
+from bot.services.worker_process import WorkerProcess
 from storage.models import Agency, AuditLog, Category, Citizen, Report
 from tests.actors import COMMAND_LINE, as_admin
 
@@ -231,3 +238,41 @@ async def test_lapor_format_follows_the_form_and_never_names_the_reporter(sessio
             assert name not in text
         with pytest.raises(Refused):
             await export_year(session, 2024, ExportFormat.LAPOR, CAL, actor=Actor(citizen_id=1))
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the same on both: one is enough
+async def test_a_cancelled_worker_export_stops_and_leaves_no_folder(session, i18n, tmp_path, monkeypatch):
+    """The admin's export cancelled (the bot stopping, the update's task cancelled) while the
+    worker writes: the worker stops at its next batch and the folder is removed when it ends.
+    The worker is a thread here (same code path, no process to spawn)."""
+    await seed(session)
+    worker = WorkerProcess()
+    worker._pool = ThreadPoolExecutor(max_workers=1)
+    monkeypatch.setattr(export_worker, "_worker", worker)
+    monkeypatch.setattr(export, "BATCH", 1)  # a batch per report
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    writing, release, batches = threading.Event(), threading.Event(), []
+    write = PartWriter.write
+
+    def held_write(self, rows):
+        batches.append(rows)
+        writing.set()
+        release.wait(10)
+        write(self, rows)
+
+    monkeypatch.setattr(PartWriter, "write", held_write)
+    task = asyncio.create_task(export_worker.write_year(session, 2024, ExportFormat.XLSX, CAL, date(2024, 7, 1),
+                                                        PART_LIMIT))
+    assert await asyncio.to_thread(writing.wait, 10)
+    assert list(tmp_path.glob("lapor-export-*"))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    release.set()
+    for _ in range(200):
+        if not list(tmp_path.glob("lapor-export-*")):
+            break
+        await asyncio.sleep(0.05)
+    worker._pool.shutdown(wait=True)
+    assert not list(tmp_path.glob("lapor-export-*"))
+    assert len(batches) == 1  # of four: it stopped
