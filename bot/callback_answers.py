@@ -45,7 +45,7 @@ from aiogram.methods.base import TelegramType
 
 from bot.services.update_journal import Claim, UpdateJournal
 from storage.base import utcnow
-from storage.unit_of_work import current_session, only_read
+from storage.unit_of_work import alone, current_session, only_read
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,8 @@ class AnswerOnce(BaseRequestMiddleware):
             elif await only_read(session):
                 # A commit of its own: the update's work so far was committed by its use case,
                 # or was only reading.
-                await self._journal.mark_answered_in(session, update_id)
-                await session.commit()
+                async with alone(session):
+                    await self._journal.mark_answered_in(session, update_id)
             else:
                 # The update has written and not committed yet: the mark goes with that work.
                 await self._journal.mark_answered_in(session, update_id)

@@ -30,7 +30,7 @@ from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.unit_of_work import bound_session, current_session, has_pending
+from storage.unit_of_work import alone, bound_session, current_session, has_pending, held_session, only_read
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -50,15 +50,24 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         self.session_factory = session_factory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self.session_factory() as session:
+        # One pool checkout for the whole update, whatever its commits (the "done" mark alone
+        # used to take a checkout of its own).
+        async with held_session(self.session_factory) as session:
             with bound_session(session):
                 data["session"] = session
                 result = await handler(event, data)
                 final = data.get(FINAL_WRITES, ())
-                for write in final:
-                    await write(session)
-                if final or session.in_transaction() or has_pending(session):
-                    await session.commit()
+                if final and await only_read(session, deferred=True):
+                    # Nothing of the update to commit with them: on PostgreSQL each mark is
+                    # one round trip instead of BEGIN, UPDATE, COMMIT.
+                    async with alone(session):
+                        for write in final:
+                            await write(session)
+                else:
+                    for write in final:
+                        await write(session)
+                    if final or session.in_transaction() or has_pending(session):
+                        await session.commit()
                 for write in final:
                     write.done()
                 return result

@@ -88,7 +88,7 @@ def cache(session: AsyncSession, name: str) -> dict[Any, Any] | None:
     generation = session.info.get(_SEEN)
     if generation is None:
         return None
-    engine = session.sync_session.get_bind()
+    engine = session.sync_session.get_bind().engine  # bound to an update's connection, or an engine
     assert isinstance(engine, Engine)
     held = _caches.get(engine)
     if held is None or generation > held[0]:

@@ -8,14 +8,14 @@ storage opens a short session of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 from weakref import WeakSet
 
 from sqlalchemy import Engine, event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 _current: ContextVar[AsyncSession | None] = ContextVar("lapor_update_session", default=None)
 
@@ -66,12 +66,79 @@ def install(engine: AsyncEngine) -> None:
     _tracked.add(sync)
 
 
-async def only_read(session: AsyncSession) -> bool:
+async def only_read(session: AsyncSession, *, deferred: bool = False) -> bool:
     """Would a commit now only end reads? Nothing written in the open transaction, nothing
-    waiting to be. False when it cannot tell (an engine ``install`` did not see)."""
-    if has_pending(session) or session.new or session.dirty or session.deleted:
+    waiting to be (``deferred``: writes deferred to the commit, ``PENDING``, do not count).
+    False when it cannot tell (an engine ``install`` did not see)."""
+    if (has_pending(session) and not deferred) or session.new or session.dirty or session.deleted:
         return False
     if not session.in_transaction():
         return True
     connection = await session.connection()
     return connection.sync_engine in _tracked and not connection.info.get(_WROTE)
+
+
+# One statement as a transaction of its own. On PostgreSQL (asyncpg) a transaction costs a round
+# trip for BEGIN and one for COMMIT around its statements; in autocommit mode a lone statement is
+# one round trip, as atomic. SQLite begins a transaction inside the statement's own call and
+# commits in one more, and its one writer (storage/db.py) is released at the commit: it keeps
+# plain transactions.
+_ALONE = "AUTOCOMMIT"
+
+
+def _commits_alone(bind: Any) -> bool:
+    return isinstance(bind, AsyncConnection | AsyncEngine) and bind.dialect.name == "postgresql"
+
+
+# In a session's info: the connection it holds for its whole life (``held_session``).
+_CONNECTION = "lapor_held_connection"
+
+
+@asynccontextmanager
+async def held_session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session on one pooled connection kept until the block ends: one checkout however many
+    times it commits (a session bound to the engine gives its connection back at each commit
+    and checks one out again for its next statement)."""
+    engine = session_factory.kw["bind"]
+    async with engine.connect() as connection, session_factory(bind=connection) as session:
+        session.info[_CONNECTION] = connection
+        yield session
+
+
+@asynccontextmanager
+async def alone(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """On PostgreSQL, commit what ``session`` holds (reads, deferred writes), then let each
+    statement inside the block commit by itself on the connection the session is bound to (the
+    update's, see ``bot/unit_of_work.py``). Only for statements each complete on its own (the
+    journal's marks) in a session that has not written (``only_read``). Elsewhere (SQLite, a
+    session bound to an engine) the block joins the open transaction, committed at its end."""
+    connection: AsyncConnection | None = session.info.get(_CONNECTION)
+    own = connection is not None and _commits_alone(connection)
+    if own:
+        if session.in_transaction() or has_pending(session):
+            await session.commit()
+        await connection.execution_options(isolation_level=_ALONE)  # type: ignore[union-attr]
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        if own and connection is not None and not connection.invalidated:
+            await connection.execution_options(isolation_level=connection.sync_connection.default_isolation_level)
+
+
+@asynccontextmanager
+async def single_statements(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A short session whose statements each commit by themselves on PostgreSQL (see ``alone``);
+    elsewhere a plain one. The caller still commits (SQLite needs it; it costs nothing here)."""
+    bind = session_factory.kw.get("bind")
+    if not _commits_alone(bind) or not isinstance(bind, AsyncEngine):
+        async with session_factory() as session:
+            yield session
+        return
+    async with bind.connect() as connection:
+        await connection.execution_options(isolation_level=_ALONE)
+        async with session_factory(bind=connection) as session:
+            yield session

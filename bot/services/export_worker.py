@@ -91,7 +91,7 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
     committed there: the worker has its own connection)."""
     i18n = I18n.get_current(no_error=True)
     directory = Path(tempfile.mkdtemp(prefix="lapor-export-"))
-    job = _Job(session.get_bind().url.render_as_string(hide_password=False), year, fmt.value, cal.tz.key,
+    job = _Job(session.get_bind().engine.url.render_as_string(hide_password=False), year, fmt.value, cal.tz.key,
                tuple(sorted(cal.extra_holidays)), today, limit, i18n.current_locale if i18n else "id",
                str(directory))
     try:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.base import utcnow
+from storage.unit_of_work import single_statements
 from storage.repositories.updates import ReceivedUpdateRepo
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ class Orphan:
 
 
 class UpdateJournal:
+    """Each mark is one statement; on PostgreSQL it commits by itself (``single_statements``: one
+    round trip instead of three)."""
+
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
@@ -91,25 +95,25 @@ class UpdateJournal:
         if not updates:
             return set()
         now = self._clock()
-        async with self._session_factory() as session:
+        async with single_statements(self._session_factory) as session:
             won = await ReceivedUpdateRepo(session).record_claimed(updates, now, self.owner, self.lease)
             await session.commit()
         return won
 
     async def claim(self, update_id: int, *, take_over: bool = False) -> Claim | None:
         now = self._clock()
-        async with self._session_factory() as session:
+        async with single_statements(self._session_factory) as session:
             won = await ReceivedUpdateRepo(session).claim(update_id, self.owner, now, self.lease, take_over=take_over)
             await session.commit()
         return Claim(*won) if won is not None else None
 
     async def renew(self, update_ids: Sequence[int]) -> None:
-        async with self._session_factory() as session:
+        async with single_statements(self._session_factory) as session:
             await ReceivedUpdateRepo(session).renew(update_ids, self.owner, self._clock() + self.lease)
             await session.commit()
 
     async def finish(self, update_id: int) -> None:
-        async with self._session_factory() as session:
+        async with single_statements(self._session_factory) as session:
             await ReceivedUpdateRepo(session).finish(update_id, self._clock())
             await session.commit()
 
@@ -118,7 +122,7 @@ class UpdateJournal:
         await ReceivedUpdateRepo(session).finish(update_id, self._clock())
 
     async def mark_answered(self, update_id: int) -> None:
-        async with self._session_factory() as session:
+        async with single_statements(self._session_factory) as session:
             await self.mark_answered_in(session, update_id)
             await session.commit()
 
@@ -127,7 +131,7 @@ class UpdateJournal:
         await ReceivedUpdateRepo(session).mark_answered(update_id, self._clock())
 
     async def release(self, update_id: int) -> None:
-        async with self._session_factory() as session:
+        async with single_statements(self._session_factory) as session:
             await ReceivedUpdateRepo(session).release(update_id, self.owner)
             await session.commit()
 
