@@ -1,0 +1,90 @@
+"""What one form step costs in round trips to PostgreSQL (issue 15), with Redis for the FSM.
+
+On PostgreSQL a transaction's BEGIN and COMMIT are round trips of their own, and so was every
+pool checkout's pre-ping (three: BEGIN, a blank query, ROLLBACK). A step used to cost 18-22
+round trips in 3-4 checkouts; now: the journal's record of the batch alone (one, in
+autocommit), the update's one transaction on its one connection (BEGIN, its reads, COMMIT) and
+its "done" mark alone (one). Counted on asyncpg's connection (BEGIN, COMMIT, ROLLBACK and the
+ping go through ``execute``/``fetchrow``) and SQLAlchemy's statements.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import asyncpg
+import pytest
+from sqlalchemy import event
+
+from tests.handlers.harness import Harness
+from tests.handlers.test_redis_fsm_round_trips import REDIS_URL
+from tests.handlers.test_statements_per_step import TAPPED, WALK, as_polling
+
+pytestmark = pytest.mark.postgres
+
+# The record (1), BEGIN, the citizen with the cache generation, COMMIT (3), "done" (1).
+STEP_BOUND = 5
+BOUNDS = {
+    "/start": 10,  # a newcomer: the citizen created, their roles read
+    "language": 7,  # onboarding writes the citizen: it commits with the update
+    "consent": 7,
+    "submit": 13,
+}
+# A tapped button's answer recorded in the journal, alone: one round trip.
+ANSWER_MARK = 1
+
+
+@contextmanager
+def round_trips(engine, monkeypatch) -> Iterator[dict[str, list[str]]]:
+    seen: dict[str, list[str]] = {"trips": [], "checkouts": []}
+    execute, fetchrow = asyncpg.Connection.execute, asyncpg.Connection.fetchrow
+
+    async def counted_execute(self, query, *args, **kwargs):
+        seen["trips"].append(query.split()[0])
+        return await execute(self, query, *args, **kwargs)
+
+    async def counted_fetchrow(self, query, *args, **kwargs):
+        seen["trips"].append("fetchrow " + query[:20])
+        return await fetchrow(self, query, *args, **kwargs)
+
+    def statement(conn, cursor, text, *_) -> None:
+        seen["trips"].append(" ".join(text.split())[:60])
+
+    def checkout(*_) -> None:
+        seen["checkouts"].append("checkout")
+
+    sync = engine.sync_engine
+    event.listen(sync, "before_cursor_execute", statement)
+    event.listen(sync.pool, "checkout", checkout)
+    with monkeypatch.context() as m:
+        m.setattr(asyncpg.Connection, "execute", counted_execute)
+        m.setattr(asyncpg.Connection, "fetchrow", counted_fetchrow)
+        try:
+            yield seen
+        finally:
+            event.remove(sync, "before_cursor_execute", statement)
+            event.remove(sync.pool, "checkout", checkout)
+
+
+async def test_a_form_step_costs_a_few_round_trips_to_postgresql(tmp_path, pg_database_url, monkeypatch):
+    async with Harness.create(tmp_path, database={"url": pg_database_url}, redis={"url": REDIS_URL}) as h:
+        as_polling(h)
+        counts = {}
+        for walk in range(2):  # the first walk fills the process caches and the pool
+            # Citizens of this run alone: FSM keys of an earlier run would put them mid-form.
+            user = h.user(random.randrange(10**8, 10**9), "Alice")
+            for name, step in WALK:
+                with round_trips(h.app.engine, monkeypatch) as seen:
+                    await step(h, user)
+                if walk:
+                    counts[name] = seen
+            assert "LPR-" in h.last_text(user)
+
+    for name, seen in counts.items():
+        extra = ANSWER_MARK if name in TAPPED else 0
+        assert len(seen["trips"]) <= BOUNDS.get(name, STEP_BOUND) + extra, (name, seen["trips"])
+        # The batch's record, then the update's one connection (not one per commit).
+        assert len(seen["checkouts"]) <= 2, (name, seen)
+        assert not any(trip.startswith("fetchrow") for trip in seen["trips"]), (name, seen)  # no ping
