@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.base import utcnow
-from storage.unit_of_work import single_statements
 from storage.repositories.updates import ReceivedUpdateRepo
+from storage.unit_of_work import single_statements
 
 log = logging.getLogger(__name__)
 
