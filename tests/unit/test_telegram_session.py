@@ -1,8 +1,12 @@
 """``FormSession`` (bot/telegram_session.py) sends a request without files as the very body and
-content type aiogram's own session sends, without building aiohttp's multipart writer."""
+content type aiogram's own session sends, without building aiohttp's multipart writer, and
+validates a getUpdates answer one update at a time, as aiogram would have, with the event loop
+running between two."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -10,11 +14,12 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.enums import ParseMode
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendDocument, SendMessage
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
+from aiogram.exceptions import ClientDecodeError, TelegramConflictError
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetUpdates, SendDocument, SendMessage
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from aiohttp.payload import BytesPayload
 
-from bot.telegram_session import FormSession
+from bot.telegram_session import FormSession, updates_one_by_one
 
 BOT = Bot("42:TEST", default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True))
 MARKUP = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Kirim & <ok>", callback_data="f:s:1")]])
@@ -42,3 +47,60 @@ def test_a_request_with_a_file_goes_the_multipart_way():
     form = FormSession().build_form_data(BOT, method)
 
     assert form.is_multipart
+
+
+UPDATES = [
+    {"update_id": 10, "message": {"message_id": 1, "date": 1764640000, "text": "/lapor",
+                                  "chat": {"id": 5, "type": "private", "first_name": "Sari"},
+                                  "from": {"id": 5, "is_bot": False, "first_name": "Sari"}}},
+    {"update_id": 11, "callback_query": {"id": "7", "chat_instance": "1", "data": "f:k:1",
+                                         "from": {"id": 6, "is_bot": False, "first_name": "Budi"}}},
+    {"update_id": 12, "my_chat_member": {"chat": {"id": -1001, "type": "supergroup", "title": "OPD"},
+                                         "from": {"id": 6, "is_bot": False, "first_name": "Budi"},
+                                         "date": 1764640000,
+                                         "old_chat_member": {"status": "left", "user": {"id": 42, "is_bot": True,
+                                                                                        "first_name": "Bot"}},
+                                         "new_chat_member": {"status": "member", "user": {"id": 42, "is_bot": True,
+                                                                                          "first_name": "Bot"}}}},
+]
+ANSWER = json.dumps({"ok": True, "result": UPDATES})
+
+
+async def test_a_batch_of_updates_is_what_aiogram_makes_of_it():
+    session = FormSession()
+    raw = session.check_response(BOT, GetUpdates(), 200, ANSWER).result
+    theirs = AiohttpSession().check_response(BOT, GetUpdates(), 200, ANSWER).result
+
+    assert await updates_one_by_one(BOT, raw) == theirs
+
+
+async def test_a_batch_of_updates_lets_the_loop_run_between_two(monkeypatch):
+    order: list[str] = []
+    validate = Update.model_validate
+    monkeypatch.setattr(Update, "model_validate",
+                        classmethod(lambda cls, obj, **kw: order.append("update") or validate(obj, **kw)))
+
+    async def handler_meanwhile() -> None:
+        for _ in range(len(UPDATES)):
+            order.append("handler")
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(handler_meanwhile())
+    await updates_one_by_one(BOT, UPDATES)
+    await running
+
+    # A handler that was ready ran before the batch's last update was parsed.
+    assert order.index("handler") < len(order) - 1 - order[::-1].index("update"), order
+
+
+@pytest.mark.parametrize(("status", "content", "error"), [
+    (409, json.dumps({"ok": False, "error_code": 409, "description": "Conflict: terminated by other getUpdates"}),
+     TelegramConflictError),
+    (200, "<html>502 Bad Gateway</html>", ClientDecodeError),
+    (200, json.dumps({"ok": True, "result": [{"update_id": "not a number"}]}), ClientDecodeError),
+])
+async def test_a_bad_getupdates_answer_fails_as_in_aiogram(status, content, error):
+    session = FormSession()
+    with pytest.raises(error):
+        raw = session.check_response(BOT, GetUpdates(), status, content).result
+        await updates_one_by_one(BOT, raw)
