@@ -1,6 +1,6 @@
 """Statistics for the coordinator (/statistik): what the annual evaluation asks for.
 
-``year_statistics`` aggregates in the database (``StatsRepo.cohort``/``backlog``/``by_month_and_channel``):
+``year_statistics`` aggregates in the database (``StatsRepo.cohort``/``backlog_by_period``/``by_period_and_channel``):
 sums over facts each report carries since they happened (``bot.domain.timing``: working days
 to the first response and to closing, when it ended); tests/stats_oracle.py computes the same
 figures row by row in Python from the timestamps and the timeline, and
@@ -24,6 +24,7 @@ text, the chart and the tests agree):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field, fields
@@ -180,16 +181,17 @@ def local_bounds(year: int, cal: WorkCalendar) -> tuple[datetime, datetime]:
 
 
 # A report's write is stamped (``Report.changed_at``) when it is flushed and seen by others when
-# its transaction commits. A month counted at ``t`` is taken as current for every write stamped
-# before ``t - COMMIT_MARGIN``: longer than any transaction that writes reports (an update's
-# handler, a daily job's batch) takes from its first write to its commit.
+# its transaction commits. Every write committed after a count is taken to carry a stamp later
+# than ``COMMIT_MARGIN`` before the count: longer than any transaction that writes reports (an
+# update's handler, a daily job's batch) takes from its first write to its commit.
 COMMIT_MARGIN = timedelta(minutes=30)
 
 # Status partitions the cohort: which Figures field a status's count goes to. Answered is the
 # reporter's turn, counted in ``answered`` alone.
-_BUCKET = {ReportStatus.CLOSED: "completed", ReportStatus.REJECTED: "rejected",
-           ReportStatus.ARCHIVED: "archived", **dict.fromkeys(VERIFICATION_QUEUE, "waiting"),
-           **dict.fromkeys(WITH_AGENCY, "in_progress")}
+_BUCKETS = {"completed": {ReportStatus.CLOSED}, "rejected": {ReportStatus.REJECTED},
+            "archived": {ReportStatus.ARCHIVED}, "waiting": VERIFICATION_QUEUE, "in_progress": WITH_AGENCY}
+_BUCKET_STATUSES = [[s.value for s in statuses] for statuses in _BUCKETS.values()]
+_REPORTER_TURN = [s.value for s in REPORTER_TURN]
 
 Period = tuple[datetime, datetime]
 
@@ -206,69 +208,142 @@ class MonthCohort:
     completed: int = 0  # closed now
 
 
+@dataclass
+class MonthBacklog:
+    """The reports received in one month and still open on a reference day: ``(open, late)``
+    per agency they are with and per category."""
+
+    by_agency: dict[int | None, tuple[int, int]] = field(default_factory=dict)
+    by_category: dict[int | None, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """A period's figures and what tells whether they are still current: ``seen``, the writes
+    (report id, ``changed_at``) to the period's reports stamped at or after ``since``, as read
+    before the figures were counted (or last found current)."""
+
+    figures: MonthCohort | MonthBacklog
+    since: datetime
+    seen: frozenset[tuple[int, datetime]]
+
+
 class StatsCache:
-    """The months of /statistik counted once and counted again only when one of their reports
-    changed (issue 15: a year of a million reports took 1.4-2.3 s to count on every /statistik
-    and every per-agency button). Which months changed comes from ``Report.changed_at``, so no
-    write path has to know about the cache; the backlog, which depends on the day, is always
-    counted. One per process (the app builds it), a few kilobytes per month."""
+    """The months of /statistik counted once, and counted again only when one of their reports
+    was written since (issue 15: a year of a million reports took 1.4-2.3 s to count on every
+    /statistik). Kept per month: the cohort (the reports received in it) and, per reference
+    day, its part of the backlog (those still open that day). One per process (the app builds
+    it; the bot's handlers and the public pages share it), a few kilobytes per month.
 
-    def __init__(self, margin: timedelta = COMMIT_MARGIN) -> None:
+    Which months changed comes from ``Report.changed_at``, so no write path has to know about
+    the cache. A write committed after a count carries a stamp no older than ``margin`` before
+    it (``COMMIT_MARGIN``); so each month keeps the set of its writes stamped since then, read
+    before its count, and is current for as long as that set reads the same: a later commit
+    adds a report to it or gives one of its reports a new stamp. Found current, a month's set
+    moves up to the new call's margin, so the writes read stay those of the last half hour and
+    a month written to half an hour ago is not counted again on every call."""
+
+    def __init__(self, margin: timedelta = COMMIT_MARGIN, days_kept: int = 4) -> None:
         self.margin = margin
-        # (start, before) of a month -> (counted as of, its figures)
-        self._months: dict[Period, tuple[datetime, MonthCohort]] = {}
+        self.days_kept = days_kept
+        self._cohorts: dict[Period, _Counted] = {}
+        # Per reference day (the running year's moves every day; a past year's is its last).
+        self._backlogs: dict[date, dict[Period, _Counted]] = {}
 
-    async def months(self, repo: StatsRepo, periods: list[Period]) -> list[MonthCohort]:
-        """The figures of ``periods`` (consecutive, in order), counting those not counted yet
-        or changed since."""
+    async def figures(
+        self, repo: StatsRepo, cohort_periods: list[Period], backlog_periods: list[Period], *,
+        before: datetime, as_of: date,
+    ) -> tuple[list[MonthCohort], list[MonthBacklog]]:
+        """The cohort of each of ``cohort_periods`` and the backlog on ``as_of`` of each of
+        ``backlog_periods`` (months, in order, ending by ``before``), counting those not counted
+        yet or written to since."""
         clock = utcnow()
-        known = {p: self._months[p] for p in periods if p in self._months}
-        stale = {p for p in periods if p not in known}
-        if known:
-            since = min(as_of for as_of, _m in known.values())
-            for period, written in zip(periods, await repo.last_changed(since, periods), strict=True):
-                if period in known and written is not None and written >= known[period][0]:
-                    stale.add(period)
-        counted = dict(known)
-        if stale:
-            order = [p for p in periods if p in stale]
-            fresh = await count_months(repo, order)
-            as_of = clock - self.margin
-            for period, month in zip(order, fresh, strict=True):
-                counted[period] = (as_of, month)
-                self._forget_month_of(period)
-                self._months[period] = (as_of, month)
-        return [counted[p][1] for p in periods]
+        backlogs = self._backlogs.pop(as_of, {})
+        self._backlogs[as_of] = backlogs  # the most recently used day last
+        while len(self._backlogs) > self.days_kept:
+            del self._backlogs[next(iter(self._backlogs))]
+        asked = [(self._cohorts, p) for p in cohort_periods] + [(backlogs, p) for p in backlog_periods]
+        if not asked:
+            return [], []
+        now_since = clock - self.margin
+        # Read before any count, so that the counts see at least every write read here.
+        since = min([now_since, *(kept[p].since for kept, p in asked if p in kept)])
+        written = _by_period(await repo.changes_since(since, min(p[0] for _k, p in asked),
+                                                      max(p[1] for _k, p in asked)),
+                             sorted({p for _k, p in asked}))
 
-    def _forget_month_of(self, period: Period) -> None:
-        # The running month's end moves with the reference date: its earlier counts go.
-        for old in [p for p in self._months if p[0] == period[0]]:
-            del self._months[old]
+        def seen(period: Period, since: datetime) -> frozenset[tuple[int, datetime]]:
+            return frozenset((i, at) for i, at in written.get(period, ()) if at >= since)
+
+        def current(kept: dict[Period, _Counted], periods: list[Period]) -> dict[Period, MonthCohort | MonthBacklog]:
+            # Taken now: a concurrent call may replace an entry while this one counts.
+            return {p: kept[p].figures for p in periods if p in kept and kept[p].seen == seen(p, kept[p].since)}
+
+        cohorts, open_ones = current(self._cohorts, cohort_periods), current(backlogs, backlog_periods)
+        recount = [p for p in cohort_periods if p not in cohorts]
+        cohorts.update(zip(recount, await count_months(repo, recount), strict=True))
+        recount = [p for p in backlog_periods if p not in open_ones]
+        open_ones.update(zip(recount, await count_backlogs(repo, recount, before=before, as_of=as_of), strict=True))
+        for kept, figures in ((self._cohorts, cohorts), (backlogs, open_ones)):
+            for p, month in figures.items():
+                _forget_month_of(kept, p)
+                # Current as of the writes read above: from now on, compared from this call's margin.
+                kept[p] = _Counted(month, now_since, seen(p, now_since))
+        return ([cohorts[p] for p in cohort_periods],  # type: ignore[misc]
+                [open_ones[p] for p in backlog_periods])  # type: ignore[misc]
+
+
+def _forget_month_of(kept: dict[Period, _Counted], period: Period) -> None:
+    # The running month's end moves with the reference date: its earlier counts go.
+    for old in [p for p in kept if p[0] == period[0]]:
+        del kept[old]
+
+
+def _by_period(changes: list[tuple[int, datetime, datetime]], periods: list[Period],
+               ) -> dict[Period, list[tuple[int, datetime]]]:
+    """The writes ``(id, submitted_at, changed_at)`` placed in the (sorted, disjoint) period of
+    their report's submission."""
+    starts = [lo for lo, _hi in periods]
+    placed: dict[Period, list[tuple[int, datetime]]] = defaultdict(list)
+    for report_id, submitted, changed in changes:
+        i = bisect_right(starts, submitted) - 1
+        if i >= 0 and submitted < periods[i][1]:
+            placed[periods[i]].append((report_id, changed))
+    return placed
 
 
 async def count_months(repo: StatsRepo, periods: list[Period]) -> list[MonthCohort]:
     """Each period's cohort from the database: a statement per agency and per category, one for
     the channels."""
     months = [MonthCohort() for _p in periods]
+    if not periods:
+        return months
     for by in ("agency_id", "category_id"):
-        for i, row in await repo.cohort(periods, by):
-            closed = row.status == ReportStatus.CLOSED
+        for i, row in await repo.cohort(periods, by, closed=ReportStatus.CLOSED.value, buckets=_BUCKET_STATUSES):
             values = {"received": row.n, "verified": row.verified, "answered": row.answered,
                       "reopened": row.reopened, "forwarded": row.forwarded,
                       "response_days_sum": row.response_days, "responded": row.responded,
-                      "completion_days_sum": row.completion_days if closed else 0,
-                      "completion_timed": row.completion_timed if closed else 0,
+                      "completion_days_sum": row.completion_days, "completion_timed": row.completion_timed,
                       "rating_sum": row.rating_sum, "rated": row.rated,
-                      "completed_in_time": row.ceiling_met if closed else 0,
-                      "completed_late": row.ceiling_missed if closed else 0}
-            if row.status in _BUCKET:
-                values[_BUCKET[ReportStatus(row.status)]] = row.n
+                      "completed_in_time": row.ceiling_met, "completed_late": row.ceiling_missed,
+                      **dict(zip(_BUCKETS, row.buckets, strict=True))}
             groups = months[i].by_agency if by == "agency_id" else months[i].by_category
-            _add(values, groups[row.agency_id if by == "agency_id" else row.category_id])
+            _add(values, groups[row.key])
     for i, channel, n, done in await repo.by_period_and_channel(periods, ReportStatus.CLOSED.value):
         months[i].by_channel[channel] += n
         months[i].received += n
         months[i].completed += done
+    return months
+
+
+async def count_backlogs(repo: StatsRepo, periods: list[Period], *, before: datetime, as_of: date,
+                         ) -> list[MonthBacklog]:
+    """Each period's reports open at ``before`` (late: on ``as_of``), per agency and per category."""
+    months = [MonthBacklog() for _p in periods]
+    for by in ("agency_id", "category_id") if periods else ():
+        for i, key, n, late in await repo.backlog_by_period(periods, by, before=before, as_of=as_of,
+                                                            reporter_turn=_REPORTER_TURN):
+            (months[i].by_agency if by == "agency_id" else months[i].by_category)[key] = (n, late)
     return months
 
 
@@ -277,6 +352,15 @@ def month_periods(year: int, before: datetime, cal: WorkCalendar) -> list[tuple[
     starts = [datetime.combine(date(year, m, 1), time(), cal.tz) for m in range(1, 13)]
     ends = [*starts[1:], datetime.combine(date(year + 1, 1, 1), time(), cal.tz)]
     return [(i, (lo, min(hi, before))) for i, (lo, hi) in enumerate(zip(starts, ends, strict=True)) if lo < before]
+
+
+def months_since(first: datetime | None, before: datetime, cal: WorkCalendar) -> list[Period]:
+    """The months from that of ``first`` (a submission) up to ``before``, the last one cut there."""
+    if first is None:
+        return []
+    day = cal.local_date(first)
+    return [p for year in range(day.year, before.year + 1) for i, p in month_periods(year, before, cal)
+            if (year, i + 1) >= (day.year, day.month)]
 
 
 async def year_statistics(
@@ -292,7 +376,10 @@ async def year_statistics(
     before = datetime.combine(as_of + timedelta(days=1), time(), cal.tz)
     repo = StatsRepo(session)
     indexed = month_periods(year, before, cal)
-    months = await (cache or StatsCache()).months(repo, [p for _i, p in indexed])
+    # The backlog counts the reports open on the day whatever month they came in.
+    backlog_periods = months_since(await repo.first_submitted(), before, cal)
+    months, backlogs = await (cache or StatsCache()).figures(
+        repo, [p for _i, p in indexed], backlog_periods, before=before, as_of=as_of)
 
     total = Figures()
     by_agency: dict[int | None, Figures] = defaultdict(Figures)
@@ -309,17 +396,26 @@ async def year_statistics(
             by_channel[channel] += n
         received_by_month[i] += month.received
         completed_by_month[i] += month.completed
+    # Summed over the months first: a few thousand pairs, then one addition per group.
+    for groups, pick in ((by_agency, lambda m: m.by_agency), (by_category, lambda m: m.by_category)):
+        open_sums: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for period, month in zip(backlog_periods, backlogs, strict=True):
+            carried = period[0] < start
+            for key, (n, late) in pick(month).items():
+                sums = open_sums[key]
+                sums[0] += n
+                sums[1] += late
+                if carried:
+                    sums[2] += n
+                    sums[3] += late
+        for key, (n, late, n_carried, late_carried) in open_sums.items():
+            _add({"backlog": n, "overdue": late, "backlog_carried": n_carried, "overdue_carried": late_carried},
+                 groups[key])
     kecamatans = await repo.kecamatans()
     by_kecamatan: dict[int | None, Figures] = defaultdict(Figures)
     for agency_id, figures in by_agency.items():
         total += figures
         by_kecamatan[kecamatans.get(agency_id) if agency_id is not None else None] += figures
-
-    for row in await repo.backlog(before=before, year_start=start, as_of=as_of,
-                                  reporter_turn=[s.value for s in REPORTER_TURN]):
-        values = {"backlog": row.n, "backlog_carried": row.carried, "overdue": row.late,
-                  "overdue_carried": row.late_carried}
-        _add(values, total, by_agency[row.agency_id], by_category[row.category_id], by_kecamatan[row.kecamatan_id])
 
     return YearStats(
         year=year, as_of=as_of, total=total, by_agency=dict(by_agency),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -53,11 +53,10 @@ _FACT_TAIL = (Report.rating, Report.reopened_count, Report.category_id, Report.l
 
 @dataclass(frozen=True, slots=True)
 class CohortRow:
-    """Reports received in a period with one (agency, category, status), summed."""
+    """Reports received in a period with one agency (or one category), summed in SQL: one row
+    per group rather than one per status, so the bot decodes a few hundred rows a year."""
 
-    agency_id: int | None
-    category_id: int | None
-    status: str
+    key: int | None  # the agency (or category) id; None: not assigned (no category)
     n: int
     verified: int
     answered: int
@@ -65,16 +64,17 @@ class CohortRow:
     forwarded: int
     response_days: int  # working days from receipt to the first response, summed
     responded: int
-    completion_days: int  # working days from receipt to closing, summed
+    # Of the reports closed now: working days from receipt to closing, summed; and those closed
+    # with the last answer (without one: the closing) by ``completion_due``, or after it
+    # (``Report.completion_met``).
+    completion_days: int
     completion_timed: int
     rating_sum: int
     rated: int
-    # Closed with the last answer (without one: the closing) by ``completion_due``, or after it
-    # (``Report.completion_met``).
-    ceiling_met: int = 0
-    ceiling_missed: int = 0
-    # The kecamatan the agency is or sits under (``kecamatan_of``); None for an OPD or BUMD.
-    kecamatan_id: int | None = None
+    ceiling_met: int
+    ceiling_missed: int
+    # How many are in each set of statuses the caller asked for (``buckets``), in its order.
+    buckets: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +144,19 @@ def ended_events(ended_kinds: Iterable[str]):
     )
 
 
+def _late(before: datetime, as_of: date, reporter_turn: Iterable[str]) -> object:
+    """1 when a report open at ``before`` was past the deadline of the step it was in on
+    ``as_of``: verification, or the agency's follow-up once assigned; never while answered and
+    the reporter's turn (``reporter_turn``)."""
+    return case(
+        (and_(Report.answered_at.is_not(None), Report.answered_at < before,
+              Report.status.in_(list(reporter_turn))), 0),
+        (and_(Report.assigned_at.is_not(None), Report.assigned_at < before),
+         _flag(Report.followup_due < as_of)),
+        else_=_flag(Report.verify_due < as_of),
+    )
+
+
 class StatsRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -168,54 +181,62 @@ class StatsRepo:
         return [ReportFact(*row) for row in (await self.session.execute(query)).all()]
 
     async def cohort(
-        self, periods: Sequence[tuple[datetime, datetime]], by: str,
+        self, periods: Sequence[tuple[datetime, datetime]], by: str, *, closed: str,
+        buckets: Sequence[Collection[str]],
     ) -> list[tuple[int, CohortRow]]:
         """``(i, row)``: the reports submitted in ``periods[i]`` (``[start, before)``) grouped by
-        ``by`` (``agency_id`` or ``category_id``; the other is None in the rows) and status, as
-        sums of the facts stored on each report (``response_days``, ``completion_days``). One
-        index range of the covering index on ``submitted_at`` per period, in one statement.
-        Grouped by one of the two at a time: by both, a month made 15k groups at a million
-        reports, and turning them into figures cost more than the scan. Without the kecamatan
-        (``kecamatans``)."""
+        ``by`` (``agency_id`` or ``category_id``), as sums of the facts stored on each report
+        (``response_days``, ``completion_days``); the completion figures count the reports in
+        status ``closed`` only, and ``buckets`` (sets of statuses) are counted apart. One index
+        range of the covering index on ``submitted_at`` per period, in one statement. Grouped
+        by one of the two at a time: by both, a month made 15k groups at a million reports, and
+        turning them into figures cost more than the scan. Without the kecamatan (``kecamatans``)."""
         key = getattr(Report, by)
+        is_closed = Report.status == closed
 
         def period(i: int, start: datetime, before: datetime) -> Select:
             return (
                 select(
-                    literal_column(str(i), Integer).label("period"), key, Report.status, func.count().label("n"),
+                    literal_column(str(i), Integer).label("period"), key, func.count().label("n"),
                     func.count(Report.assigned_at).label("verified"),
                     func.count(Report.answered_at).label("answered"),
                     func.count(func.nullif(Report.reopened_count, 0)).label("reopened"),
                     func.count(Report.lapor_id).label("forwarded"),
                     _total(Report.response_days).label("response_days"),
                     func.count(Report.response_days).label("responded"),
-                    _total(Report.completion_days).label("completion_days"),
-                    func.count(Report.completion_days).label("completion_timed"),
+                    _total(case((is_closed, Report.completion_days))).label("completion_days"),
+                    func.count(case((is_closed, Report.completion_days))).label("completion_timed"),
                     _total(Report.rating).label("rating_sum"), func.count(Report.rating).label("rated"),
                     # Closed within the completion ceiling, or late (NULL, not closed: neither).
-                    func.count(case((Report.completion_met.is_(True), 1))).label("ceiling_met"),
-                    func.count(case((Report.completion_met.is_(False), 1))).label("ceiling_missed"),
+                    func.count(case((and_(is_closed, Report.completion_met.is_(True)), 1))).label("ceiling_met"),
+                    func.count(case((and_(is_closed, Report.completion_met.is_(False)), 1))).label("ceiling_missed"),
+                    *(func.count(case((Report.status.in_(list(statuses)), 1))).label(f"bucket{j}")
+                      for j, statuses in enumerate(buckets)),
                 )
                 .where(Report.submitted_at >= start, Report.submitted_at < before)
-                .group_by(key, Report.status)
+                .group_by(key)
             )
 
         if not periods:
             return []
         rows = (await self.session.execute(union_all(*(period(i, *p) for i, p in enumerate(periods))))).all()
-        keys = (lambda k: (k, None)) if by == "agency_id" else (lambda k: (None, k))
-        return [(int(r[0]), CohortRow(*keys(r[1]), r[2], *(int(v) for v in r[3:]))) for r in rows]
+        width = len(buckets)
+        return [(int(r[0]), CohortRow(r[1], *(int(v) for v in r[2:len(r) - width]),
+                                      buckets=tuple(int(v) for v in r[len(r) - width:]))) for r in rows]
 
-    async def last_changed(
-        self, since: datetime, periods: Sequence[tuple[datetime, datetime]],
-    ) -> list[datetime | None]:
-        """For each period, the latest write (``changed_at``) at or after ``since`` to a report
-        submitted in it, None when there is none: one range of ``ix_report_changed_at``, however
-        many reports there are."""
-        latest = [func.max(case((and_(Report.submitted_at >= lo, Report.submitted_at < hi), Report.changed_at)))
-                  for lo, hi in periods]
-        row = (await self.session.execute(select(*latest).where(Report.changed_at >= since))).one()
-        return list(row)
+    async def changes_since(
+        self, since: datetime, start: datetime, before: datetime,
+    ) -> list[tuple[int, datetime, datetime]]:
+        """``(id, submitted_at, changed_at)`` of every report submitted in ``[start, before)``
+        whose row was written (``changed_at``) at or after ``since``: one range of
+        ``ix_report_changed_at``, read from the index alone on PostgreSQL."""
+        rows = await self.session.execute(
+            select(Report.id, Report.submitted_at, Report.changed_at)
+            .where(Report.changed_at >= since, Report.submitted_at >= start, Report.submitted_at < before))
+        return [tuple(r) for r in rows.all()]
+
+    async def first_submitted(self) -> datetime | None:
+        return await self.session.scalar(select(func.min(Report.submitted_at)))
 
     async def kecamatans(self) -> dict[int, int | None]:
         """Every agency's kecamatan (``kecamatan_of``): itself, the one above it, or None."""
@@ -228,16 +249,9 @@ class StatsRepo:
     ) -> list[BacklogRow]:
         """Reports submitted before ``before`` and still open then (``ended_at`` NULL or not
         before it), grouped by agency and category (only ``agency_ids`` if given). Late: past the
-        deadline of the step they were in on ``as_of`` (verification, or the agency's follow-up
-        once assigned; never while answered and the reporter's turn). Carried: submitted
-        before ``year_start``."""
-        late = case(
-            (and_(Report.answered_at.is_not(None), Report.answered_at < before,
-                  Report.status.in_(list(reporter_turn))), 0),
-            (and_(Report.assigned_at.is_not(None), Report.assigned_at < before),
-             _flag(Report.followup_due < as_of)),
-            else_=_flag(Report.verify_due < as_of),
-        )
+        deadline of the step they were in on ``as_of`` (``_late``). Carried: submitted before
+        ``year_start``."""
+        late = _late(before, as_of, reporter_turn)
 
         def still_open(ended) -> object:
             query = (select(Report.agency_id, Report.category_id, late.label("late"),
@@ -257,6 +271,35 @@ class StatsRepo:
         ).group_by(c.agency_id, c.category_id).subquery()
         rows = (await self.session.execute(_with_kecamatan(grouped))).all()
         return [BacklogRow(r[0], r[1], *(int(v) for v in r[2:-1]), kecamatan_id=r[-1]) for r in rows]
+
+    async def backlog_by_period(
+        self, periods: Sequence[tuple[datetime, datetime]], by: str, *, before: datetime, as_of: date,
+        reporter_turn: Iterable[str],
+    ) -> list[tuple[int, int | None, int, int]]:
+        """``(i, key, open, late)``: the reports submitted in ``periods[i]`` (each ending by
+        ``before``) and still open at ``before``, grouped by ``by`` (``agency_id`` or
+        ``category_id``); late as ``backlog``. The open ones per period are one range of
+        ``ix_report_ended_at`` each (``ended_at`` NULL); those ended since ``before`` are one
+        range for all periods, each placed in its period by its submission."""
+        if not periods:
+            return []
+        key = getattr(Report, by)
+        late = _late(before, as_of, reporter_turn).label("late")
+        parts = [select(literal_column(str(i), Integer).label("period"), key, late)
+                 .where(Report.ended_at.is_(None), Report.submitted_at >= lo, Report.submitted_at < hi)
+                 for i, (lo, hi) in enumerate(periods)]
+        which = case(*((and_(Report.submitted_at >= lo, Report.submitted_at < hi), i)
+                       for i, (lo, hi) in reversed(list(enumerate(periods)))))
+        ended_later = (select(which.label("period"), key, late)
+                       .where(Report.ended_at >= before, Report.submitted_at >= min(lo for lo, _hi in periods),
+                              Report.submitted_at < max(hi for _lo, hi in periods))
+                       .subquery())
+        parts.append(select(ended_later).where(ended_later.c.period.is_not(None)))
+        inner = union_all(*parts).subquery()
+        c = inner.c
+        rows = await self.session.execute(
+            select(c.period, c[by], func.count(), _total(c.late)).group_by(c.period, c[by]))
+        return [(int(i), k, int(n), int(n_late)) for i, k, n, n_late in rows.all()]
 
     async def week(
         self, start: datetime, end: datetime, due_before: date, *, closed: str,

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from bot.domain.enums import ReportStatus
 from bot.domain.workdays import WorkCalendar
-from bot.services.statistics import StatsCache, year_statistics
+from bot.services.statistics import COMMIT_MARGIN, StatsCache, year_statistics
 from storage.base import utcnow
 from storage.models import Agency, Report
 from storage.repositories.cases import CaseRepo
@@ -70,8 +70,9 @@ async def _assert_views(session, cache: StatsCache) -> None:
 
 
 async def test_cached_months_follow_every_change(session):
+    """Every change falls within the margin: found by the writes read, not by their age."""
     await seed_random(session, CAL, random.Random(11), n=300)
-    cache = StatsCache(margin=timedelta(0))
+    cache = StatsCache(margin=COMMIT_MARGIN)
     await _assert_views(session, cache)
     rng = random.Random(5)
     for _round in range(4):
@@ -79,26 +80,58 @@ async def test_cached_months_follow_every_change(session):
         await _assert_views(session, cache)
 
 
+def _spy(monkeypatch, counted: list[tuple[str, int]]) -> None:
+    def spying(name: str, real):
+        def spy(self, periods, by, **kw):
+            counted.append((name, len(periods)))
+            return real(self, periods, by, **kw)
+        return spy
+
+    for name in ("cohort", "backlog_by_period"):
+        monkeypatch.setattr(StatsRepo, name, spying(name, getattr(StatsRepo, name)))
+
+
+async def _first_report_from(session, when: datetime) -> int:
+    return await session.scalar(select(Report.id).where(Report.submitted_at >= when)
+                                .order_by(Report.submitted_at).limit(1))
+
+
 async def test_only_the_changed_month_is_counted_again(session, monkeypatch):
+    """Cohort and backlog: a write counts its month again, once; then (the write read) not again,
+    even while it is younger than the margin."""
     await seed_random(session, CAL, random.Random(12), n=200)
-    counted: list[int] = []
-    cohort = StatsRepo.cohort
-
-    async def spy(self, periods, by):
-        counted.append(len(periods))
-        return await cohort(self, periods, by)
-
-    monkeypatch.setattr(StatsRepo, "cohort", spy)
-    cache = StatsCache(margin=timedelta(0))
+    counted: list[tuple[str, int]] = []
+    _spy(monkeypatch, counted)
+    cache = StatsCache(margin=COMMIT_MARGIN)
+    months = ("cohort", 12), ("cohort", 12), ("backlog_by_period", 14), ("backlog_by_period", 14)
     await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache)
+    assert counted == [*months]  # the backlog: 2023-11 .. 2024-12
     await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache)
-    assert counted == [12, 12]  # by agency and by category; nothing changed: nothing counted
-    march = await session.scalar(select(Report.id).where(Report.submitted_at >= datetime(2024, 3, 5, tzinfo=UTC))
-                                 .order_by(Report.submitted_at).limit(1))
+    assert counted == [*months]  # nothing changed: nothing counted
+    march = await _first_report_from(session, datetime(2024, 3, 5, tzinfo=UTC))
     await session.execute(update(Report).where(Report.id == march).values(rating=5))
     await session.commit()
     await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache)
-    assert counted == [12, 12, 1, 1]
+    one_month = ("cohort", 1), ("cohort", 1), ("backlog_by_period", 1), ("backlog_by_period", 1)
+    assert counted == [*months, *one_month]
+    await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache)
+    assert counted == [*months, *one_month]
+
+
+async def test_a_report_written_again_within_the_margin_is_seen(session):
+    """A report whose earlier write the cache has read already (its month counted after it) is
+    written again: its new stamp tells, though no new report joined the writes read."""
+    await seed_random(session, CAL, random.Random(14), n=100)
+    cache = StatsCache()
+    march = await _first_report_from(session, datetime(2024, 3, 5, tzinfo=UTC))
+    await session.execute(update(Report).where(Report.id == march).values(rating=1))
+    await session.commit()
+    first = await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache)
+    await session.execute(update(Report).where(Report.id == march).values(rating=5))
+    await session.commit()
+    again = await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache)
+    assert again.total.rating_sum == first.total.rating_sum + 4
+    assert again == await year_statistics(session, 2024, CAL, date(2025, 2, 3))
 
 
 async def test_a_write_committed_late_is_seen_within_the_margin(session):
