@@ -279,7 +279,7 @@ def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = No
 
 def web_context(app: App) -> WebContext:
     return WebContext(settings=app.settings, session_factory=app.session_factory, calendar=app.calendar,
-                      i18n=app.i18n, casework=app.dp["casework"])
+                      i18n=app.i18n, casework=app.dp["casework"], stats_cache=app.dp["stats_cache"])
 
 
 def ops_context(app: App) -> OpsContext:

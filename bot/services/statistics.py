@@ -225,7 +225,7 @@ class _Counted:
 
     figures: MonthCohort | MonthBacklog
     since: datetime
-    seen: frozenset[tuple[int, datetime]]
+    seen: frozenset[tuple[int, datetime]] | None  # None: too many to keep (never current)
 
 
 class StatsCache:
@@ -241,14 +241,20 @@ class StatsCache:
     before its count, and is current for as long as that set reads the same: a later commit
     adds a report to it or gives one of its reports a new stamp. Found current, a month's set
     moves up to the new call's margin, so the writes read stay those of the last half hour and
-    a month written to half an hour ago is not counted again on every call."""
+    a month written to half an hour ago is not counted again on every call. Past ``max_writes``
+    writes read (a bulk update), every month asked for is counted again instead."""
 
-    def __init__(self, margin: timedelta = COMMIT_MARGIN, days_kept: int = 4) -> None:
+    def __init__(self, margin: timedelta = COMMIT_MARGIN, days_kept: int = 4, max_writes: int = 20_000) -> None:
         self.margin = margin
         self.days_kept = days_kept
+        self.max_writes = max_writes
         self._cohorts: dict[Period, _Counted] = {}
         # Per reference day (the running year's moves every day; a past year's is its last).
         self._backlogs: dict[date, dict[Period, _Counted]] = {}
+
+    def months_kept(self) -> int:
+        """How many months' figures are kept (cohorts and backlogs)."""
+        return len(self._cohorts) + sum(len(days) for days in self._backlogs.values())
 
     async def figures(
         self, repo: StatsRepo, cohort_periods: list[Period], backlog_periods: list[Period], *,
@@ -268,16 +274,20 @@ class StatsCache:
         now_since = clock - self.margin
         # Read before any count, so that the counts see at least every write read here.
         since = min([now_since, *(kept[p].since for kept, p in asked if p in kept)])
-        written = _by_period(await repo.changes_since(since, min(p[0] for _k, p in asked),
-                                                      max(p[1] for _k, p in asked)),
-                             sorted({p for _k, p in asked}))
+        changes = await repo.changes_since(since, min(p[0] for _k, p in asked), max(p[1] for _k, p in asked),
+                                           limit=self.max_writes + 1)
+        overflow = len(changes) > self.max_writes
+        written = _by_period(changes, sorted({p for _k, p in asked}))
 
-        def seen(period: Period, since: datetime) -> frozenset[tuple[int, datetime]]:
+        def seen(period: Period, since: datetime) -> frozenset[tuple[int, datetime]] | None:
+            if overflow:
+                return None
             return frozenset((i, at) for i, at in written.get(period, ()) if at >= since)
 
         def current(kept: dict[Period, _Counted], periods: list[Period]) -> dict[Period, MonthCohort | MonthBacklog]:
             # Taken now: a concurrent call may replace an entry while this one counts.
-            return {p: kept[p].figures for p in periods if p in kept and kept[p].seen == seen(p, kept[p].since)}
+            return {p: kept[p].figures for p in periods
+                    if p in kept and kept[p].seen is not None and kept[p].seen == seen(p, kept[p].since)}
 
         cohorts, open_ones = current(self._cohorts, cohort_periods), current(backlogs, backlog_periods)
         recount = [p for p in cohort_periods if p not in cohorts]
@@ -378,7 +388,7 @@ async def year_statistics(
     indexed = month_periods(year, before, cal)
     # The backlog counts the reports open on the day whatever month they came in.
     backlog_periods = months_since(await repo.first_submitted(), before, cal)
-    months, backlogs = await (cache or StatsCache()).figures(
+    months, backlogs = await (cache if cache is not None else StatsCache()).figures(
         repo, [p for _i, p in indexed], backlog_periods, before=before, as_of=as_of)
 
     total = Figures()

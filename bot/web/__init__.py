@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.domain.workdays import WorkCalendar
 from bot.services.casework.core import Casework
+from bot.services.statistics import StatsCache
 
 # Open311 POST bodies are a few fields; nothing larger is read.
 MAX_BODY = 64 * 1024
@@ -32,6 +33,8 @@ class WebContext:
     i18n: I18n
     # For a report filed through the Open311 API: the admins hear of it (or it is auto-assigned).
     casework: Casework
+    # The year's figures counted per month, shared with /statistik when the bot serves the pages.
+    stats_cache: StatsCache = field(default_factory=StatsCache)
     clock: Callable[[], float] = time.monotonic
     # Small results worth keeping a few minutes (a year's statistics, its chart): a public page
     # must not let anyone make the server recompute them on every request.

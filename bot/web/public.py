@@ -75,9 +75,10 @@ def _year(request: web.Request, today: date) -> int | None:
 async def _stats(ctx: WebContext, year: int) -> YearStats:
     async def make() -> YearStats:
         async with ctx.session_factory() as session:
-            return await year_statistics(session, year, ctx.calendar)
+            return await year_statistics(session, year, ctx.calendar, cache=ctx.stats_cache)
 
-    # The same computation as /statistik, so the page and the chat cannot disagree.
+    # The same computation and months as /statistik, so the page and the chat cannot disagree
+    # and a month is counted once for both.
     return await ctx.cached(("stats", year), STATS_TTL, make)
 
 

@@ -98,9 +98,11 @@ async def test_the_transparency_page_shows_the_same_numbers_as_statistik(tmp_pat
         await add_report(h, ids, privacy="confidential", status="submitted", verified=False, days_ago=1)
         async with h.app.session_factory() as s:
             stats = await year_statistics(s, h.app.calendar.today().year, h.app.calendar)
+        assert not h.app.dp["stats_cache"].months_kept()
         async with client(h) as c:
             resp = await c.get("/transparansi")
             html = await resp.text()
+            assert h.app.dp["stats_cache"].months_kept()  # the months /statistik counts, counted once for both
             chart = await c.get(f"/transparansi/{stats.year}.png?lang=en")
             png = await chart.read()
             assert (await c.get("/transparansi?year=1999")).status == 404
