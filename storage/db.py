@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import await_
 
 from storage import generation, unit_of_work
+from storage.pg_driver import begin_at_first_write
 from storage.sqlite_driver import one_trip_dbapi
 
 # Statements that make a SQLite transaction a writer (pysqlite begins a transaction only there).
@@ -45,6 +46,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 25, max_over
     else:
         engine = create_async_engine(url, echo=echo, **pool)
         ping_when_idle(engine, idle_ping)
+        begin_at_first_write(engine)
     generation.install(engine)
     unit_of_work.install(engine)
     return engine
