@@ -323,26 +323,24 @@ def _by_period(changes: list[tuple[int, datetime, datetime]], periods: list[Peri
 
 
 async def count_months(repo: StatsRepo, periods: list[Period]) -> list[MonthCohort]:
-    """Each period's cohort from the database: a statement per agency and per category, one for
-    the channels."""
+    """Each period's cohort from the database, in one statement."""
     months = [MonthCohort() for _p in periods]
     if not periods:
         return months
-    for by in ("agency_id", "category_id"):
-        for i, row in await repo.cohort(periods, by, closed=ReportStatus.CLOSED.value, buckets=_BUCKET_STATUSES):
-            values = {"received": row.n, "verified": row.verified, "answered": row.answered,
-                      "reopened": row.reopened, "forwarded": row.forwarded,
-                      "response_days_sum": row.response_days, "responded": row.responded,
-                      "completion_days_sum": row.completion_days, "completion_timed": row.completion_timed,
-                      "rating_sum": row.rating_sum, "rated": row.rated,
-                      "completed_in_time": row.ceiling_met, "completed_late": row.ceiling_missed,
-                      **dict(zip(_BUCKETS, row.buckets, strict=True))}
-            groups = months[i].by_agency if by == "agency_id" else months[i].by_category
-            _add(values, groups[row.key])
-    for i, channel, n, done in await repo.by_period_and_channel(periods, ReportStatus.CLOSED.value):
-        months[i].by_channel[channel] += n
-        months[i].received += n
-        months[i].completed += done
+    for by, i, key, row in await repo.cohort(periods, closed=ReportStatus.CLOSED.value, buckets=_BUCKET_STATUSES):
+        statuses = dict(zip(_BUCKETS, row.buckets, strict=True))
+        if by == "channel":
+            months[i].by_channel[str(key)] += row.n
+            months[i].received += row.n
+            months[i].completed += statuses["completed"]
+            continue
+        values = {"received": row.n, "verified": row.verified, "answered": row.answered,
+                  "reopened": row.reopened, "forwarded": row.forwarded,
+                  "response_days_sum": row.response_days, "responded": row.responded,
+                  "completion_days_sum": row.completion_days, "completion_timed": row.completion_timed,
+                  "rating_sum": row.rating_sum, "rated": row.rated,
+                  "completed_in_time": row.ceiling_met, "completed_late": row.ceiling_missed, **statuses}
+        _add(values, (months[i].by_agency if by == "agency_id" else months[i].by_category)[key])  # type: ignore[index]
     return months
 
 
@@ -350,10 +348,11 @@ async def count_backlogs(repo: StatsRepo, periods: list[Period], *, before: date
                          ) -> list[MonthBacklog]:
     """Each period's reports open at ``before`` (late: on ``as_of``), per agency and per category."""
     months = [MonthBacklog() for _p in periods]
-    for by in ("agency_id", "category_id") if periods else ():
-        for i, key, n, late in await repo.backlog_by_period(periods, by, before=before, as_of=as_of,
+    if not periods:
+        return months
+    for by, i, key, n, late in await repo.backlog_by_period(periods, before=before, as_of=as_of,
                                                             reporter_turn=_REPORTER_TURN):
-            (months[i].by_agency if by == "agency_id" else months[i].by_category)[key] = (n, late)
+        (months[i].by_agency if by == "agency_id" else months[i].by_category)[key] = (n, late)
     return months
 
 
