@@ -239,7 +239,8 @@ class StatsCache:
     the cache. A write committed after a count carries a stamp no older than ``margin`` before
     it (``COMMIT_MARGIN``); so each month keeps the set of its writes stamped since then, read
     before its count, and is current for as long as that set reads the same: a later commit
-    adds a report to it or gives one of its reports a new stamp. Found current, a month's set
+    adds a report to it or gives one of its reports a new stamp (the same again only if written
+    at the very microsecond of its last stamp). Found current, a month's set
     moves up to the new call's margin, so the writes read stay those of the last half hour and
     a month written to half an hour ago is not counted again on every call. Past ``max_writes``
     writes read (a bulk update), every month asked for is counted again instead."""
