@@ -12,6 +12,7 @@ afterwards (~2 GB) unless --keep.
     python bench/data_scale.py --reports 100000 --keep
     python bench/data_scale.py --reuse              # a database kept by --keep
     python bench/data_scale.py --db-name lapor_bench_1m --exports-only   # the export alone
+    python bench/data_scale.py --db-name lapor_bench_1m --exports-only --formats csv   # its CSV only
     python bench/data_scale.py --reuse --keep --db-name lapor_1m_mine --jobs-only 3   # the jobs, 3 rounds
 
 Goal (issue 15): each ≤ 1 s at 1M reports; the export ≤ 1 s per 100k rows, memory flat, every
@@ -111,14 +112,30 @@ async def _ticker(lags: list[float], every: float = 0.01) -> None:
         lags.append(time.perf_counter() - t - every)
 
 
+async def _parallel_workers_cpu(session_factory, leader: int, seen: dict[int, float]) -> None:
+    """Every 50 ms, the CPU seconds so far of each PostgreSQL parallel worker serving
+    ``leader`` (``seen``, by pid). A worker exits with its query: the CPU of its last 50 ms may
+    be missed."""
+    async with session_factory() as s:
+        while True:
+            pids = (await s.execute(text("SELECT pid FROM pg_stat_activity WHERE leader_pid = :leader"),
+                                    {"leader": leader})).scalars().all()
+            await s.commit()
+            for pid in pids:
+                cpu = _proc_cpu(pid)
+                if cpu == cpu:  # not NaN: still there
+                    seen[pid] = cpu
+            await asyncio.sleep(0.05)
+
+
 async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: int, fmt: ExportFormat,
                          limit: int | None = PART_LIMIT) -> str:
     """One export through the service as the chat makes it (``limit``: split and zipped to fit
     an upload; None: the command line's one plain file): rows, wall and CPU time per 100k rows
     (CPU of the whole process, its worker thread and worker process included: on a shared
     machine the wall time mostly measures the neighbours), the peak RSS it added, the files, how late the event loop
-    answered meanwhile; the CPU time of the PostgreSQL backend that served it (its parallel
-    workers, if the plan has any, are not counted)."""
+    answered meanwhile; the CPU time of the PostgreSQL backend that served it and of its
+    parallel workers, if the plan has any (sampled: ``_parallel_workers_cpu``)."""
     before = _rss_mb()
     lags: list[float] = []
     ticking = asyncio.create_task(_ticker(lags))
@@ -129,8 +146,13 @@ async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: in
             if s.get_bind().dialect.name == "postgresql":
                 backend = (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one()
             server_cpu, worker_cpu = _proc_cpu(backend), _workers_cpu()
+            parallel: dict[int, float] = {}
+            sampling = asyncio.create_task(_parallel_workers_cpu(session_factory, backend, parallel)) if backend \
+                else None
             exported = await export_year(s, year, fmt, calendar, actor=COMMAND_LINE, limit=limit)
             server_cpu = _proc_cpu(backend) - server_cpu
+            if sampling is not None:
+                sampling.cancel()
             worker_cpu = {pid: cpu - worker_cpu.get(pid, 0.0) for pid, cpu in _workers_cpu().items()}
     took, cpu = time.perf_counter() - t, time.process_time() - cpu
     cpu += sum(worker_cpu.values())  # the export's worker process (bot/services/export_worker.py)
@@ -140,7 +162,8 @@ async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: in
         rows = max(exported.rows, 1)
         sizes = ", ".join(f"{p.filename} {p.path.stat().st_size / 1e6:.1f} MB" for p in exported.parts)
         return (f"{exported.rows:,} rows; per 100k rows {took / rows * 1e5:.2f} s wall, "
-                f"{cpu / rows * 1e5:.2f} s CPU (+ PostgreSQL backend {server_cpu / rows * 1e5:.2f} s); "
+                f"{cpu / rows * 1e5:.2f} s CPU (+ PostgreSQL backend {server_cpu / rows * 1e5:.2f} s, "
+                f"its {len(parallel)} parallel workers {sum(parallel.values()) / rows * 1e5:.2f} s); "
                 f"peak RSS +{_rss_mb() - before:.0f} MB; {sizes}; "
                 f"event loop late by p99 {lags[int(len(lags) * 0.99)] * 1000:.0f} ms, "
                 f"max {lags[-1] * 1000:.0f} ms")
@@ -148,16 +171,18 @@ async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: in
         exported.cleanup()
 
 
-async def exports_only(url: str) -> None:
+async def exports_only(url: str, formats: list[ExportFormat] | None = None) -> None:
     """``--exports-only``: the export service alone on a kept database (read only: nothing is
-    deleted, so it can run on a database another bench keeps)."""
+    deleted, so it can run on a database another bench keeps). ``formats``: those only (the
+    CSV both as the chat and as the command line makes it); every format by default."""
     engine = create_async_engine(url)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
     calendar, i18n = WorkCalendar(), build_i18n("id")  # the default zone, as scale_data generates
     year = calendar.today().year - 1
     print("| export (service) | wall | note |\n|---|---|---|")
     try:
-        for fmt, limit in [(f, PART_LIMIT) for f in ExportFormat] + [(ExportFormat.CSV, None)]:
+        runs = [(f, PART_LIMIT) for f in ExportFormat] + [(ExportFormat.CSV, None)]
+        for fmt, limit in [(f, limit) for f, limit in runs if formats is None or f in formats]:
             t = time.perf_counter()
             note = await export_figures(session_factory, calendar, i18n, year, fmt, limit)
             where = "chat" if limit else "command line"
@@ -187,7 +212,7 @@ async def main(args: argparse.Namespace) -> None:
     name = args.db_name
     url = _url(name)
     if args.exports_only:
-        await exports_only(url)
+        await exports_only(url, [ExportFormat(f) for f in args.formats.split(",")] if args.formats else None)
         return
     if not args.reuse:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -289,6 +314,7 @@ if __name__ == "__main__":
     ap.add_argument("--reuse", action="store_true", help="use the kept database as it is")
     ap.add_argument("--exports-only", action="store_true",
                     help="only the export service, on a kept database (--db-name), deleting nothing")
+    ap.add_argument("--formats", metavar="csv,xlsx,lapor", help="with --exports-only: these formats only")
     ap.add_argument("--jobs-only", type=int, metavar="ROUNDS", default=0,
                     help="only the scheduled jobs, ROUNDS times each (mutates: a copy of your own)")
     ap.add_argument("--skip-export", action="store_true", help="leave the exports out (minutes at 1M reports)")
