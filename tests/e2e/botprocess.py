@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +21,9 @@ from sandbox.botapi import BotApiServer
 from tests.e2e.zygote_client import spawn_bot
 
 ROOT = Path(__file__).resolve().parents[2]
+# APScheduler's line once the catch-up that runs at every start has finished (in a JSON log
+# line too, where the quotes are escaped).
+CATCH_UP_DONE = re.compile(r'Job \\?"catch_up\b.*executed successfully')
 
 
 class BotProcess:
@@ -52,19 +56,38 @@ class BotProcess:
 
     async def start(self) -> None:
         """Start and wait until it polls (its first getUpdates)."""
-        polls_before = len(self.server.requests("getUpdates"))
+        polls_before = self.server.state.poll_generation
         await self.start_without_polling()
-        # The server records a request when it answers it: the previous process's last long poll
-        # may be recorded only now, so also wait for this start's own "Start polling" line (logged
-        # after aiogram installs its signal handlers; a signal before that kills it mid-start-up).
+        # A long poll counts when it arrives (``poll_generation``), not when it is answered, which
+        # is recorded only at its timeout, seconds later. Another process's poll may arrive too,
+        # so also wait for this start's own "Start polling" line (logged after aiogram installs
+        # its signal handlers; a signal before that kills it mid-start-up).
         await self.server.wait_until(
-            lambda: (len(self.server.requests("getUpdates")) > polls_before and "Start polling" in self._this_log())
+            lambda: (self.server.state.poll_generation > polls_before and "Start polling" in self._this_log())
             or self._died(),
             # Generous: on a loaded machine importing the bot alone has taken 40 s.
             timeout=120,
         )
         if self._died():
             raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.log()}")
+        await self._settle_start_up_catch_up()
+
+    async def _settle_start_up_catch_up(self) -> None:
+        """Wait for the scheduler's start-up catch-up and what it sends (on a fresh database, the
+        week's summary to the admins), so that no test's conversation gets it in the middle."""
+        if "Scheduler started" not in self._this_log():
+            return
+        await self.server.wait_until(
+            lambda: CATCH_UP_DONE.search(self._this_log()) or self._died(), timeout=60
+        )
+        # The outbox worker sends within its idle sleep (1 s): wait for 1.2 s without a request.
+        loop = asyncio.get_running_loop()
+        seen, quiet_since = -1, loop.time()
+        while loop.time() - quiet_since < 1.2 and not self._died():
+            sent = sum(r.method != "getUpdates" for r in self.server.sent_requests)
+            if sent != seen:
+                seen, quiet_since = sent, loop.time()
+            await asyncio.sleep(0.1)
 
     async def start_without_polling(self) -> None:
         """Start the process and return at once (webhook mode never polls)."""
