@@ -15,11 +15,14 @@ import asyncio
 from tests.handlers.harness import Harness
 from tests.handlers.intake_helpers import consenting_citizen, drive, fsm, texts_since
 
-CITIZENS = 60  # four times the SQLite pool (5 + 10 overflow)
+# Three times the connections the pool may open: every update holding one and waiting for a
+# second would stall them all until the pool's timeout. A small pool keeps the test short.
+POOL = {"pool_size": 4, "max_overflow": 2}
+CITIZENS = 18
 
 
 async def test_more_concurrent_forms_than_connections_all_answered(tmp_path):
-    async with Harness.create(tmp_path) as h:
+    async with Harness.create(tmp_path, database=POOL) as h:
         users = [h.user(70_000 + i, f"Warga {i}") for i in range(CITIZENS)]
         for user in users:
             await consenting_citizen(h, user)
