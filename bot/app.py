@@ -46,7 +46,7 @@ from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
 from bot.services.lapor import LaporConnector, ManualConnector
 from bot.services.ratelimit import ChatPacer
-from bot.services.statistics import StatsCache
+from bot.services.statistics import StatsCache, warm_statistics
 from bot.services.update_journal import UpdateJournal
 from bot.services.webhook_delivery import WebhookWorker
 from bot.services.webhooks import sync_targets
@@ -104,6 +104,9 @@ class App:
             self.scheduler.start()
         if self.broadcasts is not None:
             await self.broadcasts.resume()
+        self._tasks.append(asyncio.create_task(
+            warm_statistics(self.session_factory, self.calendar, self.dp["stats_cache"], self._stop),
+            name="warm-statistics"))
 
     def job_context(self) -> JobContext:
         return JobContext(self.session_factory, self.settings, self.calendar, self.notifier, utcnow(),

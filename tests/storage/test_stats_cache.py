@@ -6,14 +6,16 @@ On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.domain.enums import ReportStatus
 from bot.domain.workdays import WorkCalendar
-from bot.services.statistics import COMMIT_MARGIN, StatsCache, year_statistics
+from bot.services.statistics import COMMIT_MARGIN, StatsCache, warm_statistics, year_statistics
 from storage.base import utcnow
 from storage.models import Agency, Report
 from storage.repositories.cases import CaseRepo
@@ -149,3 +151,24 @@ async def test_a_write_committed_late_or_written_again_is_seen(session):
     assert fresh.total.rating_sum == first[0].total.rating_sum + 4
     for cache in caches:
         assert await year_statistics(session, 2024, CAL, date(2025, 2, 3), cache=cache) == fresh
+
+
+async def test_the_running_year_is_counted_ahead_once_started_and_not_when_stopping(engine, monkeypatch):
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    async with factory() as session:
+        await seed_random(session, CAL, random.Random(13), n=60)
+        await session.commit()
+    counted: list[tuple[str, int]] = []
+    _spy(monkeypatch, counted)
+    cache = StatsCache()
+    stopping = asyncio.Event()
+    stopping.set()
+    await warm_statistics(factory, CAL, cache, stopping, after=30)
+    assert counted == [] and cache.months_kept() == 0
+    await warm_statistics(factory, CAL, cache, asyncio.Event(), after=0)
+    warmed = list(counted)
+    assert ("cohort", 12) in warmed
+    async with factory() as session:  # the admin's first /statistik after the start
+        cached = await year_statistics(session, CAL.today().year, CAL, cache=cache)
+        assert counted == warmed  # nothing counted again
+        assert cached == await year_statistics(session, CAL.today().year, CAL)

@@ -117,7 +117,11 @@ async def test_the_app_starts_and_stops_the_scheduler(tmp_path):
         scheduler = app.scheduler
         assert scheduler is not None and scheduler.running
         assert "catch_up" in {job.id for job in scheduler.get_jobs()}
+        # The running year's statistics are counted ahead (bot.services.statistics.warm_statistics);
+        # stopping within its delay ends it at once.
+        warming = next(t for t in app._tasks if t.get_name() == "warm-statistics")
         await app.stop_background()
         assert app.scheduler is None and not scheduler.running
+        assert warming.done() and not warming.cancelled() and app.dp["stats_cache"].months_kept() == 0
     finally:
         await app.close()
