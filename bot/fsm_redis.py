@@ -7,19 +7,30 @@ Redis (start-up time and memory, issue 15).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.lock import Lock
+from redis.commands.core import AsyncScript
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_
 
-from bot.isolation import RenewedRedisIsolation
+from bot.isolation import LOCK_TTL, RenewedRedisIsolation
 from storage.unit_of_work import PENDING, current_session
 
 # Where an update's session keeps what the Redis storage read or wrote: {(kind, key): value}.
@@ -32,26 +43,32 @@ class UpdateCachedRedisStorage(RedisStorage):
     """Inside an update, reads Redis once and writes it once per commit.
 
     The form's button filters and its handler ask for the state and the data several times per
-    button press: the first read fetches both in one round trip, and event isolation keeps
-    every other update of the chat out meanwhile, so what was read stays true. A form step sets
-    the data and then the state: both wait for the update's session to commit, where one
-    MULTI/EXEC stores them just before the database commits (one round trip instead of two,
-    and a kill between the two writes no longer tears the step). A rollback forgets them, as
+    button press: the chat's lock read both as it was taken (``ReadingRedisIsolation``), and
+    event isolation keeps every other update of the chat out meanwhile, so what was read stays
+    true. A form step sets the data and then the state: both wait for the update's session to
+    commit, where one MULTI/EXEC stores them just before the database commits (one round trip
+    instead of two, and a kill between the two writes no longer tears the step). A rollback forgets them, as
     it forgets the database's writes. Outside an update (no session bound) every call goes to
     Redis (issue 15)."""
 
     @staticmethod
     def _cache() -> dict[tuple[str, StorageKey], Any] | None:
         session = current_session()
-        return None if session is None else session.info.setdefault(_READS, {})
+        if session is None:
+            return None
+        cache = session.info.get(_READS)
+        if cache is None:
+            cache = session.info[_READS] = {}
+            # Taken once: after a rollback forgot the cache, Redis may hold this update's own
+            # earlier commit, newer than what the lock read.
+            for key, (state, data) in _pop_lock_read().items():
+                _keep(cache, key, state, data)
+        return cache
 
     async def _read(self, cache: dict[tuple[str, StorageKey], Any], kind: str, key: StorageKey) -> Any:
         if (kind, key) not in cache:
-            state, data = await self.redis.mget(self.key_builder.build(key, "state"),
-                                                self.key_builder.build(key, "data"))
-            # What this update wrote already stays (it is newer than Redis).
-            cache.setdefault(("state", key), state.decode() if isinstance(state, bytes) else state)
-            cache.setdefault(("data", key), (data.decode() if isinstance(data, bytes) else data) or "{}")
+            _keep(cache, key, *await self.redis.mget(self.key_builder.build(key, "state"),
+                                                     self.key_builder.build(key, "data")))
         return cache[kind, key]
 
     def _defer(self, cache: dict[tuple[str, StorageKey], Any], kind: str, key: StorageKey, value: Any) -> None:
@@ -95,6 +112,77 @@ class UpdateCachedRedisStorage(RedisStorage):
             pipe.set(redis_key, value, ex=self.state_ttl if kind == "state" else self.data_ttl)
 
 
+def _keep(cache: dict[tuple[str, StorageKey], Any], key: StorageKey, state: Any, data: Any) -> None:
+    # What this update wrote already stays (it is newer than Redis).
+    cache.setdefault(("state", key), state.decode() if isinstance(state, bytes) else state)
+    cache.setdefault(("data", key), (data.decode() if isinstance(data, bytes) else data) or "{}")
+
+
+# The chat lock's script: takes the lock as aiogram's does (SET NX PX with a token, so it
+# expires after a killed process and is released by redis-py's own check-and-delete script) and,
+# if taken, returns the chat's FSM state and data, read atomically with it: nobody else writes
+# them until the lock is released. A lock held by another update returns nil (wait and retry).
+_ACQUIRE_AND_READ = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    return redis.call('MGET', KEYS[2], KEYS[3])
+end
+return false
+"""
+
+# What the chat's lock read as it was taken, for the update inside it: {StorageKey: (state, data)}.
+_LOCK_READ: ContextVar[dict[StorageKey, tuple[Any, Any]] | None] = ContextVar("lapor_lock_read", default=None)
+
+
+def _pop_lock_read() -> dict[StorageKey, tuple[Any, Any]]:
+    read = _LOCK_READ.get()
+    if not read:
+        return {}
+    taken = dict(read)
+    read.clear()
+    return taken
+
+
+class _ReadingLock(Lock):
+    script: AsyncScript
+    fsm_keys: tuple[str, str]
+    read: tuple[Any, Any] | None = None
+
+    async def do_acquire(self, token: str | bytes) -> bool:
+        assert self.timeout  # the isolation's short expiry
+        read = await self.script(keys=[self.name, *self.fsm_keys], args=[token, int(self.timeout * 1000)],
+                                 client=self.redis)
+        if read is None:
+            return False
+        self.read = (read[0], read[1])
+        return True
+
+
+class ReadingRedisIsolation(RenewedRedisIsolation):
+    """The chat's lock taken and its FSM state and data read in one round trip instead of two
+    (issue 15): every update of a chat reads them, the form's button filters first."""
+
+    def __init__(self, redis: Redis, key_builder: KeyBuilder, *, ttl: float = LOCK_TTL) -> None:
+        super().__init__(redis, key_builder, ttl=ttl)
+        self.script = redis.register_script(_ACQUIRE_AND_READ)
+
+    def new_lock(self, key: StorageKey, lock_class: type[Lock] = _ReadingLock) -> Lock:
+        lock = super().new_lock(key, lock_class)
+        assert isinstance(lock, _ReadingLock)
+        lock.script = self.script
+        lock.fsm_keys = (self.key_builder.build(key, "state"), self.key_builder.build(key, "data"))
+        return lock
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[Lock]:
+        async with super().lock(key) as lock:
+            assert isinstance(lock, _ReadingLock) and lock.read is not None
+            reset = _LOCK_READ.set({key: lock.read})
+            try:
+                yield lock
+            finally:
+                _LOCK_READ.reset(reset)
+
+
 async def _write(dirty: dict[tuple[str, StorageKey], UpdateCachedRedisStorage], cache: dict[Any, Any]) -> None:
     storage = next(iter(dirty.values()))
     async with storage.redis.pipeline(transaction=True) as pipe:
@@ -124,4 +212,4 @@ def build_redis_fsm(redis_url: str, keys: DefaultKeyBuilder, max_connections: in
     # refused ("Too many connections") and failed half the citizens of a burst.
     pool = BlockingConnectionPool.from_url(redis_url, max_connections=max_connections, timeout=None)
     storage = UpdateCachedRedisStorage(Redis(connection_pool=pool), key_builder=keys)
-    return storage, RenewedRedisIsolation(storage.redis, keys)
+    return storage, ReadingRedisIsolation(storage.redis, keys)

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 
 from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StorageKey
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 
 log = logging.getLogger(__name__)
@@ -35,14 +36,18 @@ class RenewedRedisIsolation(BaseEventIsolation):
         self.key_builder = key_builder
         self.ttl = ttl
 
+    def new_lock(self, key: StorageKey, lock_class: type[Lock] = Lock) -> Lock:
+        return lock_class(self.redis, self.key_builder.build(key, "lock"), timeout=self.ttl, sleep=POLL)
+
     @asynccontextmanager
-    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
-        lock = self.redis.lock(self.key_builder.build(key, "lock"), timeout=self.ttl, sleep=POLL)
+    async def lock(self, key: StorageKey) -> AsyncIterator[Lock]:
+        """Yields the Redis lock held (for a subclass's ``new_lock``, e.g. what it read with it)."""
+        lock = self.new_lock(key)
         await lock.acquire()
         done = asyncio.Event()
         renewal = asyncio.create_task(self._renew(lock, done))
         try:
-            yield None
+            yield lock
         finally:
             # Told to stop, not cancelled: a Redis command cut off half-way could leave its
             # connection out of the pool.

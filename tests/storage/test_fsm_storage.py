@@ -5,6 +5,7 @@ The same contract runs against both, so a handler behaves the same whichever is 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,12 +19,13 @@ from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from bot.fsm import build_fsm
 from bot.isolation import RenewedRedisIsolation
 from storage.fsm import SqlAlchemyStorage
 from storage.models import FsmState
+from storage.unit_of_work import bound_session
 
 # Each engineer and CI run has a database number of its own: never a hard-coded one here.
 REDIS_URL = os.environ.get("LAPOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -278,3 +280,45 @@ async def test_build_fsm_with_redis_shares_one_pool_and_close_releases_it(redis_
     connections = [*pool._available_connections, *pool._in_use_connections]
     assert connections
     assert not any(c.is_connected for c in connections)
+
+
+# Redis's behaviour, the same whichever database the update's session is on.
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY
+async def test_an_update_reads_what_the_chats_previous_update_left(session_factory, redis_prefix):
+    """The chat's lock reads the state as it takes it (bot/fsm_redis.py): a waiting update reads
+    it when its turn comes, not when it started waiting."""
+    storage, isolation = build_fsm(REDIS_URL, NO_DB, key_prefix=redis_prefix)
+    try:
+        async with isolation.lock(KEY):
+            waiting = asyncio.create_task(_state_read_in_turn(storage, isolation, session_factory))
+            await asyncio.sleep(0.1)  # it tried and waits
+            await storage.set_state(KEY, ReportForm.title)
+        assert await waiting == "ReportForm:title"
+    finally:
+        await storage.close()
+
+
+async def _state_read_in_turn(storage: BaseStorage, isolation: Any, session_factory) -> str | None:
+    async with isolation.lock(KEY), session_factory() as session:
+        with bound_session(session):
+            return await storage.get_state(KEY)
+
+
+@SQLITE_ONLY
+async def test_after_a_rollback_an_update_reads_redis_not_what_its_lock_read(session_factory, redis_prefix):
+    storage, isolation = build_fsm(REDIS_URL, NO_DB, key_prefix=redis_prefix)
+    try:
+        async with isolation.lock(KEY), session_factory() as session:
+            with bound_session(session):
+                assert await storage.get_state(KEY) is None  # as the lock read it
+                await storage.set_state(KEY, ReportForm.title)
+                await session.commit()  # now in Redis
+                await storage.set_state(KEY, ReportForm.body)
+                await session.execute(text("SELECT 1"))
+                await session.rollback()  # forgets the update's reads and its unsaved step
+                assert await storage.get_state(KEY) == "ReportForm:title"
+    finally:
+        await storage.close()

@@ -14,14 +14,15 @@ from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
 
 from bot.fsm import build_fsm, redis_key_builder
-from bot.isolation import LOCK_TTL, RenewedRedisIsolation
+from bot.fsm_redis import ReadingRedisIsolation
+from bot.isolation import LOCK_TTL
 
 REDIS_URL = os.environ.get("LAPOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 KEY = StorageKey(bot_id=1, chat_id=100, user_id=100)
 
 
-async def _isolation(prefix: str, ttl: float) -> RenewedRedisIsolation:
-    return RenewedRedisIsolation(Redis.from_url(REDIS_URL), redis_key_builder(prefix), ttl=ttl)
+async def _isolation(prefix: str, ttl: float) -> ReadingRedisIsolation:
+    return ReadingRedisIsolation(Redis.from_url(REDIS_URL), redis_key_builder(prefix), ttl=ttl)
 
 
 async def test_the_lock_expires_within_seconds_unless_renewed():
