@@ -71,7 +71,7 @@ async def add_report(session, citizen: Citizen, status: str, **fields) -> Report
         classification=fields.pop("classification", "complaint"),
         title=fields.pop("title", f"Report {n}"),
         body="Jalan rusak",
-        privacy="public",
+        privacy=fields.pop("privacy", "public"),
         status=status,
         submitted_at=fields.pop("submitted_at", wita(date(2024, 5, 10), 9)),
         **fields,

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.jobs.retention import purge_expired
@@ -107,28 +108,49 @@ async def test_each_kind_of_data_goes_after_its_period_once(session_factory, i18
     assert final == s91 and len(final["audits"]) == 4
 
 
-async def test_closed_reports_are_stripped_in_chunks_every_one_of_them(session_factory, monkeypatch):
-    # A first run on years of reports finds hundreds of thousands: one statement with every id
-    # would pass asyncpg's 32,767-parameter limit. Chunks of 2 here stand for chunks of 5,000.
-    from storage.repositories import personal_data
+async def test_a_backlog_is_stripped_in_committed_batches_every_field_of_every_report(
+        session_factory, i18n, monkeypatch):
+    # A first run on years of reports finds ~100,000: batches of 2 here stand for batches of
+    # 1,000, each its own transaction. A run that dies after two batches keeps them; the run
+    # taken over strips the rest. Every personal field goes, in every batch.
+    from bot.jobs import retention
     from storage.repositories.personal_data import RetentionRepo
 
-    monkeypatch.setattr(personal_data, "PURGE_CHUNK", 2)
+    monkeypatch.setattr(retention, "STRIP_BATCH", 2)
     async with session_factory() as s:
         siti = await add_citizen(s, 5001)
-        ids = [(await add_report(s, siti, "closed", closed_at=wita(DAY0, 10), latitude=-1.25, longitude=116.8,
-                                 tracking_id=f"LPR-CHK{n}")).id for n in range(5)]
+        reports = [await add_report(s, siti, "closed", closed_at=wita(DAY0, 10), latitude=-1.25, longitude=116.8,
+                                    privacy="confidential" if n == 4 else "public", tracking_id=f"LPR-CHK{n}")
+                   for n in range(6)]
+        for r in reports:
+            s.add(ReportEvent(report_id=r.id, actor_role="citizen", actor_citizen_id=siti.id, kind="submitted"))
+            s.add(Attachment(report_id=r.id, file_id="f", file_unique_id=f"u{r.id}", kind="document",
+                             file_name="KTP_Siti_Aminah.jpg"))
         await s.commit()
+        ids = [r.id for r in reports]
+    strip, calls = RetentionRepo.strip_closed_reports, []
+
+    async def dies_in_third_batch(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise ConnectionError("killed")
+        return await strip(self, *args, **kwargs)
+
+    now = wita(DAY0 + timedelta(days=100), 3)
+    monkeypatch.setattr(RetentionRepo, "strip_closed_reports", dies_in_third_batch)
+    with time_machine.travel(now, tick=False), pytest.raises(ConnectionError):
+        await retention.purge(job_context(session_factory, _settings(), i18n, now), now.date())
     async with session_factory() as s:
-        now = wita(DAY0 + timedelta(days=100), 3)
-        done = await RetentionRepo(s).strip_closed_reports(now - timedelta(days=90), now, ["closed"],
-                                                           citizen_role="citizen", anonymous="anonymous",
-                                                           public="public")
-        await s.commit()
-    assert done == 5
+        assert await s.scalar(select(func.count()).where(Report.personal_data_purged_at.is_not(None))) == 4
+    with time_machine.travel(now, tick=False):
+        assert await retention.purge(job_context(session_factory, _settings(), i18n, now), now.date()) == 2
     async with session_factory() as s:
-        reports = (await s.scalars(select(Report).where(Report.id.in_(ids)))).all()
-    assert [(r.citizen_id, r.latitude, r.privacy) for r in reports] == [(None, None, "anonymous")] * 5
+        stripped = (await s.scalars(select(Report).where(Report.id.in_(ids)).order_by(Report.id))).all()
+        events = (await s.scalars(select(ReportEvent.actor_citizen_id))).all()
+        files = (await s.scalars(select(Attachment.file_name))).all()
+    assert [(r.citizen_id, r.latitude, r.longitude, r.privacy) for r in stripped] == [
+        (None, None, None, "confidential" if n == 4 else "anonymous") for n in range(6)]
+    assert events == [None] * 6 and files == [None] * 6
 
 
 async def test_a_report_finished_without_closed_at_is_stripped_by_its_last_change(session_factory, i18n):
