@@ -14,6 +14,8 @@ afterwards (~2 GB) unless --keep.
     python bench/data_scale.py --db-name lapor_bench_1m --exports-only   # the export alone
     python bench/data_scale.py --db-name lapor_bench_1m --exports-only --formats csv   # its CSV only
     python bench/data_scale.py --reuse --keep --db-name lapor_1m_mine --jobs-only 3   # the jobs, 3 rounds
+    python bench/data_scale.py --reuse --keep --db-name lapor_1m_mine --jobs-only 2 --day-apart
+                                                    # round 2 a day later: a day's new work (retention)
 
 Goal (issue 15): each ≤ 1 s at 1M reports; the export ≤ 1 s per 100k rows, memory flat, every
 file under the 50 MB a bot may upload.
@@ -29,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,12 +193,16 @@ async def exports_only(url: str, formats: list[ExportFormat] | None = None) -> N
         await engine.dispose()
 
 
-async def _time_jobs(h: Harness, timed, stmts: Statements, rounds: int, verbose: int = 0) -> None:
+async def _time_jobs(h: Harness, timed, stmts: Statements, rounds: int, verbose: int = 0,
+                     day_apart: bool = False) -> None:
     """Every job once per round, today's runs and effects forgotten before each (the jobs'
-    own statements only: they are called directly, not through the dispatcher)."""
+    own statements only: they are called directly, not through the dispatcher). With
+    ``day_apart`` each round runs a day after the last: after a first round that works off a
+    backlog, what one day brings (the steady state)."""
     now = datetime.now(h.app.calendar.tz).replace(hour=23, minute=30)
-    ctx = JobContext(h.app.session_factory, h.app.settings, h.app.calendar, h.app.notifier, now)
-    for _ in range(rounds):
+    for n in range(rounds):
+        ctx = JobContext(h.app.session_factory, h.app.settings, h.app.calendar, h.app.notifier,
+                         now + timedelta(days=n if day_apart else 0))
         async with h.app.engine.begin() as conn:  # a --reuse run: today's runs again
             await conn.execute(text("DELETE FROM job_effect"))
             await conn.execute(text("DELETE FROM job_run"))
@@ -257,7 +263,7 @@ async def main(args: argparse.Namespace) -> None:
                 return out
 
             if args.jobs_only:
-                await _time_jobs(h, timed, stmts, args.jobs_only, verbose=3)
+                await _time_jobs(h, timed, stmts, args.jobs_only, verbose=3, day_apart=args.day_apart)
             else:
                 await timed(f"/statistik (running year {year})", lambda: h.send(admin, "/statistik"))
                 # The first chart starts the chart worker process (spawn + matplotlib): once per process.
@@ -317,5 +323,6 @@ if __name__ == "__main__":
     ap.add_argument("--formats", metavar="csv,xlsx,lapor", help="with --exports-only: these formats only")
     ap.add_argument("--jobs-only", type=int, metavar="ROUNDS", default=0,
                     help="only the scheduled jobs, ROUNDS times each (mutates: a copy of your own)")
+    ap.add_argument("--day-apart", action="store_true", help="with --jobs-only: each round a day after the last")
     ap.add_argument("--skip-export", action="store_true", help="leave the exports out (minutes at 1M reports)")
     asyncio.run(main(ap.parse_args()))

@@ -40,11 +40,14 @@ class Report(TimestampMixin, Base):
             "followup_due",
         ]),
         # Retention (bot/jobs/retention.py): the finished reports not yet stripped of personal data,
-        # by when they finished (closed_at, else updated_at); stripped ones leave the index.
+        # by when they finished (closed_at, else updated_at); stripped ones leave the index. The
+        # second holds every open report too: status first, so that the day's few finished ones
+        # are found in the index, not by reading the rows of the years-old open ones (issue 15:
+        # 6,000 heap pages a day at 1M reports).
         Index("ix_report_unpurged_closed_at", "closed_at",
               postgresql_where=text("personal_data_purged_at IS NULL"),
               sqlite_where=text("personal_data_purged_at IS NULL")),
-        Index("ix_report_unpurged_updated_at", "updated_at",
+        Index("ix_report_unpurged_updated_at", "status", "updated_at",
               postgresql_where=text("personal_data_purged_at IS NULL AND closed_at IS NULL"),
               sqlite_where=text("personal_data_purged_at IS NULL AND closed_at IS NULL")),
         # The statistics cache: which months' reports changed since a moment (StatsCache).

@@ -350,7 +350,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_report_status_verify_due', ['status', 'verify_due'], unique=False, postgresql_include=['agency_id', 'id'])
         batch_op.create_index('ix_report_submitted_at', ['submitted_at'], unique=False, postgresql_include=['id', 'agency_id', 'category_id', 'status', 'channel', 'classification', 'supervisory', 'assigned_at', 'answered_at', 'reopened_count', 'rating', 'lapor_id', 'response_days', 'completion_days', 'completion_met'])
         batch_op.create_index('ix_report_unpurged_closed_at', ['closed_at'], unique=False, postgresql_where=sa.text('personal_data_purged_at IS NULL'), sqlite_where=sa.text('personal_data_purged_at IS NULL'))
-        batch_op.create_index('ix_report_unpurged_updated_at', ['updated_at'], unique=False, postgresql_where=sa.text('personal_data_purged_at IS NULL AND closed_at IS NULL'), sqlite_where=sa.text('personal_data_purged_at IS NULL AND closed_at IS NULL'))
+        batch_op.create_index('ix_report_unpurged_updated_at', ['status', 'updated_at'], unique=False, postgresql_where=sa.text('personal_data_purged_at IS NULL AND closed_at IS NULL'), sqlite_where=sa.text('personal_data_purged_at IS NULL AND closed_at IS NULL'))
 
     op.create_table('api_submission',
     sa.Column('report_id', sa.Integer(), nullable=False),
