@@ -207,7 +207,7 @@ async def _time_jobs(h: Harness, timed, stmts: Statements, rounds: int, verbose:
             await conn.execute(text("DELETE FROM job_effect"))
             await conn.execute(text("DELETE FROM job_run"))
         for job in ALL_JOBS:
-            await timed(f"job {job.__name__}", lambda job=job: job(ctx),
+            await timed(f"job {job.__name__}", lambda job=job, ctx=ctx: job(ctx),
                         note=lambda n: f"{n} effects, {len(stmts.log)} statements, "
                                        f"{sum(d for d, _s, _p in stmts.log):.2f} s in them")
             for duration, statement, _params in sorted(stmts.log, key=lambda r: -r[0])[:verbose]:
