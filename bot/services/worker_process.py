@@ -2,12 +2,17 @@
 loop and the GIL (issue 15). It is spawned on first use and reused; if it died (killed, out of
 memory), the next call starts a new one once. It exits with the bot (the executor's exit
 handler). Used by bot/ui/chart_worker.py and bot/services/export_worker.py.
+
+The worker runs at a lower CPU priority (``WORKER_NICENESS``): on a small host the bot's own
+process answering citizens shares the cores with it, and a chart or a workbook can wait a few
+milliseconds where a citizen's reply should not (issue 15's admin_load bench).
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +24,14 @@ from aiogram.utils.i18n import I18n
 T = TypeVar("T")
 
 _i18n: I18n | None = None  # in a worker: the catalogs, loaded once
+
+# Added to the worker's nice value when it starts (0..19 on Linux; higher yields more).
+WORKER_NICENESS = 10
+
+
+def _lower_priority(increment: int) -> None:
+    """In a worker, once at its start: yield the CPU to the bot's process."""
+    os.nice(increment)
 
 
 @contextmanager
@@ -40,7 +53,8 @@ class WorkerProcess:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: the bot's process has threads (aiosqlite, to_thread) and a loop.
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_lower_priority, initargs=(WORKER_NICENESS,))
         return self._pool
 
     async def run(self, fn: Callable[..., T], *args: Any,
