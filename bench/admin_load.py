@@ -39,6 +39,8 @@ from bench import loop_probe  # noqa: E402
 from bench.loop_probe import window_report  # noqa: E402
 from bench.scale_data import ADMIN_TID  # noqa: E402
 from bot.heap import freeze_start_up_objects  # noqa: E402
+from bot.services import worker_process  # noqa: E402
+from storage import parallelism  # noqa: E402
 from tests.handlers.harness import Harness  # noqa: E402
 from tests.handlers.intake_helpers import consenting_citizen, tap  # noqa: E402
 
@@ -162,7 +164,7 @@ async def main(args: argparse.Namespace) -> None:
                                  which=args.admin_ops.split(","), export_format=args.export_format, rate=args.rate)
     pace = f"{args.rate:g} steps/s in all" if args.rate else "each step after the last, 50 ms between forms"
     print(f"{args.citizens} citizens ({pace}), {args.seconds:.0f} s per phase, database {args.db_name}, "
-          f"admin: {args.admin_ops}")
+          f"admin: {args.admin_ops}; parallel workers {args.parallel_workers}, worker nice +{args.worker_nice}")
     print(f"  citizens alone:            {summary(alone)}")
     print(f"  while the admin works:     {summary(busy)}")
     by_op: dict[str, list[float]] = {}
@@ -189,7 +191,15 @@ if __name__ == "__main__":
                     "a step's time counts from its slot); default: each citizen steps as soon as answered")
     ap.add_argument("--probe", action="store_true", help="what held up the event loop in each phase "
                     "(bench/loop_probe.py: callbacks over 10 ms, GC pauses)")
+    ap.add_argument("--parallel-workers", type=int, default=parallelism.ADMIN_PARALLEL_WORKERS,
+                    help="max_parallel_workers_per_gather for the admin's statistics and COPY "
+                    "(default: the bot's, %(default)s; the server's own default is 2)")
+    ap.add_argument("--worker-nice", type=int, default=worker_process.WORKER_NICENESS,
+                    help="the chart/XLSX worker's nice increment (default: the bot's, %(default)s; 0: as the bot)")
     parsed = ap.parse_args()
+    # Set before anything starts: the worker reads its niceness when it is spawned.
+    parallelism.ADMIN_PARALLEL_WORKERS = parsed.parallel_workers
+    worker_process.WORKER_NICENESS = parsed.worker_nice
     if parsed.probe:
         loop_probe.install()
     asyncio.run(main(parsed))

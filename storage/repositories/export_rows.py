@@ -36,6 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.localdays import LocalDays
 from storage.models import Agency, Category, Citizen, Report
+from storage.parallelism import limit_parallel_workers
 from storage.repositories.stats import ended_events
 
 # What ``export_files.clean_text`` removes (XML 1.0 cannot hold it; NUL cannot be in PostgreSQL
@@ -140,6 +141,7 @@ class ExportRepo:
             days=days, today=today, ended_kinds=ended_kinds, ended_statuses=ended_statuses,
             open_statuses=open_statuses, closed_status=closed_status, confidential=confidential,
             name_shown=name_shown, username_shown=username_shown, words=words)
+        await limit_parallel_workers(conn)
         raw = (await conn.get_raw_connection()).driver_connection
         status = await raw.copy_from_query(sql, output=write, format="csv")
         return int(status.split()[-1])

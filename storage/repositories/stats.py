@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import Agency, Category, Report, ReportEvent
+from storage.parallelism import limit_parallel_workers
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,7 @@ class StatsRepo:
                            *(func.sum(c[n]).label(n) for n in sums))
                     .group_by(c.period, c[by]))
 
+        await limit_parallel_workers(await self.session.connection())
         rows = (await self.session.execute(union_all(*(per(k.key) for k in keys)))).all()
         width = len(buckets)
         at = {"agency_id": 2, "category_id": 3, "channel": 4}
@@ -313,6 +315,7 @@ class StatsRepo:
             return (select(literal_column(f"'{by}'").label("by"), c.period, c[by], func.sum(c.n), func.sum(c.late))
                     .group_by(c.period, c[by]))
 
+        await limit_parallel_workers(await self.session.connection())
         rows = await self.session.execute(union_all(per("agency_id"), per("category_id")))
         return [(by, int(i), k, int(n), int(n_late)) for by, i, k, n, n_late in rows.all()]
 
