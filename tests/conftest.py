@@ -103,6 +103,18 @@ async def _empty_pg_schema(eng: AsyncEngine) -> None:
         ))
 
 
+@pytest.fixture
+async def pg_empty_database_url(pg_database_url: str) -> str:
+    """The run's PostgreSQL database with every table empty, for a test that builds its own engine
+    on it (an App): what earlier tests left there would change what it sees."""
+    eng = create_async_engine(pg_database_url)
+    try:
+        await _empty_pg_schema(eng)
+    finally:
+        await eng.dispose()
+    return pg_database_url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def engine(request, tmp_path) -> AsyncIterator[AsyncEngine]:
     """An engine with every table created and empty, on SQLite and on PostgreSQL."""

@@ -68,8 +68,8 @@ def round_trips(engine, monkeypatch) -> Iterator[dict[str, list[str]]]:
             event.remove(sync.pool, "checkout", checkout)
 
 
-async def test_a_form_step_costs_a_few_round_trips_to_postgresql(tmp_path, pg_database_url, monkeypatch):
-    async with Harness.create(tmp_path, database={"url": pg_database_url}, redis={"url": REDIS_URL}) as h:
+async def test_a_form_step_costs_a_few_round_trips_to_postgresql(tmp_path, pg_empty_database_url, monkeypatch):
+    async with Harness.create(tmp_path, database={"url": pg_empty_database_url}, redis={"url": REDIS_URL}) as h:
         as_polling(h)
         counts = {}
         for walk in range(2):  # the first walk fills the process caches and the pool
