@@ -9,7 +9,7 @@ call on that thread; the rows, description, rowcount and last row id come back t
 is what SQLAlchemy's adapter keeps of them anyway (it buffers every row as it executes).
 
 What this relies on of aiosqlite beyond its documented API, ``Connection._execute`` and
-``Connection._conn``, SQLAlchemy's own adapter uses too (its isolation-level setter). Server-side
+``Connection._conn`` (``_connection``), SQLAlchemy's own adapter uses too (its isolation-level setter). Server-side
 cursors (``stream``) keep SQLAlchemy's cursor. ``tests/storage/test_sqlite_driver.py`` checks the
 one trip and the results.
 """
@@ -116,6 +116,23 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor
+
+    # No trip for a commit or rollback with no transaction open: sqlite3's own does nothing
+    # then (it asks ``sqlite3_get_autocommit``, as ``in_transaction`` does), yet aiosqlite sends
+    # it to the thread. The pool rolls back every connection given back to it, so each session
+    # paid a trip for nothing: 2 of a form step's 11 (issue 15). Read on the loop's thread
+    # while no statement of this connection runs (SQLAlchemy's own, one caller at a time).
+    def rollback(self) -> None:
+        if self._open_transaction():
+            super().rollback()
+
+    def commit(self) -> None:
+        if self._open_transaction():
+            super().commit()
+
+    def _open_transaction(self) -> bool:
+        connection = self._connection._connection
+        return connection is not None and connection.in_transaction
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -52,3 +52,25 @@ async def test_one_trip_per_statement_with_the_same_results(tmp_path, trips):
             assert [r[0] async for r in streamed] == []  # the rolled-back rows are gone
     finally:
         await engine.dispose()
+
+
+async def test_no_trip_to_end_a_transaction_that_is_not_open(tmp_path, trips):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'ends.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        trips.clear()
+        async with engine.connect() as conn:  # a read: no transaction; given back to the pool
+            await conn.execute(text("SELECT id FROM t"))
+            await conn.commit()
+        assert trips == ["_run"]  # the pool's rollback on return and this commit cost nothing
+
+        async with engine.connect() as conn:  # a write left open is still rolled back on return
+            await conn.execute(text("INSERT INTO t (id) VALUES (1)"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+            await conn.execute(text("INSERT INTO t (id) VALUES (2)"))
+            await conn.commit()
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+    finally:
+        await engine.dispose()
