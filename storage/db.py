@@ -18,7 +18,7 @@ from sqlalchemy.util import await_
 
 from storage import generation, unit_of_work
 from storage.pg_driver import begin_at_first_write
-from storage.sqlite_driver import one_trip_dbapi
+from storage.sqlite_driver import defer_marked, one_trip_dbapi
 
 # Statements that make a SQLite transaction a writer (pysqlite begins a transaction only there).
 _WRITES = ("insert", "update", "delete", "replace")
@@ -42,6 +42,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 25, max_over
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": pool_timeout}, module=one_trip_dbapi(),
                                      **pool)
         _tune_sqlite(engine)
+        defer_marked(engine)
         OneWriter(pool_timeout).install(engine)
     else:
         engine = create_async_engine(url, echo=echo, **pool)

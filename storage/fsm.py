@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from storage.base import utcnow
 from storage.models.fsm import FsmState
+from storage.sqlite_driver import DEFER
 from storage.unit_of_work import PENDING, current_session
 
 _KEY_COLUMNS = ("bot_id", "chat_id", "user_id", "thread_id", "business_connection_id", "destiny")
@@ -93,10 +94,11 @@ def _write_pending(session: Session) -> None:
     cache = session.info[_CACHE]
     for ident, key in dirty.items():
         state, data = cache[ident]
+        # On SQLite sent with the commit, in one trip to its thread (storage/sqlite_driver.py).
         if state is None and data == "{}":
-            session.execute(_DELETE, _where_params(key))
+            session.execute(_DELETE, _where_params(key), execution_options=_AT_COMMIT)
         else:
-            _upsert(session, key, state=state, data=json.loads(data))
+            _upsert(session, key, state=state, data=json.loads(data), execution_options=_AT_COMMIT)
 
 
 def _state_name(state: StateType) -> str | None:
@@ -228,14 +230,18 @@ class SqlAlchemyStorage(BaseStorage):
 _UPSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
-def _upsert(session: Session, key: StorageKey, **values: Any) -> None:
+_AT_COMMIT = {DEFER: True}
+
+
+def _upsert(session: Session, key: StorageKey, *, execution_options: dict[str, Any] | None = None,
+            **values: Any) -> None:
     """Insert the row or update the given columns; one statement, no race on first write."""
     dialect = session.get_bind().dialect.name
     columns = tuple(sorted(values))
     if (stmt := _UPSERTS.get((dialect, columns))) is None:
         stmt = _UPSERTS[dialect, columns] = _upsert_statement(dialect, columns)
     row = {"state": None, "data": {}, **_key_values(key), **values, "updated_at": utcnow()}
-    session.execute(stmt, row)
+    session.execute(stmt, row, execution_options=execution_options or {})
 
 
 def _upsert_statement(dialect: str, columns: tuple[str, ...]):

@@ -21,18 +21,35 @@ import sqlite3
 from typing import Any
 
 import aiosqlite
+from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_
 
+# Execution option of a write whose result nobody reads (the journal's "done" mark, the FSM row
+# stored at the commit): it goes to SQLite's thread with the connection's next statement or
+# commit, in the same trip (``OneTripCursor.execute``). A failure shows at that statement or commit,
+# which then fails: the transaction is not committed. Other dialects ignore the option.
+DEFER = "lapor_sqlite_defer"
 
-def _run(connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, ...]:
-    """On the connection's thread: the whole statement."""
+_Deferred = list[tuple[str, Any]]
+
+
+def _run_deferred(cursor: sqlite3.Cursor, deferred: _Deferred) -> None:
+    for operation, parameters in deferred:
+        cursor.execute(operation, parameters)
+
+
+def _run(connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool,
+         deferred: _Deferred) -> tuple[Any, ...]:
+    """On the connection's thread: the writes deferred to it, then the whole statement."""
     cursor = connection._conn.cursor()
     try:
+        _run_deferred(cursor, deferred)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -46,8 +63,27 @@ def _run(connection: aiosqlite.Connection, operation: str, parameters: Any, many
         cursor.close()
 
 
+async def _nothing() -> None:
+    pass
+
+
+def _commit(connection: aiosqlite.Connection, deferred: _Deferred) -> None:
+    """On the connection's thread: the writes deferred to the commit, then the commit."""
+    cursor = connection._conn.cursor()
+    try:
+        _run_deferred(cursor, deferred)
+    except BaseException:
+        # The commit fails, and so does the whole transaction: left open, SQLAlchemy (which
+        # takes it as ended) would begin its next one inside it, and commit this one's writes.
+        connection._conn.rollback()
+        raise
+    finally:
+        cursor.close()
+    connection._conn.commit()
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize")
+    __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize", "defer")
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
         # No cursor of aiosqlite's: each statement opens and closes its own on the thread.
@@ -60,6 +96,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rowcount = -1
         self._lastrowid = None
         self._arraysize = 1
+        self.defer = False  # set for this statement by ``defer_marked`` (the option ``DEFER``)
 
     @property
     def description(self) -> Any:
@@ -82,6 +119,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = value
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
+        if self.defer:
+            self._adapt_connection.deferred.append((operation, parameters))
+            # SQLAlchemy's async layer insists that an execution awaits something; this costs a
+            # switch of greenlets, not a trip to the thread.
+            await_(_nothing())
+            return  # no rows, rowcount -1: nobody reads them
         self._trip(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
@@ -94,9 +137,11 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             self._adapt_connection._handle_exception(error)
 
     async def _trip_async(self, operation: Any, parameters: Any, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
+        adapt = self._adapt_connection
+        async with adapt._execute_mutex:
+            deferred, adapt.deferred = adapt.deferred, []
             description, rows, rowcount, lastrowid = await self._connection._execute(
-                _run, self._connection, operation, parameters, many)
+                _run, self._connection, operation, parameters, many, deferred)
         self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
         self._rows = collections.deque(rows)
 
@@ -114,8 +159,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("deferred",)
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, connection)
+        self.deferred: _Deferred = []  # writes waiting for the next statement or the commit
 
     # No trip for a commit or rollback with no transaction open: sqlite3's own does nothing
     # then (it asks ``sqlite3_get_autocommit``, as ``in_transaction`` does), yet aiosqlite sends
@@ -123,12 +172,32 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     # paid a trip for nothing: 2 of a form step's 11 (issue 15). Read on the loop's thread
     # while no statement of this connection runs (SQLAlchemy's own, one caller at a time).
     def rollback(self) -> None:
+        self.deferred = []
         if self._open_transaction():
             super().rollback()
 
     def commit(self) -> None:
-        if self._open_transaction():
+        if self.deferred:
+            try:
+                await_(self._commit_deferred())
+            except Exception as error:
+                self._handle_exception(error)
+        elif self._open_transaction():
             super().commit()
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side and self.deferred:  # a server-side cursor runs on aiosqlite's own
+            self.cursor().execute("SELECT 1")  # the deferred writes go first, in order
+        return super().cursor(server_side)
+
+    async def _commit_deferred(self) -> None:
+        async with self._execute_mutex:
+            deferred, self.deferred = self.deferred, []
+            await self._connection._execute(_commit, self._connection, deferred)
+
+    def close(self) -> None:
+        self.deferred = []
+        super().close()
 
     def _open_transaction(self) -> bool:
         connection = self._connection._connection
@@ -139,6 +208,16 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         adapted = super().connect(*arg, **kw)
         return OneTripConnection(self, adapted._connection)
+
+
+def defer_marked(engine: AsyncEngine) -> None:
+    """Let statements executed with the option ``DEFER`` wait for the next trip (``DEFER``)."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _mark(_conn, cursor, _statement, _parameters, context, executemany) -> None:
+        if (context is not None and not executemany and isinstance(cursor, OneTripCursor)
+                and context.execution_options.get(DEFER)):
+            cursor.defer = True
 
 
 def one_trip_dbapi() -> OneTripDBAPI:

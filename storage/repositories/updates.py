@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.update import ReceivedUpdate
+from storage.sqlite_driver import DEFER
 
 # Every update ends with this: built once, and on the table (no ORM synchronisation with the
 # session's objects: none of its rows are loaded in an update). Issue 15, the CPU of a step.
@@ -20,6 +21,8 @@ _FINISH = (
     update(_TABLE)
     .where(_TABLE.c.update_id == bindparam("finished_id"))
     .values(done_at=bindparam("finished_at", type_=_TABLE.c.done_at.type), claimed_until=None)
+    # Written with the update's last commit: on SQLite in the commit's own trip to its thread.
+    .execution_options(**{DEFER: True})
 )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import create_engine
+from storage.sqlite_driver import DEFER
 
 
 @pytest.fixture
@@ -72,5 +73,38 @@ async def test_no_trip_to_end_a_transaction_that_is_not_open(tmp_path, trips):
             await conn.execute(text("INSERT INTO t (id) VALUES (2)"))
             await conn.commit()
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_deferred_write_rides_with_the_next_trip_in_order(tmp_path, trips):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'deferred.db'}")
+    later = {DEFER: True}
+    insert = text("INSERT INTO t (id, v) VALUES (:id, :v)")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        async with engine.connect() as conn:
+            trips.clear()
+            await conn.execute(insert, {"id": 1, "v": "a"}, execution_options=later)
+            await conn.execute(insert, {"id": 2, "v": "b"}, execution_options=later)
+            await conn.commit()
+            assert trips == ["_commit"]  # both writes and the commit in one trip
+
+            await conn.execute(insert, {"id": 3, "v": "c"}, execution_options=later)
+            rows = (await conn.execute(text("SELECT id FROM t ORDER BY id"))).scalars().all()
+            assert rows == [1, 2, 3]  # sent before the read that follows it
+            await conn.execute(insert, {"id": 4, "v": "d"}, execution_options=later)
+            await conn.rollback()  # forgotten with the transaction
+            async with engine.connect() as other:
+                assert (await other.execute(text("SELECT count(*) FROM t"))).scalar() == 2
+
+            # A failing deferred write fails the commit: nothing of the transaction is kept.
+            await conn.execute(insert, {"id": 5, "v": "e"})
+            await conn.execute(insert, {"id": 1, "v": "again"}, execution_options=later)
+            with pytest.raises(IntegrityError):
+                await conn.commit()
+            await conn.rollback()
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 2
     finally:
         await engine.dispose()
