@@ -90,11 +90,14 @@ def report(label: str, result: CrowdResult, steps, cpu: float | None = None) -> 
 @asynccontextmanager
 async def echo_bot(server: BotApiServer) -> AsyncIterator[asyncio.subprocess.Process]:
     """``bench/echo_bot.py`` polling ``server``, until the block ends."""
+    polls_before = server.state.poll_generation
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "bench" / "echo_bot.py"), server.token, server.base_url,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        await server.wait_until(lambda: server.requests("getUpdates") or None, timeout=60)
+        # Its first long poll counts when it arrives; the server records it only when answered,
+        # at its timeout (as tests/e2e/botprocess.py waits for the bot's).
+        await server.wait_until(lambda: server.state.poll_generation > polls_before or None, timeout=60)
         yield proc
     finally:
         proc.terminate()
