@@ -89,3 +89,31 @@ async def test_a_claim_says_when_the_update_came_and_when_its_button_was_answere
     await dead.mark_answered(9)
     clock.now += timedelta(seconds=40)  # the process died; its claim ran out
     assert await alive.claim(9) == Claim(T0, T0 + timedelta(seconds=2))
+
+
+async def test_a_polled_batch_of_any_size_is_recorded_by_one_cached_statement(session_factory):
+    """Issue 15: at a steady rate every getUpdates answer is a batch of its own, mostly of one
+    update; compiling its INSERT again for each one cost more CPU than the insert itself. The
+    statement is compiled once for one update and once for several (SQLAlchemy keys an executemany
+    apart), whatever the batch size; only the new updates are won."""
+    from sqlalchemy import event
+
+    engine = session_factory.kw["bind"]
+    misses: list[str] = []
+
+    def seen(_conn, _cursor, statement, _params, context, _many) -> None:
+        if "received_update" in statement and context.cache_hit != context.dialect.CACHE_HIT:
+            misses.append(statement)
+
+    j = journal(session_factory, Clock())
+    # Compiled here, if not before.
+    assert await j.record_claimed_batch([(1, {"update_id": 1})]) == {1}
+    assert await j.record_claimed_batch([(2, {"update_id": 2}), (3, {"update_id": 3})]) == {2, 3}
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await j.record_claimed_batch([(4, {"update_id": 4})]) == {4}
+        assert await j.record_claimed_batch([(u, {"update_id": u}) for u in (3, 5, 1, 6)]) == {5, 6}
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert misses == []
+    assert sorted(o.update_id for o in await j.orphans(take_over=True)) == [1, 2, 3, 4, 5, 6]
