@@ -115,13 +115,17 @@ class LocalDays:
         plus the zone's UTC offset, piecewise where the offset changes (DST). On PostgreSQL this
         is ~6× cheaper per row than converting by the zone's name."""
         if self.dialect == "postgresql":
-            local = cast(self.local_time(ts), Date)
-            return type_coerce(local - literal_column("DATE '1970-01-01'"), Integer)
+            return type_coerce(self.local_date(ts) - literal_column("DATE '1970-01-01'"), Integer)
         # Whole seconds only: SQLite rounds fractions to milliseconds, so 23:59:59.9999 would
         # become the next day.
         whole = func.substr(ts, 1, 19)
         modifier = self._offset_at(ts, lambda off: _quote(f"{off:+d} seconds"), "%Y-%m-%d %H:%M:%S")
         return cast(func.julianday(func.date(whole, modifier)) - literal_column(_JULIAN_EPOCH), Integer)
+
+    def local_date(self, ts: ColumnElement[datetime]) -> ColumnElement[date]:
+        """PostgreSQL only: the local calendar date of a UTC timestamp column (NULL stays NULL),
+        to compare with a date column as it is."""
+        return cast(self.local_time(ts), Date)
 
     def local_time(self, ts: ColumnElement[datetime]) -> ColumnElement[datetime]:
         """PostgreSQL only: the local wall-clock time (a timestamp without time zone) of a UTC

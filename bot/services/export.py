@@ -101,6 +101,11 @@ def _labels() -> dict[str, str]:
     return {str(k): clean_text(v) for k, v in words.items()}
 
 
+def _cleaned(names: dict[int, str]) -> dict[int, str]:
+    """Agency or category names by id, fit for a cell (``clean_text``), once per export."""
+    return {k: clean_text(v) for k, v in names.items()}
+
+
 class _Dates(dict):
     """A due date's cell text and day number, each date computed once (``dates[d]``, a lookup
     in C for every date seen before)."""
@@ -119,8 +124,7 @@ class _Rows:
                  categories: dict[int, str]) -> None:
         self.tz = cal.tz
         self.today = day_number(today)
-        self.agencies = {k: clean_text(v) for k, v in agencies.items()}
-        self.categories = {k: clean_text(v) for k, v in categories.items()}
+        self.agencies, self.categories = _cleaned(agencies), _cleaned(categories)
         self.words = _labels()
         self.open_statuses = frozenset(s.value for s in ReportStatus if s not in TERMINAL)
         self.closed = ReportStatus.CLOSED.value
@@ -273,7 +277,8 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
     try:
         if fmt is ExportFormat.CSV and session.get_bind().dialect.name == "postgresql":
             parts = await copied_parts(directory, base, head, plan,
-                                       _server_csv(session, year, cal, today, start, end, months),
+                                       _server_csv(session, year, cal, today, start, end, months,
+                                                   agency_names, await repo.category_names()),
                                        zipped=kind == "zip", limit=limit)
         else:
             writer = PartWriter(directory, base, kind, head, plan, f"LAPOR {year}", limit)
@@ -291,23 +296,24 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
 
 
 def _server_csv(session: AsyncSession, year: int, cal: WorkCalendar, today: date, start: datetime,
-                end: datetime, month_starts: list[datetime]) -> CopyPart:
+                end: datetime, month_starts: list[datetime], agencies: dict[int, str],
+                categories: dict[int, str]) -> CopyPart:
     """PostgreSQL writes the CSV (``ExportRepo.copy_csv``): the bot's process only passes
-    bytes to the file, and its event loop stays free for the citizens."""
-    # Working days are exact for days in [lo, hi]; a report closes after it was submitted.
-    lo, hi = date(year, 1, 1), date(max(year, today.year) + 2, 12, 31)
-    holidays = [lo + timedelta(n) for n in range((hi - lo).days + 1) if cal.is_holiday(lo + timedelta(n))]
-    days = LocalDays("postgresql", cal.tz.key, holidays, lo, hi)
+    bytes to the file, and its event loop stays free for the citizens. The names of agencies
+    and categories are cleaned here, once, not by the server for every row."""
+    # Local dates only (working days are read from the stored facts): no holidays needed.
+    days = LocalDays("postgresql", cal.tz.key, (), date(year, 1, 1), date(max(year, today.year) + 2, 12, 31))
     bounds = [start, *month_starts, end]  # bounds[m - 1]: where month m begins
+    agencies, categories = _cleaned(agencies), _cleaned(categories)
 
     async def copy(first: int, last: int, write: Callable[[bytes], Awaitable[None]]) -> int:
         return await ExportRepo(session).copy_csv(
-            submitted_from=bounds[first - 1], submitted_before=bounds[last], days=days,
-            today=day_number(today), ended_kinds=ENDED_KINDS, ended_statuses=_SET_ASIDE,
+            submitted_from=bounds[first - 1], submitted_before=bounds[last], days=days, today=today,
+            ended_kinds=ENDED_KINDS, ended_statuses=_SET_ASIDE,
             open_statuses=[s.value for s in ReportStatus if s not in TERMINAL],
             closed_status=ReportStatus.CLOSED.value, confidential=Privacy.CONFIDENTIAL.value,
             name_shown=_shown(IdentityPart.NAME), username_shown=_shown(IdentityPart.USERNAME),
-            words=_labels(), write=write)
+            words=_labels(), agencies=agencies, categories=categories, write=write)
 
     return copy
 

@@ -4,38 +4,41 @@ written by the server itself (``COPY (SELECT …) TO STDOUT``).
 
 Why the server writes the CSV: formatting 20 cells per row in Python cost 2.2 s of CPU per
 100k rows in the bot's process, and an export slowed every citizen's reply meanwhile (issue
-15). In ``copy_csv`` every cell is computed in SQL: local times, deadline outcomes, working
-days, the privacy rule, the cleaning of typed text (the SQL twin of
-``export_files.clean_text``); tests/storage/test_export_equivalence.py holds both paths equal
-to the row-by-row oracle.
+15). In ``copy_csv`` the cells are computed in SQL: local times, deadline outcomes, the
+privacy rule, the cleaning of typed text (the SQL twin of ``export_files.clean_text``); the
+working days are the stored facts and the agency and category names come cleaned by the
+caller. tests/storage/test_export_equivalence.py holds both paths equal to the row-by-row
+oracle.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    Date,
     Integer,
     Row,
     String,
     and_,
     case,
+    column,
     func,
     literal,
     literal_column,
     not_,
     null,
     select,
-    type_coerce,
+    values,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.localdays import LocalDays
-from storage.models import Agency, Category, Citizen, Report
+from storage.models import Citizen, Report
 from storage.parallelism import limit_parallel_workers
 from storage.repositories.stats import ended_events
 
@@ -122,77 +125,92 @@ class ExportRepo:
             yield rows
 
     async def copy_csv(
-        self, *, submitted_from: datetime, submitted_before: datetime, days: LocalDays, today: int,
+        self, *, submitted_from: datetime, submitted_before: datetime, days: LocalDays, today: date,
         ended_kinds: Iterable[str], ended_statuses: Iterable[str], open_statuses: Iterable[str],
         closed_status: str, confidential: str, name_shown: Iterable[str], username_shown: Iterable[str],
-        words: Mapping[str, str], write: Callable[[bytes], Awaitable[None]],
+        words: Mapping[str, str], agencies: Mapping[int, str], categories: Mapping[int, str],
+        write: Callable[[bytes], Awaitable[None]],
     ) -> int:
         """PostgreSQL only: the CSV rows (no header) of the reports submitted in the period,
         oldest first, written by the server and handed to ``write`` chunk by chunk as they
         arrive; returns the number of rows. The columns of ``bot.services.export.headers()``;
-        ``today``: a local day number; ``words``: the cells' words (met, missed, pending, "-",
-        yes, no) by those keys, already cleaned. Empty cells are NULL, so written as nothing."""
+        ``today``: the local date; ``words``: the cells' words (met, missed, pending, "-",
+        yes, no) by those keys, ``agencies`` and ``categories``: their names by id, all already
+        cleaned. Empty cells are NULL, so written as nothing."""
         conn = await self.session.connection()
-        # Building and compiling the statement (CASE trees, the table of working days) costs
-        # 20-45 ms of CPU: in a thread, the event loop keeps answering citizens meanwhile (it
-        # takes the GIL back every few milliseconds; issue 15's loop probe saw one 90 ms step).
+        # Building and compiling the statement costs 20-45 ms of CPU: in a thread, the event
+        # loop keeps answering citizens meanwhile (it takes the GIL back every few
+        # milliseconds; issue 15's loop probe saw one 90 ms step).
         sql = await asyncio.to_thread(
             _csv_sql, conn.dialect, submitted_from=submitted_from, submitted_before=submitted_before,
             days=days, today=today, ended_kinds=ended_kinds, ended_statuses=ended_statuses,
             open_statuses=open_statuses, closed_status=closed_status, confidential=confidential,
-            name_shown=name_shown, username_shown=username_shown, words=words)
+            name_shown=name_shown, username_shown=username_shown, words=words, agencies=agencies,
+            categories=categories)
         await limit_parallel_workers(conn)
         raw = (await conn.get_raw_connection()).driver_connection
         status = await raw.copy_from_query(sql, output=write, format="csv")
         return int(status.split()[-1])
 
 
+def _labels(name: str, labels: Mapping[int, str]):
+    """``(id, label)`` rows of ``labels`` (NULL for an empty one) as a VALUES list in the
+    statement, or None when there are none (an empty VALUES is not SQL)."""
+    if not labels:
+        return None
+    return values(column("id", Integer), column("label", String), name=name, literal_binds=True).data(
+        [(k, v or None) for k, v in labels.items()])
+
+
 def _csv_sql(
-    dialect: Dialect, *, submitted_from: datetime, submitted_before: datetime, days: LocalDays, today: int,
+    dialect: Dialect, *, submitted_from: datetime, submitted_before: datetime, days: LocalDays, today: date,
     ended_kinds: Iterable[str], ended_statuses: Iterable[str], open_statuses: Iterable[str],
     closed_status: str, confidential: str, name_shown: Iterable[str], username_shown: Iterable[str],
-    words: Mapping[str, str],
+    words: Mapping[str, str], agencies: Mapping[int, str], categories: Mapping[int, str],
 ) -> str:
-    """``ExportRepo.copy_csv``'s statement, compiled with its values inline."""
+    """``ExportRepo.copy_csv``'s statement, compiled with its values inline.
+
+    Each cell costs PostgreSQL for every row of the year (issue 15: ~1.2 s of CPU per 100k
+    rows, the floor of a COPY of 20 plain columns ~0.45 s), so what can be computed once is:
+    the agency and category names cleaned by the caller, joined from VALUES lists; working days
+    to completion read from the fact stored when the report closed (``completion_days``,
+    ``bot.domain.timing``, what /statistik averages); deadline outcomes compare a timestamp's
+    local date with the due date, each timestamp converted once."""
     ended = ended_events(ended_kinds)
-    epoch = literal_column("DATE '1970-01-01'")
     still_open = Report.status.in_(list(open_statuses))
-    submitted = days.day(Report.submitted_at)
-    closed = days.day(Report.closed_at)
-    answered = days.day(Report.answered_at)
+    today_sql = literal_column(f"DATE '{today.isoformat()}'", Date)
     word = {k: literal(v, String) for k, v in words.items()}
 
     def iso(due) -> ColumnElement[str]:
         return func.to_char(due, "YYYY-MM-DD")
 
-    def outcome(done: ColumnElement[int], due) -> ColumnElement[str]:
-        """``bot.services.export.deadline_outcome`` of day numbers."""
-        due_day = type_coerce(due - epoch, Integer)
+    def outcome(done: ColumnElement[datetime], due) -> ColumnElement[str]:
+        """``bot.services.export.deadline_outcome`` of the timestamp ``done`` and a due date."""
         return case(
             (due.is_(None), word["-"]),
-            (done.is_not(None), case((done <= due_day, word["met"]), else_=word["missed"])),
+            (done.is_not(None), case((days.local_date(done) <= due, word["met"]), else_=word["missed"])),
             (not_(still_open), word["-"]),
-            (literal(today, Integer) > due_day, word["missed"]),
+            (today_sql > due, word["missed"]),
             else_=word["pending"],
         )
 
     is_closed = Report.status == closed_status
-    first, last = Citizen.first_name, Citizen.last_name
-    name = case((and_(first != "", last != ""), first + " " + last),
-                else_=func.coalesce(func.nullif(first, ""), func.nullif(last, "")))
+    # The reporter's name: first and last name, either alone when the other is empty.
+    name = func.concat_ws(" ", func.nullif(Citizen.first_name, ""), func.nullif(Citizen.last_name, ""))
+    agency, category = _labels("agency_label", agencies), _labels("category_label", categories)
     query = (
         select(
             Report.tracking_id,
             func.to_char(days.local_time(Report.submitted_at), "YYYY-MM-DD HH24:MI"),
             Report.classification,
-            clean_text_sql(Agency.name),
-            clean_text_sql(Category.name),
+            agency.c.label if agency is not None else null(),
+            category.c.label if category is not None else null(),
             Report.status,
             iso(Report.verify_due),
-            outcome(days.day(_decided(ended, ended_statuses)), Report.verify_due),
+            outcome(_decided(ended, ended_statuses), Report.verify_due),
             iso(Report.followup_due),
-            outcome(answered, Report.followup_due),
-            case((and_(is_closed, Report.closed_at.is_not(None)), days.between(submitted, closed))),
+            outcome(Report.answered_at, Report.followup_due),
+            case((is_closed, Report.completion_days)),
             Report.rating,
             Report.privacy,
             case((Report.privacy == confidential, word["yes"]), else_=word["no"]),
@@ -203,13 +221,15 @@ def _csv_sql(
             Report.channel,
             iso(Report.completion_due),
             # Met by the (last) answer, as the reminders count it: once answered, the reporter's turn.
-            outcome(func.coalesce(answered, case((is_closed, closed))), Report.completion_due),
+            outcome(func.coalesce(Report.answered_at, case((is_closed, Report.closed_at))), Report.completion_due),
         )
         .outerjoin(Citizen, Citizen.id == Report.citizen_id)
         .outerjoin(ended, ended.c.report_id == Report.id)
-        .outerjoin(Agency, Agency.id == Report.agency_id)
-        .outerjoin(Category, Category.id == Report.category_id)
         .where(Report.submitted_at >= submitted_from, Report.submitted_at < submitted_before)
         .order_by(Report.submitted_at, Report.id)
     )
+    if agency is not None:
+        query = query.outerjoin(agency, agency.c.id == Report.agency_id)
+    if category is not None:
+        query = query.outerjoin(category, category.c.id == Report.category_id)
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))

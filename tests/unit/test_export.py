@@ -24,6 +24,7 @@ from bot.services.export_files import PART_LIMIT, PartWriter
 from bot.services.worker_process import WorkerProcess
 from storage.models import Agency, AuditLog, Category, Citizen, Report
 from tests.actors import COMMAND_LINE, as_admin
+from tests.stats_oracle import store_facts
 
 CAL = WorkCalendar("Asia/Makassar")
 
@@ -59,10 +60,12 @@ async def seed(session):
     await session.flush()
 
     def rep(tid, citizen, privacy, status, submitted, **kw):
-        return Report(tracking_id=tid, citizen_id=citizen.id, classification="complaint", title="t",
-                      body="rahasia isi", privacy=privacy, status=status, submitted_at=submitted,
-                      agency_id=agency.id, verify_due=CAL.add_working_days(CAL.local_date(submitted), 3),
-                      **kw)
+        report = Report(tracking_id=tid, citizen_id=citizen.id, classification="complaint", title="t",
+                        body="rahasia isi", privacy=privacy, status=status, submitted_at=submitted,
+                        agency_id=agency.id, verify_due=CAL.add_working_days(CAL.local_date(submitted), 3),
+                        **kw)
+        store_facts(report, CAL)  # as the status changes store them (working days to completion)
+        return report
 
     session.add_all([
         # Public, verified in time, answered late, closed after 6 working days, rated.
@@ -128,12 +131,13 @@ async def test_control_characters_in_a_name_do_not_break_the_xlsx(session, i18n)
     """Issue 10: one control character in a Telegram name made openpyxl refuse the whole
     workbook. They are dropped, and a formula hidden behind one is still neutralised."""
     agency = Agency(name="Dinas\x07 PUPR", kind="opd")
+    category = Category(code="k1", name="+Jalan\x02 rusak")
     bell = Citizen(telegram_id=7010, first_name="\x01=HYPERLINK(\"x\")", last_name="Siti\x1b[31m\x0c")
-    session.add_all([agency, bell])
+    session.add_all([agency, category, bell])
     await session.flush()
     session.add(Report(tracking_id="LPR-CTRL", citizen_id=bell.id, classification="complaint",
                        title="Jalan\x08 rusak", body="b", privacy="public", status="submitted",
-                       submitted_at=at(2024, 6, 3), agency_id=agency.id))
+                       submitted_at=at(2024, 6, 3), agency_id=agency.id, category_id=category.id))
     await session.commit()
     for fmt in (ExportFormat.XLSX, ExportFormat.CSV):
         with await export_year(session, 2024, fmt, CAL, actor=COMMAND_LINE, today=date(2024, 6, 20)) as exported:
@@ -141,10 +145,14 @@ async def test_control_characters_in_a_name_do_not_break_the_xlsx(session, i18n)
                 ws = openpyxl.load_workbook(exported.parts[0].path).active
                 header, row = list(ws.values)
                 text = " ".join(str(v) for v in row if v is not None)
-                assert dict(zip(header, row, strict=True))["Reporter name"] == "'=HYPERLINK(\"x\") Siti[31m"
+                cells = dict(zip(header, row, strict=True))
             else:
                 text = content(exported).decode("utf-8-sig")
+                (cells,) = csv.DictReader(io.StringIO(text))
             assert not any(ord(ch) < 32 and ch not in "\r\n" for ch in text)
+            assert cells["Reporter name"] == "'=HYPERLINK(\"x\") Siti[31m"
+            # The agency's and the category's names too (on PostgreSQL cleaned before the COPY).
+            assert (cells["Agency"], cells["Category"]) == ("Dinas PUPR", "'+Jalan rusak")
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # refused before any query: one database is enough
