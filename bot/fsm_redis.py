@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_
 
 from bot.isolation import LOCK_TTL, RenewedRedisIsolation
-from storage.unit_of_work import PENDING, current_session
+from storage.unit_of_work import PENDING, current_session, pending_writes
 
 # Where an update's session keeps what the Redis storage read or wrote: {(kind, key): value}.
 _READS = "lapor_redis_fsm"
@@ -75,7 +75,7 @@ class UpdateCachedRedisStorage(RedisStorage):
         cache[kind, key] = value
         session = current_session()
         assert session is not None
-        session.info.setdefault(PENDING, {}).setdefault(_DIRTY, {})[kind, key] = self
+        pending_writes(session, _DIRTY)[kind, key] = self
 
     async def get_state(self, key: StorageKey) -> str | None:
         cache = self._cache()

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from storage.base import utcnow
 from storage.models.fsm import FsmState
 from storage.sqlite_driver import DEFER
-from storage.unit_of_work import PENDING, current_session
+from storage.unit_of_work import PENDING, current_session, pending_writes
 
 _KEY_COLUMNS = ("bot_id", "chat_id", "user_id", "thread_id", "business_connection_id", "destiny")
 
@@ -166,7 +166,7 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def _defer(self, session: AsyncSession, key: StorageKey, state: str | None, data: dict[str, Any]) -> None:
         self._remember(session, key, state, data)
-        session.info.setdefault(PENDING, {}).setdefault(_DIRTY, {})[_ident(key)] = key
+        pending_writes(session, _DIRTY)[_ident(key)] = key
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         name = _state_name(state)

@@ -38,6 +38,17 @@ def bound_session(session: AsyncSession) -> Iterator[AsyncSession]:
 PENDING = "lapor_pending_writes"
 
 
+def pending_writes(session: AsyncSession, name: str) -> dict[Any, Any]:
+    """The writes ``name`` defers to ``session``'s next commit (its ``before_commit`` listener
+    sends them, its ``after_rollback`` listener forgets them). The session's transaction is begun
+    here if none is: SQLAlchemy's rollback of a session with no transaction is silent, so a write
+    deferred after a commit and before the next statement would survive a rollback and be sent
+    at the next commit. Beginning costs no statement (the connection begins at the first one)."""
+    if not session.in_transaction():
+        session.sync_session.begin()
+    return session.info.setdefault(PENDING, {}).setdefault(name, {})
+
+
 def has_pending(session: AsyncSession) -> bool:
     """Writes are waiting for the next commit even though no statement began a transaction."""
     return any(session.info.get(PENDING, {}).values())

@@ -322,3 +322,32 @@ async def test_after_a_rollback_an_update_reads_redis_not_what_its_lock_read(ses
                 assert await storage.get_state(KEY) == "ReportForm:title"
     finally:
         await storage.close()
+
+
+async def _rolled_back_step(storage: BaseStorage, session_factory) -> None:
+    """An update that committed a step, then set the next one and rolled it back before any
+    statement began a new transaction (SQLAlchemy sends no rollback event then)."""
+    async with session_factory() as session:
+        with bound_session(session):
+            await storage.set_state(KEY, ReportForm.title)
+            await session.commit()
+            await storage.set_state(KEY, ReportForm.body)  # deferred: no statement, no transaction
+            await session.rollback()
+            await session.commit()  # e.g. the journal's "done" mark
+
+
+async def test_a_rolled_back_step_is_not_written_at_the_next_commit(session_factory):
+    storage = SqlAlchemyStorage(session_factory)
+    await _rolled_back_step(storage, session_factory)
+    assert await storage.get_state(KEY) == "ReportForm:title"
+
+
+@SQLITE_ONLY
+async def test_a_rolled_back_step_is_not_sent_to_redis_at_the_next_commit(session_factory, redis_prefix):
+    storage, isolation = build_fsm(REDIS_URL, NO_DB, key_prefix=redis_prefix)
+    try:
+        async with isolation.lock(KEY):
+            await _rolled_back_step(storage, session_factory)
+        assert await storage.get_state(KEY) == "ReportForm:title"
+    finally:
+        await storage.close()
