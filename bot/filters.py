@@ -16,10 +16,16 @@ from aiogram import Router
 from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.filters import Filter
 from aiogram.filters.logic import _LogicFilter
-from aiogram.types import TelegramObject
+from aiogram.types import Message, TelegramObject
 
 from bot.domain import access
 from bot.domain.access import Action, Actor
+
+
+def not_command(message: Message) -> bool:
+    """A form step's typed answer, not a command: a command (``/batal``, ``/start``) passes on
+    to its own handler and the step stays where it was."""
+    return not (message.text or "").startswith("/")
 
 
 class IsAdmin(Filter):

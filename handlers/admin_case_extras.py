@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.access import Actor, Refused
 from bot.domain.tracking import normalize_tracking_id
+from bot.filters import not_command
 from bot.services import categories, lapor
 from bot.services.casework import verification
 from bot.services.casework.core import Casework
@@ -33,10 +34,6 @@ from storage.base import utcnow
 
 class LaporNumberForm(StatesGroup):
     number = State()  # the number LAPOR! gave, for data["report_id"]
-
-
-def _not_command(message: Message) -> bool:
-    return not (message.text or "").startswith("/")
 
 
 async def _refuse(callback: CallbackQuery, exc: Refused) -> None:
@@ -168,8 +165,8 @@ def router() -> Router:
     r.callback_query.register(category_set, CategoryCb.filter(F.action == CategoryAction.SET))
     r.callback_query.register(lapor_button, LaporCb.filter())
     r.message.register(lapor_id_command, Command("lapor_id"))
-    r.message.register(lapor_number_typed, LaporNumberForm.number, F.text, _not_command)
+    r.message.register(lapor_number_typed, LaporNumberForm.number, F.text, not_command)
     # Registered last: what the text step cannot use (a sticker, a photo) is answered with what it
     # expects; the step and its report stay. Commands pass through.
-    r.message.register(lapor_number_wrong_kind, StateFilter(LaporNumberForm), _not_command)
+    r.message.register(lapor_number_wrong_kind, StateFilter(LaporNumberForm), not_command)
     return r

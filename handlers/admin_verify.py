@@ -27,6 +27,7 @@ from bot.domain.lifecycle import VERIFICATION_QUEUE
 from bot.domain.text_rules import REASON_MAX
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
+from bot.filters import not_command
 from bot.services import open311_intake, walk_in
 from bot.services.casework import verification
 from bot.services.casework.core import Casework
@@ -65,10 +66,6 @@ class VerifyForm(StatesGroup):
 
 class ArchiveForm(StatesGroup):
     note = State()  # optional free text after an archive reason
-
-
-def _not_command(message: Message) -> bool:
-    return not (message.text or "").startswith("/")
 
 
 async def _refuse(callback: CallbackQuery, exc: Refused) -> None:
@@ -526,20 +523,20 @@ def router() -> Router:
     r.callback_query.register(pick_kind, VerifyCb.filter(F.a == VerifyAction.PICK))
     r.callback_query.register(pick_from_kind, VerifyCb.filter(F.a == VerifyAction.KIND))
     r.callback_query.register(search_prompt, VerifyCb.filter(F.a == VerifyAction.SEARCH))
-    r.message.register(search_agencies, VerifyForm.search, F.text, _not_command)
+    r.message.register(search_agencies, VerifyForm.search, F.text, not_command)
     r.callback_query.register(assign, VerifyCb.filter(F.a == VerifyAction.ASSIGN))
     r.callback_query.register(reject_menu, VerifyCb.filter(F.a == VerifyAction.REJECT))
     r.callback_query.register(reject_reason, VerifyCb.filter(F.a == VerifyAction.REASON))
     r.callback_query.register(reject_without_note, VerifyCb.filter(F.a == VerifyAction.SKIP_NOTE),
                               VerifyForm.reject_note)
-    r.message.register(reject_with_note, VerifyForm.reject_note, F.text, _not_command)
-    r.message.register(reject_duplicate, VerifyForm.duplicate, F.text, _not_command)
+    r.message.register(reject_with_note, VerifyForm.reject_note, F.text, not_command)
+    r.message.register(reject_duplicate, VerifyForm.duplicate, F.text, not_command)
     r.callback_query.register(postpone, VerifyCb.filter(F.a == VerifyAction.POSTPONE))
     r.callback_query.register(archive_menu, VerifyCb.filter(F.a == VerifyAction.ARCHIVE))
     r.callback_query.register(archive_pick, VerifyCb.filter(F.a == VerifyAction.ARCHIVE_REASON))
     r.callback_query.register(archive_without_note, VerifyCb.filter(F.a == VerifyAction.ARCHIVE_SKIP_NOTE),
                               ArchiveForm.note)
-    r.message.register(archive_with_note, ArchiveForm.note, F.text, _not_command)
+    r.message.register(archive_with_note, ArchiveForm.note, F.text, not_command)
     r.callback_query.register(supervisory, VerifyCb.filter(F.a == VerifyAction.SUPERVISORY))
-    r.message.register(wrong_kind, StateFilter(VerifyForm, ArchiveForm), _not_command)
+    r.message.register(wrong_kind, StateFilter(VerifyForm, ArchiveForm), not_command)
     return r

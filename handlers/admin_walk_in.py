@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.enums import WALK_IN_CHANNELS
+from bot.filters import not_command
 from bot.services import categories, walk_in
 from bot.ui import walk_in_render as r
 from bot.ui.walk_in_render import WalkInCb
@@ -82,17 +83,13 @@ async def phone_skipped(callback: CallbackQuery, state: FSMContext, bot: Bot, se
     await _begin(bot, callback.from_user.id, state, settings, locale, session, None)
 
 
-def _not_command(message: Message) -> bool:
-    return not (message.text or "").startswith("/")
-
-
 def router() -> Router:
     r_ = Router(name=__name__)
     r_.message.filter(F.chat.type == "private")
     r_.message.register(start, Command("lapor_untuk"))
     r_.callback_query.register(channel_chosen, WalkInCb.filter(F.step == "ch"), WalkInForm.channel)
-    r_.message.register(name_typed, WalkInForm.name, F.text, _not_command)
+    r_.message.register(name_typed, WalkInForm.name, F.text, not_command)
     r_.callback_query.register(name_skipped, WalkInCb.filter(F.step == "nm"), WalkInForm.name)
-    r_.message.register(phone_typed, WalkInForm.phone, F.text, _not_command)
+    r_.message.register(phone_typed, WalkInForm.phone, F.text, not_command)
     r_.callback_query.register(phone_skipped, WalkInCb.filter(F.step == "ph"), WalkInForm.phone)
     return r_

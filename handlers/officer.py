@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.text_rules import REASON_MAX, TextRuleError, validate_reason
 from bot.domain.workdays import WorkCalendar
+from bot.filters import not_command
 from bot.services.casework import followup, oversight, reporter, templates
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
@@ -54,10 +55,6 @@ class OfficerForm(StatesGroup):
     # A draft shown to the officer (from a template, or their edit of it), sent only when they
     # press "send"; data: + draft, draft_message_id (the message whose buttons act on it)
     draft = State()
-
-
-def _not_command(message: Message) -> bool:
-    return not (message.text or "").startswith("/")
 
 
 async def inbox(message: Message, session: AsyncSession, actor: Actor, calendar: WorkCalendar,
@@ -321,11 +318,11 @@ def router() -> Router:
     r.callback_query.register(take, OfficerCb.filter(F.a == OfficerAction.TAKE))
     r.callback_query.register(mute, OfficerCb.filter(F.a.in_({OfficerAction.MUTE, OfficerAction.UNMUTE})))
     r.callback_query.register(ask_for_text, OfficerCb.filter(F.a.in_(set(_TEXT_ACTIONS))))
-    r.message.register(text_given, OfficerForm.text, F.text, _not_command)
-    r.message.register(draft_text_given, OfficerForm.draft, F.text, _not_command)
+    r.message.register(text_given, OfficerForm.text, F.text, not_command)
+    r.message.register(draft_text_given, OfficerForm.draft, F.text, not_command)
     # Another template while a draft is shown replaces the draft.
     r.callback_query.register(template_picked, TemplateCb.filter(), StateFilter(OfficerForm.text, OfficerForm.draft))
     r.callback_query.register(draft_send, DraftCb.filter(F.a == DraftAction.SEND), OfficerForm.draft)
     r.callback_query.register(draft_edit, DraftCb.filter(F.a == DraftAction.EDIT), OfficerForm.draft)
-    r.message.register(wrong_kind, StateFilter(OfficerForm.text, OfficerForm.draft), _not_command)
+    r.message.register(wrong_kind, StateFilter(OfficerForm.text, OfficerForm.draft), not_command)
     return r

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.text_rules import REASON_MAX
+from bot.filters import not_command
 from bot.services.casework import reporter
 from bot.services.casework.core import Casework
 from bot.services.casework.reporter import Addition, FileRef
@@ -56,10 +57,6 @@ class ReporterForm(StatesGroup):
     choose = State()  # data: text, files; which report it answers
     comment = State()  # data: report_id; optional comment after rating
     dispute = State()  # data: report_id; why it is not solved
-
-
-def _not_command(message: Message) -> bool:
-    return not (message.text or "").startswith("/")
 
 
 def _content(message: Message) -> tuple[str | None, list[FileRef]]:
@@ -411,21 +408,21 @@ def router() -> Router:
     r = Router(name=__name__)
     r.message.filter(F.chat.type == "private")
     r.callback_query.register(reply_button, ReporterCb.filter(F.a == ReporterAction.REPLY))
-    r.message.register(answer_given, ReporterForm.answer, _REPLY_CONTENT, _not_command)
-    r.message.register(more_given, ReporterForm.more, _ADD_CONTENT, _not_command)
-    r.message.register(offer_given, ReporterForm.offer, _ADD_CONTENT, _not_command)
-    r.message.register(addition_given, ReporterForm.addition, _ADD_CONTENT, _not_command)
+    r.message.register(answer_given, ReporterForm.answer, _REPLY_CONTENT, not_command)
+    r.message.register(more_given, ReporterForm.more, _ADD_CONTENT, not_command)
+    r.message.register(offer_given, ReporterForm.offer, _ADD_CONTENT, not_command)
+    r.message.register(addition_given, ReporterForm.addition, _ADD_CONTENT, not_command)
     r.callback_query.register(add_button, ReporterCb.filter(F.a == ReporterAction.ADD_INFO))
     r.callback_query.register(addition_confirmed, ReporterCb.filter(F.a == ReporterAction.CONFIRM_ADD))
     r.callback_query.register(addition_dropped, ReporterCb.filter(F.a == ReporterAction.DROP_ADD))
-    r.message.register(unprompted, StateFilter(None), _REPLY_CONTENT, _not_command)
+    r.message.register(unprompted, StateFilter(None), _REPLY_CONTENT, not_command)
     r.callback_query.register(chosen, ReporterCb.filter(F.a == ReporterAction.CHOOSE), ReporterForm.choose)
     r.callback_query.register(satisfied, ReporterCb.filter(F.a == ReporterAction.SATISFIED))
     r.callback_query.register(rated, ReporterCb.filter(F.a == ReporterAction.RATE))
-    r.message.register(comment_given, ReporterForm.comment, F.text, _not_command)
+    r.message.register(comment_given, ReporterForm.comment, F.text, not_command)
     r.callback_query.register(comment_skipped, ReporterCb.filter(F.a == ReporterAction.SKIP_COMMENT))
     r.callback_query.register(not_solved, ReporterCb.filter(F.a == ReporterAction.NOT_SOLVED))
-    r.message.register(dispute_given, ReporterForm.dispute, F.text, _not_command)
+    r.message.register(dispute_given, ReporterForm.dispute, F.text, not_command)
     r.message.register(wrong_kind, StateFilter(ReporterForm.answer, ReporterForm.comment, ReporterForm.dispute,
-                                                ReporterForm.addition), _not_command)
+                                                ReporterForm.addition), not_command)
     return r

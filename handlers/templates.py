@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Actor, Refused
 from bot.domain.text_rules import TextRuleError
+from bot.filters import not_command
 from bot.services.casework import templates
 from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import TemplateAction, TemplateManageCb
@@ -136,18 +137,14 @@ async def body_wrong_kind(message: Message) -> None:
     await message.answer(_("Send the template's new text as a message, or /batal."))
 
 
-def _not_command(message: Message) -> bool:
-    return not (message.text or "").startswith("/")
-
-
 def router() -> Router:
     r = Router(name=__name__)
     r.message.filter(F.chat.type == "private")
     # The buttons are only ever sent in private; a forged press elsewhere is left to the fallback.
     r.callback_query.filter(F.message.chat.type == "private")
     r.message.register(template_command, Command("templat"))
-    r.message.register(body_given, TemplateForm.body, F.text, _not_command)
-    r.message.register(body_wrong_kind, TemplateForm.body, _not_command)
+    r.message.register(body_given, TemplateForm.body, F.text, not_command)
+    r.message.register(body_wrong_kind, TemplateForm.body, not_command)
     r.callback_query.register(open_template, TemplateManageCb.filter(F.a == TemplateAction.OPEN))
     r.callback_query.register(retire_or_restore, TemplateManageCb.filter(
         F.a.in_({TemplateAction.RETIRE, TemplateAction.RESTORE})))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Action, Actor, Refused
 from bot.domain.text_rules import REASON_MAX, TextRuleError, validate_reason
+from bot.filters import not_command
 from bot.services.casework import reporter
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
@@ -109,16 +110,12 @@ async def wrong_kind(message: Message) -> None:
     await message.answer(wrong_kind_text("withdraw", REASON_MAX))
 
 
-def _not_command(message: Message) -> bool:
-    return not (message.text or "").startswith("/")
-
-
 def router() -> Router:
     r = Router(name=__name__)
     r.message.filter(F.chat.type == "private")
     r.callback_query.register(ask, WithdrawCb.filter(F.action == WithdrawAction.ASK))
     r.callback_query.register(confirm, WithdrawCb.filter(F.action == WithdrawAction.CONFIRM))
     r.callback_query.register(keep, WithdrawCb.filter(F.action == WithdrawAction.KEEP))
-    r.message.register(reason_given, WithdrawForm.reason, F.text, _not_command)
-    r.message.register(wrong_kind, WithdrawForm.reason, _not_command)
+    r.message.register(reason_given, WithdrawForm.reason, F.text, not_command)
+    r.message.register(wrong_kind, WithdrawForm.reason, not_command)
     return r
