@@ -24,6 +24,13 @@ _FINISH = (
     # Written with the update's last commit: on SQLite in the commit's own trip to its thread.
     .execution_options(**{DEFER: True})
 )
+# Every tapped button's answer is recorded with this: built once and on the table, as ``_FINISH``
+# (the ORM's bulk update synchronised the session and compiled anew: ~3 % of a form step's CPU).
+_ANSWERED = (
+    update(_TABLE)
+    .where(_TABLE.c.update_id == bindparam("answered_id"))
+    .values(callback_answered_at=bindparam("answered_at", type_=_TABLE.c.callback_answered_at.type))
+)
 
 
 def _record_claimed(insert: Any) -> Any:
@@ -95,9 +102,7 @@ class ReceivedUpdateRepo:
         await self.session.execute(_FINISH, {"finished_id": update_id, "finished_at": now})
 
     async def mark_answered(self, update_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(ReceivedUpdate).where(ReceivedUpdate.update_id == update_id).values(callback_answered_at=now)
-        )
+        await self.session.execute(_ANSWERED, {"answered_id": update_id, "answered_at": now})
 
     async def release(self, update_id: int, owner: str) -> None:
         """Handling stopped unfinished (a shutdown): the next start takes it up at once."""
