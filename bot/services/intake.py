@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -91,13 +91,17 @@ class Draft:
 
     # -- FSM round trip --------------------------------------------------------------------
     def to_data(self) -> dict[str, Any]:
-        return asdict(self)
+        # What ``asdict`` gives, without its deep copy of every value (twice per form step; the
+        # values are strings, numbers and the attachments' flat records).
+        data = {name: getattr(self, name) for name in _DRAFT_FIELDS}
+        data["attachments"] = [dict(vars(a)) for a in self.attachments]
+        data["held"] = [dict(vars(a)) for a in self.held]
+        return data
 
     @classmethod
     def from_data(cls, data: dict[str, Any] | None) -> Draft:
         data = dict(data or {})
-        known = {f.name for f in fields(cls)}
-        data = {k: v for k, v in data.items() if k in known}
+        data = {k: v for k, v in data.items() if k in _DRAFT_KNOWN}
         data["attachments"] = [DraftAttachment(**a) for a in data.get("attachments", [])]
         data["held"] = [DraftAttachment(**a) for a in data.get("held", [])]
         return cls(**data)
@@ -171,6 +175,10 @@ class Draft:
 
     def is_complete(self) -> bool:
         return self.first_missing() is None
+
+
+_DRAFT_FIELDS = tuple(f.name for f in fields(Draft))
+_DRAFT_KNOWN = frozenset(_DRAFT_FIELDS)
 
 
 def new_form_id() -> str:

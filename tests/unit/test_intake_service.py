@@ -141,6 +141,18 @@ def test_draft_survives_json_round_trip():
     assert again == d
 
 
+def test_draft_data_is_what_asdict_gives_and_shares_nothing_mutable():
+    from dataclasses import asdict
+
+    d = _draft(held=[DraftAttachment("h", "u7", "document", 10, "application/pdf", "a.pdf")])
+    data = d.to_data()
+    assert data == asdict(d)
+    assert list(data) == list(asdict(d))  # the same order (the stored JSON is unchanged)
+    data["attachments"][0]["file_id"] = "changed"
+    data["held"].clear()
+    assert d.attachments[0].file_id != "changed" and d.held
+
+
 def test_attachment_limits():
     d = _draft()
     assert check_attachment(d, DraftAttachment("x", "u1", "photo"), max_count=5, max_mb=1) == (
