@@ -45,31 +45,43 @@ class RenewedRedisIsolation(BaseEventIsolation):
         lock = self.new_lock(key)
         await lock.acquire()
         done = asyncio.Event()
-        renewal = asyncio.create_task(self._renew(lock, done))
+        renewal: asyncio.Task[None] | None = None
+
+        def start_renewing() -> None:
+            nonlocal renewal
+            renewal = asyncio.create_task(self._renew(lock, done))
+
+        # Most updates end well within a third of the expiry: a timer, not a task waiting on a
+        # timeout (two tasks and a timer per update, issue 15), starts the renewal only for the
+        # slow ones.
+        timer = asyncio.get_running_loop().call_later(self.ttl / 3, start_renewing)
         try:
             yield lock
         finally:
+            timer.cancel()
             # Told to stop, not cancelled: a Redis command cut off half-way could leave its
             # connection out of the pool.
             done.set()
-            await renewal
+            if renewal is not None:
+                await renewal
             try:
                 await lock.release()
             except LockError:  # expired while Redis was unreachable; nothing left to free
                 log.warning("a chat lock had expired before its update ended")
 
     async def _renew(self, lock, done: asyncio.Event) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(done.wait(), self.ttl / 3)
-                return
-            except TimeoutError:
-                pass
+        """Renew now (a third of the expiry has passed), then every third of it until ``done``."""
+        while not done.is_set():
             try:
                 await lock.reacquire()
             except (LockError, RedisError):
                 log.warning("could not renew a chat lock; its update runs on unguarded", exc_info=True)
                 return
+            try:
+                await asyncio.wait_for(done.wait(), self.ttl / 3)
+                return
+            except TimeoutError:
+                pass
 
     async def close(self) -> None:
         # The connection pool belongs to the storage, which closes it.
