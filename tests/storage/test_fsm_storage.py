@@ -351,3 +351,32 @@ async def test_a_rolled_back_step_is_not_sent_to_redis_at_the_next_commit(sessio
         assert await storage.get_state(KEY) == "ReportForm:title"
     finally:
         await storage.close()
+
+
+@SQLITE_ONLY
+async def test_an_updates_writes_at_its_commit_keep_the_ttls_and_delete_what_is_cleared(session_factory,
+                                                                                      redis_prefix):
+    """The step's writes go to Redis in one script at the commit (bot/fsm_redis.py): with the
+    storage's expiries, as aiogram's own ``set_state``/``set_data`` would set them, and an emptied
+    state and data deleted."""
+    storage, isolation = build_fsm(REDIS_URL, NO_DB, key_prefix=redis_prefix)
+    assert isinstance(storage, RedisStorage)
+    storage.state_ttl, storage.data_ttl = timedelta(minutes=10), 60
+    state_key, data_key = storage.key_builder.build(KEY, "state"), storage.key_builder.build(KEY, "data")
+    try:
+        async with isolation.lock(KEY), session_factory() as session:
+            with bound_session(session):
+                await storage.set_data(KEY, {"a": 1})
+                await storage.set_state(KEY, ReportForm.title)
+                await session.commit()
+        assert await storage.redis.get(state_key) == b"ReportForm:title"
+        assert 590 < await storage.redis.ttl(state_key) <= 600
+        assert 50 < await storage.redis.ttl(data_key) <= 60
+        async with isolation.lock(KEY), session_factory() as session:
+            with bound_session(session):
+                await storage.set_state(KEY, None)
+                await storage.set_data(KEY, {})
+                await session.commit()
+        assert await storage.redis.exists(state_key, data_key) == 0
+    finally:
+        await storage.close()
