@@ -9,13 +9,15 @@ storage opens a short session of its own.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
 from weakref import WeakSet
 
 from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.pg_driver import each_alone
 
 _current: ContextVar[AsyncSession | None] = ContextVar("lapor_update_session", default=None)
 
@@ -125,19 +127,15 @@ async def alone(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     session bound to an engine) the block joins the open transaction, committed at its end."""
     connection: AsyncConnection | None = session.info.get(_CONNECTION)
     own = connection is not None and _commits_alone(connection)
-    if own:
-        if session.in_transaction() or has_pending(session):
-            await session.commit()
-        await connection.execution_options(isolation_level=_ALONE)  # type: ignore[union-attr]
-    try:
-        yield session
+    if own and (session.in_transaction() or has_pending(session)):
         await session.commit()
+    try:
+        with each_alone() if own else nullcontext():
+            yield session
+            await session.commit()  # ends the session's transaction; nothing is left to send
     except BaseException:
         await session.rollback()
         raise
-    finally:
-        if own and connection is not None and not connection.invalidated:
-            await connection.execution_options(isolation_level=connection.sync_connection.default_isolation_level)
 
 
 @asynccontextmanager
