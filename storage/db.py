@@ -39,8 +39,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 25, max_over
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             pool = {}  # one shared in-memory database: SQLAlchemy picks its own pool
         # One trip to SQLite's thread per statement instead of four (storage/sqlite_driver.py).
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": pool_timeout}, module=one_trip_dbapi(),
-                                     **pool)
+        # No wait for another process's lock at connect: statements on the loop's thread wait for
+        # none, those on SQLite's thread up to sqlite_driver.BUSY_WAIT_MS.
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 0}, module=one_trip_dbapi(), **pool)
         _tune_sqlite(engine)
         defer_marked(engine)
         OneWriter(pool_timeout).install(engine)
@@ -90,14 +91,17 @@ _IDLE_SINCE = "lapor_idle_since"
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
-    # WAL lets readers go on while one writes; foreign keys are off by default in SQLite;
-    # busy_timeout turns a momentary lock (another process, the command line) into a short wait.
+    # WAL lets readers go on while one writes; foreign keys are off by default in SQLite. A
+    # momentary lock (another process, the command line) is waited for on SQLite's thread only
+    # (busy_timeout 0 here, storage/sqlite_driver.py), and the WAL is checkpointed there too
+    # (``Checkpoints``) rather than inside a commit made on the loop's thread.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA busy_timeout=0")
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
