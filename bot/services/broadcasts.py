@@ -39,6 +39,8 @@ from storage.repositories.broadcasts import BroadcastRepo
 from storage.repositories.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
+# How long closing waits for a progress refresh under way before cancelling it.
+CLOSE_WAIT = 5.0
 
 
 class EmptyAudience(ValueError):
@@ -347,6 +349,7 @@ class BroadcastMonitor:
         # What each progress message shows now: an edit to the same text is a 400 from
         # Telegram ("message is not modified"), so unchanged progress is not sent.
         self._shown: dict[int, tuple[str, bool]] = {}
+        self._closing = asyncio.Event()
 
     def watch(self, broadcast_id: int, *, shown: str | None = None) -> asyncio.Task[None]:
         """Keep the progress message current; ``shown`` is the text it was sent with."""
@@ -368,7 +371,11 @@ class BroadcastMonitor:
     async def close(self) -> None:
         tasks = list(self._tasks.values())
         self._tasks.clear()
-        for task in tasks:
+        self._closing.set()
+        # A refresh under way finishes first: cancelled while aiosqlite opens a connection, it
+        # leaves that connection's thread to report to an event loop that may be closed by then.
+        pending = (await asyncio.wait(tasks, timeout=CLOSE_WAIT))[1] if tasks else set()
+        for task in pending:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -412,7 +419,7 @@ class BroadcastMonitor:
         return state if running else None
 
     async def _run(self, broadcast_id: int) -> None:
-        while True:
+        while not self._closing.is_set():
             try:
                 state = await self.refresh(broadcast_id)
             except asyncio.CancelledError:
@@ -428,4 +435,5 @@ class BroadcastMonitor:
                 state = Progress(0, 0, 0, 0, 0, 1, None)
             if state is None:
                 return
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self._interval)
