@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.services.update_journal import Claim, Seen, UpdateJournal
+from storage.repositories.updates import ReceivedUpdateRepo
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
@@ -117,3 +120,33 @@ async def test_a_polled_batch_of_any_size_is_recorded_by_one_cached_statement(se
         event.remove(engine.sync_engine, "before_cursor_execute", seen)
     assert misses == []
     assert sorted(o.update_id for o in await j.orphans(take_over=True)) == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_mark_commits_by_itself_and_leaves_the_pool_transactional(session_factory):
+    """On PostgreSQL each journal mark is one autocommitted statement (``single_statements``, on
+    the engine's autocommitting twin); the connection goes back to the pool as it was, so an
+    update's own session on it still rolls back as a whole."""
+    from sqlalchemy import func, select
+
+    from storage.models import ReceivedUpdate
+    from storage.unit_of_work import single_statements
+
+    if session_factory.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite's marks are plain transactions")
+
+    async def stored() -> int:
+        async with session_factory() as s:
+            return await s.scalar(select(func.count()).select_from(ReceivedUpdate))
+
+    j = journal(session_factory, Clock())
+    with pytest.raises(RuntimeError):
+        async with single_statements(session_factory) as s:
+            await ReceivedUpdateRepo(s).record(1, {"update_id": 1}, T0)
+            raise RuntimeError("no commit")  # committed all the same: the statement was alone
+    assert await stored() == 1
+    for _ in range(3):  # the pool's connections (most recently used first) are transactional again
+        async with session_factory() as s:
+            await ReceivedUpdateRepo(s).record(2, {"update_id": 2}, T0)
+            await s.rollback()
+        await j.record_claimed_batch([(3, {"update_id": 3})])
+    assert await stored() == 2
