@@ -65,8 +65,18 @@ class FormSession(AiohttpSession):
         return super().check_response(bot, method, status_code, content)
 
 
-async def updates_one_by_one(bot: Bot, raw: list[Any]) -> list[Update]:
-    updates: list[Update] = []
+class UpdateBatch(list[Update]):
+    """A getUpdates answer: its updates, and ``raw``, each as Telegram sent it (the same order)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: list[Any]) -> None:
+        super().__init__()
+        self.raw = raw
+
+
+async def updates_one_by_one(bot: Bot, raw: list[Any]) -> UpdateBatch:
+    updates = UpdateBatch(raw)
     for item in raw:
         if updates:
             await asyncio.sleep(0)  # what is ready to run runs between two updates
