@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, exists, func, literal, or_, select, update
+from sqlalchemy import Integer, Select, String, and_, bindparam, cast, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,6 +26,41 @@ def defer_outbox_flush(session: AsyncSession) -> None:
     message to each of a hundred officers (issue 15). Their ids come with that flush."""
     session.info[_DEFER_FLUSH] = True
 
+
+def _claim_due() -> Select[tuple[Outbox]]:
+    # Built once, ``now`` and ``limit`` bound at each claim: the delivery loop claims after every
+    # wake-up and once a second when idle, and building this statement anew (an alias, a
+    # correlated EXISTS) took about half of an empty claim's 3 ms of CPU (issue 15).
+    now = bindparam("now", type_=Outbox.next_attempt_at.type)
+    earlier = aliased(Outbox)
+    open_earlier = exists().where(
+        earlier.chat_id == Outbox.chat_id,
+        earlier.id < Outbox.id,
+        earlier.status.in_(_OPEN),
+        or_(earlier.not_before.is_(None), earlier.not_before <= now),
+    )
+    due = or_(
+        Outbox.status == OutboxStatus.PENDING.value,
+        and_(Outbox.status == OutboxStatus.SENDING.value, Outbox.claimed_until <= now),
+    )
+    return (
+        select(Outbox)
+        .where(
+            due,
+            Outbox.next_attempt_at <= now,
+            or_(Outbox.not_before.is_(None), Outbox.not_before <= now),
+            ~open_earlier,
+        )
+        .order_by(Outbox.id)
+        .limit(bindparam("limit", type_=Integer))
+        # PostgreSQL: concurrent claimers skip each other's rows instead of waiting.
+        # SQLite ignores this; a single delivery process is assumed there.
+        .with_for_update(skip_locked=True, of=Outbox)
+        .execution_options(populate_existing=True)
+    )
+
+
+_CLAIM_DUE = _claim_due()
 
 
 class OutboxRepo:
@@ -74,33 +109,7 @@ class OutboxRepo:
         arrive in id order even across workers. Earlier rows held back by ``not_before`` do
         not block later ones, or a digest scheduled for tomorrow would hold up today's news.
         """
-        earlier = aliased(Outbox)
-        open_earlier = exists().where(
-            earlier.chat_id == Outbox.chat_id,
-            earlier.id < Outbox.id,
-            earlier.status.in_(_OPEN),
-            or_(earlier.not_before.is_(None), earlier.not_before <= now),
-        )
-        due = or_(
-            Outbox.status == OutboxStatus.PENDING.value,
-            and_(Outbox.status == OutboxStatus.SENDING.value, Outbox.claimed_until <= now),
-        )
-        stmt = (
-            select(Outbox)
-            .where(
-                due,
-                Outbox.next_attempt_at <= now,
-                or_(Outbox.not_before.is_(None), Outbox.not_before <= now),
-                ~open_earlier,
-            )
-            .order_by(Outbox.id)
-            .limit(limit)
-            # PostgreSQL: concurrent claimers skip each other's rows instead of waiting.
-            # SQLite ignores this; a single delivery process is assumed there.
-            .with_for_update(skip_locked=True, of=Outbox)
-            .execution_options(populate_existing=True)
-        )
-        rows = list((await self.session.scalars(stmt)).all())
+        rows = list((await self.session.scalars(_CLAIM_DUE, {"now": now, "limit": limit})).all())
         until = now + lease
         for row in rows:
             row.status = OutboxStatus.SENDING.value

@@ -201,3 +201,25 @@ async def test_concurrent_claimers_never_share_a_row(engine, session_factory):
     async with session_factory() as s:
         statuses = set((await s.scalars(select(Outbox.status))).all())
     assert statuses == {OutboxStatus.SENDING.value}
+
+
+async def test_a_claim_runs_one_statement_built_once(session):
+    """Issue 15: the delivery loop claims after each wake-up and every idle second; building the
+    claim's statement (an alias, a correlated EXISTS) took half of an empty claim's CPU. It is
+    built once, ``now`` and ``limit`` bound at each claim."""
+    from sqlalchemy import event
+
+    repo = OutboxRepo(session)
+    seen: list[object] = []
+
+    def executed(state) -> None:
+        seen.append(state.statement)
+
+    event.listen(session.sync_session, "do_orm_execute", executed)
+    try:
+        await repo.claim_due(T0, 10, LEASE)
+        await repo.claim_due(T0 + LEASE, 5, LEASE)
+    finally:
+        event.remove(session.sync_session, "do_orm_execute", executed)
+    selects = [s for s in seen if getattr(s, "is_select", False)]
+    assert len(selects) == 2 and selects[0] is selects[1]
