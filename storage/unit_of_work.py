@@ -79,6 +79,10 @@ def install(engine: AsyncEngine) -> None:
     _tracked.add(sync)
 
 
+# In a session's info: the connection it holds for its whole life (``held_session``).
+_CONNECTION = "lapor_held_connection"
+
+
 async def only_read(session: AsyncSession, *, deferred: bool = False) -> bool:
     """Would a commit now only end reads? Nothing written in the open transaction, nothing
     waiting to be (``deferred``: writes deferred to the commit, ``PENDING``, do not count).
@@ -87,7 +91,8 @@ async def only_read(session: AsyncSession, *, deferred: bool = False) -> bool:
         return False
     if not session.in_transaction():
         return True
-    connection = await session.connection()
+    # The update's connection as held (no trip through the session's greenlet to ask for it).
+    connection: AsyncConnection = session.info.get(_CONNECTION) or await session.connection()
     return connection.sync_engine in _tracked and not connection.info.get(_WROTE)
 
 
@@ -101,10 +106,6 @@ _ALONE = "AUTOCOMMIT"
 
 def _commits_alone(bind: Any) -> bool:
     return isinstance(bind, AsyncConnection | AsyncEngine) and bind.dialect.name == "postgresql"
-
-
-# In a session's info: the connection it holds for its whole life (``held_session``).
-_CONNECTION = "lapor_held_connection"
 
 
 @asynccontextmanager
