@@ -101,7 +101,6 @@ async def only_read(session: AsyncSession, *, deferred: bool = False) -> bool:
 # one round trip, as atomic. SQLite begins a transaction inside the statement's own call and
 # commits in one more, and its one writer (storage/db.py) is released at the commit: it keeps
 # plain transactions.
-_ALONE = "AUTOCOMMIT"
 
 
 def _commits_alone(bind: Any) -> bool:
@@ -148,23 +147,8 @@ async def single_statements(session_factory: async_sessionmaker[AsyncSession]) -
         async with session_factory() as session:
             yield session
         return
-    async with session_factory(bind=_autocommitting(bind)) as session:
-        yield session
-
-
-# An engine's twin whose connections commit each statement by itself (``Engine.execution_options``
-# shares the engine's pool and its event listeners). SQLAlchemy switches a connection checked out
-# from it to autocommit and back at checkin: without the copy of the connection and the two trips
-# through the greenlet that ``AsyncConnection.execution_options`` costs a session, about 0.2 ms of
-# CPU of each journal mark, one of them per getUpdates batch (issue 15). Kept on the engine (a
-# cycle the collector frees with it); a weak-keyed map would keep it forever, as the twin refers
-# to its engine.
-_TWIN = "_lapor_autocommit_twin"
-
-
-def _autocommitting(engine: AsyncEngine) -> AsyncEngine:
-    twin: AsyncEngine | None = engine.sync_engine.__dict__.get(_TWIN)
-    if twin is None:
-        twin = engine.execution_options(isolation_level=_ALONE)
-        engine.sync_engine.__dict__[_TWIN] = twin
-    return twin
+    async with session_factory() as session:
+        # No BEGIN before each statement (storage/pg_driver.py): what autocommit does, without
+        # switching the connection's isolation level at checkout and back at checkin.
+        with each_alone():
+            yield session

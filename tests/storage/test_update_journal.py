@@ -123,30 +123,38 @@ async def test_a_polled_batch_of_any_size_is_recorded_by_one_cached_statement(se
 
 
 async def test_a_mark_commits_by_itself_and_leaves_the_pool_transactional(session_factory):
-    """On PostgreSQL each journal mark is one autocommitted statement (``single_statements``, on
-    the engine's autocommitting twin); the connection goes back to the pool as it was, so an
-    update's own session on it still rolls back as a whole."""
+    """On PostgreSQL each journal mark is one statement committed by itself (``single_statements``:
+    no BEGIN, storage/pg_driver.py); the pooled connection stays as it was, so an update's own
+    session on it still rolls back as a whole."""
     from sqlalchemy import func, select
 
+    from storage.db import create_engine, create_session_factory
     from storage.models import ReceivedUpdate
     from storage.unit_of_work import single_statements
 
-    if session_factory.kw["bind"].dialect.name != "postgresql":
+    bind = session_factory.kw["bind"]
+    if bind.dialect.name != "postgresql":
         pytest.skip("SQLite's marks are plain transactions")
+    # The bot's own engine (its driver), on the fixture's database.
+    engine = create_engine(bind.url.render_as_string(hide_password=False), pool_size=2)
+    factory = create_session_factory(engine)
 
     async def stored() -> int:
-        async with session_factory() as s:
+        async with factory() as s:
             return await s.scalar(select(func.count()).select_from(ReceivedUpdate))
 
-    j = journal(session_factory, Clock())
-    with pytest.raises(RuntimeError):
-        async with single_statements(session_factory) as s:
-            await ReceivedUpdateRepo(s).record(1, {"update_id": 1}, T0)
-            raise RuntimeError("no commit")  # committed all the same: the statement was alone
-    assert await stored() == 1
-    for _ in range(3):  # the pool's connections (most recently used first) are transactional again
-        async with session_factory() as s:
-            await ReceivedUpdateRepo(s).record(2, {"update_id": 2}, T0)
-            await s.rollback()
-        await j.record_claimed_batch([(3, {"update_id": 3})])
-    assert await stored() == 2
+    try:
+        j = journal(factory, Clock())
+        with pytest.raises(RuntimeError):
+            async with single_statements(factory) as s:
+                await ReceivedUpdateRepo(s).record(1, {"update_id": 1}, T0)
+                raise RuntimeError("no commit")  # committed all the same: the statement was alone
+        assert await stored() == 1
+        for _ in range(3):  # the pool's connections (most recently used first) are transactional
+            async with factory() as s:
+                await ReceivedUpdateRepo(s).record(2, {"update_id": 2}, T0)
+                await s.rollback()
+            await j.record_claimed_batch([(3, {"update_id": 3})])
+        assert await stored() == 2
+    finally:
+        await engine.dispose()
