@@ -56,10 +56,13 @@ def _key_values(key: StorageKey) -> dict[str, Any]:
 
 # The statements are built once and run with the key as parameters: building them per call
 # (six comparisons, an upsert's EXCLUDED alias with a proxy per column) cost more CPU than the
-# rest of a form step's SQL together (issue 15, py-spy of bench/concurrency.py).
-_WHERE = and_(*(getattr(FsmState, name) == bindparam(f"key_{name}") for name in _KEY_COLUMNS))
-_SELECT = select(FsmState.state, FsmState.data).where(_WHERE)
-_DELETE = delete(FsmState).where(_WHERE)
+# rest of a form step's SQL together (issue 15, py-spy of bench/concurrency.py). They are on the
+# table, not the entity: nothing here needs the ORM, and an ORM-enabled upsert went through its
+# bulk-insert machinery, 7% of the bot's CPU in a crowd on SQLite (py-spy, 2026-12-02).
+_TABLE = FsmState.__table__
+_WHERE = and_(*(_TABLE.c[name] == bindparam(f"key_{name}") for name in _KEY_COLUMNS))
+_SELECT = select(_TABLE.c.state, _TABLE.c.data).where(_WHERE)
+_DELETE = delete(_TABLE).where(_WHERE)
 
 
 def _where_params(key: StorageKey) -> dict[str, Any]:
@@ -249,7 +252,7 @@ def _upsert_statement(dialect: str, columns: tuple[str, ...]):
     if insert is None:
         raise NotImplementedError(f"SqlAlchemyStorage does not support {dialect}")
     # No VALUES given: the parameters of each execution name them (every column of the row).
-    stmt = insert(FsmState)
+    stmt = insert(_TABLE)
     return stmt.on_conflict_do_update(
         index_elements=list(_KEY_COLUMNS),
         set_={name: getattr(stmt.excluded, name) for name in (*columns, "updated_at")},
