@@ -152,8 +152,11 @@ class OneWriter:
         self._holders.add(id(dbapi))
 
     async def _acquire(self) -> None:
+        # asyncio.timeout, not wait_for: wait_for wraps the acquisition in a task of its own, a
+        # cost paid by every write transaction, contended or not (issue 15, py-spy).
         try:
-            await asyncio.wait_for(self._lock.acquire(), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                await self._lock.acquire()
         except TimeoutError:
             raise sqlite3.OperationalError(
                 f"database is locked: no turn to write within {self.timeout:g} s") from None

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager, contextmanager
 import aiosqlite
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import create_engine, create_session_factory
@@ -257,3 +257,21 @@ async def test_the_wal_is_checkpointed_on_the_thread_not_inside_a_commit(engine,
             await session.commit()
         await asyncio.gather(*checkpoints._running)
         assert trips == ["_checkpoint"]
+
+
+async def test_a_writer_waiting_for_itself_fails_after_the_pool_timeout(tmp_path):
+    # One writer per process (storage/db.py OneWriter): a task holding the write turn that writes
+    # through a second connection would wait for itself; it fails like SQLite would.
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'self.db'}", pool_timeout=0.1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        async with engine.connect() as first, engine.connect() as second:
+            await first.execute(text("INSERT INTO t (id) VALUES (1)"))
+            with pytest.raises(OperationalError, match="no turn to write"):
+                await asyncio.wait_for(second.execute(text("INSERT INTO t (id) VALUES (2)")), 5)
+            await first.commit()
+            await second.execute(text("INSERT INTO t (id) VALUES (2)"))  # its turn now
+            await second.commit()
+    finally:
+        await engine.dispose()
