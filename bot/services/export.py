@@ -279,7 +279,8 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
             parts = await copied_parts(directory, base, head, plan,
                                        _server_csv(session, year, cal, today, start, end, months,
                                                    agency_names, await repo.category_names()),
-                                       zipped=kind == "zip", limit=limit)
+                                       zipped=kind == "zip", limit=limit,
+                                       rows=[sum(per_month[first - 1:last]) for first, last in plan])
         else:
             writer = PartWriter(directory, base, kind, head, plan, f"LAPOR {year}", limit)
             try:

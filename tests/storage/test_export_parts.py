@@ -14,6 +14,7 @@ import pytest
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import build_i18n
 from bot.services import export as export_service
+from bot.services import export_files
 from bot.services.export import ExportFormat, export_year
 from bot.services.export_files import BYTES_PER_ROW, PartWriter, plan_parts
 from storage.models import Agency, Citizen, Report
@@ -113,6 +114,31 @@ async def test_one_part_stays_zipped_when_the_plain_csv_would_not_fit(session, i
         assert [r["Tracking ID"] for r in csv_rows(data)] == ids
     finally:
         exported.cleanup()
+
+
+async def test_a_csv_zipped_as_it_streams_is_plain_again_when_it_fits(session, i18n, monkeypatch):
+    """On PostgreSQL a CSV expected over the limit (``BYTES_PER_ROW["csv"]`` a row) is compressed
+    while the server streams it; when the estimate was too high, the file is a plain CSV all the
+    same, as if it had been written plain first."""
+    ids = await seed(session, {5: 20})
+    streamed = []
+
+    class Recording(export_files._Deflated):
+        def __init__(self, *args):
+            streamed.append(args)
+            super().__init__(*args)
+
+    monkeypatch.setattr(export_files, "_Deflated", Recording)
+    exported = await export_year(session, 2024, ExportFormat.CSV, CAL, actor=COMMAND_LINE,
+                                 today=date(2024, 12, 31), limit=20 * BYTES_PER_ROW["csv"] - 1)
+    try:
+        (part,) = exported.parts
+        assert part.filename == "lapor-2024.csv" and part.rows == 20
+        assert [r["Tracking ID"] for r in csv_rows(part.path.read_bytes())] == ids
+        assert [p.name for p in exported.directory.iterdir()] == ["lapor-2024.csv"]  # no zip left
+    finally:
+        exported.cleanup()
+    assert len(streamed) == (session.bind.dialect.name == "postgresql")
 
 
 async def test_a_small_year_is_a_plain_csv_and_rows_are_streamed_in_batches(session, i18n, monkeypatch):
