@@ -25,8 +25,9 @@ microseconds for a form step's statements, less than a hand-over to the thread a
   ``INLINE_READ_BUDGET`` seconds by a progress handler and runs again on the thread (stopping a
   read leaves the transaction as it was; SQLite rolls a transaction back only for a stopped
   write);
-- writes and commits outside an update (jobs, the command line: batches that may be long), and
-  ``executemany``: an update's writes are its own few rows (``storage.unit_of_work``);
+- writes outside an update (jobs, the command line: batches that may be long) unless marked
+  short (option ``INLINE``), and ``executemany``: an update's writes are its own few rows
+  (``storage.unit_of_work``); a transaction commits or rolls back where its writes ran;
 - the WAL's checkpoint, which copies pages into the database file and syncs it: SQLite's
   automatic one would run inside a commit on the loop, so it is off and ``Checkpoints`` asks the
   thread for one every ``CHECKPOINT_EVERY`` commits;
@@ -75,6 +76,10 @@ _BUSY, _INTERRUPT = sqlite3.SQLITE_BUSY, sqlite3.SQLITE_INTERRUPT
 # thread or in the same trip to SQLite's (``OneTripCursor.execute``). A failure shows at that statement or commit,
 # which then fails: the transaction is not committed. Other dialects ignore the option.
 DEFER = "lapor_sqlite_defer"
+# Execution option of a short write made outside an update (the journal's record of a batch): it
+# runs on the loop's thread like an update's writes, and so does its commit when the transaction
+# wrote nothing on SQLite's thread. Other dialects ignore the option.
+INLINE = "lapor_sqlite_inline"
 
 _Deferred = list[tuple[str, Any]]
 
@@ -226,7 +231,7 @@ def _commit(connection: aiosqlite.Connection, deferred: _Deferred) -> None:
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize", "defer")
+    __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize", "defer", "inline")
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
         # No cursor of aiosqlite's: each statement opens and closes its own on the thread.
@@ -240,6 +245,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._lastrowid = None
         self._arraysize = 1
         self.defer = False  # set for this statement by ``defer_marked`` (the option ``DEFER``)
+        self.inline = False  # the same, for the option ``INLINE``
 
     @property
     def description(self) -> Any:
@@ -278,13 +284,15 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         try:
             if not many:
                 read = _reads_only(operation)
-                if adapt.may_run_inline(write=not read):
+                if adapt.may_run_inline(write=not (read or self.inline)):
                     done = _inline(self._connection._conn, operation, parameters, adapt.deferred, read)
                     if done is not None:
                         self._description, rows, self._rowcount, self._lastrowid = done
                         self._rows = collections.deque(rows)
                         await_(_nothing())  # see ``execute``
                         return
+            if adapt.deferred or many or not _reads_only(operation):
+                adapt.wrote_on_thread = True
             await_(self._trip_async(operation, parameters, many))
         except Exception as error:
             adapt._handle_exception(error)
@@ -312,18 +320,24 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("deferred",)
+    __slots__ = ("deferred", "wrote_on_thread")
     _cursor_cls = OneTripCursor
     _connection: ThreadedConnection
 
     def __init__(self, dbapi: Any, connection: ThreadedConnection) -> None:
         super().__init__(dbapi, connection)
         self.deferred: _Deferred = []  # writes waiting for the next statement or the commit
+        self.wrote_on_thread = False  # the open transaction wrote on SQLite's thread
 
     def may_run_inline(self, *, write: bool) -> bool:
-        """May the next statement (``write``: or the commit) run on the loop's thread? Reads
-        anywhere; writes inside an update; never while the connection's thread has work."""
+        """May the next statement run on the loop's thread? Reads anywhere; writes inside an
+        update (or marked ``INLINE``); never while the connection's thread has work."""
         return self._connection.idle and (not write or current_session() is not None)
+
+    def may_end_inline(self) -> bool:
+        """May the commit or rollback run on the loop's thread? Where the transaction's writes
+        ran: a transaction that wrote on SQLite's thread (a job's batch) ends there."""
+        return self._connection.idle and not self.wrote_on_thread
 
     # No trip for a commit or rollback with no transaction open: sqlite3's own does nothing
     # then (it asks ``sqlite3_get_autocommit``, as ``in_transaction`` does), yet aiosqlite sends
@@ -332,8 +346,9 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     # while no statement of this connection runs (SQLAlchemy's own, one caller at a time).
     def rollback(self) -> None:
         self.deferred = []
+        inline, self.wrote_on_thread = self.may_end_inline(), False
         if self._open_transaction():
-            if self.may_run_inline(write=True):
+            if inline:
                 try:
                     self._connection._conn.rollback()
                 except Exception as error:
@@ -342,10 +357,11 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             super().rollback()
 
     def commit(self) -> None:
+        inline, self.wrote_on_thread = self.may_end_inline(), False
         if not self.deferred and not self._open_transaction():
             return
         try:
-            if not (self.may_run_inline(write=True) and self._commit_inline()):
+            if not (inline and self._commit_inline()):
                 await_(self._commit_deferred())
         except Exception as error:
             self._handle_exception(error)
@@ -434,13 +450,15 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 
 def defer_marked(engine: AsyncEngine) -> None:
-    """Let statements executed with the option ``DEFER`` wait for the next trip (``DEFER``)."""
+    """Let statements executed with the option ``DEFER`` wait for the next trip (``DEFER``), and
+    those with ``INLINE`` run on the loop's thread outside an update (``INLINE``)."""
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _mark(_conn, cursor, _statement, _parameters, context, executemany) -> None:
-        if (context is not None and not executemany and isinstance(cursor, OneTripCursor)
-                and context.execution_options.get(DEFER)):
-            cursor.defer = True
+        if context is not None and not executemany and isinstance(cursor, OneTripCursor):
+            options = context.execution_options
+            cursor.defer = bool(options.get(DEFER))
+            cursor.inline = bool(options.get(INLINE))
 
 
 def one_trip_dbapi() -> OneTripDBAPI:
