@@ -26,7 +26,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    ARRAY,
     CTE,
     Date,
     Integer,
@@ -172,19 +171,6 @@ class LocalDays:
             m = n + 3  # as in ``ordinal``
             rows.append((n, 5 * (m // 7) + min(m % 7 + 1, 5) - passed))
         return rows
-
-    def between(self, a: ColumnElement[int], b: ColumnElement[int]) -> ColumnElement[int]:
-        """Working days after day ``a`` up to and including day ``b``; 0 when b <= a."""
-        tree = self.ordinal(b) - self.ordinal(a)
-        if self.dialect == "postgresql":
-            # Per row, two lookups in a constant array of the ordinals of [lo, hi] cost a fifth
-            # of the CASE tree, which evaluates the day expressions at every level (the
-            # export's working days, issue 15); a day outside [lo, hi] finds NULL: the tree.
-            table = literal_column(
-                "('{" + ",".join(str(o) for _n, o in self._ordinals()) + "}'::int[])", ARRAY(Integer))
-            before_lo = _int(day_number(self.lo) - 1)  # arrays count from 1
-            tree = func.coalesce(table[b - before_lo] - table[a - before_lo], tree)
-        return case((b > a, tree), else_=_int(0))
 
 
 def _count_le(n: ColumnElement[int], sorted_days: Sequence[int], base: int) -> ColumnElement[int]:
