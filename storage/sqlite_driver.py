@@ -128,6 +128,16 @@ class ThreadedConnection(aiosqlite.Connection):
         super().__init__(*args, **kwargs)
         # Calls given to the thread, and calls it finished: each counter written by one thread.
         self.sent = self.finished = 0
+        self._stopping: asyncio.Future[Any] | None = None
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """As aiosqlite's, once: its thread ends at the first stop, so a second one queued behind
+        it would never be answered. SQLAlchemy's terminate makes two when cancelled half-way (its
+        shielded graceful close stops the connection in a ``finally``, and the force close it
+        falls back to stops it too): the close then waited forever, hanging a shutdown."""
+        if self._stopping is None:
+            self._stopping = super().stop()
+        return self._stopping
 
     @property
     def idle(self) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import create_engine, create_session_factory
-from storage.sqlite_driver import DEFER, INLINE
+from storage.sqlite_driver import DEFER, INLINE, _connect
 from storage.unit_of_work import bound_session
 
 
@@ -280,3 +280,16 @@ async def test_a_writer_waiting_for_itself_fails_after_the_pool_timeout(tmp_path
             await second.commit()
     finally:
         await engine.dispose()
+
+
+async def test_a_close_after_a_stop_does_not_wait_forever(tmp_path):
+    """SQLAlchemy's terminate, cancelled half-way, stops the connection (its force close) while
+    its graceful close is under way; that close stops it again in its ``finally``."""
+    connection = await _connect(str(tmp_path / "stop.db"))
+    busy = asyncio.ensure_future(connection._execute(time.sleep, 0.2))  # the thread has work
+    await asyncio.sleep(0.05)
+    first = connection.stop()
+    with pytest.raises(ValueError, match="closed"):  # aiosqlite: nothing runs after a stop
+        await asyncio.wait_for(connection.close(), timeout=5)
+    await asyncio.wait_for(first, timeout=5)
+    await busy
