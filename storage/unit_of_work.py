@@ -100,9 +100,8 @@ async def only_read(session: AsyncSession, *, deferred: bool = False) -> bool:
 # trip for BEGIN and one for COMMIT around its statements; in autocommit mode a lone statement is
 # one round trip, as atomic. SQLite begins a transaction inside the statement's own call and
 # commits in one more, and its one writer (storage/db.py) is released at the commit: it keeps
-# plain transactions.
-
-
+# plain transactions. ``alone`` and ``single_statements`` commit each statement by itself where
+# this says so (``pg_driver.each_alone``).
 def _commits_alone(bind: Any) -> bool:
     return isinstance(bind, AsyncConnection | AsyncEngine) and bind.dialect.name == "postgresql"
 
