@@ -67,7 +67,11 @@ class JournalingDispatcher(Dispatcher):
     async def _polling(self, bot: Bot, *args: Any, **kwargs: Any) -> None:
         if not any(isinstance(m, _RecordBatches) for m in bot.session.middleware):
             bot.session.middleware(_RecordBatches(self))
-        await super()._polling(bot, *args, **kwargs)
+        if self.journal is None:
+            await super()._polling(bot, *args, **kwargs)
+            return
+        async with self.journal.polling():
+            await super()._polling(bot, *args, **kwargs)
 
     async def record_batch(self, updates: list[Update]) -> None:
         """A getUpdates answer, stored and claimed in one statement before any of it is handled

@@ -11,9 +11,11 @@ once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -22,7 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.base import utcnow
-from storage.repositories.updates import ReceivedUpdateRepo
+from storage.repositories.updates import HeldBatchRecorder, ReceivedUpdateRepo
 from storage.unit_of_work import single_statements
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,24 @@ class UpdateJournal:
         self._clock = clock
         # This process, as the holder of its claims; a restart is a new holder.
         self.owner = secrets.token_hex(8)
+        # While polling on PostgreSQL (``polling``): the batches' records on a connection of their own.
+        self._held: HeldBatchRecorder | None = None
+        self._held_turn = asyncio.Lock()
+
+    @asynccontextmanager
+    async def polling(self) -> AsyncIterator[None]:
+        """Around the polling loop: on PostgreSQL each getUpdates answer is recorded on one
+        connection kept for them (``HeldBatchRecorder``), given back when polling ends."""
+        engine = self._session_factory.kw.get("bind")
+        if self._held is not None or not HeldBatchRecorder.fits(engine):
+            yield
+            return
+        self._held = HeldBatchRecorder(engine)
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            await held.close()
 
     async def record(self, update_id: int, payload: dict[str, Any]) -> Seen:
         """Store the update (once) and say whether it still needs handling."""
@@ -95,6 +115,9 @@ class UpdateJournal:
         if not updates:
             return set()
         now = self._clock()
+        if self._held is not None:
+            async with self._held_turn:
+                return await self._held.record_claimed(updates, now, self.owner, self.lease)
         async with single_statements(self._session_factory) as session:
             won = await ReceivedUpdateRepo(session).record_claimed(updates, now, self.owner, self.lease)
             await session.commit()

@@ -158,3 +158,75 @@ async def test_a_mark_commits_by_itself_and_leaves_the_pool_transactional(sessio
         assert await stored() == 2
     finally:
         await engine.dispose()
+
+
+def _pg_only(session_factory) -> None:
+    if session_factory.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("the held connection is PostgreSQL's (asyncpg); SQLite records in a session")
+
+
+async def test_while_polling_the_batches_are_committed_on_one_connection_given_back_at_the_end(session_factory):
+    """Issue 15: at a steady rate every getUpdates answer is a batch of one. While polling, the
+    batches are recorded on one connection kept for them; each is committed before the call
+    returns (the next getUpdates confirms it to Telegram), and the connection goes back to the
+    pool when polling ends."""
+    from sqlalchemy import event, select
+
+    from storage.models import ReceivedUpdate
+
+    _pg_only(session_factory)
+    engine = session_factory.kw["bind"]
+    checkouts: list[object] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    event.listen(engine.sync_engine.pool, "checkout", checked_out)
+    clock = Clock()
+    j = journal(session_factory, clock)
+    await j.record(2, {"update_id": 2})  # stored before, e.g. by a webhook
+    checkouts.clear()
+    try:
+        async with j.polling():
+            assert await j.record_claimed_batch([(1, {"update_id": 1, "message": {"text": "é\u2028"}})]) == {1}
+            assert await j.record_claimed_batch([(u, {"update_id": u}) for u in (2, 3, 4)]) == {3, 4}
+            assert len(checkouts) == 1
+            # Seen from another connection while the held one is still out: committed.
+            async with session_factory() as s:
+                rows = {r.update_id: r for r in await s.scalars(select(ReceivedUpdate))}
+            assert engine.pool.checkedout() == 1
+    finally:
+        event.remove(engine.sync_engine.pool, "checkout", checked_out)
+    assert engine.pool.checkedout() == 0
+    assert sorted(rows) == [1, 2, 3, 4]
+    assert rows[1].payload == {"update_id": 1, "message": {"text": "é\u2028"}}
+    for uid in (1, 3, 4):
+        assert (rows[uid].claimed_by, rows[uid].claimed_until, rows[uid].attempts) == (j.owner, T0 + j.lease, 1)
+    assert rows[2].claimed_by is None
+    assert await j.claim(3) is None  # held by this process already
+
+
+async def test_while_polling_a_connection_that_failed_is_replaced(session_factory):
+    """The server closed the held connection (a restart): that batch fails (the poller tries it
+    again, bot/journal.py ``_until_stored``) and the next one is recorded on a new connection."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    _pg_only(session_factory)
+    url = session_factory.kw["bind"].url
+    engine = create_async_engine(url, poolclass=NullPool)  # no pooled connection outlives the kill
+    try:
+        j = journal(async_sessionmaker(engine, expire_on_commit=False), Clock())
+        async with j.polling():
+            assert await j.record_claimed_batch([(1, {"update_id": 1})]) == {1}
+            async with engine.connect() as other:
+                await other.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            with pytest.raises(Exception):  # noqa: B017 - whichever error asyncpg raises for it
+                await j.record_claimed_batch([(2, {"update_id": 2})])
+            assert await j.record_claimed_batch([(2, {"update_id": 2})]) == {2}
+            assert await j.record_claimed_batch([(3, {"update_id": 3})]) == {3}
+    finally:
+        await engine.dispose()
