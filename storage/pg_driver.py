@@ -51,6 +51,11 @@ def each_alone() -> Iterator[None]:
         _alone.reset(token)
 
 
+def alone_now() -> bool:
+    """Inside ``each_alone`` (in this task)."""
+    return _alone.get()
+
+
 def is_plain_read(statement: str) -> bool:
     """A SELECT that neither locks rows nor writes (no data-modifying CTE: those start WITH)."""
     return bool(_SELECT.match(statement)) and not _LOCKS.search(statement)

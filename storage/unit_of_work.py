@@ -83,6 +83,11 @@ def install(engine: AsyncEngine) -> None:
 _CONNECTION = "lapor_held_connection"
 
 
+def held_connection(session: AsyncSession) -> AsyncConnection | None:
+    """The connection ``held_session`` keeps for the session's whole life; None for another session."""
+    return session.info.get(_CONNECTION)
+
+
 async def only_read(session: AsyncSession, *, deferred: bool = False) -> bool:
     """Would a commit now only end reads? Nothing written in the open transaction, nothing
     waiting to be (``deferred``: writes deferred to the commit, ``PENDING``, do not count).
@@ -131,7 +136,8 @@ async def alone(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     try:
         with each_alone() if own else nullcontext():
             yield session
-            await session.commit()  # ends the session's transaction; nothing is left to send
+            if session.in_transaction() or has_pending(session):
+                await session.commit()  # ends the session's transaction; nothing is left to send
     except BaseException:
         await session.rollback()
         raise

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from storage import held
 from storage.models.update import ReceivedUpdate
 from storage.sqlite_driver import DEFER, INLINE
 
@@ -102,11 +103,12 @@ class ReceivedUpdateRepo:
                 .values(claimed_until=until)
             )
 
+    # The marks: inside ``unit_of_work.alone`` on PostgreSQL, straight to asyncpg (storage/held.py).
     async def finish(self, update_id: int, now: datetime) -> None:
-        await self.session.execute(_FINISH, {"finished_id": update_id, "finished_at": now})
+        await held.write_alone(self.session, _FINISH, {"finished_id": update_id, "finished_at": now})
 
     async def mark_answered(self, update_id: int, now: datetime) -> None:
-        await self.session.execute(_ANSWERED, {"answered_id": update_id, "answered_at": now})
+        await held.write_alone(self.session, _ANSWERED, {"answered_id": update_id, "answered_at": now})
 
     async def release(self, update_id: int, owner: str) -> None:
         """Handling stopped unfinished (a shutdown): the next start takes it up at once."""

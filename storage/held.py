@@ -1,0 +1,115 @@
+"""Statements every update runs, sent on its held connection without the ORM session (issue 15).
+
+On PostgreSQL the session's path costs more CPU than the round trip it drives: the citizen read
+as an ORM entity cost 418-441 µs of CPU, the same row by asyncpg's prepared statement 33-48 µs
+(bench/README.md, eighth pass). ``fetch_one`` and ``write_alone`` send a Core statement, compiled
+once per dialect, straight to asyncpg on the connection the update's session holds
+(``storage.unit_of_work.held_session``), with SQLAlchemy's own type processing applied to its
+parameters and its row. SQLAlchemy's state is not touched, so only statements it need not know
+about go this way:
+
+- a read (``fetch_one``): it runs inside the open transaction if one began (it sees the update's
+  own writes), else alone, as ``storage.pg_driver`` runs plain reads;
+- a write that completes on its own (``write_alone``, the journal's marks) inside
+  ``unit_of_work.alone``, where each statement commits by itself and nothing is open: it writes
+  no watched table (``storage.generation`` sees no SQL sent this way) and nothing tracks it.
+
+Anything else, SQLite, or a session without a held connection (jobs, tests) goes through the
+session as before, the same statement. A failure on asyncpg is sent again through the session
+(reads, and the marks, which are idempotent), so that SQLAlchemy's error handling sees it: a
+server that went away invalidates the pool's connections there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Executable
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from storage.pg_driver import alone_now
+from storage.unit_of_work import held_connection
+
+_Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    __slots__ = ("sql", "names", "binds", "results", "fixed")
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.names: Sequence[str] = compiled.positiontup or ()
+        # The statement's own values (literals, the generation row's id) beside the caller's.
+        self.fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+        self.binds: list[_Processor] = [
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names]
+        columns = getattr(statement, "selected_columns", ())
+        self.results: list[_Processor] = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        values = {**self.fixed, **params}
+        return [bind(values[name]) if bind else values[name] for name, bind in zip(self.names, self.binds, strict=True)]
+
+    def row(self, record: Any) -> tuple[Any, ...]:
+        return tuple(result(value) if result else value for result, value in zip(self.results, record, strict=True))
+
+
+_compiled: WeakKeyDictionary[Any, _Compiled] = WeakKeyDictionary()
+
+
+def _asyncpg(session: AsyncSession) -> tuple[AsyncConnection, Any] | None:
+    """The held connection and its asyncpg connection, when the update holds one on PostgreSQL."""
+    connection = held_connection(session)
+    if connection is None or connection.dialect.name != "postgresql" or connection.sync_connection is None:
+        return None
+    fairy = connection.sync_connection.connection  # the pool's proxy; raises if invalidated
+    adapted = fairy.dbapi_connection
+    driver = getattr(adapted, "_connection", None)
+    return (connection, adapted) if driver is not None else None
+
+
+def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
+    compiled = _compiled.get(statement)
+    if compiled is None:
+        compiled = _compiled[statement] = _Compiled(statement, dialect)
+    return compiled
+
+
+async def fetch_one(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The first row of a SELECT ``statement`` (a module constant: compiled once), or None."""
+    held = _asyncpg(session)
+    if held is not None:
+        connection, adapted = held
+        compiled = _compile(statement, connection.dialect)
+        try:
+            record = await adapted._connection.fetchrow(compiled.sql, *compiled.args(params))
+        except Exception:
+            if adapted._transaction is not None:
+                raise  # the transaction is aborted; running it again would only say so
+        else:
+            return compiled.row(record) if record is not None else None
+    result = await session.execute(statement, params)
+    row = result.first()
+    return tuple(row) if row is not None else None
+
+
+async def write_alone(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> None:
+    """Run a write ``statement`` that completes on its own (the journal's marks): inside
+    ``unit_of_work.alone`` on PostgreSQL, one round trip straight to asyncpg; elsewhere through
+    the session, in its transaction."""
+    held = _asyncpg(session) if alone_now() else None
+    if held is not None:
+        connection, adapted = held
+        if adapted._transaction is None and not session.in_transaction():
+            compiled = _compile(statement, connection.dialect)
+            try:
+                await adapted._connection.execute(compiled.sql, *compiled.args(params))
+                return
+            except Exception:
+                pass  # idempotent: sent again through the session, whose error handling sees it
+    await session.execute(statement, params)
