@@ -24,14 +24,17 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from aiogram.fsm.storage.redis import RedisStorage
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.commands.core import AsyncScript
+from redis.exceptions import LockNotOwnedError
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_
 
-from bot.isolation import LOCK_TTL, RenewedRedisIsolation
+from bot.isolation import LOCK_TTL, Holding, RenewedRedisIsolation
+from bot.redis_wire import LightPool, evalsha
 from storage.unit_of_work import PENDING, current_session, pending_writes
 
 # Where an update's session keeps what the Redis storage read or wrote: {(kind, key): value}.
@@ -127,19 +130,21 @@ def _seconds(ttl: Any) -> int:
 # A step's writes at the commit, in one script: what a MULTI/EXEC of SET ... EX and DEL did, as
 # atomic (a script runs alone on the server) and one command for the client to pack and one reply
 # to read instead of four (issue 15: the pipeline was ~3 % of a step's CPU).
-_WRITE = """
-for i, key in ipairs(KEYS) do
-    local op, value, ttl = ARGV[3 * i - 2], ARGV[3 * i - 1], tonumber(ARGV[3 * i])
+# The writes of KEYS[first..], three arguments each (``write_args``): the op, the value, the TTL.
+_WRITES_FROM = """
+for i = {first}, #KEYS do
+    local j = 3 * (i - {first})
+    local op, value, ttl = ARGV[j + 1], ARGV[j + 2], tonumber(ARGV[j + 3])
     if op == 'D' then
-        redis.call('DEL', key)
+        redis.call('DEL', KEYS[i])
     elseif ttl > 0 then
-        redis.call('SET', key, value, 'EX', ttl)
+        redis.call('SET', KEYS[i], value, 'EX', ttl)
     else
-        redis.call('SET', key, value)
+        redis.call('SET', KEYS[i], value)
     end
 end
-return #KEYS
 """
+_WRITE = _WRITES_FROM.format(first=1) + "return #KEYS\n"
 
 
 def _keep(cache: dict[tuple[str, StorageKey], Any], key: StorageKey, state: Any, data: Any) -> None:
@@ -157,6 +162,17 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
     return redis.call('MGET', KEYS[2], KEYS[3])
 end
 return false
+"""
+
+# The update's last FSM writes (``_WRITE``'s, after the lock's key and token) and the chat lock's
+# release (redis-py's check-and-delete), in one script: one round trip instead of two at the end
+# of every form step (issue 15). Returns whether the lock was still this update's.
+_WRITE_AND_RELEASE = _WRITES_FROM.format(first=2) + """
+if redis.call('GET', KEYS[1]) == ARGV[#ARGV] then
+    redis.call('DEL', KEYS[1])
+    return 1
+end
+return 0
 """
 
 # What the chat's lock read as it was taken, for the update inside it: {StorageKey: (state, data)}.
@@ -179,12 +195,16 @@ class _ReadingLock(Lock):
 
     async def do_acquire(self, token: str | bytes) -> bool:
         assert self.timeout  # the isolation's short expiry
-        read = await self.script(keys=[self.name, *self.fsm_keys], args=[token, int(self.timeout * 1000)],
-                                 client=self.redis)
+        read = await evalsha(self.redis, self.script, [self.name, *self.fsm_keys], [token, int(self.timeout * 1000)])
         if read is None:
             return False
         self.read = (read[0], read[1])
         return True
+
+    async def do_release(self, expected_token: bytes) -> None:
+        # redis-py's own release, on the light path (bot/redis_wire.py).
+        if not await evalsha(self.redis, self.lua_release, [self.name], [expected_token]):
+            raise LockNotOwnedError("Cannot release a lock that's no longer owned")
 
 
 class ReadingRedisIsolation(RenewedRedisIsolation):
@@ -194,6 +214,7 @@ class ReadingRedisIsolation(RenewedRedisIsolation):
     def __init__(self, redis: Redis, key_builder: KeyBuilder, *, ttl: float = LOCK_TTL) -> None:
         super().__init__(redis, key_builder, ttl=ttl)
         self.script = redis.register_script(_ACQUIRE_AND_READ)
+        self.end_script = redis.register_script(_WRITE_AND_RELEASE)
 
     def new_lock(self, key: StorageKey, lock_class: type[Lock] = _ReadingLock) -> Lock:
         lock = super().new_lock(key, lock_class)
@@ -212,16 +233,35 @@ class ReadingRedisIsolation(RenewedRedisIsolation):
             finally:
                 _LOCK_READ.reset(reset)
 
+    async def end_with_writes(self, lock: Lock, session: AsyncSession) -> None:
+        """Release ``lock`` (held by ``lock()``) together with the FSM writes ``session`` still
+        defers, in one script. For the update's end only, when nothing of it is left to commit in
+        the database (``bot/unit_of_work.py`` says why the order is safe)."""
+        dirty = session.info.get(PENDING, {}).pop(_DIRTY, None)
+        keys, args = _write_args(dirty, session.info[_READS]) if dirty else ([], [])
 
-async def _write(dirty: dict[tuple[str, StorageKey], UpdateCachedRedisStorage], cache: dict[Any, Any]) -> None:
-    storage = next(iter(dirty.values()))  # one Redis for all (``build_redis_fsm``)
+        async def releasing(token: bytes) -> bool:
+            return bool(await evalsha(self.redis, self.end_script, [lock.name, *keys], [*args, token]))
+
+        holding: Holding = lock.holding  # type: ignore[attr-defined]
+        await holding.release(releasing)
+
+
+def _write_args(dirty: dict[tuple[str, StorageKey], UpdateCachedRedisStorage], cache: dict[Any, Any]
+                ) -> tuple[list[str], list[Any]]:
     keys: list[str] = []
     args: list[Any] = []
     for (kind, key), owner in dirty.items():
         redis_key, write = owner.write_args(kind, key, cache[kind, key])
         keys.append(redis_key)
         args.extend(write)
-    await storage.write_script(keys=keys, args=args)
+    return keys, args
+
+
+async def _write(dirty: dict[tuple[str, StorageKey], UpdateCachedRedisStorage], cache: dict[Any, Any]) -> None:
+    storage = next(iter(dirty.values()))  # one Redis for all (``build_redis_fsm``)
+    keys, args = _write_args(dirty, cache)
+    await evalsha(storage.redis, storage.write_script, keys, args)
 
 
 @event.listens_for(Session, "before_commit")
@@ -241,8 +281,9 @@ def _forget_on_rollback(session: Session) -> None:
 
 def build_redis_fsm(redis_url: str, keys: DefaultKeyBuilder, max_connections: int
                     ) -> tuple[BaseStorage, BaseEventIsolation]:
-    # A blocking pool: past its size a command waits for a free connection; the default pool
-    # refused ("Too many connections") and failed half the citizens of a burst.
-    pool = BlockingConnectionPool.from_url(redis_url, max_connections=max_connections, timeout=None)
+    # Past its size a command waits for a free connection: redis-py's default pool refused ("Too
+    # many connections") and failed half the citizens of a burst. Lighter than redis-py's
+    # BlockingConnectionPool, which did the same (bot/redis_wire.py).
+    pool = LightPool.from_url(redis_url, max_connections=max_connections)
     storage = UpdateCachedRedisStorage(Redis(connection_pool=pool), key_builder=keys)
     return storage, ReadingRedisIsolation(storage.redis, keys)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StorageKey
@@ -44,30 +44,11 @@ class RenewedRedisIsolation(BaseEventIsolation):
         """Yields the Redis lock held (for a subclass's ``new_lock``, e.g. what it read with it)."""
         lock = self.new_lock(key)
         await lock.acquire()
-        done = asyncio.Event()
-        renewal: asyncio.Task[None] | None = None
-
-        def start_renewing() -> None:
-            nonlocal renewal
-            renewal = asyncio.create_task(self._renew(lock, done))
-
-        # Most updates end well within a third of the expiry: a timer, not a task waiting on a
-        # timeout (two tasks and a timer per update, issue 15), starts the renewal only for the
-        # slow ones.
-        timer = asyncio.get_running_loop().call_later(self.ttl / 3, start_renewing)
+        holding = Holding(self, lock)
         try:
             yield lock
         finally:
-            timer.cancel()
-            # Told to stop, not cancelled: a Redis command cut off half-way could leave its
-            # connection out of the pool.
-            done.set()
-            if renewal is not None:
-                await renewal
-            try:
-                await lock.release()
-            except LockError:  # expired while Redis was unreachable; nothing left to free
-                log.warning("a chat lock had expired before its update ended")
+            await holding.release()
 
     async def _renew(self, lock, done: asyncio.Event) -> None:
         """Renew now (a third of the expiry has passed), then every third of it until ``done``."""
@@ -86,3 +67,47 @@ class RenewedRedisIsolation(BaseEventIsolation):
     async def close(self) -> None:
         # The connection pool belongs to the storage, which closes it.
         pass
+
+
+class Holding:
+    """A chat's lock while its update runs: renewed if the update is slow, released once, at
+    the end of ``lock``'s block or earlier by ``release`` with a script of the caller's
+    (``bot/fsm_redis.py`` releases it with the update's last FSM writes)."""
+
+    def __init__(self, isolation: RenewedRedisIsolation, lock: Lock) -> None:
+        self.lock = lock
+        self.released = False
+        self._done = asyncio.Event()
+        self._renewal: asyncio.Task[None] | None = None
+        # Most updates end well within a third of the expiry: a timer, not a task waiting on a
+        # timeout (two tasks and a timer per update, issue 15), starts the renewal only for the
+        # slow ones.
+        self._timer = asyncio.get_running_loop().call_later(isolation.ttl / 3, self._start_renewing, isolation)
+        lock.holding = self  # type: ignore[attr-defined]
+
+    def _start_renewing(self, isolation: RenewedRedisIsolation) -> None:
+        self._renewal = asyncio.create_task(isolation._renew(self.lock, self._done))
+
+    async def release(self, releasing: Callable[[bytes], Awaitable[bool]] | None = None) -> None:
+        """Release the lock (``releasing(token)``: a script that deletes it if it still holds the
+        token, True if it did). Once; the renewal stops first."""
+        if self.released:
+            return
+        self.released = True
+        self._timer.cancel()
+        # Told to stop, not cancelled: a Redis command cut off half-way could leave its
+        # connection out of the pool.
+        self._done.set()
+        if self._renewal is not None:
+            await self._renewal
+        try:
+            if releasing is None:
+                await self.lock.release()
+                return
+            token = self.lock.local.token
+            self.lock.local.token = None
+            if token is not None and await releasing(token):
+                return
+        except LockError:  # expired while Redis was unreachable; nothing left to free
+            pass
+        log.warning("a chat lock had expired before its update ended")

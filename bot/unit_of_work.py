@@ -21,6 +21,7 @@ committed when the update ends, and rolled back if it failed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -37,6 +38,11 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 # Key of the handler data: writes an outer middleware adds to the update's last transaction
 # (the journal's "done" mark). Each is called with the session, then ``done()`` once committed.
 FINAL_WRITES = "unit_of_work_final_writes"
+
+
+# Key of the handler data: ends the chat's lock together with the FSM writes the update still
+# defers, in one round trip (``ChatLockMiddleware``, with Redis). Called with the session.
+END_LOCK = "unit_of_work_end_lock"
 
 
 class FinalWrite(Protocol):
@@ -60,6 +66,17 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 if final and await only_read(session, deferred=True):
                     # Nothing of the update to commit with them: on PostgreSQL each mark is
                     # one round trip instead of BEGIN, UPDATE, COMMIT.
+                    end_lock = data.pop(END_LOCK, None)
+                    if end_lock is not None:
+                        # The FSM's last writes (a form step's "question sent") and the chat
+                        # lock's release in one script, then "done". The order is the one it was
+                        # (the writes, "done", the release): Redis holds the update's state before
+                        # the journal calls it done, so a kill -9 between the two leaves what a
+                        # kill there always left, an update replayed over its own stored writes.
+                        # The other order could leave an update done whose last state never
+                        # reached Redis. The lock is free one round trip earlier: the next update
+                        # of the chat reads the form, already stored, not this journal row.
+                        await end_lock(session)
                     async with alone(session):
                         for write in final:
                             await write(session)
@@ -86,7 +103,10 @@ class ChatLockMiddleware(BaseMiddleware):
         context = self.fsm.resolve_event_context(bot, data)
         if context is None:
             return await handler(event, data)
-        async with self.isolation.lock(key=context.key):
+        async with self.isolation.lock(key=context.key) as lock:
+            end_with_writes = getattr(self.isolation, "end_with_writes", None)
+            if end_with_writes is not None:
+                data[END_LOCK] = partial(end_with_writes, lock)
             return await handler(event, data)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from types import SimpleNamespace
 
 from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
@@ -76,3 +77,24 @@ async def test_a_dead_holders_lock_is_taken_over_after_it_expires():
                 assert (await isolation.redis.get(name)) != b"dead-process"
     finally:
         await isolation.redis.aclose()
+
+
+async def test_a_lock_ended_with_the_last_writes_frees_only_its_own_lock():
+    """``end_with_writes`` (the update's last FSM writes and the release in one script) deletes
+    the lock only while it still holds this update's token, as redis-py's release does."""
+    prefix = f"lapor_test_{secrets.token_hex(6)}"
+    storage, isolation = build_fsm(REDIS_URL, None, key_prefix=prefix)
+    assert isinstance(isolation, ReadingRedisIsolation)
+    name = redis_key_builder(prefix).build(KEY, "lock")
+    no_writes = SimpleNamespace(info={})  # a session with nothing deferred
+    try:
+        async with isolation.lock(KEY) as lock:
+            await isolation.end_with_writes(lock, no_writes)
+            assert await storage.redis.exists(name) == 0  # released at once
+        async with isolation.lock(KEY) as lock:
+            await storage.redis.set(name, b"another update's token")  # it expired and was taken
+            await isolation.end_with_writes(lock, no_writes)
+            assert await storage.redis.get(name) == b"another update's token"
+    finally:
+        await storage.redis.delete(name)
+        await storage.close()
