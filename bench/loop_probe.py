@@ -8,7 +8,11 @@ time windows):
 - every callback of the event loop that ran longer than 10 ms, and the task it stepped (its
   coroutine and where that coroutine stopped next): a blocking call shows up here;
 - every garbage collection: generation and pause;
-- a 10 ms ticker's lateness: how late the loop answers anything at all.
+- a 10 ms ticker's lateness: how late the loop answers anything at all, and, since the tick
+  before, the CPU of the whole process and of the loop's thread, the loop thread's major page
+  faults and involuntary context switches: a late tick with the process's CPU running on but
+  not the thread's is another thread holding the GIL; with neither, the process was not run
+  (no free core) or waited on the disk (major faults).
 Wall and CPU time (of the loop's thread) both: on a busy machine a callback's wall time includes
 the time the process waited for a core. Measurement only; not part of the bot.
 """
@@ -20,6 +24,7 @@ import asyncio.events
 import atexit
 import gc
 import json
+import resource
 import time
 
 SLOW = 0.010
@@ -54,9 +59,13 @@ def install(out: str | None = None) -> None:
 
     asyncio.events.Handle._run = timed_run
 
+    last = [time.process_time(), time.thread_time(), *_faults_and_switches()]
+
     def tick(loop, due: float) -> None:
         now = loop.time()
-        records.append(["tick", time.monotonic(), now - due])
+        seen = [time.process_time(), time.thread_time(), *_faults_and_switches()]
+        records.append(["tick", time.monotonic(), now - due, *(a - b for a, b in zip(seen, last, strict=True))])
+        last[:] = seen
         loop.call_at(now + TICK, tick, loop, now + TICK)
 
     run_forever = asyncio.base_events.BaseEventLoop.run_forever
@@ -75,6 +84,12 @@ def install(out: str | None = None) -> None:
             with open(out, "a") as f:
                 for r in records:
                     f.write(json.dumps(r) + "\n")
+
+
+def _faults_and_switches() -> tuple[int, int]:
+    """The calling thread's major page faults and involuntary context switches so far."""
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return usage.ru_majflt, usage.ru_nivcsw
 
 
 def _where(callback) -> str:
@@ -108,6 +123,12 @@ def window_report(label: str, recs: list[list], start: float, end: float) -> Non
             print(f"GC gen {gen} ×{len(pauses)} (max {pauses[-1][0] * 1000:.1f} ms wall, "
                   f"{max(c for _, c in pauses) * 1000:.1f} ms CPU; "
                   f"total {sum(c for _, c in pauses) * 1000:.0f} ms CPU) ", end="")
+    late = sorted((rec for rec in inside if rec[0] == "tick" and len(rec) > 3), key=lambda rec: -rec[2])[:3]
+    if late and late[0][2] > 0.1:
+        print("\n    the latest ticks (late; since the tick before: process CPU, loop thread CPU, "
+              "major faults, involuntary switches): " + "; ".join(
+                  f"{rec[2] * 1000:.0f} ms ({rec[3] * 1000:.0f}, {rec[4] * 1000:.0f} ms, {rec[5]}, {rec[6]})"
+                  for rec in late), end="")
     print(f"\n    callbacks over 10 ms: {len(slow)}, {sum(rec[2] for rec in slow):.1f} s wall, "
           f"{sum(rec[3] for rec in slow):.1f} s CPU; by CPU (count, max wall, max CPU, total CPU):")
     by_where: dict[str, list[tuple[float, float]]] = {}
