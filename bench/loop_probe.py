@@ -127,7 +127,8 @@ def window_report(label: str, recs: list[list], start: float, end: float) -> Non
     if late and late[0][2] > 0.1:
         print("\n    the latest ticks (late; since the tick before: process CPU, loop thread CPU, "
               "major faults, involuntary switches): " + "; ".join(
-                  f"{rec[2] * 1000:.0f} ms at +{rec[1] - start:.1f} s ({rec[3] * 1000:.0f}, {rec[4] * 1000:.0f} ms, {rec[5]}, {rec[6]})"
+                  f"{rec[2] * 1000:.0f} ms at +{rec[1] - start:.1f} s "
+                  f"({rec[3] * 1000:.0f}, {rec[4] * 1000:.0f} ms, {rec[5]}, {rec[6]})"
                   for rec in late), end="")
     print(f"\n    callbacks over 10 ms: {len(slow)}, {sum(rec[2] for rec in slow):.1f} s wall, "
           f"{sum(rec[3] for rec in slow):.1f} s CPU; by CPU (count, max wall, max CPU, total CPU):")
