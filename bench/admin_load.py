@@ -34,9 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench import loop_probe  # noqa: E402
+from bench.cold_cache import REPORTS, make_cold  # noqa: E402
 from bench.loop_probe import window_report  # noqa: E402
+from bench.pg_waits import Waits  # noqa: E402
 from bench.scale_data import ADMIN_TID  # noqa: E402
 from bot.heap import freeze_start_up_objects  # noqa: E402
 from bot.services import worker_process  # noqa: E402
@@ -86,23 +89,29 @@ async def citizen(h: Harness, n: int, stop: asyncio.Event, timings: list[tuple[s
             await asyncio.sleep(0.05)
 
 
-ADMIN_OPS = ("stats", "stats-past", "per-agency", "export")
+ADMIN_OPS = ("stats", "stats-past", "per-agency", "export", "idle")
 
 
 async def admin(h: Harness, stop: asyncio.Event, done: list[tuple[str, float]], which: list[str],
-                export_format: str) -> None:
+                export_format: str, cold: str | None = None) -> None:
+    """``cold``: that database's reports (``cold_cache.REPORTS``) out of the page cache before each
+    operation: as on a host whose memory holds the citizens' pages but not a year of reports."""
     user = h.user(ADMIN_TID, "Admin")
     year = h.app.calendar.today().year
     ops = {"stats": ("/statistik", lambda: h.send(user, "/statistik")),
            "stats-past": (f"/statistik {year - 1}", lambda: h.send(user, f"/statistik {year - 1}")),
            "per-agency": ("per-agency", lambda: h.press(user, 1, f"stag:{year}")),
            "export": (f"/ekspor {year - 1} {export_format}",
-                      lambda: h.send(user, f"/ekspor {year - 1} {export_format}"))}
+                      lambda: h.send(user, f"/ekspor {year - 1} {export_format}")),
+           # Nothing for 20 s: with --cold, what making the reports cold does by itself.
+           "idle": ("idle 20 s", lambda: asyncio.sleep(20))}
     ops = [ops[name] for name in which]
     while not stop.is_set():
         for label, op in ops:
             if stop.is_set():
                 break
+            if cold:
+                await make_cold(cold, REPORTS)
             t = time.perf_counter()
             await op()
             done.append((label, time.perf_counter() - t))
@@ -124,20 +133,25 @@ def p99(steps: list[tuple[str, float]]) -> float:
 
 
 async def phase(h: Harness, first: int, citizens: int, seconds: float, with_admin: bool, which: list[str] = (),
-                export_format: str = "csv", rate: float | None = None):
+                export_format: str = "csv", rate: float | None = None, waits: Waits | None = None,
+                cold: str | None = None):
     """``first``: the phase's first citizen id (new citizens each phase: each starts with consent)."""
+    if waits is not None:
+        waits.start()
     stop = asyncio.Event()
     timings: list[tuple[str, float]] = []  # (step, ms)
     done: list[tuple[str, float]] = []
     pacer = Pacer(rate) if rate else None
     tasks = [asyncio.create_task(citizen(h, first + i, stop, timings, pacer)) for i in range(citizens)]
     if with_admin:
-        tasks.append(asyncio.create_task(admin(h, stop, done, list(which), export_format)))
+        tasks.append(asyncio.create_task(admin(h, stop, done, list(which), export_format, cold)))
     started = time.monotonic()
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.gather(*tasks)
     windows.append((started, time.monotonic()))
+    if waits is not None:
+        await waits.stop()
     return timings, done
 
 
@@ -146,7 +160,14 @@ windows: list[tuple[float, float]] = []  # each phase's, for the loop probe
 
 async def main(args: argparse.Namespace) -> None:
     url = PG.rsplit("/", 1)[0] + "/" + args.db_name
-    async with Harness.create(Path(tempfile.mkdtemp()), database={"url": url}) as h:
+    if args.cold:
+        print(f"{await make_cold(args.db_name) / 1e6:,.0f} MB of {args.db_name} dropped from the page cache")
+    sampler = create_async_engine(url, pool_size=1) if args.waits else None
+    waits = [Waits(sampler), Waits(sampler)] if sampler is not None else [None, None]
+    database: dict[str, object] = {"url": url}
+    if args.export_read_mb_s is not None:
+        database["export_read_mb_s"] = args.export_read_mb_s
+    async with Harness.create(Path(tempfile.mkdtemp()), database=database) as h:
         async with h.app.engine.begin() as conn:
             # The harness numbers its updates from 1: the received-update journal of an earlier
             # run would take them for duplicates and skip them (the bot answered nothing).
@@ -161,12 +182,18 @@ async def main(args: argparse.Namespace) -> None:
         # As `lapor-bot run` does once started (bot/heap.py): without it one full collection
         # over the start-up objects stopped the loop for 0.5 s of CPU in the admin's phase.
         freeze_start_up_objects()
-        alone, _ = await phase(h, next(first), args.citizens, args.seconds, with_admin=False, rate=args.rate)
+        alone, _ = await phase(h, next(first), args.citizens, args.seconds, with_admin=False, rate=args.rate,
+                               waits=waits[0])
         busy, done = await phase(h, next(first), args.citizens, args.seconds, with_admin=True,
-                                 which=args.admin_ops.split(","), export_format=args.export_format, rate=args.rate)
+                                 which=args.admin_ops.split(","), export_format=args.export_format, rate=args.rate,
+                                 waits=waits[1], cold=args.db_name if args.cold else None)
+    if sampler is not None:
+        await sampler.dispose()
     pace = f"{args.rate:g} steps/s in all" if args.rate else "each step after the last, 50 ms between forms"
     print(f"{args.citizens} citizens ({pace}), {args.seconds:.0f} s per phase, database {args.db_name}, "
-          f"admin: {args.admin_ops}; parallel workers {args.parallel_workers}, worker nice +{args.worker_nice}")
+          f"admin: {args.admin_ops}; parallel workers {args.parallel_workers}, worker nice +{args.worker_nice}; "
+          f"export read cap {args.export_read_mb_s if args.export_read_mb_s is not None else 'default'} MB/s"
+          f"{'; cold' if args.cold else ''}")
     print(f"  citizens alone:            {summary(alone)}")
     print(f"  while the admin works:     {summary(busy)}")
     by_op: dict[str, list[float]] = {}
@@ -175,6 +202,9 @@ async def main(args: argparse.Namespace) -> None:
     for label, times in by_op.items():
         print(f"    admin {label:22s} ×{len(times)}, median {statistics.median(times):.2f} s")
     print(f"  p99 difference: {p99(busy) - p99(alone):+.0f} ms (goal ≤ +50 ms)")
+    if args.waits:
+        print(f"  waits alone:               {waits[0].report()}")
+        print(f"  waits while the admin works: {waits[1].report()}")
     if args.probe:
         window_report("citizens alone", loop_probe.records, *windows[-2])
         window_report("while the admin works", loop_probe.records, *windows[-1])
@@ -185,7 +215,7 @@ if __name__ == "__main__":
     ap.add_argument("--db-name", default="lapor_bench_scale")
     ap.add_argument("--citizens", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--admin-ops", default=",".join(ADMIN_OPS),
+    ap.add_argument("--admin-ops", default=",".join(ADMIN_OPS[:4]),
                     help=f"what the admin repeats, comma-separated of {', '.join(ADMIN_OPS)} "
                          "(e.g. export alone: the export's own effect on the citizens)")
     ap.add_argument("--export-format", default="csv", choices=["csv", "xlsx", "lapor"])
@@ -198,6 +228,13 @@ if __name__ == "__main__":
                     "(default: the bot's, %(default)s; the server's own default is 2)")
     ap.add_argument("--worker-nice", type=int, default=worker_process.WORKER_NICENESS,
                     help="the chart/XLSX worker's nice increment (default: the bot's, %(default)s; 0: as the bot)")
+    ap.add_argument("--cold", action="store_true", help="the database's files out of the page cache at the "
+                    "start, and its reports before each of the admin's operations (bench/cold_cache.py: a copy of "
+                    "your own, as root), as on a host whose memory does not hold the reports")
+    ap.add_argument("--export-read-mb-s", type=float, help="the export's cap on reading the disk "
+                    "(database.export_read_mb_s; 0: none; default: the bot's)")
+    ap.add_argument("--waits", action="store_true", help="what the citizens' PostgreSQL backends wait on in each "
+                    "phase, and the machine's I/O pressure (bench/pg_waits.py)")
     parsed = ap.parse_args()
     # Set before anything starts: the worker reads its niceness when it is spawned.
     parallelism.ADMIN_PARALLEL_WORKERS = parsed.parallel_workers

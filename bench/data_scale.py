@@ -13,6 +13,7 @@ afterwards (~2 GB) unless --keep.
     python bench/data_scale.py --reuse              # a database kept by --keep
     python bench/data_scale.py --db-name lapor_bench_1m --exports-only   # the export alone
     python bench/data_scale.py --db-name lapor_bench_1m --exports-only --formats csv   # its CSV only
+    python bench/data_scale.py --db-name lapor_1m_mine --exports-only --formats csv --cold   # from the disk
     python bench/data_scale.py --reuse --keep --db-name lapor_1m_mine --jobs-only 3   # the jobs, 3 rounds
     python bench/data_scale.py --reuse --keep --db-name lapor_1m_mine --jobs-only 2 --day-apart
                                                     # round 2 a day later: a day's new work (retention)
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event, text  # noqa: E402
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # noqa: E402
 
+from bench.cold_cache import make_cold  # noqa: E402
 from bench.scale_data import ADMIN_TID, OFFICER_TID, generate  # noqa: E402
 from bot.domain.access import COMMAND_LINE  # noqa: E402
 from bot.domain.workdays import WorkCalendar  # noqa: E402
@@ -106,6 +108,17 @@ def _workers_cpu() -> dict[int, float]:
     return {pid: _proc_cpu(pid) for pid in worker_pids()}
 
 
+def _disk_reads() -> tuple[int, float]:
+    """Read requests completed and MB read so far by the machine's disks (``/proc/diskstats``,
+    whole disks only: everyone's reads, not the export's alone)."""
+    ops, sectors = 0, 0
+    for line in Path("/proc/diskstats").read_text().splitlines():
+        f = line.split()
+        if Path(f"/sys/block/{f[2]}/device").exists():  # a disk, not a partition, zram or loop
+            ops, sectors = ops + int(f[3]), sectors + int(f[5])
+    return ops, sectors * 512 / 1e6
+
+
 async def _ticker(lags: list[float], every: float = 0.01) -> None:
     """How late the event loop wakes a 10 ms sleep: what an update would wait meanwhile."""
     while True:
@@ -131,7 +144,7 @@ async def _parallel_workers_cpu(session_factory, leader: int, seen: dict[int, fl
 
 
 async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: int, fmt: ExportFormat,
-                         limit: int | None = PART_LIMIT) -> str:
+                         limit: int | None = PART_LIMIT, read_mb_s: float | None = None) -> str:
     """One export through the service as the chat makes it (``limit``: split and zipped to fit
     an upload; None: the command line's one plain file): rows, wall and CPU time per 100k rows
     (CPU of the whole process, its worker thread and worker process included: on a shared
@@ -141,7 +154,7 @@ async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: in
     before = _rss_mb()
     lags: list[float] = []
     ticking = asyncio.create_task(_ticker(lags))
-    t, cpu = time.perf_counter(), time.process_time()
+    t, cpu, disk = time.perf_counter(), time.process_time(), _disk_reads()
     with i18n.context(), i18n.use_locale("id"):
         async with session_factory() as s:
             backend = 0
@@ -151,12 +164,15 @@ async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: in
             parallel: dict[int, float] = {}
             sampling = asyncio.create_task(_parallel_workers_cpu(session_factory, backend, parallel)) if backend \
                 else None
-            exported = await export_year(s, year, fmt, calendar, actor=COMMAND_LINE, limit=limit)
+            # read_mb_s only when asked: older versions of the service have no such argument.
+            paced = {"read_mb_s": read_mb_s} if read_mb_s else {}
+            exported = await export_year(s, year, fmt, calendar, actor=COMMAND_LINE, limit=limit, **paced)
             server_cpu = _proc_cpu(backend) - server_cpu
             if sampling is not None:
                 sampling.cancel()
             worker_cpu = {pid: cpu - worker_cpu.get(pid, 0.0) for pid, cpu in _workers_cpu().items()}
     took, cpu = time.perf_counter() - t, time.process_time() - cpu
+    disk = [now - then for now, then in zip(_disk_reads(), disk, strict=True)]
     cpu += sum(worker_cpu.values())  # the export's worker process (bot/services/export_worker.py)
     ticking.cancel()
     lags.sort()
@@ -167,16 +183,19 @@ async def export_figures(session_factory, calendar: WorkCalendar, i18n, year: in
                 f"{cpu / rows * 1e5:.2f} s CPU (+ PostgreSQL backend {server_cpu / rows * 1e5:.2f} s, "
                 f"its {len(parallel)} parallel workers {sum(parallel.values()) / rows * 1e5:.2f} s); "
                 f"peak RSS +{_rss_mb() - before:.0f} MB; {sizes}; "
+                f"disk reads {disk[1]:,.0f} MB in {disk[0]:,.0f} requests; "
                 f"event loop late by p99 {lags[int(len(lags) * 0.99)] * 1000:.0f} ms, "
                 f"max {lags[-1] * 1000:.0f} ms")
     finally:
         exported.cleanup()
 
 
-async def exports_only(url: str, formats: list[ExportFormat] | None = None) -> None:
+async def exports_only(url: str, formats: list[ExportFormat] | None = None, cold: str | None = None,
+                       read_mb_s: float | None = None) -> None:
     """``--exports-only``: the export service alone on a kept database (read only: nothing is
     deleted, so it can run on a database another bench keeps). ``formats``: those only (the
-    CSV both as the chat and as the command line makes it); every format by default."""
+    CSV both as the chat and as the command line makes it); every format by default. ``cold``:
+    that database's files out of the page cache before each export (``bench/cold_cache.py``)."""
     engine = create_async_engine(url)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
     calendar, i18n = WorkCalendar(), build_i18n("id")  # the default zone, as scale_data generates
@@ -185,9 +204,12 @@ async def exports_only(url: str, formats: list[ExportFormat] | None = None) -> N
     try:
         runs = [(f, PART_LIMIT) for f in ExportFormat] + [(ExportFormat.CSV, None)]
         for fmt, limit in [(f, limit) for f, limit in runs if formats is None or f in formats]:
+            if cold:
+                await make_cold(cold)
             t = time.perf_counter()
-            note = await export_figures(session_factory, calendar, i18n, year, fmt, limit)
-            where = "chat" if limit else "command line"
+            note = await export_figures(session_factory, calendar, i18n, year, fmt, limit, read_mb_s)
+            where = ("chat" if limit else "command line") + (", cold" if cold else "") + (
+                f", read at ≤ {read_mb_s:g} MB/s" if read_mb_s else "")
             print(f"| {year} {fmt.value} ({where}) | {time.perf_counter() - t:.2f} s | {note} |", flush=True)
     finally:
         await engine.dispose()
@@ -218,7 +240,8 @@ async def main(args: argparse.Namespace) -> None:
     name = args.db_name
     url = _url(name)
     if args.exports_only:
-        await exports_only(url, [ExportFormat(f) for f in args.formats.split(",")] if args.formats else None)
+        await exports_only(url, [ExportFormat(f) for f in args.formats.split(",")] if args.formats else None,
+                           cold=name if args.cold else None, read_mb_s=args.read_mb_s)
         return
     if not args.reuse:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -320,6 +343,10 @@ if __name__ == "__main__":
     ap.add_argument("--reuse", action="store_true", help="use the kept database as it is")
     ap.add_argument("--exports-only", action="store_true",
                     help="only the export service, on a kept database (--db-name), deleting nothing")
+    ap.add_argument("--cold", action="store_true", help="with --exports-only: the database's files out of the "
+                    "page cache before each export (bench/cold_cache.py; as root, on a copy of your own)")
+    ap.add_argument("--read-mb-s", type=float, help="with --exports-only: the export's cap on reading the disk "
+                    "(read_mb_s of export_year; default: none)")
     ap.add_argument("--formats", metavar="csv,xlsx,lapor", help="with --exports-only: these formats only")
     ap.add_argument("--jobs-only", type=int, metavar="ROUNDS", default=0,
                     help="only the scheduled jobs, ROUNDS times each (mutates: a copy of your own)")
