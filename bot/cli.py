@@ -340,7 +340,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         # server counts as an admin (recorded in the audit trail as "command line").
         with i18n.context(), i18n.use_locale(settings.app.default_language):
             # One plain file: no upload limit on the server's disk.
-            return await export_year(session, args.year, fmt, cal, actor=COMMAND_LINE, limit=None)
+            return await export_year(session, args.year, fmt, cal, actor=COMMAND_LINE, limit=None,
+                                     read_mb_s=settings.database.export_read_mb_s or None)
 
     exported = asyncio.run(_with_session(settings, work))
     (part,) = exported.parts

@@ -151,6 +151,9 @@ class DatabaseSettings(Section):
     pool_size: int | None = Field(default=None, ge=1, le=500)
     max_overflow: int = Field(default=5, ge=0, le=500)
     pool_timeout: float = Field(default=30.0, gt=0)
+    # PostgreSQL: megabytes a second the admin's CSV export of a year may read from the disk
+    # (it reads the whole reports table first at this pace; storage/readahead.py); 0: no cap.
+    export_read_mb_s: float = Field(default=100.0, ge=0)
 
     @field_validator("url")
     @classmethod

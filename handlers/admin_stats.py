@@ -12,6 +12,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.domain.access import Actor
 from bot.domain.workdays import WorkCalendar
 from bot.services import export_files
@@ -88,7 +89,7 @@ async def statistics_per_agency(callback: CallbackQuery, callback_data: StatsAge
 
 
 async def export_command(message: Message, command: CommandObject, session: AsyncSession,
-                         actor: Actor, calendar: WorkCalendar) -> None:
+                         actor: Actor, calendar: WorkCalendar, settings: Settings) -> None:
     today = calendar.today()
     args = (command.args or "").split()
     fmt = None
@@ -102,26 +103,27 @@ async def export_command(message: Message, command: CommandObject, session: Asyn
         await message.answer(_("Export of the reports received in {year}: which format?").format(year=year),
                              reply_markup=export_keyboard(year))
         return
-    await _send_export(message.chat.id, message.bot, session, year, fmt, actor, calendar)
+    await _send_export(message.chat.id, message.bot, session, year, fmt, actor, calendar, settings)
 
 
 async def export_picked(callback: CallbackQuery, callback_data: ExportCb, session: AsyncSession,
-                        actor: Actor, calendar: WorkCalendar) -> None:
+                        actor: Actor, calendar: WorkCalendar, settings: Settings) -> None:
     # A forged year outside what /ekspor offers would not even make a valid date range.
     if parse_year(str(callback_data.year), calendar.today()) is None:
         await callback.answer(_bad_year(calendar.today()), show_alert=True)
         return
     await _send_export(callback.from_user.id, callback.bot, session, callback_data.year,
-                       callback_data.fmt, actor, calendar)
+                       callback_data.fmt, actor, calendar, settings)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
 async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt: ExportFormat,
-                       actor: Actor, calendar: WorkCalendar) -> None:
+                       actor: Actor, calendar: WorkCalendar, settings: Settings) -> None:
     # What a bot may upload; read at call time so a test can lower it.
-    exported = await export_year(session, year, fmt, calendar, actor=actor, limit=export_files.PART_LIMIT)
+    exported = await export_year(session, year, fmt, calendar, actor=actor, limit=export_files.PART_LIMIT,
+                                 read_mb_s=settings.database.export_read_mb_s or None)
     try:
         if exported.too_large:
             await bot.send_message(chat_id, _(

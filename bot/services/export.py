@@ -223,15 +223,17 @@ class ExportFile:
 
 async def export_year(
     session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, *, actor: Actor,
-    today: date | None = None, limit: int | None = PART_LIMIT,
+    today: date | None = None, limit: int | None = PART_LIMIT, read_mb_s: float | None = None,
 ) -> ExportFile:
     """The year's reports written to disk, the bot answering meanwhile: on PostgreSQL the CSV
     by the server itself (COPY, ``_server_csv``); otherwise in batches from a server-side
     cursor, the cells, CSV, compression and XLSX made in a worker process of its own
     (``export_worker``, PostgreSQL) or in a worker thread (SQLite).
     ``limit``: bytes per file (the chat's upload limit; CSV is then zipped and the year split
-    by month when needed); None for one plain file (the command line). The export is recorded
-    in the audit trail (committed here)."""
+    by month when needed); None for one plain file (the command line). ``read_mb_s``: on
+    PostgreSQL the CSV's table is first read from the disk at most this fast (``database.
+    export_read_mb_s``: an export of a cold table must not starve the citizens' commits); None:
+    no cap. The export is recorded in the audit trail (committed here)."""
     access.ensure(actor, Action.ADMINISTER)
     today = today or cal.today()
     if fmt is not ExportFormat.CSV and session.get_bind().dialect.name == "postgresql":
@@ -240,7 +242,7 @@ async def export_year(
         # embedded database is read best by the process that holds it).
         parts, directory = await export_worker.write_year(session, year, fmt, cal, today, limit)
     else:
-        parts, directory = await write_year(session, year, fmt, cal, today, limit)
+        parts, directory = await write_year(session, year, fmt, cal, today, limit, read_mb_s=read_mb_s)
     rows = sum(p.rows for p in parts)
     await audit.record(session, actor, audit.AuditAction.EXPORT, f"export:{year}",
                        {"format": fmt.value, "rows": rows})
@@ -254,7 +256,8 @@ class ExportStopped(Exception):
 
 async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: WorkCalendar, today: date,
                      limit: int | None, *, directory: Path | None = None,
-                     stopped: Callable[[], bool] = lambda: False) -> tuple[list[ExportPart], Path]:
+                     stopped: Callable[[], bool] = lambda: False,
+                     read_mb_s: float | None = None) -> tuple[list[ExportPart], Path]:
     """The files of ``export_year`` and their temporary directory, in this process (also the
     worker's body, ``export_worker``: it gives the ``directory`` and ``stopped``, asked before
     each batch; when true, the files are removed and ``ExportStopped`` raised)."""
@@ -278,7 +281,7 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
         if fmt is ExportFormat.CSV and session.get_bind().dialect.name == "postgresql":
             parts = await copied_parts(directory, base, head, plan,
                                        _server_csv(session, year, cal, today, start, end, months,
-                                                   agency_names, await repo.category_names()),
+                                                   agency_names, await repo.category_names(), read_mb_s),
                                        zipped=kind == "zip", limit=limit,
                                        rows=[sum(per_month[first - 1:last]) for first, last in plan])
         else:
@@ -298,23 +301,29 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
 
 def _server_csv(session: AsyncSession, year: int, cal: WorkCalendar, today: date, start: datetime,
                 end: datetime, month_starts: list[datetime], agencies: dict[int, str],
-                categories: dict[int, str]) -> CopyPart:
+                categories: dict[int, str], read_mb_s: float | None) -> CopyPart:
     """PostgreSQL writes the CSV (``ExportRepo.copy_csv``): the bot's process only passes
     bytes to the file, and its event loop stays free for the citizens. The names of agencies
-    and categories are cleaned here, once, not by the server for every row."""
+    and categories are cleaned here, once, not by the server for every row. ``read_mb_s``:
+    the cap of the table's read ahead of the first part's COPY."""
     # Local dates only (working days are read from the stored facts): no holidays needed.
     days = LocalDays("postgresql", cal.tz.key, (), date(year, 1, 1), date(max(year, today.year) + 2, 12, 31))
     bounds = [start, *month_starts, end]  # bounds[m - 1]: where month m begins
     agencies, categories = _cleaned(agencies), _cleaned(categories)
 
+    read_first = read_mb_s
+
     async def copy(first: int, last: int, write: Callable[[bytes], Awaitable[None]]) -> int:
+        # The table read ahead once, before the first part: the next find it in memory.
+        nonlocal read_first
+        pace, read_first = read_first, None
         return await ExportRepo(session).copy_csv(
             submitted_from=bounds[first - 1], submitted_before=bounds[last], days=days, today=today,
             ended_kinds=ENDED_KINDS, ended_statuses=_SET_ASIDE,
             open_statuses=[s.value for s in ReportStatus if s not in TERMINAL],
             closed_status=ReportStatus.CLOSED.value, confidential=Privacy.CONFIDENTIAL.value,
             name_shown=_shown(IdentityPart.NAME), username_shown=_shown(IdentityPart.USERNAME),
-            words=_labels(), agencies=agencies, categories=categories, write=write)
+            words=_labels(), agencies=agencies, categories=categories, write=write, read_mb_s=pace)
 
     return copy
 

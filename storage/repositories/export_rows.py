@@ -37,6 +37,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage import readahead
 from storage.localdays import LocalDays
 from storage.models import Citizen, Report
 from storage.parallelism import limit_parallel_workers
@@ -129,14 +130,15 @@ class ExportRepo:
         ended_kinds: Iterable[str], ended_statuses: Iterable[str], open_statuses: Iterable[str],
         closed_status: str, confidential: str, name_shown: Iterable[str], username_shown: Iterable[str],
         words: Mapping[str, str], agencies: Mapping[int, str], categories: Mapping[int, str],
-        write: Callable[[bytes], Awaitable[None]],
+        write: Callable[[bytes], Awaitable[None]], read_mb_s: float | None = None,
     ) -> int:
         """PostgreSQL only: the CSV rows (no header) of the reports submitted in the period,
         oldest first, written by the server and handed to ``write`` chunk by chunk as they
         arrive; returns the number of rows. The columns of ``bot.services.export.headers()``;
         ``today``: the local date; ``words``: the cells' words (met, missed, pending, "-",
         yes, no) by those keys, ``agencies`` and ``categories``: their names by id, all already
-        cleaned. Empty cells are NULL, so written as nothing."""
+        cleaned. Empty cells are NULL, so written as nothing. ``read_mb_s``: the reports table
+        is first read from the disk at most this fast (``storage.readahead``); None: no cap."""
         conn = await self.session.connection()
         # Building and compiling the statement costs 20-45 ms of CPU: in a thread, the event
         # loop keeps answering citizens meanwhile (it takes the GIL back every few
@@ -149,6 +151,8 @@ class ExportRepo:
             categories=categories)
         await limit_parallel_workers(conn)
         raw = (await conn.get_raw_connection()).driver_connection
+        if read_mb_s:
+            await readahead.read_ahead(raw, "report", max_mb_s=read_mb_s, memory_mb_s=readahead.MEMORY_MB_S)
         status = await raw.copy_from_query(sql, output=write, format="csv")
         return int(status.split()[-1])
 
