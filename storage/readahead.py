@@ -8,8 +8,9 @@ fast as it can, and the citizens' commits queue behind it: each waits for its WA
 disk (bench/README.md, "Export of a year from the disk"). So the table is read first, a few
 megabytes at a time in order, pausing between them so that the disk is read at most at
 ``max_mb_s``; the COPY then runs from the page cache. A chunk that came back faster than
-``memory_mb_s`` was in memory already and cost the disk nothing: no pause, so an export whose
-table is cached is slowed by one scan of memory at most.
+``memory_mb_s`` was in memory already and cost the disk nothing: no pause. On a busy CPU a
+cached chunk can come back slower than that and be paced too: an export then takes up to
+(table size / ``max_mb_s``) longer, the bound either way (measured at load 12 on 2 cores).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from typing import Any
 # Bytes read per statement: small enough that a pause comes every few tens of milliseconds at
 # the disk's full speed, large enough that a cached table costs few round trips.
 CHUNK_BYTES = 4 * 1024 * 1024
-# A chunk read faster than this came from the page cache (no disk is this fast for the scan:
-# measured on the 1M bench, bench/README.md).
+# A chunk read faster than this came from the page cache (the bench's disk gives ~500 MB/s).
 MEMORY_MB_S = 1000.0
 
 
