@@ -24,7 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import unit_of_work
-from bot.aiogram_models import build_everyday_types
+from bot.aiogram_models import bind_bot_directly, build_everyday_types
 from bot.callback_answers import AnswerOnce
 from bot.commands import sync_menus
 from bot.config import DEFAULT_API_BASE, Settings
@@ -162,6 +162,7 @@ def build_casework(settings: Settings, notifier: OutboxNotifier, calendar: WorkC
 
 def build_app(settings: Settings, *, lapor_connector: LaporConnector | None = None) -> App:
     build_everyday_types()  # aiogram's types are built on first use (bot/aiogram_models.py)
+    bind_bot_directly()  # and bind their bot without pydantic's generic private attributes (same)
     db = settings.database
     engine = create_engine(db.url, pool_size=db.pool_for(settings.telegram.max_concurrent_updates),
                            max_overflow=db.max_overflow, pool_timeout=db.pool_timeout)
