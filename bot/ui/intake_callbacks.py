@@ -7,7 +7,7 @@ Packed, the longest payload is well under Telegram's 64 bytes (``rf:<6>:ag:page:
 
 from __future__ import annotations
 
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 
 from bot.ui.callback_types import RowId
 
@@ -24,6 +24,21 @@ class IntakeCb(CallbackData, prefix="rf"):
     step: str
     action: str
     value: str = ""
+
+
+def pack(form: str, step: str, action: str, value: str = "") -> str:
+    """``IntakeCb(form=form, step=step, action=action, value=value).pack()``: the same string and
+    the same refusals (a field that is not text, a separator inside one, over 64 bytes), without
+    building and dumping a pydantic model for each button (~13 µs; a form step shows 4 to 10 of
+    them, issue 15). ``tests/unit/test_intake_callbacks.py`` holds the two equal."""
+    fields = (IntakeCb.__prefix__, form, step, action, value)
+    for field in fields:
+        if not isinstance(field, str) or IntakeCb.__separator__ in field:
+            raise ValueError(f"cannot pack {field!r} into the form's callback data")
+    packed = IntakeCb.__separator__.join(fields)
+    if len(packed.encode()) > MAX_CALLBACK_LENGTH:
+        raise ValueError(f"callback data too long: {packed!r}")
+    return packed
 
 
 # Actions (kept short: they ride in callback_data).

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.enums import AgencyKind, Classification, Privacy
 from bot.services.intake import Step
 from bot.ui import intake_callbacks as cb
-from bot.ui.intake_callbacks import IntakeCb, ReportFromTextCb
+from bot.ui.intake_callbacks import ReportFromTextCb
 from bot.ui.render import truncate
 
 # Long agency names make buttons unreadable on a phone; the full name appears after the choice.
@@ -23,8 +23,7 @@ BUTTON_TEXT_MAX = 48
 
 
 def _b(text: str, form: str, step: Step, action: str, value: str = "") -> InlineKeyboardButton:
-    data = IntakeCb(form=form, step=step.value, action=action, value=value).pack()
-    return InlineKeyboardButton(text=text, callback_data=data)
+    return InlineKeyboardButton(text=text, callback_data=cb.pack(form, step.value, action, value))
 
 
 def back_label() -> str:

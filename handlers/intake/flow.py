@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import unit_of_work
 from bot.config import Settings
+from bot.filters import unpacked
 from bot.services.categories import CategoryChoice
 from bot.services.intake import Draft, Step, new_form_id, next_step
 from bot.services.related import NearbyReport
@@ -99,9 +100,8 @@ class CurrentFormButton(Filter):
     """
 
     async def __call__(self, callback: CallbackQuery, state: FSMContext) -> bool | dict[str, Any]:
-        try:
-            data = IntakeCb.unpack(callback.data or "")
-        except (TypeError, ValueError):
+        data = unpacked(IntakeCb, callback)  # the payload the button's filter read
+        if data is None:
             return False
         found = await current(state)
         if found is None:
