@@ -108,15 +108,17 @@ def _state_name(state: StateType) -> str | None:
     return state.state if isinstance(state, State) else state
 
 
-def _checked_data(data: Mapping[str, Any]) -> dict[str, Any]:
+def _as_json(data: Mapping[str, Any]) -> str:
+    """``data`` as the JSON the row stores; the one check that it can be stored. Rows are kept
+    and passed on as this text: a form step (data, state, data again) decoded and encoded its
+    draft six times (issue 15)."""
     if not isinstance(data, dict):
         msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
         raise DataNotDictLikeError(msg)
     try:
-        json.dumps(data)
+        return json.dumps(data)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"FSM data must be JSON-serialisable: {exc}") from exc
-    return dict(data)
 
 
 class SqlAlchemyStorage(BaseStorage):
@@ -155,8 +157,8 @@ class SqlAlchemyStorage(BaseStorage):
         return cache[ident]
 
     @staticmethod
-    def _remember(session: AsyncSession, key: StorageKey, state: str | None, data: dict[str, Any]) -> None:
-        session.info.setdefault(_CACHE, {})[_ident(key)] = (state, json.dumps(data))
+    def _remember(session: AsyncSession, key: StorageKey, state: str | None, data: str) -> None:
+        session.info.setdefault(_CACHE, {})[_ident(key)] = (state, data)
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self._session(write=False) as session:
@@ -167,7 +169,7 @@ class SqlAlchemyStorage(BaseStorage):
             # A fresh copy every time: callers may change what they got.
             return json.loads((await self._row(session, key))[1])
 
-    async def _defer(self, session: AsyncSession, key: StorageKey, state: str | None, data: dict[str, Any]) -> None:
+    async def _defer(self, session: AsyncSession, key: StorageKey, state: str | None, data: str) -> None:
         self._remember(session, key, state, data)
         pending_writes(session, _DIRTY)[_ident(key)] = key
 
@@ -175,7 +177,7 @@ class SqlAlchemyStorage(BaseStorage):
         name = _state_name(state)
         if (shared := current_session()) is not None:
             _, data = await self._row(shared, key)
-            await self._defer(shared, key, name, json.loads(data))
+            await self._defer(shared, key, name, data)
             return
         async with self._session(write=True) as session:
             _, data = await self._row(session, key)
@@ -183,31 +185,32 @@ class SqlAlchemyStorage(BaseStorage):
                 await session.execute(_DELETE, _where_params(key))
             else:
                 await session.run_sync(_upsert, key, state=name)
-            self._remember(session, key, name, json.loads(data))
+            self._remember(session, key, name, data)
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        new = _checked_data(data)
+        new = _as_json(data)
         if (shared := current_session()) is not None:
             state, _ = await self._row(shared, key)
             await self._defer(shared, key, state, new)
             return
         async with self._session(write=True) as session:
             state, _ = await self._row(session, key)
-            if not new and state is None:
+            if new == "{}" and state is None:
                 await session.execute(_DELETE, _where_params(key))
             else:
-                await session.run_sync(_upsert, key, data=new)
+                await session.run_sync(_upsert, key, data=json.loads(new))
             self._remember(session, key, state, new)
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
         # Read and write in one transaction. Inside an update, event isolation keeps every other
         # update of this chat out; outside one, the row lock (PostgreSQL) keeps a concurrent
         # update from another process from being lost (SQLite serialises writers anyway).
-        new = _checked_data(data)
+        _as_json(data)  # refused before anything is read or written
+        new = dict(data)
         if (shared := current_session()) is not None:
             state, raw = await self._row(shared, key)
             merged = {**json.loads(raw), **new}
-            await self._defer(shared, key, state, merged)
+            await self._defer(shared, key, state, json.dumps(merged))
             return dict(merged)
         async with self._session(write=True) as session:
             if current_session() is None:
@@ -219,7 +222,7 @@ class SqlAlchemyStorage(BaseStorage):
             merged = {**current, **new}
             if merged:
                 await session.run_sync(_upsert, key, data=merged)
-            self._remember(session, key, state, merged)
+            self._remember(session, key, state, json.dumps(merged))
         return dict(merged)
 
     async def delete_stale(self, before: datetime) -> int:
