@@ -56,7 +56,11 @@ def install(engine: AsyncEngine) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _raise_generation(session: Session) -> None:
-    # Runs inside AsyncSession.commit's greenlet: the session may still execute here.
+    # Runs inside AsyncSession.commit's greenlet: the session may still execute here. SQLAlchemy
+    # calls this before the commit's own flush, so pending changes are flushed first: otherwise an
+    # officer revoked by an attribute set just before the commit would not move the counter in
+    # that transaction, and other processes would keep the officer cached.
+    session.flush()
     conn = session.connection()
     if not conn.info.pop(_CHANGED, False):
         return
