@@ -5,6 +5,7 @@ must not stay cached in another process)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
