@@ -4,25 +4,11 @@ must not stay cached in another process)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import generation
-from storage.db import create_engine, create_session_factory
+from storage.db import create_session_factory
 from storage.models import Agency
-
-
-@pytest.fixture
-async def app_engine(engine) -> AsyncIterator[AsyncEngine]:
-    """The ``engine`` fixture's database (SQLite and PostgreSQL) with the bot's own engine and listeners."""
-    built = create_engine(engine.url.render_as_string(hide_password=False))
-    try:
-        yield built
-    finally:
-        await built.dispose()
 
 
 async def _counter(factory) -> int:

@@ -4,13 +4,12 @@ transactions, and a failure still reaches SQLAlchemy."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from storage.base import utcnow
@@ -19,18 +18,6 @@ from storage.models import Agency, Citizen, ReceivedUpdate
 from storage.repositories.citizens import CitizenRepo
 from storage.repositories.updates import ReceivedUpdateRepo
 from storage.unit_of_work import alone, held_session
-
-
-@pytest.fixture
-async def app_engine(engine) -> AsyncIterator[AsyncEngine]:
-    """The ``engine`` fixture's database (SQLite and PostgreSQL, tables empty) with an engine as
-    the bot builds it (``storage.db.create_engine``: its drivers and listeners)."""
-    built = create_engine(engine.url.render_as_string(hide_password=False))
-    try:
-        yield built
-    finally:
-        await built.dispose()
-
 
 CONSENT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
