@@ -67,10 +67,11 @@ def _asyncpg(session: AsyncSession) -> tuple[AsyncConnection, Any] | None:
     connection = held_connection(session)
     if connection is None or connection.dialect.name != "postgresql" or connection.sync_connection is None:
         return None
-    fairy = connection.sync_connection.connection  # the pool's proxy; raises if invalidated
-    adapted = fairy.dbapi_connection
-    driver = getattr(adapted, "_connection", None)
-    return (connection, adapted) if driver is not None else None
+    # The pool's proxy (raises if invalidated) and its public ``driver_connection``, the asyncpg
+    # connection itself; whether it is inside a transaction is asyncpg's own ``is_in_transaction``,
+    # the server's status, which SQLAlchemy's adapter follows.
+    driver = connection.sync_connection.connection.driver_connection
+    return (connection, driver) if driver is not None else None
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
@@ -84,12 +85,12 @@ async def fetch_one(session: AsyncSession, statement: Executable, params: dict[s
     """The first row of a SELECT ``statement`` (a module constant: compiled once), or None."""
     held = _asyncpg(session)
     if held is not None:
-        connection, adapted = held
+        connection, driver = held
         compiled = _compile(statement, connection.dialect)
         try:
-            record = await adapted._connection.fetchrow(compiled.sql, *compiled.args(params))
+            record = await driver.fetchrow(compiled.sql, *compiled.args(params))
         except Exception:
-            if adapted._transaction is not None:
+            if driver.is_in_transaction():
                 raise  # the transaction is aborted; running it again would only say so
         else:
             return compiled.row(record) if record is not None else None
@@ -104,11 +105,11 @@ async def write_alone(session: AsyncSession, statement: Executable, params: dict
     the session, in its transaction."""
     held = _asyncpg(session) if alone_now() else None
     if held is not None:
-        connection, adapted = held
-        if adapted._transaction is None and not session.in_transaction():
+        connection, driver = held
+        if not driver.is_in_transaction() and not session.in_transaction():
             compiled = _compile(statement, connection.dialect)
             try:
-                await adapted._connection.execute(compiled.sql, *compiled.args(params))
+                await driver.execute(compiled.sql, *compiled.args(params))
                 return
             except Exception:
                 pass  # idempotent: sent again through the session, whose error handling sees it

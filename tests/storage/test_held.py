@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import Integer, String, bindparam, cast, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from storage import held
 from storage.base import utcnow
 from storage.db import create_engine, create_session_factory
 from storage.models import Agency, Citizen, ReceivedUpdate
@@ -125,3 +126,21 @@ async def test_a_failure_on_asyncpg_reaches_sqlalchemy_and_the_pool_heals(pg_emp
             assert citizen is not None
     finally:
         await engine.dispose()
+
+
+async def test_a_read_failing_inside_the_updates_transaction_reports_its_own_cause(app_engine):
+    if app_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite casts 'abc' to 0; the read goes through the session there anyway")
+    factory = create_session_factory(app_engine)
+    await _citizen(factory)
+    async with held_session(factory) as session:
+        await session.execute(update(Citizen).values(language="en"))  # the update's transaction is open
+        with pytest.raises(Exception) as failure:
+            await held.fetch_one(session, _NUMBER, {"x": "abc"})
+        # Sent again through the session it would only say "current transaction is aborted",
+        # and the log would lose what went wrong.
+        assert "invalid input syntax" in str(failure.value)
+        await session.rollback()
+
+
+_NUMBER = select(cast(bindparam("x", type_=String), Integer))
