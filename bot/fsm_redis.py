@@ -35,7 +35,7 @@ from sqlalchemy.util import await_
 
 from bot.isolation import LOCK_TTL, Holding, RenewedRedisIsolation
 from bot.redis_wire import LightPool, evalsha
-from storage.unit_of_work import PENDING, current_session, pending_writes
+from storage.unit_of_work import PENDING, current_session, pending_writes, sent_elsewhere
 
 # Where an update's session keeps what the Redis storage read or wrote: {(kind, key): value}.
 _READS = "lapor_redis_fsm"
@@ -271,6 +271,17 @@ def _write_pending(session: Session) -> None:
     dirty = session.info.get(PENDING, {}).pop(_DIRTY, None)
     if dirty:
         await_(_write(dirty, session.info[_READS]))
+
+
+async def _send_pending(session: AsyncSession) -> None:
+    # What ``_write_pending`` sends, without the database's commit (``unit_of_work.commit`` when
+    # the database has nothing to commit).
+    dirty = session.info.get(PENDING, {}).pop(_DIRTY, None)
+    if dirty:
+        await _write(dirty, session.info[_READS])
+
+
+sent_elsewhere(_DIRTY, _send_pending)
 
 
 @event.listens_for(Session, "after_rollback")

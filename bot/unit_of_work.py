@@ -31,7 +31,15 @@ from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.unit_of_work import alone, bound_session, current_session, has_pending, held_session, only_read
+from storage.unit_of_work import (
+    alone,
+    bound_session,
+    current_session,
+    has_pending,
+    held_session,
+    only_read,
+    send_elsewhere_only,
+)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -125,5 +133,12 @@ async def commit() -> None:
     """End the update's transaction now, e.g. before a slow call to Telegram: a form step's
     state and data are stored before its question is sent (and SQLite's one writer is free)."""
     session = current_session()
-    if session is not None and (session.in_transaction() or has_pending(session)):
+    if session is None:
+        return
+    # A form step on PostgreSQL + Redis has only read the database here: its state and data go
+    # to Redis, in the same order against a kill (stored before the question is sent), without
+    # the session's commit around them.
+    if await send_elsewhere_only(session):
+        return
+    if session.in_transaction() or has_pending(session):
         await session.commit()

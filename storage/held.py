@@ -106,7 +106,9 @@ async def write_alone(session: AsyncSession, statement: Executable, params: dict
     held = _asyncpg(session) if alone_now() else None
     if held is not None:
         connection, driver = held
-        if not driver.is_in_transaction() and not session.in_transaction():
+        # Nothing open on the server: the statement commits by itself. SQLAlchemy's view of a
+        # transaction that only read may still be open (``unit_of_work.alone`` leaves it).
+        if not driver.is_in_transaction():
             compiled = _compile(statement, connection.dialect)
             try:
                 await driver.execute(compiled.sql, *compiled.args(params))

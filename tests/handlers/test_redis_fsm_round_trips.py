@@ -13,12 +13,15 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from bot import redis_wire
 from bot.services.update_journal import UpdateJournal
+from handlers.intake import flow
 from handlers.intake.flow import QUESTION_UNSENT
+from handlers.intake.states import STATE_OF
 from tests.handlers.harness import Harness
 from tests.handlers.test_statements_per_step import WALK, as_polling
 
@@ -116,3 +119,34 @@ async def test_the_journal_calls_a_step_done_only_after_redis_holds_it_and_the_l
         for data, locked in form_steps:
             assert data is not None and QUESTION_UNSENT not in json.loads(data), data  # "question sent" stored
             assert not locked  # released with it
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_step_is_in_redis_before_its_question_is_sent(tmp_path, pg_empty_database_url,
+                                                                           monkeypatch):
+    """On PostgreSQL a form step's database work is only reading, and its state and data go to
+    Redis without a commit of the session (storage/unit_of_work.py, ``send_elsewhere_only``): still
+    before the question is sent, marked "question not yet sent" (handlers/intake/flow.py), so a kill
+    -9 while the question is out leaves the step stored and the question shown again."""
+    async with Harness.create(tmp_path, database={"url": pg_empty_database_url}, redis={"url": REDIS_URL}) as h:
+        as_polling(h)
+        user = h.user(random.randrange(10**8, 10**9), "Alice")
+        redis = h.app.fsm_storage.redis
+        stored_when_sent: list[tuple[str | None, dict]] = []
+        send_prompt = flow.send_prompt
+
+        async def observed(bot, chat_id, form, step, *args, **kwargs):
+            keys = {k.decode().rsplit(":", 1)[-1]: k async for k in redis.scan_iter(match=f"*:{user.id}:*")}
+            state = await redis.get(keys["state"]) if "state" in keys else None
+            data = await redis.get(keys["data"]) if "data" in keys else None
+            stored_when_sent.append((state.decode() if state else None, json.loads(data) if data else {}))
+            assert stored_when_sent[-1][0] == STATE_OF[step].state, (step, stored_when_sent[-1])
+            return await send_prompt(bot, chat_id, form, step, *args, **kwargs)
+
+        monkeypatch.setattr(flow, "send_prompt", observed)
+        for _name, step in WALK[:8]:  # onboarding, /lapor, kind, agency, title, body
+            await step(h, user)
+        assert len(stored_when_sent) == 5, stored_when_sent  # /lapor, kind, agency, title, body
+        for _state, data in stored_when_sent:
+            assert data.get(QUESTION_UNSENT) is True, data
+        assert "Sudah tiga hari" in json.dumps(stored_when_sent[-1][1]), stored_when_sent[-1]  # the body's answer
