@@ -4,6 +4,7 @@ transactions, and a failure still reaches SQLAlchemy."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -62,6 +63,34 @@ async def test_the_citizen_read_sees_the_updates_own_uncommitted_write(app_engin
         citizen, _ = await CitizenRepo(session).with_generation(42)
         assert citizen is not None and citizen.language == "en"
         await session.rollback()
+
+
+async def test_an_update_that_only_read_gives_its_connection_back_without_tasks(app_engine, monkeypatch):
+    """SQLAlchemy's context managers close a session and a connection each in a task of its own
+    behind a shield (a cancellation must not cut a close short); on PostgreSQL, with nothing open
+    on the server, the closes reach no await and ``held_session`` calls them directly (issue 15)."""
+    factory = create_session_factory(app_engine)
+    await _citizen(factory)
+    loop = asyncio.get_running_loop()
+    created: list[str] = []
+    create_task = loop.create_task
+
+    def counted(coro, **kwargs):
+        created.append(coro.__qualname__)
+        return create_task(coro, **kwargs)
+
+    async with held_session(factory) as session:
+        assert await session.scalar(select(Citizen.first_name)) == "Siti"  # through the session
+        monkeypatch.setattr(loop, "create_task", counted)
+    monkeypatch.undo()
+    assert app_engine.sync_engine.pool.checkedout() == 0
+    if app_engine.dialect.name == "postgresql":
+        assert created == []
+    async with held_session(factory) as session:  # something open on the server: rolled back
+        await session.execute(update(Citizen).values(language="en"))
+    async with factory() as s:
+        assert await s.scalar(select(Citizen.language)) == "id"
+    assert app_engine.sync_engine.pool.checkedout() == 0
 
 
 async def _record(factory, update_id: int) -> None:
