@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
@@ -22,6 +22,10 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.domain import access
 from bot.domain.access import Action, Actor
+
+# One object for every router that serves private chats only: a router flattened into a parent
+# that checks it already does not check it again for each handler (bot/routing.py).
+PRIVATE_CHAT = F.chat.type == "private"
 
 
 def not_command(message: Message) -> bool:

@@ -23,10 +23,11 @@ The order, top to bottom; the first handler whose filters match takes the update
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Filter
 
-from bot.filters import IsAdmin, IsOfficer
+from bot.filters import PRIVATE_CHAT, IsAdmin, IsOfficer
+from bot.routing import flatten
 from handlers import (
     admin_audit,
     admin_broadcast,
@@ -60,14 +61,21 @@ from handlers import (
 )
 
 
-def audience(name: str, role: Filter | None, *children: Router) -> Router:
-    """A parent router for one audience; ``role`` gates messages and callback queries."""
+def audience(name: str, role: Filter | None, *children: Router, private_only: bool = False) -> Router:
+    """A parent router for one audience; ``role`` gates messages and callback queries,
+    ``private_only`` messages from private chats.
+
+    Its routers' handlers are moved into it (``bot/routing.flatten``), in the same order: an
+    update reaches the same handler without visiting each feature's router on the way.
+    """
     parent = Router(name=name)
     if role is not None:
         parent.message.filter(role)
         parent.callback_query.filter(role)
+    if private_only:
+        parent.message.filter(PRIVATE_CHAT)
     parent.include_routers(*children)
-    return parent
+    return flatten(parent)
 
 
 def admins() -> Router:
@@ -94,7 +102,7 @@ def officers() -> Router:
 
 
 def citizens() -> Router:
-    parent = audience(
+    return audience(
         "citizen", None,
         start.router(),
         # The report form before help: /bantuan in the form answers, then re-asks the step.
@@ -109,10 +117,9 @@ def citizens() -> Router:
         # the form and the commands, before the fallback would take it.
         reporter.router(),
         checkin.router(),  # buttons only: its place among these is free
+        # A citizen talks to the bot in private; what is said in a group is never a report.
+        private_only=True,
     )
-    # A citizen talks to the bot in private; what is said in a group is never a report.
-    parent.message.filter(F.chat.type == "private")
-    return parent
 
 
 def get_routers() -> list[Router]:
@@ -121,10 +128,10 @@ def get_routers() -> list[Router]:
         # Everything said in a group stops here: linking commands, the bot added or removed, and
         # silence for the rest (nothing in a group is a report or an answer to a reporter).
         group_chats.router(),
-        # /batal and the dialogs' Batal buttons, before any step could take them as text.
-        cancel.router(),
-        invites.deep_link_router(),
-        claim.router(),  # /start claim_... and /klaim: a walk-in takes over their report
+        # Everyone's, in private chats: /batal and the dialogs' Batal buttons, before any step
+        # could take them as text; officer invite links; a walk-in's claim of their report
+        # (/start claim_..., /klaim).
+        audience("everyone", None, cancel.router(), invites.deep_link_router(), claim.router(), private_only=True),
         admins(),
         officers(),
         citizens(),

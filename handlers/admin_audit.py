@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.access import Actor
+from bot.filters import PRIVATE_CHAT
 from bot.services.audit import latest
 from bot.ui.audit_render import describe
 from bot.ui.formatting import short_datetime
@@ -47,6 +48,6 @@ async def audit_log(message: Message, session: AsyncSession, actor: Actor, setti
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(audit_log, Command("audit"))
     return r

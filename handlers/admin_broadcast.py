@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.access import Actor
 from bot.domain.enums import AgencyKind
+from bot.filters import PRIVATE_CHAT
 from bot.services import broadcasts as svc
 from bot.services.delivery import DeliveryWorker
 from bot.services.officers import agency_choices
@@ -284,7 +285,7 @@ def _plain(html_text: str) -> str:
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(start_compose, Command("umumkan"))
     r.message.register(composed, BroadcastForm.compose, ~F.text.startswith("/"))
     r.callback_query.register(audience_picked, BroadcastForm.audience, BcAudienceCb.filter())

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.access import Actor, Refused
 from bot.domain.tracking import normalize_tracking_id
-from bot.filters import not_command
+from bot.filters import PRIVATE_CHAT, not_command
 from bot.services import categories, lapor
 from bot.services.casework import verification
 from bot.services.casework.core import Casework
@@ -159,7 +159,7 @@ async def lapor_id_command(message: Message, command: CommandObject, session: As
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.callback_query.register(category_topics, CategoryCb.filter(F.action == CategoryAction.TOP))
     r.callback_query.register(category_subtopics, CategoryCb.filter(F.action == CategoryAction.OPEN))
     r.callback_query.register(category_set, CategoryCb.filter(F.action == CategoryAction.SET))

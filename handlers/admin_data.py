@@ -5,7 +5,7 @@ audited (bot/services/data_rights.py)."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.access import Actor, Refused
+from bot.filters import PRIVATE_CHAT
 from bot.services import data_rights
 from bot.ui.case_render import refusal_text
 from bot.ui.privacy import (
@@ -97,7 +98,7 @@ async def pressed(callback: CallbackQuery, callback_data: DataRequestCb, session
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(lookup, Command("datawarga"))
     r.callback_query.register(pressed, DataRequestCb.filter())
     return r

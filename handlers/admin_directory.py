@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Actor
 from bot.domain.workdays import WorkCalendar
+from bot.filters import PRIVATE_CHAT
 from bot.services.officers import OfficerView, agency_choices, get_agency, list_officers
 from bot.services.statistics import agency_load
 from bot.ui.admin_callbacks import DirAgencyCb, DirPageCb
@@ -82,7 +83,7 @@ async def agency_page(callback: CallbackQuery, callback_data: DirAgencyCb, sessi
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(directory, Command("instansi"))
     r.callback_query.register(directory_page, DirPageCb.filter())
     r.callback_query.register(agency_page, DirAgencyCb.filter())

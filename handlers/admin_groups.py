@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Actor, Refused
 from bot.domain.enums import GroupDelivery
+from bot.filters import PRIVATE_CHAT
 from bot.services import group_chats
 from bot.services.delivery import DeliveryWorker
 from bot.services.ports import Notifier
@@ -104,7 +105,7 @@ async def unlink(callback: CallbackQuery, callback_data: GroupManageCb, session:
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(list_groups, Command("grup", "groups"))
     r.callback_query.register(decide, GroupDecisionCb.filter())
     r.callback_query.register(set_delivery, GroupDeliveryCb.filter())

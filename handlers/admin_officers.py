@@ -15,6 +15,7 @@ from bot.commands import update_role_commands
 from bot.config import Settings
 from bot.domain.access import Actor
 from bot.domain.paging import clamp_page
+from bot.filters import PRIVATE_CHAT
 from bot.services.officers import OfficerView, get_officer, list_officers, revoke_officer
 from bot.services.ports import Notifier
 from bot.ui.officer_admin import (
@@ -131,7 +132,7 @@ async def revoke_confirmed(
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(officers_command, Command("petugas"))
     r.callback_query.register(officers_page, OfficerPageCb.filter())
     r.callback_query.register(revoke_asked, OfficerCb.filter(F.action == OfficerAction.ASK))

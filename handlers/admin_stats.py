@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message
 from aiogram.utils.i18n import gettext as _
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.access import Actor
 from bot.domain.workdays import WorkCalendar
+from bot.filters import PRIVATE_CHAT
 from bot.services import export_files
 from bot.services.export import ExportFormat, export_year
 from bot.services.statistics import StatsCache, YearStats, year_statistics
@@ -150,7 +151,7 @@ async def _send_export(chat_id: int, bot, session: AsyncSession, year: int, fmt:
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(statistics, Command("statistik"))
     r.message.register(export_command, Command("ekspor"))
     r.callback_query.register(statistics_per_agency, StatsAgenciesCb.filter())

@@ -27,7 +27,7 @@ from bot.domain.lifecycle import VERIFICATION_QUEUE
 from bot.domain.text_rules import REASON_MAX
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
-from bot.filters import not_command
+from bot.filters import PRIVATE_CHAT, not_command
 from bot.services import open311_intake, walk_in
 from bot.services.casework import verification
 from bot.services.casework.core import Casework
@@ -516,7 +516,7 @@ async def wrong_kind(message: Message, state: FSMContext) -> None:
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(show_queue, Command("verifikasi"))
     r.callback_query.register(queue_page, VerifyCb.filter(F.a == VerifyAction.LIST))
     r.callback_query.register(open_case, VerifyCb.filter(F.a == VerifyAction.OPEN))

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.enums import WALK_IN_CHANNELS
-from bot.filters import not_command
+from bot.filters import PRIVATE_CHAT, not_command
 from bot.services import categories, walk_in
 from bot.ui import walk_in_render as r
 from bot.ui.walk_in_render import WalkInCb
@@ -85,7 +85,7 @@ async def phone_skipped(callback: CallbackQuery, state: FSMContext, bot: Bot, se
 
 def router() -> Router:
     r_ = Router(name=__name__)
-    r_.message.filter(F.chat.type == "private")
+    r_.message.filter(PRIVATE_CHAT)
     r_.message.register(start, Command("lapor_untuk"))
     r_.callback_query.register(channel_chosen, WalkInCb.filter(F.step == "ch"), WalkInForm.channel)
     r_.message.register(name_typed, WalkInForm.name, F.text, not_command)

@@ -7,11 +7,12 @@ it). The dialogs and what cancelling each says are in ``bot/ui/dialogs.py``.
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
+from bot.filters import PRIVATE_CHAT
 from bot.ui.dialogs import DialogCancelCb, cancelled_text, group_of, nothing_to_cancel, stale_cancel
 from bot.ui.form_step import drop_buttons
 
@@ -43,7 +44,7 @@ async def cancel_button(callback: CallbackQuery, callback_data: DialogCancelCb, 
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(cancel_command, Command("batal", "cancel"))
     r.callback_query.register(cancel_button, DialogCancelCb.filter())
     return r

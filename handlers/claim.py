@@ -9,6 +9,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Actor, Refused
+from bot.filters import PRIVATE_CHAT
 from bot.services import walk_in
 from bot.ui import walk_in_render as r
 from storage.base import utcnow
@@ -29,7 +30,7 @@ async def claim(message: Message, command: CommandObject, session: AsyncSession,
 
 def router() -> Router:
     r_ = Router(name=__name__)
-    r_.message.filter(F.chat.type == "private")
+    r_.message.filter(PRIVATE_CHAT)
     r_.message.register(claim, CommandStart(deep_link=True, magic=F.args.startswith(walk_in.CLAIM_PREFIX)))
     r_.message.register(claim, Command("klaim", "claim"))
     return r_

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.commands import ADMIN_COMMANDS, OFFICER_COMMANDS
 from bot.domain.access import Actor
 from bot.domain.deadlines import FOLLOWUP_DAYS, REPLY_DAYS, VERIFY_DAYS
+from bot.filters import PRIVATE_CHAT
 from bot.ui.citizen_callbacks import CitizenMenuCb, MenuAction
 from bot.ui.dialogs import dialog_of, group_of
 
@@ -102,7 +103,7 @@ def help_for(actor: Actor, state: str | None) -> str:
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(show_help, Command("bantuan", "help"))
     r.callback_query.register(show_help_button, CitizenMenuCb.filter(F.action == MenuAction.HELP))
     return r

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands import update_role_commands
 from bot.config import Settings
 from bot.domain.access import Actor
+from bot.filters import PRIVATE_CHAT
 from bot.services.officers import (
     INVITE_PREFIX,
     AgencyNotFound,
@@ -179,14 +180,14 @@ async def agency_picked(
 
 def deep_link_router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(open_invite, CommandStart(deep_link=True, magic=F.args.startswith(INVITE_PREFIX)))
     return r
 
 
 def admin_router() -> Router:
     r = Router(name=f"{__name__}.admin")
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(invite_command, Command("undang"))
     r.message.register(agency_typed, InviteForm.agency, F.text, ~F.text.startswith("/"))
     r.callback_query.register(picker_page, InvitePageCb.filter())

@@ -19,6 +19,7 @@ from bot.domain import access
 from bot.domain.access import Action, Actor
 from bot.domain.tracking import normalize_tracking_id
 from bot.domain.workdays import WorkCalendar
+from bot.filters import PRIVATE_CHAT
 from bot.services.casework import reporter
 from bot.services.my_reports import MyReportView, find_my_report, list_my_reports, open_my_report
 from bot.ui.case_keyboards import add_information_button
@@ -163,7 +164,7 @@ async def status(
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(my_reports, Command("laporan"))
     r.callback_query.register(my_reports_button, CitizenMenuCb.filter(F.action == MenuAction.MY_REPORTS))
     r.callback_query.register(my_reports_page, MyReportsPageCb.filter())

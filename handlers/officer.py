@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.text_rules import REASON_MAX, TextRuleError, validate_reason
 from bot.domain.workdays import WorkCalendar
-from bot.filters import not_command
+from bot.filters import PRIVATE_CHAT, not_command
 from bot.services.casework import followup, oversight, reporter, templates
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
@@ -311,7 +311,7 @@ async def wrong_kind(message: Message, session: AsyncSession, actor: Actor, stat
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(inbox, Command("kotak"))
     r.callback_query.register(inbox_page, OfficerCb.filter(F.a == OfficerAction.LIST))
     r.callback_query.register(open_case, OfficerCb.filter(F.a == OfficerAction.OPEN))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.access import Actor, Refused
+from bot.filters import PRIVATE_CHAT
 from bot.services import data_rights
 from bot.ui.citizen_callbacks import CitizenMenuCb, MenuAction
 from bot.ui.privacy import (
@@ -87,7 +88,7 @@ async def pressed(callback: CallbackQuery, callback_data: PrivacyCb, session: As
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(show, Command("privasi", "privacy"))
     r.callback_query.register(show_button, CitizenMenuCb.filter(F.action == MenuAction.PRIVACY))
     r.callback_query.register(pressed, PrivacyCb.filter())

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Action, Actor, Reason, Refused
 from bot.domain.text_rules import REASON_MAX
-from bot.filters import not_command
+from bot.filters import PRIVATE_CHAT, not_command
 from bot.services.casework import reporter
 from bot.services.casework.core import Casework
 from bot.services.casework.reporter import Addition, FileRef
@@ -406,7 +406,7 @@ async def wrong_kind(message: Message, state: FSMContext) -> None:
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.callback_query.register(reply_button, ReporterCb.filter(F.a == ReporterAction.REPLY))
     r.message.register(answer_given, ReporterForm.answer, _REPLY_CONTENT, not_command)
     r.message.register(more_given, ReporterForm.more, _ADD_CONTENT, not_command)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.access import Actor, Refused
+from bot.filters import PRIVATE_CHAT
 from bot.services import citizen_settings
 from bot.ui.citizen_callbacks import CitizenMenuCb, MenuAction
 from bot.ui.settings import (
@@ -95,7 +96,7 @@ async def language_pressed(callback: CallbackQuery, callback_data: SettingsLangu
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(show, Command("pengaturan", "settings"))
     r.callback_query.register(show_button, CitizenMenuCb.filter(F.action == MenuAction.SETTINGS))
     r.callback_query.register(pressed, SettingsCb.filter())

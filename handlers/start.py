@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands import update_role_commands
 from bot.config import PrivacySettings, Settings
 from bot.domain.access import Actor
+from bot.filters import PRIVATE_CHAT
 from bot.i18n import LANGUAGES
 from bot.services import categories
 from bot.services.citizens import give_consent, set_language
@@ -268,7 +269,7 @@ async def consent_shown_again(
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.message.register(start, CommandStart(), _not_invite)
     r.message.register(choose_language, Command("bahasa", "language"))
     r.callback_query.register(language_chosen, LanguageCb.filter())

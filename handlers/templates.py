@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Actor, Refused
 from bot.domain.text_rules import TextRuleError
-from bot.filters import not_command
+from bot.filters import PRIVATE_CHAT, not_command
 from bot.services.casework import templates
 from bot.ui import case_keyboards as kb
 from bot.ui.case_callbacks import TemplateAction, TemplateManageCb
@@ -139,7 +139,7 @@ async def body_wrong_kind(message: Message) -> None:
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     # The buttons are only ever sent in private; a forged press elsewhere is left to the fallback.
     r.callback_query.filter(F.message.chat.type == "private")
     r.message.register(template_command, Command("templat"))

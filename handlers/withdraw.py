@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Action, Actor, Refused
 from bot.domain.text_rules import REASON_MAX, TextRuleError, validate_reason
-from bot.filters import not_command
+from bot.filters import PRIVATE_CHAT, not_command
 from bot.services.casework import reporter
 from bot.services.casework.core import Casework
 from bot.services.delivery import DeliveryWorker
@@ -112,7 +112,7 @@ async def wrong_kind(message: Message) -> None:
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.callback_query.register(ask, WithdrawCb.filter(F.action == WithdrawAction.ASK))
     r.callback_query.register(confirm, WithdrawCb.filter(F.action == WithdrawAction.CONFIRM))
     r.callback_query.register(keep, WithdrawCb.filter(F.action == WithdrawAction.KEEP))

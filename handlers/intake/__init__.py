@@ -7,8 +7,9 @@ then the shared guard that refuses stale buttons and answers input a step cannot
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 
+from bot.filters import PRIVATE_CHAT
 from handlers.intake import category, choices, commands, files, from_text, guard, nearby, resume, summary, texts
 from handlers.intake.flow import remind_step
 from handlers.intake.states import ReportForm
@@ -18,7 +19,7 @@ __all__ = ["ReportForm", "remind_step", "router"]
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(PRIVATE_CHAT)
     r.include_routers(commands.router(), resume.router(), from_text.router(), choices.router(), category.router(),
                       texts.router(), files.router(), nearby.router(), summary.router(), guard.router())
     return r
