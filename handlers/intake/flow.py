@@ -103,13 +103,34 @@ class CurrentFormButton(Filter):
         data = unpacked(IntakeCb, callback)  # the payload the button's filter read
         if data is None:
             return False
-        found = await current(state)
+        found = await _current_once(callback, state)
         if found is None:
             return False
         form, step = found
         if data.form != form.form_id or data.step != step.value:
             return False
         return {"form": form, "step": step}
+
+
+class _LastPress:
+    query: CallbackQuery | None = None
+    found: tuple[Form, Step] | None = None
+
+
+async def _current_once(query: CallbackQuery, state: FSMContext) -> tuple[Form, Step] | None:
+    """``current(state)`` read once per button press, however many handlers' filters ask.
+
+    Most of the form's button handlers carry ``CurrentFormButton`` as their first filter, so a
+    press passed it a dozen times on its way to its handler, each time building the ``Form`` from
+    the FSM data again (~1 % of a step's CPU, py-spy of bench/concurrency.py). Nothing changes the
+    form between two filters of one update: no handler has run yet (none of the form's passes the
+    update on). Updates interleave at awaits: a press that finds another's form here reads its own.
+    """
+    if _LastPress.query is not query:
+        found = await current(state)
+        _LastPress.query, _LastPress.found = query, found
+        return found
+    return _LastPress.found
 
 
 def markup_for(step: Step, form: Form) -> Any:

@@ -16,9 +16,10 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.dispatcher.event.handler import HandlerObject
 
 from bot.ui.case_callbacks import OfficerAction, OfficerCb
+from handlers.intake.flow import Form
 from tests.handlers.casework_helpers import ADMIN, FAST_DELIVERY, file_report, seed
 from tests.handlers.harness import Harness, Sent
-from tests.handlers.intake_helpers import seed_agencies, tap
+from tests.handlers.intake_helpers import consenting_citizen, seed_agencies, tap
 
 REPORTER, OFFICER, STRANGER = 5001, 5101, 5002
 
@@ -223,3 +224,29 @@ EXPECTED: list[tuple[str, list[str]]] = [
     ('an unknown payload of a known prefix', ['fallback.stale_button']),
     ("an officer's button pressed by a citizen", ['fallback.staff_only']),
 ]
+
+
+async def test_a_form_button_reads_the_form_once_for_all_the_filters_it_passes(tmp_path, monkeypatch):
+    """``CurrentFormButton`` sits in front of most of the form's button handlers: a press on its way
+    to the last of them read the form from the FSM data for each (handlers/intake/flow.py)."""
+    async with Harness.create(tmp_path) as h:
+        await seed_agencies(h)
+        citizen = h.user(5003, "Nadia")
+        await consenting_citizen(h, citizen)
+        await h.send(citizen, "/lapor")
+        await tap(h, citizen, "Pengaduan")
+        await tap(h, citizen, "Dinas dan badan")
+        await tap(h, citizen, "Berikutnya")
+        await tap(h, citizen, "Pekerjaan Umum")
+        await h.send(citizen, "Jalan rusak berlubang")
+        await h.send(citizen, "Jalan di depan pasar berlubang besar sejak tiga minggu.")
+        await h.send(citizen, "kemarin")
+        await tap(h, citizen, "Anonim")
+        await h.send_location(citizen)
+        await h.send_photo(citizen)
+        built = []
+        original = Form.from_data.__func__
+        monkeypatch.setattr(Form, "from_data", classmethod(lambda cls, data: built.append(1) or original(cls, data)))
+        await tap(h, citizen, "Selesai")  # files done: late among the form's button handlers
+        assert "Kirim" in str(h.last(citizen).buttons)
+        assert len(built) == 1
