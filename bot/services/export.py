@@ -264,27 +264,31 @@ async def write_year(session: AsyncSession, year: int, fmt: ExportFormat, cal: W
     start, end = local_bounds(year, cal)
     repo = StatsRepo(session)
     months = [datetime.combine(date(year, m, 1), time(), cal.tz) for m in range(2, 13)]
-    per_month = [0] * 12
-    for month, n, _done in await repo.by_month(start, end, months):
-        per_month[month] += n
+
+    async def per_month() -> list[int]:
+        counts = [0] * 12
+        for month, n, _done in await repo.by_month(start, end, months):
+            counts[month] += n
+        return counts
+
     if fmt is ExportFormat.XLSX:
         kind = "xlsx"
     else:
         kind = "csv" if limit is None else "zip"
-    row_bytes = BYTES_PER_ROW[kind] * (LAPOR_ROW_FACTOR if fmt is ExportFormat.LAPOR else 1)
-    plan = plan_parts(per_month, row_bytes, limit)
     base = f"lapor-{year}-formulir" if fmt is ExportFormat.LAPOR else f"lapor-{year}"
     head = lapor.HEADERS if fmt is ExportFormat.LAPOR else headers()
     agency_names = await repo.agency_names()
     directory = directory or Path(tempfile.mkdtemp(prefix="lapor-export-"))
     try:
         if fmt is ExportFormat.CSV and session.get_bind().dialect.name == "postgresql":
-            parts = await copied_parts(directory, base, head, plan,
+            # The year's months are counted only if its file is over the limit (``copied_parts``).
+            parts = await copied_parts(directory, base, head,
                                        _server_csv(session, year, cal, today, start, end, months,
                                                    agency_names, await repo.category_names(), read_mb_s),
-                                       zipped=kind == "zip", limit=limit,
-                                       rows=[sum(per_month[first - 1:last]) for first, last in plan])
+                                       zipped=kind == "zip", limit=limit, months=per_month)
         else:
+            row_bytes = BYTES_PER_ROW[kind] * (LAPOR_ROW_FACTOR if fmt is ExportFormat.LAPOR else 1)
+            plan = plan_parts(await per_month(), row_bytes, limit)
             writer = PartWriter(directory, base, kind, head, plan, f"LAPOR {year}", limit)
             try:
                 await _write_in_python(session, writer, fmt, cal, year, today, start, end, agency_names,

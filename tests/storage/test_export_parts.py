@@ -4,6 +4,7 @@ upload, the year split by month into files that each fit, nothing lost or repeat
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from bot.services import export_files
 from bot.services.export import ExportFormat, export_year
 from bot.services.export_files import BYTES_PER_ROW, PartWriter, plan_parts
 from storage.models import Agency, Citizen, Report
+from storage.repositories.stats import StatsRepo
 from tests.actors import COMMAND_LINE
 
 CAL = WorkCalendar("Asia/Makassar")
@@ -30,9 +32,10 @@ def i18n():
         yield i
 
 
-async def seed(session, per_month: dict[int, int]) -> list[str]:
+async def seed(session, per_month: dict[int, int], noise: bool = False) -> list[str]:
     """Reports of 2024, ``per_month[m]`` in month m (the first at local midnight of the 1st);
-    their tracking ids, oldest first."""
+    their tracking ids, oldest first. ``noise``: each with an SP4N-LAPOR! number that does not
+    compress (a zip of a few such rows is bigger than its fixed overhead)."""
     citizen = Citizen(telegram_id=7100, first_name="Budi")
     agency = Agency(name="Dinas PUPR", kind="opd")
     session.add_all([citizen, agency])
@@ -47,7 +50,8 @@ async def seed(session, per_month: dict[int, int]) -> list[str]:
             session.add(Report(tracking_id=tid, citizen_id=citizen.id, classification="complaint",
                                title="t", body="b" * 50, privacy="public", status="closed",
                                agency_id=agency.id, submitted_at=at.astimezone(UTC),
-                               assigned_at=at, closed_at=at.replace(day=28)))
+                               assigned_at=at, closed_at=at.replace(day=28),
+                               lapor_id=hashlib.sha256(tid.encode()).hexdigest()[:32] if noise else None))
     # Another year's report never leaks in.
     session.add(Report(tracking_id="LPR-2023", citizen_id=citizen.id, classification="complaint",
                        title="t", body="b", privacy="public", status="submitted",
@@ -77,7 +81,7 @@ def test_plan_keeps_a_year_whole_when_it_fits_and_splits_at_months_otherwise():
 
 async def test_a_year_over_the_limit_comes_in_monthly_zip_parts_that_add_up(session, i18n):
     per_month = {1: 9, 2: 3, 3: 12, 7: 5, 12: 8}
-    ids = await seed(session, per_month)
+    ids = await seed(session, per_month, noise=True)
     # Planned at BYTES_PER_ROW["zip"] a row: at most ~12 rows per part.
     limit = 12 * BYTES_PER_ROW["zip"]
     exported = await export_year(session, 2024, ExportFormat.CSV, CAL, actor=COMMAND_LINE,
@@ -196,3 +200,43 @@ async def test_the_lapor_form_is_streamed_and_zipped_as_well(session, i18n):
         assert rows[0][0] == "Nomor pelacakan kanal" and len(rows) == 11
     finally:
         exported.cleanup()
+
+
+@pytest.mark.parametrize("engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_the_servers_csv_is_split_by_its_real_size_and_months_are_counted_only_then(session, i18n,
+                                                                                          monkeypatch):
+    """PostgreSQL's COPY counts the rows it writes: the year is one part unless its zip came out
+    over the limit, and only then are its months counted (on a cold table the counts were most of
+    the export's reads from the disk, issue 15)."""
+    ids = await seed(session, {1: 9, 2: 3, 3: 12, 7: 5, 12: 8}, noise=True)
+    counted = []
+    by_month = StatsRepo.by_month
+
+    async def recording(self, *args, **kwargs):
+        counted.append(args)
+        return await by_month(self, *args, **kwargs)
+
+    monkeypatch.setattr(StatsRepo, "by_month", recording)
+
+    async def export(limit: int):
+        exported = await export_year(session, 2024, ExportFormat.CSV, CAL, actor=COMMAND_LINE,
+                                     today=date(2024, 12, 31), limit=limit)
+        seen = []
+        for part in exported.parts:
+            rows = csv_rows(unzip(part.path)[1])
+            assert len(rows) == part.rows
+            seen += [r["Tracking ID"] for r in rows]
+        sizes = [(p.filename, p.path.stat().st_size) for p in exported.parts]
+        exported.cleanup()
+        assert seen == ids
+        return sizes
+
+    # The estimate (BYTES_PER_ROW["zip"] a row) is over this limit, the zip itself is not.
+    limit = len(ids) * BYTES_PER_ROW["zip"] - 1
+    ((name, size),) = await export(limit)
+    assert name == "lapor-2024.zip" and size <= limit
+    assert counted == []
+    # Over the limit even zipped: counted then (once), and split at months.
+    assert [name for name, _size in await export(12 * BYTES_PER_ROW["zip"])] == [
+        "lapor-2024-01-02.zip", "lapor-2024-03-06.zip", "lapor-2024-07-11.zip", "lapor-2024-12-12.zip"]
+    assert len(counted) == 1
