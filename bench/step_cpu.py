@@ -8,8 +8,9 @@ walks that fill the process caches; it prints the process's CPU per step for eac
 harness's own work is in the figure, so compare trees in the same run, alternated:
 
     python bench/step_cpu.py --db postgresql+asyncpg://postgres@127.0.0.1:5432/NEW_NAME --redis redis://127.0.0.1:6379/12
+    python bench/step_cpu.py   # SQLite (a fresh file), FSM in the database
 
-The database is created (it must not exist) and dropped at the end.
+The PostgreSQL database is created (it must not exist) and dropped at the end.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ async def walk(h: Harness, user) -> None:
 
 
 async def rounds(a: argparse.Namespace) -> list[float]:
-    async with Harness.create(Path(tempfile.mkdtemp()), database={"url": a.db}, redis={"url": a.redis}) as h:
+    overrides = {"database": {"url": a.db}, "redis": {"url": a.redis}} if a.db else {}
+    async with Harness.create(Path(tempfile.mkdtemp()), **overrides) as h:
         as_polling(h)
         for _ in range(a.warm):
             await walk(h, h.user(random.randrange(10**8, 10**9), "Warm"))
@@ -58,6 +60,10 @@ async def rounds(a: argparse.Namespace) -> list[float]:
 
 
 async def main(a: argparse.Namespace) -> None:
+    if a.db is None:
+        per_step = await rounds(a)
+        print(f"median {statistics.median(per_step):.2f} ms of CPU per step ({ROOT}, SQLite)")
+        return
     server, name = a.db.replace("postgresql+asyncpg", "postgresql").rsplit("/", 1)
     admin = await asyncpg.connect(f"{server}/postgres")
     try:
@@ -76,6 +82,6 @@ if __name__ == "__main__":
     ap.add_argument("--citizens", type=int, default=20)
     ap.add_argument("--warm", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--db", required=True, help="a PostgreSQL URL naming a database to create")
+    ap.add_argument("--db", help="a PostgreSQL URL naming a database to create (default: SQLite)")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     asyncio.run(main(ap.parse_args()))

@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from storage import held
 from storage.base import utcnow
 from storage.models.fsm import FsmState
 from storage.sqlite_driver import DEFER
@@ -97,11 +98,14 @@ def _write_pending(session: Session) -> None:
     cache = session.info[_CACHE]
     for ident, key in dirty.items():
         state, data = cache[ident]
-        # On SQLite sent with the commit, in one trip to its thread (storage/sqlite_driver.py).
+        # On SQLite sent with the commit, on the loop's thread or in one trip to its thread
+        # (storage/sqlite_driver.py), without SQLAlchemy's execution (storage/held.py).
         if state is None and data == "{}":
-            session.execute(_DELETE, _where_params(key), execution_options=_AT_COMMIT)
+            statement, params = _DELETE, _where_params(key)
         else:
-            _upsert(session, key, state=state, data=json.loads(data), execution_options=_AT_COMMIT)
+            statement, params = _upsert_of(session, key, state=state, data=json.loads(data))
+        if not held.defer_write(session, statement, params):
+            session.execute(statement, params, execution_options=_AT_COMMIT)
 
 
 def _state_name(state: StateType) -> str | None:
@@ -152,7 +156,7 @@ class SqlAlchemyStorage(BaseStorage):
         cache = session.info.setdefault(_CACHE, {})
         ident = _ident(key)
         if ident not in cache:
-            row = (await session.execute(_SELECT, _where_params(key))).first()
+            row = await held.first_row(session, _SELECT, _where_params(key))
             cache[ident] = (row[0], json.dumps(row[1] or {})) if row else (None, "{}")
         return cache[ident]
 
@@ -239,15 +243,18 @@ _UPSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
 _AT_COMMIT = {DEFER: True}
 
 
-def _upsert(session: Session, key: StorageKey, *, execution_options: dict[str, Any] | None = None,
-            **values: Any) -> None:
+def _upsert(session: Session, key: StorageKey, **values: Any) -> None:
     """Insert the row or update the given columns; one statement, no race on first write."""
+    session.execute(*_upsert_of(session, key, **values))
+
+
+def _upsert_of(session: Session, key: StorageKey, **values: Any) -> tuple[Any, dict[str, Any]]:
+    """The upsert of the given columns (built once per dialect and columns) and its parameters."""
     dialect = session.get_bind().dialect.name
     columns = tuple(sorted(values))
     if (stmt := _UPSERTS.get((dialect, columns))) is None:
         stmt = _UPSERTS[dialect, columns] = _upsert_statement(dialect, columns)
-    row = {"state": None, "data": {}, **_key_values(key), **values, "updated_at": utcnow()}
-    session.execute(stmt, row, execution_options=execution_options or {})
+    return stmt, {"state": None, "data": {}, **_key_values(key), **values, "updated_at": utcnow()}
 
 
 def _upsert_statement(dialect: str, columns: tuple[str, ...]):

@@ -14,10 +14,20 @@ about go this way:
   ``unit_of_work.alone``, where each statement commits by itself and nothing is open: it writes
   no watched table (``storage.generation`` sees no SQL sent this way) and nothing tracks it.
 
-Anything else, SQLite, or a session without a held connection (jobs, tests) goes through the
-session as before, the same statement. A failure on asyncpg is sent again through the session
-(reads, and the marks, which are idempotent), so that SQLAlchemy's error handling sees it: a
-server that went away invalidates the pool's connections there.
+Anything else, or a session without a held connection (jobs, tests) goes through the session as
+before, the same statement. A failure on asyncpg is sent again through the session (reads, and
+the marks, which are idempotent), so that SQLAlchemy's error handling sees it: a server that went
+away invalidates the pool's connections there.
+
+On SQLite the same holds for the session's path against sqlite3 on the loop's thread: a form
+step's two reads (the citizen, the FSM row) and its FSM row written at the commit took a fifth of
+the bot's CPU through ``Session.execute`` (py-spy, bench/README.md, twelfth pass). ``first_row``
+runs a read on the update's sqlite3 connection (``sqlite_driver.read_inline``: the loop's thread
+when it may run there, else the session, whose cursor falls back to SQLite's thread), and
+``defer_write`` puts a write at the commit beside the ones ``sqlite_driver.DEFER`` puts there. Both
+fire the engine's ``before_cursor_execute`` with the statement, so that what watches the SQL sent
+(the one writer's turn, the transaction's "wrote" mark, the cache generation, the tests' counts)
+sees it as before.
 """
 
 from __future__ import annotations
@@ -26,11 +36,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Executable
+from sqlalchemy import Connection, Executable
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.pg_driver import alone_now
+from storage.sqlite_driver import OneTripConnection, read_inline
 from storage.unit_of_work import held_connection
 
 _Processor = Callable[[Any], Any] | None
@@ -59,7 +72,8 @@ class _Compiled:
         return tuple(result(value) if result else value for result, value in zip(self.results, record, strict=True))
 
 
-_compiled: WeakKeyDictionary[Any, _Compiled] = WeakKeyDictionary()
+# {statement: {dialect's name: compiled}}: tests run SQLite and PostgreSQL in one process.
+_compiled: WeakKeyDictionary[Any, dict[str, _Compiled]] = WeakKeyDictionary()
 
 
 def _asyncpg(session: AsyncSession) -> tuple[AsyncConnection, Any] | None:
@@ -75,10 +89,29 @@ def _asyncpg(session: AsyncSession) -> tuple[AsyncConnection, Any] | None:
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
-    compiled = _compiled.get(statement)
+    by_dialect = _compiled.get(statement)
+    if by_dialect is None:
+        by_dialect = _compiled[statement] = {}
+    compiled = by_dialect.get(dialect.name)
     if compiled is None:
-        compiled = _compiled[statement] = _Compiled(statement, dialect)
+        compiled = by_dialect[dialect.name] = _Compiled(statement, dialect)
     return compiled
+
+
+def _sqlite(connection: Connection | None) -> OneTripConnection | None:
+    """The update's sqlite3 connection as our driver adapts it, when ``connection`` is one."""
+    if connection is None or connection.dialect.name != "sqlite" or connection.invalidated:
+        return None
+    adapted = connection.connection.dbapi_connection
+    return adapted if isinstance(adapted, OneTripConnection) else None
+
+
+def _seen(connection: Connection, sql: str, args: list[Any]) -> None:
+    # What the engine's listeners would have seen had SQLAlchemy's cursor sent it (storage.db's
+    # one writer takes its turn here for a write; it may wait, on the greenlet of a sync caller).
+    listeners = connection.dispatch.before_cursor_execute
+    if listeners:
+        listeners(connection, None, sql, args, None, False)
 
 
 async def fetch_one(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -94,9 +127,47 @@ async def fetch_one(session: AsyncSession, statement: Executable, params: dict[s
                 raise  # the transaction is aborted; running it again would only say so
         else:
             return compiled.row(record) if record is not None else None
+    return await first_row(session, statement, params)
+
+
+async def first_row(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """As ``fetch_one``, without asyncpg: on SQLite straight to sqlite3 on the loop's thread when
+    it may run there, else (and on any other database) through the session."""
+    held = held_connection(session)
+    adapted = _sqlite(held.sync_connection) if held is not None else None
+    if adapted is not None:
+        sync = held.sync_connection  # type: ignore[union-attr]
+        compiled = _compile(statement, sync.dialect)
+        args = compiled.args(params)
+        try:
+            rows = read_inline(adapted, compiled.sql, args)
+        except Exception:
+            rows = None  # sent again through the session, whose error handling sees it
+        if rows is not None:
+            _seen(sync, compiled.sql, args)
+            return compiled.row(rows[0]) if rows else None
     result = await session.execute(statement, params)
     row = result.first()
     return tuple(row) if row is not None else None
+
+
+def defer_write(session: Session, statement: Executable, params: dict[str, Any]) -> bool:
+    """On SQLite, put a write (a module constant: compiled once) at the session's commit, as
+    ``sqlite_driver.DEFER`` does, without SQLAlchemy's execution; for ``before_commit`` listeners
+    (sync, in the commit's greenlet). False elsewhere: the caller executes it as before."""
+    connection = session.connection()
+    adapted = _sqlite(connection)
+    if adapted is None:
+        return False
+    compiled = _compile(statement, connection.dialect)
+    args = compiled.args(params)
+    error_class = connection.dialect.loaded_dbapi.Error
+    try:
+        _seen(connection, compiled.sql, args)
+    except error_class as error:  # no turn to write: raised as SQLAlchemy's execution raises it
+        raise DBAPIError.instance(compiled.sql, args, error, error_class) from error
+    adapted.deferred.append((compiled.sql, args))
+    return True
 
 
 async def write_alone(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> None:

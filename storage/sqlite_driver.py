@@ -423,6 +423,18 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return connection is not None and connection.in_transaction
 
 
+def read_inline(connection: OneTripConnection, operation: str, parameters: Any) -> list[Any] | None:
+    """The rows of a read sent without SQLAlchemy's cursor (``storage.held``), run on the loop's
+    thread as ``OneTripCursor`` runs one; None when it may not run there now (the connection's
+    thread has work, or writes wait for the next statement: a failure here must not take them
+    along unseen) or was stopped (busy, over ``INLINE_READ_BUDGET``). The caller then sends it
+    through the session, whose cursor has every fall-back (SQLite's thread)."""
+    if connection.deferred or not connection.may_run_inline(write=False):
+        return None
+    done = _inline(connection._connection._conn, operation, parameters, connection.deferred, read=True)
+    return None if done is None else done[1]
+
+
 class Checkpoints:
     """SQLite's automatic checkpoint is off (``PRAGMA wal_autocheckpoint=0``, storage/db.py): it
     would run inside a commit, on the loop's thread when the commit is made there. Every
