@@ -154,7 +154,10 @@ async def first_row(session: AsyncSession, statement: Executable, params: dict[s
 def defer_write(session: Session, statement: Executable, params: dict[str, Any]) -> bool:
     """On SQLite, put a write (a module constant: compiled once) at the session's commit, as
     ``sqlite_driver.DEFER`` does, without SQLAlchemy's execution; for ``before_commit`` listeners
-    (sync, in the commit's greenlet). False elsewhere: the caller executes it as before."""
+    (sync, in the commit's greenlet). False elsewhere, or for a session that does not hold an
+    update's connection (a job's writes run on SQLite's thread): the caller executes it as before."""
+    if held_connection(session) is None:  # type: ignore[arg-type]  # a Session's info is the AsyncSession's
+        return False
     connection = session.connection()
     adapted = _sqlite(connection)
     if adapted is None:
@@ -173,7 +176,12 @@ def defer_write(session: Session, statement: Executable, params: dict[str, Any])
 async def write_alone(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> None:
     """Run a write ``statement`` that completes on its own (the journal's marks): inside
     ``unit_of_work.alone`` on PostgreSQL, one round trip straight to asyncpg; elsewhere through
-    the session, in its transaction."""
+    the session, in its transaction (on SQLite put at its commit without SQLAlchemy's execution,
+    ``defer_write``: ``alone`` ends with the commit, and so does the update)."""
+    lite = held_connection(session)
+    if lite is not None and lite.dialect.name == "sqlite":
+        await session.run_sync(_defer_or_execute, statement, params)
+        return
     held = _asyncpg(session) if alone_now() else None
     if held is not None:
         connection, driver = held
@@ -187,3 +195,8 @@ async def write_alone(session: AsyncSession, statement: Executable, params: dict
             except Exception:
                 pass  # idempotent: sent again through the session, whose error handling sees it
     await session.execute(statement, params)
+
+
+def _defer_or_execute(session: Session, statement: Executable, params: dict[str, Any]) -> None:
+    if not defer_write(session, statement, params):
+        session.execute(statement, params)

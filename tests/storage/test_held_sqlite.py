@@ -21,7 +21,7 @@ from storage.base import Base
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SqlAlchemyStorage
 from storage.sqlite_driver import DEFER
-from storage.unit_of_work import bound_session, held_session
+from storage.unit_of_work import alone, bound_session, held_session
 
 _ONE = text("SELECT v FROM t WHERE id = :id").columns(column("v", String))
 # A million pairs: over the loop's budget.
@@ -125,3 +125,23 @@ async def test_the_fsm_row_at_the_commit_takes_the_one_writers_turn(tmp_path):
             assert await storage.get_data(KEY) == {"title": "Air mati"}
     finally:
         await engine.dispose()
+
+
+async def test_a_mark_goes_with_the_updates_commit_and_a_jobs_write_to_the_thread(engine, trips):
+    mark = text("UPDATE t SET v = :v WHERE id = :id")
+    async with in_update(engine) as session:
+        trips.clear()
+        async with alone(session):
+            await held.write_alone(session, mark, {"v": "marked", "id": 7})
+        assert trips == []  # with the commit, on the loop's thread
+    # Outside an update (a job, the command line) writes may be long batches: SQLite's thread, and
+    # nothing is put at a commit the loop's thread would make.
+    async with create_session_factory(engine)() as session:
+        trips.clear()
+        assert not await session.run_sync(held.defer_write, mark, {"v": "job", "id": 8})
+        await held.write_alone(session, mark, {"v": "job", "id": 8})
+        await session.commit()
+        assert trips == ["_run", "_commit"]
+    async with in_update(engine) as session:
+        assert await held.first_row(session, _ONE, {"id": 7}) == ("marked",)
+        assert await held.first_row(session, _ONE, {"id": 8}) == ("job",)
