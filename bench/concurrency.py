@@ -96,8 +96,9 @@ async def echo_bot(server: BotApiServer) -> AsyncIterator[asyncio.subprocess.Pro
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # Its first long poll counts when it arrives; the server records it only when answered,
-        # at its timeout (as tests/e2e/botprocess.py waits for the bot's).
-        await server.wait_until(lambda: server.state.poll_generation > polls_before or None, timeout=60)
+        # at its timeout (as tests/e2e/botprocess.py waits for the bot's). Importing aiogram builds
+        # pydantic's schemas (~8 s of CPU): at load 11 on 2 cores that took over a minute.
+        await server.wait_until(lambda: server.state.poll_generation > polls_before or None, timeout=300)
         yield proc
     finally:
         proc.terminate()

@@ -1,4 +1,4 @@
-"""CPU of the bot's own work per form step, in process, on PostgreSQL + Redis: steadier than the
+"""CPU of the bot's own work per form step, in process, on PostgreSQL + Redis or SQLite: steadier than the
 real process's figure on a loaded machine (no Bot API server, no start-up, no echo bot).
 
 The handler harness (``tests/handlers/harness.py``: the production wiring, a fake Telegram) walks
