@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiosqlite
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,3 +20,17 @@ async def app_engine(engine) -> AsyncIterator[AsyncEngine]:
         yield built
     finally:
         await built.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch) -> list[str]:
+    """The calls sent to aiosqlite's thread (SQLite), by name, while the test runs."""
+    seen: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        seen.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return seen

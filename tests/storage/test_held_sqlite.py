@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import aiosqlite
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import Integer, String, column, event, text
@@ -27,19 +26,6 @@ _ONE = text("SELECT v FROM t WHERE id = :id").columns(column("v", String))
 # A million pairs: over the loop's budget.
 _LONG = text("SELECT count(*) AS n FROM t a, t b WHERE a.id > :id").columns(column("n", Integer))
 KEY = StorageKey(bot_id=1, chat_id=2, user_id=2)
-
-
-@pytest.fixture
-def trips(monkeypatch):
-    seen: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self, fn, *args, **kwargs):
-        seen.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return seen
 
 
 async def _engine(path, **kwargs):

@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -20,19 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import create_engine, create_session_factory
 from storage.sqlite_driver import DEFER, INLINE, _connect
 from storage.unit_of_work import bound_session
-
-
-@pytest.fixture
-def trips(monkeypatch):
-    seen: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self, fn, *args, **kwargs):
-        seen.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return seen
 
 
 async def test_one_trip_per_statement_with_the_same_results(tmp_path, trips):
