@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from storage.pg_driver import alone_now
 from storage.sqlite_driver import OneTripConnection, read_inline
-from storage.unit_of_work import held_connection
+from storage.unit_of_work import held_asyncpg, held_connection
 
 _Processor = Callable[[Any], Any] | None
 
@@ -77,15 +77,12 @@ _compiled: WeakKeyDictionary[Any, dict[str, _Compiled]] = WeakKeyDictionary()
 
 
 def _asyncpg(session: AsyncSession) -> tuple[AsyncConnection, Any] | None:
-    """The held connection and its asyncpg connection, when the update holds one on PostgreSQL."""
+    """The held connection and its asyncpg connection, when the update holds one on PostgreSQL
+    (raises if the pool has invalidated it). Whether it is inside a transaction is asyncpg's own
+    ``is_in_transaction``, the server's status, which SQLAlchemy's adapter follows."""
+    driver = held_asyncpg(session)
     connection = held_connection(session)
-    if connection is None or connection.dialect.name != "postgresql" or connection.sync_connection is None:
-        return None
-    # The pool's proxy (raises if invalidated) and its public ``driver_connection``, the asyncpg
-    # connection itself; whether it is inside a transaction is asyncpg's own ``is_in_transaction``,
-    # the server's status, which SQLAlchemy's adapter follows.
-    driver = connection.sync_connection.connection.driver_connection
-    return (connection, driver) if driver is not None else None
+    return (connection, driver) if connection is not None and driver is not None else None
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:

@@ -112,14 +112,21 @@ async def only_read(session: AsyncSession, *, deferred: bool = False) -> bool:
     return connection.sync_engine in _tracked and not connection.info.get(_WROTE)
 
 
+def held_asyncpg(session: AsyncSession) -> Any | None:
+    """The asyncpg connection under the connection the session holds (``held_session``) on
+    PostgreSQL, by SQLAlchemy's public ``driver_connection``; None elsewhere. Raises if the pool
+    has invalidated it."""
+    connection: AsyncConnection | None = session.info.get(_CONNECTION)
+    if connection is None or not _commits_alone(connection) or connection.sync_connection is None:
+        return None
+    return connection.sync_connection.connection.driver_connection
+
+
 def _nothing_open_on_server(session: AsyncSession) -> bool:
     """PostgreSQL: the connection the session holds has no transaction open on the server (its
     reads ran alone, storage/pg_driver.py). False elsewhere (SQLite keeps its commits)."""
-    connection: AsyncConnection | None = session.info.get(_CONNECTION)
-    if connection is None or not _commits_alone(connection) or connection.sync_connection is None:
-        return False
     try:
-        driver = connection.sync_connection.connection.driver_connection  # asyncpg's own
+        driver = held_asyncpg(session)
     except Exception:  # invalidated: the session's own path says why
         return False
     return driver is not None and not driver.is_in_transaction()
